@@ -1,0 +1,74 @@
+// Audio input: any file libsndfile reads (WAV 16/24/32-bit int and float,
+// FLAC, OGG, ...), any channel count and sample rate -> mono float32 in
+// [-1, 1] at the rate the caller asks for (soxr, high quality).
+//
+// Raw s16le PCM (for streaming) comes from a file or stdin via RawPcmReader.
+// Every failure throws kws::BadInput naming the file and the problem:
+//   "x.wav: not an audio file (libsndfile: ...)", "x.wav: contains zero samples",
+//   "x.wav: truncated (header says 16000 frames, 812 present)".
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace kws {
+
+struct AudioInfo {
+  int sample_rate = 0;
+  int channels = 0;
+  int64_t frames = 0;        // per channel
+  std::string format;        // e.g. "WAV PCM_16"
+  double seconds() const { return sample_rate > 0 ? double(frames) / sample_rate : 0.0; }
+};
+
+struct Audio {
+  int sample_rate = 0;
+  std::vector<float> samples;  // mono
+};
+
+// Reads the header only (cheap). Throws BadInput on unreadable files.
+AudioInfo ProbeAudio(const std::string& path);
+
+// Reads, down-mixes to mono (mean of channels) and resamples to target_rate
+// (target_rate <= 0: keep the file's rate).
+Audio ReadAudio(const std::string& path, int target_rate);
+
+// Same, from bytes in memory (used by the fuzzer and tests); `name` is used in messages.
+Audio DecodeAudio(const std::string& name, const void* data, size_t size, int target_rate);
+
+// Resamples mono float audio (soxr HQ). Returns the input unchanged if rates match.
+std::vector<float> Resample(const std::vector<float>& in, int from_rate, int to_rate);
+
+// Writes 16-bit PCM mono WAV atomically (for synth and tests).
+void WriteWav16(const std::string& path, const std::vector<float>& samples, int sample_rate);
+
+// How a clip longer than the model window is cut.
+enum class LongClipPolicy { kFirstWindow, kAllWindows };
+
+// Cuts/pads mono audio into windows of `window` samples: shorter clips are
+// zero-padded at the end; longer ones give the first window or every window
+// with `hop` samples between starts (the last one zero-padded).
+std::vector<std::vector<float>> Windows(const std::vector<float>& samples, size_t window,
+                                        LongClipPolicy policy, size_t hop);
+
+// Incremental reader of raw signed 16-bit little-endian mono PCM from a FILE*
+// (stdin or a file). Handles a stream that stops mid-sample (the odd byte is
+// dropped and counted).
+class RawPcmReader {
+ public:
+  explicit RawPcmReader(std::FILE* f, std::string name = "<stdin>");
+  // Reads up to max_samples samples; returns how many (0 at end of input).
+  size_t Read(float* out, size_t max_samples);
+  bool eof() const { return eof_; }
+  size_t dropped_bytes() const { return dropped_; }
+
+ private:
+  std::FILE* f_;
+  std::string name_;
+  bool eof_ = false;
+  size_t dropped_ = 0;
+  std::vector<uint8_t> buf_;
+};
+
+}  // namespace kws

@@ -1,0 +1,57 @@
+// The CLI is one executable with a subcommand per job. Each subcommand lives
+// in its own src/cli/<name>.cc, binds its flags to a plain options struct and
+// calls one library function. It registers itself with a static Registrar, so
+// adding a command never touches main.cc:
+//
+//   namespace {
+//   struct Opts { std::string clip; bool json = false; };
+//   kws::cli::Registrar reg("features", "Compute log-mel / MFCC features of a clip",
+//     [](CLI::App& app) {
+//       auto o = std::make_shared<Opts>();
+//       app.add_option("clip", o->clip, "WAV file")->required();
+//       app.add_flag("--json", o->json, "print JSON");
+//       return [o]() -> int { ...; return 0; };
+//     });
+//   }
+//
+// Nested subcommands ("data stats") use a space in the name; the parent
+// ("data") is created on demand.
+//
+// Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal (see util/error.h).
+// Commands report problems by throwing kws::Error; main() prints
+// "kws <cmd>: <message>" and exits with the error's code.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace kws::cli {
+
+using Runner = std::function<int()>;
+using Setup = std::function<Runner(CLI::App&)>;
+
+struct CommandSpec {
+  std::string name;         // "features" or "data stats"
+  std::string description;  // one line for `kws --help`
+  Setup setup;
+  std::string footer;       // examples shown by `kws <cmd> --help`
+};
+
+std::vector<CommandSpec>& Registry();
+
+struct Registrar {
+  Registrar(std::string name, std::string description, Setup setup, std::string footer = "") {
+    Registry().push_back({std::move(name), std::move(description), std::move(setup), std::move(footer)});
+  }
+};
+
+// Global flags every command sees (set before the command runs).
+struct GlobalOptions {
+  bool quiet = false;
+  bool verbose = false;
+  int threads = 0;  // 0 = all cores
+};
+const GlobalOptions& Globals();
+
+}  // namespace kws::cli

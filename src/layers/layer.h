@@ -1,0 +1,70 @@
+// The layer interface the trainer drives. Each concrete layer lives in
+// layers/<name>.{h,cc} with its math as plain functions, forward and backward
+// side by side (llm.c style), e.g.
+//
+//   // in: (N,H,W,C)  weight: (KH,KW,C,F)  out: (N,OH,OW,F)
+//   void conv2d_forward(float* out, const float* in, const float* weight, const float* bias,
+//                       const Conv2DShape& s);
+//   void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout,
+//                        const float* in, const float* weight, const Conv2DShape& s);
+//
+// and a thin Layer subclass that owns parameters and calls them.
+// Tensors are float32 NHWC, batched; a Dense layer sees (N,1,1,C).
+// Gradients accumulate with += (the trainer zeroes them each step).
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "util/rng.h"
+
+namespace kws {
+
+struct Shape {
+  int h = 1, w = 1, c = 1;
+  size_t size() const { return size_t(h) * w * c; }
+  bool operator==(const Shape&) const = default;
+};
+
+// A trainable (or buffer) tensor with its gradient and optional pruning mask.
+struct Param {
+  std::string name;            // "conv2d_1/kernel"
+  std::vector<int> dims;       // e.g. {KH, KW, Cin, Cout}; TFLite wants OHWI, the exporter transposes
+  std::vector<float> value;
+  std::vector<float> grad;     // same size as value (empty for buffers)
+  bool prunable = false;       // Conv/Dense kernels (FACTS §3)
+  std::vector<uint8_t> mask;   // empty = no mask; else 1 keep / 0 pruned
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual std::string type() const = 0;  // "conv2d", "depthwise_conv2d", "batchnorm", "relu", ...
+  std::string name;                      // unique within a model ("conv2d_1")
+
+  // Output shape for an input shape; throws kws::UsageError for impossible
+  // shapes (e.g. kernel larger than a VALID input).
+  virtual Shape OutputShape(const Shape& in) const = 0;
+  // Allocates parameters for this input shape and initialises them like Keras
+  // (Glorot-uniform kernels, zero biases, BN gamma=1 beta=0 mean=0 var=1).
+  virtual void Build(const Shape& in, Rng& rng) = 0;
+
+  // in: (batch, in_shape) -> out: (batch, OutputShape(in_shape)).
+  virtual void Forward(const float* in, float* out, int batch, bool training) = 0;
+  // Given dout, accumulates parameter gradients and writes din (din may be nullptr
+  // for the first layer). `in`/`out` are the tensors of the last Forward.
+  virtual void Backward(const float* in, const float* out, const float* dout, float* din, int batch) = 0;
+
+  virtual std::vector<Param*> Params() { return {}; }   // trainable
+  virtual std::vector<Param*> Buffers() { return {}; }  // non-trainable state (BN moving stats)
+  virtual nlohmann::json Config() const = 0;            // round-trips through MakeLayer
+  Shape input_shape;                                    // set by Build
+};
+
+// Factory from a config table, e.g.
+//   {"type":"conv2d","filters":16,"kernel":[3,3],"strides":[2,2],"padding":"same","use_bias":false}
+// Throws kws::UsageError("layer 3: unknown type 'conv3d'") etc.
+std::unique_ptr<Layer> MakeLayer(const nlohmann::json& cfg);
+
+}  // namespace kws

@@ -1,0 +1,72 @@
+#include "util/fs.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "util/error.h"
+#include "util/parallel.h"
+#include "util/rng.h"
+
+namespace fs = std::filesystem;
+
+TEST(AtomicWrite, WritesAndLeavesNoTemporary) {
+  fs::path dir = fs::temp_directory_path() / "kws_fs_test";
+  fs::remove_all(dir);
+  kws::AtomicWriteFile(dir / "sub" / "a.txt", "hello");
+  EXPECT_EQ(kws::ReadFile(dir / "sub" / "a.txt"), "hello");
+  int files = 0;
+  for (auto& e : fs::directory_iterator(dir / "sub")) { (void)e; ++files; }
+  EXPECT_EQ(files, 1);
+}
+
+TEST(AtomicWrite, FailureKeepsOldContentAndRemovesTemporary) {
+  fs::path dir = fs::temp_directory_path() / "kws_fs_test2";
+  fs::remove_all(dir);
+  kws::AtomicWriteFile(dir / "a.txt", "old");
+  EXPECT_THROW(kws::AtomicWriteStream(dir / "a.txt", [](std::ostream& o) {
+    o << "half";
+    throw std::runtime_error("boom");
+  }), std::runtime_error);
+  EXPECT_EQ(kws::ReadFile(dir / "a.txt"), "old");
+  int files = 0;
+  for (auto& e : fs::directory_iterator(dir)) { (void)e; ++files; }
+  EXPECT_EQ(files, 1);
+}
+
+TEST(ReadFile, MissingFileNamesThePath) {
+  try {
+    kws::ReadFile("/nonexistent/kws.wav");
+    FAIL() << "expected an error";
+  } catch (const kws::Error& e) {
+    EXPECT_EQ(e.kind(), kws::ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/kws.wav"), std::string::npos);
+  }
+}
+
+TEST(Sha1, KnownVector) {
+  EXPECT_EQ(kws::Sha1Hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+
+TEST(Rng, DeterministicAndInRange) {
+  kws::Rng a(42), b(42), c(43);
+  bool differs = false;
+  for (int i = 0; i < 1000; ++i) {
+    double x = a.Uniform();
+    EXPECT_EQ(x, b.Uniform());
+    EXPECT_GE(x, 0.0);
+    EXPECT_LT(x, 1.0);
+    differs |= (x != c.Uniform());
+  }
+  EXPECT_TRUE(differs);
+}
+
+TEST(ParallelFor, CoversRangeOnceAndRethrows) {
+  kws::SetNumThreads(2);
+  std::vector<int> hits(1001, 0);
+  kws::ParallelFor(1001, [&](long b, long e, int) { for (long i = b; i < e; ++i) hits[i]++; });
+  for (int h : hits) EXPECT_EQ(h, 1);
+  EXPECT_THROW(kws::ParallelFor(10, [](long b, long, int) { if (b > 0) throw kws::BadInput("x"); }), kws::Error);
+  kws::SetNumThreads(0);
+}
