@@ -1,0 +1,101 @@
+#include "tflite/metadata.h"
+
+#include "tflite/builder.h"
+#include "util/error.h"
+
+namespace kws::tfl {
+
+using nlohmann::json;
+
+json FeatureOptionsToJson(const FeatureOptions& f) {
+  return json{{"sample_rate", f.sample_rate},   {"frame_length_s", f.frame_length_s},
+              {"frame_step_s", f.frame_step_s}, {"fft_length", f.fft_length},
+              {"window", f.window},             {"num_mel_bins", f.num_mel_bins},
+              {"lower_hz", f.lower_hz},         {"upper_hz", f.upper_hz},
+              {"log_offset", f.log_offset},     {"mfcc", f.mfcc},
+              {"clip_seconds", f.clip_seconds}};
+}
+
+namespace {
+
+template <class T>
+void Get(const json& j, const char* key, T& out, const std::string& what) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  try {
+    out = it->get<T>();
+  } catch (const json::exception&) {
+    throw BadInput(what + ": kws metadata: '" + key + "' has the wrong type");
+  }
+}
+
+}  // namespace
+
+FeatureOptions FeatureOptionsFromJson(const json& j, const std::string& what) {
+  if (!j.is_object()) throw BadInput(what + ": kws metadata: 'features' is not an object");
+  FeatureOptions f;
+  Get(j, "sample_rate", f.sample_rate, what);
+  Get(j, "frame_length_s", f.frame_length_s, what);
+  Get(j, "frame_step_s", f.frame_step_s, what);
+  Get(j, "fft_length", f.fft_length, what);
+  Get(j, "window", f.window, what);
+  Get(j, "num_mel_bins", f.num_mel_bins, what);
+  Get(j, "lower_hz", f.lower_hz, what);
+  Get(j, "upper_hz", f.upper_hz, what);
+  Get(j, "log_offset", f.log_offset, what);
+  Get(j, "mfcc", f.mfcc, what);
+  Get(j, "clip_seconds", f.clip_seconds, what);
+  return f;
+}
+
+std::string KwsMetadataToJson(const KwsMetadata& m) {
+  json j{{"format", m.format},
+         {"labels", m.labels},
+         {"input", m.features.mfcc > 0 ? std::string("mfcc") : m.input},
+         {"features", FeatureOptionsToJson(m.features)}};
+  if (!m.quant.empty()) j["quant"] = m.quant;
+  if (!m.extra.is_null() && !m.extra.empty()) j["extra"] = m.extra;
+  return j.dump();
+}
+
+KwsMetadata KwsMetadataFromJson(std::string_view text, const std::string& what) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw BadInput(what + ": kws metadata is not a JSON object");
+  KwsMetadata m;
+  Get(j, "format", m.format, what);
+  if (m.format != kKwsMetadataFormat)
+    throw BadInput(what + ": kws metadata format " + std::to_string(m.format) + " is not supported (expected " +
+                   std::to_string(kKwsMetadataFormat) + ")");
+  Get(j, "labels", m.labels, what);
+  Get(j, "input", m.input, what);
+  Get(j, "quant", m.quant, what);
+  if (j.contains("features")) m.features = FeatureOptionsFromJson(j["features"], what);
+  if (j.contains("extra")) m.extra = j["extra"];
+  if (m.input != "log-mel" && m.input != "mfcc")
+    throw BadInput(what + ": kws metadata: unknown input '" + m.input + "' (expected log-mel or mfcc)");
+  return m;
+}
+
+void AddKwsMetadata(ModelBuilder& b, const KwsMetadata& m) { b.AddMetadata(kKwsMetadataName, KwsMetadataToJson(m)); }
+
+std::optional<std::string> ReadMetadataEntry(std::string_view bytes, const std::string& name, const std::string& what) {
+  const ::tflite::Model* model = VerifiedModel(bytes, what);
+  if (!model->metadata()) return std::nullopt;
+  for (const auto* md : *model->metadata()) {
+    if (!md->name() || md->name()->str() != name) continue;
+    if (!model->buffers() || md->buffer() >= model->buffers()->size())
+      throw BadInput(what + ": metadata '" + name + "' points at missing buffer " + std::to_string(md->buffer()));
+    const auto* buf = model->buffers()->Get(md->buffer());
+    if (!buf->data()) return std::string();
+    return std::string(reinterpret_cast<const char*>(buf->data()->data()), buf->data()->size());
+  }
+  return std::nullopt;
+}
+
+std::optional<KwsMetadata> ReadKwsMetadata(std::string_view bytes, const std::string& what) {
+  auto entry = ReadMetadataEntry(bytes, kKwsMetadataName, what);
+  if (!entry) return std::nullopt;
+  return KwsMetadataFromJson(*entry, what);
+}
+
+}  // namespace kws::tfl
