@@ -12,6 +12,7 @@
 // Tensors are float32 NHWC, batched; a Dense layer sees (N,1,1,C).
 // Gradients accumulate with += (the trainer zeroes them each step).
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -60,7 +61,16 @@ class Layer {
   virtual std::vector<Param*> Buffers() { return {}; }  // non-trainable state (BN moving stats)
   virtual nlohmann::json Config() const = 0;            // round-trips through MakeLayer
   Shape input_shape;                                    // set by Build
+
+  // Seeds stochastic layers (dropout) for the next Forward. The trainer calls it
+  // once per step, e.g. layer->SetSeed(Rng::Derive(run_seed, step).Next()).
+  // Deterministic layers ignore it. Without a call, dropout derives a fresh
+  // deterministic seed from an internal counter.
+  virtual void SetSeed(uint64_t seed) {}
 };
+
+// A Sequential stack's output shape, checked layer by layer (UsageError names the layer).
+Shape OutputShapeOf(const std::vector<std::unique_ptr<Layer>>& layers, Shape in);
 
 // Factory from a config table, e.g.
 //   {"type":"conv2d","filters":16,"kernel":[3,3],"strides":[2,2],"padding":"same","use_bias":false}

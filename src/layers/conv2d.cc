@@ -1,0 +1,276 @@
+#include "layers/conv2d.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstring>
+
+#include "layers/layer_util.h"
+#include "util/parallel.h"
+
+namespace kws {
+
+using MatRM = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MapM = Eigen::Map<MatRM>;
+using CMapM = Eigen::Map<const MatRM>;
+
+Conv2DShape MakeConv2DShape(const Shape& in, int kh, int kw, int sh, int sw, bool same, int oc,
+                            const std::string& where) {
+  Conv2DShape s;
+  s.ih = in.h, s.iw = in.w, s.ic = in.c;
+  s.kh = kh, s.kw = kw, s.sh = sh, s.sw = sw, s.oc = oc;
+  AxisGeometry gy = PadAxis(in.h, kh, sh, same), gx = PadAxis(in.w, kw, sw, same);
+  s.oh = gy.out, s.ow = gx.out, s.pt = gy.pad_before, s.pl = gx.pad_before;
+  if (in.h <= 0 || in.w <= 0 || in.c <= 0 || s.oh <= 0 || s.ow <= 0)
+    throw UsageError(where + ": kernel " + std::to_string(kh) + "x" + std::to_string(kw) + " with " +
+                     (same ? "SAME" : "VALID") + " padding does not fit input " + std::to_string(in.h) + "x" +
+                     std::to_string(in.w) + "x" + std::to_string(in.c) + " (empty output)");
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// Reference: plain loops.
+// ---------------------------------------------------------------------------
+void conv2d_forward_ref(float* out, const float* in, const float* weight, const float* bias, const Conv2DShape& s) {
+  for (int n = 0; n < s.n; ++n)
+    for (int oy = 0; oy < s.oh; ++oy)
+      for (int ox = 0; ox < s.ow; ++ox) {
+        float* o = out + ((size_t(n) * s.oh + oy) * s.ow + ox) * s.oc;
+        for (int f = 0; f < s.oc; ++f) {
+          float acc = bias ? bias[f] : 0.0f;
+          for (int ky = 0; ky < s.kh; ++ky) {
+            int iy = oy * s.sh + ky - s.pt;
+            if (iy < 0 || iy >= s.ih) continue;
+            for (int kx = 0; kx < s.kw; ++kx) {
+              int ix = ox * s.sw + kx - s.pl;
+              if (ix < 0 || ix >= s.iw) continue;
+              const float* x = in + ((size_t(n) * s.ih + iy) * s.iw + ix) * s.ic;
+              const float* w = weight + (size_t(ky) * s.kw + kx) * s.ic * s.oc + f;
+              for (int i = 0; i < s.ic; ++i) acc += x[i] * w[size_t(i) * s.oc];
+            }
+          }
+          o[f] = acc;
+        }
+      }
+}
+
+void conv2d_backward_ref(float* din, float* dweight, float* dbias, const float* dout, const float* in,
+                         const float* weight, const Conv2DShape& s) {
+  if (din) std::fill(din, din + size_t(s.n) * s.ih * s.iw * s.ic, 0.0f);
+  for (int n = 0; n < s.n; ++n)
+    for (int oy = 0; oy < s.oh; ++oy)
+      for (int ox = 0; ox < s.ow; ++ox) {
+        const float* d = dout + ((size_t(n) * s.oh + oy) * s.ow + ox) * s.oc;
+        for (int f = 0; f < s.oc; ++f) {
+          if (dbias) dbias[f] += d[f];
+          for (int ky = 0; ky < s.kh; ++ky) {
+            int iy = oy * s.sh + ky - s.pt;
+            if (iy < 0 || iy >= s.ih) continue;
+            for (int kx = 0; kx < s.kw; ++kx) {
+              int ix = ox * s.sw + kx - s.pl;
+              if (ix < 0 || ix >= s.iw) continue;
+              size_t xi = ((size_t(n) * s.ih + iy) * s.iw + ix) * s.ic;
+              size_t wi = (size_t(ky) * s.kw + kx) * s.ic * s.oc + f;
+              for (int i = 0; i < s.ic; ++i) {
+                dweight[wi + size_t(i) * s.oc] += in[xi + i] * d[f];
+                if (din) din[xi + i] += weight[wi + size_t(i) * s.oc] * d[f];
+              }
+            }
+          }
+        }
+      }
+}
+
+// ---------------------------------------------------------------------------
+// Fast: im2col + GEMM per sample, parallel over the batch.
+//   col: (OH*OW, KH*KW*IC), row = one output pixel's receptive field in HWC order,
+//   which is exactly the row order of the HWIO weight seen as (KH*KW*IC, OC).
+// ---------------------------------------------------------------------------
+namespace {
+
+bool IsPointwise(const Conv2DShape& s) {
+  return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0;
+}
+
+void im2col(float* col, const float* x, const Conv2DShape& s) {
+  const int K = s.kh * s.kw * s.ic;
+  const size_t rowlen = size_t(s.kw) * s.ic;
+  for (int oy = 0; oy < s.oh; ++oy)
+    for (int ox = 0; ox < s.ow; ++ox) {
+      float* row = col + (size_t(oy) * s.ow + ox) * K;
+      const int x0 = ox * s.sw - s.pl;
+      for (int ky = 0; ky < s.kh; ++ky, row += rowlen) {
+        int iy = oy * s.sh + ky - s.pt;
+        if (iy < 0 || iy >= s.ih) {
+          std::memset(row, 0, rowlen * sizeof(float));
+          continue;
+        }
+        const float* xr = x + size_t(iy) * s.iw * s.ic;
+        if (x0 >= 0 && x0 + s.kw <= s.iw) {  // fully inside: one contiguous copy
+          std::memcpy(row, xr + size_t(x0) * s.ic, rowlen * sizeof(float));
+          continue;
+        }
+        for (int kx = 0; kx < s.kw; ++kx) {
+          int ix = x0 + kx;
+          float* r = row + size_t(kx) * s.ic;
+          if (ix < 0 || ix >= s.iw)
+            std::memset(r, 0, s.ic * sizeof(float));
+          else
+            std::memcpy(r, xr + size_t(ix) * s.ic, s.ic * sizeof(float));
+        }
+      }
+    }
+}
+
+// dx (IH,IW,IC) = sum of dcol rows scattered back (dx is overwritten).
+void col2im(float* dx, const float* dcol, const Conv2DShape& s) {
+  const int K = s.kh * s.kw * s.ic;
+  std::fill(dx, dx + size_t(s.ih) * s.iw * s.ic, 0.0f);
+  for (int oy = 0; oy < s.oh; ++oy)
+    for (int ox = 0; ox < s.ow; ++ox) {
+      const float* row = dcol + (size_t(oy) * s.ow + ox) * K;
+      for (int ky = 0; ky < s.kh; ++ky) {
+        int iy = oy * s.sh + ky - s.pt;
+        if (iy < 0 || iy >= s.ih) continue;
+        for (int kx = 0; kx < s.kw; ++kx) {
+          int ix = ox * s.sw + kx - s.pl;
+          if (ix < 0 || ix >= s.iw) continue;
+          const float* r = row + (size_t(ky) * s.kw + kx) * s.ic;
+          float* d = dx + (size_t(iy) * s.iw + ix) * s.ic;
+          for (int i = 0; i < s.ic; ++i) d[i] += r[i];
+        }
+      }
+    }
+}
+
+void Grow(std::vector<std::vector<float>>& v, size_t chunks) {
+  if (v.size() < chunks) v.resize(chunks);
+}
+
+}  // namespace
+
+void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2DShape& s,
+                    Conv2DScratch& scratch) {
+  const size_t M = size_t(s.oh) * s.ow, K = size_t(s.kh) * s.kw * s.ic;
+  const size_t in_sz = size_t(s.ih) * s.iw * s.ic, out_sz = M * s.oc;
+  const bool pointwise = IsPointwise(s);
+  Grow(scratch.col, NumThreads());
+  CMapM w(weight, K, s.oc);
+  ParallelFor(s.n, [&](long b, long e, int c) {
+    auto& col = scratch.col[c];
+    if (!pointwise && col.size() < M * K) col.resize(M * K);
+    for (long n = b; n < e; ++n) {
+      const float* x = in + n * in_sz;
+      if (!pointwise) im2col(col.data(), x, s);
+      CMapM cm(pointwise ? x : col.data(), M, K);
+      MapM o(out + n * out_sz, M, s.oc);
+      o.noalias() = cm * w;
+      if (bias) o.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias, s.oc);
+    }
+  });
+}
+
+void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
+                     const float* weight, const Conv2DShape& s, Conv2DScratch& scratch) {
+  const size_t M = size_t(s.oh) * s.ow, K = size_t(s.kh) * s.kw * s.ic;
+  const size_t in_sz = size_t(s.ih) * s.iw * s.ic, out_sz = M * s.oc;
+  const bool pointwise = IsPointwise(s);
+  const size_t chunks = size_t(NumThreads());
+  Grow(scratch.col, chunks), Grow(scratch.dcol, chunks), Grow(scratch.dw, chunks), Grow(scratch.db, chunks);
+  std::vector<char> used(chunks, 0);
+  CMapM w(weight, K, s.oc);
+  ParallelFor(s.n, [&](long b, long e, int c) {
+    used[c] = 1;
+    auto& col = scratch.col[c];
+    auto& dcol = scratch.dcol[c];
+    auto& dw = scratch.dw[c];
+    auto& db = scratch.db[c];
+    if (!pointwise && col.size() < M * K) col.resize(M * K);
+    if (din && !pointwise && dcol.size() < M * K) dcol.resize(M * K);
+    dw.assign(K * s.oc, 0.0f);
+    db.assign(s.oc, 0.0f);
+    MapM dwm(dw.data(), K, s.oc);
+    Eigen::Map<Eigen::RowVectorXf> dbm(db.data(), s.oc);
+    for (long n = b; n < e; ++n) {
+      const float* x = in + n * in_sz;
+      if (!pointwise) im2col(col.data(), x, s);
+      CMapM cm(pointwise ? x : col.data(), M, K);
+      CMapM d(dout + n * out_sz, M, s.oc);
+      dwm.noalias() += cm.transpose() * d;
+      if (dbias) dbm += d.colwise().sum();
+      if (din) {
+        if (pointwise) {
+          MapM(din + n * in_sz, M, K).noalias() = d * w.transpose();
+        } else {
+          MapM(dcol.data(), M, K).noalias() = d * w.transpose();
+          col2im(din + n * in_sz, dcol.data(), s);
+        }
+      }
+    }
+  });
+  for (size_t c = 0; c < chunks; ++c) {  // chunk order: deterministic sums
+    if (!used[c]) continue;
+    for (size_t i = 0; i < K * s.oc; ++i) dweight[i] += scratch.dw[c][i];
+    if (dbias)
+      for (int f = 0; f < s.oc; ++f) dbias[f] += scratch.db[c][f];
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Layer glue
+// ---------------------------------------------------------------------------
+Shape Conv2DLayer::OutputShape(const Shape& in) const {
+  Conv2DShape s = MakeConv2DShape(in, kh, kw, sh, sw, same, filters, "layer '" + (name.empty() ? type() : name) + "'");
+  return {s.oh, s.ow, s.oc};
+}
+
+Conv2DShape Conv2DLayer::Geometry(int batch) const {
+  Conv2DShape s = MakeConv2DShape(input_shape, kh, kw, sh, sw, same, filters, "layer '" + name + "'");
+  s.n = batch;
+  return s;
+}
+
+void Conv2DLayer::Build(const Shape& in, Rng& rng) {
+  OutputShape(in);  // validates
+  input_shape = in;
+  kernel = MakeParam(name + "/kernel", {kh, kw, in.c, filters}, true, true);
+  GlorotUniform(kernel.value, double(kh) * kw * in.c, double(kh) * kw * filters, rng);
+  if (use_bias) bias = MakeParam(name + "/bias", {filters}, true, false);
+}
+
+void Conv2DLayer::Forward(const float* in, float* out, int batch, bool training) {
+  conv2d_forward(out, in, kernel.value.data(), use_bias ? bias.value.data() : nullptr, Geometry(batch), scratch_);
+}
+
+void Conv2DLayer::Backward(const float* in, const float* out, const float* dout, float* din, int batch) {
+  conv2d_backward(din, kernel.grad.data(), use_bias ? bias.grad.data() : nullptr, dout, in, kernel.value.data(),
+                  Geometry(batch), scratch_);
+}
+
+std::vector<Param*> Conv2DLayer::Params() {
+  if (use_bias) return {&kernel, &bias};
+  return {&kernel};
+}
+
+nlohmann::json Conv2DLayer::Config() const {
+  nlohmann::json j = {{"type", type()},         {"filters", filters}, {"kernel", {kh, kw}},
+                      {"strides", {sh, sw}},    {"padding", same ? "same" : "valid"},
+                      {"use_bias", use_bias}};
+  if (!name.empty()) j["name"] = name;
+  return j;
+}
+
+std::unique_ptr<Layer> MakeConv2DLayer(const nlohmann::json& cfg) {
+  LayerConfig c(cfg);
+  auto l = std::make_unique<Conv2DLayer>();
+  l->name = c.name();
+  l->filters = c.Int("filters", 0, 1);
+  auto k = c.Pair("kernel", {0, 0}, 1);
+  auto st = c.Pair("strides", {1, 1}, 1);
+  l->kh = k[0], l->kw = k[1], l->sh = st[0], l->sw = st[1];
+  l->same = c.Choice("padding", "valid", {"same", "valid"}) == "same";
+  l->use_bias = c.Bool("use_bias", true);
+  c.Finish();
+  return l;
+}
+
+}  // namespace kws
