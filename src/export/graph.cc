@@ -1,0 +1,225 @@
+#include "export/graph.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "util/error.h"
+
+namespace kws::ir {
+
+const char* OpKindName(OpKind k) {
+  switch (k) {
+    case OpKind::kConv2D: return "CONV_2D";
+    case OpKind::kDepthwiseConv2D: return "DEPTHWISE_CONV_2D";
+    case OpKind::kFullyConnected: return "FULLY_CONNECTED";
+    case OpKind::kAveragePool2D: return "AVERAGE_POOL_2D";
+    case OpKind::kMaxPool2D: return "MAX_POOL_2D";
+    case OpKind::kMean: return "MEAN";
+    case OpKind::kReshape: return "RESHAPE";
+    case OpKind::kSoftmax: return "SOFTMAX";
+  }
+  return "?";
+}
+
+int OutputSize(int in, int k, int stride, Padding p) {
+  if (p == Padding::kSame) return (in + stride - 1) / stride;
+  return (in - k + stride) / stride;
+}
+
+int PadBefore(int in, int k, int stride, Padding p) {
+  if (p == Padding::kValid) return 0;
+  int out = OutputSize(in, k, stride, p);
+  int total = std::max((out - 1) * stride + k - in, 0);
+  return total / 2;
+}
+
+namespace {
+
+size_t Count(const std::vector<int>& s) {
+  size_t n = 1;
+  for (int d : s) n *= size_t(d);
+  return n;
+}
+
+[[noreturn]] void Fail(const std::string& op, const std::string& msg) {
+  throw InternalError("graph: op '" + op + "': " + msg);
+}
+
+std::string ShapeStr(const std::vector<int>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+}  // namespace
+
+size_t Graph::NumElements(int v) const { return Count(shapes.at(v)); }
+
+int Graph::AddValue(const std::vector<int>& shape, const std::string& name) {
+  shapes.push_back(shape);
+  names.push_back(name);
+  return int(shapes.size()) - 1;
+}
+
+int Graph::AddInput(const std::vector<int>& shape, const std::string& name) {
+  if (!shapes.empty()) throw InternalError("graph: the input must be the first value");
+  input = AddValue(shape, name);
+  output = input;
+  return input;
+}
+
+int Graph::Conv2D(int x, std::vector<float> w, const std::vector<int>& dims, std::vector<float> bias, int sh,
+                  int sw, Padding p, Activation act, const std::string& name) {
+  const auto& in = shapes.at(x);
+  if (in.size() != 4) Fail(name, "input must be NHWC, got " + ShapeStr(in));
+  if (dims.size() != 4 || dims[3] != in[3]) Fail(name, "weights " + ShapeStr(dims) + " do not fit input " + ShapeStr(in));
+  if (sh < 1 || sw < 1) Fail(name, "strides must be >= 1");
+  int oh = OutputSize(in[1], dims[1], sh, p), ow = OutputSize(in[2], dims[2], sw, p);
+  if (oh < 1 || ow < 1) Fail(name, "kernel larger than the VALID input " + ShapeStr(in));
+  if (bias.empty()) bias.assign(dims[0], 0.0f);
+  Op op{OpKind::kConv2D, name, x, 0, std::move(w), dims, std::move(bias), sh, sw, p, act};
+  op.output = AddValue({in[0], oh, ow, dims[0]}, name);
+  ops.push_back(std::move(op));
+  output = ops.back().output;
+  return output;
+}
+
+int Graph::DepthwiseConv2D(int x, std::vector<float> w, const std::vector<int>& dims, std::vector<float> bias,
+                           int mult, int sh, int sw, Padding p, Activation act, const std::string& name) {
+  const auto& in = shapes.at(x);
+  if (in.size() != 4) Fail(name, "input must be NHWC, got " + ShapeStr(in));
+  if (mult < 1 || dims.size() != 4 || dims[0] != 1 || dims[3] != in[3] * mult)
+    Fail(name, "weights " + ShapeStr(dims) + " do not fit input " + ShapeStr(in) + " with multiplier " + std::to_string(mult));
+  if (sh < 1 || sw < 1) Fail(name, "strides must be >= 1");
+  int oh = OutputSize(in[1], dims[1], sh, p), ow = OutputSize(in[2], dims[2], sw, p);
+  if (oh < 1 || ow < 1) Fail(name, "kernel larger than the VALID input " + ShapeStr(in));
+  if (bias.empty()) bias.assign(dims[3], 0.0f);
+  Op op{OpKind::kDepthwiseConv2D, name, x, 0, std::move(w), dims, std::move(bias), sh, sw, p, act, mult};
+  op.output = AddValue({in[0], oh, ow, dims[3]}, name);
+  ops.push_back(std::move(op));
+  output = ops.back().output;
+  return output;
+}
+
+int Graph::FullyConnected(int x, std::vector<float> w, const std::vector<int>& dims, std::vector<float> bias,
+                          Activation act, const std::string& name) {
+  const auto& in = shapes.at(x);
+  if (dims.size() != 2) Fail(name, "weights must be [out, in], got " + ShapeStr(dims));
+  size_t n = Count(in);
+  int batch = in.empty() ? 1 : in[0];
+  if (batch < 1 || n % size_t(batch) != 0 || n / size_t(batch) != size_t(dims[1]))
+    Fail(name, "weights " + ShapeStr(dims) + " do not fit input " + ShapeStr(in));
+  if (bias.empty()) bias.assign(dims[0], 0.0f);
+  Op op{OpKind::kFullyConnected, name, x, 0, std::move(w), dims, std::move(bias), 1, 1, Padding::kValid, act};
+  op.output = AddValue({batch, dims[0]}, name);
+  ops.push_back(std::move(op));
+  output = ops.back().output;
+  return output;
+}
+
+int Graph::AddPool(OpKind kind, int x, int fh, int fw, int sh, int sw, Padding p, const std::string& name) {
+  const auto& in = shapes.at(x);
+  if (in.size() != 4) Fail(name, "input must be NHWC, got " + ShapeStr(in));
+  if (fh < 1 || fw < 1 || sh < 1 || sw < 1) Fail(name, "filter and strides must be >= 1");
+  int oh = OutputSize(in[1], fh, sh, p), ow = OutputSize(in[2], fw, sw, p);
+  if (oh < 1 || ow < 1) Fail(name, "filter larger than the VALID input " + ShapeStr(in));
+  Op op{kind, name, x};
+  op.filter_h = fh;
+  op.filter_w = fw;
+  op.stride_h = sh;
+  op.stride_w = sw;
+  op.padding = p;
+  op.output = AddValue({in[0], oh, ow, in[3]}, name);
+  ops.push_back(std::move(op));
+  output = ops.back().output;
+  return output;
+}
+
+int Graph::AveragePool2D(int x, int fh, int fw, int sh, int sw, Padding p, const std::string& name) {
+  return AddPool(OpKind::kAveragePool2D, x, fh, fw, sh, sw, p, name);
+}
+int Graph::MaxPool2D(int x, int fh, int fw, int sh, int sw, Padding p, const std::string& name) {
+  return AddPool(OpKind::kMaxPool2D, x, fh, fw, sh, sw, p, name);
+}
+
+int Graph::Mean(int x, const std::string& name) {
+  const auto& in = shapes.at(x);
+  if (in.size() != 4) Fail(name, "MEAN over H,W needs an NHWC input, got " + ShapeStr(in));
+  Op op{OpKind::kMean, name, x};
+  op.output = AddValue({in[0], in[3]}, name);
+  ops.push_back(std::move(op));
+  output = ops.back().output;
+  return output;
+}
+
+int Graph::Reshape(int x, const std::vector<int>& new_shape, const std::string& name) {
+  if (Count(new_shape) != Count(shapes.at(x)))
+    Fail(name, "cannot reshape " + ShapeStr(shapes.at(x)) + " to " + ShapeStr(new_shape));
+  Op op{OpKind::kReshape, name, x};
+  op.new_shape = new_shape;
+  op.output = AddValue(new_shape, name);
+  ops.push_back(std::move(op));
+  output = ops.back().output;
+  return output;
+}
+
+int Graph::Softmax(int x, float beta, const std::string& name) {
+  const auto& in = shapes.at(x);
+  if (in.empty()) Fail(name, "softmax needs at least one dimension");
+  Op op{OpKind::kSoftmax, name, x};
+  op.beta = beta;
+  op.output = AddValue(in, name);
+  ops.push_back(std::move(op));
+  output = ops.back().output;
+  return output;
+}
+
+void Graph::Validate() const {
+  if (input != 0 || shapes.empty()) throw InternalError("graph: no input");
+  if (output < 0 || output >= int(shapes.size())) throw InternalError("graph: no output");
+  if (shapes[input].empty() || shapes[input][0] != 1)
+    throw InternalError("graph: input " + ShapeStr(shapes[input]) + " must have batch 1");
+  std::vector<bool> defined(shapes.size(), false);
+  defined[input] = true;
+  for (const Op& op : ops) {
+    if (op.input < 0 || op.input >= int(shapes.size()) || !defined[op.input])
+      Fail(op.name, "input value " + std::to_string(op.input) + " is not defined before use");
+    if (op.output <= 0 || op.output >= int(shapes.size()) || defined[op.output])
+      Fail(op.name, "output value " + std::to_string(op.output) + " is invalid or written twice");
+    defined[op.output] = true;
+    bool weighted = op.kind == OpKind::kConv2D || op.kind == OpKind::kDepthwiseConv2D ||
+                    op.kind == OpKind::kFullyConnected;
+    if (weighted) {
+      if (op.weights.size() != Count(op.weight_dims))
+        Fail(op.name, std::to_string(op.weights.size()) + " weights for dims " + ShapeStr(op.weight_dims));
+      int out_c = op.kind == OpKind::kDepthwiseConv2D ? op.weight_dims[3] : op.weight_dims[0];
+      if (int(op.bias.size()) != out_c) Fail(op.name, "bias size " + std::to_string(op.bias.size()) + " != " + std::to_string(out_c));
+      if (shapes[op.output].back() != out_c) Fail(op.name, "output channels do not match the weights");
+    }
+  }
+  if (!defined[output]) throw InternalError("graph: output value is never computed");
+}
+
+std::string Graph::Summary() const {
+  std::ostringstream os;
+  os << "input " << names[input] << " " << ShapeStr(shapes[input]) << "\n";
+  for (const Op& op : ops) {
+    os << OpKindName(op.kind) << " " << op.name << " -> " << ShapeStr(shapes[op.output]);
+    if (!op.weight_dims.empty()) os << " weights " << ShapeStr(op.weight_dims);
+    if (op.activation == Activation::kRelu) os << " relu";
+    if (op.activation == Activation::kRelu6) os << " relu6";
+    os << "\n";
+  }
+  return os.str();
+}
+
+std::vector<std::string> Graph::OpsUsed() const {
+  std::vector<std::string> r;
+  for (const Op& op : ops) {
+    std::string n = OpKindName(op.kind);
+    if (std::find(r.begin(), r.end(), n) == r.end()) r.push_back(n);
+  }
+  return r;
+}
+
+}  // namespace kws::ir

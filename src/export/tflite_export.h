@@ -1,0 +1,89 @@
+// IR -> .tflite exporters: float32, dynamic-range ("hybrid", the TFLite converter's default
+// optimization) and full int8 (calibrated on a representative set), plus C-source output and the
+// in-memory zip size used for the size budget.
+//
+// Conventions (FACTS §4):
+//  * dynamic: Conv2D weights int8 symmetric per output channel (quantized_dimension 0), DepthwiseConv2D
+//    per channel (dimension 3), FullyConnected per tensor; scale = max|w|/127, zero point 0, values in
+//    [-127, 127]. Weight tensors with fewer than `dynamic_min_elements` (1024) elements stay float and
+//    their op stays a plain float op. Activations and biases stay float. FULLY_CONNECTED hybrid ops get
+//    asymmetric_quantize_inputs = true (what the modern converter writes; op version 9): the runtime
+//    then quantizes the FC input asymmetrically per batch row. Conv2D has no such option: TFLite's
+//    per-channel hybrid conv always quantizes its input asymmetrically per batch item, the per-tensor one
+//    (a single output channel) symmetrically.
+//  * int8: activations int8 asymmetric per tensor from the calibration min/max (range widened to
+//    include 0; zero point nudged into [-128, 127]); int8 input and output tensors (or float I/O with
+//    QUANTIZE/DEQUANTIZE when int8_io = false); weights as above but always quantized; biases int32 with
+//    scale input_scale * weight_scale[c], zero point 0; softmax output scale 1/256, zero point -128;
+//    average/max pool and reshape outputs keep their input's scale and zero point; MEAN gets its own
+//    calibrated range (TFLite's int8 MEAN requantizes). All-zero weight channels (pruned) get scale 1/127.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "export/graph.h"
+#include "tflite/metadata.h"
+
+namespace kws {
+
+enum class QuantMode { kFloat, kDynamic, kInt8 };
+const char* QuantModeName(QuantMode m);                 // "float" | "dynamic" | "int8"
+QuantMode ParseQuantMode(const std::string& s);         // throws UsageError naming --quant
+
+struct ExportOptions {
+  QuantMode quant = QuantMode::kFloat;
+  int dynamic_min_elements = 1024;         // converter default: smaller weight tensors stay float
+  bool dynamic_fc_asymmetric_inputs = true;
+  bool int8_io = true;                     // int8 model: int8 input/output tensors (micro-style)
+  std::string description = "kws";
+  bool write_signature = false;            // "serving_default" SignatureDef
+  std::optional<tfl::KwsMetadata> metadata;  // written as the "kws" metadata entry (quant is filled in)
+
+  void Validate() const;  // throws UsageError
+};
+
+// Per-value activation ranges from running the float graph over a representative set.
+struct Calibration {
+  std::vector<float> min, max;  // indexed by graph value id
+  int samples = 0;
+};
+// samples: each one input tensor (graph.NumElements(graph.input) floats). Throws UsageError if empty or
+// a sample has the wrong size.
+Calibration Calibrate(const ir::Graph& g, const std::vector<std::vector<float>>& samples);
+
+// TFLite-style asymmetric int8 parameters for a real range (widened to include 0).
+struct AffineQuant { float scale = 1.0f; int zero_point = 0; };
+AffineQuant ChooseInt8Params(float min, float max);
+
+// Symmetric int8 quantization of a weight tensor along `axis` (-1 = per tensor): values in
+// [-127,127], zero point 0; returns the per-channel (or single) scales.
+std::vector<float> QuantizeSymmetric(const std::vector<float>& w, const std::vector<int>& dims, int axis,
+                                     std::vector<int8_t>* q);
+
+struct ExportInfo {
+  std::vector<std::string> ops_used;     // TFLite op names in order of first use
+  size_t arena_bytes_estimate = 0;       // peak bytes of live activations (+ hybrid scratch), approximate
+  int quantized_weight_tensors = 0;
+  int float_weight_tensors = 0;
+  AffineQuant input_quant, output_quant;  // int8 only
+};
+
+// Builds the .tflite bytes. `calibration` is required for int8 (see Calibrate).
+std::string ExportTflite(const ir::Graph& g, const ExportOptions& opts, const Calibration* calibration = nullptr,
+                         ExportInfo* info = nullptr);
+
+// C source: a header comment, then
+//   alignas(16) const unsigned char <name>[] = {...};
+//   const unsigned int <name>_len = N;
+// `name` must be a C identifier (UsageError otherwise).
+std::string ToCSource(std::string_view bytes, const std::string& name, const std::string& comment);
+
+// The bytes of a .zip archive (deflate, libzip, in memory) holding `bytes` as `entry_name`, and its size.
+// level: 1..9, or 0 for zlib's default (6, as Python's zipfile uses).
+std::string ZipBytes(std::string_view bytes, const std::string& entry_name = "model.tflite", int level = 0);
+size_t ZipSize(std::string_view bytes, const std::string& entry_name = "model.tflite", int level = 0);
+
+}  // namespace kws
