@@ -1,0 +1,27 @@
+// Strict RIFF/WAVE container check, done before libsndfile decodes a file.
+//
+// libsndfile silently shortens a WAV whose data chunk is cut off (it trusts
+// the file size, not the header), so a truncated clip would be read as a
+// shorter one. kws wants such files reported, so the chunk layout is walked
+// here first: "RIFF" <size> "WAVE", then <id><size> chunks up to "data".
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace kws::audio_internal {
+
+// Reads up to n bytes at offset into buf; returns how many were read.
+using ReadAt = std::function<size_t(int64_t offset, void* buf, size_t n)>;
+
+struct RiffCheck {
+  bool is_wav = false;            // starts with "RIFF....WAVE"
+  std::string problem;            // empty = fine, else "truncated WAV header (...)" etc.
+  int64_t declared_frames = -1;   // from the data chunk size / block align
+  int64_t present_frames = -1;    // what the file actually holds
+};
+
+// Walks the chunks of a file of `file_size` bytes. Non-RIFF files give is_wav=false.
+RiffCheck CheckRiff(const ReadAt& read_at, int64_t file_size);
+
+}  // namespace kws::audio_internal

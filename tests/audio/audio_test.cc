@@ -1,0 +1,290 @@
+// Audio front end: formats, down-mix, resampling, writer, windows, raw PCM,
+// and every error the reader reports (with the file name and the reason).
+#include <gtest/gtest.h>
+#include <sndfile.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "audio/audio.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace fs = std::filesystem;
+using namespace kws;
+
+namespace {
+
+class AudioTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("kws_audio_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string P(const std::string& name) const { return (dir_ / name).string(); }
+
+  // Writes interleaved float frames with libsndfile in the given format.
+  std::string WriteSf(const std::string& name, int format, int channels, int rate, const std::vector<float>& inter) {
+    SF_INFO info{};
+    info.samplerate = rate;
+    info.channels = channels;
+    info.format = format;
+    std::string path = P(name);
+    SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+    EXPECT_NE(f, nullptr) << sf_strerror(nullptr);
+    sf_writef_float(f, inter.data(), sf_count_t(inter.size() / size_t(channels)));
+    sf_close(f);
+    return path;
+  }
+  std::string WriteBytes(const std::string& name, const std::string& bytes) {
+    std::string path = P(name);
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+  }
+  fs::path dir_;
+};
+
+std::vector<float> Sine(double hz, int rate, int n, double amp) {
+  std::vector<float> x(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) x[size_t(i)] = float(amp * std::sin(2 * std::numbers::pi * hz * i / rate));
+  return x;
+}
+
+// |DFT| at `hz` of x sampled at `rate` (single bin, double precision).
+double DftMag(const std::vector<float>& x, double hz, int rate) {
+  double re = 0, im = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    double a = 2 * std::numbers::pi * hz * double(i) / rate;
+    re += x[i] * std::cos(a);
+    im -= x[i] * std::sin(a);
+  }
+  return std::hypot(re, im);
+}
+
+// Expects `fn` to throw kws::Error of kind BadInput whose message contains both strings.
+template <class Fn>
+void ExpectBadInput(Fn fn, const std::string& file, const std::string& reason) {
+  try {
+    fn();
+    FAIL() << "no error for " << file << " (expected '" << reason << "')";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBadInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(reason), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+TEST_F(AudioTest, Reads16BitExactly) {
+  const std::vector<short> pcm = {0, 16384, -16384, 1000, -32768, 32767};
+  std::vector<float> x;
+  for (short v : pcm) x.push_back(float(v) / 32768.0f);  // int16 -> [-1, 1): divide by 32768
+  std::string path = P("a.wav");
+  SF_INFO info0{};
+  info0.samplerate = 16000;
+  info0.channels = 1;
+  info0.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+  SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info0);
+  ASSERT_NE(f, nullptr);
+  sf_writef_short(f, pcm.data(), sf_count_t(pcm.size()));
+  sf_close(f);
+  Audio a = ReadAudio(path, 16000);
+  EXPECT_EQ(a.sample_rate, 16000);
+  ASSERT_EQ(a.samples.size(), x.size());
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_FLOAT_EQ(a.samples[i], x[i]) << i;
+  AudioInfo info = ProbeAudio(path);
+  EXPECT_EQ(info.sample_rate, 16000);
+  EXPECT_EQ(info.channels, 1);
+  EXPECT_EQ(info.frames, 6);
+  EXPECT_NE(info.format.find("WAV"), std::string::npos) << info.format;
+  EXPECT_NE(info.format.find("16"), std::string::npos) << info.format;
+}
+
+TEST_F(AudioTest, Reads24And32BitIntAndFloat) {
+  std::vector<float> x = Sine(440, 16000, 1600, 0.7);
+  struct Case { const char* name; int sub; double tol; };
+  for (Case c : {Case{"i24.wav", SF_FORMAT_PCM_24, 1.5 / 8388608}, Case{"i32.wav", SF_FORMAT_PCM_32, 1e-7},
+                 Case{"f32.wav", SF_FORMAT_FLOAT, 0.0}, Case{"f64.wav", SF_FORMAT_DOUBLE, 0.0}}) {
+    auto path = WriteSf(c.name, SF_FORMAT_WAV | c.sub, 1, 16000, x);
+    Audio a = ReadAudio(path, 0);
+    ASSERT_EQ(a.samples.size(), x.size()) << c.name;
+    double maxd = 0;
+    for (size_t i = 0; i < x.size(); ++i) maxd = std::max(maxd, double(std::fabs(a.samples[i] - x[i])));
+    EXPECT_LE(maxd, c.tol) << c.name;
+  }
+  // A 24-bit value that 16 bits cannot hold survives.
+  std::vector<float> fine = {1.0f / 8388608 * 3};
+  Audio a = ReadAudio(WriteSf("fine.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1, 16000, fine), 0);
+  EXPECT_FLOAT_EQ(a.samples[0], fine[0]);
+}
+
+TEST_F(AudioTest, OtherContainers) {
+  std::vector<float> x = Sine(300, 16000, 800, 0.5);
+  for (auto [name, fmt] : {std::pair{"a.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16},
+                           std::pair{"a.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16}}) {
+    Audio a = ReadAudio(WriteSf(name, fmt, 1, 16000, x), 16000);
+    ASSERT_EQ(a.samples.size(), x.size()) << name;
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(a.samples[i], x[i], 1.0 / 32768) << name;
+  }
+}
+
+TEST_F(AudioTest, StereoAndMultichannelDownMixIsTheMean) {
+  std::vector<float> st;
+  for (int i = 0; i < 100; ++i) {
+    st.push_back(0.5f);
+    st.push_back(i % 2 ? -0.25f : 0.25f);
+  }
+  Audio a = ReadAudio(WriteSf("st.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 2, 16000, st), 16000);
+  ASSERT_EQ(a.samples.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_FLOAT_EQ(a.samples[size_t(i)], i % 2 ? 0.125f : 0.375f);
+
+  std::vector<float> q;
+  for (int i = 0; i < 10; ++i) q.insert(q.end(), {0.5f, 0.25f, -0.25f, 0.0f});
+  Audio b = ReadAudio(WriteSf("q.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 4, 16000, q), 0);
+  ASSERT_EQ(b.samples.size(), 10u);
+  for (float v : b.samples) EXPECT_FLOAT_EQ(v, 0.125f);
+}
+
+TEST_F(AudioTest, Upsample8kTo16kKeepsLengthAndFrequency) {
+  std::vector<float> x = Sine(1000, 8000, 8000, 0.5);
+  Audio a = ReadAudio(WriteSf("8k.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 1, 8000, x), 16000);
+  EXPECT_EQ(a.sample_rate, 16000);
+  ASSERT_EQ(a.samples.size(), 16000u);
+  // A pure 0.5-amplitude sine over an integer number of periods: |X(f)| = 0.5 * N / 2.
+  const double peak = DftMag(a.samples, 1000, 16000);
+  EXPECT_NEAR(peak, 0.5 * 16000 / 2, 0.02 * 4000);
+  for (double f : {500.0, 900.0, 1100.0, 2000.0, 3000.0, 5000.0}) EXPECT_LT(DftMag(a.samples, f, 16000), 0.01 * peak) << f;
+}
+
+TEST_F(AudioTest, Downsample44kStereoTo16k) {
+  std::vector<float> mono = Sine(440, 44100, 44100, 0.4), st;
+  for (float v : mono) st.insert(st.end(), {v, v});
+  Audio a = ReadAudio(WriteSf("44k.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 2, 44100, st), 16000);
+  ASSERT_EQ(a.samples.size(), 16000u);
+  const double peak = DftMag(a.samples, 440, 16000);
+  EXPECT_NEAR(peak, 0.4 * 16000 / 2, 0.02 * 3200);
+  EXPECT_LT(DftMag(a.samples, 880, 16000), 0.01 * peak);
+  EXPECT_LT(DftMag(a.samples, 300, 16000), 0.01 * peak);
+}
+
+TEST_F(AudioTest, ResampleDirect) {
+  std::vector<float> x = Sine(100, 16000, 1600, 0.5);
+  EXPECT_EQ(Resample(x, 16000, 16000), x);
+  EXPECT_EQ(Resample(x, 16000, 8000).size(), 800u);
+  EXPECT_EQ(Resample(x, 16000, 22050).size(), 2205u);
+  EXPECT_THROW(Resample(x, 0, 16000), Error);
+}
+
+TEST_F(AudioTest, WriteWav16RoundTripsAndIsAtomic) {
+  std::vector<float> x = {0.0f, 0.25f, -0.5f, 1.0f, -1.0f, 1.5f, 12345.0f / 32768};
+  std::string path = P("sub/out.wav");
+  WriteWav16(path, x, 8000);
+  Audio a = ReadAudio(path, 0);
+  EXPECT_EQ(a.sample_rate, 8000);
+  ASSERT_EQ(a.samples.size(), x.size());
+  const std::vector<float> want = {0.0f, 0.25f, -0.5f, 32767.0f / 32768, -1.0f, 32767.0f / 32768, 12345.0f / 32768};
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_FLOAT_EQ(a.samples[i], want[i]) << i;
+  EXPECT_EQ(fs::file_size(path), 44u + 2 * x.size());
+  int files = 0;
+  for (auto& e : fs::directory_iterator(dir_ / "sub")) files += e.is_regular_file();
+  EXPECT_EQ(files, 1);  // no temp file left behind
+}
+
+TEST_F(AudioTest, DecodeFromMemoryMatchesFile) {
+  std::vector<float> x = Sine(700, 16000, 4000, 0.3);
+  std::string path = WriteSf("m.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 16000, x);
+  std::vector<uint8_t> bytes = ReadFileBytes(path);
+  Audio a = DecodeAudio("mem.wav", bytes.data(), bytes.size(), 16000);
+  Audio b = ReadAudio(path, 16000);
+  EXPECT_EQ(a.samples, b.samples);
+}
+
+TEST_F(AudioTest, ErrorsNameTheFileAndTheReason) {
+  ExpectBadInput([&] { ReadAudio(P("missing.wav"), 16000); }, "missing.wav", "no such file");
+  ExpectBadInput([&] { ProbeAudio(P("missing.wav")); }, "missing.wav", "no such file");
+  fs::create_directories(P("adir.wav"));
+  ExpectBadInput([&] { ReadAudio(P("adir.wav"), 16000); }, "adir.wav", "directory");
+  ExpectBadInput([&] { ProbeAudio(P("adir.wav")); }, "adir.wav", "directory");
+  auto empty = WriteBytes("empty.wav", "");
+  ExpectBadInput([&] { ReadAudio(empty, 16000); }, "empty.wav", "empty");
+  ExpectBadInput([&] { ProbeAudio(empty); }, "empty.wav", "empty");
+  auto text = WriteBytes("notes.wav", "this is a text file, not a sound\nsecond line of text here\n");
+  ExpectBadInput([&] { ReadAudio(text, 16000); }, "notes.wav", "not an audio file");
+  ExpectBadInput([&] { ProbeAudio(text); }, "notes.wav", "not an audio file");
+
+  // Header cut in the middle.
+  auto hdr = WriteBytes("hdr.wav", std::string("RIFF\x24\x7d\x00\x00WAVEfmt ", 16));
+  ExpectBadInput([&] { ReadAudio(hdr, 16000); }, "hdr.wav", "truncated WAV header");
+  ExpectBadInput([&] { ProbeAudio(hdr); }, "hdr.wav", "truncated WAV header");
+  auto hdr2 = WriteBytes("hdr2.wav", std::string("RIFF\x24\x7d", 6));
+  ExpectBadInput([&] { ReadAudio(hdr2, 16000); }, "hdr2.wav", "truncated WAV header");
+
+  // Data chunk cut short: header says 16000 frames, 1000 present.
+  std::string full = P("full.wav");
+  WriteWav16(full, Sine(440, 16000, 16000, 0.5), 16000);
+  std::string bytes = ReadFile(full);
+  auto cut = WriteBytes("cut.wav", bytes.substr(0, 44 + 2000));
+  ExpectBadInput([&] { ReadAudio(cut, 16000); }, "cut.wav", "truncated (header says 16000 frames, 1000 present)");
+  ExpectBadInput([&] { ProbeAudio(cut); }, "cut.wav", "truncated");
+  std::vector<uint8_t> cb(bytes.begin(), bytes.begin() + 44 + 2001);  // odd cut
+  ExpectBadInput([&] { DecodeAudio("odd.wav", cb.data(), cb.size(), 0); }, "odd.wav", "truncated");
+
+  // A valid header with zero samples.
+  std::string zero = P("zero.wav");
+  WriteWav16(zero, {}, 16000);
+  ExpectBadInput([&] { ReadAudio(zero, 16000); }, "zero.wav", "zero samples");
+  ExpectBadInput([&] { ProbeAudio(zero); }, "zero.wav", "zero samples");
+}
+
+TEST(Windows, PadCutAndHop) {
+  std::vector<float> x(25);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(i + 1);
+  auto w = Windows({1, 2, 3}, 5, LongClipPolicy::kFirstWindow, 0);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], (std::vector<float>{1, 2, 3, 0, 0}));
+  w = Windows(x, 10, LongClipPolicy::kFirstWindow, 5);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0][9], 10.0f);
+  w = Windows(x, 10, LongClipPolicy::kAllWindows, 10);  // 0..9, 10..19, 20..24+pad
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[1][0], 11.0f);
+  EXPECT_EQ(w[2][4], 25.0f);
+  EXPECT_EQ(w[2][5], 0.0f);
+  w = Windows(x, 10, LongClipPolicy::kAllWindows, 5);  // starts 0,5,10,15
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[3][0], 16.0f);
+  EXPECT_EQ(w[3][9], 25.0f);
+  w = Windows(std::vector<float>(10, 1.0f), 10, LongClipPolicy::kAllWindows, 5);
+  EXPECT_EQ(w.size(), 1u);
+}
+
+TEST(RawPcm, ReadsLittleEndianAndDropsOddByte) {
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  const unsigned char bytes[] = {0x00, 0x40, 0x00, 0xc0, 0xff, 0x7f, 0x00, 0x80, 0x12};  // 4 samples + 1 byte
+  std::fwrite(bytes, 1, sizeof bytes, f);
+  std::rewind(f);
+  RawPcmReader r(f, "pipe");
+  float out[3];
+  ASSERT_EQ(r.Read(out, 3), 3u);
+  EXPECT_FLOAT_EQ(out[0], 0.5f);
+  EXPECT_FLOAT_EQ(out[1], -0.5f);
+  EXPECT_FLOAT_EQ(out[2], 32767.0f / 32768);
+  EXPECT_FALSE(r.eof());
+  ASSERT_EQ(r.Read(out, 3), 1u);
+  EXPECT_FLOAT_EQ(out[0], -1.0f);
+  EXPECT_TRUE(r.eof());
+  EXPECT_EQ(r.dropped_bytes(), 1u);
+  EXPECT_EQ(r.Read(out, 3), 0u);
+  std::fclose(f);
+}
