@@ -1,0 +1,214 @@
+#include "model/checkpoint.h"
+
+#include <cstring>
+
+#include "train/optimizer.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace kws {
+
+using json = nlohmann::json;
+
+namespace {
+
+void PutU32(std::string& s, uint32_t v) {
+  for (int i = 0; i < 4; ++i) s.push_back(char((v >> (8 * i)) & 0xFF));
+}
+void PutU64(std::string& s, uint64_t v) {
+  for (int i = 0; i < 8; ++i) s.push_back(char((v >> (8 * i)) & 0xFF));
+}
+uint64_t GetLE(const std::string& s, size_t pos, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= uint64_t(uint8_t(s[pos + i])) << (8 * i);
+  return v;
+}
+
+std::string HexToBytes(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(char(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+void PutFloats(std::string& s, const std::vector<float>& v) {
+  for (float f : v) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    PutU32(s, u);
+  }
+}
+
+}  // namespace
+
+json FeatureOptionsToJson(const FeatureOptions& f) {
+  return json{{"sample_rate", f.sample_rate},   {"frame_length_s", f.frame_length_s},
+              {"frame_step_s", f.frame_step_s}, {"fft_length", f.fft_length},
+              {"window", f.window},             {"num_mel_bins", f.num_mel_bins},
+              {"lower_hz", f.lower_hz},         {"upper_hz", f.upper_hz},
+              {"log_offset", f.log_offset},     {"mfcc", f.mfcc},
+              {"clip_seconds", f.clip_seconds}};
+}
+
+FeatureOptions FeatureOptionsFromJson(const json& j) {
+  FeatureOptions f;
+  f.sample_rate = j.value("sample_rate", f.sample_rate);
+  f.frame_length_s = j.value("frame_length_s", f.frame_length_s);
+  f.frame_step_s = j.value("frame_step_s", f.frame_step_s);
+  f.fft_length = j.value("fft_length", f.fft_length);
+  f.window = j.value("window", f.window);
+  f.num_mel_bins = j.value("num_mel_bins", f.num_mel_bins);
+  f.lower_hz = j.value("lower_hz", f.lower_hz);
+  f.upper_hz = j.value("upper_hz", f.upper_hz);
+  f.log_offset = j.value("log_offset", f.log_offset);
+  f.mfcc = j.value("mfcc", f.mfcc);
+  f.clip_seconds = j.value("clip_seconds", f.clip_seconds);
+  return f;
+}
+
+const NamedTensor* Checkpoint::Find(const std::string& name) const {
+  for (auto& t : tensors)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+Checkpoint CaptureModel(Model& model) {
+  Checkpoint c;
+  c.input = model.input_shape();
+  c.layers = model.LayersConfig();
+  for (Param* p : model.Params()) {
+    c.tensors.push_back({p->name, p->dims, p->value});
+    if (!p->mask.empty()) {
+      NamedTensor m{p->name + ":mask", p->dims, std::vector<float>(p->mask.begin(), p->mask.end())};
+      c.tensors.push_back(std::move(m));
+    }
+  }
+  for (Param* p : model.Buffers()) c.tensors.push_back({p->name, p->dims, p->value});
+  return c;
+}
+
+void CaptureOptimizer(Optimizer& opt, Checkpoint& c) {
+  c.state["optimizer_steps"] = opt.steps();
+  c.state["optimizer"] = opt.options().ToJson();
+  for (auto& [pname, slots] : opt.Slots())
+    for (auto& [slot, v] : slots)
+      c.tensors.push_back({"optimizer/" + pname + "/" + slot, {int(v.size())}, v});
+}
+
+void RestoreOptimizer(const Checkpoint& c, Optimizer& opt) {
+  opt.set_steps(c.state.value("optimizer_steps", 0L));
+  auto& slots = opt.Slots();
+  slots.clear();
+  const std::string pre = "optimizer/";
+  for (auto& t : c.tensors) {
+    if (t.name.rfind(pre, 0) != 0) continue;
+    const auto slash = t.name.rfind('/');
+    slots[t.name.substr(pre.size(), slash - pre.size())][t.name.substr(slash + 1)] = t.data;
+  }
+}
+
+Model ModelFromCheckpoint(const Checkpoint& c, const std::string& what) {
+  Model m;
+  try {
+    m = Model::Build(c.layers, c.input, int(c.labels.size()), 0);
+  } catch (const Error& e) {
+    throw BadInput(what + ": cannot rebuild the model (" + e.what() + ")");
+  }
+  auto load = [&](Param* p) {
+    const NamedTensor* t = c.Find(p->name);
+    if (!t) throw BadInput(what + ": tensor '" + p->name + "' missing");
+    if (t->dims != p->dims || t->data.size() != p->value.size())
+      throw BadInput(what + ": tensor '" + p->name + "' has the wrong shape");
+    p->value = t->data;
+    if (const NamedTensor* mk = c.Find(p->name + ":mask")) {
+      if (mk->data.size() != p->value.size()) throw BadInput(what + ": mask of '" + p->name + "' has the wrong size");
+      p->mask.assign(mk->data.size(), 0);
+      for (size_t i = 0; i < mk->data.size(); ++i) p->mask[i] = mk->data[i] != 0.0f;
+    }
+  };
+  for (Param* p : m.Params()) load(p);
+  for (Param* p : m.Buffers()) load(p);
+  return m;
+}
+
+std::string SerializeCheckpoint(const Checkpoint& c) {
+  json h;
+  h["format"] = "kws-checkpoint";
+  h["config"] = c.config;
+  h["labels"] = c.labels;
+  h["features"] = FeatureOptionsToJson(c.features);
+  h["input_shape"] = {c.input.h, c.input.w, c.input.c};
+  h["layers"] = c.layers;
+  h["state"] = c.state;
+  json tensors = json::array();
+  size_t offset = 0;
+  for (auto& t : c.tensors) {
+    tensors.push_back({{"name", t.name}, {"dims", t.dims}, {"offset", offset}, {"count", t.data.size()}});
+    offset += t.data.size();
+  }
+  h["tensors"] = tensors;
+  const std::string header = h.dump();
+  std::string out(kCheckpointMagic, 8);
+  PutU32(out, kCheckpointVersion);
+  PutU64(out, header.size());
+  out += header;
+  while (out.size() % 64) out.push_back('\0');
+  out.reserve(out.size() + offset * 4 + 32);
+  for (auto& t : c.tensors) PutFloats(out, t.data);
+  out += HexToBytes(Sha256Hex(out));
+  return out;
+}
+
+Checkpoint ParseCheckpoint(const std::string& b, const std::string& what) {
+  if (b.size() < 8 + 4 + 8 + 32 || std::memcmp(b.data(), kCheckpointMagic, 8) != 0)
+    throw BadInput(what + ": not a kws checkpoint (bad magic)");
+  const uint32_t version = uint32_t(GetLE(b, 8, 4));
+  if (version != kCheckpointVersion)
+    throw BadInput(what + ": checkpoint version " + std::to_string(version) + " is not supported (this kws reads " +
+                   std::to_string(kCheckpointVersion) + ")");
+  const std::string body(b.data(), b.size() - 32);
+  if (HexToBytes(Sha256Hex(body)) != b.substr(b.size() - 32))
+    throw BadInput(what + ": checksum mismatch (file corrupted or truncated)");
+  const uint64_t hlen = GetLE(b, 12, 8);
+  if (hlen > body.size() - 20) throw BadInput(what + ": header length out of range");
+  json h;
+  try {
+    h = json::parse(body.substr(20, hlen));
+  } catch (const std::exception& e) {
+    throw BadInput(what + ": header is not valid JSON (" + e.what() + ")");
+  }
+  size_t data_start = 20 + hlen;
+  while (data_start % 64) ++data_start;
+  Checkpoint c;
+  try {
+    c.config = h.at("config");
+    c.labels = h.at("labels").get<std::vector<std::string>>();
+    c.features = FeatureOptionsFromJson(h.at("features"));
+    auto is = h.at("input_shape").get<std::vector<int>>();
+    if (is.size() != 3) throw BadInput(what + ": input_shape must have 3 values");
+    c.input = {is[0], is[1], is[2]};
+    c.layers = h.at("layers");
+    c.state = h.value("state", json::object());
+    for (auto& t : h.at("tensors")) {
+      NamedTensor nt;
+      nt.name = t.at("name").get<std::string>();
+      nt.dims = t.at("dims").get<std::vector<int>>();
+      const size_t off = t.at("offset").get<size_t>(), count = t.at("count").get<size_t>();
+      if (data_start + (off + count) * 4 > body.size())
+        throw BadInput(what + ": tensor '" + nt.name + "' lies outside the file");
+      nt.data.resize(count);
+      if (count) std::memcpy(nt.data.data(), body.data() + data_start + off * 4, count * 4);
+      c.tensors.push_back(std::move(nt));
+    }
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw BadInput(what + ": malformed header (" + e.what() + ")");
+  }
+  return c;
+}
+
+void SaveCheckpoint(const std::string& path, const Checkpoint& c) { AtomicWriteFile(path, SerializeCheckpoint(c)); }
+
+Checkpoint LoadCheckpoint(const std::string& path) { return ParseCheckpoint(ReadFile(path), path); }
+
+}  // namespace kws

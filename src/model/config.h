@@ -1,0 +1,112 @@
+// Training configuration files (TOML) and their validation.
+//
+//   kws::Config cfg = kws::LoadConfig("configs/seed.toml", {"train.epochs=10", "prune.final_sparsity=0.9"});
+//   cfg.train.epochs == 10
+//   std::string resolved = cfg.ToToml();   // every setting, defaults filled in (RUN_DIR/config.toml)
+//
+// Sections (every key has a default, see DefaultTable() in config.cc; unknown keys are errors):
+//   [features]        FeatureOptions (sample_rate, frame_length_s, frame_step_s, fft_length, ...)
+//   [model]           [[model.layers]] array of tables: type + layer fields (passed as JSON to MakeLayer).
+//                     The last "dense" may omit "units" (= number of labels); a final {type="softmax"}
+//                     marks the probability output (training always uses softmax cross-entropy on logits).
+//   [train]           epochs, batch_size, optimizer ("adam"/"sgd"), weight_decay, seed, validation, ...
+//   [train.learning_rate]  schedule "polynomial"/"cosine"/"constant", initial, end, power, decay_steps (int or "auto")
+//   [train.augment]   enabled, copies (0 = fresh augmentation every epoch; K = K precomputed copies), shift_ms, ...
+//   [prune]           enabled, schedule "polynomial"/"constant", initial_sparsity, final_sparsity, power,
+//                     begin_step, end_step (int or "end"), begin_fraction / end_fraction (>= 0 override the
+//                     steps as fractions of all training steps), frequency, structured
+//   [data]            labels (array or "yes,no"), silence_count, unknown_ratio, cache
+//
+// Overrides: "dotted.path=value", typed by the existing value (int, float, bool, string, array of strings
+// as comma-separated text); array elements by index ("model.layers.0.filters=8"). An unknown key is a
+// UsageError naming it.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/augment.h"
+#include "features/features.h"
+
+namespace kws {
+
+struct LearningRateOptions {
+  std::string schedule = "polynomial";  // "polynomial" | "cosine" | "constant"
+  double initial = 0.01;
+  double end = 1e-5;                    // final value (polynomial, cosine floor)
+  double power = 1.0;                   // polynomial power
+  long decay_steps = 0;                 // 0 = "auto" = every training step
+};
+
+struct TrainOptions {
+  int epochs = 80;
+  int batch_size = 25;
+  std::string optimizer = "adam";       // "adam" | "sgd"
+  double momentum = 0.9;                // sgd
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7;  // adam (Keras defaults)
+  double weight_decay = 0.0;
+  uint64_t seed = 1;
+  double validation = 0.1;              // speaker-disjoint validation fraction of the training items
+  LearningRateOptions lr;
+  bool augment = false;
+  int augment_copies = 0;               // 0 = fresh augmentation each epoch
+  AugmentOptions augment_options;
+};
+
+struct PruneOptions {
+  bool enabled = false;
+  std::string schedule = "polynomial";  // "polynomial" | "constant"
+  double initial_sparsity = 0.2;
+  double final_sparsity = 0.85;
+  double power = 3.0;                   // TFMOT PolynomialDecay default
+  long begin_step = 0;
+  long end_step = -1;                   // -1 = "end" (last training step)
+  double begin_fraction = -1;           // >= 0: begin = fraction * total steps
+  double end_fraction = -1;             // >= 0: end = fraction * total steps
+  int frequency = 100;
+  bool structured = false;              // prune whole filters (by L2 norm) instead of single weights
+
+  // The concrete begin/end steps for a run of `total_steps` steps.
+  long BeginStep(long total_steps) const;
+  long EndStep(long total_steps) const;
+};
+
+struct DataOptions {
+  std::vector<std::string> labels;      // class names (order = model outputs)
+  int silence_count = 0;
+  double unknown_ratio = 0;
+  bool cache = true;
+};
+
+struct Config {
+  std::string source;                   // file name for messages ("configs/seed.toml")
+  FeatureOptions features;
+  nlohmann::json layers = nlohmann::json::array();  // [{type:..., ...}, ...] as written
+  TrainOptions train;
+  PruneOptions prune;
+  DataOptions data;
+  nlohmann::json table;                 // the resolved settings (defaults + file + overrides)
+
+  // Resolved TOML text (every setting), parseable by ParseConfig.
+  std::string ToToml() const;
+  // Checks every setting; throws UsageError naming it ("train.batch_size: must be >= 1 (got 0)").
+  void Validate() const;
+};
+
+// Parses TOML text; `source` names it in messages. Applies `overrides` ("a.b=v") then validates.
+Config ParseConfig(const std::string& toml_text, const std::string& source,
+                   const std::vector<std::string>& overrides = {});
+Config LoadConfig(const std::string& path, const std::vector<std::string>& overrides = {});
+// Rebuilds a Config from Config::table (e.g. stored in a checkpoint).
+Config ConfigFromJson(const nlohmann::json& table, const std::string& source);
+
+// Applies one "dotted.path=value" override to a settings tree (exposed for tests).
+void ApplyOverride(nlohmann::json& table, const std::string& assignment);
+
+// The model's layer list for `num_classes` outputs: fills "units" of the last dense when omitted,
+// drops a trailing {type="softmax"} (reported through *softmax_output).
+nlohmann::json ResolveLayers(const nlohmann::json& layers, int num_classes, bool* softmax_output = nullptr);
+
+}  // namespace kws

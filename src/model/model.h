@@ -1,0 +1,76 @@
+// A Sequential model: a stack of kws::Layer built from the config's layer list
+// for an input shape (frames, bins, 1) and a class count.
+//
+//   kws::Model m = kws::Model::Build(cfg.layers, {97, 20, 1}, /*num_classes=*/2, /*seed=*/1);
+//   const float* logits = m.Forward(x, batch, /*training=*/true);   // x: (batch, 97, 20, 1)
+//   float loss = m.Loss(labels, batch);                               // softmax cross-entropy
+//   m.ZeroGrad(); m.Backward(batch);                                   // grads of that loss
+//   m.Predict(x, batch, probs);                                        // inference, probabilities
+//
+// Activations of the last Forward are kept for Backward. Buffers are sized for
+// the largest batch seen so far and reused (allocated once per batch size).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "layers/layer.h"
+
+namespace kws {
+
+class Model {
+ public:
+  Model() = default;
+  Model(Model&&) = default;
+  Model& operator=(Model&&) = default;
+
+  // `layers`: the config's layer list (see ResolveLayers: units of the last dense default to
+  // num_classes, a trailing softmax marks the probability output). Names missing from the config
+  // become "<type>_<k>" (k counts per type from 1). Throws UsageError naming the layer for unknown
+  // types, bad fields or impossible shapes, and if the output is not num_classes values.
+  static Model Build(const nlohmann::json& layers, Shape input, int num_classes, uint64_t seed);
+
+  Shape input_shape() const { return input_; }
+  int num_classes() const { return classes_; }
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  std::vector<Shape> shapes() const { return shapes_; }  // input shape, then each layer's output
+  // The resolved layer list (each layer's Config(), plus {"type":"softmax"} at the end).
+  nlohmann::json LayersConfig() const;
+
+  // Forward pass; returns logits (batch, num_classes), valid until the next Forward.
+  const float* Forward(const float* x, int batch, bool training);
+  // Softmax cross-entropy of the last Forward's logits; fills probabilities. Mean over the batch.
+  float Loss(const int32_t* labels, int batch);
+  // Gradients of the last Loss() (accumulated into Param::grad: call ZeroGrad() first).
+  void Backward(int batch);
+  void ZeroGrad();
+  // Probabilities of the last Forward/Loss (batch, num_classes).
+  const float* probs() const { return probs_.data(); }
+  // Inference-mode probabilities for `batch` inputs into probs (batch, num_classes).
+  void Predict(const float* x, int batch, float* probs);
+
+  std::vector<Param*> Params();   // trainable, in layer order
+  std::vector<Param*> Buffers();  // non-trainable state
+  long ParamCount();              // trainable + buffer values
+  long NonZeroCount();            // non-zero values (trainable + buffers)
+  // Calls SetSeed on every layer (dropout): derived from seed per layer index.
+  void SetSeed(uint64_t seed);
+
+ private:
+  void Reserve(int batch);
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Shape> shapes_;
+  Shape input_;
+  int classes_ = 0;
+  int capacity_ = 0;
+  const float* input_ptr_ = nullptr;
+  std::vector<std::vector<float>> acts_;  // acts_[i] = output of layer i
+  std::vector<float> dbuf_[2];
+  std::vector<float> probs_, dlogits_;
+  std::vector<int32_t> labels_;
+};
+
+}  // namespace kws
