@@ -1,0 +1,127 @@
+// kws's .tflite runtime: loads a model file, checks it completely, plans one
+// arena for all activations, and runs it with kws's own kernels (float32,
+// full-int8 and dynamic-range "hybrid" models; ops CONV_2D, DEPTHWISE_CONV_2D,
+// FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESHAPE, SOFTMAX,
+// QUANTIZE, DEQUANTIZE). No TensorFlow involved.
+//
+//   auto it = kws::rt::Interpreter::FromFile("model.tflite");   // throws kws::Error (BadInput)
+//   std::vector<float> probs = it.RunFloat(features.data());     // quantizes/dequantizes as needed
+//
+//   // or, raw:
+//   TensorInfo in = it.input(0);               // shape, type, scale, zero_point, bytes
+//   std::memcpy(it.input_data(0), raw, in.bytes);
+//   it.Invoke();                               // never allocates, never throws for a loaded model
+//   const int8_t* out = static_cast<const int8_t*>(it.output_data(0));
+//
+// Loading = FlatBuffer verification (tflite::VerifyModelBuffer) before any
+// field is read, then validation of everything the kernels rely on (version 3,
+// one subgraph, indices in range, buffer sizes, shapes consistent with every
+// op, quantization parameters, supported op codes and types). Anything wrong
+// throws kws::BadInput("<name>: <what is wrong>"); no input crashes the loader
+// (fuzz/fuzz_model_loader.cc).
+//
+// Prepare (inside loading) computes the fixed-point multipliers once and
+// assigns every activation/scratch buffer an offset in one arena (greedy,
+// by lifetime). An Interpreter is movable, not copyable, and not thread-safe
+// (one Invoke at a time; use one Interpreter per thread).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kws::rt {
+
+enum class DType { kFloat32, kInt8, kInt32 };
+const char* DTypeName(DType t);  // "float32", "int8", "int32"
+
+struct TensorInfo {
+  std::string name;
+  std::vector<int> shape;
+  DType type = DType::kFloat32;
+  float scale = 0.0f;      // int8 only (per-tensor); 0 for float
+  int32_t zero_point = 0;  // int8 only
+  size_t bytes = 0;        // elements × element size
+  int64_t elements() const {
+    int64_t n = 1;
+    for (int d : shape) n *= d;
+    return n;
+  }
+};
+
+// Which kernel family Invoke runs (results: optimized float within ~1e-5 of
+// reference; int8 identical).
+enum class KernelSet { kOptimized, kReference };
+
+// Safety limits applied while loading (a malicious file cannot make kws
+// allocate or compute without bound). Defaults fit any keyword model.
+struct LoadLimits {
+  int64_t max_tensor_elements = int64_t(1) << 26;
+  int64_t max_arena_bytes = int64_t(1) << 29;
+  int64_t max_macs = int64_t(1) << 34;
+  int max_operators = 4096;
+  int max_tensors = 16384;
+};
+
+// Per-op summary (for `kws invoke --info`).
+struct OpInfo {
+  std::string op;            // "CONV_2D", ...
+  std::string kernel;        // "float", "int8", "hybrid"
+  std::vector<int> inputs;   // tensor indices (-1 = omitted)
+  std::vector<int> outputs;
+  int64_t macs = 0;
+};
+
+class Interpreter {
+ public:
+  // Reads and loads a .tflite file. `name` in messages is the path.
+  static Interpreter FromFile(const std::string& path, const LoadLimits& limits = {});
+  // Loads from bytes (copied). `name` prefixes every error message.
+  static Interpreter FromBuffer(const std::string& name, std::string_view bytes, const LoadLimits& limits = {});
+
+  Interpreter(Interpreter&&) noexcept;
+  Interpreter& operator=(Interpreter&&) noexcept;
+  ~Interpreter();
+
+  int num_inputs() const;
+  int num_outputs() const;
+  TensorInfo input(int i) const;   // throws UsageError if i is out of range
+  TensorInfo output(int i) const;
+  void* input_data(int i);         // bytes = input(i).bytes, inside the arena
+  const void* output_data(int i) const;
+
+  // Runs the graph on the current input data. No allocation.
+  void Invoke();
+
+  // Float convenience for eval / infer / streaming: `features` has
+  // input(0).elements() floats; quantized into the input if it is int8;
+  // returns output 0 as floats (dequantized if int8).
+  std::vector<float> RunFloat(const float* features);
+  // Same without allocating: writes output(0).elements() floats into `out`.
+  void RunFloat(const float* features, float* out);
+
+  void set_kernels(KernelSet k);
+  KernelSet kernels() const;
+
+  size_t arena_bytes() const;        // activations + scratch, one block
+  int64_t macs() const;              // multiply-accumulates per Invoke (conv, depthwise, FC)
+  int64_t num_weights() const;       // elements of conv/depthwise/FC filters and biases
+  int64_t num_nonzero_weights() const;
+  bool has_metadata(const std::string& name) const;
+  std::string metadata(const std::string& name) const;  // raw bytes; "" if absent
+  std::string description() const;
+  int num_tensors() const;
+  TensorInfo tensor(int t) const;
+  std::vector<OpInfo> ops() const;
+  // "float32", "int8" or "hybrid" (int8 weights with float activations).
+  std::string model_kind() const;
+
+  struct Impl;
+
+ private:
+  explicit Interpreter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kws::rt

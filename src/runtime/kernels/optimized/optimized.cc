@@ -1,0 +1,234 @@
+// Optimized runtime kernels (see optimized.h). Float: im2col + Eigen GEMM.
+// int8: im2col + int32 dot products, AVX-512 VNNI behind a run-time check.
+#include "runtime/kernels/optimized/optimized.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstring>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define KWS_X86 1
+#endif
+
+namespace kws::rt::opt {
+namespace {
+
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+bool IsPointwise(const ConvGeometry& g, const Shape4& fs) {
+  return fs.h == 1 && fs.w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0;
+}
+
+// Writes one im2col row per output pixel: [KH·KW·Cin], `pad` where the window
+// leaves the input.
+template <typename T>
+void Im2col(const ConvGeometry& g, const Shape4& is, const T* input, const Shape4& fs, const Shape4& os, T pad,
+            T* col) {
+  const int64_t k = int64_t(fs.h) * fs.w * is.c;
+  for (int b = 0; b < os.n; ++b)
+    for (int oy = 0; oy < os.h; ++oy)
+      for (int ox = 0; ox < os.w; ++ox) {
+        T* row = col + ((int64_t(b) * os.h + oy) * os.w + ox) * k;
+        const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
+        for (int ky = 0; ky < fs.h; ++ky) {
+          const int y = y0 + ky * g.dilation_h;
+          for (int kx = 0; kx < fs.w; ++kx) {
+            const int x = x0 + kx * g.dilation_w;
+            T* dst = row + (int64_t(ky) * fs.w + kx) * is.c;
+            if (y < 0 || y >= is.h || x < 0 || x >= is.w) {
+              std::fill(dst, dst + is.c, pad);
+            } else {
+              std::memcpy(dst, input + Offset(is, b, y, x, 0), sizeof(T) * is.c);
+            }
+          }
+        }
+      }
+}
+
+// ---- int8 dot products ------------------------------------------------------
+// Σ a[i]·b[i] over n int8 values (plain C++; the compiler vectorizes it).
+inline int32_t DotPlain(const int8_t* a, const int8_t* b, int n) {
+  int32_t acc = 0;
+  for (int i = 0; i < n; ++i) acc += int32_t(a[i]) * int32_t(b[i]);
+  return acc;
+}
+
+#ifdef KWS_X86
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) inline int32_t DotVnni(const uint8_t* a_u8,
+                                                                              const int8_t* b, int n) {
+  __m512i acc = _mm512_setzero_si512();
+  int i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i va = _mm512_loadu_si512(a_u8 + i);
+    const __m512i vb = _mm512_loadu_si512(b + i);
+    acc = _mm512_dpbusd_epi32(acc, va, vb);
+  }
+  if (i < n) {
+    const __mmask64 m = (~__mmask64(0)) >> (64 - (n - i));
+    const __m512i va = _mm512_maskz_loadu_epi8(m, a_u8 + i);
+    const __m512i vb = _mm512_maskz_loadu_epi8(m, b + i);
+    acc = _mm512_dpbusd_epi32(acc, va, vb);
+  }
+  return _mm512_reduce_add_epi32(acc);
+}
+
+// Four dot products sharing the activation row (one reduction per filter row).
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) inline void Dot4Vnni(const uint8_t* a_u8,
+                                                                            const int8_t* b0, const int8_t* b1,
+                                                                            const int8_t* b2, const int8_t* b3,
+                                                                            int n, int32_t* out) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+  int i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i va = _mm512_loadu_si512(a_u8 + i);
+    s0 = _mm512_dpbusd_epi32(s0, va, _mm512_loadu_si512(b0 + i));
+    s1 = _mm512_dpbusd_epi32(s1, va, _mm512_loadu_si512(b1 + i));
+    s2 = _mm512_dpbusd_epi32(s2, va, _mm512_loadu_si512(b2 + i));
+    s3 = _mm512_dpbusd_epi32(s3, va, _mm512_loadu_si512(b3 + i));
+  }
+  if (i < n) {
+    const __mmask64 m = (~__mmask64(0)) >> (64 - (n - i));
+    const __m512i va = _mm512_maskz_loadu_epi8(m, a_u8 + i);
+    s0 = _mm512_dpbusd_epi32(s0, va, _mm512_maskz_loadu_epi8(m, b0 + i));
+    s1 = _mm512_dpbusd_epi32(s1, va, _mm512_maskz_loadu_epi8(m, b1 + i));
+    s2 = _mm512_dpbusd_epi32(s2, va, _mm512_maskz_loadu_epi8(m, b2 + i));
+    s3 = _mm512_dpbusd_epi32(s3, va, _mm512_maskz_loadu_epi8(m, b3 + i));
+  }
+  out[0] = _mm512_reduce_add_epi32(s0);
+  out[1] = _mm512_reduce_add_epi32(s1);
+  out[2] = _mm512_reduce_add_epi32(s2);
+  out[3] = _mm512_reduce_add_epi32(s3);
+}
+#endif
+
+bool DetectVnni() {
+#ifdef KWS_X86
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+
+const bool kHasVnni = DetectVnni();
+
+}  // namespace
+
+bool HasVnni() { return kHasVnni; }
+
+size_t ConvIm2colElements(const ConvGeometry& g, const Shape4& is, const Shape4& fs, const Shape4& os) {
+  if (IsPointwise(g, fs)) return 0;
+  return size_t(os.n) * os.h * os.w * fs.h * fs.w * is.c;
+}
+
+void ConvFloat(const ConvGeometry& g, const FloatAct& act, const Shape4& is, const float* input,
+               const Shape4& fs, const float* filter, const float* bias, const Shape4& os, float* output,
+               float* im2col) {
+  const int64_t rows = int64_t(os.n) * os.h * os.w;
+  const int64_t k = int64_t(fs.h) * fs.w * is.c;
+  const float* col = input;
+  if (!IsPointwise(g, fs)) {
+    Im2col<float>(g, is, input, fs, os, 0.0f, im2col);
+    col = im2col;
+  }
+  Eigen::Map<const RowMat> a(col, rows, k);
+  Eigen::Map<const RowMat> w(filter, os.c, k);
+  Eigen::Map<RowMat> out(output, rows, os.c);
+  out.noalias() = a * w.transpose();
+  for (int64_t r = 0; r < rows; ++r) {
+    float* o = output + r * os.c;
+    for (int c = 0; c < os.c; ++c) o[c] = std::clamp(o[c] + (bias ? bias[c] : 0.0f), act.min, act.max);
+  }
+}
+
+void ConvInt8(const ConvGeometry& g, const QuantParams& q, const int32_t* multiplier, const int* shift,
+              const Shape4& is, const int8_t* input, const Shape4& fs, const int8_t* filter,
+              const int32_t* filter_sums, const int32_t* bias, const Shape4& os, int8_t* output, int8_t* im2col) {
+  const int rows = os.n * os.h * os.w;
+  const int k = fs.h * fs.w * is.c;
+  const int units = os.c;
+  const int8_t pad = static_cast<int8_t>(std::clamp(-q.input_offset, -128, 127));
+  const int8_t* col = input;
+  if (!IsPointwise(g, fs)) {
+    Im2col<int8_t>(g, is, input, fs, os, pad, im2col);
+    col = im2col;
+  }
+  auto finish = [&](int r, int u, int32_t dot) {
+    // dot = Σ f·x; the reference computes Σ f·(x + input_offset) + bias.
+    int32_t acc = dot + q.input_offset * filter_sums[u];
+    if (bias) acc += bias[u];
+    acc = MultiplyByQuantizedMultiplier(acc, multiplier[u], shift[u]) + q.output_offset;
+    output[int64_t(r) * units + u] = static_cast<int8_t>(std::clamp(acc, q.act_min, q.act_max));
+  };
+#ifdef KWS_X86
+  if (kHasVnni) {
+    // VNNI multiplies unsigned × signed bytes: feed x + 128 (x ^ 0x80) and
+    // subtract 128·Σf afterwards.
+    uint8_t row_u8[4096];
+    if (k <= 4096) {
+      for (int r = 0; r < rows; ++r) {
+        const int8_t* x = col + int64_t(r) * k;
+        for (int i = 0; i < k; ++i) row_u8[i] = static_cast<uint8_t>(x[i]) ^ 0x80u;
+        int u = 0;
+        int32_t d[4];
+        for (; u + 4 <= units; u += 4) {
+          const int8_t* f = filter + int64_t(u) * k;
+          Dot4Vnni(row_u8, f, f + k, f + 2 * k, f + 3 * k, k, d);
+          for (int j = 0; j < 4; ++j) finish(r, u + j, d[j] - 128 * filter_sums[u + j]);
+        }
+        for (; u < units; ++u) finish(r, u, DotVnni(row_u8, filter + int64_t(u) * k, k) - 128 * filter_sums[u]);
+      }
+      return;
+    }
+  }
+#endif
+  for (int r = 0; r < rows; ++r) {
+    const int8_t* x = col + int64_t(r) * k;
+    for (int u = 0; u < units; ++u) finish(r, u, DotPlain(x, filter + int64_t(u) * k, k));
+  }
+}
+
+void DepthwiseFloat(const ConvGeometry& g, const FloatAct& act, const Shape4& is, const float* input,
+                    const Shape4& fs, const float* filter, const float* bias, const Shape4& os, float* output) {
+  const int m = g.depth_multiplier;
+  for (int b = 0; b < os.n; ++b)
+    for (int oy = 0; oy < os.h; ++oy)
+      for (int ox = 0; ox < os.w; ++ox) {
+        float* out = output + Offset(os, b, oy, ox, 0);
+        for (int c = 0; c < os.c; ++c) out[c] = bias ? bias[c] : 0.0f;
+        const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
+        for (int ky = 0; ky < fs.h; ++ky) {
+          const int y = y0 + ky * g.dilation_h;
+          if (y < 0 || y >= is.h) continue;
+          for (int kx = 0; kx < fs.w; ++kx) {
+            const int x = x0 + kx * g.dilation_w;
+            if (x < 0 || x >= is.w) continue;
+            const float* in = input + Offset(is, b, y, x, 0);
+            const float* f = filter + Offset(fs, 0, ky, kx, 0);
+            if (m == 1) {
+              for (int c = 0; c < os.c; ++c) out[c] += in[c] * f[c];
+            } else {
+              for (int ic = 0; ic < is.c; ++ic)
+                for (int j = 0; j < m; ++j) out[ic * m + j] += in[ic] * f[ic * m + j];
+            }
+          }
+        }
+        for (int c = 0; c < os.c; ++c) out[c] = std::clamp(out[c], act.min, act.max);
+      }
+}
+
+void FullyConnectedFloat(const FloatAct& act, int batches, int depth, int units, const float* input,
+                         const float* weights, const float* bias, float* output) {
+  Eigen::Map<const RowMat> a(input, batches, depth);
+  Eigen::Map<const RowMat> w(weights, units, depth);
+  Eigen::Map<RowMat> out(output, batches, units);
+  out.noalias() = a * w.transpose();
+  for (int b = 0; b < batches; ++b) {
+    float* o = output + int64_t(b) * units;
+    for (int u = 0; u < units; ++u) o[u] = std::clamp(o[u] + (bias ? bias[u] : 0.0f), act.min, act.max);
+  }
+}
+
+}  // namespace kws::rt::opt
