@@ -26,8 +26,7 @@ BackgroundNoise BackgroundNoise::FromFolder(const std::string& dir, int sample_r
   for (const auto& e : fs::directory_iterator(dir, ec))
     if (e.is_regular_file(ec) && IsAudioExtension(e.path().filename().string())) files.push_back(e.path());
   std::sort(files.begin(), files.end());
-  BackgroundNoise b;
-  b.rate_ = sample_rate;
+  BackgroundNoise b(sample_rate);
   for (const auto& f : files) b.Add(f.filename().string(), ReadAudio(f.string(), sample_rate).samples);
   if (b.empty()) throw BadInput(dir + ": no audio files");
   return b;

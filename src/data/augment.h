@@ -19,7 +19,8 @@ namespace kws {
 // All _background_noise_ recordings, decoded once at the model rate.
 class BackgroundNoise {
  public:
-  BackgroundNoise() = default;
+  // Empty; samples added with Add() are taken to be at `sample_rate`.
+  explicit BackgroundNoise(int sample_rate = 16000) : rate_(sample_rate) {}
   // Loads every Dataset::noise file through ReadAudio at `sample_rate`.
   BackgroundNoise(const Dataset& ds, int sample_rate);
   // Loads every audio file of a folder (e.g. root/_background_noise_).
@@ -45,7 +46,7 @@ class BackgroundNoise {
     std::vector<float> samples;
   };
   std::vector<File> files_;
-  int rate_ = 0;
+  int rate_ = 16000;
 };
 
 struct AugmentOptions {
@@ -66,9 +67,9 @@ struct AugmentInfo {
   int clipped = 0;      // samples clipped to [-1, 1]
 };
 
-// Augments one window in place. `noise` may be null or empty (no mixing, but
-// the same random numbers are drawn so streams stay aligned). `is_silence`
+// Augments one window in place. `noise` may be null or empty (no mixing). `is_silence`
 // selects TF's silence treatment (always mixed, gain U(0, silence_volume)).
+// Draw order: shift, mix coin, gain, then (only when mixing) the noise slice.
 AugmentInfo Augment(const AugmentOptions& opt, const BackgroundNoise* noise, int sample_rate, Rng& rng,
                     std::vector<float>& samples, bool is_silence = false);
 
