@@ -6,11 +6,15 @@
 #include <functional>
 #include <map>
 
+#include "layers/average_pool2d.h"
 #include "layers/batchnorm.h"
 #include "layers/conv2d.h"
 #include "layers/dense.h"
+#include "layers/depthwise_conv2d.h"
+#include "layers/dropout.h"
 #include "layers/global_average_pool.h"
 #include "layers/layer_util.h"
+#include "layers/max_pool2d.h"
 #include "layers/relu.h"
 #include "util/error.h"
 
@@ -25,6 +29,10 @@ const std::map<std::string, Factory>& Table() {
       {"relu", MakeReluLayer},
       {"global_average_pool", MakeGlobalAveragePoolLayer},
       {"dense", MakeDenseLayer},
+      {"depthwise_conv2d", MakeDepthwiseConv2DLayer},
+      {"average_pool2d", MakeAveragePool2DLayer},
+      {"max_pool2d", MakeMaxPool2DLayer},
+      {"dropout", MakeDropoutLayer},
   };
   return t;
 }

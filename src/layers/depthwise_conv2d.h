@@ -1,0 +1,46 @@
+// Depthwise 2-D convolution (Keras DepthwiseConv2D), NHWC, TF SAME/VALID padding.
+//
+//   in: (N,IH,IW,C)  weight: (KH,KW,C,DM)  bias: (C*DM) or null  out: (N,OH,OW,C*DM)
+//   out[n,oy,ox,c*DM+m] = bias[c*DM+m] + sum_{ky,kx} in[n, oy*SH+ky-PT, ox*SW+kx-PL, c] * w[ky,kx,c,m]
+// Geometry is a Conv2DShape with ic = C and oc = C*DM.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "layers/conv2d.h"
+
+namespace kws {
+
+void depthwise_conv2d_forward(float* out, const float* in, const float* weight, const float* bias,
+                              const Conv2DShape& s);
+// Accumulates dweight/dbias (+=), writes din (din/dbias may be null). Parallel over
+// the batch with per-chunk partials summed in chunk order (`partials` is scratch).
+void depthwise_conv2d_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
+                               const float* weight, const Conv2DShape& s,
+                               std::vector<std::vector<float>>* partials = nullptr);
+
+// Config: {"type":"depthwise_conv2d","kernel":[3,3],"strides":[1,1],"padding":"same","depth_multiplier":1,
+//          "use_bias":true}
+// Params: <name>/depthwise_kernel (KH,KW,C,DM) — never prunable (FACTS §3), <name>/bias (C*DM).
+class DepthwiseConv2DLayer : public Layer {
+ public:
+  int kh = 3, kw = 3, sh = 1, sw = 1, depth_multiplier = 1;
+  bool same = false, use_bias = true;
+  Param kernel, bias;
+
+  std::string type() const override { return "depthwise_conv2d"; }
+  Shape OutputShape(const Shape& in) const override;
+  void Build(const Shape& in, Rng& rng) override;
+  void Forward(const float* in, float* out, int batch, bool training) override;
+  void Backward(const float* in, const float* out, const float* dout, float* din, int batch) override;
+  std::vector<Param*> Params() override;
+  nlohmann::json Config() const override;
+  Conv2DShape Geometry(int batch) const;
+
+ private:
+  std::vector<std::vector<float>> partials_;
+};
+
+std::unique_ptr<Layer> MakeDepthwiseConv2DLayer(const nlohmann::json& cfg);
+
+}  // namespace kws

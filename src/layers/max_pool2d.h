@@ -1,0 +1,30 @@
+// Max pooling (Keras MaxPooling2D), NHWC, TF SAME/VALID padding (padding never wins).
+//   in: (N,IH,IW,C) -> out: (N,OH,OW,C), out = max over the in-bounds window taps
+//   din: each dout goes to the window's arg-max (the first maximum in (ky,kx) scan order)
+#pragma once
+#include <memory>
+
+#include "layers/conv2d.h"
+
+namespace kws {
+
+void max_pool2d_forward(float* out, const float* in, const Conv2DShape& s);   // s.oc == s.ic
+void max_pool2d_backward(float* din, const float* dout, const float* in, const Conv2DShape& s);
+
+// Config: {"type":"max_pool2d","pool_size":[2,2],"strides":<pool_size>,"padding":"valid"}
+class MaxPool2DLayer : public Layer {
+ public:
+  int ph = 2, pw = 2, sh = 2, sw = 2;
+  bool same = false;
+  std::string type() const override { return "max_pool2d"; }
+  Shape OutputShape(const Shape& in) const override;
+  void Build(const Shape& in, Rng& rng) override;
+  void Forward(const float* in, float* out, int batch, bool training) override;
+  void Backward(const float* in, const float* out, const float* dout, float* din, int batch) override;
+  nlohmann::json Config() const override;
+  Conv2DShape Geometry(int batch) const;
+};
+
+std::unique_ptr<Layer> MakeMaxPool2DLayer(const nlohmann::json& cfg);
+
+}  // namespace kws
