@@ -1,0 +1,565 @@
+#include "synth/synth.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <set>
+
+#include "audio/audio.h"
+#include "synth/dsp.h"
+#include "synth/noise.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/parallel.h"
+
+namespace fs = std::filesystem;
+
+namespace kws::synth {
+
+namespace {
+
+constexpr const char* kSilence = "_silence_";
+constexpr const char* kUnknown = "_unknown_";
+// Share of speakers per engine (renormalised over the installed ones).
+double EngineWeight(Engine e) {
+  switch (e) {
+    case Engine::kEspeak: return 0.55;
+    case Engine::kFlite: return 0.25;
+    case Engine::kFestival: return 0.20;
+  }
+  return 0;
+}
+
+double DbToGain(double db) { return std::pow(10.0, db / 20.0); }
+
+std::string Fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+}  // namespace
+
+void ValidateWord(const std::string& word, const std::string& setting) {
+  if (word.empty()) throw UsageError(setting + ": empty word");
+  if (word.size() > 40) throw UsageError(setting + ": word '" + word + "' is longer than 40 characters");
+  if (!std::isalpha(static_cast<unsigned char>(word[0])))
+    throw UsageError(setting + ": word '" + word + "' must start with a letter");
+  for (unsigned char c : word)
+    if (!(std::isalpha(c) || c == '\'' || c == '-') || c >= 0x80)
+      throw UsageError(setting + ": word '" + word + "' may only contain letters, apostrophes and hyphens");
+}
+
+void SynthOptions::Validate() const {
+  if (words.empty()) throw UsageError("--words: give at least one keyword");
+  std::set<std::string> seen;
+  for (auto& w : words) {
+    ValidateWord(w, "--words");
+    if (!seen.insert(w).second) throw UsageError("--words: '" + w + "' given twice");
+    if (w == kSilence || w == kUnknown) throw UsageError("--words: '" + w + "' is reserved");
+  }
+  for (auto& w : unknown_words) {
+    ValidateWord(w, "--unknown-words");
+    if (std::find(words.begin(), words.end(), w) != words.end())
+      throw UsageError("--unknown-words: '" + w + "' is also a keyword");
+  }
+  if (per_word <= 0) throw UsageError("--per-word: must be > 0 (got " + std::to_string(per_word) + ")");
+  if (per_word > 1000000) throw UsageError("--per-word: at most 1000000");
+  if (unknown_count < -1) throw UsageError("--unknown: must be >= 0");
+  if (unknown_count > 0 && unknown_words.empty()) throw UsageError("--unknown: needs --unknown-words");
+  if (silence < -1) throw UsageError("--silence: must be >= 0");
+  if (speakers < 0) throw UsageError("--speakers: must be >= 0");
+  for (auto& e : engines) ParseEngine(e);
+  if (sample_rate < 8000 || sample_rate > 48000) throw UsageError("sample_rate: must be 8000..48000");
+  if (clip_samples < sample_rate / 4) throw UsageError("clip_samples: must be >= a quarter second");
+  auto prob = [](double p, const char* n) {
+    if (!(p >= 0 && p <= 1)) throw UsageError(std::string(n) + ": must be in [0, 1]");
+  };
+  prob(reverb_probability, "reverb_probability");
+  prob(noise_probability, "noise_probability");
+  if (!(jitter >= 0 && jitter < 0.5)) throw UsageError("jitter: must be in [0, 0.5)");
+  if (!(rt60_min_s > 0 && rt60_min_s <= rt60_max_s && rt60_max_s <= 2))
+    throw UsageError("rt60: need 0 < min <= max <= 2 s");
+  if (!(snr_min_db <= snr_max_db)) throw UsageError("snr: min must be <= max");
+  if (!(peak_min_dbfs <= peak_max_dbfs && peak_max_dbfs <= 0)) throw UsageError("peak: need min <= max <= 0 dBFS");
+  if (!(silence_peak_min_dbfs <= silence_peak_max_dbfs && silence_peak_max_dbfs <= 0))
+    throw UsageError("silence peak: need min <= max <= 0 dBFS");
+  if (!background_dir.empty() && !fs::is_directory(background_dir))
+    throw BadInput(background_dir + ": --background is not a folder");
+}
+
+nlohmann::json SynthOptions::ToJson() const {
+  nlohmann::json j;
+  j["words"] = words;
+  j["per_word"] = per_word;
+  j["seed"] = seed;
+  j["unknown_words"] = unknown_words;
+  j["unknown_count"] = unknown_count;
+  j["silence"] = silence;
+  j["speakers"] = speakers;
+  j["background_dir"] = background_dir.empty() ? "" : fs::weakly_canonical(background_dir).string();
+  j["engines"] = engines;
+  j["sample_rate"] = sample_rate;
+  j["clip_samples"] = clip_samples;
+  j["jitter"] = jitter;
+  j["reverb_probability"] = reverb_probability;
+  j["rt60_s"] = {rt60_min_s, rt60_max_s};
+  j["noise_probability"] = noise_probability;
+  j["snr_db"] = {snr_min_db, snr_max_db};
+  j["peak_dbfs"] = {peak_min_dbfs, peak_max_dbfs};
+  j["silence_peak_dbfs"] = {silence_peak_min_dbfs, silence_peak_max_dbfs};
+  j["format"] = 1;  // bump when the generator changes what it writes
+  return j;
+}
+
+nlohmann::json SynthResult::ToJson() const {
+  nlohmann::json j;
+  j["out_dir"] = out_dir;
+  j["clips_per_label"] = clips_per_label;
+  j["total_clips"] = total_clips;
+  j["engines"] = engines;
+  j["warnings"] = warnings;
+  j["seconds"] = std::round(seconds * 1000.0) / 1000.0;
+  j["configurations"] = speakers.size();
+  nlohmann::json sp = nlohmann::json::array();
+  for (auto& s : speakers)
+    sp.push_back({{"id", s.id}, {"engine", EngineName(s.voice.engine)}, {"voice", s.voice.voice},
+                  {"variant", s.voice.variant}, {"rate", s.voice.rate}, {"pitch", s.voice.pitch},
+                  {"stretch", s.voice.stretch}, {"warp", s.voice.warp}, {"describe", s.voice.Describe()},
+                  {"clips", s.clips}});
+  j["speakers"] = sp;
+  return j;
+}
+
+EngineSet ResolveEngines(const std::vector<std::string>& requested) {
+  EngineSet set;
+  const bool explicit_list = !requested.empty();
+  std::vector<Engine> want;
+  if (explicit_list) {
+    for (auto& n : requested) {
+      Engine e = ParseEngine(n);
+      if (std::find(want.begin(), want.end(), e) == want.end()) want.push_back(e);
+    }
+  } else {
+    want = AllEngines();
+  }
+  std::string first_missing;
+  for (Engine e : want) {
+    std::string path = FindProgram(EngineProgram(e));
+    if (path.empty()) {
+      std::string msg = EngineProgram(e) + " not found (install with ./setup.sh)";
+      if (explicit_list) throw BadInput(msg);
+      if (first_missing.empty()) first_missing = msg;
+      set.warnings.push_back(msg + "; continuing without " + EngineName(e));
+      continue;
+    }
+    set.engines.push_back(e);
+    set.programs[e] = path;
+  }
+  if (set.engines.empty()) throw BadInput(first_missing);
+  return set;
+}
+
+std::vector<VoiceConfig> MakeSpeakers(uint64_t seed, int count, const std::vector<Engine>& engines) {
+  std::vector<VoiceConfig> out;
+  std::set<std::string> ids;
+  double total = 0;
+  for (Engine e : engines) total += EngineWeight(e);
+  uint64_t tag = 0;
+  while (int(out.size()) < count) {
+    Rng rng = Rng::Derive(seed ^ 0x5BEA4E5ull, tag++);
+    double u = rng.Uniform() * total;
+    Engine pick = engines.back();
+    for (Engine e : engines) {
+      if (u < EngineWeight(e)) { pick = e; break; }
+      u -= EngineWeight(e);
+    }
+    VoiceConfig v = RandomVoice(pick, rng);
+    if (!ids.insert(v.SpeakerId()).second) continue;  // identical setting drawn twice
+    out.push_back(v);
+  }
+  return out;
+}
+
+NoiseBank NoiseBank::Load(const std::string& dir, int sample_rate) {
+  NoiseBank bank;
+  if (dir.empty()) return bank;
+  std::vector<fs::path> files;
+  for (auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string ext = e.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (ext == ".wav" || ext == ".flac" || ext == ".ogg") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (auto& f : files) {
+    Audio a = ReadAudio(f.string(), sample_rate);
+    double r = Rms(a.samples);
+    if (a.samples.empty() || r <= 1e-9) continue;
+    for (auto& v : a.samples) v = float(v / r);
+    bank.names.push_back(f.stem().string());
+    bank.signals.push_back(std::move(a.samples));
+  }
+  if (bank.signals.empty()) throw BadInput(dir + ": --background holds no usable audio files");
+  return bank;
+}
+
+namespace {
+
+// A unit-RMS noise clip of n samples from a generator or a background slice.
+std::vector<float> DrawNoise(size_t n, const SynthOptions& o, const NoiseBank& bank, Rng& rng, std::string* name) {
+  if (!bank.signals.empty() && rng.Uniform() < 0.5) {
+    size_t k = rng.Below(bank.signals.size());
+    const auto& s = bank.signals[k];
+    std::vector<float> x(n);
+    size_t start = s.size() > n ? rng.Below(s.size() - n + 1) : 0;
+    for (size_t i = 0; i < n; ++i) x[i] = s[(start + i) % s.size()];
+    double r = Rms(x);
+    if (r > 1e-9)
+      for (auto& v : x) v = float(v / r);
+    *name = "bg:" + bank.names[k];
+    return x;
+  }
+  NoiseType t = AllNoiseTypes()[rng.Below(AllNoiseTypes().size())];
+  *name = NoiseTypeName(t);
+  return GenerateNoise(t, n, o.sample_rate, rng);
+}
+
+void ScaleToPeak(std::vector<float>& x, double peak_dbfs) {
+  double p = Peak(x);
+  if (p <= 0) return;
+  float g = float(DbToGain(peak_dbfs) / p);
+  for (auto& v : x) v *= g;
+}
+
+}  // namespace
+
+std::vector<float> RenderKeywordClip(const std::vector<float>& word_in, const SynthOptions& o, const NoiseBank& bank,
+                                     Rng& rng, ClipInfo* info) {
+  const size_t W = size_t(o.clip_samples);
+  std::vector<float> word = word_in;
+  // Too long for the window (slow voice): speed it up so it fits with 10 ms spare each side.
+  const size_t max_len = W - 2 * size_t(o.sample_rate / 100);
+  if (word.size() > max_len) {
+    word = SpeedPerturb(word, double(word.size()) / double(max_len) * 1.001, o.sample_rate);
+    if (word.size() > max_len) word.resize(max_len);
+  }
+  const size_t L = word.size();
+  ClipInfo ci;
+  std::vector<float> wet = word;
+  if (rng.Uniform() < o.reverb_probability) {
+    ci.rt60 = rng.Uniform(o.rt60_min_s, o.rt60_max_s);
+    double drr = rng.Uniform(0.0, 10.0);
+    wet = Convolve(word, RoomImpulse(ci.rt60, drr, o.sample_rate, rng));
+  }
+  const size_t offset = rng.Below(W - L + 1);
+  std::vector<float> clip(W, 0.0f);
+  for (size_t i = 0; i < wet.size() && offset + i < W; ++i) clip[offset + i] = wet[i];
+  ci.offset = long(offset);
+  ci.length = long(L);
+  const double speech_rms = std::max(1e-6, Rms(clip.data() + offset, L));
+  const bool loud = rng.Uniform() < o.noise_probability;
+  ci.snr_db = loud ? rng.Uniform(o.snr_min_db, o.snr_max_db) : rng.Uniform(35.0, 50.0);
+  std::vector<float> noise = DrawNoise(W, o, bank, rng, &ci.noise);
+  const float g = float(speech_rms / DbToGain(ci.snr_db));
+  for (size_t i = 0; i < W; ++i) clip[i] += g * noise[i];
+  ci.peak_dbfs = rng.Uniform(o.peak_min_dbfs, o.peak_max_dbfs);
+  ScaleToPeak(clip, ci.peak_dbfs);
+  if (info) *info = ci;
+  return clip;
+}
+
+std::vector<float> RenderSilenceClip(const SynthOptions& o, const NoiseBank& bank, Rng& rng, ClipInfo* info) {
+  const size_t W = size_t(o.clip_samples);
+  ClipInfo ci;
+  std::vector<float> clip = DrawNoise(W, o, bank, rng, &ci.noise);
+  if (rng.Uniform() < 0.3) {  // a mix of two sources
+    std::string second;
+    auto b = DrawNoise(W, o, bank, rng, &second);
+    float g = float(rng.Uniform(0.1, 1.0));
+    for (size_t i = 0; i < W; ++i) clip[i] += g * b[i];
+    ci.noise += "+" + second;
+  }
+  ci.peak_dbfs = rng.Uniform(o.silence_peak_min_dbfs, o.silence_peak_max_dbfs);
+  ScaleToPeak(clip, ci.peak_dbfs);
+  if (info) *info = ci;
+  return clip;
+}
+
+namespace {
+
+struct ClipJob {
+  std::string label;    // word, _unknown_ or _silence_
+  std::string word;     // spoken word ("" for silence)
+  int speaker = -1;     // index into speakers (-1 silence)
+  std::string rel_path;
+};
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "kws-synth-XXXXXX").string();
+    if (!mkdtemp(t.data())) throw InternalError(t + ": cannot create a temporary folder");
+    path = t;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+bool DirNonEmpty(const std::string& d) {
+  std::error_code ec;
+  return fs::exists(d, ec) && fs::is_directory(d, ec) && !fs::is_empty(d, ec);
+}
+
+}  // namespace
+
+SynthResult SynthesizeDataset(const SynthOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  o.Validate();
+  if (o.out_dir.empty()) throw UsageError("--out: give an output folder");
+  if (fs::exists(o.out_dir) && !fs::is_directory(o.out_dir))
+    throw BadInput(o.out_dir + ": exists and is not a folder");
+  if (DirNonEmpty(o.out_dir) && !o.force)
+    throw BadInput(o.out_dir + ": exists and is not empty (use --force to write into it)");
+
+  EngineSet es = ResolveEngines(o.engines);
+  for (auto& w : es.warnings) LogWarn("%s", w.c_str());
+  NoiseBank bank = NoiseBank::Load(o.background_dir, o.sample_rate);
+
+  const int n_speakers = o.speakers > 0 ? o.speakers : std::max(1, (o.per_word + 1) / 2);
+  std::vector<VoiceConfig> voices = MakeSpeakers(o.seed, n_speakers, es.engines);
+  std::vector<std::string> ids;
+  for (auto& v : voices) ids.push_back(v.SpeakerId());
+
+  // ---- the plan: every clip, in a fixed order (its index seeds its randomness)
+  std::vector<ClipJob> jobs;
+  std::map<std::pair<std::string, int>, int> reps;  // (label/word, speaker) -> next repetition
+  for (auto& w : o.words)
+    for (int i = 0; i < o.per_word; ++i) {
+      int s = i % n_speakers;
+      int n = reps[{w, s}]++;
+      jobs.push_back({w, w, s, w + "/" + ids[s] + "_nohash_" + std::to_string(n) + ".wav"});
+    }
+  const int n_unknown = o.unknown_words.empty() ? 0 : (o.unknown_count >= 0 ? o.unknown_count : o.per_word);
+  const int U = int(o.unknown_words.size());
+  // Unknown words: each used equally often, in a seeded random order over the speakers.
+  std::vector<int> unknown_order(size_t(std::max(n_unknown, 0)));
+  for (int j = 0; j < n_unknown; ++j) unknown_order[size_t(j)] = j % std::max(U, 1);
+  Rng order_rng = Rng::Derive(o.seed ^ 0xC0FFEEull, 1);
+  order_rng.Shuffle(unknown_order);
+  for (int j = 0; j < n_unknown; ++j) {
+    int s = j % n_speakers;
+    const std::string& w = o.unknown_words[size_t(unknown_order[size_t(j)])];
+    int n = reps[{"?" + w, s}]++;
+    jobs.push_back({kUnknown, w, s, std::string(kUnknown) + "/" + w + "_" + ids[s] + "_nohash_" + std::to_string(n) + ".wav"});
+  }
+  const long spoken = long(jobs.size());
+  const long n_silence = o.silence >= 0 ? o.silence : std::max(1L, std::lround(0.1 * double(spoken)));
+  for (long k = 0; k < n_silence; ++k)
+    jobs.push_back({kSilence, "", -1, std::string(kSilence) + "/" + std::to_string(k) + ".wav"});
+
+  // ---- tasks: festival batches (one process per voice) first, then one task per
+  // speaker (festival speakers last, they wait for their batch), then silence in chunks.
+  std::vector<std::vector<long>> by_speaker(static_cast<size_t>(n_speakers));
+  for (long k = 0; k < spoken; ++k) by_speaker[size_t(jobs[size_t(k)].speaker)].push_back(k);
+  TempDir tmp;
+  auto raw_path = [&](int s, const std::string& w) { return tmp.path + "/" + ids[size_t(s)] + "_" + w + ".wav"; };
+
+  std::map<std::string, std::vector<FestivalItem>> fest_items;
+  for (int s = 0; s < n_speakers; ++s) {
+    if (voices[size_t(s)].engine != Engine::kFestival) continue;
+    std::set<std::string> words;
+    for (long k : by_speaker[size_t(s)]) words.insert(jobs[size_t(k)].word);
+    for (auto& w : words) fest_items[voices[size_t(s)].voice].push_back({voices[size_t(s)].stretch, w, raw_path(s, w)});
+  }
+  std::map<std::string, std::shared_future<void>> fest_done;
+  std::map<std::string, std::promise<void>> fest_promise;
+  for (auto& [voice, items] : fest_items) fest_done[voice] = fest_promise[voice].get_future().share();
+
+  struct Task { int kind; std::string voice; int speaker; long begin, end; };  // kind 0 festival, 1 speaker, 2 silence
+  std::vector<Task> tasks;
+  for (auto& [voice, items] : fest_items) tasks.push_back({0, voice, -1, 0, 0});
+  for (int pass = 0; pass < 2; ++pass)
+    for (int s = 0; s < n_speakers; ++s)
+      if (!by_speaker[size_t(s)].empty() && (voices[size_t(s)].engine == Engine::kFestival) == (pass == 1))
+        tasks.push_back({1, "", s, 0, 0});
+  for (long b = spoken; b < long(jobs.size()); b += 16) tasks.push_back({2, "", -1, b, std::min<long>(b + 16, long(jobs.size()))});
+
+  fs::create_directories(o.out_dir);
+  std::set<std::string> labels;
+  for (auto& j : jobs) labels.insert(j.label);
+  for (auto& l : labels) fs::create_directories(fs::path(o.out_dir) / l);
+
+  std::vector<ClipInfo> infos(jobs.size());
+  std::atomic<long> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex progress_mu;
+  Progress progress("synth", long(jobs.size()));
+  auto tick = [&]() {
+    std::lock_guard<std::mutex> lock(progress_mu);
+    progress.Tick();
+  };
+  auto write = [&](long k, const std::vector<float>& clip) {
+    WriteWav16((fs::path(o.out_dir) / jobs[size_t(k)].rel_path).string(), clip, o.sample_rate);
+    tick();
+  };
+
+  auto run_task = [&](const Task& t, int worker) {
+    if (t.kind == 0) {
+      try {
+        FestivalBatch(es.programs.at(Engine::kFestival), t.voice, fest_items.at(t.voice),
+                      tmp.path + "/festival_" + t.voice + ".scm");
+        fest_promise.at(t.voice).set_value();
+      } catch (...) {
+        fest_promise.at(t.voice).set_exception(std::current_exception());
+        throw;
+      }
+      return;
+    }
+    if (t.kind == 2) {
+      for (long k = t.begin; k < t.end; ++k) {
+        Rng rng = Rng::Derive(o.seed, uint64_t(k));
+        write(k, RenderSilenceClip(o, bank, rng, &infos[size_t(k)]));
+      }
+      return;
+    }
+    const int s = t.speaker;
+    const VoiceConfig& v = voices[size_t(s)];
+    if (v.engine == Engine::kFestival) fest_done.at(v.voice).get();  // rethrows a failed batch
+    std::map<std::string, std::vector<float>> cache;  // word -> trimmed 16 kHz audio
+    for (long k : by_speaker[size_t(s)]) {
+      if (failed.load()) return;
+      const ClipJob& job = jobs[size_t(k)];
+      auto it = cache.find(job.word);
+      if (it == cache.end()) {
+        std::string path = raw_path(s, job.word);
+        if (v.engine != Engine::kFestival) {
+          path = tmp.path + "/w" + std::to_string(worker) + ".wav";
+          SynthesizeToFile(v, job.word, es.programs.at(v.engine), path);
+        }
+        Audio a = ReadAudio(path, o.sample_rate);
+        auto trimmed = TrimSilence(a.samples, size_t(o.sample_rate / 100), 40.0, 2);
+        if (trimmed.empty())
+          throw InternalError(v.Describe() + ": synthesized silence for '" + job.word + "'");
+        it = cache.emplace(job.word, std::move(trimmed)).first;
+      }
+      Rng rng = Rng::Derive(o.seed, uint64_t(k));
+      const double factor = v.warp * (1.0 + rng.Uniform(-o.jitter, o.jitter));
+      auto word = SpeedPerturb(it->second, factor, o.sample_rate);
+      write(k, RenderKeywordClip(word, o, bank, rng, &infos[size_t(k)]));
+    }
+  };
+
+  ParallelFor(NumThreads(), [&](long, long, int worker) {
+    while (!failed.load()) {
+      long i = next.fetch_add(1);
+      if (i >= long(tasks.size())) return;
+      try {
+        run_task(tasks[size_t(i)], worker);
+      } catch (...) {
+        failed = true;
+        throw;
+      }
+    }
+  });
+  progress.Done();
+
+  // ---- result + manifest
+  SynthResult r;
+  r.out_dir = o.out_dir;
+  r.warnings = es.warnings;
+  for (Engine e : es.engines) r.engines.push_back(EngineName(e));
+  std::vector<int> per_speaker(size_t(n_speakers), 0);
+  for (auto& j : jobs) {
+    r.clips_per_label[j.label]++;
+    if (j.speaker >= 0) per_speaker[size_t(j.speaker)]++;
+  }
+  for (int s = 0; s < n_speakers; ++s)
+    if (per_speaker[size_t(s)] > 0) r.speakers.push_back({ids[size_t(s)], voices[size_t(s)], per_speaker[size_t(s)]});
+  r.total_clips = long(jobs.size());
+
+  std::string csv = "file,label,word,speaker,offset,length,rt60_s,noise,snr_db,peak_dbfs\n";
+  for (size_t k = 0; k < jobs.size(); ++k) {
+    const auto& j = jobs[k];
+    const auto& ci = infos[k];
+    csv += j.rel_path + "," + j.label + "," + j.word + "," + (j.speaker >= 0 ? ids[size_t(j.speaker)] : "") + "," +
+           std::to_string(ci.offset) + "," + std::to_string(ci.length) + "," + Fmt("%.3f", ci.rt60) + "," + ci.noise +
+           "," + Fmt("%.2f", ci.snr_db) + "," + Fmt("%.2f", ci.peak_dbfs) + "\n";
+  }
+  AtomicWriteFile(fs::path(o.out_dir) / "synth_clips.csv", csv);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  nlohmann::json manifest = r.ToJson();
+  manifest.erase("seconds");  // keep the manifest deterministic
+  manifest.erase("out_dir");
+  manifest["options"] = o.ToJson();
+  AtomicWriteFile(fs::path(o.out_dir) / "synth.json", manifest.dump(2) + "\n");
+  return r;
+}
+
+std::string DefaultSynthCacheRoot() {
+  if (const char* d = std::getenv("KWS_CACHE_DIR"); d && *d) return (fs::path(d) / "synth").string();
+  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return (fs::path(d) / "kws" / "synth").string();
+  if (const char* h = std::getenv("HOME"); h && *h) return (fs::path(h) / ".cache" / "kws" / "synth").string();
+  return (fs::temp_directory_path() / "kws-cache" / "synth").string();
+}
+
+std::string SynthesizeCached(const SynthOptions& options, const std::string& cache_root, SynthResult* result) {
+  options.Validate();
+  const std::string key = Sha1Hex(options.ToJson().dump()).substr(0, 16);
+  const fs::path dir = fs::path(cache_root) / ("synth-" + key);
+  if (fs::exists(dir / "synth.json")) {
+    if (result) {
+      auto j = nlohmann::json::parse(ReadFile(dir / "synth.json"));
+      *result = SynthResult{};
+      result->out_dir = dir.string();
+      result->clips_per_label = j.value("clips_per_label", std::map<std::string, int>{});
+      result->engines = j.value("engines", std::vector<std::string>{});
+      result->total_clips = j.value("total_clips", 0L);
+    }
+    return dir.string();
+  }
+  fs::create_directories(cache_root);
+  const fs::path tmpdir = fs::path(cache_root) / ("synth-" + key + ".tmp." + std::to_string(getpid()));
+  std::error_code ec;
+  fs::remove_all(tmpdir, ec);
+  SynthOptions o = options;
+  o.out_dir = tmpdir.string();
+  o.force = false;
+  SynthResult r;
+  try {
+    r = SynthesizeDataset(o);
+  } catch (...) {
+    fs::remove_all(tmpdir, ec);
+    throw;
+  }
+  fs::rename(tmpdir, dir, ec);
+  if (ec) {  // another process finished first: keep theirs
+    fs::remove_all(tmpdir, ec);
+    if (!fs::exists(dir / "synth.json")) throw InternalError(dir.string() + ": cannot move the synthesized data in place");
+  }
+  r.out_dir = dir.string();
+  if (result) *result = r;
+  return dir.string();
+}
+
+const std::vector<std::string>& SpeechCommandsUnknownWords() {
+  static const std::vector<std::string> w = {"backward", "bed",   "bird",  "cat",    "dog",   "eight",  "five",
+                                             "follow",   "forward", "four", "happy",  "house", "learn",  "marvin",
+                                             "nine",     "one",   "seven", "sheila", "six",   "three",  "tree",
+                                             "two",      "visual", "wow",  "zero"};
+  return w;
+}
+
+}  // namespace kws::synth
