@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "features/options_io.h"
 #include "train/optimizer.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -39,31 +40,6 @@ void PutFloats(std::string& s, const std::vector<float>& v) {
 }
 
 }  // namespace
-
-json FeatureOptionsToJson(const FeatureOptions& f) {
-  return json{{"sample_rate", f.sample_rate},   {"frame_length_s", f.frame_length_s},
-              {"frame_step_s", f.frame_step_s}, {"fft_length", f.fft_length},
-              {"window", f.window},             {"num_mel_bins", f.num_mel_bins},
-              {"lower_hz", f.lower_hz},         {"upper_hz", f.upper_hz},
-              {"log_offset", f.log_offset},     {"mfcc", f.mfcc},
-              {"clip_seconds", f.clip_seconds}};
-}
-
-FeatureOptions FeatureOptionsFromJson(const json& j) {
-  FeatureOptions f;
-  f.sample_rate = j.value("sample_rate", f.sample_rate);
-  f.frame_length_s = j.value("frame_length_s", f.frame_length_s);
-  f.frame_step_s = j.value("frame_step_s", f.frame_step_s);
-  f.fft_length = j.value("fft_length", f.fft_length);
-  f.window = j.value("window", f.window);
-  f.num_mel_bins = j.value("num_mel_bins", f.num_mel_bins);
-  f.lower_hz = j.value("lower_hz", f.lower_hz);
-  f.upper_hz = j.value("upper_hz", f.upper_hz);
-  f.log_offset = j.value("log_offset", f.log_offset);
-  f.mfcc = j.value("mfcc", f.mfcc);
-  f.clip_seconds = j.value("clip_seconds", f.clip_seconds);
-  return f;
-}
 
 const NamedTensor* Checkpoint::Find(const std::string& name) const {
   for (auto& t : tensors)
@@ -135,7 +111,7 @@ std::string SerializeCheckpoint(const Checkpoint& c) {
   h["format"] = "kws-checkpoint";
   h["config"] = c.config;
   h["labels"] = c.labels;
-  h["features"] = FeatureOptionsToJson(c.features);
+  h["features"] = FeatureOptionsToJsonObject(c.features);
   h["input_shape"] = {c.input.h, c.input.w, c.input.c};
   h["layers"] = c.layers;
   h["state"] = c.state;
@@ -182,7 +158,7 @@ Checkpoint ParseCheckpoint(const std::string& b, const std::string& what) {
   try {
     c.config = h.at("config");
     c.labels = h.at("labels").get<std::vector<std::string>>();
-    c.features = FeatureOptionsFromJson(h.at("features"));
+    c.features = FeatureOptionsFromJsonObject(h.at("features"), FeatureOptions{}, what + ": features");
     auto is = h.at("input_shape").get<std::vector<int>>();
     if (is.size() != 3) throw BadInput(what + ": input_shape must have 3 values");
     c.input = {is[0], is[1], is[2]};

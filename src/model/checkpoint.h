@@ -71,7 +71,4 @@ Checkpoint ParseCheckpoint(const std::string& bytes, const std::string& what);
 void SaveCheckpoint(const std::string& path, const Checkpoint& c);
 Checkpoint LoadCheckpoint(const std::string& path);
 
-nlohmann::json FeatureOptionsToJson(const FeatureOptions& f);
-FeatureOptions FeatureOptionsFromJson(const nlohmann::json& j);
-
 }  // namespace kws

@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include "features/options_io.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -23,18 +24,7 @@ json DefaultTable() {
   const DataOptions d;
   const AugmentOptions a;
   return json{
-      {"features",
-       {{"sample_rate", f.sample_rate},
-        {"frame_length_s", f.frame_length_s},
-        {"frame_step_s", f.frame_step_s},
-        {"fft_length", f.fft_length},
-        {"window", f.window},
-        {"num_mel_bins", f.num_mel_bins},
-        {"lower_hz", f.lower_hz},
-        {"upper_hz", f.upper_hz},
-        {"log_offset", f.log_offset},
-        {"mfcc", f.mfcc},
-        {"clip_seconds", f.clip_seconds}}},
+      {"features", FeatureOptionsToJsonObject(f)},
       {"model", {{"layers", json::array()}}},
       {"train",
        {{"epochs", t.epochs},
@@ -227,18 +217,11 @@ Config FromTable(const json& tbl, const std::string& source) {
   Config c;
   c.source = source;
   c.table = tbl;
-  const json& f = tbl.at("features");
-  c.features.sample_rate = f.at("sample_rate").get<int>();
-  c.features.frame_length_s = f.at("frame_length_s").get<double>();
-  c.features.frame_step_s = f.at("frame_step_s").get<double>();
-  c.features.fft_length = f.at("fft_length").get<int>();
-  c.features.window = f.at("window").get<std::string>();
-  c.features.num_mel_bins = f.at("num_mel_bins").get<int>();
-  c.features.lower_hz = f.at("lower_hz").get<double>();
-  c.features.upper_hz = f.at("upper_hz").get<double>();
-  c.features.log_offset = f.at("log_offset").get<double>();
-  c.features.mfcc = f.at("mfcc").get<int>();
-  c.features.clip_seconds = f.at("clip_seconds").get<double>();
+  {
+    toml::table ft;
+    JsonToToml(tbl.at("features"), ft);
+    c.features = FeatureOptionsFromToml(ft, FeatureOptions{}, "features");
+  }
 
   c.layers = tbl.at("model").at("layers");
 

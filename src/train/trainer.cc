@@ -1,0 +1,403 @@
+#include "train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "features/features.h"
+#include "train/optimizer.h"
+#include "train/pruning.h"
+#include "train/schedule.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/parallel.h"
+#include "util/rng.h"
+
+namespace kws {
+
+using json = nlohmann::json;
+
+namespace {
+
+// Tags separating the random streams derived from the run seed.
+constexpr uint64_t kTagInit = 0x1A1700, kTagShuffle = 0x5B0FF1E, kTagAugment = 0xA06, kTagStep = 0x57E9;
+
+double Seconds(std::chrono::steady_clock::time_point a) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+}
+
+LrSchedule MakeLrSchedule(const LearningRateOptions& o, long total_steps) {
+  LrSchedule s;
+  s.type = o.schedule;
+  s.initial = o.initial;
+  s.end = o.end;
+  s.power = o.power;
+  s.decay_steps = std::max<long>(1, o.decay_steps > 0 ? o.decay_steps : total_steps);
+  s.alpha = o.initial > 0 ? o.end / o.initial : 0.0;
+  s.Validate();
+  return s;
+}
+
+PruningSchedule MakePruningSchedule(const PruneOptions& o, long total_steps) {
+  PruningSchedule s;
+  s.type = o.schedule;
+  s.initial_sparsity = o.initial_sparsity;
+  s.final_sparsity = o.final_sparsity;
+  s.begin_step = o.BeginStep(total_steps);
+  s.end_step = std::max(s.begin_step, o.EndStep(total_steps));
+  s.power = o.power;
+  s.frequency = o.frequency;
+  s.Validate();
+  return s;
+}
+
+OptimizerOptions MakeOptimizerOptions(const TrainOptions& t) {
+  OptimizerOptions o;
+  o.type = t.optimizer;
+  o.beta1 = t.beta1;
+  o.beta2 = t.beta2;
+  o.epsilon = t.epsilon;
+  o.momentum = t.optimizer == "sgd" ? t.momentum : 0.0;
+  o.weight_decay = t.weight_decay;
+  o.Validate();
+  return o;
+}
+
+double MeanSparsity(const std::vector<Param*>& params) {
+  size_t n = 0, z = 0;
+  for (auto& r : SparsityReport(params)) {
+    n += r.size;
+    z += r.zeros;
+  }
+  return n ? double(z) / double(n) : 0.0;
+}
+
+// Features of the training items for one augmentation copy: each item's audio window is
+// augmented with its own random stream (seeded by copy and item), then featurised.
+void AugmentedFeatures(const Config& cfg, const TrainData& d, const std::vector<int>& items, uint64_t copy,
+                       std::vector<float>& out) {
+  const FeatureSet& fs = *d.features;
+  const size_t row = size_t(fs.frames) * size_t(fs.bins);
+  out.resize(items.size() * row);
+  const WindowSet& w = *d.windows;
+  const uint64_t base = Rng::Derive(cfg.train.seed, kTagAugment).Next();
+  ParallelFor(long(items.size()), [&](long b, long e, int) {
+    FeatureExtractor fx(cfg.features);
+    std::vector<float> audio(size_t(w.window));
+    for (long k = b; k < e; ++k) {
+      const int item = items[size_t(k)];
+      std::memcpy(audio.data(), w.item(item), sizeof(float) * audio.size());
+      Rng rng = Rng::Derive(base, copy * 0x100000000ull + uint64_t(item));
+      const bool silence = !d.is_silence.empty() && d.is_silence[size_t(item)];
+      Augment(cfg.train.augment_options, d.noise, w.sample_rate, rng, audio, silence);
+      FeatureMatrix m = fx.Compute(audio.data(), int(audio.size()));
+      if (size_t(m.frames) * size_t(m.bins) != row)
+        throw InternalError("augmented features: shape differs from the feature set");
+      std::memcpy(out.data() + size_t(k) * row, m.data.data(), sizeof(float) * row);
+    }
+  });
+}
+
+void CheckData(const Config& cfg, const TrainData& d) {
+  if (!d.features) throw InternalError("Train: no features");
+  const FeatureSet& fs = *d.features;
+  if (d.train.empty()) throw UsageError("data: the training split is empty");
+  for (int i : d.train)
+    if (i < 0 || i >= fs.n) throw InternalError("Train: training index out of range");
+  for (int i : d.val)
+    if (i < 0 || i >= fs.n) throw InternalError("Train: validation index out of range");
+  if (cfg.train.validation > 0 && d.val.empty())
+    throw UsageError("train.validation: the validation split is empty (too few speakers?)");
+  if (fs.label_names.size() < 2) throw UsageError("data.labels: need at least 2 labels");
+  if (cfg.train.augment) {
+    if (!d.windows) throw InternalError("Train: augmentation needs audio windows");
+    if (d.windows->n != fs.n) throw InternalError("Train: windows and features differ in item count");
+  }
+  std::vector<int> counts(fs.label_names.size(), 0);
+  for (int i : d.train) counts[size_t(fs.labels[size_t(i)])]++;
+  for (size_t c = 0; c < counts.size(); ++c)
+    if (counts[c] == 0) throw UsageError("data.labels: no training items for label '" + fs.label_names[c] + "'");
+}
+
+}  // namespace
+
+json EpochMetrics::ToJson() const {
+  json j = {{"epoch", epoch},
+            {"train_loss", train_loss},
+            {"train_accuracy", train_accuracy},
+            {"val_loss", val_loss},
+            {"val_accuracy", val_accuracy},
+            {"learning_rate", learning_rate},
+            {"sparsity", sparsity}};
+  j["seconds"] = seconds >= 0 ? json(seconds) : json(nullptr);
+  return j;
+}
+
+EvalOutput EvaluateModel(Model& model, const FeatureSet& fs, const std::vector<int>& items, int batch) {
+  EvalOutput out;
+  out.predicted.resize(items.size());
+  if (items.empty()) return out;
+  const size_t row = size_t(fs.frames) * size_t(fs.bins);
+  const int C = model.num_classes();
+  std::vector<float> x;
+  std::vector<int32_t> y;
+  double loss = 0;
+  long correct = 0;
+  for (size_t b = 0; b < items.size(); b += size_t(batch)) {
+    const int n = int(std::min(items.size() - b, size_t(batch)));
+    x.resize(size_t(n) * row);
+    y.resize(size_t(n));
+    for (int k = 0; k < n; ++k) {
+      std::memcpy(x.data() + size_t(k) * row, fs.item(items[b + k]), sizeof(float) * row);
+      y[size_t(k)] = fs.labels[size_t(items[b + k])];
+    }
+    model.Forward(x.data(), n, false);
+    loss += double(model.Loss(y.data(), n)) * n;
+    const float* p = model.probs();
+    for (int k = 0; k < n; ++k) {
+      const float* pk = p + size_t(k) * C;
+      const int arg = int(std::max_element(pk, pk + C) - pk);
+      out.predicted[b + size_t(k)] = arg;
+      correct += arg == y[size_t(k)];
+    }
+  }
+  out.loss = loss / double(items.size());
+  out.accuracy = double(correct) / double(items.size());
+  return out;
+}
+
+TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& opts) {
+  const auto t_start = std::chrono::steady_clock::now();
+  cfg.Validate();
+  CheckData(cfg, d);
+  const FeatureSet& fs = *d.features;
+  const Shape input{fs.frames, fs.bins, 1};
+  const int C = int(fs.label_names.size());
+  const auto& tr = cfg.train;
+
+  Model model = Model::Build(cfg.layers, input, C, Rng::Derive(tr.seed, kTagInit).Next());
+  std::vector<Param*> params = model.Params();
+  Optimizer opt(MakeOptimizerOptions(tr));
+
+  const int B = tr.batch_size;
+  const long ntrain = long(d.train.size());
+  const long steps_per_epoch = (ntrain + B - 1) / B;
+  const long total_steps = steps_per_epoch * tr.epochs;
+  const LrSchedule lr_sched = MakeLrSchedule(tr.lr, total_steps);
+  PruningSchedule prune_sched;
+  if (cfg.prune.enabled) prune_sched = MakePruningSchedule(cfg.prune, total_steps);
+
+  namespace fsys = std::filesystem;
+  const bool write = !opts.out_dir.empty();
+  const std::string last_path = write ? (fsys::path(opts.out_dir) / "last.ckpt").string() : "";
+  const std::string best_path = write ? (fsys::path(opts.out_dir) / "model.ckpt").string() : "";
+
+  TrainResult res;
+  int start_epoch = 0;
+  long step = 0;
+  auto fill_meta = [&](Checkpoint& c) {
+    c.config = cfg.table;
+    c.labels = fs.label_names;
+    c.features = cfg.features;
+  };
+
+  if (opts.resume) {
+    if (!write) throw UsageError("--resume needs the run folder");
+    if (!fsys::exists(last_path)) throw UsageError(last_path + ": no checkpoint to resume from");
+    Checkpoint c = LoadCheckpoint(last_path);
+    if (c.config != cfg.table)
+      throw UsageError(last_path + ": was trained with different settings (resume with the run's config.toml)");
+    if (c.labels != fs.label_names) throw UsageError(last_path + ": was trained on different labels");
+    model = ModelFromCheckpoint(c, last_path);
+    params = model.Params();
+    RestoreOptimizer(c, opt);
+    start_epoch = c.state.value("epoch", 0);
+    step = c.state.value("step", 0L);
+    res.best_epoch = c.state.value("best_epoch", 0);
+    res.best_val_accuracy = c.state.value("best_val_accuracy", 0.0);
+    res.best_val_loss = c.state.value("best_val_loss", 0.0);
+    for (auto& h : c.state.value("history", json::array())) {
+      EpochMetrics m;
+      m.epoch = h.at("epoch");
+      m.train_loss = h.at("train_loss");
+      m.train_accuracy = h.at("train_accuracy");
+      m.val_loss = h.at("val_loss");
+      m.val_accuracy = h.at("val_accuracy");
+      m.learning_rate = h.at("learning_rate");
+      m.sparsity = h.at("sparsity");
+      res.history.push_back(m);
+    }
+    if (fsys::exists(best_path)) res.best = LoadCheckpoint(best_path);
+    if (start_epoch >= tr.epochs) LogInfo("%s: already trained %d epochs", last_path.c_str(), start_epoch);
+  }
+  if (write) AtomicWriteFile(fsys::path(opts.out_dir) / "config.toml", cfg.ToToml());
+
+  // Augmentation copies (precomputed when copies > 0).
+  std::vector<std::vector<float>> copies;
+  if (tr.augment && tr.augment_copies > 0) {
+    copies.resize(size_t(tr.augment_copies));
+    for (int k = 0; k < tr.augment_copies; ++k) AugmentedFeatures(cfg, d, d.train, uint64_t(k), copies[size_t(k)]);
+  }
+  std::vector<float> fresh;
+  // Position of each training item in d.train (rows of augmented buffers).
+  std::vector<int> pos_of(size_t(fs.n), -1);
+  for (size_t k = 0; k < d.train.size(); ++k) pos_of[size_t(d.train[k])] = int(k);
+
+  const size_t row = size_t(fs.frames) * size_t(fs.bins);
+  std::vector<float> xb(size_t(B) * row);
+  std::vector<int32_t> yb(static_cast<size_t>(B));
+  std::vector<int> order(d.train);
+
+  const int stop_epoch = opts.stop_after_epochs > 0 ? std::min(tr.epochs, opts.stop_after_epochs) : tr.epochs;
+  Progress progress(opts.log_prefix + "train", opts.progress ? long(stop_epoch - start_epoch) * steps_per_epoch : 0);
+  double train_seconds = 0;
+  long samples_seen = 0;
+
+  for (int epoch = start_epoch; epoch < stop_epoch; ++epoch) {
+    const auto t_epoch = std::chrono::steady_clock::now();
+    order = d.train;
+    Rng shuffle = Rng::Derive(Rng::Derive(tr.seed, kTagShuffle).Next(), uint64_t(epoch));
+    shuffle.Shuffle(order);
+    const float* aug = nullptr;
+    if (tr.augment) {
+      if (!copies.empty()) {
+        aug = copies[size_t(epoch % tr.augment_copies)].data();
+      } else {
+        AugmentedFeatures(cfg, d, d.train, uint64_t(epoch), fresh);
+        aug = fresh.data();
+      }
+    }
+    double loss_sum = 0;
+    long correct = 0;
+    double lr = lr_sched(step);
+    for (long b = 0; b < ntrain; b += B) {
+      const int n = int(std::min<long>(B, ntrain - b));
+      for (int k = 0; k < n; ++k) {
+        const int item = order[size_t(b + k)];
+        const float* src = aug ? aug + size_t(pos_of[size_t(item)]) * row : fs.item(item);
+        std::memcpy(xb.data() + size_t(k) * row, src, sizeof(float) * row);
+        yb[size_t(k)] = fs.labels[size_t(item)];
+      }
+      if (cfg.prune.enabled) UpdatePruningMasks(params, prune_sched, step);
+      model.SetSeed(Rng::Derive(Rng::Derive(tr.seed, kTagStep).Next(), uint64_t(step)).Next());
+      model.Forward(xb.data(), n, true);
+      const float loss = model.Loss(yb.data(), n);
+      if (!std::isfinite(loss))
+        throw BadInput("training diverged at epoch " + std::to_string(epoch + 1) + " step " + std::to_string(step) +
+                       " (loss " + std::to_string(loss) + "); lower train.learning_rate.initial");
+      loss_sum += double(loss) * n;
+      const float* p = model.probs();
+      for (int k = 0; k < n; ++k) {
+        const float* pk = p + size_t(k) * C;
+        correct += int(std::max_element(pk, pk + C) - pk) == yb[size_t(k)];
+      }
+      ZeroGrads(params);
+      model.Backward(n);
+      lr = lr_sched(step);
+      opt.Step(params, lr);
+      ++step;
+      if (opts.progress) progress.Tick();
+    }
+    samples_seen += ntrain;
+
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    m.train_loss = loss_sum / double(ntrain);
+    m.train_accuracy = double(correct) / double(ntrain);
+    m.learning_rate = lr;
+    m.sparsity = MeanSparsity(params);
+    bool improved = false;
+    if (!d.val.empty()) {
+      EvalOutput ev = EvaluateModel(model, fs, d.val);
+      m.val_loss = ev.loss;
+      m.val_accuracy = ev.accuracy;
+      improved = res.best_epoch == 0 || ev.accuracy > res.best_val_accuracy ||
+                 (ev.accuracy == res.best_val_accuracy && ev.loss < res.best_val_loss);
+    } else {
+      improved = true;  // no validation split: the last epoch is the best
+    }
+    // With pruning, only epochs at the final sparsity count as "best" (an early, denser
+    // model would otherwise win); the last epoch always qualifies.
+    if (cfg.prune.enabled && step <= prune_sched.end_step && epoch + 1 < tr.epochs) improved = false;
+    if (cfg.prune.enabled && epoch + 1 == tr.epochs && res.best_epoch > 0 &&
+        res.history[size_t(res.best_epoch - 1)].sparsity + 1e-9 < m.sparsity)
+      improved = true;  // the best so far predates the final sparsity
+    m.seconds = Seconds(t_epoch);
+    train_seconds += m.seconds;
+    res.history.push_back(m);
+    if (improved) {
+      res.best_epoch = m.epoch;
+      res.best_val_accuracy = m.val_accuracy;
+      res.best_val_loss = m.val_loss;
+      res.best = CaptureModel(model);
+      fill_meta(res.best);
+      res.best.state = {{"epoch", m.epoch}, {"val_accuracy", m.val_accuracy}, {"val_loss", m.val_loss}};
+      if (write) SaveCheckpoint(best_path, res.best);
+    }
+    if (opts.progress) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "epoch %d/%d loss %.4f acc %.1f%% val %.1f%%", m.epoch, tr.epochs, m.train_loss,
+                    100 * m.train_accuracy, 100 * m.val_accuracy);
+      progress.Status(buf);
+    }
+    LogVerbose("%sepoch %d/%d: loss %.4f acc %.4f val_loss %.4f val_acc %.4f lr %.3g sparsity %.3f (%.2fs)",
+               opts.log_prefix.c_str(), m.epoch, tr.epochs, m.train_loss, m.train_accuracy, m.val_loss,
+               m.val_accuracy, m.learning_rate, m.sparsity, m.seconds);
+    const bool last_epoch = epoch + 1 == stop_epoch;
+    if (write && (last_epoch || (epoch + 1) % std::max(1, opts.checkpoint_every) == 0)) {
+      Checkpoint c = CaptureModel(model);
+      fill_meta(c);
+      CaptureOptimizer(opt, c);
+      json hist = json::array();
+      for (auto& h : res.history) {
+        json hj = h.ToJson();
+        hj.erase("seconds");  // timings vary: keep checkpoints bit-identical
+        hist.push_back(hj);
+      }
+      c.state["epoch"] = epoch + 1;
+      c.state["step"] = step;
+      c.state["best_epoch"] = res.best_epoch;
+      c.state["best_val_accuracy"] = res.best_val_accuracy;
+      c.state["best_val_loss"] = res.best_val_loss;
+      c.state["history"] = hist;
+      SaveCheckpoint(last_path, c);
+    }
+  }
+  if (opts.progress) progress.Done();
+
+  res.steps = step;
+  res.wall_seconds = Seconds(t_start);
+  res.samples_per_second = train_seconds > 0 ? double(samples_seen) / train_seconds : 0;
+  res.params = model.ParamCount();
+  res.nonzero = model.NonZeroCount();
+
+  json m;
+  m["labels"] = fs.label_names;
+  m["epochs"] = json::array();
+  for (auto& h : res.history) m["epochs"].push_back(h.ToJson());
+  m["best_epoch"] = res.best_epoch;
+  m["best_val_accuracy"] = res.best_val_accuracy;
+  m["best_val_loss"] = res.best_val_loss;
+  m["steps"] = res.steps;
+  m["train_items"] = d.train.size();
+  m["val_items"] = d.val.size();
+  m["params"] = res.params;
+  m["nonzero"] = res.nonzero;
+  json layers = json::array();
+  for (auto& r : SparsityReport(params))
+    layers.push_back({{"name", r.name}, {"size", r.size}, {"zeros", r.zeros}, {"sparsity", r.sparsity}});
+  m["sparsity_per_tensor"] = layers;
+  m["final_sparsity"] = MeanSparsity(params);
+  m["wall_seconds"] = res.wall_seconds;
+  m["train_seconds"] = train_seconds;
+  m["samples_per_second"] = res.samples_per_second;
+  m["threads"] = NumThreads();
+  res.metrics = m;
+  if (write) AtomicWriteFile(fsys::path(opts.out_dir) / "metrics.json", m.dump(2) + "\n");
+  return res;
+}
+
+}  // namespace kws

@@ -1,0 +1,215 @@
+// Config parsing, --set overrides and every bad-input message.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "model/config.h"
+#include "model/model.h"
+#include "util/error.h"
+
+namespace kws {
+namespace {
+
+const char* kTiny = R"(
+[features]
+num_mel_bins = 8
+
+[model]
+[[model.layers]]
+type = "conv2d"
+filters = 4
+kernel = [3, 3]
+strides = [2, 2]
+padding = "same"
+use_bias = false
+[[model.layers]]
+type = "batchnorm"
+[[model.layers]]
+type = "relu"
+[[model.layers]]
+type = "global_average_pool"
+[[model.layers]]
+type = "dense"
+[[model.layers]]
+type = "softmax"
+
+[train]
+epochs = 3
+batch_size = 4
+
+[train.learning_rate]
+initial = 0.02
+
+[data]
+labels = ["yes", "no"]
+)";
+
+// Expects a kws::Error of `kind` whose message contains `needle`.
+template <class F>
+void ExpectError(F&& f, ErrorKind kind, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const Error& e) {
+    EXPECT_EQ(int(e.kind()), int(kind)) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
+  }
+}
+
+TEST(Config, ParsesValuesAndDefaults) {
+  Config c = ParseConfig(kTiny, "tiny.toml");
+  EXPECT_EQ(c.features.num_mel_bins, 8);
+  EXPECT_EQ(c.features.fft_length, 512);  // default
+  EXPECT_EQ(c.train.epochs, 3);
+  EXPECT_EQ(c.train.batch_size, 4);
+  EXPECT_DOUBLE_EQ(c.train.lr.initial, 0.02);
+  EXPECT_DOUBLE_EQ(c.train.lr.end, 1e-5);
+  EXPECT_EQ(c.train.lr.decay_steps, 0);  // "auto"
+  EXPECT_EQ(c.train.optimizer, "adam");
+  EXPECT_FALSE(c.prune.enabled);
+  EXPECT_EQ(c.prune.frequency, 100);
+  EXPECT_EQ(c.prune.EndStep(1440), 1440);  // "end"
+  ASSERT_EQ(c.data.labels.size(), 2u);
+  EXPECT_EQ(c.data.labels[1], "no");
+  ASSERT_EQ(c.layers.size(), 6u);
+  EXPECT_EQ(c.layers[0]["filters"], 4);
+}
+
+TEST(Config, ResolvedTomlRoundTrips) {
+  Config c = ParseConfig(kTiny, "tiny.toml", {"train.epochs=7"});
+  Config d = ParseConfig(c.ToToml(), "resolved.toml");
+  EXPECT_EQ(c.table, d.table);
+  EXPECT_EQ(d.train.epochs, 7);
+}
+
+TEST(Config, OverridesAreTypedByTheExistingValue) {
+  Config c = ParseConfig(kTiny, "tiny.toml",
+                         {"train.epochs=10", "prune.final_sparsity=0.9", "prune.enabled=true",
+                          "train.learning_rate.decay_steps=500", "prune.end_step=1000", "model.layers.0.filters=8",
+                          "data.labels=on,off,up", "train.optimizer=sgd", "train.learning_rate.initial=1"});
+  EXPECT_EQ(c.train.epochs, 10);
+  EXPECT_DOUBLE_EQ(c.prune.final_sparsity, 0.9);
+  EXPECT_TRUE(c.prune.enabled);
+  EXPECT_EQ(c.train.lr.decay_steps, 500);
+  EXPECT_EQ(c.prune.EndStep(99999), 1000);
+  EXPECT_EQ(c.layers[0]["filters"], 8);
+  EXPECT_EQ(c.data.labels, (std::vector<std::string>{"on", "off", "up"}));
+  EXPECT_EQ(c.train.optimizer, "sgd");
+  EXPECT_DOUBLE_EQ(c.train.lr.initial, 1.0);
+  Config f = ParseConfig(kTiny, "tiny.toml", {"prune.begin_fraction=0.25", "prune.end_fraction=0.5"});
+  EXPECT_EQ(f.prune.BeginStep(1000), 250);
+  EXPECT_EQ(f.prune.EndStep(1000), 500);
+}
+
+TEST(Config, OverrideErrors) {
+  ExpectError([] { ParseConfig(kTiny, "t", {"train.epoch=3"}); }, ErrorKind::kUsage, "unknown setting 'train.epoch'");
+  ExpectError([] { ParseConfig(kTiny, "t", {"nope.x=3"}); }, ErrorKind::kUsage, "unknown setting 'nope'");
+  ExpectError([] { ParseConfig(kTiny, "t", {"train.epochs=ten"}); }, ErrorKind::kUsage,
+              "--set train.epochs=ten: must be an integer");
+  ExpectError([] { ParseConfig(kTiny, "t", {"prune.enabled=maybe"}); }, ErrorKind::kUsage, "true or false");
+  ExpectError([] { ParseConfig(kTiny, "t", {"train.epochs"}); }, ErrorKind::kUsage, "expected key=value");
+  ExpectError([] { ParseConfig(kTiny, "t", {"model.layers.9.filters=3"}); }, ErrorKind::kUsage,
+              "unknown setting 'model.layers.9'");
+  ExpectError([] { ParseConfig(kTiny, "t", {"train.learning_rate.decay_steps=soon"}); }, ErrorKind::kUsage,
+              "an integer or \"auto\"");
+}
+
+TEST(Config, BadValuesNameTheSetting) {
+  struct Case {
+    std::string set, needle;
+  };
+  const Case cases[] = {
+      {"train.epochs=0", "train.epochs: must be >= 1 (got 0)"},
+      {"train.batch_size=-2", "train.batch_size: must be >= 1 (got -2)"},
+      {"train.learning_rate.initial=nan", "train.learning_rate.initial: must be a finite number"},
+      {"train.learning_rate.initial=0", "train.learning_rate.initial: must be > 0 (got 0)"},
+      {"train.learning_rate.initial=-0.1", "train.learning_rate.initial: must be > 0"},
+      {"train.learning_rate.end=-1", "train.learning_rate.end: must be >= 0"},
+      {"train.learning_rate.end=0.5", "train.learning_rate.end: must be <= train.learning_rate.initial"},
+      {"train.learning_rate.schedule=step", "train.learning_rate.schedule: must be \"polynomial\""},
+      {"train.learning_rate.decay_steps=0", "train.learning_rate.decay_steps: must be >= 1"},
+      {"train.optimizer=rmsprop", "train.optimizer: must be \"adam\" or \"sgd\""},
+      {"train.validation=1", "train.validation: must be in [0, 1)"},
+      {"train.weight_decay=inf", "train.weight_decay: must be a finite number"},
+      {"train.seed=-1", "train.seed: must be >= 0"},
+      {"train.augment.copies=-1", "train.augment.copies: must be >= 0"},
+      {"train.augment.background_prob=1.5", "train.augment.background_prob: must be in [0, 1]"},
+      {"prune.final_sparsity=1", "prune.final_sparsity: must be in [0, 1)"},
+      {"prune.initial_sparsity=-0.1", "prune.initial_sparsity: must be in [0, 1)"},
+      {"prune.frequency=0", "prune.frequency: must be >= 1 (got 0)"},
+      {"prune.schedule=cubic", "prune.schedule: must be \"polynomial\" or \"constant\""},
+      {"prune.end_step=-5", "prune.end_step: must be >= 0 or \"end\""},
+      {"prune.begin_fraction=2", "prune.begin_fraction: must be <= 1"},
+      {"data.labels=yes,yes", "data.labels: label 'yes' given twice"},
+      {"features.num_mel_bins=0", "features"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.set);
+    ExpectError([&] { ParseConfig(kTiny, "tiny.toml", {c.set}); }, ErrorKind::kUsage, c.needle);
+  }
+}
+
+TEST(Config, FileErrors) {
+  ExpectError([] { ParseConfig("[train]\nepochs = ", "broken.toml"); }, ErrorKind::kUsage, "broken.toml:");
+  ExpectError([] { ParseConfig("[train]\nepoks = 3\n", "f.toml"); }, ErrorKind::kUsage,
+              "f.toml: train.epoks: unknown setting");
+  ExpectError([] { ParseConfig("[train]\nepochs = 2.5\n", "f.toml"); }, ErrorKind::kUsage,
+              "train.epochs: must be an integer (got a number)");
+  ExpectError([] { ParseConfig("[train]\nepochs = 3\n", "f.toml"); }, ErrorKind::kUsage,
+              "model.layers: no layers");
+  ExpectError([] { LoadConfig("/nonexistent/kws.toml"); }, ErrorKind::kBadInput, "/nonexistent/kws.toml");
+}
+
+TEST(Model, BuildsTheSeedShapeAndFillsDenseUnits) {
+  Config c = ParseConfig(kTiny, "tiny.toml");
+  Model m = Model::Build(c.layers, {16, 8, 1}, 3, 1);
+  ASSERT_EQ(m.layers().size(), 5u);  // softmax folded into the loss
+  EXPECT_EQ(m.layers()[0]->name, "conv2d_1");
+  EXPECT_EQ(m.shapes()[1], (Shape{8, 4, 4}));
+  EXPECT_EQ(m.shapes().back(), (Shape{1, 1, 3}));
+  // conv 3*3*1*4 + bn gamma,beta (4+4) + dense 4*3+3 ; buffers 4+4
+  EXPECT_EQ(m.ParamCount(), 36 + 8 + 15 + 8);
+  std::vector<float> x(2 * 16 * 8, 0.5f), p(2 * 3);
+  m.Predict(x.data(), 2, p.data());
+  EXPECT_NEAR(p[0] + p[1] + p[2], 1.0, 1e-5);
+}
+
+TEST(Model, LayerErrorsNameTheLayer) {
+  Config c = ParseConfig(kTiny, "tiny.toml");
+  nlohmann::json bad = c.layers;
+  bad[0]["type"] = "conv3d";
+  ExpectError([&] { Model::Build(bad, {16, 8, 1}, 2, 1); }, ErrorKind::kUsage, "unknown type 'conv3d'");
+  bad = c.layers;
+  bad[0]["kernel"] = {20, 3};
+  bad[0]["padding"] = "valid";
+  ExpectError([&] { Model::Build(bad, {16, 8, 1}, 2, 1); }, ErrorKind::kUsage, "conv2d");
+  bad = c.layers;
+  bad[0]["filterz"] = 3;
+  ExpectError([&] { Model::Build(bad, {16, 8, 1}, 2, 1); }, ErrorKind::kUsage, "unknown field 'filterz'");
+  bad = c.layers;
+  bad[4]["units"] = 5;
+  ExpectError([&] { Model::Build(bad, {16, 8, 1}, 2, 1); }, ErrorKind::kUsage, "but there are 2 labels");
+  bad = c.layers;
+  bad.insert(bad.begin(), nlohmann::json{{"type", "softmax"}});
+  ExpectError([&] { Model::Build(bad, {16, 8, 1}, 2, 1); }, ErrorKind::kUsage, "only allowed as the last layer");
+}
+
+TEST(Config, ShippedConfigsParseAndBuild) {
+  for (const char* name : {"seed.toml", "baseline.toml"}) {
+    SCOPED_TRACE(name);
+    Config c = LoadConfig(std::string(KWS_SOURCE_DIR) + "/configs/" + name);
+    const int frames = c.features.num_frames(c.features.window_samples());
+    EXPECT_EQ(frames, 97);
+    Model m = Model::Build(c.layers, {frames, c.features.num_features(), 1}, 2, 1);
+    EXPECT_EQ(m.num_classes(), 2);
+    EXPECT_EQ(c.train.batch_size, 25);
+    EXPECT_EQ(c.train.epochs, 80);
+  }
+  Config seed = LoadConfig(std::string(KWS_SOURCE_DIR) + "/configs/seed.toml");
+  EXPECT_TRUE(seed.prune.enabled);
+  EXPECT_DOUBLE_EQ(seed.prune.final_sparsity, 0.85);
+  EXPECT_EQ(seed.features.num_mel_bins, 20);
+}
+
+}  // namespace
+}  // namespace kws
