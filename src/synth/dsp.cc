@@ -142,6 +142,32 @@ std::vector<float> SpeedPerturb(const std::vector<float>& x, double factor, int 
   return Resample(x, from, sample_rate);
 }
 
+namespace {
+
+// Direct form I biquad with coefficients normalised by a0.
+void Biquad(std::vector<float>& x, double b0, double b1, double b2, double a0, double a1, double a2) {
+  b0 /= a0; b1 /= a0; b2 /= a0; a1 /= a0; a2 /= a0;
+  double x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+  for (auto& v : x) {
+    double in = v;
+    double y = b0 * in + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+    x2 = x1; x1 = in; y2 = y1; y1 = y;
+    v = float(y);
+  }
+}
+
+}  // namespace
+
+void HighPass(std::vector<float>& x, double fc, int fs) {
+  const double w = 2 * M_PI * fc / fs, c = std::cos(w), alpha = std::sin(w) / (2 * M_SQRT1_2);
+  Biquad(x, (1 + c) / 2, -(1 + c), (1 + c) / 2, 1 + alpha, -2 * c, 1 - alpha);
+}
+
+void LowPass(std::vector<float>& x, double fc, int fs) {
+  const double w = 2 * M_PI * fc / fs, c = std::cos(w), alpha = std::sin(w) / (2 * M_SQRT1_2);
+  Biquad(x, (1 - c) / 2, 1 - c, (1 - c) / 2, 1 + alpha, -2 * c, 1 - alpha);
+}
+
 double EstimateRt60(const std::vector<float>& x, size_t start, int sample_rate) {
   if (start >= x.size()) return 0;
   const size_t n = x.size() - start;

@@ -42,6 +42,12 @@ double Peak(const std::vector<float>& x);
 // resampling (soxr): the output has about x.size() / factor samples.
 std::vector<float> SpeedPerturb(const std::vector<float>& x, double factor, int sample_rate);
 
+// Second-order (biquad) high-pass / low-pass filters, Butterworth Q = 1/sqrt(2)
+// (bilinear transform with pre-warping), applied in place. A crude model of a
+// microphone's or a small loudspeaker's band limits.
+void HighPass(std::vector<float>& x, double cutoff_hz, int sample_rate);
+void LowPass(std::vector<float>& x, double cutoff_hz, int sample_rate);
+
 // Energy-decay-based RT60 estimate (Schroeder backward integration, fit of the
 // -5..-25 dB range extrapolated to 60 dB) of an impulse response or of a
 // signal's tail starting at `start`. Returns seconds (0 if undefined).

@@ -87,6 +87,8 @@ void SynthOptions::Validate() const {
   };
   prob(reverb_probability, "reverb_probability");
   prob(noise_probability, "noise_probability");
+  prob(highpass_probability, "highpass_probability");
+  prob(lowpass_probability, "lowpass_probability");
   if (!(jitter >= 0 && jitter < 0.5)) throw UsageError("jitter: must be in [0, 0.5)");
   if (!(rt60_min_s > 0 && rt60_min_s <= rt60_max_s && rt60_max_s <= 2))
     throw UsageError("rt60: need 0 < min <= max <= 2 s");
@@ -116,6 +118,8 @@ nlohmann::json SynthOptions::ToJson() const {
   j["rt60_s"] = {rt60_min_s, rt60_max_s};
   j["noise_probability"] = noise_probability;
   j["snr_db"] = {snr_min_db, snr_max_db};
+  j["highpass_probability"] = highpass_probability;
+  j["lowpass_probability"] = lowpass_probability;
   j["peak_dbfs"] = {peak_min_dbfs, peak_max_dbfs};
   j["silence_peak_dbfs"] = {silence_peak_min_dbfs, silence_peak_max_dbfs};
   j["format"] = 1;  // bump when the generator changes what it writes
@@ -273,6 +277,14 @@ std::vector<float> RenderKeywordClip(const std::vector<float>& word_in, const Sy
   std::vector<float> noise = DrawNoise(W, o, bank, rng, &ci.noise);
   const float g = float(speech_rms / DbToGain(ci.snr_db));
   for (size_t i = 0; i < W; ++i) clip[i] += g * noise[i];
+  if (rng.Uniform() < o.highpass_probability) {
+    ci.highpass_hz = rng.Uniform(60.0, 300.0);
+    HighPass(clip, ci.highpass_hz, o.sample_rate);
+  }
+  if (rng.Uniform() < o.lowpass_probability) {
+    ci.lowpass_hz = std::min(rng.Uniform(3000.0, 7500.0), 0.45 * o.sample_rate);
+    LowPass(clip, ci.lowpass_hz, o.sample_rate);
+  }
   ci.peak_dbfs = rng.Uniform(o.peak_min_dbfs, o.peak_max_dbfs);
   ScaleToPeak(clip, ci.peak_dbfs);
   if (info) *info = ci;
@@ -490,13 +502,14 @@ SynthResult SynthesizeDataset(const SynthOptions& o) {
     if (per_speaker[size_t(s)] > 0) r.speakers.push_back({ids[size_t(s)], voices[size_t(s)], per_speaker[size_t(s)]});
   r.total_clips = long(jobs.size());
 
-  std::string csv = "file,label,word,speaker,offset,length,rt60_s,noise,snr_db,peak_dbfs\n";
+  std::string csv = "file,label,word,speaker,offset,length,rt60_s,noise,snr_db,highpass_hz,lowpass_hz,peak_dbfs\n";
   for (size_t k = 0; k < jobs.size(); ++k) {
     const auto& j = jobs[k];
     const auto& ci = infos[k];
     csv += j.rel_path + "," + j.label + "," + j.word + "," + (j.speaker >= 0 ? ids[size_t(j.speaker)] : "") + "," +
            std::to_string(ci.offset) + "," + std::to_string(ci.length) + "," + Fmt("%.3f", ci.rt60) + "," + ci.noise +
-           "," + Fmt("%.2f", ci.snr_db) + "," + Fmt("%.2f", ci.peak_dbfs) + "\n";
+           "," + Fmt("%.2f", ci.snr_db) + "," + Fmt("%.0f", ci.highpass_hz) + "," + Fmt("%.0f", ci.lowpass_hz) + "," +
+           Fmt("%.2f", ci.peak_dbfs) + "\n";
   }
   AtomicWriteFile(fs::path(o.out_dir) / "synth_clips.csv", csv);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

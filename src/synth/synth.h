@@ -17,7 +17,8 @@
 // (resampling) -> trim silence by energy -> optional room reverb (synthetic
 // exponentially decaying IR, RT60 0.1-0.6 s) -> random position inside the
 // window (the word stays whole) -> noise (white/pink/brown/hum/babble or a
-// slice of a --background file) at a random SNR -> random peak level.
+// slice of a --background file) at a random SNR -> random band limits
+// (high-pass / low-pass, a crude microphone) -> random peak level.
 //
 // Deterministic: clip k uses Rng::Derive(seed, k) only, so the output is
 // byte-identical for a seed whatever the thread count.
@@ -60,6 +61,8 @@ struct SynthOptions {
   double rt60_min_s = 0.1, rt60_max_s = 0.6;
   double noise_probability = 0.85;          // else a faint floor (SNR 35-50 dB)
   double snr_min_db = 5, snr_max_db = 30;
+  double highpass_probability = 0.5;        // band limits of the "microphone": high-pass 60-300 Hz
+  double lowpass_probability = 0.4;         // and low-pass 3-7.5 kHz, applied to the whole mix
   double peak_min_dbfs = -20, peak_max_dbfs = -1;
   double silence_peak_min_dbfs = -50, silence_peak_max_dbfs = -10;
 
@@ -125,6 +128,7 @@ struct ClipInfo {
   double rt60 = 0;              // 0: no reverb
   std::string noise;            // noise source name ("" none)
   double snr_db = 0;
+  double highpass_hz = 0, lowpass_hz = 0;  // 0: not applied
   double peak_dbfs = 0;
 };
 

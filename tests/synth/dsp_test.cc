@@ -102,8 +102,26 @@ TEST(SynthDsp, TrimSilenceFindsTheActivePart) {
   EXPECT_TRUE(TrimSilence(std::vector<float>(100, 0.0f)).empty());
 }
 
+TEST(SynthDsp, BiquadBandLimits) {
+  const int fs = 16000;
+  auto tone_gain_db = [&](double f, bool high, double fc) {
+    std::vector<float> x(fs);
+    for (int i = 0; i < fs; ++i) x[size_t(i)] = float(std::sin(2 * M_PI * f * i / fs));
+    if (high) HighPass(x, fc, fs); else LowPass(x, fc, fs);
+    // Skip the first 0.25 s (filter start-up).
+    return 20 * std::log10(Rms(x.data() + fs / 4, size_t(fs * 3 / 4)) / std::sqrt(0.5));
+  };
+  EXPECT_NEAR(tone_gain_db(200, true, 200), -3.01, 0.1);  // Butterworth: -3 dB at the cutoff
+  EXPECT_NEAR(tone_gain_db(50, true, 200), -24.1, 0.5);   // two octaves below: -12 dB/oct
+  EXPECT_NEAR(tone_gain_db(2000, true, 200), 0.0, 0.1);
+  EXPECT_NEAR(tone_gain_db(4000, false, 4000), -3.01, 0.1);
+  EXPECT_NEAR(tone_gain_db(500, false, 4000), 0.0, 0.1);
+  EXPECT_LT(tone_gain_db(7500, false, 4000), -15.0);
+}
+
 TEST(SynthDsp, KeywordClipKeepsTheWordWholeInsideTheWindow) {
   SynthOptions o;
+  o.highpass_probability = o.lowpass_probability = 0;  // the test "word" is a 127 Hz tone
   NoiseBank bank;
   int checked_snr = 0;
   for (int trial = 0; trial < 40; ++trial) {

@@ -117,7 +117,7 @@ TEST(Synth, SmallRunLayoutAndFormat) {
     std::vector<std::string> f;
     std::stringstream ss(line);
     for (std::string c; std::getline(ss, c, ',');) f.push_back(c);
-    ASSERT_EQ(f.size(), 10u) << line;
+    ASSERT_EQ(f.size(), 12u) << line;
     if (f[1] == "_silence_") continue;
     long off = std::stol(f[4]), len = std::stol(f[5]);
     EXPECT_GE(off, 0);
