@@ -1,0 +1,22 @@
+# Independent loaders for exported .tflite files (test-only):
+#  - tools/armnn/armnn_run: Arm NN 20.08 TfLite parser on CpuRef, built when Arm NN is installed;
+#  - the official TFLite interpreter as WebAssembly through node + tools/js (checked at test time).
+find_path(KWS_ARMNN_INCLUDE armnnTfLiteParser/ITfLiteParser.hpp)
+find_library(KWS_ARMNN_LIB armnn)
+find_library(KWS_ARMNN_TFLITE_LIB armnnTfLiteParser)
+find_program(KWS_NODE_EXE node)
+if(KWS_ARMNN_INCLUDE AND KWS_ARMNN_LIB AND KWS_ARMNN_TFLITE_LIB)
+  add_executable(armnn_run ${CMAKE_SOURCE_DIR}/tools/armnn/armnn_run.cc)
+  target_include_directories(armnn_run PRIVATE ${KWS_ARMNN_INCLUDE})
+  target_link_libraries(armnn_run PRIVATE ${KWS_ARMNN_TFLITE_LIB} ${KWS_ARMNN_LIB})
+  set_target_properties(armnn_run PROPERTIES CXX_STANDARD 17)
+  if(TARGET test_loaders)
+    add_dependencies(test_loaders armnn_run)
+    target_compile_definitions(test_loaders PRIVATE KWS_ARMNN_RUN="$<TARGET_FILE:armnn_run>")
+  endif()
+else()
+  message(STATUS "Arm NN TfLite parser not found: the Arm NN loader checks will be skipped")
+endif()
+if(TARGET test_loaders AND KWS_NODE_EXE)
+  target_compile_definitions(test_loaders PRIVATE KWS_NODE="${KWS_NODE_EXE}")
+endif()
