@@ -63,10 +63,10 @@ Optimizer::Optimizer(const OptimizerOptions& opts) : o_(opts) { o_.Validate(); }
 void Optimizer::Step(const std::vector<Param*>& params, double lr) {
   ++t_;
   const bool adam = o_.type == "adam";
-  // Keras computes alpha in float32; computing it in double and rounding once differs by <= 1 ulp.
-  const float alpha = adam ? float(lr * std::sqrt(1.0 - std::pow(o_.beta2, double(t_))) /
-                                   (1.0 - std::pow(o_.beta1, double(t_))))
-                           : float(lr);
+  // alpha in float32 exactly as Keras/TF computes it (beta powers, 1 - beta in float32): with
+  // beta2 = 0.999, float32(1 - beta2) = 0.0010000467, which enters both v and alpha and cancels.
+  const float b1f = float(o_.beta1), b2f = float(o_.beta2), tf = float(t_);
+  const float alpha = adam ? float(lr) * std::sqrt(1.0f - std::pow(b2f, tf)) / (1.0f - std::pow(b1f, tf)) : float(lr);
   const float b1 = float(o_.beta1), b2 = float(o_.beta2), eps = float(o_.epsilon);
   const float mom = float(o_.momentum), flr = float(lr);
   for (Param* p : params) {

@@ -1,6 +1,8 @@
 #include "train/pruning.h"
 
 #include <algorithm>
+#include <cfenv>
+#include <functional>
 #include <cmath>
 #include <numeric>
 
@@ -82,21 +84,22 @@ PruningSchedule PruningSchedule::FromJson(const nlohmann::json& j) {
 // ---------------------------------------------------------------------------
 size_t KeptCount(size_t n, double sparsity) {
   if (n == 0) return 0;
-  double k = std::round(double(n) * (1.0 - sparsity));  // std::round: half away from zero
-  return std::clamp<size_t>(size_t(std::max(k, 0.0)), 1, n);
+  // float32 arithmetic and round-half-to-even, as tf.math.round in TFMOT.
+  const float k = std::nearbyint(float(n) * (1.0f - float(sparsity)));
+  return std::clamp<size_t>(size_t(std::max(k, 0.0f)), 1, n);
 }
 
 std::vector<uint8_t> MagnitudeMask(const std::vector<float>& w, double sparsity) {
-  const size_t n = w.size(), k = KeptCount(n, sparsity);
-  std::vector<uint32_t> idx(n);
-  std::iota(idx.begin(), idx.end(), 0u);
-  auto larger = [&](uint32_t a, uint32_t b) {
-    float fa = std::fabs(w[a]), fb = std::fabs(w[b]);
-    return fa != fb ? fa > fb : a < b;  // total order: ties -> lower index first
-  };
+  const size_t n = w.size();
   std::vector<uint8_t> mask(n, 0);
-  if (k < n) std::nth_element(idx.begin(), idx.begin() + k, idx.end(), larger);
-  for (size_t i = 0; i < k; ++i) mask[idx[i]] = 1;
+  if (n == 0) return mask;
+  const size_t k = KeptCount(n, sparsity);
+  std::vector<float> a(n);
+  for (size_t i = 0; i < n; ++i) a[i] = std::fabs(w[i]);
+  std::vector<float> sorted = a;
+  std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end(), std::greater<float>());
+  const float threshold = sorted[k - 1];
+  for (size_t i = 0; i < n; ++i) mask[i] = a[i] >= threshold;
   return mask;
 }
 

@@ -9,10 +9,11 @@
 // last mask stays (Param::mask) and the optimizer re-zeroes pruned weights.
 // Only Param::prunable tensors (conv2d/dense kernels) get masks.
 //
-// Threshold per tensor: keep the k = max(1, round(N*(1 - s))) largest |w|.
-// Ties at the threshold are broken by the lower flat index, so exactly k
-// weights survive (TFMOT keeps every weight >= the k-th value, which can keep
-// more than k when values tie — only differs for exactly equal magnitudes).
+// Threshold per tensor, as TFMOT's pruning_impl._update_mask computes it:
+//   k = max(1, round_half_even(float32(N) * float32(1 - s)))   (tf.math.round is banker's rounding)
+//   threshold = the k-th largest |w|;  mask = |w| >= threshold
+// Exactly-tied magnitudes at the threshold are all kept (so more than k can
+// survive, only when values tie exactly), which is deterministic and matches TFMOT.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -43,9 +44,9 @@ struct PruningSchedule {
   static PruningSchedule FromJson(const nlohmann::json& j);  // keys as the fields; "target_sparsity" = final
 };
 
-// Number of weights kept for n weights at sparsity s: max(1, round(n*(1-s))) (round half away from 0).
+// Number of weights kept for n weights at sparsity s: max(1, round_half_even(float(n)*float(1-s))).
 size_t KeptCount(size_t n, double sparsity);
-// Mask keeping the KeptCount largest |w| (ties -> lower index).
+// Mask keeping every |w| >= the KeptCount-th largest |w|.
 std::vector<uint8_t> MagnitudeMask(const std::vector<float>& w, double sparsity);
 
 // If schedule.ShouldPrune(step): recomputes the mask of every prunable param at

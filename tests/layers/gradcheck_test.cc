@@ -71,6 +71,56 @@ TEST(GradCheck, DenseOnSpatialInput) {
   GradCheck(*l, {2, 3, 2}, 3, true, 10);
 }
 
+TEST(GradCheck, DepthwiseSameStride1) {
+  auto l = MakeLayer(json{{"type", "depthwise_conv2d"}, {"name", "dw"}, {"kernel", 3}, {"padding", "same"}});
+  GradCheck(*l, {5, 4, 3}, 2, true, 12);
+}
+
+TEST(GradCheck, DepthwiseMultiplier2Stride2Valid) {
+  auto l = MakeLayer(json{{"type", "depthwise_conv2d"}, {"name", "dw"}, {"kernel", {3, 2}}, {"strides", 2},
+                          {"depth_multiplier", 2}});
+  GradCheck(*l, {7, 6, 2}, 3, true, 13);
+}
+
+TEST(GradCheck, DepthwiseMultiplier2SameStride2OddSizes) {
+  auto l = MakeLayer(json{{"type", "depthwise_conv2d"}, {"name", "dw"}, {"kernel", 3}, {"strides", 2},
+                          {"padding", "same"}, {"depth_multiplier", 2}, {"use_bias", false}});
+  GradCheck(*l, {5, 7, 3}, 2, true, 14);
+}
+
+TEST(GradCheck, AveragePoolValid) {
+  auto l = MakeLayer(json{{"type", "average_pool2d"}, {"pool_size", {2, 3}}});
+  GradCheck(*l, {5, 7, 2}, 2, true, 15);
+}
+
+TEST(GradCheck, AveragePoolSameStride1) {
+  auto l = MakeLayer(json{{"type", "average_pool2d"}, {"pool_size", 3}, {"strides", 1}, {"padding", "same"}});
+  GradCheck(*l, {4, 5, 2}, 2, true, 16);
+}
+
+// Distinct values 0.05 apart (shuffled), so a +-h probe never changes a window's arg-max.
+std::vector<float> DistinctValues(size_t n, Rng& rng) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = 0.05f * float(i) - 0.025f * float(n);
+  rng.Shuffle(v);
+  return v;
+}
+
+TEST(GradCheck, MaxPoolValid) {
+  auto l = MakeLayer(json{{"type", "max_pool2d"}, {"pool_size", 2}});
+  GradCheck(*l, {5, 6, 2}, 2, true, 17, DistinctValues);
+}
+
+TEST(GradCheck, MaxPoolSameStride2) {
+  auto l = MakeLayer(json{{"type", "max_pool2d"}, {"pool_size", 3}, {"strides", 2}, {"padding", "same"}});
+  GradCheck(*l, {5, 6, 2}, 2, true, 18, DistinctValues);
+}
+
+TEST(GradCheck, DropoutTraining) {
+  auto l = MakeLayer(json{{"type", "dropout"}, {"name", "drop"}, {"rate", 0.4}});
+  GradCheck(*l, {3, 4, 3}, 2, true, 19);
+}
+
 TEST(GradCheck, SoftmaxCrossEntropy) {
   Rng rng(11);
   const int N = 4, C = 5;

@@ -125,6 +125,11 @@ TEST(Layers, ConfigRoundTrips) {
       {{"type", "relu"}},
       {{"type", "global_average_pool"}},
       {{"type", "dense"}, {"units", 3}},
+      {{"type", "depthwise_conv2d"}, {"name", "dw"}, {"kernel", {3, 3}}, {"strides", {1, 2}}, {"padding", "same"},
+       {"depth_multiplier", 2}, {"use_bias", false}},
+      {{"type", "average_pool2d"}, {"pool_size", {2, 2}}, {"strides", {1, 1}}, {"padding", "same"}},
+      {{"type", "max_pool2d"}, {"pool_size", {3, 2}}},
+      {{"type", "dropout"}, {"rate", 0.25}, {"seed", 3}},
   };
   for (auto& c : cfgs) {
     auto l = MakeLayer(c);
@@ -189,6 +194,65 @@ TEST(Layers, GlorotUniformLikeKeras) {
   EXPECT_EQ(k->name, "c/kernel");
   EXPECT_EQ(l->Params()[1]->value, std::vector<float>(16, 0.0f));
   EXPECT_FALSE(l->Params()[1]->prunable);
+}
+
+TEST(Pools, HandComputed) {
+  // 1x4x4x1 input 0..15
+  std::vector<float> in(16);
+  for (int i = 0; i < 16; ++i) in[i] = float(i);
+  std::vector<float> out(4);
+  auto mp = MakeLayer(json{{"type", "max_pool2d"}, {"pool_size", 2}});
+  auto ap = MakeLayer(json{{"type", "average_pool2d"}, {"pool_size", 2}});
+  Rng rng(1);
+  mp->Build({4, 4, 1}, rng), ap->Build({4, 4, 1}, rng);
+  mp->Forward(in.data(), out.data(), 1, false);
+  EXPECT_EQ(out, (std::vector<float>{5, 7, 13, 15}));
+  ap->Forward(in.data(), out.data(), 1, false);
+  EXPECT_EQ(out, (std::vector<float>{2.5f, 4.5f, 10.5f, 12.5f}));
+  // SAME 3x3 stride 1 average excludes padding: corner (0,0) averages {0,1,4,5} = 2.5
+  auto aps = MakeLayer(json{{"type", "average_pool2d"}, {"pool_size", 3}, {"strides", 1}, {"padding", "same"}});
+  aps->Build({4, 4, 1}, rng);
+  std::vector<float> o16(16);
+  aps->Forward(in.data(), o16.data(), 1, false);
+  EXPECT_FLOAT_EQ(o16[0], 2.5f);
+  EXPECT_FLOAT_EQ(o16[5], 5.0f);  // full window around (1,1): mean of 0,1,2,4,5,6,8,9,10
+}
+
+TEST(Depthwise, HandComputedMultiplier2) {
+  // 1x1x2 input (a=2, b=3), 1x1 kernel, dm 2: out = [a*w00, a*w01, b*w10, b*w11] + bias
+  auto l = MakeLayer(json{{"type", "depthwise_conv2d"}, {"name", "dw"}, {"kernel", 1}, {"depth_multiplier", 2}});
+  Rng rng(1);
+  l->Build({1, 1, 2}, rng);
+  l->Params()[0]->value = {1, 10, 100, 1000};
+  l->Params()[1]->value = {0.5f, 0, 0, 0};
+  std::vector<float> in = {2, 3}, out(4);
+  l->Forward(in.data(), out.data(), 1, false);
+  EXPECT_EQ(out, (std::vector<float>{2.5f, 20, 300, 3000}));
+  EXPECT_FALSE(l->Params()[0]->prunable);
+  EXPECT_EQ(l->Params()[0]->name, "dw/depthwise_kernel");
+}
+
+TEST(Dropout, DeterministicInvertedScalingAndInferenceIdentity) {
+  auto l = MakeLayer(json{{"type", "dropout"}, {"name", "drop"}, {"rate", 0.25}});
+  Rng rng(1);
+  l->Build({10, 10, 10}, rng);
+  std::vector<float> in(1000, 1.0f), a(1000), b(1000);
+  l->SetSeed(42);
+  l->Forward(in.data(), a.data(), 1, true);
+  l->SetSeed(42);
+  l->Forward(in.data(), b.data(), 1, true);
+  EXPECT_EQ(a, b);
+  int kept = 0;
+  for (float v : a) {
+    EXPECT_TRUE(v == 0.0f || std::fabs(v - 1.0f / 0.75f) < 1e-6) << v;
+    kept += v != 0.0f;
+  }
+  EXPECT_NEAR(kept, 750, 60);
+  l->SetSeed(43);
+  l->Forward(in.data(), b.data(), 1, true);
+  EXPECT_NE(a, b);
+  l->Forward(in.data(), b.data(), 1, false);
+  EXPECT_EQ(b, in);
 }
 
 TEST(BatchNorm, MovingStatisticsKerasStyle) {
