@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "features/features.h"
 #include "train/optimizer.h"
@@ -252,7 +253,8 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   std::vector<int> order(d.train);
 
   const int stop_epoch = opts.stop_after_epochs > 0 ? std::min(tr.epochs, opts.stop_after_epochs) : tr.epochs;
-  Progress progress(opts.log_prefix + "train", opts.progress ? long(stop_epoch - start_epoch) * steps_per_epoch : 0);
+  std::optional<Progress> progress;
+  if (opts.progress) progress.emplace(opts.log_prefix + "train", long(stop_epoch - start_epoch) * steps_per_epoch);
   double train_seconds = 0;
   long samples_seen = 0;
 
@@ -299,7 +301,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       lr = lr_sched(step);
       opt.Step(params, lr);
       ++step;
-      if (opts.progress) progress.Tick();
+      if (progress) progress->Tick();
     }
     samples_seen += ntrain;
 
@@ -337,11 +339,11 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       res.best.state = {{"epoch", m.epoch}, {"val_accuracy", m.val_accuracy}, {"val_loss", m.val_loss}};
       if (write) SaveCheckpoint(best_path, res.best);
     }
-    if (opts.progress) {
+    if (progress) {
       char buf[160];
       std::snprintf(buf, sizeof buf, "epoch %d/%d loss %.4f acc %.1f%% val %.1f%%", m.epoch, tr.epochs, m.train_loss,
                     100 * m.train_accuracy, 100 * m.val_accuracy);
-      progress.Status(buf);
+      progress->Status(buf);
     }
     LogVerbose("%sepoch %d/%d: loss %.4f acc %.4f val_loss %.4f val_acc %.4f lr %.3g sparsity %.3f (%.2fs)",
                opts.log_prefix.c_str(), m.epoch, tr.epochs, m.train_loss, m.train_accuracy, m.val_loss,
@@ -366,7 +368,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       SaveCheckpoint(last_path, c);
     }
   }
-  if (opts.progress) progress.Done();
+  if (progress) progress->Done();
 
   res.steps = step;
   res.wall_seconds = Seconds(t_start);

@@ -1,0 +1,220 @@
+// Trainer: learning on a separable synthetic problem, determinism, resume equivalence, files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "model/checkpoint.h"
+#include "model/config.h"
+#include "train/metrics.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/parallel.h"
+
+namespace kws {
+namespace {
+
+namespace fsys = std::filesystem;
+
+const char* kTiny = R"(
+[[model.layers]]
+type = "conv2d"
+filters = 4
+kernel = [3, 3]
+strides = [2, 2]
+padding = "same"
+use_bias = false
+[[model.layers]]
+type = "batchnorm"
+momentum = 0.8     # few steps in these tests: let the moving statistics settle
+[[model.layers]]
+type = "relu"
+[[model.layers]]
+type = "global_average_pool"
+[[model.layers]]
+type = "dense"
+[[model.layers]]
+type = "softmax"
+
+[train]
+epochs = 4
+batch_size = 8
+validation = 0.25
+
+[train.learning_rate]
+initial = 0.01
+end = 0.0001
+
+[prune]
+enabled = true
+frequency = 3
+)";
+
+// Two classes of 12x6 "spectrograms": class 0 is loud in the low bins, class 1 in the high bins.
+FeatureSet Synthetic(int n, uint64_t seed) {
+  FeatureSet fs;
+  fs.n = n;
+  fs.frames = 12;
+  fs.bins = 6;
+  fs.label_names = {"low", "high"};
+  Rng rng(seed);
+  fs.data.resize(size_t(n) * 72);
+  for (int i = 0; i < n; ++i) {
+    const int y = i % 2;
+    fs.labels.push_back(y);
+    for (int f = 0; f < 12; ++f)
+      for (int b = 0; b < 6; ++b) {
+        const bool loud = y == 0 ? b < 3 : b >= 3;
+        fs.data[size_t(i) * 72 + size_t(f) * 6 + b] = float((loud ? 1.0 : -1.0) + 0.8 * rng.Normal());
+      }
+  }
+  return fs;
+}
+
+TrainData Split(const FeatureSet& fs) {
+  TrainData d;
+  d.features = &fs;
+  for (int i = 0; i < fs.n; ++i) (i % 4 == 3 ? d.val : d.train).push_back(i);
+  return d;
+}
+
+fsys::path TempDir(const std::string& name) {
+  auto p = fsys::temp_directory_path() / ("kws_trainer_test_" + name + "_" + std::to_string(getpid()));
+  fsys::remove_all(p);
+  fsys::create_directories(p);
+  return p;
+}
+
+TrainerOptions Quiet(const fsys::path& dir) {
+  TrainerOptions o;
+  o.out_dir = dir.string();
+  o.progress = false;
+  return o;
+}
+
+TEST(Trainer, LearnsASeparableProblem) {
+  FeatureSet fs = Synthetic(96, 1);
+  Config cfg = ParseConfig(kTiny, "tiny.toml", {"train.epochs=6", "prune.enabled=false"});
+  TrainResult r = Train(cfg, Split(fs), TrainerOptions{.progress = false});
+  ASSERT_EQ(r.history.size(), 6u);
+  EXPECT_GT(r.history.back().val_accuracy, 0.95);
+  EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
+  EXPECT_GE(r.best_epoch, 1);
+  // The best checkpoint predicts like the trainer said.
+  Model m = ModelFromCheckpoint(r.best);
+  EvalOutput ev = EvaluateModel(m, fs, Split(fs).val);
+  EXPECT_DOUBLE_EQ(ev.accuracy, r.best_val_accuracy);
+  EXPECT_NEAR(ev.loss, r.best_val_loss, 1e-6);
+}
+
+TEST(Trainer, PruningReachesTheScheduledSparsity) {
+  FeatureSet fs = Synthetic(96, 2);
+  Config cfg = ParseConfig(kTiny, "tiny.toml", {"prune.final_sparsity=0.5", "prune.initial_sparsity=0.5",
+                                                 "prune.schedule=constant"});
+  TrainResult r = Train(cfg, Split(fs), TrainerOptions{.progress = false});
+  for (auto& t : r.metrics["sparsity_per_tensor"]) EXPECT_NEAR(t["sparsity"].get<double>(), 0.5, 0.03) << t;
+  EXPECT_EQ(r.best_epoch, 4);  // with pruning, the best model is one at the final sparsity
+  Model m = ModelFromCheckpoint(r.best);
+  EXPECT_FALSE(m.Params()[0]->mask.empty());
+}
+
+TEST(Trainer, SameSeedSameBytes) {
+  FeatureSet fs = Synthetic(64, 3);
+  Config cfg = ParseConfig(kTiny, "tiny.toml", {"train.epochs=2"});
+  auto a = TempDir("det_a"), b = TempDir("det_b");
+  Train(cfg, Split(fs), Quiet(a));
+  Train(cfg, Split(fs), Quiet(b));
+  EXPECT_EQ(ReadFile(a / "model.ckpt"), ReadFile(b / "model.ckpt"));
+  EXPECT_EQ(ReadFile(a / "last.ckpt"), ReadFile(b / "last.ckpt"));
+  // A different seed gives a different model.
+  auto c = TempDir("det_c");
+  Train(ParseConfig(kTiny, "tiny.toml", {"train.epochs=2", "train.seed=2"}), Split(fs), Quiet(c));
+  EXPECT_NE(ReadFile(a / "last.ckpt"), ReadFile(c / "last.ckpt"));
+  for (auto& p : {a, b, c}) fsys::remove_all(p);
+}
+
+TEST(Trainer, ResumeIsBitIdentical) {
+  FeatureSet fs = Synthetic(64, 4);
+  Config cfg = ParseConfig(kTiny, "tiny.toml");  // 4 epochs, pruning every 3 steps
+  auto full = TempDir("full"), split = TempDir("split");
+  TrainResult r1 = Train(cfg, Split(fs), Quiet(full));
+  TrainerOptions first = Quiet(split);
+  first.stop_after_epochs = 2;
+  TrainResult half = Train(cfg, Split(fs), first);
+  EXPECT_EQ(half.history.size(), 2u);
+  EXPECT_NE(ReadFile(full / "last.ckpt"), ReadFile(split / "last.ckpt"));
+  TrainerOptions second = Quiet(split);
+  second.resume = true;
+  TrainResult r2 = Train(cfg, Split(fs), second);
+  EXPECT_EQ(ReadFile(full / "last.ckpt"), ReadFile(split / "last.ckpt"));
+  EXPECT_EQ(ReadFile(full / "model.ckpt"), ReadFile(split / "model.ckpt"));
+  ASSERT_EQ(r2.history.size(), 4u);
+  EXPECT_EQ(r1.history[3].train_loss, r2.history[3].train_loss);
+  EXPECT_EQ(r1.best_epoch, r2.best_epoch);
+  // metrics.json and config.toml are there and hold what was run.
+  auto metrics = nlohmann::json::parse(ReadFile(split / "metrics.json"));
+  EXPECT_EQ(metrics["epochs"].size(), 4u);
+  EXPECT_TRUE(metrics["epochs"][0]["seconds"].is_null());  // before the resume: not timed
+  EXPECT_TRUE(metrics["epochs"][3]["seconds"].is_number());
+  EXPECT_GT(metrics["params"].get<long>(), metrics["nonzero"].get<long>());
+  EXPECT_EQ(ParseConfig(ReadFile(split / "config.toml"), "config.toml").table, cfg.table);
+  // Resuming with other settings is refused.
+  TrainerOptions other = Quiet(split);
+  other.resume = true;
+  try {
+    Train(ParseConfig(kTiny, "tiny.toml", {"train.epochs=5"}), Split(fs), other);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("different settings"), std::string::npos) << e.what();
+  }
+  for (auto& p : {full, split}) fsys::remove_all(p);
+}
+
+TEST(Trainer, DataErrorsAreNamed) {
+  FeatureSet fs = Synthetic(16, 5);
+  Config cfg = ParseConfig(kTiny, "tiny.toml");
+  TrainData d = Split(fs);
+  d.val.clear();
+  try {
+    Train(cfg, d, TrainerOptions{.progress = false});
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train.validation: the validation split is empty"), std::string::npos)
+        << e.what();
+  }
+  d = Split(fs);
+  d.train.clear();
+  EXPECT_THROW(Train(cfg, d, TrainerOptions{.progress = false}), Error);
+  d = Split(fs);
+  std::vector<int> only_low;
+  for (int i : d.train)
+    if (fs.labels[size_t(i)] == 0) only_low.push_back(i);
+  d.train = only_low;
+  try {
+    Train(cfg, d, TrainerOptions{.progress = false});
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no training items for label 'high'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Metrics, ConfusionAndPerLabel) {
+  const std::vector<int> truth = {0, 0, 1, 1, 1, 2};
+  const std::vector<int> pred = {0, 1, 1, 1, 0, 2};
+  Evaluation e = Evaluate(truth, pred, {"a", "b", "c"});
+  EXPECT_EQ(e.n, 6);
+  EXPECT_DOUBLE_EQ(e.accuracy, 4.0 / 6.0);
+  EXPECT_EQ(e.confusion, (std::vector<std::vector<long>>{{1, 1, 0}, {1, 2, 0}, {0, 0, 1}}));
+  EXPECT_DOUBLE_EQ(e.per_label[1].accuracy, 2.0 / 3.0);
+  EXPECT_EQ(e.per_label[1].n, 3);
+  auto j = e.ToJson();
+  EXPECT_EQ(j["n"], 6);
+  EXPECT_EQ(j["per_label"]["a"]["n"], 2);
+  EXPECT_DOUBLE_EQ(j["per_label"]["a"]["accuracy"].get<double>(), 0.5);
+  EXPECT_EQ(j["confusion"][1][0], 1);
+  EXPECT_EQ(j["labels"][2], "c");
+  EXPECT_NE(e.ToTable().find("accuracy"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kws
