@@ -1,6 +1,7 @@
 #include "data/feature_cache.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <cstdlib>
@@ -73,7 +74,7 @@ template <class T>
 void Put(std::string& s, T v) { s.append(reinterpret_cast<const char*>(&v), sizeof(T)); }
 
 template <class T>
-bool Get(const std::string& s, size_t& pos, T& v) {
+bool Get(std::string_view s, size_t& pos, T& v) {
   if (pos + sizeof(T) > s.size()) return false;
   std::memcpy(&v, s.data() + pos, sizeof(T));
   pos += sizeof(T);
@@ -105,8 +106,8 @@ std::string Serialize(const Blob& b, const std::string& key) {
 // Returns false (with `why`) for anything that is not a valid blob for `key`.
 bool Parse(const std::string& s, const std::string& key, Blob& b, std::string& why) {
   if (s.size() < 8 + 64 || std::memcmp(s.data(), kMagic, 8) != 0) { why = "not a kws feature cache"; return false; }
-  const std::string body(s.data(), s.size() - 64);
-  if (Sha256Hex(body) != s.substr(s.size() - 64)) { why = "checksum mismatch (corrupt)"; return false; }
+  const std::string_view body(s.data(), s.size() - 64);
+  if (Sha256Hex(body) != std::string_view(s).substr(s.size() - 64)) { why = "checksum mismatch (corrupt)"; return false; }
   size_t pos = 8;
   uint32_t order = 0, version = 0, key_len = 0;
   if (!Get(body, pos, order) || order != 0x01020304u) { why = "other byte order"; return false; }
@@ -126,7 +127,7 @@ bool Parse(const std::string& s, const std::string& key, Blob& b, std::string& w
   }
   b.keys.resize(count);
   for (uint64_t i = 0; i < count; ++i) {
-    std::string k = body.substr(pos, 64);
+    std::string k(body.substr(pos, 64));
     while (!k.empty() && k.back() == ' ') k.pop_back();
     b.keys[i] = std::move(k);
     pos += 64;
@@ -158,10 +159,12 @@ WindowSet LoadWindows(const Dataset& ds, const TaskView& task, int sample_rate, 
   for (int i = 0; i < w.n; ++i) all[size_t(i)] = i;
   std::unique_ptr<BackgroundNoise> noise = NoiseIfNeeded(ds, task, all, sample_rate);
   Progress p("audio", w.n);
+  std::atomic<long> done{0};
   ParallelFor(w.n, [&](long b, long e, int chunk) {
     for (long i = b; i < e; ++i) {
       ItemWindow(ds, task, int(i), sample_rate, window, noise.get(), w.data.data() + size_t(i) * size_t(window));
-      if (chunk == 0) p.Tick(NumThreads());
+      ++done;
+      if (chunk == 0) p.Set(done.load());
     }
   });
   p.Done();
@@ -230,6 +233,7 @@ FeatureSet ExtractFeatures(const Dataset& ds, const TaskView& task, const Featur
   if (!todo.empty()) {
     std::unique_ptr<BackgroundNoise> noise = NoiseIfNeeded(ds, task, todo, rate);
     Progress p("features", long(todo.size()));
+    std::atomic<long> done{0};
     ParallelFor(long(todo.size()), [&](long b, long e, int chunk) {
       FeatureExtractor fx(options);
       std::vector<float> w(static_cast<size_t>(window));
@@ -241,7 +245,8 @@ FeatureSet ExtractFeatures(const Dataset& ds, const TaskView& task, const Featur
           throw InternalError("features: extractor gave " + std::to_string(m.frames) + "x" + std::to_string(m.bins) +
                               ", expected " + std::to_string(fs.frames) + "x" + std::to_string(fs.bins));
         std::memcpy(fs.data.data() + size_t(i) * row, m.data.data(), row * sizeof(float));
-        if (chunk == 0) p.Tick(NumThreads());
+        ++done;
+        if (chunk == 0) p.Set(done.load());
       }
     });
     p.Done();
