@@ -382,27 +382,35 @@ SynthResult SynthesizeDataset(const SynthOptions& o) {
   for (long k = 0; k < n_silence; ++k)
     jobs.push_back({kSilence, "", -1, std::string(kSilence) + "/" + std::to_string(k) + ".wav"});
 
-  // ---- tasks: festival batches (one process per voice) first, then one task per
+  // ---- tasks: festival batches first, then one task per
   // speaker (festival speakers last, they wait for their batch), then silence in chunks.
   std::vector<std::vector<long>> by_speaker(static_cast<size_t>(n_speakers));
   for (long k = 0; k < spoken; ++k) by_speaker[size_t(jobs[size_t(k)].speaker)].push_back(k);
   TempDir tmp;
   auto raw_path = [&](int s, const std::string& w) { return tmp.path + "/" + ids[size_t(s)] + "_" + w + ".wav"; };
 
-  std::map<std::string, std::vector<FestivalItem>> fest_items;
+  // Festival starts slowly (~0.3 s), so one process serves up to 24 speakers of a voice.
+  std::map<std::string, std::vector<FestivalItem>> fest_items;  // batch key -> items
+  std::map<std::string, std::string> fest_voice;                  // batch key -> voice
+  std::vector<std::string> speaker_batch(static_cast<size_t>(n_speakers));
+  std::map<std::string, int> fest_count;
   for (int s = 0; s < n_speakers; ++s) {
-    if (voices[size_t(s)].engine != Engine::kFestival) continue;
+    const VoiceConfig& v = voices[size_t(s)];
+    if (v.engine != Engine::kFestival || by_speaker[size_t(s)].empty()) continue;
+    const std::string key = v.voice + "#" + std::to_string(fest_count[v.voice]++ / 24);
+    speaker_batch[size_t(s)] = key;
+    fest_voice[key] = v.voice;
     std::set<std::string> words;
     for (long k : by_speaker[size_t(s)]) words.insert(jobs[size_t(k)].word);
-    for (auto& w : words) fest_items[voices[size_t(s)].voice].push_back({voices[size_t(s)].stretch, w, raw_path(s, w)});
+    for (auto& w : words) fest_items[key].push_back({v.stretch, w, raw_path(s, w)});
   }
   std::map<std::string, std::shared_future<void>> fest_done;
   std::map<std::string, std::promise<void>> fest_promise;
-  for (auto& [voice, items] : fest_items) fest_done[voice] = fest_promise[voice].get_future().share();
+  for (auto& [key, items] : fest_items) fest_done[key] = fest_promise[key].get_future().share();
 
   struct Task { int kind; std::string voice; int speaker; long begin, end; };  // kind 0 festival, 1 speaker, 2 silence
   std::vector<Task> tasks;
-  for (auto& [voice, items] : fest_items) tasks.push_back({0, voice, -1, 0, 0});
+  for (auto& [key, items] : fest_items) tasks.push_back({0, key, -1, 0, 0});
   for (int pass = 0; pass < 2; ++pass)
     for (int s = 0; s < n_speakers; ++s)
       if (!by_speaker[size_t(s)].empty() && (voices[size_t(s)].engine == Engine::kFestival) == (pass == 1))
@@ -431,8 +439,8 @@ SynthResult SynthesizeDataset(const SynthOptions& o) {
   auto run_task = [&](const Task& t, int worker) {
     if (t.kind == 0) {
       try {
-        FestivalBatch(es.programs.at(Engine::kFestival), t.voice, fest_items.at(t.voice),
-                      tmp.path + "/festival_" + t.voice + ".scm");
+        FestivalBatch(es.programs.at(Engine::kFestival), fest_voice.at(t.voice), fest_items.at(t.voice),
+                      tmp.path + "/festival_" + std::to_string(worker) + ".scm");
         fest_promise.at(t.voice).set_value();
       } catch (...) {
         fest_promise.at(t.voice).set_exception(std::current_exception());
@@ -449,7 +457,7 @@ SynthResult SynthesizeDataset(const SynthOptions& o) {
     }
     const int s = t.speaker;
     const VoiceConfig& v = voices[size_t(s)];
-    if (v.engine == Engine::kFestival) fest_done.at(v.voice).get();  // rethrows a failed batch
+    if (v.engine == Engine::kFestival) fest_done.at(speaker_batch[size_t(s)]).get();  // rethrows a failed batch
     std::map<std::string, std::vector<float>> cache;  // word -> trimmed 16 kHz audio
     for (long k : by_speaker[size_t(s)]) {
       if (failed.load()) return;
