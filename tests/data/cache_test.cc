@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "audio/audio.h"
@@ -101,6 +102,30 @@ TEST(ExtractFeatures, SecondRunReadsTheCache) {
   EXPECT_EQ(s4.cached, task.size());
 }
 
+// Proves the rows really come from the file: a value changed in the blob (with
+// a valid checksum) shows up in the result.
+TEST(ExtractFeatures, CachedRowsComeFromTheFile) {
+  fs::path r = MakeTree("fx_tamper", true);
+  fs::path cache = TempDir("fx_tamper_dir");
+  auto ds = kws::LoadDataset(r.string());
+  auto task = kws::MakeTask(ds, kws::ParseLabelList("yes,no"));
+  kws::ExtractStats s1;
+  auto f1 = kws::ExtractFeatures(ds, task, kws::FeatureOptions{}, CacheIn(cache), &s1);
+  std::string bytes = kws::ReadFile(s1.cache_file);
+  const size_t row_bytes = size_t(f1.frames) * size_t(f1.bins) * sizeof(float);
+  const size_t data_start = bytes.size() - 64 - size_t(f1.n) * row_bytes;  // rows in item order
+  const float marker = 123.25f;
+  std::memcpy(&bytes[data_start + row_bytes * 2 + 4 * 7], &marker, 4);  // item 2, value 7
+  bytes = bytes.substr(0, bytes.size() - 64) + kws::Sha256Hex(std::string_view(bytes.data(), bytes.size() - 64));
+  kws_test::WriteBytes(s1.cache_file, bytes);
+  kws::ExtractStats s2;
+  auto f2 = kws::ExtractFeatures(ds, task, kws::FeatureOptions{}, CacheIn(cache), &s2);
+  EXPECT_EQ(s2.cached, task.size());
+  EXPECT_EQ(f2.item(2)[7], marker);
+  EXPECT_NE(f1.item(2)[7], marker);
+  EXPECT_EQ(f2.item(2)[8], f1.item(2)[8]);
+}
+
 TEST(ExtractFeatures, CorruptCacheIsRecomputed) {
   fs::path r = MakeTree("fx_corrupt", true);
   fs::path cache = TempDir("fx_corrupt_dir");
@@ -179,6 +204,15 @@ TEST(ExtractFeatures, SameResultOnOneOrTwoThreadsAndSynthSilence) {
   }
   auto wins = kws::LoadWindows(ds, task, 16000, 16000);
   EXPECT_EQ(wins.n, task.size());
+  // Short clips are zero padded, long ones cut to the first window.
+  for (int i = 0; i < task.size(); ++i) {
+    const int c = task.clip[size_t(i)];
+    if (c < 0) continue;
+    auto a = kws::ReadAudio(ds.clips[size_t(c)].path, 16000).samples;
+    for (int k = 0; k < 16000; k += 101)
+      ASSERT_EQ(wins.item(i)[k], k < int(a.size()) ? a[size_t(k)] : 0.0f) << ds.clips[size_t(c)].rel << " " << k;
+    if (ds.clips[size_t(c)].label == "no") EXPECT_EQ(wins.item(i)[15999], 0.0f);
+  }
   auto w0 = kws::LoadItemWindow(ds, task, 0, 16000, 16000);
   for (int k = 0; k < 16000; ++k) ASSERT_EQ(wins.item(0)[k], w0[size_t(k)]);
 }
