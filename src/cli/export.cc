@@ -1,0 +1,83 @@
+// kws export: a trained model (run folder or checkpoint) -> .tflite (float32, dynamic-range, int8) or C source.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/command.h"
+#include "export/export_model.h"
+
+namespace {
+
+struct Opts {
+  kws::ModelExportOptions e;
+  std::string quant = "dynamic";
+  bool float_io = false;
+  bool logits = false;
+  bool json = false;
+};
+
+kws::cli::Registrar reg(
+    "export", "Export a trained model to .tflite (float, dynamic-range or int8) or C source",
+    [](CLI::App& app) {
+      auto o = std::make_shared<Opts>();
+      app.add_option("--model", o->e.model, "Training run folder (uses RUN_DIR/model.ckpt) or a .ckpt file")->required();
+      app.add_option("--out", o->e.out, "Output file (.tflite, or .c/.cc with --format c)")->required();
+      app.add_option("--quant", o->quant,
+                     "float | dynamic (TFLite converter default: int8 weights, float activations) | int8 "
+                     "(full integer, needs --calibration-data)")
+          ->capture_default_str();
+      app.add_option("--format", o->e.format, "tflite | c (a C array for microcontrollers)")->capture_default_str();
+      app.add_option("--name", o->e.c_name, "C array name for --format c (default: from the output file name)");
+      app.add_option("--calibration-data", o->e.calibration_data,
+                     "int8: folder of audio clips (searched recursively) used to calibrate activation ranges");
+      app.add_option("--calibration-count", o->e.calibration_count, "int8: clips used for calibration (shuffled)")
+          ->capture_default_str();
+      app.add_option("--seed", o->e.seed, "Shuffle seed for the calibration clips")->capture_default_str();
+      app.add_flag("--float-io", o->float_io, "int8: keep float input/output (adds QUANTIZE/DEQUANTIZE ops)");
+      app.add_flag("--logits", o->logits, "Output logits instead of softmax probabilities");
+      app.add_flag("--json", o->json, "Print the result as JSON");
+      return [o]() -> int {
+        o->e.quant = kws::ParseQuantMode(o->quant);
+        o->e.int8_io = !o->float_io;
+        o->e.softmax = !o->logits;
+        kws::ModelExportResult r = kws::ExportModel(o->e);
+        if (o->json) {
+          nlohmann::json j = {{"checkpoint", r.checkpoint},
+                              {"out", r.out},
+                              {"format", o->e.format},
+                              {"quant", kws::QuantModeName(o->e.quant)},
+                              {"tflite_bytes", r.bytes},
+                              {"zip_bytes", r.zip_bytes},
+                              {"labels", r.labels},
+                              {"ops", r.info.ops_used},
+                              {"arena_bytes_estimate", r.info.arena_bytes_estimate},
+                              {"quantized_weight_tensors", r.info.quantized_weight_tensors},
+                              {"float_weight_tensors", r.info.float_weight_tensors},
+                              {"calibration_samples", r.calibration_samples}};
+          if (o->e.quant == kws::QuantMode::kInt8) {
+            j["input_scale"] = r.info.input_quant.scale;
+            j["input_zero_point"] = r.info.input_quant.zero_point;
+          }
+          std::printf("%s\n", j.dump(2).c_str());
+        } else {
+          std::printf("wrote %s (%s, %s)\n", r.out.c_str(), kws::QuantModeName(o->e.quant), o->e.format.c_str());
+          std::printf("  .tflite size   %zu bytes (zipped %zu bytes)\n", r.bytes, r.zip_bytes);
+          std::printf("  labels         ");
+          for (size_t i = 0; i < r.labels.size(); ++i) std::printf("%s%s", i ? ", " : "", r.labels[i].c_str());
+          std::printf("\n  ops            ");
+          for (size_t i = 0; i < r.info.ops_used.size(); ++i)
+            std::printf("%s%s", i ? ", " : "", r.info.ops_used[i].c_str());
+          std::printf("\n  weights        %d int8 tensors, %d float tensors\n", r.info.quantized_weight_tensors,
+                      r.info.float_weight_tensors);
+          if (r.calibration_samples) std::printf("  calibration    %d clips\n", r.calibration_samples);
+          std::printf("  arena (est.)   %zu bytes\n", r.info.arena_bytes_estimate);
+        }
+        return 0;
+      };
+    },
+    "Examples:\n"
+    "  kws export --model runs/seed --quant dynamic --out seed.tflite\n"
+    "  kws export --model runs/seed --quant int8 --calibration-data data/ --out seed_int8.tflite\n"
+    "  kws export --model runs/seed/model.ckpt --quant int8 --calibration-data data/ --format c --out model_data.cc");
+
+}  // namespace

@@ -1,0 +1,135 @@
+#include "export/export_model.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "audio/audio.h"
+#include "data/dataset.h"
+#include "export/from_model.h"
+#include "model/checkpoint.h"
+#include "tflite/metadata.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/rng.h"
+
+namespace kws {
+
+namespace fs = std::filesystem;
+
+void ModelExportOptions::Validate() const {
+  if (model.empty()) throw UsageError("--model: required (a training run folder or a .ckpt file)");
+  if (out.empty()) throw UsageError("--out: required");
+  if (format != "tflite" && format != "c") throw UsageError("--format: '" + format + "' (expected tflite or c)");
+  if (quant == QuantMode::kInt8 && calibration_data.empty())
+    throw UsageError("--calibration-data: required for --quant int8 (a folder of clips, e.g. the training data)");
+  if (calibration_count < 1) throw UsageError("--calibration-count: must be >= 1");
+}
+
+std::string ResolveCheckpointPath(const std::string& model) {
+  std::error_code ec;
+  if (fs::is_directory(model, ec)) {
+    fs::path p = fs::path(model) / "model.ckpt";
+    if (!fs::exists(p, ec)) throw BadInput(model + ": run folder has no model.ckpt (train it first)");
+    return p.string();
+  }
+  if (!fs::exists(model, ec)) throw BadInput(model + ": no such run folder or checkpoint");
+  return model;
+}
+
+std::vector<std::vector<float>> LoadCalibrationFeatures(const std::string& dir, const FeatureOptions& features,
+                                                        int count, uint64_t seed, size_t expected_values) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw BadInput(dir + ": calibration data folder does not exist");
+  std::vector<std::string> files;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_directory() && it->path().filename() == kBackgroundNoiseFolder) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && IsAudioExtension(it->path().filename().string())) files.push_back(it->path().string());
+  }
+  if (files.empty()) throw BadInput(dir + ": no audio clips found for calibration");
+  std::sort(files.begin(), files.end());
+  Rng rng(seed);
+  rng.Shuffle(files);
+  FeatureExtractor fx(features);
+  const size_t window = size_t(features.window_samples());
+  std::vector<std::vector<float>> out;
+  for (const std::string& f : files) {
+    if (int(out.size()) >= count) break;
+    Audio a;
+    try {
+      a = ReadAudio(f, features.sample_rate);
+    } catch (const Error& e) {
+      LogWarn("calibration: skipping %s", e.what());
+      continue;
+    }
+    auto w = Windows(a.samples, window, LongClipPolicy::kFirstWindow, window);
+    if (w.empty()) continue;
+    FeatureMatrix m = fx.Compute(w[0].data(), int(w[0].size()));
+    if (m.data.size() != expected_values)
+      throw BadInput(f + ": features have " + std::to_string(m.frames) + "x" + std::to_string(m.bins) +
+                     " values, the model input needs " + std::to_string(expected_values));
+    out.push_back(std::move(m.data));
+  }
+  if (out.empty()) throw BadInput(dir + ": no readable audio clips for calibration");
+  return out;
+}
+
+ModelExportResult ExportModel(const ModelExportOptions& o) {
+  o.Validate();
+  ModelExportResult r;
+  r.checkpoint = ResolveCheckpointPath(o.model);
+  Checkpoint ck = LoadCheckpoint(r.checkpoint);
+  Model model = ModelFromCheckpoint(ck, r.checkpoint);
+  ir::Graph g = GraphFromModel(model, o.softmax);
+  r.graph_summary = g.Summary();
+  r.labels = ck.labels;
+
+  ExportOptions eo;
+  eo.quant = o.quant;
+  eo.int8_io = o.int8_io;
+  eo.description = "kws " KWS_VERSION;
+  tfl::KwsMetadata md;
+  md.labels = ck.labels;
+  md.features = ck.features;
+  md.extra = nlohmann::json{{"checkpoint_sha256", Sha256Hex(ReadFile(r.checkpoint))}, {"softmax", o.softmax}};
+  eo.metadata = md;
+
+  Calibration cal;
+  if (o.quant == QuantMode::kInt8) {
+    auto samples = LoadCalibrationFeatures(o.calibration_data, ck.features, o.calibration_count, o.seed,
+                                           g.NumElements(g.input));
+    r.calibration_samples = int(samples.size());
+    cal = Calibrate(g, samples);
+  }
+  std::string bytes = ExportTflite(g, eo, o.quant == QuantMode::kInt8 ? &cal : nullptr, &r.info);
+  r.bytes = bytes.size();
+  r.zip_bytes = ZipSize(bytes, fs::path(o.out).stem().string() + ".tflite");
+  r.out = o.out;
+  if (o.format == "tflite") {
+    AtomicWriteFile(o.out, bytes);
+  } else {
+    std::string name = o.c_name;
+    if (name.empty()) {
+      name = fs::path(o.out).stem().string();
+      for (char& c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) name = "g_" + name;
+    }
+    std::string comment = "Model: " + r.checkpoint + " (" + QuantModeName(o.quant) + ", " + std::to_string(r.bytes) +
+                          " bytes)\nLabels:";
+    for (const auto& l : r.labels) comment += " " + l;
+    comment += "\nOps:";
+    for (const auto& op : r.info.ops_used) comment += " " + op;
+    comment += "\nArena estimate (activations, approximate): " + std::to_string(r.info.arena_bytes_estimate) + " bytes";
+    if (o.quant == QuantMode::kDynamic) comment += "\nNote: dynamic-range (hybrid) models do not run on TFLite Micro.";
+    AtomicWriteFile(o.out, ToCSource(bytes, name, comment));
+  }
+  return r;
+}
+
+}  // namespace kws

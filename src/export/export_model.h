@@ -1,0 +1,58 @@
+// `kws export`: a trained checkpoint (or a training run folder) -> .tflite / C source.
+//
+//   kws::ModelExportOptions o;
+//   o.model = "runs/seed";           // RUN_DIR (uses RUN_DIR/model.ckpt) or a .ckpt file
+//   o.quant = kws::QuantMode::kInt8;
+//   o.calibration_data = "data/";     // folder of clips (searched recursively), int8 only
+//   o.out = "model.tflite";
+//   kws::ModelExportResult r = kws::ExportModel(o);
+//
+// The file carries kws metadata (labels, feature settings) so `kws invoke`/`kws stream` need no flags.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "export/tflite_export.h"
+#include "features/features.h"
+
+namespace kws {
+
+struct ModelExportOptions {
+  std::string model;               // RUN_DIR or checkpoint file
+  std::string out;                 // output path
+  QuantMode quant = QuantMode::kDynamic;
+  std::string format = "tflite";   // "tflite" | "c"
+  std::string c_name;              // C array name (default: from the output file name)
+  std::string calibration_data;    // int8: folder of audio clips
+  int calibration_count = 200;     // clips used (shuffled with `seed`)
+  uint64_t seed = 1;
+  bool int8_io = true;             // int8: int8 input/output tensors (false: float I/O + QUANTIZE/DEQUANTIZE)
+  bool softmax = true;             // probabilities out (false: logits)
+
+  void Validate() const;           // UsageError naming the flag
+};
+
+struct ModelExportResult {
+  std::string checkpoint;          // the checkpoint that was read
+  std::string out;
+  size_t bytes = 0;                // .tflite size (also when writing C)
+  size_t zip_bytes = 0;            // deflated .zip of the .tflite
+  int calibration_samples = 0;
+  std::vector<std::string> labels;
+  ExportInfo info;
+  std::string graph_summary;
+};
+
+// RUN_DIR -> RUN_DIR/model.ckpt; a file path is returned as is. BadInput if neither exists.
+std::string ResolveCheckpointPath(const std::string& model);
+
+// Log-mel/MFCC features of up to `count` audio clips found under `dir` (recursively; the
+// _background_noise_ folder is skipped), shuffled with `seed`; each clip is cut/padded to the model
+// window. Each result has `expected_values` floats (BadInput if the features do not fit).
+std::vector<std::vector<float>> LoadCalibrationFeatures(const std::string& dir, const FeatureOptions& features,
+                                                        int count, uint64_t seed, size_t expected_values);
+
+ModelExportResult ExportModel(const ModelExportOptions& o);
+
+}  // namespace kws

@@ -1,0 +1,23 @@
+// Trained kws::Model -> export IR (inference graph in TFLite terms).
+//
+//   conv2d / depthwise_conv2d / dense      -> CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED
+//       kernels transposed to TFLite layouts (conv HWIO -> OHWI, dense [in,out] -> [out,in]; depthwise
+//       [kh,kw,C,M] is already [1,kh,kw,C*M]); pruning masks applied (pruned weights stay exact zeros);
+//       missing bias -> zeros
+//   batchnorm after one of those          -> folded: s = gamma/sqrt(var+eps); w' = w*s[o]; b' = (b-mean)*s+beta
+//   batchnorm anywhere else               -> DEPTHWISE_CONV_2D 1x1 with weights s, bias beta-mean*s
+//   relu right after a conv/dense (+BN)   -> fused activation RELU
+//   dropout                               -> dropped (inference is identity)
+//   global_average_pool                   -> MEAN over H,W ([1,C])
+//   average_pool2d / max_pool2d           -> AVERAGE_POOL_2D / MAX_POOL_2D
+//   end                                   -> SOFTMAX (beta 1) when `softmax` (probabilities out)
+// A relu that cannot be fused (e.g. after a pool) is a UsageError naming the layer.
+#pragma once
+#include "export/graph.h"
+#include "model/model.h"
+
+namespace kws {
+
+ir::Graph GraphFromModel(const Model& model, bool softmax = true);
+
+}  // namespace kws
