@@ -23,22 +23,26 @@ void Fft(std::vector<std::complex<double>>& a, bool inverse) {
     j ^= bit;
     if (i < j) std::swap(a[i], a[j]);
   }
-  // Twiddles exp(-2 pi i k / n), k < n/2, computed once per size and thread.
-  thread_local std::vector<std::complex<double>> tw;
-  if (tw.size() != n / 2) {
-    tw.resize(n / 2);
-    for (size_t k = 0; k < n / 2; ++k) tw[k] = std::polar(1.0, -2.0 * M_PI * double(k) / double(n));
+  // Twiddles exp(-2 pi i k / T), k < T/2, for the largest size T seen by this
+  // thread (smaller sizes use every (T/n)-th entry).
+  thread_local std::vector<std::complex<double>> table;
+  if (table.size() < n / 2) {
+    table.resize(n / 2);
+    for (size_t k = 0; k < n / 2; ++k) table[k] = std::polar(1.0, -2.0 * M_PI * double(k) / double(n));
   }
+  const std::complex<double>* tw = table.data();  // plain pointer: no TLS lookups in the loops
+  const size_t big = table.size() * 2;
+  std::complex<double>* d = a.data();
   for (size_t len = 2; len <= n; len <<= 1) {
-    const size_t half = len / 2, stride = n / len;
+    const size_t half = len / 2, stride = big / len;
     for (size_t i = 0; i < n; i += len) {
       for (size_t k = 0; k < half; ++k) {
         const double wr = tw[k * stride].real(), wi = inverse ? -tw[k * stride].imag() : tw[k * stride].imag();
-        const std::complex<double> b = a[i + k + half];
+        const std::complex<double> b = d[i + k + half];
         const std::complex<double> v(b.real() * wr - b.imag() * wi, b.real() * wi + b.imag() * wr);
-        const std::complex<double> u = a[i + k];
-        a[i + k] = u + v;
-        a[i + k + half] = u - v;
+        const std::complex<double> u = d[i + k];
+        d[i + k] = u + v;
+        d[i + k + half] = u - v;
       }
     }
   }
@@ -61,17 +65,22 @@ std::vector<float> Convolve(const std::vector<float>& x, const std::vector<float
   if (std::min(x.size(), h.size()) <= 64) return ConvolveDirect(x, h);
   const size_t out = x.size() + h.size() - 1;
   const size_t n = NextPow2(out);
-  std::vector<std::complex<double>> a(n), b(n);
-  for (size_t i = 0; i < x.size(); ++i) a[i] = x[i];
-  for (size_t i = 0; i < h.size(); ++i) b[i] = h[i];
-  Fft(a, false);
-  Fft(b, false);
-  for (size_t i = 0; i < n; ++i)  // plain product (std::complex * checks for NaN/inf: slow)
-    a[i] = {a[i].real() * b[i].real() - a[i].imag() * b[i].imag(), a[i].real() * b[i].imag() + a[i].imag() * b[i].real()};
-  Fft(a, true);
-  std::vector<float> y(out);
-  for (size_t i = 0; i < out; ++i) y[i] = float(a[i].real() / double(n));
-  return y;
+  // Both real inputs in one complex FFT: z = x + i h, then
+  // X[k] = (Z[k] + conj Z[n-k]) / 2,  H[k] = (Z[k] - conj Z[n-k]) / 2i.
+  std::vector<std::complex<double>> z(n), y(n);
+  for (size_t i = 0; i < x.size(); ++i) z[i].real(x[i]);
+  for (size_t i = 0; i < h.size(); ++i) z[i].imag(h[i]);
+  Fft(z, false);
+  for (size_t k = 0; k < n; ++k) {
+    const std::complex<double> a = z[k], b = std::conj(z[(n - k) & (n - 1)]);
+    const std::complex<double> X = (a + b) * 0.5, D = (a - b) * 0.5;  // H = D / i = (D.imag, -D.real)
+    const double hr = D.imag(), hi = -D.real();
+    y[k] = {X.real() * hr - X.imag() * hi, X.real() * hi + X.imag() * hr};
+  }
+  Fft(y, true);
+  std::vector<float> r(out);
+  for (size_t i = 0; i < out; ++i) r[i] = float(y[i].real() / double(n));
+  return r;
 }
 
 std::vector<float> RoomImpulse(double rt60_s, double drr_db, int sample_rate, Rng& rng) {
@@ -84,7 +93,7 @@ std::vector<float> RoomImpulse(double rt60_s, double drr_db, int sample_rate, Rn
   const double k = std::log(1000.0) / (rt60_s * sample_rate);
   double tail_energy = 0;
   for (size_t i = 0; i < len; ++i) {
-    double v = rng.Normal() * std::exp(-k * double(i));
+    double v = FastGauss(rng) * std::exp(-k * double(i));
     h[predelay + i] = float(v);
     tail_energy += v * v;
   }

@@ -10,6 +10,13 @@
 
 namespace kws::synth {
 
+// Approximately standard-normal value: sum of four uniforms, centred and
+// scaled (Irwin-Hall). Much cheaper than Box-Muller and plenty Gaussian for
+// noise; the tails stop at +-3.46.
+inline double FastGauss(Rng& rng) {
+  return (rng.Uniform() + rng.Uniform() + rng.Uniform() + rng.Uniform() - 2.0) * 1.7320508075688772;
+}
+
 // In-place iterative radix-2 FFT; a.size() must be a power of two.
 // inverse=true computes the unnormalised inverse (divide by N yourself).
 void Fft(std::vector<std::complex<double>>& a, bool inverse);

@@ -61,26 +61,40 @@ NoiseType ParseNoiseType(const std::string& name) {
   throw UsageError("noise type '" + name + "': unknown (white, pink, brown, hum, babble)");
 }
 
-std::vector<float> ColoredNoise(size_t n, double alpha, int sample_rate, Rng& rng, double lo_hz, double hi_hz) {
-  if (n == 0) return {};
+void ColoredNoisePair(size_t n, double alpha, int sample_rate, Rng& rng, double lo_hz, double hi_hz,
+                      std::vector<float>* out_a, std::vector<float>* out_b) {
   const size_t m = NextPow2(std::max<size_t>(n, 2));
-  // The spectrum of Gaussian white noise is itself Gaussian: draw it directly
-  // (Hermitian, so the signal is real), shape it, one inverse FFT.
+  // The spectrum of complex Gaussian white noise is complex Gaussian white noise:
+  // draw it directly, scale bin k and its mirror m-k by the same real gain
+  // (amplitude ~ f^(-alpha/2), zero at DC and outside [lo, hi]), one inverse FFT.
+  // A real, symmetric gain keeps the real and imaginary parts independent.
   std::vector<std::complex<double>> a(m);
   const double nyq = sample_rate / 2.0;
   if (hi_hz <= 0 || hi_hz > nyq) hi_hz = nyq;
-  for (size_t k = 1; k <= m / 2; ++k) {
-    double f = double(k) * sample_rate / double(m);
-    double g = (f >= lo_hz && f <= hi_hz) ? std::pow(f, -alpha / 2.0) : 0.0;  // amplitude ~ f^(-alpha/2)
-    double re = rng.Normal(), im = rng.Normal();
-    if (k == m / 2) im = 0;  // Nyquist bin is real
+  for (size_t k = 0; k < m; ++k) {
+    const size_t kk = std::min(k, m - k);
+    const double f = double(kk) * sample_rate / double(m);
+    const double g = (kk > 0 && f >= lo_hz && f <= hi_hz) ? std::pow(f, -alpha / 2.0) : 0.0;
+    const double re = FastGauss(rng), im = FastGauss(rng);
     a[k] = {g * re, g * im};
-    if (k < m / 2) a[m - k] = {g * re, -g * im};
   }
   Fft(a, true);
-  std::vector<float> x(n);
-  for (size_t i = 0; i < n; ++i) x[i] = float(a[i].real());
-  NormalizeRms(x);
+  if (out_a) {
+    out_a->resize(n);
+    for (size_t i = 0; i < n; ++i) (*out_a)[i] = float(a[i].real());
+    NormalizeRms(*out_a);
+  }
+  if (out_b) {
+    out_b->resize(n);
+    for (size_t i = 0; i < n; ++i) (*out_b)[i] = float(a[i].imag());
+    NormalizeRms(*out_b);
+  }
+}
+
+std::vector<float> ColoredNoise(size_t n, double alpha, int sample_rate, Rng& rng, double lo_hz, double hi_hz) {
+  if (n == 0) return {};
+  std::vector<float> x;
+  ColoredNoisePair(n, alpha, sample_rate, rng, lo_hz, hi_hz, &x, nullptr);
   return x;
 }
 
@@ -89,7 +103,7 @@ std::vector<float> GenerateNoise(NoiseType type, size_t n, int sample_rate, Rng&
   switch (type) {
     case NoiseType::kWhite:
       x.resize(n);
-      for (auto& v : x) v = float(rng.Normal());
+      for (auto& v : x) v = float(FastGauss(rng));
       break;
     case NoiseType::kPink: x = ColoredNoise(n, 1.0, sample_rate, rng); break;
     case NoiseType::kBrown: x = ColoredNoise(n, 2.0, sample_rate, rng, 5.0); break;
@@ -111,8 +125,13 @@ std::vector<float> GenerateNoise(NoiseType type, size_t n, int sample_rate, Rng&
     case NoiseType::kBabble: {
       x.assign(n, 0.0f);
       const int talkers = 3 + int(rng.Below(5));
+      std::vector<float> v, spare;
       for (int t = 0; t < talkers; ++t) {
-        auto v = ColoredNoise(n, 1.0, sample_rate, rng, 150.0, 4000.0);
+        if (t % 2 == 0) {
+          ColoredNoisePair(n, 1.0, sample_rate, rng, 150.0, 4000.0, &v, &spare);
+        } else {
+          v.swap(spare);
+        }
         const double rate = rng.Uniform(2.0, 7.0), ph = rng.Uniform(0, 2 * M_PI);
         const double rate2 = rng.Uniform(0.3, 1.0), ph2 = rng.Uniform(0, 2 * M_PI);
         const double level = rng.Uniform(0.4, 1.0);

@@ -34,5 +34,9 @@ std::vector<float> GenerateNoise(NoiseType type, size_t n, int sample_rate, Rng&
 // Unit RMS.
 std::vector<float> ColoredNoise(size_t n, double alpha, int sample_rate, Rng& rng, double lo_hz = 0,
                                 double hi_hz = 0);
+// Two independent such noises from one inverse FFT (the real and imaginary
+// parts of shaped complex white noise).
+void ColoredNoisePair(size_t n, double alpha, int sample_rate, Rng& rng, double lo_hz, double hi_hz,
+                      std::vector<float>* a, std::vector<float>* b);
 
 }  // namespace kws::synth
