@@ -80,7 +80,10 @@ nlohmann::json StatsToJson(const DatasetStats& s) {
 namespace {
 std::string Join(const std::set<int>& v) {
   std::string r;
-  for (int x : v) r += (r.empty() ? "" : ",") + std::to_string(x);
+  for (int x : v) {
+    if (!r.empty()) r += ',';
+    r += std::to_string(x);
+  }
   return r.empty() ? "-" : r;
 }
 }  // namespace
