@@ -51,6 +51,7 @@ kws::cli::Registrar reg(
                               {"labels", r.labels},
                               {"ops", r.info.ops_used},
                               {"arena_bytes_estimate", r.info.arena_bytes_estimate},
+                              {"runtime_arena_bytes", r.runtime_arena_bytes},
                               {"quantized_weight_tensors", r.info.quantized_weight_tensors},
                               {"float_weight_tensors", r.info.float_weight_tensors},
                               {"calibration_samples", r.calibration_samples}};
@@ -70,7 +71,7 @@ kws::cli::Registrar reg(
           std::printf("\n  weights        %d int8 tensors, %d float tensors\n", r.info.quantized_weight_tensors,
                       r.info.float_weight_tensors);
           if (r.calibration_samples) std::printf("  calibration    %d clips\n", r.calibration_samples);
-          std::printf("  arena (est.)   %zu bytes\n", r.info.arena_bytes_estimate);
+          std::printf("  arena          %zu bytes (kws runtime)\n", r.runtime_arena_bytes);
         }
         return 0;
       };

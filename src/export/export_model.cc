@@ -7,6 +7,7 @@
 #include "data/dataset.h"
 #include "export/from_model.h"
 #include "model/checkpoint.h"
+#include "runtime/interpreter.h"
 #include "tflite/metadata.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -109,6 +110,12 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
   std::string bytes = ExportTflite(g, eo, o.quant == QuantMode::kInt8 ? &cal : nullptr, &r.info);
   r.bytes = bytes.size();
   r.zip_bytes = ZipSize(bytes, fs::path(o.out).stem().string() + ".tflite");
+  // Self-check: the file must load in kws's own runtime (its exact arena size goes into the report).
+  try {
+    r.runtime_arena_bytes = rt::Interpreter::FromBuffer(o.out, bytes).arena_bytes();
+  } catch (const Error& e) {
+    throw InternalError(std::string("export: the exported model does not load in kws's runtime (a kws bug): ") + e.what());
+  }
   r.out = o.out;
   if (o.format == "tflite") {
     AtomicWriteFile(o.out, bytes);
@@ -126,6 +133,7 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
     comment += "\nOps:";
     for (const auto& op : r.info.ops_used) comment += " " + op;
     comment += "\nArena estimate (activations, approximate): " + std::to_string(r.info.arena_bytes_estimate) + " bytes";
+    if (r.runtime_arena_bytes) comment += "\nkws runtime arena: " + std::to_string(r.runtime_arena_bytes) + " bytes";
     if (o.quant == QuantMode::kDynamic) comment += "\nNote: dynamic-range (hybrid) models do not run on TFLite Micro.";
     AtomicWriteFile(o.out, ToCSource(bytes, name, comment));
   }

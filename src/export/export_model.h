@@ -39,6 +39,7 @@ struct ModelExportResult {
   size_t bytes = 0;                // .tflite size (also when writing C)
   size_t zip_bytes = 0;            // deflated .zip of the .tflite
   int calibration_samples = 0;
+  size_t runtime_arena_bytes = 0;  // arena of kws's runtime for this file (the file is loaded as a self-check)
   std::vector<std::string> labels;
   ExportInfo info;
   std::string graph_summary;
