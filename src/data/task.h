@@ -6,7 +6,11 @@
 //                                        and the _unknown_ folder become _unknown_;
 //                                        _silence_ comes from the _silence_ folder, or
 //                                        (if there is none) from 1 s background-noise slices.
+//   "backward,_unknown_"              -> a word with no folder of its own is taken from
+//                                        _unknown_/backward_<speaker>_nohash_<n>.wav clips.
 // A label asked for that the data cannot supply -> UsageError naming it.
+// Items are in clip order (synthesised silence last); keys/speakers feed the
+// feature cache and the speaker-disjoint splits.
 #pragma once
 #include <cstdint>
 #include <string>
