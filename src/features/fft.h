@@ -28,6 +28,9 @@ class RealFft {
   int bins() const { return n_ / 2 + 1; }
   // X[k] = sum_t in[t] exp(-2 pi i k t / n), k = 0..n/2 -> (re[k], im[k]).
   void Forward(const double* in, double* re, double* im);
+  // Same, but only bins [k_begin, k_end) are guaranteed to be filled (the
+  // feature extractor needs only the bins its mel bands cover).
+  void Forward(const double* in, double* re, double* im, int k_begin, int k_end);
   const char* backend() const;
 
  private:

@@ -1,0 +1,180 @@
+// Feature extraction speed (Google Benchmark).
+//   build/bench_features                       # all
+//   build/bench_features --benchmark_filter=Clip
+// Cases: log-mel of one 1 s clip (single thread, seed recipe 512/160/20 mel),
+// MFCC variant, the FFT alone for the 97 frames of a clip, the float32
+// KissFFT (or FFTW3f in a -DKWS_FFT=fftw build) for the same 97 frames, and
+// the whole shared Speech Commands pool on 2 threads (clips preloaded).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <vector>
+
+#include "audio/audio.h"
+#include "features/features.h"
+#include "features/fft.h"
+#include "features/window.h"
+#include "util/parallel.h"
+#include "util/rng.h"
+
+#ifdef KWS_FFT_FFTW
+#include <fftw3.h>
+#else
+#include <kiss_fftr.h>
+#endif
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kPool = std::string(KWS_SHARED_DATA) + "/speech_commands";
+
+std::vector<float> OneClip() {
+  // A real clip if the pool is here, else noise (speed does not depend on content).
+  fs::path yes = fs::path(kPool) / "yes";
+  if (fs::is_directory(yes)) {
+    std::vector<fs::path> files;
+    for (auto& e : fs::directory_iterator(yes)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    if (!files.empty()) {
+      auto w = kws::Windows(kws::ReadAudio(files[0].string(), 16000).samples, 16000,
+                            kws::LongClipPolicy::kFirstWindow, 0);
+      return w[0];
+    }
+  }
+  kws::Rng rng(7);
+  std::vector<float> x(16000);
+  for (auto& v : x) v = float(rng.Uniform() * 2 - 1) * 0.3f;
+  return x;
+}
+
+void BM_LogMelClip(benchmark::State& st) {
+  kws::FeatureOptions o;  // 16 kHz, 512/160, fft 512, 20 mel 20-6000 Hz
+  kws::FeatureExtractor fx(o);
+  std::vector<float> x = OneClip();
+  for (auto _ : st) {
+    kws::FeatureMatrix m = fx.Compute(x.data(), int(x.size()));
+    benchmark::DoNotOptimize(m.data.data());
+  }
+  st.SetLabel("97x20 log-mel per clip");
+}
+BENCHMARK(BM_LogMelClip)->Unit(benchmark::kMicrosecond);
+
+void BM_MfccClip(benchmark::State& st) {
+  kws::FeatureOptions o;
+  o.frame_length_s = 0.03, o.frame_step_s = 0.02, o.num_mel_bins = 40, o.upper_hz = 4000, o.mfcc = 10;
+  kws::FeatureExtractor fx(o);
+  std::vector<float> x = OneClip();
+  for (auto _ : st) {
+    kws::FeatureMatrix m = fx.Compute(x.data(), int(x.size()));
+    benchmark::DoNotOptimize(m.data.data());
+  }
+  st.SetLabel("49x10 MFCC per clip");
+}
+BENCHMARK(BM_MfccClip)->Unit(benchmark::kMicrosecond);
+
+// The FFT kws uses, alone, for the 97 frames of a clip (same windowed input).
+void BM_FftClip(benchmark::State& st) {
+  kws::RealFft fft(512);
+  std::vector<float> x = OneClip();
+  std::vector<double> w = kws::MakeWindow("hann", 512), in(512), re(257), im(257);
+  std::vector<std::vector<double>> frames(97, std::vector<double>(512));
+  for (int f = 0; f < 97; ++f)
+    for (int i = 0; i < 512; ++i) frames[size_t(f)][size_t(i)] = x[size_t(f * 160 + i)] * w[size_t(i)];
+  for (auto _ : st) {
+    for (int f = 0; f < 97; ++f) fft.Forward(frames[size_t(f)].data(), re.data(), im.data());
+    benchmark::DoNotOptimize(re.data());
+  }
+  st.SetLabel(std::string("97 x rfft(512), ") + fft.backend());
+}
+BENCHMARK(BM_FftClip)->Unit(benchmark::kMicrosecond);
+
+// The float32 library FFT for comparison (not used by FeatureExtractor in the default build).
+void BM_LibFloatFftClip(benchmark::State& st) {
+  std::vector<float> x = OneClip();
+  std::vector<double> w = kws::MakeWindow("hann", 512);
+  std::vector<std::vector<float>> frames(97, std::vector<float>(512));
+  for (int f = 0; f < 97; ++f)
+    for (int i = 0; i < 512; ++i) frames[size_t(f)][size_t(i)] = float(x[size_t(f * 160 + i)] * w[size_t(i)]);
+#ifdef KWS_FFT_FFTW
+  float* in = fftwf_alloc_real(512);
+  fftwf_complex* out = fftwf_alloc_complex(257);
+  fftwf_plan plan = fftwf_plan_dft_r2c_1d(512, in, out, FFTW_MEASURE);
+  for (auto _ : st) {
+    for (int f = 0; f < 97; ++f) {
+      std::copy(frames[size_t(f)].begin(), frames[size_t(f)].end(), in);
+      fftwf_execute(plan);
+    }
+    benchmark::DoNotOptimize(out);
+  }
+  fftwf_destroy_plan(plan);
+  fftwf_free(in);
+  fftwf_free(out);
+  st.SetLabel("97 x fftwf r2c(512), float32");
+#else
+  kiss_fftr_cfg cfg = kiss_fftr_alloc(512, 0, nullptr, nullptr);
+  std::vector<kiss_fft_cpx> out(257);
+  for (auto _ : st) {
+    for (int f = 0; f < 97; ++f) kiss_fftr(cfg, frames[size_t(f)].data(), out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  kiss_fftr_free(cfg);
+  st.SetLabel("97 x kiss_fftr(512), float32");
+#endif
+}
+BENCHMARK(BM_LibFloatFftClip)->Unit(benchmark::kMicrosecond);
+
+// Every clip of the shared pool (preloaded, first 1 s window) on 2 threads.
+std::vector<std::vector<float>>& Pool() {
+  static std::vector<std::vector<float>> clips = [] {
+    std::vector<std::vector<float>> out;
+    if (!fs::is_directory(kPool)) return out;
+    std::vector<fs::path> files;
+    for (auto& e : fs::recursive_directory_iterator(kPool))
+      if (e.path().extension() == ".wav" && e.path().parent_path().filename() != "_background_noise_")
+        files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (auto& f : files) {
+      try {
+        out.push_back(kws::Windows(kws::ReadAudio(f.string(), 16000).samples, 16000,
+                                   kws::LongClipPolicy::kFirstWindow, 0)[0]);
+      } catch (const std::exception&) {
+      }
+    }
+    return out;
+  }();
+  return clips;
+}
+
+void BM_Pool2Threads(benchmark::State& st) {
+  auto& clips = Pool();
+  if (clips.empty()) {
+    st.SkipWithError("no Speech Commands pool under KWS_SHARED_DATA");
+    return;
+  }
+  kws::SetNumThreads(2);
+  kws::FeatureOptions o;
+  std::vector<float> out(clips.size() * 97 * 20);
+  for (auto _ : st) {
+    kws::ParallelFor(long(clips.size()), [&](long b, long e, int) {
+      kws::FeatureExtractor fx(o);
+      for (long i = b; i < e; ++i) {
+        kws::FeatureMatrix m = fx.Compute(clips[size_t(i)].data(), 16000);
+        std::copy(m.data.begin(), m.data.end(), out.begin() + i * 97 * 20);
+      }
+    });
+    benchmark::DoNotOptimize(out.data());
+  }
+  kws::SetNumThreads(0);
+  st.counters["clips"] = double(clips.size());
+  st.counters["us_per_clip"] = benchmark::Counter(double(clips.size()), benchmark::Counter::kIsIterationInvariantRate |
+                                                                             benchmark::Counter::kInvert);
+  st.SetLabel("whole pool, 2 threads");
+}
+BENCHMARK(BM_Pool2Threads)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+}  // namespace
+
+BENCHMARK_MAIN();
