@@ -283,3 +283,33 @@ TEST(Synth, NonEmptyOutputNeedsForce) {
   EXPECT_EQ(r.total_clips, 19);
   EXPECT_TRUE(fs::exists(tmp.path / "out" / "keep.txt"));
 }
+
+TEST(Synth, BackgroundFolderIsMixedIn) {
+  if (!HaveEspeak()) GTEST_SKIP() << "espeak-ng not installed (./setup.sh)";
+  const fs::path bg = fs::path(KWS_SHARED_DATA) / "speech_commands" / "_background_noise_";
+  if (!fs::is_directory(bg)) GTEST_SKIP() << bg << " missing";
+  kws::SetVerbosity(kws::Verbosity::kQuiet);
+  TmpDir tmp;
+  auto o = Small(tmp.path / "out");
+  o.per_word = 10;
+  o.silence = 10;
+  o.background_dir = bg.string();
+  auto r = SynthesizeDataset(o);
+  EXPECT_EQ(r.total_clips, 34);
+  std::string csv = kws::ReadFile(tmp.path / "out" / "synth_clips.csv");
+  int bg_rows = 0;
+  for (size_t p = csv.find(",bg:"); p != std::string::npos; p = csv.find(",bg:", p + 1)) ++bg_rows;
+  EXPECT_GT(bg_rows, 5);  // about half of the noise draws use the folder
+  EXPECT_LT(bg_rows, 34);
+  // A folder without audio is an input error.
+  kws::AtomicWriteFile(tmp.path / "nobg" / "readme.txt", "x");
+  o.out_dir = (tmp.path / "out2").string();
+  o.background_dir = (tmp.path / "nobg").string();
+  try {
+    SynthesizeDataset(o);
+    FAIL() << "expected an error";
+  } catch (const kws::Error& e) {
+    EXPECT_EQ(e.kind(), kws::ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("holds no usable audio files"), std::string::npos) << e.what();
+  }
+}
