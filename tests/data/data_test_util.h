@@ -12,11 +12,25 @@
 namespace kws_test {
 namespace fs = std::filesystem;
 
+// Removes every folder made by TempDir when the test program exits.
+struct TempDirCleaner {
+  std::vector<fs::path> dirs;
+  ~TempDirCleaner() {
+    std::error_code ec;
+    for (const auto& d : dirs) fs::remove_all(d, ec);
+  }
+};
+inline TempDirCleaner& Cleaner() {
+  static TempDirCleaner c;
+  return c;
+}
+
 // A fresh, empty temp folder unique to this process and `name`.
 inline fs::path TempDir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / ("kws_data_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
+  Cleaner().dirs.push_back(d);
   return d;
 }
 
