@@ -1,0 +1,265 @@
+#include "train/cv.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <filesystem>
+#include <numeric>
+
+#include "model/checkpoint.h"
+#include "runtime/interpreter.h"
+#include "tflite/metadata.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+namespace kws {
+
+using json = nlohmann::json;
+
+TrainData PreparedData::Data(std::vector<int> train, std::vector<int> val) const {
+  TrainData d;
+  d.features = &features;
+  d.train = std::move(train);
+  d.val = std::move(val);
+  d.windows = windows.get();
+  d.noise = noise.get();
+  d.is_silence = is_silence;
+  return d;
+}
+
+PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
+  if (cfg.data.labels.empty())
+    throw UsageError("data.labels: no labels (set labels in [data] or pass --labels yes,no)");
+  PreparedData p;
+  p.dataset = LoadDataset(data_dir);
+  TaskOptions to;
+  to.silence_count = cfg.data.silence_count;
+  to.unknown_ratio = cfg.data.unknown_ratio;
+  to.seed = cfg.train.seed;
+  to.sample_rate = cfg.features.sample_rate;
+  to.silence_seconds = cfg.features.clip_seconds;
+  try {
+    p.task = MakeTask(p.dataset, cfg.data.labels, to);
+  } catch (const Error& e) {
+    throw UsageError("data.labels: " + std::string(e.what()));
+  }
+  for (size_t c = 0; c < p.task.labels.size(); ++c)
+    if (p.task.ClassCounts()[c] == 0)
+      throw UsageError("data.labels: label '" + p.task.labels[c] + "' has no clips in " + data_dir);
+  CacheOptions cache;
+  cache.enabled = cfg.data.cache;
+  p.features = ExtractFeatures(p.dataset, p.task, cfg.features, cache, &p.extract_stats);
+  LogVerbose("features: %d items (%d computed, %d cached) in %.2fs", p.features.n, p.extract_stats.computed,
+             p.extract_stats.cached, p.extract_stats.seconds);
+  if (cfg.train.augment) {
+    p.windows = std::make_unique<WindowSet>(
+        LoadWindows(p.dataset, p.task, cfg.features.sample_rate, cfg.features.window_samples()));
+    p.noise = std::make_unique<BackgroundNoise>(p.dataset, cfg.features.sample_rate);
+    if (p.noise->empty() && cfg.train.augment_options.background_prob > 0)
+      LogWarn("%s: no %s folder: augmentation uses time shifts only", data_dir.c_str(), kBackgroundNoiseFolder);
+    const int silence = p.task.LabelIndex(kSilenceLabel);
+    p.is_silence.resize(size_t(p.task.size()));
+    for (int i = 0; i < p.task.size(); ++i) p.is_silence[size_t(i)] = p.task.label[size_t(i)] == silence;
+  }
+  return p;
+}
+
+namespace {
+IndexSplit Holdout(const Config& cfg, const PreparedData& data, const std::vector<int>& items, uint64_t seed) {
+  if (cfg.train.validation <= 0) return IndexSplit{items, {}};
+  try {
+    return SpeakerHoldout(data.task.speakers, items, cfg.train.validation, seed);
+  } catch (const Error& e) {
+    throw UsageError("train.validation: " + std::string(e.what()));
+  }
+}
+}  // namespace
+
+TrainResult TrainHoldout(const Config& cfg, const PreparedData& data, const TrainerOptions& opts) {
+  std::vector<int> all(size_t(data.task.size()));
+  std::iota(all.begin(), all.end(), 0);
+  IndexSplit s = Holdout(cfg, data, all, cfg.train.seed);
+  LogVerbose("split: %zu training items, %zu validation items (speaker-disjoint)", s.train.size(), s.test.size());
+  return Train(cfg, data.Data(s.train, s.test), opts);
+}
+
+json CvResult::ToJson() const {
+  json j;
+  j["accuracy"] = {{"mean", accuracy.mean}, {"std", accuracy.stddev}, {"min", accuracy.min},
+                   {"max", accuracy.max},   {"n", accuracy.n}};
+  j["repeat_means"] = repeat_means;
+  json rs = json::array();
+  for (auto& r : runs)
+    rs.push_back({{"fold", r.fold},
+                  {"repeat", r.repeat},
+                  {"seed", r.seed},
+                  {"best_epoch", r.best_epoch},
+                  {"val_accuracy", r.val_accuracy},
+                  {"test_accuracy", r.test.accuracy},
+                  {"test_n", r.test.n},
+                  {"confusion", r.test.confusion},
+                  {"train_seconds", r.train_seconds}});
+  j["runs"] = rs;
+  return j;
+}
+
+CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOptions& opts) {
+  if (opts.folds < 2) throw UsageError("--cv: needs at least 2 folds (got " + std::to_string(opts.folds) + ")");
+  if (opts.seeds < 1) throw UsageError("--seeds: must be >= 1 (got " + std::to_string(opts.seeds) + ")");
+  std::vector<int> folds;
+  try {
+    folds = SpeakerKFold(data.task.speakers, opts.folds, cfg.train.seed);
+  } catch (const Error& e) {
+    throw UsageError("--cv " + std::to_string(opts.folds) + ": " + e.what());
+  }
+  namespace fsys = std::filesystem;
+  CvResult res;
+  json fold_info = json::array();
+  std::vector<double> accs;
+  for (int k = 0; k < opts.folds; ++k) {
+    IndexSplit outer = FoldSplit(folds, k);
+    if (outer.test.empty()) throw UsageError("--cv: fold " + std::to_string(k) + " is empty");
+    IndexSplit inner = Holdout(cfg, data, outer.train, cfg.train.seed + uint64_t(k));
+    fold_info.push_back({{"fold", k}, {"test", outer.test}, {"train", inner.train}, {"val", inner.test}});
+  }
+  for (int r = 0; r < opts.seeds; ++r) {
+    double sum = 0;
+    for (int k = 0; k < opts.folds; ++k) {
+      Config c = cfg;
+      c.train.seed = cfg.train.seed + uint64_t(r);
+      c.table["train"]["seed"] = int64_t(c.train.seed);
+      const json& fi = fold_info[size_t(k)];
+      TrainerOptions to;
+      to.progress = opts.progress;
+      to.log_prefix = "fold " + std::to_string(k + 1) + "/" + std::to_string(opts.folds) + " seed " +
+                      std::to_string(r + 1) + "/" + std::to_string(opts.seeds) + " ";
+      TrainResult tr = Train(c, data.Data(fi["train"].get<std::vector<int>>(), fi["val"].get<std::vector<int>>()), to);
+      Model m = ModelFromCheckpoint(tr.best);
+      const std::vector<int> test = fi["test"].get<std::vector<int>>();
+      EvalOutput ev = EvaluateModel(m, data.features, test);
+      std::vector<int> truth;
+      for (int i : test) truth.push_back(data.features.labels[size_t(i)]);
+      CvRun run;
+      run.fold = k;
+      run.repeat = r;
+      run.seed = c.train.seed;
+      run.best_epoch = tr.best_epoch;
+      run.val_accuracy = tr.best_val_accuracy;
+      run.test = Evaluate(truth, ev.predicted, data.features.label_names);
+      run.train_seconds = tr.wall_seconds;
+      LogInfo("%sheld-out accuracy %.2f%% (%ld items, best epoch %d)", to.log_prefix.c_str(),
+              100 * run.test.accuracy, run.test.n, run.best_epoch);
+      if (!opts.out_dir.empty()) {
+        const fsys::path dir = fsys::path(opts.out_dir) / ("fold" + std::to_string(k) + "_seed" + std::to_string(r));
+        SaveCheckpoint((dir / "model.ckpt").string(), tr.best);
+        json mj = tr.metrics;
+        mj["test"] = run.test.ToJson();
+        AtomicWriteFile(dir / "metrics.json", mj.dump(2) + "\n");
+      }
+      accs.push_back(run.test.accuracy);
+      sum += run.test.accuracy;
+      res.runs.push_back(std::move(run));
+    }
+    res.repeat_means.push_back(sum / opts.folds);
+  }
+  res.accuracy = Summarize(accs);
+  if (!opts.out_dir.empty()) {
+    json j = res.ToJson();
+    j["folds"] = opts.folds;
+    j["seeds"] = opts.seeds;
+    j["labels"] = data.features.label_names;
+    json items = json::array();
+    for (int i = 0; i < data.task.size(); ++i) {
+      const int clip = data.task.clip[size_t(i)];
+      items.push_back({{"index", i},
+                       {"path", clip >= 0 ? data.dataset.clips[size_t(clip)].rel : std::string()},
+                       {"label", data.task.labels[size_t(data.task.label[size_t(i)])]},
+                       {"speaker", data.task.speakers[size_t(i)]},
+                       {"fold", folds[size_t(i)]}});
+    }
+    j["items"] = items;
+    j["fold_splits"] = fold_info;
+    AtomicWriteFile(fsys::path(opts.out_dir) / "cv.json", j.dump(1) + "\n");
+    AtomicWriteFile(fsys::path(opts.out_dir) / "config.toml", cfg.ToToml());
+  }
+  return res;
+}
+
+EvalResult EvaluateOnData(const std::string& model_arg, const std::string& data_dir, const std::string& labels_csv,
+                          bool cache_on) {
+  namespace fsys = std::filesystem;
+  const auto t0 = std::chrono::steady_clock::now();
+  EvalResult res;
+  std::string path = model_arg;
+  if (fsys::is_directory(path)) path = (fsys::path(path) / "model.ckpt").string();
+  if (!fsys::exists(path)) throw UsageError(path + ": no such model (give a run folder, a .ckpt or a .tflite)");
+  res.model_path = path;
+  const bool is_tflite = path.size() > 7 && path.substr(path.size() - 7) == ".tflite";
+
+  std::vector<std::string> model_labels;
+  FeatureOptions fo;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<rt::Interpreter> interp;
+  if (is_tflite) {
+    const std::string bytes = ReadFile(path);
+    std::optional<tfl::KwsMetadata> md = tfl::ReadKwsMetadata(bytes, path);
+    if (!md) throw BadInput(path + ": no kws metadata (labels and feature settings); export it with kws");
+    model_labels = md->labels;
+    fo = md->features;
+    interp = std::make_unique<rt::Interpreter>(rt::Interpreter::FromBuffer(path, bytes));
+    res.model_kind = "tflite:" + interp->model_kind();
+  } else {
+    Checkpoint c = LoadCheckpoint(path);
+    model_labels = c.labels;
+    fo = c.features;
+    model = std::make_unique<Model>(ModelFromCheckpoint(c, path));
+    res.model_kind = "checkpoint";
+  }
+  std::vector<std::string> labels = labels_csv.empty() ? model_labels : ParseLabelList(labels_csv);
+  std::vector<int> to_model;
+  for (auto& l : labels) {
+    auto it = std::find(model_labels.begin(), model_labels.end(), l);
+    if (it == model_labels.end()) throw UsageError("--labels: the model has no label '" + l + "'");
+    to_model.push_back(int(it - model_labels.begin()));
+  }
+  Dataset ds = LoadDataset(data_dir);
+  TaskView task = MakeTask(ds, labels);
+  CacheOptions cache;
+  cache.enabled = cache_on;
+  FeatureSet fs = ExtractFeatures(ds, task, fo, cache);
+  std::vector<int> truth(size_t(fs.n)), pred(size_t(fs.n));
+  for (int i = 0; i < fs.n; ++i) truth[size_t(i)] = to_model[size_t(fs.labels[size_t(i)])];
+  const int C = int(model_labels.size());
+  if (model) {
+    if (model->input_shape() != Shape{fs.frames, fs.bins, 1})
+      throw BadInput(path + ": model input does not match its own feature settings");
+    std::vector<float> probs;
+    for (int b = 0; b < fs.n; b += 256) {
+      const int n = std::min(256, fs.n - b);
+      probs.resize(size_t(n) * C);
+      model->Predict(fs.item(b), n, probs.data());
+      for (int k = 0; k < n; ++k) {
+        const float* p = probs.data() + size_t(k) * C;
+        pred[size_t(b + k)] = int(std::max_element(p, p + C) - p);
+      }
+    }
+  } else {
+    if (interp->input(0).elements() != int64_t(fs.frames) * fs.bins)
+      throw BadInput(path + ": input has " + std::to_string(interp->input(0).elements()) +
+                     " values but the features have " + std::to_string(fs.frames * fs.bins));
+    if (interp->output(0).elements() != C)
+      throw BadInput(path + ": output has " + std::to_string(interp->output(0).elements()) + " values but " +
+                     std::to_string(C) + " labels");
+    std::vector<float> out(static_cast<size_t>(C));
+    for (int i = 0; i < fs.n; ++i) {
+      interp->RunFloat(fs.item(i), out.data());
+      pred[size_t(i)] = int(std::max_element(out.begin(), out.end()) - out.begin());
+    }
+  }
+  res.eval = Evaluate(truth, pred, model_labels);
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace kws

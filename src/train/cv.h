@@ -1,0 +1,93 @@
+// From a data folder to trained models: data preparation, the plain
+// speaker-disjoint holdout run (`kws train`) and speaker-disjoint K-fold
+// cross-validation (`kws train --cv K --seeds N`).
+//
+//   kws::Config cfg = kws::LoadConfig("configs/seed.toml");
+//   kws::PreparedData data = kws::PrepareData(cfg, "data/speech_commands");
+//   kws::TrainResult r = kws::TrainHoldout(cfg, data, {.out_dir = "runs/seed"});
+//   kws::CvResult cv = kws::CrossValidate(cfg, data, {.folds = 5, .seeds = 3, .out_dir = "runs/cv"});
+//
+// Cross-validation: items are split into K speaker-disjoint folds (SpeakerKFold, seeded by
+// train.seed, identical for every repeat). For fold k: train on the other folds, with a
+// speaker-disjoint validation carve-out (train.validation; same for every repeat) for best-epoch
+// selection; evaluate the best model on fold k. Repeat r uses train.seed + r for initialisation,
+// shuffling and augmentation. RUN_DIR/cv.json holds the fold of every item (so other tools can
+// reproduce the folds), each fold's validation items, per-run accuracy and the summary.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/augment.h"
+#include "data/dataset.h"
+#include "data/feature_cache.h"
+#include "data/task.h"
+#include "model/config.h"
+#include "train/metrics.h"
+#include "train/trainer.h"
+
+namespace kws {
+
+struct PreparedData {
+  Dataset dataset;
+  TaskView task;
+  FeatureSet features;
+  ExtractStats extract_stats;
+  // Only when cfg.train.augment:
+  std::unique_ptr<WindowSet> windows;
+  std::unique_ptr<BackgroundNoise> noise;
+  std::vector<bool> is_silence;
+
+  // TrainData over the given items.
+  TrainData Data(std::vector<int> train, std::vector<int> val) const;
+};
+
+// Loads the dataset, builds the task for cfg.data.labels (UsageError naming a label the data lacks),
+// extracts (cached) features and, with augmentation, the audio windows and background noise.
+PreparedData PrepareData(const Config& cfg, const std::string& data_dir);
+
+// Speaker-disjoint train/validation split of all items (train.validation), trained into out_dir.
+TrainResult TrainHoldout(const Config& cfg, const PreparedData& data, const TrainerOptions& opts);
+
+struct CvOptions {
+  int folds = 5;
+  int seeds = 1;
+  std::string out_dir;   // "" = no files; else cv.json and fold<k>_seed<r>/{model.ckpt,metrics.json}
+  bool progress = true;
+};
+
+struct CvRun {
+  int fold = 0, repeat = 0;
+  uint64_t seed = 0;
+  int best_epoch = 0;
+  double val_accuracy = 0;
+  Evaluation test;           // on the held-out fold
+  double train_seconds = 0;
+};
+
+struct CvResult {
+  std::vector<CvRun> runs;
+  Summary accuracy;          // over all runs
+  std::vector<double> repeat_means;  // mean over folds per repeat
+  nlohmann::json ToJson() const;     // without the item lists (those go to cv.json only)
+};
+
+CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOptions& opts);
+
+// `kws eval`: evaluates a trained model on every item of a data folder.
+//   model: a run folder (uses its model.ckpt), a .ckpt file, or a .tflite file (run through
+//          kws::rt::Interpreter; labels and feature settings from its "kws" metadata).
+//   labels: "" = the model's labels; else a subset of them (only those items are evaluated).
+// Rows/columns of the confusion matrix follow the model's label order.
+struct EvalResult {
+  Evaluation eval;
+  std::string model_path;     // the file actually read
+  std::string model_kind;     // "checkpoint" or "tflite:<float32|int8|hybrid>"
+  double seconds = 0;         // features + inference
+};
+EvalResult EvaluateOnData(const std::string& model, const std::string& data_dir, const std::string& labels = "",
+                          bool cache = true);
+
+}  // namespace kws
