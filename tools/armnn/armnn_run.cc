@@ -3,8 +3,10 @@
 //
 //   armnn_run MODEL.tflite INPUT.raw [OUTPUT.json]
 //
-// INPUT.raw holds the raw little-endian bytes of input tensor 0 in its own type (float32 or int8).
-// Output: {"type": "float32"|"int8"|..., "shape": [...], "values": [...]} (raw values of output 0).
+// INPUT.raw holds the raw little-endian bytes of input tensor 0 in its own type (float32 or int8), or K
+// such inputs back to back (the network then runs K times).
+// Output: {"type": "float32"|"int8"|..., "shape": [...], "batches": K, "values": [...]} (raw values of
+// output 0, the K runs concatenated).
 // Exit codes: 0 ok, 1 usage, 2 model rejected / bad input, 3 internal error.
 #include <armnn/ArmNN.hpp>
 #include <armnnTfLiteParser/ITfLiteParser.hpp>
@@ -90,18 +92,23 @@ int main(int argc, char** argv) {
 
     std::vector<uint8_t> input = ReadAll(argv[2]);
     const armnn::TensorInfo& in_info = in_bind.second;
-    if (input.size() != in_info.GetNumBytes()) {
-      std::fprintf(stderr, "armnn_run: %s: %zu bytes, the input tensor needs %u\n", argv[2], input.size(),
-                   in_info.GetNumBytes());
+    const size_t in_bytes = in_info.GetNumBytes();
+    if (input.empty() || input.size() % in_bytes != 0) {
+      std::fprintf(stderr, "armnn_run: %s: %zu bytes, the input tensor needs a multiple of %zu\n", argv[2],
+                   input.size(), in_bytes);
       return 2;
     }
+    const size_t batches = input.size() / in_bytes;
     const armnn::TensorInfo& out_info = out_bind.second;
-    std::vector<uint8_t> output(out_info.GetNumBytes());
-    armnn::InputTensors inputs{{in_bind.first, armnn::ConstTensor(in_info, input.data())}};
-    armnn::OutputTensors outputs{{out_bind.first, armnn::Tensor(out_info, output.data())}};
-    if (runtime->EnqueueWorkload(id, inputs, outputs) != armnn::Status::Success) {
-      std::fprintf(stderr, "armnn_run: %s: EnqueueWorkload failed\n", argv[1]);
-      return 2;
+    const size_t out_bytes = out_info.GetNumBytes();
+    std::vector<uint8_t> output(out_bytes * batches);
+    for (size_t b = 0; b < batches; ++b) {
+      armnn::InputTensors inputs{{in_bind.first, armnn::ConstTensor(in_info, input.data() + b * in_bytes)}};
+      armnn::OutputTensors outputs{{out_bind.first, armnn::Tensor(out_info, output.data() + b * out_bytes)}};
+      if (runtime->EnqueueWorkload(id, inputs, outputs) != armnn::Status::Success) {
+        std::fprintf(stderr, "armnn_run: %s: EnqueueWorkload failed\n", argv[1]);
+        return 2;
+      }
     }
 
     std::ostringstream os;
@@ -109,8 +116,8 @@ int main(int argc, char** argv) {
     os << "{\"type\":\"" << TypeName(out_info.GetDataType()) << "\",\"shape\":[";
     const armnn::TensorShape& shape = out_info.GetShape();
     for (unsigned d = 0; d < shape.GetNumDimensions(); ++d) os << (d ? "," : "") << shape[d];
-    os << "],\"values\":[";
-    const unsigned n = out_info.GetNumElements();
+    os << "],\"batches\":" << batches << ",\"values\":[";
+    const unsigned n = out_info.GetNumElements() * unsigned(batches);
     for (unsigned i = 0; i < n; ++i) {
       if (i) os << ",";
       switch (out_info.GetDataType()) {

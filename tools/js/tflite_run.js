@@ -5,8 +5,9 @@
 //   node tflite_run.js MODEL.tflite INPUT.raw [OUTPUT.json] [--repeat N]
 //
 // INPUT.raw holds the raw bytes of input tensor 0 (little-endian, the tensor's own type: float32 or
-// int8). The output JSON is {"type": "...", "shape": [...], "values": [...]} with the raw values of
-// output tensor 0 (int8 stays int8, no dequantization). Without OUTPUT.json it goes to stdout.
+// int8), or K such inputs back to back: then the model runs K times. The output JSON is
+// {"type": "...", "shape": [...], "batches": K, "values": [...]} with the raw values of output tensor 0
+// (int8 stays int8, no dequantization), the K runs concatenated. Without OUTPUT.json it goes to stdout.
 // With --repeat N it also reports the mean Infer() time in microseconds ("us_per_infer").
 // Exit code: 0 ok, 2 bad input / model rejected by the interpreter, 3 internal error.
 'use strict';
@@ -51,24 +52,31 @@ async function main() {
   const input = inputs.get(0);
   const inView = input.data();  // a typed view into the wasm heap
   const raw = fs.readFileSync(inputPath);
-  if (raw.length !== inView.byteLength) {
-    fail(2, `${inputPath}: ${raw.length} bytes, input tensor '${input.name}' (${input.dataType} [${input.shape}]) needs ${inView.byteLength}`);
+  const n = inView.byteLength;
+  if (raw.length === 0 || raw.length % n !== 0) {
+    fail(2, `${inputPath}: ${raw.length} bytes, input tensor '${input.name}' (${input.dataType} [${input.shape}]) needs a multiple of ${n}`);
   }
-  new Uint8Array(inView.buffer, inView.byteOffset, inView.byteLength).set(raw);
-
-  if (!runner.Infer()) fail(2, `${modelPath}: Infer() failed`);
+  const batches = raw.length / n;
+  const outputs = runner.GetOutputs();
+  const output = outputs.get(0);
+  const values = [];
+  for (let b = 0; b < batches; b++) {
+    // Views into the wasm heap are re-fetched each time (the heap may grow).
+    const view = input.data();
+    new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(raw.subarray(b * n, (b + 1) * n));
+    if (!runner.Infer()) fail(2, `${modelPath}: Infer() failed`);
+    for (const v of output.data()) values.push(v);
+  }
   let usPerInfer;
   if (repeat > 0) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < repeat; i++) runner.Infer();
     usPerInfer = Number(process.hrtime.bigint() - t0) / 1000 / repeat;
   }
-  const outputs = runner.GetOutputs();
-  const output = outputs.get(0);
-  const values = Array.from(output.data());
   const result = {
     type: output.dataType,
     shape: String(output.shape).split(',').filter((s) => s !== '').map(Number),
+    batches,
     values,
   };
   if (usPerInfer !== undefined) result.us_per_infer = usPerInfer;
