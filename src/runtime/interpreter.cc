@@ -116,6 +116,8 @@ struct Op {
   std::vector<int32_t> mult;
   std::vector<int> shift;
   std::vector<int32_t> filter_sums;  // optimized int8 conv
+  std::vector<float> fp32_scale;     // XNNPACK-style requantization scales
+  int32_t x_act_min = -128, x_act_max = 127;  // XNNPACK-style activation clamp
   std::vector<float> wscale;         // hybrid weight scales (per output channel)
   bool asymmetric = false;           // hybrid input quantization
   int64_t per_batch = 0;             // hybrid: input elements per batch item
@@ -156,6 +158,7 @@ struct Interpreter::Impl {
   std::vector<std::pair<std::string, std::string>> metadata;
   std::string description;
   KernelSet kernels = KernelSet::kOptimized;
+  Int8Arithmetic arithmetic = Int8Arithmetic::kXnnpack;
   int64_t macs = 0, weights = 0, nonzero_weights = 0;
 
   [[noreturn]] void Fail(const std::string& msg) const { throw BadInput(name + ": " + msg); }
@@ -489,9 +492,21 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
       const double real = float_product ? double(si * wscales[c]) / double(so)
                                         : double(si) * double(wscales[c]) / double(so);
       QuantizeMultiplier(real, &o.mult[c], &o.shift[c]);
+      o.fp32_scale.push_back(si * wscales[c] / so);  // float arithmetic, as XNNPACK
     }
     o.q.input_offset = -int32_t(T(in).zero_points[0]);
     o.q.output_offset = int32_t(T(out).zero_points[0]);
+  };
+  // XNNPACK clamps to lrint(limit/scale) + zp (ties to even).
+  auto xnn_range = [&](Activation act, int out) {
+    const float s = T(out).scales[0];
+    const int32_t zp = int32_t(T(out).zero_points[0]);
+    auto q = [&](float v) { return zp + int32_t(std::nearbyint(std::clamp(v / s, -1.0e6f, 1.0e6f))); };
+    o.x_act_min = -128;
+    o.x_act_max = 127;
+    if (act != Activation::kNone) o.x_act_min = std::max(-128, q(act == Activation::kReluN1To1 ? -1.0f : 0.0f));
+    if (act == Activation::kRelu6) o.x_act_max = std::min(127, q(6.0f));
+    if (act == Activation::kReluN1To1) o.x_act_max = std::min(127, q(1.0f));
   };
   auto hybrid_scratch = [&](int in, int batches) {
     o.s0.bytes = size_t(T(in).elements);           // quantized input
@@ -550,6 +565,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         bias_check(bi, cout, DType::kInt32);
         int8_requant(xi, weight_scales(wi, cout, dw ? 3 : 0), yi, /*float_product=*/false);
         ActivationRangeInt8(act, T(yi).scales[0], int32_t(T(yi).zero_points[0]), &o.q.act_min, &o.q.act_max);
+        xnn_range(act, yi);
         if (!dw) o.s0.bytes = opt::ConvIm2colElements(o.g, o.is, o.fs, o.os);
       } else if (xt == DType::kFloat32 && wt == DType::kInt8 && yt == DType::kFloat32) {
         o.kind = dw ? Kind::kDwHybrid : Kind::kConvHybrid;
@@ -609,6 +625,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         const auto ws = weight_scales(wi, o.units, 0);
         int8_requant(xi, ws, yi, /*float_product=*/T(wi).scales.size() == 1);
         ActivationRangeInt8(act, T(yi).scales[0], int32_t(T(yi).zero_points[0]), &o.q.act_min, &o.q.act_max);
+        xnn_range(act, yi);
       } else if (xt == DType::kFloat32 && wt == DType::kInt8 && yt == DType::kFloat32) {
         o.kind = Kind::kFcHybrid;
         bias_check(bi, o.units, DType::kFloat32);
@@ -670,12 +687,10 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
            "axis must be a constant int32 vector");
       const int32_t* axes = reinterpret_cast<const int32_t*>(T(ai).file_data);
       const int naxes = int(T(ai).elements);
-      std::vector<int> raw_axes;
       for (int k = 0; k < naxes; ++k) {
         int32_t a;
         std::memcpy(&a, axes + k, sizeof a);  // file data may be unaligned
         need(a >= -r && a < r, "axis " + std::to_string(a) + " out of range for rank " + std::to_string(r));
-        raw_axes.push_back(a);
         o.reduce[4 - r + (a < 0 ? a + r : a)] = true;
       }
       for (int d = 0; d < 4; ++d) o.dims[d] = d < 4 - r ? 1 : T(xi).shape[size_t(d - (4 - r))];
@@ -695,12 +710,8 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         const float si = T(xi).scales[0], so = T(yi).scales[0];
         o.mean.input_zero_point = int32_t(T(xi).zero_points[0]);
         o.mean.output_zero_point = int32_t(T(yi).zero_points[0]);
-        o.mean.scale = si / so;
         QuantizeMultiplier(double(si) / double(so), &o.mean.multiplier, &o.mean.shift);
-        std::sort(raw_axes.begin(), raw_axes.end());
-        if (keep && r == 4 && raw_axes == std::vector<int>{1, 2}) o.mean.mode = MeanInt8Mode::kMultiplierHW;
-        else if (si == so && o.mean.input_zero_point == o.mean.output_zero_point) o.mean.mode = MeanInt8Mode::kSameParams;
-        else o.mean.mode = MeanInt8Mode::kFloatRescale;
+        o.mean.xnn_scale = si / so / float(ref::ReducedCount(o.dims, o.reduce));
         o.s0.bytes = sizeof(int32_t) * size_t(T(yi).elements);
       } else {
         fail("type int32 not supported");
@@ -887,8 +898,15 @@ void Interpreter::Impl::CountWeights() {
 
 void Interpreter::Impl::Invoke() {
   const bool fast = kernels == KernelSet::kOptimized;
+  const bool xnn = arithmetic == Int8Arithmetic::kXnnpack;
   for (Op& o : ops) {
     const int x = o.in[0], y = o.out[0];
+    QuantParams q = o.q;
+    if (xnn && !o.fp32_scale.empty()) {
+      q.fp32_scale = o.fp32_scale.data();
+      q.act_min = o.x_act_min;
+      q.act_max = o.x_act_max;
+    }
     const int w = o.in.size() > 1 ? o.in[1] : -1;
     const int b = o.in.size() > 2 ? o.in[2] : -1;
     switch (o.kind) {
@@ -902,10 +920,10 @@ void Interpreter::Impl::Invoke() {
         break;
       case Kind::kConvInt8:
         if (fast)
-          opt::ConvInt8(o.g, o.q, o.mult.data(), o.shift.data(), o.is, D<int8_t>(x), o.fs, D<int8_t>(w),
+          opt::ConvInt8(o.g, q, o.mult.data(), o.shift.data(), o.is, D<int8_t>(x), o.fs, D<int8_t>(w),
                         o.filter_sums.data(), b >= 0 ? D<int32_t>(b) : nullptr, o.os, D<int8_t>(y), S<int8_t>(o.s0));
         else
-          ref::ConvInt8(o.g, o.q, o.mult.data(), o.shift.data(), o.is, D<int8_t>(x), o.fs, D<int8_t>(w),
+          ref::ConvInt8(o.g, q, o.mult.data(), o.shift.data(), o.is, D<int8_t>(x), o.fs, D<int8_t>(w),
                         b >= 0 ? D<int32_t>(b) : nullptr, o.os, D<int8_t>(y));
         break;
       case Kind::kDwFloat:
@@ -917,7 +935,7 @@ void Interpreter::Impl::Invoke() {
                               o.os, D<float>(y));
         break;
       case Kind::kDwInt8:
-        ref::DepthwiseInt8(o.g, o.q, o.mult.data(), o.shift.data(), o.is, D<int8_t>(x), o.fs, D<int8_t>(w),
+        ref::DepthwiseInt8(o.g, q, o.mult.data(), o.shift.data(), o.is, D<int8_t>(x), o.fs, D<int8_t>(w),
                            b >= 0 ? D<int32_t>(b) : nullptr, o.os, D<int8_t>(y));
         break;
       case Kind::kConvHybrid:
@@ -955,7 +973,7 @@ void Interpreter::Impl::Invoke() {
                                    b >= 0 ? D<float>(b) : nullptr, D<float>(y));
         break;
       case Kind::kFcInt8:
-        ref::FullyConnectedInt8(o.q, o.mult.data(), o.shift.data(), o.batches, o.depth, o.units, D<int8_t>(x),
+        ref::FullyConnectedInt8(q, o.mult.data(), o.shift.data(), o.batches, o.depth, o.units, D<int8_t>(x),
                                 D<int8_t>(w), b >= 0 ? D<int32_t>(b) : nullptr, D<int8_t>(y));
         break;
       case Kind::kAvgFloat:
@@ -974,6 +992,7 @@ void Interpreter::Impl::Invoke() {
         ref::MeanFloat(o.dims, o.reduce, D<float>(x), D<float>(y));
         break;
       case Kind::kMeanInt8:
+        o.mean.mode = xnn ? MeanInt8Mode::kXnnpack : MeanInt8Mode::kReference;
         ref::MeanInt8(o.mean, o.dims, o.reduce, D<int8_t>(x), S<int32_t>(o.s0), D<int8_t>(y));
         break;
       case Kind::kReshape:
@@ -987,7 +1006,10 @@ void Interpreter::Impl::Invoke() {
         ref::SoftmaxInt8Table(o.sm, o.rows, o.cols, D<int8_t>(x), D<int8_t>(y));
         break;
       case Kind::kQuantize:
-        ref::QuantizeFloatToInt8(o.scale, o.out_zp, o.n, D<float>(x), D<int8_t>(y));
+        if (xnn)
+          ref::QuantizeFloatToInt8HalfEven(o.scale, o.out_zp, o.n, D<float>(x), D<int8_t>(y));
+        else
+          ref::QuantizeFloatToInt8(o.scale, o.out_zp, o.n, D<float>(x), D<int8_t>(y));
         break;
       case Kind::kRequantize:
         ref::RequantizeInt8(o.mult[0], o.shift[0], o.in_zp, o.out_zp, o.n, D<int8_t>(x), D<int8_t>(y));
@@ -1086,6 +1108,8 @@ std::vector<float> Interpreter::RunFloat(const float* features) {
 }
 
 void Interpreter::set_kernels(KernelSet k) { impl_->kernels = k; }
+void Interpreter::set_int8_arithmetic(Int8Arithmetic a) { impl_->arithmetic = a; }
+Int8Arithmetic Interpreter::int8_arithmetic() const { return impl_->arithmetic; }
 KernelSet Interpreter::kernels() const { return impl_->kernels; }
 size_t Interpreter::arena_bytes() const { return impl_->arena.size(); }
 int64_t Interpreter::macs() const { return impl_->macs; }

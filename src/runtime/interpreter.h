@@ -54,6 +54,19 @@ struct TensorInfo {
 // reference; int8 identical).
 enum class KernelSet { kOptimized, kReference };
 
+// How int8 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED requantize and how
+// QUANTIZE rounds:
+//  kReference: TFLite's reference kernels and TFLite Micro (Q31 multiplier,
+//    SaturatingRoundingDoublingHighMul + RoundingDivideByPOT; x/scale rounded
+//    half away from zero). What a microcontroller computes.
+//  kXnnpack: TFLite's default CPU path (the XNNPACK delegate, also inside the
+//    official WebAssembly interpreter): float(acc)·scale rounded half to even;
+//    QUANTIZE as x·(1/scale) rounded half to even.
+// kXnnpack (the default) is bit-identical with the official interpreter
+// (tests/runtime/official_test.cc); kReference follows TFLite's reference
+// kernels. The two differ by at most 1 in a small fraction of outputs.
+enum class Int8Arithmetic { kReference, kXnnpack };
+
 // Safety limits applied while loading (a malicious file cannot make kws
 // allocate or compute without bound). Defaults fit any keyword model.
 struct LoadLimits {
@@ -103,6 +116,8 @@ class Interpreter {
 
   void set_kernels(KernelSet k);
   KernelSet kernels() const;
+  void set_int8_arithmetic(Int8Arithmetic a);
+  Int8Arithmetic int8_arithmetic() const;
 
   size_t arena_bytes() const;        // activations + scratch, one block
   int64_t macs() const;              // multiply-accumulates per Invoke (conv, depthwise, FC)

@@ -2,6 +2,8 @@
 // Kernels are plain functions: params struct + shapes + pointers, no
 // allocation, no validation (the interpreter's Prepare checks every shape).
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "runtime/kernels/fixed_point.h"
@@ -40,7 +42,24 @@ struct QuantParams {
   int32_t weight_offset = 0;  // −weight_zero_point (FULLY_CONNECTED only; 0 for symmetric)
   int32_t output_offset = 0;  // +output_zero_point
   int32_t act_min = -128, act_max = 127;
+  // Non-null: requantize the XNNPACK way (TFLite's default delegate) instead
+  // of TFLite's reference fixed point: float(acc)·fp32_scale[c], clamped,
+  // rounded half to even. See Requantize().
+  const float* fp32_scale = nullptr;
 };
+
+// acc (int32, bias included) → int8 output value for channel c.
+//  reference: MultiplyByQuantizedMultiplier(acc, multiplier[c], shift[c]) + zp, clamp
+//  fp32:      round_half_even(clamp(float(acc)·scale[c], min − zp, max − zp)) + zp
+inline int32_t Requantize(int32_t acc, const QuantParams& q, const int32_t* multiplier, const int* shift, int c) {
+  if (q.fp32_scale) {
+    float v = float(acc) * q.fp32_scale[c];
+    v = std::clamp(v, float(q.act_min - q.output_offset), float(q.act_max - q.output_offset));
+    return static_cast<int32_t>(std::nearbyint(v)) + q.output_offset;
+  }
+  const int32_t v = MultiplyByQuantizedMultiplier(acc, multiplier[c], shift[c]) + q.output_offset;
+  return std::clamp(v, q.act_min, q.act_max);
+}
 
 // Hybrid (dynamic-range) kernels: float activations, int8 weights.
 struct HybridParams {

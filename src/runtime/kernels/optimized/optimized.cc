@@ -159,8 +159,7 @@ void ConvInt8(const ConvGeometry& g, const QuantParams& q, const int32_t* multip
     // dot = Σ f·x; the reference computes Σ f·(x + input_offset) + bias.
     int32_t acc = dot + q.input_offset * filter_sums[u];
     if (bias) acc += bias[u];
-    acc = MultiplyByQuantizedMultiplier(acc, multiplier[u], shift[u]) + q.output_offset;
-    output[int64_t(r) * units + u] = static_cast<int8_t>(std::clamp(acc, q.act_min, q.act_max));
+    output[int64_t(r) * units + u] = static_cast<int8_t>(Requantize(acc, q, multiplier, shift, u));
   };
 #ifdef KWS_X86
   if (kHasVnni) {

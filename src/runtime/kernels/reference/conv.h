@@ -56,8 +56,7 @@ inline void ConvInt8(const ConvGeometry& g, const QuantParams& q, const int32_t*
             }
           }
           if (bias) acc += bias[oc];
-          acc = MultiplyByQuantizedMultiplier(acc, multiplier[oc], shift[oc]) + q.output_offset;
-          output[Offset(os, b, oy, ox, oc)] = static_cast<int8_t>(std::clamp(acc, q.act_min, q.act_max));
+          output[Offset(os, b, oy, ox, oc)] = static_cast<int8_t>(Requantize(acc, q, multiplier, shift, oc));
         }
 }
 

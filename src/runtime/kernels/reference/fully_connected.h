@@ -33,8 +33,7 @@ inline void FullyConnectedInt8(const QuantParams& q, const int32_t* multiplier, 
       const int8_t* w = weights + int64_t(u) * depth;
       for (int d = 0; d < depth; ++d) acc += (int32_t(w[d]) + q.weight_offset) * (int32_t(in[d]) + q.input_offset);
       if (bias) acc += bias[u];
-      acc = MultiplyByQuantizedMultiplier(acc, multiplier[u], shift[u]) + q.output_offset;
-      output[int64_t(b) * units + u] = static_cast<int8_t>(std::clamp(acc, q.act_min, q.act_max));
+      output[int64_t(b) * units + u] = static_cast<int8_t>(Requantize(acc, q, multiplier, shift, u));
     }
 }
 

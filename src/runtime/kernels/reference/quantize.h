@@ -13,6 +13,17 @@ inline void QuantizeFloatToInt8(float scale, int32_t zero_point, int64_t n, cons
   for (int64_t i = 0; i < n; ++i) out[i] = QuantizeToInt8(in[i], scale, zero_point);
 }
 
+// XNNPACK's float → int8 conversion: x·(1/scale), clamped, rounded half to even.
+inline void QuantizeFloatToInt8HalfEven(float scale, int32_t zero_point, int64_t n, const float* in, int8_t* out) {
+  const float inv = 1.0f / scale;
+  const float lo = float(-128 - zero_point), hi = float(127 - zero_point);
+  for (int64_t i = 0; i < n; ++i) {
+    float v = in[i] * inv;
+    v = std::isnan(v) ? 0.0f : std::clamp(v, lo, hi);
+    out[i] = static_cast<int8_t>(static_cast<int32_t>(std::nearbyint(v)) + zero_point);
+  }
+}
+
 inline void DequantizeInt8(float scale, int32_t zero_point, int64_t n, const int8_t* in, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = float(int32_t(in[i]) - zero_point) * scale;
 }
