@@ -167,6 +167,7 @@ class Exporter {
     b_.SetOutputs({out});
     b_.SetDescription(o_.description);
     b_.SetWriteSignature(o_.write_signature);
+    b_.SetLegacyOpcodes(o_.legacy_opcodes);
     if (o_.metadata) {
       tfl::KwsMetadata md = *o_.metadata;
       md.quant = QuantModeName(o_.quant);

@@ -40,6 +40,7 @@ struct ExportOptions {
   bool int8_io = true;                     // int8 model: int8 input/output tensors (micro-style)
   std::string description = "kws";
   bool write_signature = false;            // "serving_default" SignatureDef
+  bool legacy_opcodes = false;             // old-converter op codes (deprecated_builtin_code only), for reader tests
   std::optional<tfl::KwsMetadata> metadata;  // written as the "kws" metadata entry (quant is filled in)
 
   void Validate() const;  // throws UsageError

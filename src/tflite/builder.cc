@@ -188,7 +188,9 @@ std::string ModelBuilder::Finish() const {
   std::vector<fb::Offset<::tflite::OperatorCode>> codes;
   for (const auto& [op, version] : opcodes_) {
     int8_t dep = int8_t(std::min<int>(int(op), int(BuiltinOperator::PLACEHOLDER_FOR_GREATER_OP_CODES)));
-    codes.push_back(::tflite::CreateOperatorCode(b, dep, 0, version, op));
+    if (legacy_opcodes_ && int(op) >= int(BuiltinOperator::PLACEHOLDER_FOR_GREATER_OP_CODES))
+      throw InternalError("tflite: op code " + std::to_string(int(op)) + " cannot be written in the legacy field");
+    codes.push_back(::tflite::CreateOperatorCode(b, dep, 0, version, legacy_opcodes_ ? BuiltinOperator::ADD : op));
   }
 
   std::vector<fb::Offset<::tflite::Metadata>> metadata;

@@ -120,6 +120,9 @@ class ModelBuilder {
   void AddMetadata(const std::string& name, std::string_view bytes);
   // Also write a "serving_default" SignatureDef naming the inputs/outputs by their tensor names.
   void SetWriteSignature(bool on) { write_signature_ = on; }
+  // Write op codes the way old converters did: only deprecated_builtin_code, builtin_code left 0
+  // (readers must take the larger of the two). For reader tests; codes >= 127 cannot be written so.
+  void SetLegacyOpcodes(bool on) { legacy_opcodes_ = on; }
 
   int num_tensors() const { return int(tensors_.size()); }
   int num_operators() const { return int(ops_.size()); }
@@ -155,6 +158,7 @@ class ModelBuilder {
   std::string description_ = "kws";
   std::string subgraph_name_ = "main";
   bool write_signature_ = false;
+  bool legacy_opcodes_ = false;
 };
 
 // The effective builtin code of an OperatorCode: max(deprecated_builtin_code, builtin_code) (FACTS §5).
