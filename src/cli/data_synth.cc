@@ -11,7 +11,7 @@
 namespace {
 
 struct Opts {
-  std::string words, unknown_words, engines, out, background;
+  std::string words, unknown_words, engines, engine_weights, out, background;
   int per_word = 500, silence = -1, unknown = -1, speakers = 0;
   long long seed = 1;
   bool force = false, json = false;
@@ -45,6 +45,8 @@ kws::cli::Registrar reg(
       app.add_option("--speakers", o->speakers, "Voice configurations (default: per-word / 2)");
       app.add_option("--background", o->background, "Folder of noise recordings to mix in (e.g. _background_noise_)");
       app.add_option("--engines", o->engines, "TTS engines: espeak-ng,flite,festival (default: all installed)");
+      app.add_option("--engine-weights", o->engine_weights,
+                     "Share of speakers per engine, e.g. espeak-ng=0.7,flite=0.15,festival=0.15 (the default)");
       app.add_flag("--force", o->force, "Write into a non-empty output folder (same-named files are replaced)");
       app.add_flag("--json", o->json, "Print the summary as JSON");
       return [o]() -> int {
@@ -52,6 +54,18 @@ kws::cli::Registrar reg(
         so.words = SplitList(o->words, "--words");
         so.unknown_words = SplitList(o->unknown_words, "--unknown-words");
         so.engines = SplitList(o->engines, "--engines");
+        for (auto& item : SplitList(o->engine_weights, "--engine-weights")) {
+          auto eq = item.find('=');
+          if (eq == std::string::npos) throw kws::UsageError("--engine-weights: '" + item + "' is not ENGINE=WEIGHT");
+          try {
+            size_t used = 0;
+            double w = std::stod(item.substr(eq + 1), &used);
+            if (used != item.size() - eq - 1) throw std::invalid_argument("trailing");
+            so.engine_weights[item.substr(0, eq)] = w;
+          } catch (const std::logic_error&) {
+            throw kws::UsageError("--engine-weights: '" + item + "' is not ENGINE=WEIGHT");
+          }
+        }
         so.out_dir = o->out;
         so.per_word = o->per_word;
         if (o->seed < 0) throw kws::UsageError("--seed: must be >= 0");

@@ -30,16 +30,6 @@ namespace {
 
 constexpr const char* kSilence = "_silence_";
 constexpr const char* kUnknown = "_unknown_";
-// Share of speakers per engine (renormalised over the installed ones).
-double EngineWeight(Engine e) {
-  switch (e) {
-    case Engine::kEspeak: return 0.55;
-    case Engine::kFlite: return 0.25;
-    case Engine::kFestival: return 0.20;
-  }
-  return 0;
-}
-
 double DbToGain(double db) { return std::pow(10.0, db / 20.0); }
 
 std::string Fmt(const char* f, double v) {
@@ -49,6 +39,15 @@ std::string Fmt(const char* f, double v) {
 }
 
 }  // namespace
+
+double DefaultEngineWeight(Engine e) {
+  switch (e) {
+    case Engine::kEspeak: return 0.70;
+    case Engine::kFlite: return 0.15;
+    case Engine::kFestival: return 0.15;
+  }
+  return 0;
+}
 
 void ValidateWord(const std::string& word, const std::string& setting) {
   if (word.empty()) throw UsageError(setting + ": empty word");
@@ -80,6 +79,10 @@ void SynthOptions::Validate() const {
   if (silence < -1) throw UsageError("--silence: must be >= 0");
   if (speakers < 0) throw UsageError("--speakers: must be >= 0");
   for (auto& e : engines) ParseEngine(e);
+  for (auto& [e, w] : engine_weights) {
+    ParseEngine(e);
+    if (!(w >= 0 && w <= 1000)) throw UsageError("--engine-weights: weight of " + e + " must be >= 0");
+  }
   if (sample_rate < 8000 || sample_rate > 48000) throw UsageError("sample_rate: must be 8000..48000");
   if (clip_samples < sample_rate / 4) throw UsageError("clip_samples: must be >= a quarter second");
   auto prob = [](double p, const char* n) {
@@ -111,6 +114,7 @@ nlohmann::json SynthOptions::ToJson() const {
   j["speakers"] = speakers;
   j["background_dir"] = background_dir.empty() ? "" : fs::weakly_canonical(background_dir).string();
   j["engines"] = engines;
+  j["engine_weights"] = engine_weights;
   j["sample_rate"] = sample_rate;
   j["clip_samples"] = clip_samples;
   j["jitter"] = jitter;
@@ -174,19 +178,25 @@ EngineSet ResolveEngines(const std::vector<std::string>& requested) {
   return set;
 }
 
-std::vector<VoiceConfig> MakeSpeakers(uint64_t seed, int count, const std::vector<Engine>& engines) {
+std::vector<VoiceConfig> MakeSpeakers(uint64_t seed, int count, const std::vector<Engine>& engines,
+                                      const std::map<std::string, double>& weights) {
   std::vector<VoiceConfig> out;
   std::set<std::string> ids;
+  auto weight = [&](Engine e) {
+    auto it = weights.find(EngineName(e));
+    return it != weights.end() ? it->second : DefaultEngineWeight(e);
+  };
   double total = 0;
-  for (Engine e : engines) total += EngineWeight(e);
+  for (Engine e : engines) total += weight(e);
+  if (!(total > 0)) throw UsageError("--engine-weights: the engines in use all have weight 0");
   uint64_t tag = 0;
   while (int(out.size()) < count) {
     Rng rng = Rng::Derive(seed ^ 0x5BEA4E5ull, tag++);
     double u = rng.Uniform() * total;
     Engine pick = engines.back();
     for (Engine e : engines) {
-      if (u < EngineWeight(e)) { pick = e; break; }
-      u -= EngineWeight(e);
+      if (u < weight(e)) { pick = e; break; }
+      u -= weight(e);
     }
     VoiceConfig v = RandomVoice(pick, rng);
     if (!ids.insert(v.SpeakerId()).second) continue;  // identical setting drawn twice
@@ -351,7 +361,7 @@ SynthResult SynthesizeDataset(const SynthOptions& o) {
   NoiseBank bank = NoiseBank::Load(o.background_dir, o.sample_rate);
 
   const int n_speakers = o.speakers > 0 ? o.speakers : std::max(1, (o.per_word + 1) / 2);
-  std::vector<VoiceConfig> voices = MakeSpeakers(o.seed, n_speakers, es.engines);
+  std::vector<VoiceConfig> voices = MakeSpeakers(o.seed, n_speakers, es.engines, o.engine_weights);
   std::vector<std::string> ids;
   for (auto& v : voices) ids.push_back(v.SpeakerId());
 

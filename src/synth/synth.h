@@ -51,6 +51,11 @@ struct SynthOptions {
   int speakers = 0;                         // voice settings; 0: ceil(per_word / 2)
   std::string background_dir;               // optional folder of long noise files (_background_noise_)
   std::vector<std::string> engines;         // empty: every installed engine; explicit: all must exist
+  // Share of speakers per engine, renormalised over the engines in use; missing
+  // entries take the defaults espeak-ng 0.7, flite 0.15, festival 0.15 (espeak-ng
+  // has by far the most distinct voices; a linear probe trained on each engine
+  // alone transferred best from espeak-ng to the real pool).
+  std::map<std::string, double> engine_weights;
   bool force = false;                       // allow a non-empty out_dir (same-named files are replaced)
 
   // Augmentation (defaults are what the CLI uses).
@@ -105,7 +110,10 @@ struct EngineSet {
 EngineSet ResolveEngines(const std::vector<std::string>& requested);
 
 // The speaker list for a run (deterministic for seed, count and engines).
-std::vector<VoiceConfig> MakeSpeakers(uint64_t seed, int count, const std::vector<Engine>& engines);
+// `weights`: as SynthOptions::engine_weights (empty: defaults).
+std::vector<VoiceConfig> MakeSpeakers(uint64_t seed, int count, const std::vector<Engine>& engines,
+                                      const std::map<std::string, double>& weights = {});
+double DefaultEngineWeight(Engine e);
 
 SynthResult SynthesizeDataset(const SynthOptions& options);
 

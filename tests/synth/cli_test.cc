@@ -69,6 +69,13 @@ TEST(SynthCli, UsageErrors) {
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_TRUE(Contains(r.out, "kws data synth: --engines: unknown engine 'sam'")) << r.out;
 
+  r = RunKws("data synth --words yes --engine-weights flite" + out);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "--engine-weights: 'flite' is not ENGINE=WEIGHT")) << r.out;
+  r = RunKws("data synth --words yes --engine-weights sam=1" + out);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "unknown engine 'sam'")) << r.out;
+
   r = RunKws("data synth --words yes");  // --out missing: CLI11 parse error
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_TRUE(Contains(r.out, "--out")) << r.out;

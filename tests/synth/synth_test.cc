@@ -200,9 +200,18 @@ TEST(Synth, SpeakersAreDeterministicAndDistinct) {
     EXPECT_NE(a[i].voice, "kal");
   }
   EXPECT_EQ(ids.size(), 300u);
-  EXPECT_GT(per[Engine::kEspeak], per[Engine::kFlite]);  // weights 0.55 / 0.25 / 0.20
-  EXPECT_GT(per[Engine::kFlite], 30);
-  EXPECT_GT(per[Engine::kFestival], 30);
+  // Default weights 0.7 / 0.15 / 0.15 of 300 speakers: 210 / 45 / 45 expected.
+  EXPECT_NEAR(per[Engine::kEspeak], 210, 30);
+  EXPECT_NEAR(per[Engine::kFlite], 45, 20);
+  EXPECT_NEAR(per[Engine::kFestival], 45, 20);
+  auto w = MakeSpeakers(5, 100, all, {{"festival", 0.0}, {"flite", 1.0}, {"espeak-ng", 1.0}});
+  int fest = 0, flite = 0;
+  for (auto& v : w) {
+    fest += v.engine == Engine::kFestival;
+    flite += v.engine == Engine::kFlite;
+  }
+  EXPECT_EQ(fest, 0);
+  EXPECT_NEAR(flite, 50, 15);
   auto only = MakeSpeakers(5, 10, {Engine::kFlite});
   for (auto& v : only) EXPECT_EQ(v.engine, Engine::kFlite);
 }
