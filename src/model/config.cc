@@ -429,12 +429,34 @@ void ApplyOverride(json& tbl, const std::string& assignment) {
     cur = v;
   } else if (cur.is_string()) {
     cur = value;
-  } else if (cur.is_array() && (cur.empty() || cur[0].is_string())) {
+  } else if (cur.is_array() && (cur.empty() || cur[0].is_string() || cur[0].is_number())) {
+    // "a,b,c" or "[a, b, c]": strings, or numbers typed by the first element.
+    std::string v = value;
+    if (v.size() >= 2 && v.front() == '[' && v.back() == ']') v = v.substr(1, v.size() - 2);
+    const bool numbers = !cur.empty() && cur[0].is_number();
+    const bool ints = numbers && cur[0].is_number_integer();
     json arr = json::array();
-    std::stringstream ss(value);
+    std::stringstream ss(v);
     std::string item;
-    while (std::getline(ss, item, ','))
-      if (!item.empty()) arr.push_back(item);
+    while (std::getline(ss, item, ',')) {
+      const auto b = item.find_first_not_of(" \t\"'"), e = item.find_last_not_of(" \t\"'");
+      if (b == std::string::npos) continue;
+      item = item.substr(b, e - b + 1);
+      if (!numbers) {
+        arr.push_back(item);
+        continue;
+      }
+      char* endp = nullptr;
+      if (ints) {
+        const long long x = std::strtoll(item.c_str(), &endp, 10);
+        if (*endp) fail("a list of integers");
+        arr.push_back(int64_t(x));
+      } else {
+        const double x = std::strtod(item.c_str(), &endp);
+        if (*endp) fail("a list of numbers");
+        arr.push_back(x);
+      }
+    }
     cur = arr;
   } else {
     throw UsageError("--set " + path + ": is a table or array of tables, set its fields instead");

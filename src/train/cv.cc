@@ -31,6 +31,10 @@ TrainData PreparedData::Data(std::vector<int> train, std::vector<int> val) const
 PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
   if (cfg.data.labels.empty())
     throw UsageError("data.labels: no labels (set labels in [data] or pass --labels yes,no)");
+  // Check the model against the feature shape before reading any data.
+  const FeatureOptions& fo = cfg.features;
+  Model::Build(cfg.layers, {fo.num_frames(fo.window_samples()), fo.num_features(), 1},
+               int(std::max<size_t>(2, cfg.data.labels.size())), 0);
   PreparedData p;
   p.dataset = LoadDataset(data_dir);
   TaskOptions to;

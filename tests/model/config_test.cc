@@ -86,7 +86,9 @@ TEST(Config, OverridesAreTypedByTheExistingValue) {
   Config c = ParseConfig(kTiny, "tiny.toml",
                          {"train.epochs=10", "prune.final_sparsity=0.9", "prune.enabled=true",
                           "train.learning_rate.decay_steps=500", "prune.end_step=1000", "model.layers.0.filters=8",
-                          "data.labels=on,off,up", "train.optimizer=sgd", "train.learning_rate.initial=1"});
+                          "data.labels=on,off,up", "train.optimizer=sgd", "train.learning_rate.initial=1",
+                          "model.layers.0.kernel=[5, 1]"});
+  EXPECT_EQ(c.layers[0]["kernel"], (nlohmann::json{5, 1}));
   EXPECT_EQ(c.train.epochs, 10);
   EXPECT_DOUBLE_EQ(c.prune.final_sparsity, 0.9);
   EXPECT_TRUE(c.prune.enabled);
@@ -110,6 +112,8 @@ TEST(Config, OverrideErrors) {
   ExpectError([] { ParseConfig(kTiny, "t", {"train.epochs"}); }, ErrorKind::kUsage, "expected key=value");
   ExpectError([] { ParseConfig(kTiny, "t", {"model.layers.9.filters=3"}); }, ErrorKind::kUsage,
               "unknown setting 'model.layers.9'");
+  ExpectError([] { ParseConfig(kTiny, "t", {"model.layers.0.kernel=3,x"}); }, ErrorKind::kUsage,
+              "a list of integers");
   ExpectError([] { ParseConfig(kTiny, "t", {"train.learning_rate.decay_steps=soon"}); }, ErrorKind::kUsage,
               "an integer or \"auto\"");
 }

@@ -1,0 +1,196 @@
+// `kws train` / `kws eval` end to end on a small generated dataset (two tones, 8 speakers).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "audio/audio.h"
+#include "model/checkpoint.h"
+#include "util/fs.h"
+#include "util/rng.h"
+
+namespace kws {
+namespace {
+
+namespace fsys = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+Result RunKws(const std::string& args) {
+  static int n = 0;
+  const std::string err_file = (fsys::temp_directory_path() / ("kws_cli_err_" + std::to_string(getpid()) + "_" +
+                                                               std::to_string(n++)))
+                                   .string();
+  const std::string cmd = std::string(KWS_BINARY) + " -q -j2 " + args + " 2>" + err_file;
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t k;
+  while ((k = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, k);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = ReadFile(err_file);
+  fsys::remove(err_file);
+  return r;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = fsys::temp_directory_path() / ("kws_cli_test_" + std::to_string(getpid()));
+    fsys::remove_all(root_);
+    // "low": a 400 Hz tone, "high": a 2500 Hz tone; each with noise and a random phase/level.
+    Rng rng(5);
+    for (const auto& [label, hz] : {std::pair{"low", 400.0}, std::pair{"high", 2500.0}}) {
+      fsys::create_directories(root_ / "data" / label);
+      for (int spk = 0; spk < 8; ++spk)
+        for (int i = 0; i < 4; ++i) {
+          std::vector<float> s(16000);
+          const double amp = rng.Uniform(0.1, 0.5), ph = rng.Uniform(0, 6.28);
+          for (size_t t = 0; t < s.size(); ++t)
+            s[t] = float(amp * std::sin(2 * M_PI * hz * double(t) / 16000 + ph) + 0.05 * rng.Normal());
+          char name[64];
+          std::snprintf(name, sizeof name, "spk%02d_nohash_%d.wav", spk, i);
+          WriteWav16((root_ / "data" / label / name).string(), s, 16000);
+        }
+    }
+    AtomicWriteFile(root_ / "tiny.toml", R"(
+[features]
+num_mel_bins = 10
+frame_step_s = 0.02
+[[model.layers]]
+type = "conv2d"
+filters = 4
+kernel = [3, 3]
+strides = [2, 2]
+padding = "same"
+use_bias = false
+[[model.layers]]
+type = "batchnorm"
+momentum = 0.8
+[[model.layers]]
+type = "relu"
+[[model.layers]]
+type = "global_average_pool"
+[[model.layers]]
+type = "dense"
+[[model.layers]]
+type = "softmax"
+[train]
+epochs = 6
+batch_size = 8
+validation = 0.25
+[train.learning_rate]
+initial = 0.02
+[data]
+labels = ["low", "high"]
+cache = false
+)");
+  }
+  static void TearDownTestSuite() { fsys::remove_all(root_); }
+  static std::string Data() { return (root_ / "data").string(); }
+  static std::string Config() { return (root_ / "tiny.toml").string(); }
+  static fsys::path root_;
+};
+fsys::path CliTest::root_;
+
+TEST_F(CliTest, TrainThenEvalJson) {
+  const std::string run = (root_ / "run").string();
+  Result t = RunKws("train --config " + Config() + " --data " + Data() + " --out " + run + " --json");
+  ASSERT_EQ(t.code, 0) << t.err;
+  auto tj = nlohmann::json::parse(t.out);
+  EXPECT_EQ(tj["epochs"], 6);
+  EXPECT_GE(tj["best_epoch"].get<int>(), 1);
+  EXPECT_GT(tj["samples_per_second"].get<double>(), 0);
+  for (const char* f : {"model.ckpt", "last.ckpt", "metrics.json", "config.toml"})
+    EXPECT_TRUE(fsys::exists(fsys::path(run) / f)) << f;
+
+  Result e = RunKws("eval --model " + run + " --data " + Data() + " --json");
+  ASSERT_EQ(e.code, 0) << e.err;
+  auto ej = nlohmann::json::parse(e.out);
+  EXPECT_EQ(ej["n"], 64);
+  EXPECT_GT(ej["accuracy"].get<double>(), 0.9);
+  EXPECT_EQ(ej["labels"], (nlohmann::json{"low", "high"}));
+  EXPECT_EQ(ej["per_label"]["low"]["n"], 32);
+  ASSERT_EQ(ej["confusion"].size(), 2u);
+  EXPECT_EQ(ej["confusion"][0][0].get<long>() + ej["confusion"][0][1].get<long>(), 32);
+  long correct = ej["confusion"][0][0].get<long>() + ej["confusion"][1][1].get<long>();
+  EXPECT_DOUBLE_EQ(ej["accuracy"].get<double>(), double(correct) / 64);
+
+  // One label only; the confusion keeps the model's label order.
+  Result e2 = RunKws("eval --model " + run + "/model.ckpt --data " + Data() + " --labels high --json");
+  ASSERT_EQ(e2.code, 0) << e2.err;
+  auto e2j = nlohmann::json::parse(e2.out);
+  EXPECT_EQ(e2j["n"], 32);
+  EXPECT_EQ(e2j["confusion"][0][0].get<long>() + e2j["confusion"][0][1].get<long>(), 0);
+
+  // The readable table.
+  Result e3 = RunKws("eval --model " + run + " --data " + Data());
+  ASSERT_EQ(e3.code, 0) << e3.err;
+  EXPECT_NE(e3.out.find("confusion (rows = truth"), std::string::npos) << e3.out;
+
+  // --resume of a finished run changes nothing.
+  const std::string before = ReadFile(fsys::path(run) / "last.ckpt");
+  Result r = RunKws("train --data " + Data() + " --out " + run + " --resume --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ReadFile(fsys::path(run) / "last.ckpt"), before);
+}
+
+TEST_F(CliTest, CrossValidationWritesFolds) {
+  const std::string run = (root_ / "cv").string();
+  Result t = RunKws("train --config " + Config() + " --data " + Data() + " --out " + run +
+                    " --cv 2 --seeds 2 --set train.epochs=2 --json");
+  ASSERT_EQ(t.code, 0) << t.err;
+  auto j = nlohmann::json::parse(t.out);
+  ASSERT_EQ(j["runs"].size(), 4u);
+  EXPECT_EQ(j["accuracy"]["n"], 4);
+  auto cv = nlohmann::json::parse(ReadFile(fsys::path(run) / "cv.json"));
+  ASSERT_EQ(cv["items"].size(), 64u);
+  // Folds are speaker-disjoint, and test items of a fold are exactly the items in that fold.
+  std::map<std::string, int> fold_of;
+  for (auto& it : cv["items"]) {
+    const std::string spk = it["speaker"];
+    if (fold_of.count(spk)) EXPECT_EQ(fold_of[spk], it["fold"].get<int>()) << spk;
+    fold_of[spk] = it["fold"];
+  }
+  for (auto& f : cv["fold_splits"]) {
+    for (int i : f["test"]) EXPECT_EQ(cv["items"][size_t(i)]["fold"], f["fold"]);
+    for (int i : f["val"]) EXPECT_NE(cv["items"][size_t(i)]["fold"], f["fold"]);
+  }
+  EXPECT_TRUE(fsys::exists(fsys::path(run) / "fold1_seed1" / "model.ckpt"));
+}
+
+TEST_F(CliTest, BadInputsExitWithMessages) {
+  const std::string out = (root_ / "bad").string();
+  const std::string base = "train --config " + Config() + " --data " + Data() + " --out " + out;
+  struct Case {
+    std::string args, needle;
+    int code;
+  };
+  const Case cases[] = {
+      {base + " --labels low,middle", "middle", 1},
+      {base + " --set train.epoch=2", "unknown setting 'train.epoch'", 1},
+      {base + " --set train.learning_rate.initial=nan", "train.learning_rate.initial", 1},
+      {base + " --set model.layers.0.kernel=[60,3] --set model.layers.0.padding=valid", "layer 'conv2d_1': kernel 60x3", 1},
+      {base + " --cv 9", "--cv 9", 1},
+      {"train --config /nonexistent.toml --data " + Data() + " --out " + out, "/nonexistent.toml", 2},
+      {"eval --model /nonexistent_run --data " + Data(), "/nonexistent_run", 1},
+      {base + " --seeds 3", "--seeds needs --cv", 1},
+  };
+  for (auto& c : cases) {
+    SCOPED_TRACE(c.args);
+    Result r = RunKws(c.args);
+    EXPECT_EQ(r.code, c.code) << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace kws
