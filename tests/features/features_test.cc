@@ -1,0 +1,340 @@
+// Feature stages against hand-checked values: window, mel matrix, FFT,
+// frame counts, MFCC, options validation / key / TOML / JSON.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <complex>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "features/features.h"
+#include "features/fft.h"
+#include "features/mel.h"
+#include "features/mfcc.h"
+#include "features/options_io.h"
+#include "features/window.h"
+#include "util/error.h"
+#include "util/rng.h"
+
+using namespace kws;
+
+namespace {
+
+// Expects f() to throw a usage error whose message mentions `what`.
+template <class F>
+void ExpectUsage(F f, const std::string& what) {
+  try {
+    f();
+    FAIL() << "no error (expected one naming " << what << ")";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage) << e.what();
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+TEST(Window, HannPeriodicEvenSymmetricOdd) {
+  auto w4 = MakeWindow("hann", 4);  // D = 4: 0.5 - 0.5 cos(pi n / 2)
+  ASSERT_EQ(w4.size(), 4u);
+  EXPECT_NEAR(w4[0], 0.0, 1e-15);
+  EXPECT_NEAR(w4[1], 0.5, 1e-15);
+  EXPECT_NEAR(w4[2], 1.0, 1e-15);
+  EXPECT_NEAR(w4[3], 0.5, 1e-15);
+  auto w5 = MakeWindow("hann", 5);  // odd: symmetric, D = 4
+  std::vector<double> want5 = {0.0, 0.5, 1.0, 0.5, 0.0};
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR(w5[size_t(i)], want5[size_t(i)], 1e-15) << i;
+  auto w512 = MakeWindow("hann", 512);
+  EXPECT_NEAR(w512[256], 1.0, 1e-15);
+  EXPECT_NEAR(w512[128], 0.5, 1e-15);
+  EXPECT_NEAR(w512[1], 0.5 - 0.5 * std::cos(2 * std::numbers::pi / 512), 1e-15);
+  EXPECT_EQ(MakeWindow("hann", 1), std::vector<double>{1.0});
+  auto h4 = MakeWindow("hamming", 4);
+  EXPECT_NEAR(h4[0], 0.08, 1e-15);
+  EXPECT_NEAR(h4[1], 0.54, 1e-15);
+  EXPECT_NEAR(h4[2], 1.0, 1e-15);
+  EXPECT_EQ(MakeWindow("none", 3), (std::vector<double>{1, 1, 1}));
+  ExpectUsage([] { MakeWindow("kaiser", 4); }, "kaiser");
+}
+
+TEST(Mel, HertzToMel) {
+  EXPECT_DOUBLE_EQ(HertzToMel(0), 0.0);
+  EXPECT_NEAR(HertzToMel(700), 1127.0 * std::log(2.0), 1e-9);
+  EXPECT_NEAR(HertzToMel(1000), 999.99070, 1e-4);  // the HTK mel scale maps 1 kHz to ~1000 mel
+}
+
+TEST(Mel, MatrixShapeDcEdgesAndPeaks) {
+  const int M = 20, K = 257;
+  auto w = MelWeightMatrix(M, K, 16000, 20, 6000);
+  ASSERT_EQ(w.size(), size_t(K * M));
+  for (int b = 0; b < M; ++b) EXPECT_EQ(w[size_t(b)], 0.0) << "DC row must be zero";
+  // Bin 192 is exactly 6000 Hz (the upper edge): weight 0 there and above.
+  for (int k = 192; k < K; ++k)
+    for (int b = 0; b < M; ++b) EXPECT_EQ(w[size_t(k * M + b)], 0.0) << k << "," << b;
+  // Bin 1 (31.25 Hz) is inside the first band, above the 20 Hz lower edge.
+  EXPECT_GT(w[size_t(1 * M + 0)], 0.0);
+  for (int b = 0; b < M; ++b) {
+    double mx = 0;
+    for (int k = 0; k < K; ++k) {
+      EXPECT_GE(w[size_t(k * M + b)], 0.0);
+      mx = std::max(mx, w[size_t(k * M + b)]);
+    }
+    EXPECT_LE(mx, 1.0);
+    EXPECT_GT(mx, 0.5) << "band " << b << " (no normalisation: peaks near 1)";
+  }
+  // A hand-checked weight: bin 10 (312.5 Hz), band 3.
+  const double lo = 1127 * std::log(1 + 20 / 700.0), hi = 1127 * std::log(1 + 6000 / 700.0);
+  const double e3 = lo + (hi - lo) * 3 / 21, e4 = lo + (hi - lo) * 4 / 21, e5 = lo + (hi - lo) * 5 / 21;
+  const double m = 1127 * std::log(1 + 312.5 / 700);
+  const double want = std::max(0.0, std::min((m - e3) / (e4 - e3), (e5 - m) / (e5 - e4)));
+  EXPECT_GT(want, 0.0);
+  EXPECT_NEAR(w[size_t(10 * M + 3)], want, 1e-12);
+}
+
+TEST(Mel, PeakIsExactlyOneOnACentre) {
+  // One band whose centre lands on bin 32 (1000 Hz at 16 kHz / 512):
+  // upper edge = mel^-1(2 mel(1000)) = 700 ((1 + 1000/700)^2 - 1).
+  const double upper = 700 * (std::pow(1 + 1000.0 / 700, 2) - 1);
+  auto w = MelWeightMatrix(1, 257, 16000, 0, upper);
+  EXPECT_NEAR(w[32], 1.0, 1e-12);
+  EXPECT_LT(w[31], 1.0);
+  EXPECT_LT(w[33], 1.0);
+  // Linear in mel on the rising side: w = mel(f) / mel(1000).
+  EXPECT_NEAR(w[16], HertzToMel(500) / HertzToMel(1000), 1e-12);
+}
+
+TEST(Mel, SparseEqualsDense) {
+  for (auto [M, lo, hi] : {std::tuple{20, 20.0, 6000.0}, std::tuple{40, 20.0, 4000.0}, std::tuple{64, 0.0, 8000.0}}) {
+    auto dense = MelWeightMatrix(M, 257, 16000, lo, hi);
+    SparseMel s = SparseMel::Build(M, 257, 16000, lo, hi);
+    Rng rng(3);
+    std::vector<double> spec(257), out(static_cast<size_t>(M));
+    for (auto& v : spec) v = rng.Uniform() * 10;
+    s.Apply(spec.data(), out.data());
+    for (int b = 0; b < M; ++b) {
+      double want = 0;
+      for (int k = 0; k < 257; ++k) want += spec[size_t(k)] * dense[size_t(k * M + b)];
+      EXPECT_NEAR(out[size_t(b)], want, 1e-12 * std::max(1.0, want)) << M << " band " << b;
+    }
+    EXPECT_GE(s.min_bin, 1);
+    EXPECT_LE(s.max_bin, 256);
+  }
+}
+
+TEST(Fft, MatchesNaiveDftForManySizes) {
+  for (int n : {2, 4, 6, 8, 10, 16, 32, 64, 128, 256, 480, 512, 1024, 2048, 4096}) {
+    RealFft fft(n);
+    Rng rng{uint64_t(n)};
+    std::vector<double> x(static_cast<size_t>(n)), re(static_cast<size_t>(n / 2 + 1)), im(static_cast<size_t>(n / 2 + 1));
+    for (auto& v : x) v = rng.Uniform() * 2 - 1;
+    fft.Forward(x.data(), re.data(), im.data());
+    double err = 0, scale = 0;
+    for (int k = 0; k <= n / 2; ++k) {
+      long double sr = 0, si = 0;
+      for (int t = 0; t < n; ++t) {
+        long double a = 2.0L * std::numbers::pi_v<long double> * (long double)((long long)k * t % n) / n;
+        sr += x[size_t(t)] * std::cos(a);
+        si -= x[size_t(t)] * std::sin(a);
+      }
+      err = std::max(err, double(std::hypot(double(sr) - re[size_t(k)], double(si) - im[size_t(k)])));
+      scale = std::max(scale, double(std::hypot(double(sr), double(si))));
+    }
+    EXPECT_LT(err, 1e-12 * std::max(1.0, scale)) << "n=" << n << " backend " << fft.backend();
+  }
+  EXPECT_THROW(RealFft(7), Error);
+}
+
+TEST(Fft, PartialRangeMatchesFull) {
+  RealFft fft(512);
+  Rng rng(9);
+  std::vector<double> x(512), re(257), im(257), re2(257, -7), im2(257, -7);
+  for (auto& v : x) v = rng.Uniform();
+  fft.Forward(x.data(), re.data(), im.data());
+  fft.Forward(x.data(), re2.data(), im2.data(), 3, 193);
+  for (int k = 3; k < 193; ++k) {
+    EXPECT_EQ(re[size_t(k)], re2[size_t(k)]);
+    EXPECT_EQ(im[size_t(k)], im2[size_t(k)]);
+  }
+}
+
+TEST(Options, DerivedSizesAndFrames) {
+  FeatureOptions o;
+  EXPECT_EQ(o.frame_length(), 512);
+  EXPECT_EQ(o.frame_step(), 160);
+  EXPECT_EQ(o.fft_size(), 512);
+  EXPECT_EQ(o.window_samples(), 16000);
+  EXPECT_EQ(o.num_frames(16000), 97);  // 1 + (16000 - 512) / 160
+  EXPECT_EQ(o.num_frames(512), 1);
+  EXPECT_EQ(o.num_frames(100), 1);  // shorter than a frame: padded to one
+  EXPECT_EQ(o.num_features(), 20);
+  FeatureOptions m;
+  m.frame_length_s = 0.03, m.frame_step_s = 0.02, m.num_mel_bins = 40, m.upper_hz = 4000, m.mfcc = 10;
+  m.fft_length = 0;
+  EXPECT_EQ(m.frame_length(), 480);
+  EXPECT_EQ(m.fft_size(), 512);  // next power of two
+  EXPECT_EQ(m.num_frames(16000), 49);
+  EXPECT_EQ(m.num_features(), 10);
+  m.Validate();
+}
+
+TEST(Options, ValidateNamesTheSetting) {
+  auto bad = [](auto edit, const std::string& what) {
+    FeatureOptions o;
+    edit(o);
+    ExpectUsage([&] { o.Validate(); }, what);
+  };
+  bad([](FeatureOptions& o) { o.upper_hz = 8001; }, "upper_hz");
+  bad([](FeatureOptions& o) { o.lower_hz = 6000; }, "lower_hz");
+  bad([](FeatureOptions& o) { o.lower_hz = -1; }, "lower_hz");
+  bad([](FeatureOptions& o) { o.sample_rate = 0; }, "sample_rate");
+  bad([](FeatureOptions& o) { o.frame_length_s = 0; }, "frame_length_s");
+  bad([](FeatureOptions& o) { o.frame_step_s = -0.01; }, "frame_step_s");
+  bad([](FeatureOptions& o) { o.frame_step_s = 0.05; }, "frame_step_s");
+  bad([](FeatureOptions& o) { o.fft_length = 256; }, "fft_length");
+  bad([](FeatureOptions& o) { o.fft_length = 513; }, "fft_length");
+  bad([](FeatureOptions& o) { o.fft_length = -2; }, "fft_length");
+  bad([](FeatureOptions& o) { o.num_mel_bins = 0; }, "num_mel_bins");
+  bad([](FeatureOptions& o) { o.mfcc = 21; }, "mfcc");
+  bad([](FeatureOptions& o) { o.mfcc = -1; }, "mfcc");
+  bad([](FeatureOptions& o) { o.window = "blackman"; }, "window");
+  bad([](FeatureOptions& o) { o.log_offset = 0; }, "log_offset");
+  bad([](FeatureOptions& o) { o.clip_seconds = 0.01; }, "clip_seconds");
+  bad([](FeatureOptions& o) { o.upper_hz = NAN; }, "upper_hz");
+  FeatureOptions ok;
+  ok.Validate();
+  ExpectUsage([] { FeatureOptions o; o.upper_hz = 9000; FeatureExtractor fx(o); }, "upper_hz");
+}
+
+TEST(Options, KeyIsCanonical) {
+  FeatureOptions a, b;
+  EXPECT_EQ(a.Key(), b.Key());
+  b.fft_length = 0;  // resolves to the same 512
+  EXPECT_EQ(a.Key(), b.Key());
+  b.num_mel_bins = 40;
+  EXPECT_NE(a.Key(), b.Key());
+  EXPECT_NE(a.Key().find("num_mel_bins=20"), std::string::npos) << a.Key();
+  EXPECT_NE(a.Key().find("log_offset=1e-06"), std::string::npos) << a.Key();
+  EXPECT_NE(a.Key().find("upper_hz=6000"), std::string::npos) << a.Key();
+  FeatureOptions c;
+  c.mfcc = 10;
+  EXPECT_NE(a.Key(), c.Key());
+  EXPECT_NE(a.ToString().find("97x20"), std::string::npos) << a.ToString();
+}
+
+TEST(Options, TomlAndJson) {
+  toml::table t = toml::parse(R"(
+    sample_rate = 8000
+    frame_length_s = 0.03
+    frame_step_s = 0.02
+    num_mel_bins = 40
+    lower_hz = 20
+    upper_hz = 3800.5
+    mfcc = 10
+    window = "hamming"
+  )");
+  FeatureOptions f = FeatureOptionsFromToml(t);
+  EXPECT_EQ(f.sample_rate, 8000);
+  EXPECT_DOUBLE_EQ(f.frame_length_s, 0.03);
+  EXPECT_EQ(f.num_mel_bins, 40);
+  EXPECT_DOUBLE_EQ(f.lower_hz, 20.0);  // an integer is accepted for a float key
+  EXPECT_DOUBLE_EQ(f.upper_hz, 3800.5);
+  EXPECT_EQ(f.mfcc, 10);
+  EXPECT_EQ(f.window, "hamming");
+  EXPECT_EQ(f.fft_length, 512);  // untouched default
+  f.Validate();
+  ExpectUsage([] { FeatureOptionsFromToml(toml::parse("num_mel_bin = 40"), {}, "kws.toml [features]"); },
+              "unknown key 'num_mel_bin'");
+  ExpectUsage([] { FeatureOptionsFromToml(toml::parse("num_mel_bins = 4.5")); }, "num_mel_bins");
+  ExpectUsage([] { FeatureOptionsFromToml(toml::parse("window = 3")); }, "window");
+  // TOML round trip.
+  FeatureOptions g = FeatureOptionsFromToml(FeatureOptionsToToml(f));
+  EXPECT_EQ(g.Key(), f.Key());
+  // JSON round trip and strictness.
+  FeatureOptions h = FeatureOptionsFromJsonObject(FeatureOptionsToJsonObject(f));
+  EXPECT_EQ(h.Key(), f.Key());
+  try {
+    FeatureOptionsFromJsonObject(nlohmann::json{{"bogus", 1}}, {}, "model.tflite");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("bogus"), std::string::npos);
+  }
+}
+
+TEST(Mfcc, MatrixIsScaledDctII) {
+  auto d = MfccMatrix(3, 4);
+  const double s = std::sqrt(2.0 / 4);
+  EXPECT_NEAR(d[0], s, 1e-7);  // c0 row: sqrt(2/N) (not the orthonormal 1/sqrt(N))
+  EXPECT_NEAR(d[1 * 4 + 0], s * std::cos(std::numbers::pi / 8), 1e-7);
+  EXPECT_NEAR(d[2 * 4 + 3], s * std::cos(std::numbers::pi * 2 * 7 / 8), 1e-7);
+  // A constant log-mel vector has only c0 = sqrt(2/N) * N * v.
+  std::vector<float> lm(4, 2.0f), out(3);
+  ApplyMfcc(d, 3, 4, lm.data(), out.data());
+  EXPECT_NEAR(out[0], s * 4 * 2, 1e-5);
+  EXPECT_NEAR(out[1], 0, 1e-6);
+  EXPECT_NEAR(out[2], 0, 1e-6);
+}
+
+TEST(Extractor, SilenceSineAndFrames) {
+  FeatureOptions o;
+  FeatureExtractor fx(o);
+  std::vector<float> zero(16000, 0.0f);
+  FeatureMatrix z = fx.Compute(zero.data(), 16000);
+  ASSERT_EQ(z.frames, 97);
+  ASSERT_EQ(z.bins, 20);
+  for (float v : z.data) EXPECT_FLOAT_EQ(v, float(std::log(1e-6)));
+
+  // A 1 kHz sine: the loudest band is the one whose triangle covers 1 kHz best.
+  std::vector<float> x(16000);
+  for (int i = 0; i < 16000; ++i) x[size_t(i)] = float(0.5 * std::sin(2 * std::numbers::pi * 1000 * i / 16000));
+  FeatureMatrix m = fx.Compute(x.data(), 16000);
+  auto w = MelWeightMatrix(20, 257, 16000, 20, 6000);
+  int want = 0;
+  for (int b = 1; b < 20; ++b)
+    if (w[size_t(32 * 20 + b)] > w[size_t(32 * 20 + want)]) want = b;
+  for (int f = 0; f < m.frames; ++f) {
+    int best = 0;
+    for (int b = 1; b < 20; ++b)
+      if (m.at(f, b) > m.at(f, best)) best = b;
+    EXPECT_EQ(best, want) << "frame " << f;
+  }
+  // |X[32]| of a 0.5-amplitude bin-centred sine under a periodic hann: 0.5 * 512 / 4 = 64, so
+  // the band's value is about log(64 * w[32][band] + neighbours) > log(64 * w).
+  EXPECT_GT(m.at(0, want), std::log(64 * w[size_t(32 * 20 + want)]));
+
+  // ComputeFrame gives the same row as Compute.
+  std::vector<float> row(20);
+  fx.ComputeFrame(x.data() + 160 * 5, row.data());
+  for (int b = 0; b < 20; ++b) EXPECT_EQ(row[size_t(b)], m.at(5, b));
+
+  // Shorter than a frame: zero-padded to one frame.
+  FeatureMatrix s = fx.Compute(x.data(), 300);
+  EXPECT_EQ(s.frames, 1);
+  std::vector<float> padded(512, 0.0f);
+  std::copy(x.begin(), x.begin() + 300, padded.begin());
+  fx.ComputeFrame(padded.data(), row.data());
+  for (int b = 0; b < 20; ++b) EXPECT_EQ(row[size_t(b)], s.at(0, b));
+}
+
+TEST(Extractor, MfccEqualsDctOfLogMel) {
+  FeatureOptions lm;
+  lm.frame_length_s = 0.03, lm.frame_step_s = 0.02, lm.num_mel_bins = 40, lm.upper_hz = 4000;
+  FeatureOptions mf = lm;
+  mf.mfcc = 10;
+  Rng rng(5);
+  std::vector<float> x(16000);
+  for (auto& v : x) v = float(rng.Uniform() - 0.5);
+  FeatureMatrix a = FeatureExtractor(lm).Compute(x.data(), 16000);
+  FeatureMatrix c = FeatureExtractor(mf).Compute(x.data(), 16000);
+  ASSERT_EQ(a.frames, 49);
+  ASSERT_EQ(c.frames, 49);
+  ASSERT_EQ(c.bins, 10);
+  for (int f = 0; f < 49; ++f)
+    for (int k = 0; k < 10; ++k) {
+      double want = 0;
+      for (int n = 0; n < 40; ++n)
+        want += std::sqrt(2.0 / 40) * std::cos(std::numbers::pi * k * (2 * n + 1) / 80.0) * a.at(f, n);
+      EXPECT_NEAR(c.at(f, k), want, 1e-4) << f << "," << k;
+    }
+}
