@@ -356,7 +356,10 @@ std::string ToCSource(std::string_view bytes, const std::string& name, const std
   std::istringstream cs(comment);
   for (std::string line; std::getline(cs, line);) os << "// " << line << "\n";
   os << "#include <stddef.h>\n\n";
-  os << "#if defined(__cplusplus)\n#define KWS_ALIGN16 alignas(16)\n#else\n#define KWS_ALIGN16 _Alignas(16)\n#endif\n\n";
+  os << "#if defined(__cplusplus)\n#define KWS_ALIGN16 alignas(16)\n"
+     // A prior extern declaration gives the const arrays external linkage in C++ too.
+     << "extern const unsigned char " << name << "[];\nextern const unsigned int " << name << "_len;\n"
+     << "#else\n#define KWS_ALIGN16 _Alignas(16)\n#endif\n\n";
   os << "KWS_ALIGN16 const unsigned char " << name << "[] = {";
   static const char* hex = "0123456789abcdef";
   for (size_t i = 0; i < bytes.size(); ++i) {

@@ -187,6 +187,23 @@ TEST_F(ExportCli, DynamicInt8AndCSource) {
   EXPECT_NE(c.find("const unsigned char model_data[] = {"), std::string::npos);
   EXPECT_NE(c.find("const unsigned int model_data_len = "), std::string::npos);
   EXPECT_NE(c.find("Ops: CONV_2D"), std::string::npos);
+  // The C source compiles (C++ and C) and links from another translation unit with the right length.
+  if (std::system("c++ --version > /dev/null 2>&1") == 0 && std::system("cc --version > /dev/null 2>&1") == 0) {
+    AtomicWriteFile(dir_ / "main.cc",
+                    "#include <cstdio>\nextern const unsigned char model_data[];\nextern const unsigned int model_data_len;\n"
+                    "int main() { std::printf(\"%u %d\\n\", model_data_len, int((reinterpret_cast<unsigned long>(model_data)) % 16)); }\n");
+    const std::string d = dir_.string();
+    ASSERT_EQ(std::system(("c++ -std=c++17 -o " + d + "/prog " + d + "/main.cc " + d + "/model_data.cc > " + d + "/cc.txt 2>&1").c_str()), 0)
+        << ReadFile(dir_ / "cc.txt");
+    ASSERT_EQ(std::system((d + "/prog > " + d + "/prog.txt").c_str()), 0);
+    std::string out = ReadFile(dir_ / "prog.txt");
+    EXPECT_EQ(out.substr(out.find(' ') + 1), "0\n");  // 16-byte aligned
+    EXPECT_GT(std::stoul(out), 1000u);
+    std::printf("C source: compiled and linked, %s", out.c_str());
+    fs::copy_file(dir_ / "model_data.cc", dir_ / "model_data.c");
+    EXPECT_EQ(std::system(("cc -std=c11 -c -o " + d + "/m.o " + d + "/model_data.c > " + d + "/cc.txt 2>&1").c_str()), 0)
+        << ReadFile(dir_ / "cc.txt");
+  }
 
   // Errors: int8 without calibration data is a usage error (1); a missing run folder is bad input (2).
   EXPECT_EQ(Run("export --model " + run + " --quant int8 --out " + (dir_ / "x.tflite").string()), 1);
