@@ -9,9 +9,10 @@
 //
 // Every clip is 16 kHz mono 16-bit, exactly 1 s. A "speaker" is one voice
 // setting (engine, voice, variant, rate, pitch, warp) with a stable 8-hex id,
-// so speaker-disjoint splits work as on real data. Keyword clip i of a word
-// is spoken by speaker i % speakers (repetition n = i / speakers, each with
-// its own small speed jitter and augmentation).
+// so speaker-disjoint splits work as on real data. Speakers default to
+// ceil(per_word / 2), drawn espeak-ng 70% / flite 15% / festival 15%. Keyword
+// clip i of a word is spoken by speaker i % speakers (repetition n = i /
+// speakers: the same TTS output with its own +-5% speed jitter and augmentation).
 //
 // Per keyword clip: TTS -> 16 kHz (soxr) -> speed/pitch perturbation
 // (resampling) -> trim silence by energy -> optional room reverb (synthetic
