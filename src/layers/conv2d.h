@@ -5,7 +5,7 @@
 //   (taps outside the input read 0)
 //
 // Two implementations: *_ref (plain loops, the specification) and the fast
-// one (im2col + Eigen GEMM, parallel over the batch with deterministic
+// one (im2col + small GEMM kernels, parallel over the batch with deterministic
 // per-chunk weight-gradient partials summed in chunk order). Tests hold the
 // fast one to the reference.
 #pragma once
@@ -34,6 +34,7 @@ void conv2d_backward_ref(float* din, float* dweight, float* dbias, const float* 
 // Scratch buffers the fast kernels reuse between calls (one set per parallel chunk).
 struct Conv2DScratch {
   std::vector<std::vector<float>> col, dcol, dw, db;
+  std::vector<float> wt;  // transposed weight (backward)
 };
 void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2DShape& s,
                     Conv2DScratch& scratch);

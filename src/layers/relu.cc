@@ -1,15 +1,22 @@
 #include "layers/relu.h"
 
+#include <algorithm>
+
 #include "layers/layer_util.h"
 
 namespace kws {
 
-void relu_forward(float* out, const float* in, size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+// Branch-free (signs are random: a branch mispredicts half the time) and
+// __restrict so the loops vectorise.
+void relu_forward(float* __restrict out, const float* __restrict in, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = std::max(in[i], 0.0f);
 }
 
-void relu_backward(float* din, const float* dout, const float* out, size_t n) {
-  for (size_t i = 0; i < n; ++i) din[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+void relu_backward(float* __restrict din, const float* __restrict dout, const float* __restrict out, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const float d = dout[i], o = out[i];  // both loaded unconditionally so the select vectorises
+    din[i] = o > 0.0f ? d : 0.0f;         // a select, not d*mask: no FP math on denormal gradients
+  }
 }
 
 void ReluLayer::Forward(const float* in, float* out, int batch, bool training) {

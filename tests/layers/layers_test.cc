@@ -5,6 +5,7 @@
 
 #include "layers/batchnorm.h"
 #include "layers/conv2d.h"
+#include "layers/gemm.h"
 #include "layers/layer.h"
 #include "layers/layer_util.h"
 #include "layers/softmax_cross_entropy.h"
@@ -68,7 +69,9 @@ TEST(Conv2D, FastMatchesReference) {
                        {{9, 6, 3}, 5, 3, 2, 1, false, 4, 5},   {{6, 6, 4}, 1, 1, 1, 1, false, 8, 2},
                        {{5, 8, 2}, 2, 4, 3, 3, true, 3, 1},    {{4, 4, 2}, 4, 4, 1, 1, false, 2, 3}};
   Rng rng(7);
-  for (int threads : {1, 2, 3}) {
+  for (int variant : {0, 1, 2, 3}) {
+    const int threads = variant + 1 > 3 ? 1 : variant + 1;
+    GemmAllowAvx2(variant != 3);  // variant 3: portable kernels
     SetNumThreads(threads);
     for (auto& g : gs) {
       Conv2DShape s = MakeConv2DShape(g.in, g.kh, g.kw, g.sh, g.sw, g.same, g.oc, "t");
@@ -96,6 +99,7 @@ TEST(Conv2D, FastMatchesReference) {
       EXPECT_LT(maxdiff(db1, db2), 2e-3) << "dbias";
     }
   }
+  GemmAllowAvx2(true);
   SetNumThreads(0);
 }
 
@@ -280,6 +284,38 @@ TEST(SoftmaxCrossEntropy, HandComputed) {
   EXPECT_NEAR(p[2], 2.0 / 3, 1e-6);
   std::vector<int32_t> bad = {0, 2};
   EXPECT_THROW(softmax_cross_entropy_forward(p.data(), z.data(), bad.data(), 2, 2), Error);
+}
+
+}  // namespace
+}  // namespace kws
+
+namespace kws {
+namespace {
+
+// The fast GEMM kernels (AVX2 when available, portable otherwise) against the plain loops.
+TEST(Gemm, FastMatchesReferenceBothPaths) {
+  Rng rng(9);
+  for (bool avx2 : {true, false}) {
+    GemmAllowAvx2(avx2);
+    for (int n : {1, 3, 4, 8, 16, 24, 32, 40})
+      for (int m : {1, 5, 13, 490})
+        for (int k : {1, 9, 17, 144}) {
+          auto a = test::RandomVec(size_t(m) * k, rng), b = test::RandomVec(size_t(k) * n, rng);
+          auto d = test::RandomVec(size_t(m) * n, rng);
+          std::vector<float> c1(size_t(m) * n), c2(size_t(m) * n), t1(size_t(k) * n, 0.25f), t2(t1);
+          gemm_nn_ref(c1.data(), a.data(), b.data(), m, k, n);
+          gemm_nn(c2.data(), a.data(), b.data(), m, k, n);
+          gemm_tn_acc_ref(t1.data(), a.data(), d.data(), m, k, n);
+          gemm_tn_acc(t2.data(), a.data(), d.data(), m, k, n);
+          double e1 = 0, e2 = 0;
+          for (size_t i = 0; i < c1.size(); ++i) e1 = std::max(e1, double(std::fabs(c1[i] - c2[i])));
+          for (size_t i = 0; i < t1.size(); ++i) e2 = std::max(e2, double(std::fabs(t1[i] - t2[i])));
+          // sums of up to 490 products of U(-1,1) values (magnitude <= ~20): float reordering error
+          EXPECT_LT(e1, 1e-4) << "nn m=" << m << " k=" << k << " n=" << n << " avx2=" << avx2;
+          EXPECT_LT(e2, 1e-4) << "tn m=" << m << " k=" << k << " n=" << n << " avx2=" << avx2;
+        }
+  }
+  GemmAllowAvx2(true);
 }
 
 }  // namespace

@@ -1,0 +1,252 @@
+#include "layers/gemm.h"
+
+#include <algorithm>
+#include <cstddef>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define KWS_GEMM_AVX2 1
+#include <immintrin.h>
+#endif
+
+namespace kws {
+
+void gemm_nn_ref(float* C, const float* A, const float* B, int M, int K, int N) {
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) {
+      float acc = 0.0f;
+      for (int k = 0; k < K; ++k) acc += A[size_t(m) * K + k] * B[size_t(k) * N + n];
+      C[size_t(m) * N + n] = acc;
+    }
+}
+
+void gemm_tn_acc_ref(float* C, const float* A, const float* D, int M, int K, int N) {
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < N; ++n) {
+      float acc = 0.0f;
+      for (int m = 0; m < M; ++m) acc += A[size_t(m) * K + k] * D[size_t(m) * N + n];
+      C[size_t(k) * N + n] += acc;
+    }
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Portable kernels: blocks of 4 rows held in local arrays (the compiler keeps
+// them in SSE registers when N is a compile-time constant).
+// ---------------------------------------------------------------------------
+template <int NT>
+void nn_portable(float* C, const float* A, const float* B, int M, int K, int Nr) {
+  const int N = NT ? NT : Nr;
+  if constexpr (NT > 0) {
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+      float c0[NT] = {}, c1[NT] = {}, c2[NT] = {}, c3[NT] = {};
+      const float* a = A + size_t(m) * K;
+      for (int k = 0; k < K; ++k) {
+        const float* b = B + size_t(k) * NT;
+        const float x0 = a[k], x1 = a[K + k], x2 = a[2 * K + k], x3 = a[3 * K + k];
+        for (int j = 0; j < NT; ++j) {
+          c0[j] += x0 * b[j], c1[j] += x1 * b[j];
+          c2[j] += x2 * b[j], c3[j] += x3 * b[j];
+        }
+      }
+      float* c = C + size_t(m) * NT;
+      for (int j = 0; j < NT; ++j) c[j] = c0[j], c[NT + j] = c1[j], c[2 * NT + j] = c2[j], c[3 * NT + j] = c3[j];
+    }
+    for (; m < M; ++m) {
+      float acc[NT] = {};
+      const float* a = A + size_t(m) * K;
+      for (int k = 0; k < K; ++k)
+        for (int j = 0; j < NT; ++j) acc[j] += a[k] * B[size_t(k) * NT + j];
+      for (int j = 0; j < NT; ++j) C[size_t(m) * NT + j] = acc[j];
+    }
+  } else {
+    for (int m = 0; m < M; ++m) {
+      float* c = C + size_t(m) * N;
+      std::fill(c, c + N, 0.0f);
+      const float* a = A + size_t(m) * K;
+      for (int k = 0; k < K; ++k) {
+        const float av = a[k];
+        const float* b = B + size_t(k) * N;
+        for (int j = 0; j < N; ++j) c[j] += av * b[j];
+      }
+    }
+  }
+}
+
+template <int NT>
+void tn_portable(float* C, const float* A, const float* D, int M, int K, int Nr) {
+  const int N = NT ? NT : Nr;
+  if constexpr (NT > 0) {
+    int k = 0;
+    for (; k + 4 <= K; k += 4) {
+      float c0[NT], c1[NT], c2[NT], c3[NT];
+      float* c = C + size_t(k) * NT;
+      for (int j = 0; j < NT; ++j) c0[j] = c[j], c1[j] = c[NT + j], c2[j] = c[2 * NT + j], c3[j] = c[3 * NT + j];
+      for (int m = 0; m < M; ++m) {
+        const float* a = A + size_t(m) * K + k;
+        const float* d = D + size_t(m) * NT;
+        const float x0 = a[0], x1 = a[1], x2 = a[2], x3 = a[3];
+        for (int j = 0; j < NT; ++j) {
+          c0[j] += x0 * d[j], c1[j] += x1 * d[j];
+          c2[j] += x2 * d[j], c3[j] += x3 * d[j];
+        }
+      }
+      for (int j = 0; j < NT; ++j) c[j] = c0[j], c[NT + j] = c1[j], c[2 * NT + j] = c2[j], c[3 * NT + j] = c3[j];
+    }
+    for (; k < K; ++k) {
+      float acc[NT];
+      float* c = C + size_t(k) * NT;
+      for (int j = 0; j < NT; ++j) acc[j] = c[j];
+      for (int m = 0; m < M; ++m)
+        for (int j = 0; j < NT; ++j) acc[j] += A[size_t(m) * K + k] * D[size_t(m) * NT + j];
+      for (int j = 0; j < NT; ++j) c[j] = acc[j];
+    }
+  } else {
+    for (int m = 0; m < M; ++m) {
+      const float* a = A + size_t(m) * K;
+      const float* d = D + size_t(m) * N;
+      for (int k = 0; k < K; ++k) {
+        float* c = C + size_t(k) * N;
+        const float x = a[k];
+        for (int j = 0; j < N; ++j) c[j] += x * d[j];
+      }
+    }
+  }
+}
+
+#ifdef KWS_GEMM_AVX2
+// ---------------------------------------------------------------------------
+// AVX2 + FMA: N = 8*NV. nn: R rows of C (R*NV accumulators) per pass over K;
+// tn: R rows of C (indices k) held while m runs. R*NV <= 12 of the 16 ymm registers.
+// ---------------------------------------------------------------------------
+template <int NV, int R>
+__attribute__((target("avx2,fma"))) void nn_block_avx2(float* C, const float* A, const float* B, int K) {
+  constexpr int N = 8 * NV;
+  __m256 c[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm256_setzero_ps();
+  for (int k = 0; k < K; ++k) {
+    __m256 b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) b[v] = _mm256_loadu_ps(B + size_t(k) * N + 8 * v);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m256 a = _mm256_broadcast_ss(A + size_t(r) * K + k);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm256_fmadd_ps(a, b[v], c[r][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + size_t(r) * N + 8 * v, c[r][v]);
+}
+
+template <int NV>
+__attribute__((target("avx2,fma"))) void nn_avx2(float* C, const float* A, const float* B, int M, int K) {
+  constexpr int N = 8 * NV, R = 12 / NV;
+  int m = 0;
+  for (; m + R <= M; m += R) nn_block_avx2<NV, R>(C + size_t(m) * N, A + size_t(m) * K, B, K);
+  for (; m < M; ++m) nn_block_avx2<NV, 1>(C + size_t(m) * N, A + size_t(m) * K, B, K);
+}
+
+template <int NV, int R>
+__attribute__((target("avx2,fma"))) void tn_block_avx2(float* C, const float* A, const float* D, int M, int K) {
+  constexpr int N = 8 * NV;
+  __m256 c[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm256_loadu_ps(C + size_t(r) * N + 8 * v);
+  for (int m = 0; m < M; ++m) {
+    __m256 d[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) d[v] = _mm256_loadu_ps(D + size_t(m) * N + 8 * v);
+    const float* a = A + size_t(m) * K;
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m256 x = _mm256_broadcast_ss(a + r);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm256_fmadd_ps(x, d[v], c[r][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + size_t(r) * N + 8 * v, c[r][v]);
+}
+
+template <int NV>
+__attribute__((target("avx2,fma"))) void tn_avx2(float* C, const float* A, const float* D, int M, int K) {
+  constexpr int N = 8 * NV, R = 12 / NV;
+  int k = 0;
+  for (; k + R <= K; k += R) tn_block_avx2<NV, R>(C + size_t(k) * N, A + k, D, M, K);
+  for (; k < K; ++k) tn_block_avx2<NV, 1>(C + size_t(k) * N, A + k, D, M, K);
+}
+
+bool CpuHasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#endif
+
+bool g_allow_avx2 = true;
+
+}  // namespace
+
+bool GemmUsesAvx2() {
+#ifdef KWS_GEMM_AVX2
+  return g_allow_avx2 && CpuHasAvx2();
+#else
+  return false;
+#endif
+}
+
+void GemmAllowAvx2(bool allow) { g_allow_avx2 = allow; }
+
+void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N) {
+#ifdef KWS_GEMM_AVX2
+  if (GemmUsesAvx2()) {
+    switch (N) {
+      case 8: return nn_avx2<1>(C, A, B, M, K);
+      case 16: return nn_avx2<2>(C, A, B, M, K);
+      case 24: return nn_avx2<3>(C, A, B, M, K);
+      case 32: return nn_avx2<4>(C, A, B, M, K);
+      default: break;
+    }
+  }
+#endif
+  switch (N) {
+    case 4: return nn_portable<4>(C, A, B, M, K, N);
+    case 8: return nn_portable<8>(C, A, B, M, K, N);
+    case 16: return nn_portable<16>(C, A, B, M, K, N);
+    case 32: return nn_portable<32>(C, A, B, M, K, N);
+    default: return nn_portable<0>(C, A, B, M, K, N);
+  }
+}
+
+void gemm_tn_acc(float* C, const float* A, const float* D, int M, int K, int N) {
+#ifdef KWS_GEMM_AVX2
+  if (GemmUsesAvx2()) {
+    switch (N) {
+      case 8: return tn_avx2<1>(C, A, D, M, K);
+      case 16: return tn_avx2<2>(C, A, D, M, K);
+      case 24: return tn_avx2<3>(C, A, D, M, K);
+      case 32: return tn_avx2<4>(C, A, D, M, K);
+      default: break;
+    }
+  }
+#endif
+  switch (N) {
+    case 4: return tn_portable<4>(C, A, D, M, K, N);
+    case 8: return tn_portable<8>(C, A, D, M, K, N);
+    case 16: return tn_portable<16>(C, A, D, M, K, N);
+    case 32: return tn_portable<32>(C, A, D, M, K, N);
+    default: return tn_portable<0>(C, A, D, M, K, N);
+  }
+}
+
+}  // namespace kws

@@ -1,0 +1,27 @@
+// Small row-major GEMM kernels for the conv layers (K = KH*KW*IC up to a few
+// hundred, N = a channel count). Own kernels rather than Eigen's GEMM: Eigen
+// parallelises big products with its own OpenMP team, which fights the
+// batch-level ParallelFor and stalls on a loaded machine.
+//
+// gemm_*_ref are the plain-loop specification; the fast versions use an
+// AVX2+FMA kernel (chosen at run time, so the binary still runs on any
+// x86-64) when N is a multiple of 8 up to 32, and cache-friendly portable
+// loops otherwise. FMA rounds differently from mul+add, so results are
+// bit-identical run to run on one machine, not across CPU families.
+#pragma once
+
+namespace kws {
+
+// C[M,N] = A[M,K] * B[K,N]
+void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N);
+void gemm_nn_ref(float* C, const float* A, const float* B, int M, int K, int N);
+// C[K,N] += A[M,K]^T * D[M,N]
+void gemm_tn_acc(float* C, const float* A, const float* D, int M, int K, int N);
+void gemm_tn_acc_ref(float* C, const float* A, const float* D, int M, int K, int N);
+
+// True when the AVX2+FMA kernels are in use on this CPU.
+bool GemmUsesAvx2();
+// For tests/benchmarks: force the portable kernels (false) or allow AVX2 (true, the default).
+void GemmAllowAvx2(bool allow);
+
+}  // namespace kws
