@@ -1,0 +1,294 @@
+// kws listen: streaming keyword detection on raw PCM from stdin, an audio file,
+// or (with ALSA) a microphone. One JSON line per detection on stdout, flushed:
+//   {"t": 3.400, "label": "yes", "score": 0.9731}
+// t = seconds of audio from the start of the stream at the hop that fired.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "audio/audio.h"
+#include "cli/command.h"
+#include "stream/capture.h"
+#include "stream/detector.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+
+void OnSignal(int) {
+  if (g_stop) _exit(0);  // second Ctrl-C: leave at once
+  g_stop = 1;
+}
+
+struct Opts {
+  std::string model;
+  std::string input = "-";
+  kws::DetectorOptions det;
+  bool no_vad = false;
+  std::string exec;
+  bool json = false;
+  bool scores = false;
+  int max_children = 8;
+};
+
+long PeakRssKb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+class Runner {
+ public:
+  Runner(const Opts& o, kws::Detector& det) : o_(o), det_(det) {}
+
+  void Feed(const float* x, size_t n) {
+    found_.clear();
+    const auto t0 = std::chrono::steady_clock::now();
+    det_.Accept(x, n, &found_);
+    busy_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (const auto& d : found_) Report(d);
+    Reap(false);
+  }
+
+  void Report(const kws::Detection& d) {
+    nlohmann::json j;
+    j["t"] = std::round(double(d.time_ms)) / 1000.0;
+    j["label"] = d.name;
+    j["score"] = std::round(double(d.score) * 10000.0) / 10000.0;
+    std::printf("%s\n", j.dump().c_str());
+    std::fflush(stdout);
+    if (!o_.exec.empty()) Spawn(d);
+  }
+
+  void Spawn(const kws::Detection& d) {
+    if (children_ >= o_.max_children) {
+      ++skipped_exec_;
+      kws::LogWarn("kws listen: %d --exec commands still running; not starting another\n", children_);
+      return;
+    }
+    char score[32], time[32];
+    std::snprintf(score, sizeof score, "%.4f", double(d.score));
+    std::snprintf(time, sizeof time, "%.3f", double(d.time_ms) / 1000.0);
+    std::fflush(stderr);
+    const pid_t pid = fork();
+    if (pid < 0) {
+      kws::LogWarn("kws listen: --exec: fork failed (%s)\n", std::strerror(errno));
+      return;
+    }
+    if (pid == 0) {
+      signal(SIGINT, SIG_DFL);
+      signal(SIGTERM, SIG_DFL);
+      setenv("KWS_LABEL", d.name.c_str(), 1);
+      setenv("KWS_SCORE", score, 1);
+      setenv("KWS_TIME", time, 1);
+      execl("/bin/sh", "sh", "-c", o_.exec.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    ++children_;
+    ++spawned_;
+  }
+
+  void Reap(bool wait_all) {
+    while (children_ > 0) {
+      int status = 0;
+      const pid_t p = waitpid(-1, &status, wait_all ? 0 : WNOHANG);
+      if (p > 0) {
+        --children_;
+        if (WIFEXITED(status) && WEXITSTATUS(status) != 0) ++failed_exec_;
+        continue;
+      }
+      if (p < 0 && errno == EINTR) continue;
+      break;
+    }
+  }
+
+  double busy() const { return busy_; }
+  int spawned() const { return spawned_; }
+  int failed_exec() const { return failed_exec_; }
+  int skipped_exec() const { return skipped_exec_; }
+
+ private:
+  const Opts& o_;
+  kws::Detector& det_;
+  std::vector<kws::Detection> found_;
+  double busy_ = 0;
+  int children_ = 0, spawned_ = 0, failed_exec_ = 0, skipped_exec_ = 0;
+};
+
+bool IsRawExtension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return ext == ".raw" || ext == ".pcm" || ext == ".s16";
+}
+
+// Reads raw s16le from `f` in hop-sized chunks until end of input or a signal.
+// poll() first so that a signal is noticed while the input is idle.
+size_t ReadRaw(std::FILE* f, const std::string& name, Runner& run, size_t chunk) {
+  setvbuf(f, nullptr, _IONBF, 0);  // no hidden buffered bytes: poll() sees everything
+  kws::RawPcmReader reader(f, name);
+  std::vector<float> buf(chunk);
+  const int fd = fileno(f);
+  while (!g_stop) {
+    pollfd p{fd, POLLIN, 0};
+    const int r = poll(&p, 1, 200);
+    if (r < 0 && errno != EINTR) throw kws::BadInput(name + ": poll failed (" + std::strerror(errno) + ")");
+    if (r <= 0) continue;
+    const size_t n = reader.Read(buf.data(), buf.size());
+    if (n > 0) run.Feed(buf.data(), n);
+    if (reader.eof()) break;
+  }
+  return reader.dropped_bytes();
+}
+
+int Run(const Opts& o) {
+  const bool quiet = kws::cli::Globals().quiet;
+  Opts opt = o;
+  opt.det.vad = !o.no_vad;
+  opt.det.Validate();
+  if (o.max_children < 1) throw kws::UsageError("--max-exec must be >= 1");
+  kws::StreamModel model = kws::LoadStreamModel(o.model);
+  const kws::FeatureOptions& fo = model.meta.features;
+  const int rate = fo.sample_rate;
+  kws::InterpreterScorer scorer(model);
+  kws::Detector det(fo, model.meta.labels, &scorer, opt.det);
+  if (o.scores)
+    det.on_result = [&](int64_t t, const float* s, bool open) {
+      std::fprintf(stderr, "%8.3f %s", double(t) / 1000.0, open ? "run " : "gate");
+      for (size_t i = 0; i < model.meta.labels.size(); ++i)
+        std::fprintf(stderr, " %s=%.3f", model.meta.labels[i].c_str(), double(s[i]));
+      std::fprintf(stderr, "\n");
+    };
+
+  struct sigaction sa{};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: poll/read return EINTR
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  Runner run(opt, det);
+  const long rss_start = PeakRssKb();
+  const auto wall0 = std::chrono::steady_clock::now();
+  const size_t chunk = size_t(det.hop_samples());
+  size_t dropped = 0;
+  std::string source = o.input;
+  if (!quiet)
+    kws::LogInfo("kws listen: %s (%s, %d Hz, %zu labels, window %d frames), hop %.0f ms, threshold %.2f, VAD %s\n",
+                 o.model.c_str(), model.interpreter.model_kind().c_str(), rate, model.meta.labels.size(), model.frames,
+                 opt.det.hop_ms, opt.det.post.threshold,
+                 opt.det.vad ? (std::to_string(int(opt.det.vad_dbfs)) + " dBFS for " + std::to_string(int(opt.det.vad_min_ms)) + " ms").c_str() : "off");
+  if (o.input == "-") {
+    source = "<stdin>";
+    dropped = ReadRaw(stdin, source, run, chunk);
+  } else if (o.input == "mic" || o.input.rfind("mic:", 0) == 0) {
+    const std::string device = o.input.size() > 4 ? o.input.substr(4) : "default";
+    kws::Capture cap(device, rate);  // BadInput if ALSA is unavailable or the device cannot be opened
+    if (!quiet) kws::LogInfo("kws listen: capturing from ALSA device '%s' at %d Hz (Ctrl-C to stop)\n", device.c_str(), rate);
+    std::vector<float> buf(chunk);
+    while (!g_stop) {
+      const size_t n = cap.Read(buf.data(), buf.size());
+      if (n > 0) run.Feed(buf.data(), n);
+    }
+  } else if (IsRawExtension(o.input)) {
+    std::FILE* f = std::fopen(o.input.c_str(), "rb");
+    if (!f) throw kws::BadInput(o.input + ": cannot open (" + std::strerror(errno) + ")");
+    try {
+      dropped = ReadRaw(f, o.input, run, chunk);
+    } catch (...) {
+      std::fclose(f);
+      throw;
+    }
+    std::fclose(f);
+  } else {
+    const kws::AudioInfo info = kws::ProbeAudio(o.input);
+    if (info.sample_rate != rate && !quiet)
+      kws::LogInfo("kws listen: %s is %d Hz; resampling to the model's %d Hz\n", o.input.c_str(), info.sample_rate, rate);
+    const kws::Audio a = kws::ReadAudio(o.input, rate);
+    for (size_t i = 0; i < a.samples.size() && !g_stop; i += chunk)
+      run.Feed(a.samples.data() + i, std::min(chunk, a.samples.size() - i));
+  }
+  run.Reap(true);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const auto& st = det.stats();
+  const double audio_s = double(st.samples) / rate;
+  if (!quiet) {
+    if (o.json) {
+      nlohmann::json j = {{"input", source},
+                          {"audio_seconds", audio_s},
+                          {"hops", st.hops},
+                          {"inferences", st.inferences},
+                          {"gated", st.gated},
+                          {"detections", st.detections},
+                          {"dropped_bytes", dropped},
+                          {"processing_seconds", run.busy()},
+                          {"wall_seconds", wall},
+                          {"real_time_factor", audio_s > 0 ? run.busy() / audio_s : 0.0},
+                          {"peak_rss_kb_start", rss_start},
+                          {"peak_rss_kb", PeakRssKb()},
+                          {"interrupted", bool(g_stop)}};
+      if (!o.exec.empty()) j["exec"] = {{"started", run.spawned()}, {"failed", run.failed_exec()}, {"skipped", run.skipped_exec()}};
+      std::fprintf(stderr, "%s\n", j.dump().c_str());
+    } else {
+      std::fprintf(stderr,
+                   "kws listen: %s: %.1f s of audio, %lld hops, %lld inferences (%lld gated by VAD), %lld detections%s\n",
+                   source.c_str(), audio_s, (long long)st.hops, (long long)st.inferences, (long long)st.gated,
+                   (long long)st.detections, g_stop ? " (interrupted)" : "");
+      std::fprintf(stderr, "kws listen: processing %.3f s (real-time factor %.5f), peak memory %ld KB (%ld KB after loading)\n",
+                   run.busy(), audio_s > 0 ? run.busy() / audio_s : 0.0, PeakRssKb(), rss_start);
+      if (dropped)
+        std::fprintf(stderr, "kws listen: %s: input ended mid-sample; dropped %zu odd byte%s\n", source.c_str(), dropped,
+                     dropped == 1 ? "" : "s");
+      if (!o.exec.empty())
+        std::fprintf(stderr, "kws listen: --exec ran %d times (%d failed, %d skipped)\n", run.spawned(), run.failed_exec(),
+                     run.skipped_exec());
+    }
+  }
+  return 0;
+}
+
+kws::cli::Registrar reg(
+    "listen", "Streaming keyword detection on raw PCM (stdin), an audio file, or a microphone",
+    [](CLI::App& app) {
+      auto o = std::make_shared<Opts>();
+      app.add_option("--model", o->model, "Model file (.tflite exported by 'kws export')")->required();
+      app.add_option("--input", o->input,
+                     "'-' = raw s16le mono PCM at the model rate on stdin (default); an audio file (any format "
+                     "libsndfile reads, resampled; .raw/.pcm/.s16 = raw s16le); mic[:DEVICE] = ALSA capture")
+          ->capture_default_str();
+      app.add_option("--hop-ms", o->det.hop_ms, "Evaluate every this many ms")->capture_default_str();
+      app.add_option("--threshold", o->det.post.threshold, "Smoothed score needed to fire")->capture_default_str();
+      app.add_option("--smooth-ms", o->det.post.smooth_ms, "Average scores over this window")->capture_default_str();
+      app.add_option("--suppress-ms", o->det.post.suppress_ms, "No detection this long after one")->capture_default_str();
+      app.add_option("--min-results", o->det.post.min_results, "Results needed in the smoothing window")->capture_default_str();
+      app.add_option("--vad-dbfs", o->det.vad_dbfs, "VAD: 10 ms block level needed (dBFS)")->capture_default_str();
+      app.add_option("--vad-min-ms", o->det.vad_min_ms, "VAD: for at least this long")->capture_default_str();
+      app.add_flag("--no-vad", o->no_vad, "Run the model every hop (no energy gate)");
+      app.add_option("--exec", o->exec,
+                     "Run this /bin/sh command per detection (env KWS_LABEL, KWS_SCORE, KWS_TIME); not waited for");
+      app.add_option("--max-exec", o->max_children, "At most this many --exec commands running at once")->capture_default_str();
+      app.add_flag("--json", o->json, "Print the end-of-stream summary as JSON (on stderr)");
+      app.add_flag("--scores", o->scores, "Print every hop's scores on stderr (debugging)");
+      return [o]() -> int { return Run(*o); };
+    },
+    "Detections: one JSON line each on stdout: {\"t\": seconds, \"label\": ..., \"score\": ...}\n"
+    "Examples:\n"
+    "  arecord -q -f S16_LE -r 16000 -c 1 | kws listen --model model.tflite\n"
+    "  kws listen --model model.tflite --input recording.wav --exec 'notify-send \"$KWS_LABEL\"'\n"
+    "  kws listen --model model.tflite --input mic:hw:1,0");
+
+}  // namespace

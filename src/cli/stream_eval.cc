@@ -1,0 +1,155 @@
+// kws stream-eval: recall / false alarms per hour / delay / real-time factor of
+// the streaming detector on long synthetic streams (see stream/stream_eval.h).
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/command.h"
+#include "report/svg.h"
+#include "stream/stream_eval.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+namespace {
+
+struct Opts {
+  std::string model;
+  kws::StreamEvalOptions ev;
+  bool no_vad = false;
+  bool sweep = false;
+  bool json = false;
+  std::string svg;
+};
+
+nlohmann::json ResultJson(const kws::ThresholdResult& r) {
+  nlohmann::json j = {{"threshold", r.threshold},
+                      {"keyword_events", r.events},
+                      {"hits", r.hits},
+                      {"recall", r.recall()},
+                      {"false_rejection_rate", r.events ? 1.0 - r.recall() : 0.0},
+                      {"false_alarms", r.false_alarms},
+                      {"false_alarms_per_hour", r.fa_per_hour},
+                      {"false_alarm_kinds",
+                       {{"wrong_label", r.fa_wrong_label}, {"repeat", r.fa_repeat}, {"other_word", r.fa_other_word},
+                        {"noise", r.fa_noise}}},
+                      {"mean_delay_ms", r.mean_delay_ms},
+                      {"median_delay_ms", r.median_delay_ms}};
+  for (const auto& k : r.keywords)
+    j["keywords"][k.label] = {{"events", k.events}, {"hits", k.hits}, {"recall", k.recall()},
+                              {"false_rejection_rate", k.events ? 1.0 - k.recall() : 0.0}};
+  return j;
+}
+
+int Run(Opts& o) {
+  o.ev.det.vad = !o.no_vad;
+  if (o.sweep) {
+    o.ev.sweep.clear();
+    for (int i = 0; i <= 8; ++i) o.ev.sweep.push_back(0.5 + 0.05 * i);  // 0.5 .. 0.9
+    for (double t : {0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99}) o.ev.sweep.push_back(t);
+  }
+  if (!o.svg.empty() && !o.sweep) throw kws::UsageError("--svg needs --sweep");
+  o.ev.Validate();
+  kws::StreamModel model = kws::LoadStreamModel(o.model);
+  kws::InterpreterScorer scorer(model);
+  const kws::StreamEvalResult r = kws::RunStreamEval(o.ev, model.meta.features, model.meta.labels, &scorer);
+
+  if (!o.svg.empty()) {
+    kws::SvgPlot p;
+    p.title = "Streaming detection: recall vs false alarms (" + kws::SvgNumber(o.ev.snr_db) + " dB SNR)";
+    p.x_label = "false alarms per hour";
+    p.y_label = "recall";
+    kws::SvgSeries s;
+    s.name = "threshold sweep";
+    for (const auto& t : r.sweep) {
+      s.x.push_back(t.fa_per_hour);
+      s.y.push_back(t.recall());
+      s.point_labels.push_back(kws::SvgNumber(t.threshold));
+    }
+    p.series.push_back(s);
+    kws::AtomicWriteFile(o.svg, kws::RenderSvgLinePlot(p));
+  }
+
+  if (o.json) {
+    nlohmann::json j = {{"model", o.model},
+                        {"data", o.ev.data},
+                        {"minutes", o.ev.minutes},
+                        {"snr_db", o.ev.snr_db},
+                        {"seed", o.ev.seed},
+                        {"tolerance_ms", o.ev.tolerance_ms},
+                        {"hop_ms", o.ev.det.hop_ms},
+                        {"smooth_ms", o.ev.det.post.smooth_ms},
+                        {"suppress_ms", o.ev.det.post.suppress_ms},
+                        {"vad", o.ev.det.vad},
+                        {"events", {{"keyword", r.keyword_events}, {"other_word", r.other_events}, {"noise", r.noise_events}}},
+                        {"audio_seconds", r.audio_seconds},
+                        {"processing_seconds", r.processing_seconds},
+                        {"real_time_factor", r.real_time_factor},
+                        {"inferences", r.stats.inferences},
+                        {"gated", r.stats.gated},
+                        {"peak_rss_kb", r.peak_rss_kb},
+                        {"result", ResultJson(r.main)}};
+    for (const auto& t : r.sweep) j["sweep"].push_back(ResultJson(t));
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("stream      %.1f min, %d keyword events, %d other words, %d noise stretches, SNR %g dB, seed %llu\n",
+              r.audio_seconds / 60, r.keyword_events, r.other_events, r.noise_events, o.ev.snr_db,
+              static_cast<unsigned long long>(o.ev.seed));
+  std::printf("threshold   %.3f   (smooth %g ms, suppress %g ms, hop %g ms, tolerance %g ms, VAD %s)\n", r.main.threshold,
+              o.ev.det.post.smooth_ms, o.ev.det.post.suppress_ms, o.ev.det.hop_ms, o.ev.tolerance_ms,
+              o.ev.det.vad ? "on" : "off");
+  std::printf("%-12s %7s %6s %8s %8s\n", "keyword", "events", "hits", "recall", "FRR");
+  for (const auto& k : r.main.keywords)
+    std::printf("%-12s %7d %6d %7.2f%% %7.2f%%\n", k.label.c_str(), k.events, k.hits, 100 * k.recall(),
+                100 * (k.events ? 1 - k.recall() : 0));
+  std::printf("%-12s %7d %6d %7.2f%% %7.2f%%\n", "all", r.main.events, r.main.hits, 100 * r.main.recall(),
+              100 * (r.main.events ? 1 - r.main.recall() : 0));
+  std::printf("false alarms %d = %.2f per hour (wrong label %d, repeat %d, on other words %d, on noise %d)\n",
+              r.main.false_alarms, r.main.fa_per_hour, r.main.fa_wrong_label, r.main.fa_repeat, r.main.fa_other_word,
+              r.main.fa_noise);
+  std::printf("delay       mean %.0f ms, median %.0f ms after the keyword's speech ends\n", r.main.mean_delay_ms,
+              r.main.median_delay_ms);
+  std::printf("speed       %.2f s for %.0f s of audio: real-time factor %.5f (%lld inferences, %lld hops gated)\n",
+              r.processing_seconds, r.audio_seconds, r.real_time_factor, (long long)r.stats.inferences,
+              (long long)r.stats.gated);
+  std::printf("memory      peak RSS %ld KB\n", r.peak_rss_kb);
+  if (!r.sweep.empty()) {
+    std::printf("\n%-10s %8s %10s %10s\n", "threshold", "recall", "FA/hour", "delay ms");
+    for (const auto& t : r.sweep)
+      std::printf("%-10.2f %7.2f%% %10.2f %10.0f\n", t.threshold, 100 * t.recall(), t.fa_per_hour, t.median_delay_ms);
+  }
+  if (!o.svg.empty()) std::printf("wrote %s\n", o.svg.c_str());
+  return 0;
+}
+
+kws::cli::Registrar reg(
+    "stream-eval", "Recall, false alarms/hour, delay and speed of streaming detection on long synthetic streams",
+    [](CLI::App& app) {
+      auto o = std::make_shared<Opts>();
+      app.add_option("--model", o->model, "Model file (.tflite exported by 'kws export')")->required();
+      app.add_option("--data", o->ev.data, "Dataset folder: label folders + _background_noise_")->required();
+      app.add_option("--minutes", o->ev.minutes, "Stream length")->capture_default_str();
+      app.add_option("--snr-db", o->ev.snr_db, "Keyword speech level above the noise")->capture_default_str();
+      app.add_option("--noise-dbfs", o->ev.noise_dbfs, "Noise bed RMS level")->capture_default_str();
+      app.add_option("--seed", o->ev.seed, "Clip choice, placement and noise")->capture_default_str();
+      app.add_option("--tolerance-ms", o->ev.tolerance_ms, "A detection may come this long after the keyword ends")
+          ->capture_default_str();
+      app.add_option("--hop-ms", o->ev.det.hop_ms, "Evaluate every this many ms")->capture_default_str();
+      app.add_option("--threshold", o->ev.det.post.threshold, "Smoothed score needed to fire")->capture_default_str();
+      app.add_option("--smooth-ms", o->ev.det.post.smooth_ms, "Average scores over this window")->capture_default_str();
+      app.add_option("--suppress-ms", o->ev.det.post.suppress_ms, "No detection this long after one")->capture_default_str();
+      app.add_option("--min-results", o->ev.det.post.min_results, "Results needed in the window")->capture_default_str();
+      app.add_option("--vad-dbfs", o->ev.det.vad_dbfs, "VAD level (dBFS)")->capture_default_str();
+      app.add_option("--vad-min-ms", o->ev.det.vad_min_ms, "VAD minimum duration")->capture_default_str();
+      app.add_flag("--no-vad", o->no_vad, "Run the model every hop");
+      app.add_flag("--sweep", o->sweep, "Also replay thresholds 0.5 ... 0.99");
+      app.add_option("--svg", o->svg, "With --sweep: write the recall vs false-alarms/hour curve as SVG");
+      app.add_flag("--json", o->json, "Print JSON");
+      return [o]() -> int { return Run(*o); };
+    },
+    "Examples:\n"
+    "  kws stream-eval --model model.tflite --data data/speech_commands --minutes 30 --snr-db 10\n"
+    "  kws stream-eval --model model.tflite --data data/speech_commands --sweep --svg roc.svg");
+
+}  // namespace

@@ -1,0 +1,128 @@
+#include "stream/detector.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "data/dataset.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace kws {
+
+void DetectorOptions::Validate() const {
+  if (!(hop_ms >= 1 && hop_ms <= 10000)) throw UsageError("--hop-ms must be in [1, 10000] (got " + std::to_string(hop_ms) + ")");
+  post.Validate();
+  if (!(vad_dbfs <= 0 && vad_dbfs >= -200)) throw UsageError("--vad-dbfs must be in [-200, 0] (got " + std::to_string(vad_dbfs) + ")");
+  if (!(vad_min_ms >= 0 && vad_min_ms <= 10000)) throw UsageError("--vad-min-ms must be in [0, 10000]");
+}
+
+int SmootherCapacity(double smooth_ms, double hop_ms) { return int(std::ceil(smooth_ms / hop_ms)) + 2; }
+
+namespace {
+StreamModel Finish(StreamModel m) {
+  const std::string& name = m.path;
+  const std::string raw = m.interpreter.metadata(tfl::kKwsMetadataName);
+  if (raw.empty())
+    throw BadInput(name + ": no kws metadata (labels and feature settings); export the model with 'kws export'");
+  m.meta = tfl::KwsMetadataFromJson(raw, name);
+  m.meta.features.Validate();
+  if (m.meta.labels.empty()) throw BadInput(name + ": kws metadata has no labels");
+  if (m.interpreter.num_inputs() != 1 || m.interpreter.num_outputs() < 1)
+    throw BadInput(name + ": expected one input tensor and at least one output");
+  const rt::TensorInfo in = m.interpreter.input(0), out = m.interpreter.output(0);
+  m.bins = m.meta.features.num_features();
+  const int expect_frames = m.meta.features.num_frames(m.meta.features.window_samples());
+  if (in.elements() % m.bins != 0)
+    throw BadInput(name + ": input has " + std::to_string(in.elements()) + " values, not a multiple of " +
+                   std::to_string(m.bins) + " features");
+  m.frames = int(in.elements() / m.bins);
+  if (m.frames != expect_frames)
+    throw BadInput(name + ": input has " + std::to_string(m.frames) + " frames but the metadata's feature settings give " +
+                   std::to_string(expect_frames));
+  m.classes = int(out.elements());
+  if (m.classes != int(m.meta.labels.size()))
+    throw BadInput(name + ": output has " + std::to_string(m.classes) + " values but the metadata lists " +
+                   std::to_string(m.meta.labels.size()) + " labels");
+  return m;
+}
+}  // namespace
+
+StreamModel LoadStreamModel(const std::string& path) {
+  return Finish(StreamModel{path, rt::Interpreter::FromFile(path), {}, 0, 0, 0});
+}
+
+StreamModel LoadStreamModelFromBuffer(const std::string& name, std::string_view bytes) {
+  return Finish(StreamModel{name, rt::Interpreter::FromBuffer(name, bytes), {}, 0, 0, 0});
+}
+
+Detector::Detector(const FeatureOptions& features, std::vector<std::string> labels, Scorer* scorer,
+                   const DetectorOptions& options)
+    : opt_((options.Validate(), options)),
+      scorer_(scorer),
+      rate_(features.sample_rate),
+      hop_(std::max(1, int(std::lround(options.hop_ms * features.sample_rate / 1000.0)))),
+      frames_(scorer ? scorer->frames() : 0),
+      front_(features, std::max(1, frames_)),
+      vad_(features.sample_rate, options.vad_dbfs, options.vad_min_ms, 1000.0 * features.window_samples() / features.sample_rate),
+      smoother_(labels, options.post, SmootherCapacity(options.post.smooth_ms, options.hop_ms)) {
+  if (!scorer_) throw UsageError("detector: no scorer");
+  if (scorer_->bins() != features.num_features())
+    throw UsageError("detector: scorer takes " + std::to_string(scorer_->bins()) + " features per frame, the settings give " +
+                     std::to_string(features.num_features()));
+  if (scorer_->num_classes() != int(labels.size()))
+    throw UsageError("detector: scorer gives " + std::to_string(scorer_->num_classes()) + " scores for " +
+                     std::to_string(labels.size()) + " labels");
+  window_.assign(size_t(frames_) * size_t(features.num_features()), 0.0f);
+  scores_.assign(labels.size(), 0.0f);
+  silence_.assign(labels.size(), 0.0f);
+  for (size_t i = 0; i < labels.size(); ++i)
+    if (labels[i] == kSilenceLabel) silence_[i] = 1.0f;
+}
+
+void Detector::Reset() {
+  front_.Reset();
+  vad_ = EnergyVad(rate_, opt_.vad_dbfs, opt_.vad_min_ms, 1000.0 * front_.options().window_samples() / rate_);
+  smoother_.Reset();
+  since_hop_ = 0;
+  stats_ = {};
+}
+
+void Detector::Accept(const float* x, size_t n, std::vector<Detection>* out) {
+  while (n > 0) {
+    const size_t k = std::min(n, size_t(hop_ - since_hop_));
+    front_.AcceptWaveform(x, k);
+    vad_.Accept(x, k);
+    stats_.samples += int64_t(k);
+    since_hop_ += int64_t(k);
+    x += k;
+    n -= k;
+    if (since_hop_ == hop_) {
+      since_hop_ = 0;
+      if (front_.NumFramesReady() >= frames_) Evaluate(out);
+    }
+  }
+}
+
+void Detector::Evaluate(std::vector<Detection>* out) {
+  ++stats_.hops;
+  const int64_t now_ms = stats_.samples * 1000 / rate_;
+  const bool open = !opt_.vad || vad_.Active();
+  const float* s;
+  if (open) {
+    front_.CopyLastFrames(frames_, window_.data());
+    scorer_->Score(window_.data(), scores_.data());
+    ++stats_.inferences;
+    s = scores_.data();
+  } else {
+    ++stats_.gated;
+    s = silence_.data();
+  }
+  if (on_result) on_result(now_ms, s, open);
+  Detection d;
+  if (smoother_.Process(now_ms, s, &d)) {
+    ++stats_.detections;
+    if (out) out->push_back(std::move(d));
+  }
+}
+
+}  // namespace kws

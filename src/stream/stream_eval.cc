@@ -1,0 +1,354 @@
+#include "stream/stream_eval.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "audio/audio.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/rng.h"
+
+namespace kws {
+
+long PeakRssKb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+void StreamEvalOptions::Validate() const {
+  if (data.empty()) throw UsageError("--data is required");
+  if (!(minutes > 0 && minutes <= 24 * 60)) throw UsageError("--minutes must be in (0, 1440]");
+  if (!(snr_db >= -30 && snr_db <= 80)) throw UsageError("--snr-db must be in [-30, 80]");
+  if (!(noise_dbfs <= 0 && noise_dbfs >= -100)) throw UsageError("--noise-dbfs must be in [-100, 0]");
+  if (!(tolerance_ms >= 0)) throw UsageError("--tolerance-ms must be >= 0");
+  if (!(keyword_fraction > 0 && other_fraction >= 0 && keyword_fraction + other_fraction <= 1))
+    throw UsageError("keyword/other fractions must be > 0, >= 0 and sum to <= 1");
+  if (!(extra_gap_ms >= 0)) throw UsageError("extra gap must be >= 0");
+  det.Validate();
+  for (double t : sweep)
+    if (!(t >= 0 && t <= 1)) throw UsageError("--sweep thresholds must be in [0, 1]");
+}
+
+namespace {
+
+constexpr int kFadeMs = 20;
+
+double Rms(const float* x, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += double(x[i]) * x[i];
+  return n > 0 ? std::sqrt(s / double(n)) : 0.0;
+}
+
+// Speech region (in samples) of a clip: 10 ms blocks within 25 dB of the loudest.
+void SpeechRegion(const std::vector<float>& x, int rate, int64_t* begin, int64_t* end) {
+  const int block = rate / 100;
+  const int nb = int(x.size()) / block;
+  if (nb == 0) {
+    *begin = 0;
+    *end = int64_t(x.size());
+    return;
+  }
+  std::vector<double> db(static_cast<size_t>(nb));
+  double peak = -300;
+  for (int b = 0; b < nb; ++b) {
+    const double r = Rms(x.data() + size_t(b) * block, block);
+    db[size_t(b)] = r > 1e-10 ? 20 * std::log10(r) : -200;
+    peak = std::max(peak, db[size_t(b)]);
+  }
+  int first = nb, last = -1;
+  for (int b = 0; b < nb; ++b)
+    if (db[size_t(b)] >= peak - 25) {
+      first = std::min(first, b);
+      last = b;
+    }
+  if (last < 0) first = 0, last = nb - 1;
+  *begin = int64_t(first) * block;
+  *end = int64_t(last + 1) * block;
+}
+
+struct WordPool {
+  std::vector<int> clips;
+  size_t next = 0;
+};
+
+int NextClip(WordPool& p) {
+  const int c = p.clips[p.next % p.clips.size()];
+  ++p.next;
+  return c;
+}
+
+}  // namespace
+
+StreamPlan PlanStream(const Dataset& ds, const BackgroundNoise& noise, const std::vector<std::string>& labels,
+                      const StreamEvalOptions& o) {
+  o.Validate();
+  if (noise.empty()) throw UsageError(ds.root + ": no _background_noise_ recordings (needed for the noise bed)");
+  StreamPlan plan;
+  const int rate = noise.sample_rate();
+  plan.sample_rate = rate;
+  plan.total = int64_t(o.minutes * 60.0 * rate);
+  Rng rng(o.seed);
+
+  // Word pools.
+  std::vector<int> kw_index;
+  std::vector<WordPool> kw_pools;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (!IsKeywordLabel(labels[i])) continue;
+    WordPool p;
+    p.clips = ds.ClipsOf(labels[i]);
+    if (p.clips.empty()) throw UsageError(ds.root + ": no clips of keyword '" + labels[i] + "'");
+    Rng r = Rng::Derive(o.seed, 1000 + i);
+    r.Shuffle(p.clips);
+    kw_index.push_back(int(i));
+    kw_pools.push_back(std::move(p));
+  }
+  WordPool other;
+  for (size_t c = 0; c < ds.clips.size(); ++c) {
+    const std::string& l = ds.clips[c].label;
+    if (l == kSilenceLabel || std::find(labels.begin(), labels.end(), l) != labels.end()) {
+      if (l != kUnknownLabel) continue;
+    }
+    other.clips.push_back(int(c));
+  }
+  {
+    Rng r = Rng::Derive(o.seed, 999);
+    r.Shuffle(other.clips);
+  }
+
+  // Noise bed.
+  const int fade = rate * kFadeMs / 1000;
+  const float target = float(std::pow(10.0, o.noise_dbfs / 20.0));
+  Rng nrng = Rng::Derive(o.seed, 7);
+  for (int64_t t = 0; t < plan.total;) {
+    NoiseSegment s;
+    s.file = int(nrng.Below(uint64_t(noise.size())));
+    const int64_t flen = int64_t(noise.samples(s.file).size());
+    int64_t want = int64_t(nrng.Uniform(5.0, 30.0) * rate);
+    want = std::min(want, flen);
+    s.offset = flen > want ? int64_t(nrng.Below(uint64_t(flen - want + 1))) : 0;
+    s.length = want;
+    s.start = t;
+    const double r = Rms(noise.samples(s.file).data() + s.offset, s.length);
+    s.gain = r > 1e-9 ? float(target / r) : 0.0f;
+    plan.noise.push_back(s);
+    t += std::max<int64_t>(s.length - fade, fade + 1);
+  }
+
+  // Events.
+  const double speech_rms = std::pow(10.0, (o.noise_dbfs + o.snr_db) / 20.0);
+  int64_t cursor = rate;  // 1 s lead-in
+  while (true) {
+    const double u = rng.Uniform();
+    StreamEvent e;
+    if (u >= o.keyword_fraction + o.other_fraction || (u >= o.keyword_fraction && other.clips.empty())) {
+      e.kind = StreamEvent::Kind::kNoise;
+      e.start = cursor;
+      e.end = cursor + int64_t(rng.Uniform(2.0, 6.0) * rate);
+      if (e.end > plan.total) break;
+      e.speech_start = e.speech_end = e.start;
+      e.label = "";
+      plan.events.push_back(e);
+      cursor = e.end;
+      continue;
+    }
+    int clip;
+    if (u < o.keyword_fraction) {
+      const size_t k = size_t(rng.Below(kw_pools.size()));
+      clip = NextClip(kw_pools[k]);
+      e.kind = StreamEvent::Kind::kKeyword;
+      e.label_index = kw_index[k];
+      e.label = labels[size_t(e.label_index)];
+    } else {
+      clip = NextClip(other);
+      e.kind = StreamEvent::Kind::kOther;
+      e.label = ds.clips[size_t(clip)].word.empty() ? ds.clips[size_t(clip)].label : ds.clips[size_t(clip)].word;
+    }
+    e.clip = ds.clips[size_t(clip)].path;
+    const std::vector<float> x = ReadAudio(e.clip, rate).samples;
+    int64_t sb, se;
+    SpeechRegion(x, rate, &sb, &se);
+    const double r = Rms(x.data() + sb, se - sb);
+    e.gain = r > 1e-9 ? float(speech_rms / r) : 0.0f;
+    e.start = cursor;
+    e.end = cursor + int64_t(x.size());
+    e.speech_start = cursor + sb;
+    e.speech_end = cursor + se;
+    const int64_t gap = int64_t((o.det.post.suppress_ms + rng.Uniform(0.0, o.extra_gap_ms)) * rate / 1000.0);
+    if (e.end + gap > plan.total) break;
+    plan.events.push_back(e);
+    cursor = e.end + gap;
+  }
+  return plan;
+}
+
+void StreamRenderer::Render(int64_t begin, float* out, int n) {
+  std::fill(out, out + n, 0.0f);
+  const int64_t end = begin + n;
+  const int fade = plan_.sample_rate * kFadeMs / 1000;
+  // Noise segments (linear fades in and out, overlapping by `fade`).
+  while (first_noise_ < plan_.noise.size() &&
+         plan_.noise[first_noise_].start + plan_.noise[first_noise_].length <= begin)
+    ++first_noise_;
+  for (size_t i = first_noise_; i < plan_.noise.size() && plan_.noise[i].start < end; ++i) {
+    const NoiseSegment& s = plan_.noise[i];
+    const std::vector<float>& src = noise_.samples(s.file);
+    const int64_t a = std::max(begin, s.start), b = std::min(end, s.start + s.length);
+    for (int64_t t = a; t < b; ++t) {
+      const int64_t k = t - s.start;
+      float g = s.gain;
+      if (k < fade && i > 0) g *= float(k) / float(fade);
+      if (s.length - k <= fade && i + 1 < plan_.noise.size()) g *= float(s.length - k) / float(fade);
+      out[t - begin] += g * src[size_t(s.offset + k)];
+    }
+  }
+  // Clips.
+  while (first_event_ < plan_.events.size() && plan_.events[first_event_].end <= begin) ++first_event_;
+  cache_.erase(std::remove_if(cache_.begin(), cache_.end(), [&](const auto& c) { return c.first < first_event_; }),
+               cache_.end());
+  for (size_t i = first_event_; i < plan_.events.size() && plan_.events[i].start < end; ++i) {
+    const StreamEvent& e = plan_.events[i];
+    if (e.kind == StreamEvent::Kind::kNoise) continue;
+    auto it = std::find_if(cache_.begin(), cache_.end(), [&](const auto& c) { return c.first == i; });
+    if (it == cache_.end()) {
+      std::vector<float> x = ReadAudio(e.clip, plan_.sample_rate).samples;
+      for (auto& v : x) v *= e.gain;
+      cache_.emplace_back(i, std::move(x));
+      it = cache_.end() - 1;
+    }
+    const std::vector<float>& x = it->second;
+    const int64_t a = std::max(begin, e.start), b = std::min(end, e.start + int64_t(x.size()));
+    for (int64_t t = a; t < b; ++t) out[t - begin] += x[size_t(t - e.start)];
+  }
+  for (int i = 0; i < n; ++i) out[i] = std::clamp(out[i], -1.0f, 1.0f);
+}
+
+ThresholdResult ScoreDetections(const StreamPlan& plan, const std::vector<std::string>& labels,
+                                const std::vector<Detection>& dets, double threshold, double tolerance_ms) {
+  ThresholdResult r;
+  r.threshold = threshold;
+  const double rate = plan.sample_rate;
+  std::vector<int> kw_slot(labels.size(), -1);
+  for (size_t i = 0; i < labels.size(); ++i)
+    if (IsKeywordLabel(labels[i])) {
+      kw_slot[i] = int(r.keywords.size());
+      r.keywords.push_back({labels[i], 0, 0});
+    }
+  std::vector<size_t> kw_events;
+  for (size_t i = 0; i < plan.events.size(); ++i)
+    if (plan.events[i].kind == StreamEvent::Kind::kKeyword) {
+      kw_events.push_back(i);
+      ++r.keywords[size_t(kw_slot[size_t(plan.events[i].label_index)])].events;
+      ++r.events;
+    }
+  std::vector<char> hit(plan.events.size(), 0);
+  std::vector<double> delays;
+  for (const Detection& d : dets) {
+    const double t = double(d.time_ms);
+    bool matched = false, on_event = false, wrong = false;
+    for (size_t i : kw_events) {
+      const StreamEvent& e = plan.events[i];
+      const double s = 1000.0 * double(e.start) / rate, f = 1000.0 * double(e.speech_end) / rate;
+      if (t < s) break;
+      if (t > f + tolerance_ms) continue;
+      on_event = true;
+      if (d.label != e.label_index) {
+        wrong = true;
+        continue;
+      }
+      if (hit[i]) continue;
+      hit[i] = 1;
+      matched = true;
+      ++r.hits;
+      ++r.keywords[size_t(kw_slot[size_t(e.label_index)])].hits;
+      delays.push_back(t - f);
+      break;
+    }
+    if (matched) continue;
+    ++r.false_alarms;
+    if (wrong) {
+      ++r.fa_wrong_label;
+    } else if (on_event) {
+      ++r.fa_repeat;
+    } else {
+      // On another word (within its clip + tolerance) or on noise.
+      bool other = false;
+      for (const StreamEvent& e : plan.events)
+        if (e.kind == StreamEvent::Kind::kOther && t >= 1000.0 * double(e.start) / rate &&
+            t <= 1000.0 * double(e.speech_end) / rate + tolerance_ms)
+          other = true;
+      ++(other ? r.fa_other_word : r.fa_noise);
+    }
+  }
+  const double hours = double(plan.total) / rate / 3600.0;
+  r.fa_per_hour = hours > 0 ? r.false_alarms / hours : 0;
+  if (!delays.empty()) {
+    double sum = 0;
+    for (double v : delays) sum += v;
+    r.mean_delay_ms = sum / double(delays.size());
+    std::sort(delays.begin(), delays.end());
+    const size_t m = delays.size() / 2;
+    r.median_delay_ms = delays.size() % 2 ? delays[m] : 0.5 * (delays[m - 1] + delays[m]);
+  }
+  return r;
+}
+
+StreamEvalResult RunStreamEval(const StreamEvalOptions& o, const FeatureOptions& features,
+                               const std::vector<std::string>& labels, Scorer* scorer) {
+  o.Validate();
+  const Dataset ds = LoadDataset(o.data);
+  const BackgroundNoise noise(ds, features.sample_rate);
+  const StreamPlan plan = PlanStream(ds, noise, labels, o);
+  StreamEvalResult res;
+  for (const auto& e : plan.events)
+    ++(e.kind == StreamEvent::Kind::kKeyword ? res.keyword_events
+       : e.kind == StreamEvent::Kind::kOther ? res.other_events
+                                              : res.noise_events);
+  Detector det(features, labels, scorer, o.det);
+  // Record every hop's (gated) scores for replays at other thresholds.
+  const size_t C = labels.size();
+  std::vector<int64_t> times;
+  std::vector<float> scores;
+  det.on_result = [&](int64_t t, const float* s, bool) {
+    times.push_back(t);
+    scores.insert(scores.end(), s, s + C);
+  };
+  StreamRenderer render(plan, noise);
+  const int chunk = det.hop_samples();
+  std::vector<float> buf(static_cast<size_t>(chunk));
+  std::vector<Detection> found;
+  double busy = 0;
+  Progress prog("stream-eval", long(plan.total / chunk) + 1);
+  for (int64_t t = 0; t < plan.total; t += chunk) {
+    const int n = int(std::min<int64_t>(chunk, plan.total - t));
+    render.Render(t, buf.data(), n);
+    const auto t0 = std::chrono::steady_clock::now();
+    det.Accept(buf.data(), size_t(n), &found);
+    busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    prog.Tick();
+  }
+  prog.Done();
+  res.audio_seconds = double(plan.total) / plan.sample_rate;
+  res.processing_seconds = busy;
+  res.real_time_factor = busy / res.audio_seconds;
+  res.stats = det.stats();
+  res.main = ScoreDetections(plan, labels, found, o.det.post.threshold, o.tolerance_ms);
+  for (double th : o.sweep) {
+    PostProcessOptions p = o.det.post;
+    p.threshold = th;
+    ScoreSmoother sm(labels, p, SmootherCapacity(p.smooth_ms, o.det.hop_ms));
+    std::vector<Detection> d;
+    Detection one;
+    for (size_t i = 0; i < times.size(); ++i)
+      if (sm.Process(times[i], scores.data() + i * C, &one)) d.push_back(one);
+    res.sweep.push_back(ScoreDetections(plan, labels, d, th, o.tolerance_ms));
+  }
+  res.peak_rss_kb = PeakRssKb();
+  return res;
+}
+
+}  // namespace kws

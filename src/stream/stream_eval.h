@@ -1,0 +1,137 @@
+// `kws stream-eval`: long synthetic test streams with keywords at known times,
+// run through the streaming Detector, scored like a deployed wake-word system.
+//
+// Stream construction (deterministic in `seed`):
+//   * a continuous noise bed of _background_noise_ segments (random file and
+//     offset, 5–30 s each, 20 ms cross-fades), each scaled to noise_dbfs RMS;
+//   * events after a 1 s lead-in, one after another: a keyword clip (prob.
+//     keyword_fraction), a clip of another word (other_fraction: any folder that
+//     is not a model keyword and not _silence_), or a pure-noise stretch of 2–6 s;
+//     after every clip a gap of suppress_ms + U(0, extra_gap_ms);
+//   * each clip's speech region is where its 10 ms block level is within 25 dB
+//     of its loudest block; the clip is scaled so that the RMS over that region
+//     is snr_db above the noise RMS; the sum is clipped to [-1, 1].
+//   Clips of each word are shuffled with the seed and used in turn.
+//
+// Scoring: a detection at time t falls on the first keyword event (not yet hit)
+// with clip_start <= t <= speech_end + tolerance_ms. The right label
+// on an unmatched event is a hit (delay = t − speech_end); anything else — the
+// wrong label, a second detection, a detection on another word or on noise — is
+// a false alarm. recall = hits / keyword events per keyword; false alarms per
+// hour of stream audio.
+//
+// The model runs once per stream; every hop's scores (after the VAD gate) are
+// recorded so other thresholds replay only the post-processing (--sweep).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/augment.h"
+#include "stream/detector.h"
+
+namespace kws {
+
+struct StreamEvalOptions {
+  std::string data;               // dataset folder (label folders + _background_noise_)
+  double minutes = 10;
+  double snr_db = 10;
+  uint64_t seed = 1;
+  double noise_dbfs = -40;        // noise bed RMS level
+  double tolerance_ms = 1500;     // a detection may come this long after the keyword's speech ends
+  double keyword_fraction = 0.5;
+  double other_fraction = 0.25;
+  double extra_gap_ms = 2000;     // gap after a clip: suppress_ms + U(0, extra_gap_ms)
+  DetectorOptions det;
+  std::vector<double> sweep;      // extra thresholds to replay (empty = only det.post.threshold)
+  void Validate() const;          // UsageError naming the flag
+};
+
+struct StreamEvent {
+  enum class Kind { kKeyword, kOther, kNoise };
+  Kind kind = Kind::kNoise;
+  std::string label;              // keyword label (kKeyword), word folder (kOther)
+  int label_index = -1;           // model class (kKeyword)
+  std::string clip;               // path
+  int64_t start = 0, end = 0;     // stream samples of the clip (or noise stretch)
+  int64_t speech_start = 0, speech_end = 0;
+  float gain = 1;
+};
+
+struct NoiseSegment {
+  int file = 0;
+  int64_t offset = 0;             // in the noise file
+  int64_t start = 0, length = 0;  // in the stream
+  float gain = 1;
+};
+
+struct StreamPlan {
+  int sample_rate = 16000;
+  int64_t total = 0;              // samples
+  std::vector<StreamEvent> events;
+  std::vector<NoiseSegment> noise;
+};
+
+// Plans a stream of `opts.minutes` from `ds` for a model with `labels`. Reads every clip it uses
+// once (speech region, gain). UsageError if the data has no clip of some keyword or no noise.
+StreamPlan PlanStream(const Dataset& ds, const BackgroundNoise& noise, const std::vector<std::string>& labels,
+                      const StreamEvalOptions& opts);
+
+// Renders stream samples [begin, begin + n) into out (clips are read when first needed and
+// dropped once the rendering has passed them).
+class StreamRenderer {
+ public:
+  StreamRenderer(const StreamPlan& plan, const BackgroundNoise& noise) : plan_(plan), noise_(noise) {}
+  void Render(int64_t begin, float* out, int n);
+
+ private:
+  const StreamPlan& plan_;
+  const BackgroundNoise& noise_;
+  size_t first_event_ = 0, first_noise_ = 0;
+  std::vector<std::pair<size_t, std::vector<float>>> cache_;  // event index -> scaled clip
+};
+
+struct KeywordStats {
+  std::string label;
+  int events = 0, hits = 0;
+  double recall() const { return events ? double(hits) / events : 0.0; }
+};
+
+struct ThresholdResult {
+  double threshold = 0;
+  std::vector<KeywordStats> keywords;
+  int events = 0, hits = 0;
+  int false_alarms = 0;           // all of them
+  int fa_wrong_label = 0, fa_repeat = 0, fa_other_word = 0, fa_noise = 0;
+  double fa_per_hour = 0;
+  double mean_delay_ms = 0, median_delay_ms = 0;
+  double recall() const { return events ? double(hits) / events : 0.0; }
+};
+
+struct HopResult {
+  int64_t time_ms;
+  bool gate_open;
+};
+
+struct StreamEvalResult {
+  double audio_seconds = 0;
+  double processing_seconds = 0;  // detector only (features + VAD + model + smoothing)
+  double real_time_factor = 0;
+  long peak_rss_kb = 0;
+  DetectorStats stats;
+  int keyword_events = 0, other_events = 0, noise_events = 0;
+  ThresholdResult main;           // at det.post.threshold
+  std::vector<ThresholdResult> sweep;
+};
+
+// Matches detections against the plan's keyword events.
+ThresholdResult ScoreDetections(const StreamPlan& plan, const std::vector<std::string>& labels,
+                                const std::vector<Detection>& detections, double threshold, double tolerance_ms);
+
+// Plans, renders and runs `scorer` over the stream; `progress` is called with the fraction done.
+StreamEvalResult RunStreamEval(const StreamEvalOptions& opts, const FeatureOptions& features,
+                               const std::vector<std::string>& labels, Scorer* scorer);
+
+long PeakRssKb();
+
+}  // namespace kws
