@@ -1,5 +1,6 @@
 // Model -> IR (BatchNorm folding, ReLU fusion, dropout removal, masks) and the `kws export` command.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
