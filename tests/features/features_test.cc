@@ -140,7 +140,12 @@ TEST(Fft, MatchesNaiveDftForManySizes) {
       err = std::max(err, double(std::hypot(double(sr) - re[size_t(k)], double(si) - im[size_t(k)])));
       scale = std::max(scale, double(std::hypot(double(sr), double(si))));
     }
-    EXPECT_LT(err, 1e-12 * std::max(1.0, scale)) << "n=" << n << " backend " << fft.backend();
+#ifdef KWS_FFT_FFTW
+    const double tol = 2e-6;  // the opt-in FFTW backend is float32
+#else
+    const double tol = 1e-12;
+#endif
+    EXPECT_LT(err, tol * std::max(1.0, scale)) << "n=" << n << " backend " << fft.backend();
   }
   EXPECT_THROW(RealFft(7), Error);
 }
