@@ -160,6 +160,33 @@ void Grow(std::vector<std::vector<float>>& v, size_t chunks) {
   if (v.size() < chunks) v.resize(chunks);
 }
 
+// P (PH,PW,C) = x (H,W,C) placed at (pt,pl), zeros elsewhere (rows/cols of x
+// beyond the extent are dropped: VALID convs may not read them).
+void PadInto(std::vector<float>& P, const float* x, int H, int W, int C, int pt, int pl, int PH, int PW) {
+  P.assign(size_t(PH) * PW * C, 0.0f);
+  for (int py = 0; py < PH; ++py) {
+    const int iy = py - pt;
+    if (iy < 0 || iy >= H) continue;
+    const int px0 = std::max(pl, 0), px1 = std::min(PW, W + pl);
+    if (px1 > px0)
+      std::memcpy(P.data() + (size_t(py) * PW + px0) * C, x + (size_t(iy) * W + (px0 - pl)) * C,
+                  size_t(px1 - px0) * C * sizeof(float));
+  }
+}
+
+// The conv's A operand over a padded input (see ConvA in gemm.h).
+ConvA ImplicitA(const float* P, const Conv2DShape& s, int PW) {
+  ConvA a;
+  a.base = P;
+  a.ow = s.ow;
+  a.line_stride = long(s.sh) * PW * s.ic;
+  a.pix_stride = s.sw * s.ic;
+  a.nseg = s.kh;
+  a.seg_len = s.kw * s.ic;
+  a.seg_stride = long(PW) * s.ic;
+  return a;
+}
+
 }  // namespace
 
 void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2DShape& s,
@@ -168,14 +195,22 @@ void conv2d_forward(float* out, const float* in, const float* weight, const floa
   const size_t in_sz = size_t(s.ih) * s.iw * s.ic, out_sz = M * s.oc;
   const bool pointwise = IsPointwise(s);
   Grow(scratch.col, NumThreads());
+  // Implicit GEMM over a zero-padded copy of the sample (no im2col) when a fast kernel exists.
+  const bool implicit = !pointwise && ConvGemmSupported(s.oc);
+  const int PH = (s.oh - 1) * s.sh + s.kh, PW = (s.ow - 1) * s.sw + s.kw;
   ParallelFor(s.n, [&](long b, long e, int c) {
     auto& col = scratch.col[c];
-    if (!pointwise && col.size() < M * K) col.resize(M * K);
+    if (!pointwise && !implicit && col.size() < M * K) col.resize(M * K);
     for (long n = b; n < e; ++n) {
       const float* x = in + n * in_sz;
-      if (!pointwise) im2col(col.data(), x, s);
       float* o = out + n * out_sz;
-      gemm_nn(o, pointwise ? x : col.data(), weight, int(M), int(K), s.oc);
+      if (implicit) {
+        PadInto(col, x, s.ih, s.iw, s.ic, s.pt, s.pl, PH, PW);
+        conv_gemm_nn(o, ImplicitA(col.data(), s, PW), weight, int(M), s.oc);
+      } else {
+        if (!pointwise) im2col(col.data(), x, s);
+        gemm_nn(o, pointwise ? x : col.data(), weight, int(M), int(K), s.oc);
+      }
       if (bias)
         for (size_t m = 0; m < M; ++m)
           for (int f = 0; f < s.oc; ++f) o[m * s.oc + f] += bias[f];
@@ -218,27 +253,39 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
     for (size_t k = 0; k < K; ++k)
       for (int f = 0; f < s.oc; ++f) wt[size_t(f) * K + k] = weight[k * s.oc + f];
   }
+  const bool implicit_dw = !pointwise && ConvGemmSupported(s.oc);
+  const bool implicit_dx = full_conv && ConvGemmSupported(s.ic);
+  const int PH = (s.oh - 1) * s.sh + s.kh, PW = (s.ow - 1) * s.sw + s.kw;
+  const int PHt = s.ih - 1 + s.kh, PWt = s.iw - 1 + s.kw;  // padded dout for the full conv
   ParallelFor(s.n, [&](long b, long e, int c) {
     used[c] = 1;
     auto& col = scratch.col[c];
     auto& dcol = scratch.dcol[c];
     auto& dw = scratch.dw[c];
     auto& db = scratch.db[c];
-    if (!pointwise && col.size() < M * K) col.resize(M * K);
-    if (full_conv && dcol.size() < Mt * Kt) dcol.resize(Mt * Kt);
+    if (!pointwise && !implicit_dw && col.size() < M * K) col.resize(M * K);
+    if (full_conv && !implicit_dx && dcol.size() < Mt * Kt) dcol.resize(Mt * Kt);
     if (din && !full_conv && !pointwise && dcol.size() < M * K) dcol.resize(M * K);
     dw.assign(K * s.oc, 0.0f);
     db.assign(s.oc, 0.0f);
     for (long n = b; n < e; ++n) {
       const float* x = in + n * in_sz;
       const float* d = dout + n * out_sz;
-      if (!pointwise) im2col(col.data(), x, s);
-      gemm_tn_acc(dw.data(), pointwise ? x : col.data(), d, int(M), int(K), s.oc);  // dW += col^T dout
+      if (implicit_dw) {
+        PadInto(col, x, s.ih, s.iw, s.ic, s.pt, s.pl, PH, PW);
+        conv_gemm_tn_acc(dw.data(), ImplicitA(col.data(), s, PW), d, int(M), s.oc);  // dW += A^T dout
+      } else {
+        if (!pointwise) im2col(col.data(), x, s);
+        gemm_tn_acc(dw.data(), pointwise ? x : col.data(), d, int(M), int(K), s.oc);  // dW += col^T dout
+      }
       if (dbias)
         for (size_t m = 0; m < M; ++m)
           for (int f = 0; f < s.oc; ++f) db[f] += d[m * s.oc + f];
       if (!din) continue;
-      if (full_conv) {
+      if (implicit_dx) {
+        PadInto(dcol, d, s.oh, s.ow, s.oc, t.pt, t.pl, PHt, PWt);
+        conv_gemm_nn(din + n * in_sz, ImplicitA(dcol.data(), t, PWt), wt.data(), int(Mt), s.ic);
+      } else if (full_conv) {
         im2col(dcol.data(), d, t);
         gemm_nn(din + n * in_sz, dcol.data(), wt.data(), int(Mt), int(Kt), s.ic);
       } else if (pointwise) {

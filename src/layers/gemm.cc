@@ -187,6 +187,121 @@ __attribute__((target("avx2,fma"))) void tn_avx2(float* C, const float* A, const
   for (; k < K; ++k) tn_block_avx2<NV, 1>(C + size_t(k) * N, A + k, D, M, K);
 }
 
+// Implicit-A versions. nn: R output pixels (rows of C) per block, one A pointer
+// per row; tn: R consecutive k of one segment held in registers while m runs.
+template <int NV, int R>
+__attribute__((target("avx2,fma"))) void cnn_block_avx2(float* C, const float* const* ap, const ConvA& a,
+                                                        const float* B) {
+  constexpr int N = 8 * NV;
+  __m256 c[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm256_setzero_ps();
+  const float* p[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) p[r] = ap[r];
+  const float* b = B;
+  for (int seg = 0; seg < a.nseg; ++seg) {
+    for (int j = 0; j < a.seg_len; ++j, b += N) {
+      __m256 bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b + 8 * v);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const __m256 x = _mm256_broadcast_ss(p[r] + j);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) c[r][v] = _mm256_fmadd_ps(x, bv[v], c[r][v]);
+      }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) p[r] += a.seg_stride;
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + size_t(r) * N + 8 * v, c[r][v]);
+}
+
+inline const float* RowPtr(const ConvA& a, int m) {
+  const int oy = m / a.ow, ox = m - oy * a.ow;
+  return a.base + oy * a.line_stride + long(ox) * a.pix_stride;
+}
+
+template <int NV, int R>
+void cnn_tail(float* C, const ConvA& a, const float* B, int m, int M) {
+  if constexpr (R > 0) {
+    if (M - m == R) {
+      const float* ap[R];
+      for (int r = 0; r < R; ++r) ap[r] = RowPtr(a, m + r);
+      return cnn_block_avx2<NV, R>(C + size_t(m) * 8 * NV, ap, a, B);
+    }
+    cnn_tail<NV, R - 1>(C, a, B, m, M);
+  }
+}
+
+template <int NV>
+void cnn_avx2(float* C, const ConvA& a, const float* B, int M) {
+  constexpr int R = 12 / NV;
+  int m = 0;
+  const float* ap[R];
+  for (; m + R <= M; m += R) {
+    for (int r = 0; r < R; ++r) ap[r] = RowPtr(a, m + r);
+    cnn_block_avx2<NV, R>(C + size_t(m) * 8 * NV, ap, a, B);
+  }
+  if (m < M) cnn_tail<NV, R - 1>(C, a, B, m, M);
+}
+
+// C rows k0..k0+R-1 (all in segment seg, offsets j0..j0+R-1) += sum_m A[m][k]*D[m]
+template <int NV, int R>
+__attribute__((target("avx2,fma"))) void ctn_block_avx2(float* C, const ConvA& a, long off, const float* D, int M) {
+  constexpr int N = 8 * NV;
+  __m256 c[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm256_loadu_ps(C + size_t(r) * N + 8 * v);
+  int m = 0;
+  for (int oy = 0; m < M; ++oy) {
+    const float* row = a.base + oy * a.line_stride + off;
+    for (int ox = 0; ox < a.ow && m < M; ++ox, ++m) {
+      const float* x = row + long(ox) * a.pix_stride;
+      __m256 d[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) d[v] = _mm256_loadu_ps(D + size_t(m) * N + 8 * v);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const __m256 xv = _mm256_broadcast_ss(x + r);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) c[r][v] = _mm256_fmadd_ps(xv, d[v], c[r][v]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + size_t(r) * N + 8 * v, c[r][v]);
+}
+
+template <int NV, int R>
+void ctn_tail(float* C, const ConvA& a, long off, const float* D, int M, int rem) {
+  if constexpr (R > 0) {
+    if (rem == R) return ctn_block_avx2<NV, R>(C, a, off, D, M);
+    ctn_tail<NV, R - 1>(C, a, off, D, M, rem);
+  }
+}
+
+template <int NV>
+void ctn_avx2(float* C, const ConvA& a, const float* D, int M) {
+  constexpr int N = 8 * NV, R = 12 / NV;
+  for (int seg = 0; seg < a.nseg; ++seg) {
+    float* cs = C + size_t(seg) * a.seg_len * N;
+    int j = 0;
+    for (; j + R <= a.seg_len; j += R) ctn_block_avx2<NV, R>(cs + size_t(j) * N, a, seg * a.seg_stride + j, D, M);
+    if (j < a.seg_len) ctn_tail<NV, R - 1>(cs + size_t(j) * N, a, seg * a.seg_stride + j, D, M, a.seg_len - j);
+  }
+}
+
 bool CpuHasAvx2() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
@@ -206,6 +321,57 @@ bool GemmUsesAvx2() {
 }
 
 void GemmAllowAvx2(bool allow) { g_allow_avx2 = allow; }
+
+bool ConvGemmSupported(int n) { return GemmUsesAvx2() && (n == 8 || n == 16 || n == 24 || n == 32); }
+
+void conv_gemm_nn(float* C, const ConvA& a, const float* B, int M, int N) {
+#ifdef KWS_GEMM_AVX2
+  if (GemmUsesAvx2()) {
+    switch (N) {
+      case 8: return cnn_avx2<1>(C, a, B, M);
+      case 16: return cnn_avx2<2>(C, a, B, M);
+      case 24: return cnn_avx2<3>(C, a, B, M);
+      case 32: return cnn_avx2<4>(C, a, B, M);
+      default: break;
+    }
+  }
+#endif
+  // Portable (slow) form of the same product, for completeness; conv2d uses im2col instead.
+  const int K = a.nseg * a.seg_len;
+  for (int m = 0; m < M; ++m) {
+    const int oy = m / a.ow, ox = m % a.ow;
+    const float* row = a.base + oy * a.line_stride + long(ox) * a.pix_stride;
+    float* c = C + size_t(m) * N;
+    std::fill(c, c + N, 0.0f);
+    for (int k = 0; k < K; ++k) {
+      const float x = row[(k / a.seg_len) * a.seg_stride + k % a.seg_len];
+      for (int n = 0; n < N; ++n) c[n] += x * B[size_t(k) * N + n];
+    }
+  }
+}
+
+void conv_gemm_tn_acc(float* C, const ConvA& a, const float* D, int M, int N) {
+#ifdef KWS_GEMM_AVX2
+  if (GemmUsesAvx2()) {
+    switch (N) {
+      case 8: return ctn_avx2<1>(C, a, D, M);
+      case 16: return ctn_avx2<2>(C, a, D, M);
+      case 24: return ctn_avx2<3>(C, a, D, M);
+      case 32: return ctn_avx2<4>(C, a, D, M);
+      default: break;
+    }
+  }
+#endif
+  const int K = a.nseg * a.seg_len;
+  for (int m = 0; m < M; ++m) {
+    const int oy = m / a.ow, ox = m % a.ow;
+    const float* row = a.base + oy * a.line_stride + long(ox) * a.pix_stride;
+    for (int k = 0; k < K; ++k) {
+      const float x = row[(k / a.seg_len) * a.seg_stride + k % a.seg_len];
+      for (int n = 0; n < N; ++n) C[size_t(k) * N + n] += x * D[size_t(m) * N + n];
+    }
+  }
+}
 
 void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N) {
 #ifdef KWS_GEMM_AVX2

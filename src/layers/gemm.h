@@ -19,6 +19,28 @@ void gemm_nn_ref(float* C, const float* A, const float* B, int M, int K, int N);
 void gemm_tn_acc(float* C, const float* A, const float* D, int M, int K, int N);
 void gemm_tn_acc_ref(float* C, const float* A, const float* D, int M, int K, int N);
 
+// The A operand of a convolution read straight from a zero-padded input (an
+// "implicit im2col"): row m is output pixel (oy, ox) = (m / ow, m % ow), column
+// k = ky*seg_len + j (j < seg_len = KW*IC):
+//   A[m][k] = base[oy*line_stride + ox*pix_stride + ky*seg_stride + j]
+// with line_stride = SH*PW*IC, pix_stride = SW*IC, seg_stride = PW*IC for a
+// padded input of width PW. K = nseg*seg_len.
+struct ConvA {
+  const float* base = nullptr;
+  int ow = 1;
+  long line_stride = 0;
+  int pix_stride = 0;
+  int nseg = 1;
+  int seg_len = 1;
+  long seg_stride = 0;
+};
+// True when conv_gemm_* have a fast kernel for N output columns (AVX2 and N in {8,16,24,32}).
+bool ConvGemmSupported(int n);
+// C[M,N] = A * B[K,N]
+void conv_gemm_nn(float* C, const ConvA& a, const float* B, int M, int N);
+// C[K,N] += A^T * D[M,N]
+void conv_gemm_tn_acc(float* C, const ConvA& a, const float* D, int M, int N);
+
 // True when the AVX2+FMA kernels are in use on this CPU.
 bool GemmUsesAvx2();
 // For tests/benchmarks: force the portable kernels (false) or allow AVX2 (true, the default).

@@ -41,6 +41,14 @@ TEST(GradCheck, Conv2DPointwise) {
   GradCheck(*l, {3, 4, 5}, 2, true, 4);
 }
 
+// 8 in / 8 out channels: the implicit-GEMM kernels (AVX2 machines) for forward, dW and din.
+TEST(GradCheck, Conv2DImplicitGemmPaths) {
+  auto l = MakeLayer(json{{"type", "conv2d"}, {"name", "c"}, {"filters", 8}, {"kernel", 3}, {"padding", "same"}});
+  GradCheck(*l, {5, 4, 8}, 2, true, 21);
+  auto v = MakeLayer(json{{"type", "conv2d"}, {"name", "v"}, {"filters", 8}, {"kernel", {2, 3}}, {"strides", 2}});
+  GradCheck(*v, {7, 6, 8}, 2, true, 22);
+}
+
 TEST(GradCheck, BatchNormTraining) {
   auto l = MakeLayer(json{{"type", "batchnorm"}, {"name", "bn"}});
   GradCheck(*l, {3, 4, 3}, 3, true, 5);

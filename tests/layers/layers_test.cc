@@ -67,7 +67,11 @@ TEST(Conv2D, FastMatchesReference) {
   struct G { Shape in; int kh, kw, sh, sw; bool same; int oc, n; };
   std::vector<G> gs = {{{97, 20, 1}, 3, 3, 1, 1, true, 16, 3},  {{13, 7, 16}, 3, 3, 2, 2, true, 16, 2},
                        {{9, 6, 3}, 5, 3, 2, 1, false, 4, 5},   {{6, 6, 4}, 1, 1, 1, 1, false, 8, 2},
-                       {{5, 8, 2}, 2, 4, 3, 3, true, 3, 1},    {{4, 4, 2}, 4, 4, 1, 1, false, 2, 3}};
+                       {{5, 8, 2}, 2, 4, 3, 3, true, 3, 1},    {{4, 4, 2}, 4, 4, 1, 1, false, 2, 3},
+                       // implicit-GEMM paths (AVX2: OC and IC in {8,16,24,32}), stride 1 full-conv din
+                       {{10, 8, 16}, 3, 3, 1, 1, true, 16, 2}, {{9, 7, 8}, 3, 3, 1, 1, false, 8, 2},
+                       {{11, 9, 8}, 3, 5, 2, 2, true, 24, 2},  {{7, 6, 32}, 2, 3, 1, 1, true, 32, 3},
+                       {{49, 10, 16}, 3, 3, 1, 1, true, 16, 3}};
   Rng rng(7);
   for (int variant : {0, 1, 2, 3}) {
     const int threads = variant + 1 > 3 ? 1 : variant + 1;
