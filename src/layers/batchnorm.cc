@@ -1,41 +1,80 @@
 #include "layers/batchnorm.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "layers/layer_util.h"
+#include "util/parallel.h"
 
 namespace kws {
 
-// Statistics accumulate in double: M can be 25*97*20 = 48500 rows.
+namespace {
+
+// Per-channel column sums over rows [0, M) of a (M, C) matrix, as
+// out[c] = sum_m f(m, c). Rows are split into ParallelFor chunks; within a
+// chunk, blocks of 64 rows are summed in float (vectorisable) and the block
+// sums added in double; chunk partials are combined in chunk order, so the
+// result is deterministic for a given thread count.
+template <class F>
+void ColumnSums(std::vector<double>& out, long M, int C, F f) {
+  const int chunks = NumThreads();
+  std::vector<std::vector<double>> part(chunks, std::vector<double>(C, 0.0));
+  std::vector<char> used(chunks, 0);
+  ParallelFor(M, [&](long b, long e, int ch) {
+    used[ch] = 1;
+    std::vector<float> blk(C);
+    auto& p = part[ch];
+    for (long m0 = b; m0 < e; m0 += 64) {
+      const long m1 = std::min(e, m0 + 64);
+      std::fill(blk.begin(), blk.end(), 0.0f);
+      for (long m = m0; m < m1; ++m) f(blk.data(), m);
+      for (int c = 0; c < C; ++c) p[c] += blk[c];
+    }
+  });
+  out.assign(C, 0.0);
+  for (int ch = 0; ch < chunks; ++ch)
+    if (used[ch])
+      for (int c = 0; c < C; ++c) out[c] += part[ch][c];
+}
+
+// out = x*scale + shift per channel (rows in parallel).
+void ScaleShift(float* out, const float* in, const float* scale, const float* shift, long M, int C) {
+  ParallelFor(M, [&](long b, long e, int) {
+    for (long m = b; m < e; ++m) {
+      const float* __restrict x = in + m * C;
+      float* __restrict o = out + m * C;
+      for (int c = 0; c < C; ++c) o[c] = x[c] * scale[c] + shift[c];
+    }
+  });
+}
+
+}  // namespace
+
+// Two passes (mean, then squared deviations) for accuracy; see ColumnSums.
 void batchnorm_forward_train(float* out, float* mean, float* invstd, float* var_unbiased, const float* in,
                              const float* gamma, const float* beta, long M, int C, float eps) {
-  std::vector<double> sum(C, 0.0), sq(C, 0.0);
-  for (long m = 0; m < M; ++m) {
-    const float* x = in + m * C;
-    for (int c = 0; c < C; ++c) sum[c] += x[c];
-  }
-  for (int c = 0; c < C; ++c) sum[c] /= double(M);  // now the mean
-  for (long m = 0; m < M; ++m) {
-    const float* x = in + m * C;
+  std::vector<double> sum, sq;
+  ColumnSums(sum, M, C, [&](float* __restrict acc, long m) {
+    const float* __restrict x = in + m * C;
+    for (int c = 0; c < C; ++c) acc[c] += x[c];
+  });
+  for (int c = 0; c < C; ++c) mean[c] = float(sum[c] / double(M));
+  ColumnSums(sq, M, C, [&](float* __restrict acc, long m) {
+    const float* __restrict x = in + m * C;
     for (int c = 0; c < C; ++c) {
-      double d = x[c] - sum[c];
-      sq[c] += d * d;
+      const float d = x[c] - mean[c];
+      acc[c] += d * d;
     }
-  }
+  });
   std::vector<float> scale(C), shift(C);
   for (int c = 0; c < C; ++c) {
     double var = sq[c] / double(M);
-    mean[c] = float(sum[c]);
     invstd[c] = float(1.0 / std::sqrt(var + eps));
     var_unbiased[c] = float(M > 1 ? sq[c] / double(M - 1) : var);
     scale[c] = gamma[c] * invstd[c];
     shift[c] = beta[c] - mean[c] * scale[c];
   }
-  for (long m = 0; m < M; ++m) {
-    const float* x = in + m * C;
-    float* o = out + m * C;
-    for (int c = 0; c < C; ++c) o[c] = x[c] * scale[c] + shift[c];
-  }
+  ScaleShift(out, in, scale.data(), shift.data(), M, C);
 }
 
 void batchnorm_forward_infer(float* out, const float* in, const float* mean, const float* var, const float* gamma,
@@ -45,44 +84,43 @@ void batchnorm_forward_infer(float* out, const float* in, const float* mean, con
     scale[c] = gamma[c] / std::sqrt(var[c] + eps);
     shift[c] = beta[c] - mean[c] * scale[c];
   }
-  for (long m = 0; m < M; ++m) {
-    const float* x = in + m * C;
-    float* o = out + m * C;
-    for (int c = 0; c < C; ++c) o[c] = x[c] * scale[c] + shift[c];
-  }
+  ScaleShift(out, in, scale.data(), shift.data(), M, C);
 }
 
 void batchnorm_backward(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
                         const float* mean, const float* invstd, const float* gamma, long M, int C) {
-  std::vector<double> sum_d(C, 0.0), sum_dx(C, 0.0);  // sum(dout), sum(dout*xhat)
-  for (long m = 0; m < M; ++m) {
-    const float* x = in + m * C;
-    const float* d = dout + m * C;
-    for (int c = 0; c < C; ++c) {
-      sum_d[c] += d[c];
-      sum_dx[c] += d[c] * ((x[c] - mean[c]) * invstd[c]);
-    }
-  }
+  std::vector<double> sum_d, sum_dx;  // sum(dout), sum(dout*xhat)
+  ColumnSums(sum_d, M, C, [&](float* __restrict acc, long m) {
+    const float* __restrict d = dout + m * C;
+    for (int c = 0; c < C; ++c) acc[c] += d[c];
+  });
+  ColumnSums(sum_dx, M, C, [&](float* __restrict acc, long m) {
+    const float* __restrict x = in + m * C;
+    const float* __restrict d = dout + m * C;
+    for (int c = 0; c < C; ++c) acc[c] += d[c] * ((x[c] - mean[c]) * invstd[c]);
+  });
   for (int c = 0; c < C; ++c) {
     dgamma[c] += float(sum_dx[c]);
     dbeta[c] += float(sum_d[c]);
   }
   if (!din) return;
-  std::vector<float> k(C), a(C), b(C);
+  // din = k*(d - a - xhat*b) = k*d - k*b*invstd*x + k*(b*invstd*mean - a)
+  std::vector<float> k(C), kx(C), k0(C);
   for (int c = 0; c < C; ++c) {
-    k[c] = gamma[c] * invstd[c];                 // din = k*(d - a - xhat*b)
-    a[c] = float(sum_d[c] / double(M));
-    b[c] = float(sum_dx[c] / double(M));
+    const float kc = gamma[c] * invstd[c];
+    const float a = float(sum_d[c] / double(M)), b = float(sum_dx[c] / double(M));
+    k[c] = kc;
+    kx[c] = -kc * b * invstd[c];
+    k0[c] = kc * (b * invstd[c] * mean[c] - a);
   }
-  for (long m = 0; m < M; ++m) {
-    const float* x = in + m * C;
-    const float* d = dout + m * C;
-    float* o = din + m * C;
-    for (int c = 0; c < C; ++c) {
-      float xhat = (x[c] - mean[c]) * invstd[c];
-      o[c] = k[c] * (d[c] - a[c] - xhat * b[c]);
+  ParallelFor(M, [&](long b0, long e, int) {
+    for (long m = b0; m < e; ++m) {
+      const float* __restrict x = in + m * C;
+      const float* __restrict d = dout + m * C;
+      float* __restrict o = din + m * C;
+      for (int c = 0; c < C; ++c) o[c] = k[c] * d[c] + kx[c] * x[c] + k0[c];
     }
-  }
+  });
 }
 
 void BatchNormLayer::Build(const Shape& in, Rng& rng) {
