@@ -353,7 +353,6 @@ void Interpreter::Impl::LoadOps(const tflite::Model* m, const tflite::SubGraph* 
           Fail(where + " (" + OpName(bc) + "): output tensor index " + std::to_string(x) + " out of range");
         o.out.push_back(x);
       }
-    PrepareOp(int(i), op, bc, o);
     // Data flow: inputs must exist already, outputs are written once.
     for (size_t k = 0; k < o.in.size(); ++k) {
       const int x = o.in[k];
@@ -362,6 +361,7 @@ void Interpreter::Impl::LoadOps(const tflite::Model* m, const tflite::SubGraph* 
         Fail(where + " (" + OpName(bc) + "): input tensor " + std::to_string(x) + " '" + tensors[size_t(x)].name +
              "' is read before any operator writes it");
     }
+    PrepareOp(int(i), op, bc, o);
     for (int x : o.out) {
       Tensor& t = tensors[size_t(x)];
       if (t.produced)
