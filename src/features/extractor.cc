@@ -20,7 +20,9 @@
 #include "features/window.h"
 #include "util/error.h"
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 
 namespace kws {
 namespace {

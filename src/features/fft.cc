@@ -9,7 +9,9 @@
 
 #include "util/error.h"
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"  // 32-byte vectors in inline helpers
+#endif
 
 #ifdef KWS_FFT_FFTW
 #include <fftw3.h>
@@ -88,12 +90,11 @@ namespace {
 // avx2 clone).
 typedef double v4d __attribute__((vector_size(32)));
 
-inline v4d Load(const double* p) {
-  v4d v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void Store(double* p, v4d v) { std::memcpy(p, &v, sizeof v); }
+// Unaligned loads/stores as macros (not functions: clang rejects passing
+// 32-byte vectors to helpers compiled without AVX from the AVX clones).
+typedef double v4du __attribute__((vector_size(32), aligned(8), may_alias));
+#define KWS_LOAD(p) (*reinterpret_cast<const v4du*>(p))
+#define KWS_STORE(p, v) (*reinterpret_cast<v4du*>(p) = (v))
 
 // Radix-4 DIF pass:
 //   a,b,c,d = x[p], x[p+m], x[p+2m], x[p+3m]   (each a stride-s run)
@@ -118,21 +119,21 @@ inline void Store(double* p, v4d v) { std::memcpy(p, &v, sizeof v); }
     double *y3r = y2r + s, *y3i = y2i + s;
     int q = 0;
     for (; q + 4 <= s; q += 4) {
-      const v4d a_r = Load(ar + q), a_i = Load(ai + q), b_r = Load(br + q), b_i = Load(bi + q);
-      const v4d c_r = Load(cr + q), c_i = Load(ci + q), d_r = Load(dr + q), d_i = Load(di + q);
+      const v4d a_r = KWS_LOAD(ar + q), a_i = KWS_LOAD(ai + q), b_r = KWS_LOAD(br + q), b_i = KWS_LOAD(bi + q);
+      const v4d c_r = KWS_LOAD(cr + q), c_i = KWS_LOAD(ci + q), d_r = KWS_LOAD(dr + q), d_i = KWS_LOAD(di + q);
       const v4d apc_r = a_r + c_r, apc_i = a_i + c_i, amc_r = a_r - c_r, amc_i = a_i - c_i;
       const v4d bpd_r = b_r + d_r, bpd_i = b_i + d_i, bmd_r = b_r - d_r, bmd_i = b_i - d_i;
-      Store(y0r + q, apc_r + bpd_r);
-      Store(y0i + q, apc_i + bpd_i);
+      KWS_STORE(y0r + q, apc_r + bpd_r);
+      KWS_STORE(y0i + q, apc_i + bpd_i);
       const v4d t1r = amc_r + bmd_i, t1i = amc_i - bmd_r;  // (a-c) - i(b-d)
       const v4d t2r = apc_r - bpd_r, t2i = apc_i - bpd_i;
       const v4d t3r = amc_r - bmd_i, t3i = amc_i + bmd_r;  // (a-c) + i(b-d)
-      Store(y1r + q, t1r * w1r - t1i * w1i);
-      Store(y1i + q, t1r * w1i + t1i * w1r);
-      Store(y2r + q, t2r * w2r - t2i * w2i);
-      Store(y2i + q, t2r * w2i + t2i * w2r);
-      Store(y3r + q, t3r * w3r - t3i * w3i);
-      Store(y3i + q, t3r * w3i + t3i * w3r);
+      KWS_STORE(y1r + q, t1r * w1r - t1i * w1i);
+      KWS_STORE(y1i + q, t1r * w1i + t1i * w1r);
+      KWS_STORE(y2r + q, t2r * w2r - t2i * w2i);
+      KWS_STORE(y2i + q, t2r * w2i + t2i * w2r);
+      KWS_STORE(y3r + q, t3r * w3r - t3i * w3i);
+      KWS_STORE(y3i + q, t3r * w3i + t3i * w3r);
     }
     for (; q < s; ++q) {
       const double apc_r = ar[q] + cr[q], apc_i = ai[q] + ci[q], amc_r = ar[q] - cr[q], amc_i = ai[q] - ci[q];
@@ -152,17 +153,17 @@ inline void Store(double* p, v4d v) { std::memcpy(p, &v, sizeof v); }
   }
 }
 
-typedef long long v4i __attribute__((vector_size(32)));
 
 // The first radix-4 pass (s = 1) vectorised over p instead: inputs are
 // contiguous in p, twiddles come from per-p tables, and the four outputs of
 // four consecutive p are written back with a 4x4 transpose.
 // It also does the packing z[t] = x[2t] + i x[2t+1]: x is the interleaved real input.
-inline void LoadZ(const double* x, v4d& re, v4d& im) {
-  const v4d lo = Load(x), hi = Load(x + 4);
-  re = __builtin_shuffle(lo, hi, v4i{0, 2, 4, 6});
-  im = __builtin_shuffle(lo, hi, v4i{1, 3, 5, 7});
-}
+#define KWS_LOADZ(x, re, im)                          \
+  do {                                                \
+    const v4d lo_ = KWS_LOAD(x), hi_ = KWS_LOAD((x) + 4); \
+    re = __builtin_shufflevector(lo_, hi_, 0, 2, 4, 6); \
+    im = __builtin_shufflevector(lo_, hi_, 1, 3, 5, 7); \
+  } while (0)
 
 [[gnu::target_clones("avx2", "default")]] void Radix4First(int m, const double* x, double* yr, double* yi,
                                                             const double* t1r, const double* t1i, const double* t2r,
@@ -170,29 +171,29 @@ inline void LoadZ(const double* x, v4d& re, v4d& im) {
                                                             const double* t3i) {
   for (int p = 0; p < m; p += 4) {
     v4d a_r, a_i, b_r, b_i, c_r, c_i, d_r, d_i;
-    LoadZ(x + 2 * p, a_r, a_i);
-    LoadZ(x + 2 * (p + m), b_r, b_i);
-    LoadZ(x + 2 * (p + 2 * m), c_r, c_i);
-    LoadZ(x + 2 * (p + 3 * m), d_r, d_i);
+    KWS_LOADZ(x + 2 * p, a_r, a_i);
+    KWS_LOADZ(x + 2 * (p + m), b_r, b_i);
+    KWS_LOADZ(x + 2 * (p + 2 * m), c_r, c_i);
+    KWS_LOADZ(x + 2 * (p + 3 * m), d_r, d_i);
     const v4d apc_r = a_r + c_r, apc_i = a_i + c_i, amc_r = a_r - c_r, amc_i = a_i - c_i;
     const v4d bpd_r = b_r + d_r, bpd_i = b_i + d_i, bmd_r = b_r - d_r, bmd_i = b_i - d_i;
     const v4d u1r = amc_r + bmd_i, u1i = amc_i - bmd_r;
     const v4d u2r = apc_r - bpd_r, u2i = apc_i - bpd_i;
     const v4d u3r = amc_r - bmd_i, u3i = amc_i + bmd_r;
-    const v4d w1r = Load(t1r + p), w1i = Load(t1i + p), w2r = Load(t2r + p), w2i = Load(t2i + p);
-    const v4d w3r = Load(t3r + p), w3i = Load(t3i + p);
+    const v4d w1r = KWS_LOAD(t1r + p), w1i = KWS_LOAD(t1i + p), w2r = KWS_LOAD(t2r + p), w2i = KWS_LOAD(t2i + p);
+    const v4d w3r = KWS_LOAD(t3r + p), w3i = KWS_LOAD(t3i + p);
     const v4d Y[2][4] = {{apc_r + bpd_r, u1r * w1r - u1i * w1i, u2r * w2r - u2i * w2i, u3r * w3r - u3i * w3i},
                          {apc_i + bpd_i, u1r * w1i + u1i * w1r, u2r * w2i + u2i * w2r, u3r * w3i + u3i * w3r}};
     double* out[2] = {yr + 4 * p, yi + 4 * p};
     for (int c = 0; c < 2; ++c) {
-      const v4d e0 = __builtin_shuffle(Y[c][0], Y[c][1], v4i{0, 4, 2, 6});
-      const v4d e1 = __builtin_shuffle(Y[c][0], Y[c][1], v4i{1, 5, 3, 7});
-      const v4d e2 = __builtin_shuffle(Y[c][2], Y[c][3], v4i{0, 4, 2, 6});
-      const v4d e3 = __builtin_shuffle(Y[c][2], Y[c][3], v4i{1, 5, 3, 7});
-      Store(out[c] + 0, __builtin_shuffle(e0, e2, v4i{0, 1, 4, 5}));
-      Store(out[c] + 4, __builtin_shuffle(e1, e3, v4i{0, 1, 4, 5}));
-      Store(out[c] + 8, __builtin_shuffle(e0, e2, v4i{2, 3, 6, 7}));
-      Store(out[c] + 12, __builtin_shuffle(e1, e3, v4i{2, 3, 6, 7}));
+      const v4d e0 = __builtin_shufflevector(Y[c][0], Y[c][1], 0, 4, 2, 6);
+      const v4d e1 = __builtin_shufflevector(Y[c][0], Y[c][1], 1, 5, 3, 7);
+      const v4d e2 = __builtin_shufflevector(Y[c][2], Y[c][3], 0, 4, 2, 6);
+      const v4d e3 = __builtin_shufflevector(Y[c][2], Y[c][3], 1, 5, 3, 7);
+      KWS_STORE(out[c] + 0, __builtin_shufflevector(e0, e2, 0, 1, 4, 5));
+      KWS_STORE(out[c] + 4, __builtin_shufflevector(e1, e3, 0, 1, 4, 5));
+      KWS_STORE(out[c] + 8, __builtin_shufflevector(e0, e2, 2, 3, 6, 7));
+      KWS_STORE(out[c] + 12, __builtin_shufflevector(e1, e3, 2, 3, 6, 7));
     }
   }
 }
@@ -207,12 +208,12 @@ inline void LoadZ(const double* x, v4d& re, v4d& im) {
     double *y0r = yr + s * 2 * p, *y0i = yi + s * 2 * p, *y1r = y0r + s, *y1i = y0i + s;
     int q = 0;
     for (; q + 4 <= s; q += 4) {
-      const v4d a_r = Load(ar + q), a_i = Load(ai + q), b_r = Load(br + q), b_i = Load(bi + q);
+      const v4d a_r = KWS_LOAD(ar + q), a_i = KWS_LOAD(ai + q), b_r = KWS_LOAD(br + q), b_i = KWS_LOAD(bi + q);
       const v4d er = a_r - b_r, ei = a_i - b_i;
-      Store(y0r + q, a_r + b_r);
-      Store(y0i + q, a_i + b_i);
-      Store(y1r + q, er * c - ei * d);
-      Store(y1i + q, er * d + ei * c);
+      KWS_STORE(y0r + q, a_r + b_r);
+      KWS_STORE(y0i + q, a_i + b_i);
+      KWS_STORE(y1r + q, er * c - ei * d);
+      KWS_STORE(y1i + q, er * d + ei * c);
     }
     for (; q < s; ++q) {
       const double er = ar[q] - br[q], ei = ai[q] - bi[q];
@@ -242,14 +243,14 @@ inline void LoadZ(const double* x, v4d& re, v4d& im) {
   int k = std::max(1, k_begin);
   const int end = std::min(M, k_end);
   for (; k + 4 <= end; k += 4) {  // Z[M-k] for k..k+3 = reversed load of Z[M-k-3 .. M-k]
-    const v4d ar = Load(zr + k), ai = Load(zi + k);
-    const v4d br = __builtin_shuffle(Load(zr + M - k - 3), v4i{3, 2, 1, 0});
-    const v4d bi = -__builtin_shuffle(Load(zi + M - k - 3), v4i{3, 2, 1, 0});
+    const v4d ar = KWS_LOAD(zr + k), ai = KWS_LOAD(zi + k);
+    const v4d br = __builtin_shufflevector(KWS_LOAD(zr + M - k - 3), KWS_LOAD(zr + M - k - 3), 3, 2, 1, 0);
+    const v4d bi = -__builtin_shufflevector(KWS_LOAD(zi + M - k - 3), KWS_LOAD(zi + M - k - 3), 3, 2, 1, 0);
     const v4d er = 0.5 * (ar + br), ei = 0.5 * (ai + bi);
     const v4d o_r = 0.5 * (ai - bi), o_i = -0.5 * (ar - br);
-    const v4d wr = Load(tr + k), wi = Load(ti + k);
-    Store(re + k, er + wr * o_r - wi * o_i);
-    Store(im + k, ei + wr * o_i + wi * o_r);
+    const v4d wr = KWS_LOAD(tr + k), wi = KWS_LOAD(ti + k);
+    KWS_STORE(re + k, er + wr * o_r - wi * o_i);
+    KWS_STORE(im + k, ei + wr * o_i + wi * o_r);
   }
   for (; k < end; ++k) {
     const double ar = zr[k], ai = zi[k], br = zr[M - k], bi = -zi[M - k];  // b = conj Z[M-k]

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 
 namespace kws {
 
