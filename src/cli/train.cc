@@ -17,7 +17,7 @@ struct Opts {
   std::string config, data, out, labels;
   std::vector<std::string> sets;
   int cv = 0, seeds = 1;
-  bool resume = false, json = false;
+  bool resume = false, json = false, export_features = false;
 };
 
 int Run(const Opts& o) {
@@ -34,6 +34,7 @@ int Run(const Opts& o) {
   kws::Config cfg = kws::LoadConfig(config_path, sets);
   kws::PreparedData data = kws::PrepareData(cfg, o.data);
   kws::LogInfo("data: %d items, labels %s", data.task.size(), o.labels.empty() ? "from config" : o.labels.c_str());
+  if (o.export_features) kws::ExportFeatures(data, o.out);
 
   if (o.cv > 0) {
     kws::CvOptions co;
@@ -109,6 +110,8 @@ kws::cli::Registrar reg(
           ->check(CLI::PositiveNumber);
       app.add_flag("--resume", o->resume, "Continue from RUN_DIR/last.ckpt (bit-identical to an uninterrupted run)");
       app.add_flag("--json", o->json, "Print the result as JSON");
+      app.add_flag("--export-features", o->export_features,
+                   "Also write RUN_DIR/features.f32 + features.json (the exact features, for other tools)");
       return [o]() -> int { return Run(*o); };
     },
     "Examples:\n"

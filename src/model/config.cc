@@ -298,7 +298,8 @@ void Config::Validate() const {
   try {
     features.Validate();
   } catch (const Error& e) {
-    throw UsageError("features: " + std::string(e.what()));
+    const std::string m = e.what();
+    throw UsageError(m.rfind("features", 0) == 0 ? m : "features: " + m);
   }
   if (!layers.is_array() || layers.empty()) Bad("model.layers", "no layers ([[model.layers]] tables)");
   for (size_t i = 0; i < layers.size(); ++i)

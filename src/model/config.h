@@ -51,7 +51,11 @@ struct TrainOptions {
   double validation = 0.1;              // speaker-disjoint validation fraction of the training items
   LearningRateOptions lr;
   bool augment = false;
-  int augment_copies = 0;               // 0 = fresh augmentation each epoch
+  // 0 = fresh augmentation every epoch; K = K augmented copies computed once, epoch e uses copy e % K.
+  // Copy k is the same in both modes, so K >= epochs equals fresh. Measured on the seed features:
+  // ~0.24 ms per clip per copy on one thread, i.e. ~0.13 s per epoch for 537 clips, comparable to a
+  // whole training epoch; 10 copies cost that once per 8 epochs of the seed recipe.
+  int augment_copies = 10;
   AugmentOptions augment_options;
 };
 

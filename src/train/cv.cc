@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <filesystem>
 #include <numeric>
@@ -85,7 +86,33 @@ TrainResult TrainHoldout(const Config& cfg, const PreparedData& data, const Trai
   std::iota(all.begin(), all.end(), 0);
   IndexSplit s = Holdout(cfg, data, all, cfg.train.seed);
   LogVerbose("split: %zu training items, %zu validation items (speaker-disjoint)", s.train.size(), s.test.size());
+  if (!opts.out_dir.empty())
+    AtomicWriteFile(std::filesystem::path(opts.out_dir) / "split.json",
+                    json{{"train", s.train}, {"val", s.test}}.dump() + "\n");
   return Train(cfg, data.Data(s.train, s.test), opts);
+}
+
+void ExportFeatures(const PreparedData& data, const std::string& dir) {
+  namespace fsys = std::filesystem;
+  const FeatureSet& fs = data.features;
+  std::string bytes(fs.data.size() * 4, '\0');
+  for (size_t i = 0; i < fs.data.size(); ++i) {
+    uint32_t u;
+    std::memcpy(&u, &fs.data[i], 4);
+    for (int b = 0; b < 4; ++b) bytes[i * 4 + size_t(b)] = char((u >> (8 * b)) & 0xFF);
+  }
+  AtomicWriteFile(fsys::path(dir) / "features.f32", bytes);
+  json items = json::array();
+  for (int i = 0; i < data.task.size(); ++i) {
+    const int clip = data.task.clip[size_t(i)];
+    items.push_back({{"index", i},
+                     {"path", clip >= 0 ? data.dataset.clips[size_t(clip)].rel : std::string()},
+                     {"label", data.task.labels[size_t(data.task.label[size_t(i)])]},
+                     {"label_index", data.task.label[size_t(i)]},
+                     {"speaker", data.task.speakers[size_t(i)]}});
+  }
+  json j = {{"n", fs.n}, {"frames", fs.frames}, {"bins", fs.bins}, {"labels", fs.label_names}, {"items", items}};
+  AtomicWriteFile(fsys::path(dir) / "features.json", j.dump(1) + "\n");
 }
 
 json CvResult::ToJson() const {

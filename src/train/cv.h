@@ -48,7 +48,13 @@ struct PreparedData {
 // extracts (cached) features and, with augmentation, the audio windows and background noise.
 PreparedData PrepareData(const Config& cfg, const std::string& data_dir);
 
+// Writes dir/features.f32 (float32 little-endian [n, frames, bins]) and dir/features.json
+// ({n, frames, bins, labels, items: [{index, path, label, label_index, speaker}]}) so that other
+// tools (bench/torch_seed.py) train on exactly kws's features.
+void ExportFeatures(const PreparedData& data, const std::string& dir);
+
 // Speaker-disjoint train/validation split of all items (train.validation), trained into out_dir.
+// With opts.out_dir, also writes out_dir/split.json ({"train": [...], "val": [...]} item indices).
 TrainResult TrainHoldout(const Config& cfg, const PreparedData& data, const TrainerOptions& opts);
 
 struct CvOptions {

@@ -82,6 +82,7 @@ double MeanSparsity(const std::vector<Param*>& params) {
 // augmented with its own random stream (seeded by copy and item), then featurised.
 void AugmentedFeatures(const Config& cfg, const TrainData& d, const std::vector<int>& items, uint64_t copy,
                        std::vector<float>& out) {
+  const auto t0 = std::chrono::steady_clock::now();
   const FeatureSet& fs = *d.features;
   const size_t row = size_t(fs.frames) * size_t(fs.bins);
   out.resize(items.size() * row);
@@ -102,6 +103,7 @@ void AugmentedFeatures(const Config& cfg, const TrainData& d, const std::vector<
       std::memcpy(out.data() + size_t(k) * row, m.data.data(), sizeof(float) * row);
     }
   });
+  LogVerbose("augmentation copy %llu: %zu items in %.3fs", (unsigned long long)copy, items.size(), Seconds(t0));
 }
 
 void CheckData(const Config& cfg, const TrainData& d) {
