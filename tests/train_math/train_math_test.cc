@@ -8,6 +8,7 @@
 #include "layers/batchnorm.h"
 #include "layers/conv2d.h"
 #include "layers/dense.h"
+#include "layers/depthwise_conv2d.h"
 #include "layers/layer.h"
 #include "train/optimizer.h"
 #include "train/pruning.h"
@@ -298,7 +299,7 @@ std::vector<std::unique_ptr<Layer>> SmallNet(Shape in, Rng& rng, bool dense_on_s
   return L;
 }
 
-std::vector<float> Run(std::vector<std::unique_ptr<Layer>>& L, const std::vector<float>& x, int batch) {
+std::vector<float> RunNet(std::vector<std::unique_ptr<Layer>>& L, const std::vector<float>& x, int batch) {
   std::vector<float> cur = x;
   for (auto& l : L) {
     Shape os = l->OutputShape(l->input_shape);
@@ -344,14 +345,14 @@ void CheckRemovalEqualsZeroing(size_t conv_index, bool dense_on_spatial) {
       }
     }
   }
-  auto want = Run(B, x, 3);
+  auto want = RunNet(B, x, 3);
   auto kept = PruneFiltersL1(A, conv_index, 0.0, int(l1.size()) - 2);
   EXPECT_EQ(kept, keep);
   EXPECT_EQ(dynamic_cast<Conv2DLayer*>(A[conv_index].get())->filters, F - 2);
   auto* bn = dynamic_cast<BatchNormLayer*>(A[conv_index + 1].get());
   EXPECT_EQ(bn->gamma.value.size(), size_t(F - 2));
   EXPECT_EQ(bn->moving_variance.value.size(), size_t(F - 2));
-  auto got = Run(A, x, 3);
+  auto got = RunNet(A, x, 3);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5) << i;
   // Shapes still chain.
@@ -364,6 +365,59 @@ TEST(StructuredPruning, RemovingFiltersEqualsZeroingThem) {
   CheckRemovalEqualsZeroing(0, false);  // conv -> bn -> relu -> conv
   CheckRemovalEqualsZeroing(3, false);  // conv -> bn -> relu -> gap -> dense
   CheckRemovalEqualsZeroing(3, true);   // conv -> bn -> relu -> dense on a spatial input
+}
+
+TEST(StructuredPruning, FollowsChannelsThroughDepthwise) {
+  // conv(6) -> bn -> relu -> depthwise(dm 2) -> bn -> relu -> max_pool -> conv(5) -> gap -> dense(3)
+  auto make = [](Rng& rng) {
+    std::vector<std::unique_ptr<Layer>> L;
+    L.push_back(MakeLayer(json{{"type", "conv2d"}, {"name", "c1"}, {"filters", 6}, {"kernel", 3}, {"padding", "same"}}));
+    L.push_back(MakeLayer(json{{"type", "batchnorm"}, {"name", "bn1"}}));
+    L.push_back(MakeLayer(json{{"type", "relu"}, {"name", "r1"}}));
+    L.push_back(MakeLayer(json{{"type", "depthwise_conv2d"}, {"name", "dw"}, {"kernel", 3}, {"padding", "same"},
+                               {"depth_multiplier", 2}}));
+    L.push_back(MakeLayer(json{{"type", "batchnorm"}, {"name", "bn2"}}));
+    L.push_back(MakeLayer(json{{"type", "relu"}, {"name", "r2"}}));
+    L.push_back(MakeLayer(json{{"type", "max_pool2d"}, {"name", "mp"}, {"pool_size", 2}}));
+    L.push_back(MakeLayer(json{{"type", "conv2d"}, {"name", "c2"}, {"filters", 5}, {"kernel", 3}, {"padding", "same"}}));
+    L.push_back(MakeLayer(json{{"type", "global_average_pool"}, {"name", "gap"}}));
+    L.push_back(MakeLayer(json{{"type", "dense"}, {"name", "fc"}, {"units", 3}}));
+    Shape s{8, 6, 2};
+    for (auto& l : L) {
+      l->Build(s, rng);
+      for (Param* p : l->Params())
+        for (auto& v : p->value) v += float(rng.Uniform(-0.3, 0.3));
+      for (Param* p : l->Buffers())
+        for (auto& v : p->value) v += float(rng.Uniform(0.0, 0.5));
+      s = l->OutputShape(s);
+    }
+    return L;
+  };
+  Rng r1(4), r2(4);
+  auto A = make(r1), B = make(r2);
+  std::vector<float> x(2 * 8 * 6 * 2);
+  for (auto& v : x) v = float(r1.Uniform(-1, 1));
+  const std::vector<int> keep = {0, 2, 3, 5};  // drop filters 1 and 4
+  auto* c1 = dynamic_cast<Conv2DLayer*>(B[0].get());
+  auto* c2 = dynamic_cast<Conv2DLayer*>(B[7].get());
+  for (int f : {1, 4}) {
+    for (size_t i = f; i < c1->kernel.value.size(); i += 6) c1->kernel.value[i] = 0;
+    c1->bias.value[f] = 0;
+    // c2 input channels f*2 + m (depthwise outputs of channel f): rows with (i / 5) % 12 in {2f, 2f+1}
+    for (size_t i = 0; i < c2->kernel.value.size(); ++i)
+      if (int(i / 5) % 12 / 2 == f) c2->kernel.value[i] = 0;
+  }
+  auto want = RunNet(B, x, 2);
+  RemoveFilters(A, 0, keep);
+  auto* dw = dynamic_cast<DepthwiseConv2DLayer*>(A[3].get());
+  EXPECT_EQ(dw->kernel.dims, (std::vector<int>{3, 3, 4, 2}));
+  EXPECT_EQ(dw->bias.value.size(), 8u);
+  EXPECT_EQ(dynamic_cast<BatchNormLayer*>(A[4].get())->gamma.value.size(), 8u);
+  EXPECT_EQ(dynamic_cast<Conv2DLayer*>(A[7].get())->kernel.dims, (std::vector<int>{3, 3, 8, 5}));
+  EXPECT_EQ(A[6]->input_shape.c, 8);
+  auto got = RunNet(A, x, 2);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5) << i;
 }
 
 TEST(StructuredPruning, L1SelectionAndErrors) {
