@@ -107,6 +107,46 @@ TEST(Conv2D, FastMatchesReference) {
   SetNumThreads(0);
 }
 
+// Random geometries (incl. stride > kernel, VALID with unread rows, 1xN kernels) through
+// every fast path: implicit GEMM, im2col, pointwise, full-conv and col2im din.
+TEST(Conv2D, FastMatchesReferenceRandomGeometries) {
+  Rng rng(123);
+  const int ics[] = {1, 2, 3, 8, 16}, ocs[] = {1, 3, 8, 16, 24, 32};
+  int tested = 0;
+  for (int trial = 0; trial < 300 && tested < 80; ++trial) {
+    Shape in{1 + int(rng.Below(12)), 1 + int(rng.Below(12)), ics[rng.Below(5)]};
+    int kh = 1 + int(rng.Below(4)), kw = 1 + int(rng.Below(4)), sh = 1 + int(rng.Below(3)), sw = 1 + int(rng.Below(3));
+    bool same = rng.Below(2);
+    int oc = ocs[rng.Below(6)], n = 1 + int(rng.Below(3));
+    if (PadAxis(in.h, kh, sh, same).out <= 0 || PadAxis(in.w, kw, sw, same).out <= 0) continue;
+    ++tested;
+    Conv2DShape s = MakeConv2DShape(in, kh, kw, sh, sw, same, oc, "t");
+    s.n = n;
+    size_t in_n = size_t(n) * in.size(), out_n = size_t(n) * s.oh * s.ow * oc, w_n = size_t(kh) * kw * in.c * oc;
+    auto x = test::RandomVec(in_n, rng), w = test::RandomVec(w_n, rng), b = test::RandomVec(oc, rng);
+    auto dout = test::RandomVec(out_n, rng);
+    std::vector<float> o1(out_n), o2(out_n), di1(in_n), di2(in_n), dw1(w_n, 0.0f), dw2(w_n, 0.0f), db1(oc), db2(oc);
+    Conv2DScratch sc;
+    conv2d_forward_ref(o1.data(), x.data(), w.data(), b.data(), s);
+    conv2d_forward(o2.data(), x.data(), w.data(), b.data(), s, sc);
+    conv2d_backward_ref(di1.data(), dw1.data(), db1.data(), dout.data(), x.data(), w.data(), s);
+    conv2d_backward(di2.data(), dw2.data(), db2.data(), dout.data(), x.data(), w.data(), s, sc);
+    auto maxdiff = [](const std::vector<float>& a, const std::vector<float>& c) {
+      double m = 0;
+      for (size_t i = 0; i < a.size(); ++i) m = std::max(m, double(std::fabs(a[i] - c[i])));
+      return m;
+    };
+    std::string g = std::to_string(in.h) + "x" + std::to_string(in.w) + "x" + std::to_string(in.c) + " k" +
+                    std::to_string(kh) + "x" + std::to_string(kw) + " s" + std::to_string(sh) + "x" +
+                    std::to_string(sw) + (same ? " same" : " valid") + " oc" + std::to_string(oc);
+    EXPECT_LT(maxdiff(o1, o2), 1e-4) << g;
+    EXPECT_LT(maxdiff(di1, di2), 1e-4) << g;
+    EXPECT_LT(maxdiff(dw1, dw2), 1e-3) << g;
+    EXPECT_LT(maxdiff(db1, db2), 1e-3) << g;
+  }
+  EXPECT_GE(tested, 60);
+}
+
 TEST(Conv2D, BackwardIsDeterministicForAThreadCount) {
   SetNumThreads(2);
   auto l = MakeLayer(json{{"type", "conv2d"}, {"name", "c"}, {"filters", 16}, {"kernel", 3}, {"padding", "same"}});
