@@ -1,6 +1,7 @@
 // kws features CLIP.wav: log-mel / MFCC features of one clip (tf.signal-exact).
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,8 @@ void Flag(CLI::App& app, Opts& o, const char* name, T kws::FeatureOptions::*memb
 kws::FeatureOptions Resolve(const Opts& o) {
   kws::FeatureOptions f;
   if (!o.config.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(o.config, ec)) throw kws::BadInput(o.config + ": no such config file");
     toml::table doc;
     try {
       doc = toml::parse_file(o.config);
