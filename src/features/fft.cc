@@ -23,12 +23,6 @@
 #endif
 
 namespace kws {
-namespace {
-
-bool IsPow2(int n) { return n > 0 && (n & (n - 1)) == 0; }
-
-}  // namespace
-
 #ifdef KWS_FFT_FFTW
 
 namespace {
@@ -81,6 +75,8 @@ const char* RealFft::backend() const { return "fftw3f"; }
 #else  // own double FFT (powers of two) / Eigen's KissFFT in double (other sizes)
 
 namespace {
+
+bool IsPow2(int n) { return n > 0 && (n & (n - 1)) == 0; }
 
 // Stockham autosort passes (no bit reversal) over split re/im arrays.
 // A pass of radix r works on sub-transforms of length n = r*m with stride s
