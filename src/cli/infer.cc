@@ -1,0 +1,83 @@
+// kws infer: classify audio clips with a .tflite model (features and labels from its kws metadata).
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bench/classify.h"
+#include "cli/command.h"
+#include "util/error.h"
+
+namespace {
+
+struct Opts {
+  std::string model;
+  std::vector<std::string> clips;
+  bool all_windows = false;
+  double hop_s = 0.0;
+  bool json = false;
+};
+
+nlohmann::json ResultJson(const kws::ClipResult& r, const std::vector<std::string>& labels, bool windows) {
+  nlohmann::json j;
+  j["file"] = r.file;
+  if (windows) {
+    j["window"] = r.window;
+    j["start_s"] = r.start_s;
+  }
+  j["label"] = r.label;
+  j["score"] = r.score;
+  nlohmann::json s = nlohmann::json::object();
+  for (size_t i = 0; i < labels.size(); ++i) s[labels[i]] = r.scores[i];
+  j["scores"] = s;
+  return j;
+}
+
+kws::cli::Registrar reg(
+    "infer", "Classify audio clips with a .tflite model (feature settings and labels from the model)",
+    [](CLI::App& app) {
+      auto o = std::make_shared<Opts>();
+      app.add_option("--model", o->model, "Model file (.tflite exported by 'kws export')")->required();
+      app.add_option("clips", o->clips, "Audio files (any format/rate; resampled to the model's rate)")
+          ->required();
+      app.add_flag("--all-windows", o->all_windows,
+                   "Classify every model-length window of longer clips (default: the first window only)");
+      app.add_option("--hop", o->hop_s, "With --all-windows: seconds between window starts (default: half a window)")
+          ->check(CLI::NonNegativeNumber);
+      app.add_flag("--json", o->json, "Print one JSON object per result: {file, label, score, scores}");
+      return [o]() -> int {
+        kws::ClipClassifier c(o->model);
+        const auto& labels = c.labels();
+        if (!o->json) {
+          std::printf("%-40s %-12s %7s", "file", "label", "score");
+          for (const auto& l : labels) std::printf(" %10s", l.c_str());
+          std::printf("\n");
+        }
+        for (const std::string& clip : o->clips) {
+          for (const kws::ClipResult& r : c.ClassifyFile(clip, o->all_windows, o->hop_s)) {
+            if (o->json) {
+              std::printf("%s\n", ResultJson(r, labels, o->all_windows).dump().c_str());
+            } else {
+              std::string name = r.file;
+              if (o->all_windows) {
+                char t[32];
+                std::snprintf(t, sizeof t, "@%.2fs", r.start_s);
+                name += t;
+              }
+              std::printf("%-40s %-12s %7.4f", name.c_str(), r.label.c_str(), double(r.score));
+              for (float p : r.scores) std::printf(" %10.4f", double(p));
+              std::printf("\n");
+            }
+          }
+          std::fflush(stdout);
+        }
+        return 0;
+      };
+    },
+    "Output: a table (file, top label, its score, every label's score), or with --json one line per\n"
+    "clip (and per window with --all-windows): {\"file\":..., \"label\":..., \"score\":..., \"scores\":{label: p}}.\n"
+    "Examples:\n"
+    "  kws infer --model model.tflite yes.wav no.flac\n"
+    "  kws infer --model model.tflite --all-windows --json recording.wav");
+
+}  // namespace
