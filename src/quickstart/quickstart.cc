@@ -1,0 +1,496 @@
+#include "quickstart/quickstart.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "bench/report.h"
+#include "data/dataset.h"
+#include "data/task.h"
+#include "export/export_model.h"
+#include "model/config.h"
+#include "report/plots.h"
+#include "report/png.h"
+#include "report/report.h"
+#include "synth/synth.h"
+#include "train/cv.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/parallel.h"
+
+namespace kws {
+namespace {
+
+namespace fsys = std::filesystem;
+using json = nlohmann::json;
+
+std::string Fmtd(double v) {
+  char b[32];
+  std::snprintf(b, sizeof(b), "%.2f", v);
+  return b;
+}
+
+double Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Fails early (exit 2) when the output folder cannot be created or written.
+void CheckWritable(const std::string& dir) {
+  std::error_code ec;
+  fsys::create_directories(dir, ec);
+  if (ec || !fsys::is_directory(dir))
+    throw BadInput(dir + ": cannot create the output folder (" + (ec ? ec.message() : "not a folder") + ")");
+  const fsys::path probe = fsys::path(dir) / ".kws_write_test";
+  try {
+    AtomicWriteFile(probe, "ok\n");
+  } catch (const Error& e) {
+    throw BadInput(dir + ": output folder is not writable (" + e.what() + ")");
+  }
+  fsys::remove(probe, ec);
+}
+
+// Hard link (same file system) or copy.
+void LinkOrCopy(const fsys::path& from, const fsys::path& to) {
+  std::error_code ec;
+  fsys::create_directories(to.parent_path(), ec);
+  if (ec) throw BadInput(to.parent_path().string() + ": cannot create folder (" + ec.message() + ")");
+  fsys::create_hard_link(from, to, ec);
+  if (!ec) return;
+  ec.clear();
+  fsys::copy_file(from, to, fsys::copy_options::overwrite_existing, ec);
+  if (ec) throw BadInput(to.string() + ": cannot copy " + from.string() + " (" + ec.message() + ")");
+}
+
+std::vector<std::string> SpokenWords(const std::vector<std::string>& labels) {
+  std::vector<std::string> w;
+  for (const auto& l : labels)
+    if (l != kSilenceLabel && l != kUnknownLabel) w.push_back(l);
+  return w;
+}
+
+struct DataSplit {
+  std::string source;  // folder the clips came from
+  std::string train_dir, test_dir;
+  json info;
+};
+
+// Speaker-disjoint split of the task's items into OUT/data/{train,test} (same relative paths).
+DataSplit SplitData(const std::string& source, const std::vector<std::string>& labels, double test_fraction,
+                    uint64_t seed, const std::string& out_dir) {
+  DataSplit d;
+  d.source = source;
+  d.train_dir = (fsys::path(out_dir) / "data" / "train").string();
+  d.test_dir = (fsys::path(out_dir) / "data" / "test").string();
+  Dataset ds = LoadDataset(source);
+  TaskView task = MakeTask(ds, labels);
+  std::vector<int> all(size_t(task.size()));
+  for (int i = 0; i < task.size(); ++i) all[size_t(i)] = i;
+  IndexSplit s;
+  try {
+    s = SpeakerHoldout(task.speakers, all, test_fraction, seed);
+  } catch (const Error& e) {
+    throw BadInput(source + ": cannot hold out test speakers (" + e.what() + ")");
+  }
+  std::error_code ec;
+  fsys::remove_all(d.train_dir, ec);  // our own output from an earlier run
+  fsys::remove_all(d.test_dir, ec);
+  std::vector<int> is_test(size_t(task.size()), 0);
+  for (int i : s.test) is_test[size_t(i)] = 1;
+  std::set<std::string> train_speakers, test_speakers;
+  int synthesized_silence = 0;
+  std::map<std::string, std::array<int, 2>> per_label;  // label -> {train, test}
+  Progress p("split", task.size());
+  for (int i = 0; i < task.size(); ++i) {
+    p.Tick();
+    const int c = task.clip[size_t(i)];
+    const bool test = is_test[size_t(i)] != 0;
+    per_label[task.labels[size_t(task.label[size_t(i)])]][test ? 1 : 0]++;
+    (test ? test_speakers : train_speakers).insert(task.speakers[size_t(i)]);
+    if (c < 0) {
+      ++synthesized_silence;
+      continue;
+    }
+    const Clip& clip = ds.clips[size_t(c)];
+    LinkOrCopy(clip.path, fsys::path(test ? d.test_dir : d.train_dir) / clip.rel);
+  }
+  p.Done();
+  // Background noise: training augmentation and synthesized silence read it.
+  for (const auto& n : ds.noise) {
+    const fsys::path rel = fsys::path(kBackgroundNoiseFolder) / fsys::path(n.path).filename();
+    LinkOrCopy(n.path, fsys::path(d.train_dir) / rel);
+    if (synthesized_silence) LinkOrCopy(n.path, fsys::path(d.test_dir) / rel);
+  }
+  json pl = json::object();
+  for (auto& [l, c] : per_label) pl[l] = {{"train", c[0]}, {"test", c[1]}};
+  d.info = {{"source", source},
+            {"train_dir", d.train_dir},
+            {"test_dir", d.test_dir},
+            {"labels", labels},
+            {"train_items", s.train.size()},
+            {"test_items", s.test.size()},
+            {"train_speakers", train_speakers.size()},
+            {"test_speakers", test_speakers.size()},
+            {"per_label", pl},
+            {"test_fraction", test_fraction},
+            {"split_seed", seed}};
+  if (synthesized_silence)
+    LogWarn("%d _silence_ items are cut from background noise: the test folder re-creates its own", synthesized_silence);
+  return d;
+}
+
+Config LoadSeedOrBaseline(const std::string& path, const char* embedded, const char* embedded_name,
+                          const std::vector<std::string>& overrides) {
+  if (path.empty()) return ParseConfig(embedded, embedded_name, overrides);
+  if (!fsys::exists(path)) throw BadInput(path + ": no such config file");
+  return LoadConfig(path, overrides);
+}
+
+json HistoryJson(const TrainResult& r) {
+  json h = json::array();
+  for (const auto& e : r.history) h.push_back(e.ToJson());
+  return h;
+}
+
+json TrainJson(const Config& cfg, const TrainResult& r, const std::string& run_dir) {
+  return {{"config", cfg.source},
+          {"run_dir", run_dir},
+          {"epochs", cfg.train.epochs},
+          {"best_epoch", r.best_epoch},
+          {"best_val_accuracy", r.best_val_accuracy},
+          {"train_seconds", r.wall_seconds},
+          {"params", r.params},
+          {"nonzero", r.nonzero},
+          {"pruning", cfg.prune.enabled},
+          {"final_sparsity", cfg.prune.enabled ? json(cfg.prune.final_sparsity) : json(nullptr)},
+          {"history", HistoryJson(r)}};
+}
+
+void CurvePlots(const TrainResult& r, const std::string& name, const std::string& plots_dir, json& pictures) {
+  Series tl{"train", {}, {}}, vl{"validation", {}, {}}, ta{"train", {}, {}}, va{"validation", {}, {}};
+  for (const auto& e : r.history) {
+    const double x = e.epoch;
+    tl.x.push_back(x), tl.y.push_back(e.train_loss);
+    vl.x.push_back(x), vl.y.push_back(e.val_loss);
+    ta.x.push_back(x), ta.y.push_back(100 * e.train_accuracy);
+    va.x.push_back(x), va.y.push_back(100 * e.val_accuracy);
+  }
+  LineChart loss;
+  loss.title = name + ": loss per epoch";
+  loss.x_label = "epoch";
+  loss.y_label = "cross-entropy loss";
+  loss.series = {tl, vl};
+  loss.y_from_zero = true;
+  loss.markers = r.history.size() <= 20;
+  LineChart acc = loss;
+  acc.title = name + ": accuracy per epoch";
+  acc.y_label = "accuracy (%)";
+  acc.series = {ta, va};
+  acc.y_from_zero = false;
+  acc.y_min = 0;
+  acc.y_max = 100;
+  const std::string lf = "plots/" + name + "_loss.svg", af = "plots/" + name + "_accuracy.svg";
+  WriteSvg((fsys::path(plots_dir).parent_path() / lf).string(), LineChartSvg(loss));
+  WriteSvg((fsys::path(plots_dir).parent_path() / af).string(), LineChartSvg(acc));
+  pictures[name + "_loss"] = lf;
+  pictures[name + "_accuracy"] = af;
+}
+
+}  // namespace
+
+void QuickstartOptions::Validate() const {
+  if (out_dir.empty()) throw UsageError("--out: required");
+  if (per_word < 2) throw UsageError("--per-word: must be >= 2 (got " + std::to_string(per_word) + ")");
+  if (!(test_fraction > 0 && test_fraction < 1))
+    throw UsageError("--test-fraction: must be in (0, 1) (got " + std::to_string(test_fraction) + ")");
+  if (baseline_epochs < 0) throw UsageError("--baseline-epochs: must be >= 0");
+  if (bench_runs < 1) throw UsageError("--bench-runs: must be >= 1");
+  if (bench_warmup < 0) throw UsageError("--bench-warmup: must be >= 0");
+}
+
+QuickstartResult RunQuickstart(const QuickstartOptions& o) {
+  o.Validate();
+  const auto t_start = std::chrono::steady_clock::now();
+  json timings = json::object();
+  if (!o.data_dir.empty()) {
+    std::error_code ec;
+    if (!fsys::exists(o.data_dir, ec)) throw BadInput(o.data_dir + ": no such folder");
+    if (!fsys::is_directory(o.data_dir, ec)) throw BadInput(o.data_dir + ": not a folder");
+  }
+  CheckWritable(o.out_dir);
+  const fsys::path out(o.out_dir);
+  const std::string plots_dir = (out / "plots").string();
+
+  // ---- configs ----
+  std::vector<std::string> seed_over = o.overrides;
+  if (!o.labels.empty()) seed_over.insert(seed_over.begin(), "data.labels=" + o.labels);
+  if (o.seed) seed_over.insert(seed_over.begin(), "train.seed=" + std::to_string(o.seed));
+  Config cfg = LoadSeedOrBaseline(o.config, EmbeddedSeedConfig(), "configs/seed.toml (embedded)", seed_over);
+  const uint64_t seed = cfg.train.seed;
+  std::string label_csv;
+  for (size_t i = 0; i < cfg.data.labels.size(); ++i) label_csv += (i ? "," : "") + cfg.data.labels[i];
+  Config base_cfg;
+  std::string baseline_note;
+  if (o.baseline) {
+    std::vector<std::string> bo = {"data.labels=" + label_csv, "train.seed=" + std::to_string(seed)};
+    bo.insert(bo.end(), o.baseline_overrides.begin(), o.baseline_overrides.end());
+    base_cfg = LoadSeedOrBaseline(o.baseline_config, EmbeddedBaselineConfig(), "configs/baseline.toml (embedded)", bo);
+    if (o.baseline_epochs > 0 && o.baseline_epochs < base_cfg.train.epochs) {
+      baseline_note = "trained for " + std::to_string(o.baseline_epochs) + " of its " +
+                      std::to_string(base_cfg.train.epochs) +
+                      " epochs to fit the time budget (its learning-rate schedule spans the shorter run)";
+      bo.push_back("train.epochs=" + std::to_string(o.baseline_epochs));
+      base_cfg = LoadSeedOrBaseline(o.baseline_config, EmbeddedBaselineConfig(), "configs/baseline.toml (embedded)",
+                                    bo);
+    }
+  }
+
+  // ---- 1. data ----
+  auto t0 = std::chrono::steady_clock::now();
+  json data_info;
+  std::string source = o.data_dir;
+  json synth_info = nullptr;
+  if (source.empty()) {
+    synth::SynthOptions so;
+    so.words = SpokenWords(cfg.data.labels);
+    if (so.words.empty()) throw UsageError("--labels: nothing to synthesize (give at least one word)");
+    if (std::find(cfg.data.labels.begin(), cfg.data.labels.end(), kUnknownLabel) != cfg.data.labels.end()) {
+      for (const auto& w : synth::SpeechCommandsUnknownWords())
+        if (std::find(so.words.begin(), so.words.end(), w) == so.words.end() && so.unknown_words.size() < 10)
+          so.unknown_words.push_back(w);
+    }
+    so.per_word = o.per_word;
+    so.seed = seed;
+    const std::string root = o.synth_cache.empty() ? synth::DefaultSynthCacheRoot() : o.synth_cache;
+    LogInfo("[1/6] data: synthesizing %d clips per word of %s (cached in %s)", o.per_word, label_csv.c_str(),
+            root.c_str());
+    synth::SynthResult sr;
+    source = synth::SynthesizeCached(so, root, &sr);
+    synth_info = {{"per_word", o.per_word}, {"seed", seed}, {"words", so.words}, {"cache_dir", source}};
+    if (!sr.engines.empty()) synth_info["engines"] = sr.engines;
+  } else {
+    LogInfo("[1/6] data: %s (labels %s)", source.c_str(), label_csv.c_str());
+  }
+  DataSplit split = SplitData(source, cfg.data.labels, o.test_fraction, seed, o.out_dir);
+  data_info = split.info;
+  data_info["kind"] = o.data_dir.empty() ? "synthetic" : "folder";
+  data_info["synth"] = synth_info;
+  LogInfo("      split by speaker: %d training items (%d speakers), %d test items (%d speakers)",
+          data_info["train_items"].get<int>(), data_info["train_speakers"].get<int>(),
+          data_info["test_items"].get<int>(), data_info["test_speakers"].get<int>());
+  timings["data"] = Since(t0);
+
+  // ---- 2. seed: train + export ----
+  t0 = std::chrono::steady_clock::now();
+  LogInfo("[2/6] seed: training %s (%d epochs) on %s", cfg.source.c_str(), cfg.train.epochs,
+          split.train_dir.c_str());
+  PreparedData data = PrepareData(cfg, split.train_dir);
+  const std::string seed_run = (out / "runs" / "seed").string();
+  TrainerOptions topt;
+  topt.out_dir = seed_run;
+  topt.log_prefix = "seed ";
+  TrainResult seed_res = TrainHoldout(cfg, data, topt);
+  timings["train_seed"] = Since(t0);
+
+  t0 = std::chrono::steady_clock::now();
+  struct Variant {
+    std::string name, file;
+    QuantMode quant;
+  };
+  std::vector<Variant> variants = {{"float", "seed_float.tflite", QuantMode::kFloat},
+                                   {"dynamic", "seed_dynamic.tflite", QuantMode::kDynamic},
+                                   {"int8", "seed_int8.tflite", QuantMode::kInt8}};
+  LogInfo("      exporting float, dynamic-range and int8 .tflite + C array");
+  json exports = json::object();
+  for (const auto& v : variants) {
+    ModelExportOptions e;
+    e.model = seed_run;
+    e.out = (out / v.file).string();
+    e.quant = v.quant;
+    e.seed = seed;
+    if (v.quant == QuantMode::kInt8) e.calibration_data = split.train_dir;
+    ModelExportResult r = ExportModel(e);
+    exports[v.name] = {{"file", v.file}, {"calibration_samples", r.calibration_samples}};
+  }
+  {
+    ModelExportOptions e;
+    e.model = seed_run;
+    e.out = (out / "seed_int8.c").string();
+    e.quant = QuantMode::kInt8;
+    e.format = "c";
+    e.c_name = "kws_model";
+    e.seed = seed;
+    e.calibration_data = split.train_dir;
+    ExportModel(e);
+  }
+  timings["export_seed"] = Since(t0);
+
+  // ---- 3. baseline ----
+  std::vector<std::pair<std::string, std::string>> models;  // name, file
+  for (const auto& v : variants) models.push_back({v.name, v.file});
+  TrainResult base_res;
+  if (o.baseline) {
+    t0 = std::chrono::steady_clock::now();
+    LogInfo("[3/6] baseline: training %s (%d epochs)%s", base_cfg.source.c_str(), base_cfg.train.epochs,
+            baseline_note.empty() ? "" : " - fewer epochs than the recipe, see the report");
+    PreparedData bdata = PrepareData(base_cfg, split.train_dir);
+    TrainerOptions bopt;
+    bopt.out_dir = (out / "runs" / "baseline").string();
+    bopt.log_prefix = "baseline ";
+    base_res = TrainHoldout(base_cfg, bdata, bopt);
+    ModelExportOptions e;
+    e.model = bopt.out_dir;
+    e.out = (out / "baseline_float.tflite").string();
+    e.quant = QuantMode::kFloat;
+    ExportModel(e);
+    models.push_back({"baseline", "baseline_float.tflite"});
+    timings["train_baseline"] = Since(t0);
+  } else {
+    LogInfo("[3/6] baseline: skipped (--no-baseline)");
+  }
+
+  // ---- 4. evaluate on the held-out test speakers (what `kws eval` computes) ----
+  t0 = std::chrono::steady_clock::now();
+  LogInfo("[4/6] evaluate: %zu models on %s (held-out speakers)", models.size(), split.test_dir.c_str());
+  std::vector<EvalResult> evals;
+  {
+    Progress p("evaluate", long(models.size()));
+    for (const auto& m : models) {
+      evals.push_back(EvaluateOnData((out / m.second).string(), split.test_dir));
+      p.Tick();
+    }
+    p.Done();
+  }
+  timings["evaluate"] = Since(t0);
+
+  // ---- 5. bench (what `kws bench` computes) ----
+  t0 = std::chrono::steady_clock::now();
+  LogInfo("[5/6] bench: size and latency (%d runs per model, one thread, interleaved)", o.bench_runs);
+  BenchOptions bo;
+  bo.runs = o.bench_runs;
+  bo.warmup = o.bench_warmup;
+  std::vector<std::string> paths;
+  for (const auto& m : models) paths.push_back((out / m.second).string());
+  std::vector<ModelReport> bench = BenchModels(paths, bo);
+  const ModelReport* base_rep = o.baseline ? &bench.back() : nullptr;
+  timings["bench"] = Since(t0);
+
+  // ---- 6. pictures + report ----
+  t0 = std::chrono::steady_clock::now();
+  LogInfo("[6/6] report: pictures and %s", (out / "report.md").string().c_str());
+  json pictures = json::object();
+  CurvePlots(seed_res, "seed", plots_dir, pictures);
+  if (o.baseline) CurvePlots(base_res, "baseline", plots_dir, pictures);
+
+  json model_rows = json::array();
+  for (size_t i = 0; i < models.size(); ++i) {
+    const EvalResult& ev = evals[i];
+    const ModelReport& br = bench[i];
+    const bool is_base = o.baseline && i + 1 == models.size();
+    json row;
+    row["name"] = models[i].first;
+    row["file"] = models[i].second;
+    row["kind"] = br.kind;
+    row["eval"] = ev.eval.ToJson();
+    row["eval"]["model_kind"] = ev.model_kind;
+    row["eval"]["correct"] = ev.eval.correct;
+    row["accuracy"] = ev.eval.accuracy;
+    row["bench"] = ReportJson(br, is_base ? nullptr : base_rep);
+    row["bench"].erase("baseline");
+    row["sparsity"] = br.params ? 1.0 - double(br.nonzero_params) / double(br.params) : 0.0;
+    model_rows.push_back(row);
+
+    HeatMap hm;
+    hm.title = models[i].first + ": " + std::to_string(ev.eval.correct) + "/" + std::to_string(ev.eval.n) +
+               " correct (" + Fmtd(100 * ev.eval.accuracy) + "%)";
+    hm.row_title = "true label";
+    hm.col_title = "predicted label";
+    hm.row_labels = ev.eval.labels;
+    hm.col_labels = ev.eval.labels;
+    for (const auto& r : ev.eval.confusion) hm.values.push_back(std::vector<double>(r.begin(), r.end()));
+    const std::string cf = "plots/confusion_" + models[i].first + ".svg";
+    WriteSvg((out / cf).string(), HeatMapSvg(hm));
+    pictures["confusion_" + models[i].first] = cf;
+  }
+
+  BarChart size;
+  size.title = "Model size (log scale)";
+  size.y_label = "bytes";
+  size.log_scale = true;
+  size.series = {{".tflite", {}, {}}, {"zipped", {}, {}}};
+  BarChart lat;
+  lat.title = "Latency per 1 s clip, one thread (median, log scale)";
+  lat.y_label = "microseconds";
+  lat.log_scale = true;
+  lat.series = {{"pre-processing", {}, {}}, {"inference", {}, {}}, {"total", {}, {}}};
+  for (size_t i = 0; i < models.size(); ++i) {
+    size.categories.push_back(models[i].first);
+    lat.categories.push_back(models[i].first);
+    size.series[0].y.push_back(double(bench[i].size_bytes));
+    size.series[1].y.push_back(double(bench[i].zip_bytes));
+    lat.series[0].y.push_back(bench[i].preprocess.median_us);
+    lat.series[1].y.push_back(bench[i].inference.median_us);
+    lat.series[2].y.push_back(bench[i].total.median_us);
+  }
+  WriteSvg((out / "plots" / "size.svg").string(), BarChartSvg(size));
+  WriteSvg((out / "plots" / "latency.svg").string(), BarChartSvg(lat));
+  pictures["size"] = "plots/size.svg";
+  pictures["latency"] = "plots/latency.svg";
+
+  // One log-mel spectrogram per label: the first training clip of each.
+  json spectrograms = json::object();
+  const FeatureSet& fs = data.features;
+  for (size_t l = 0; l < fs.label_names.size(); ++l) {
+    for (int i = 0; i < fs.n; ++i) {
+      if (fs.labels[size_t(i)] != int(l)) continue;
+      Image img = HeatmapImage(fs.item(i), fs.frames, fs.bins, 4, 8, ColormapKind::kMagma);
+      const std::string f = "plots/spectrogram_" + fs.label_names[l] + ".png";
+      WritePng((out / f).string(), img.width, img.height, img.rgb);
+      const int clip = data.task.clip[size_t(i)];
+      spectrograms[fs.label_names[l]] = {
+          {"file", f}, {"clip", clip >= 0 ? data.dataset.clips[size_t(clip)].rel : std::string("(noise slice)")}};
+      break;
+    }
+  }
+  pictures["spectrograms"] = spectrograms;
+
+  json report;
+  report["kws_version"] = KWS_VERSION;
+  report["out_dir"] = o.out_dir;
+  report["data"] = data_info;
+  report["test_set"] = "held-out speakers: " + split.test_dir +
+                       " (never used for training or best-epoch selection; `kws eval --data` on it gives these "
+                       "accuracies)";
+  report["seed"] = TrainJson(cfg, seed_res, seed_run);
+  report["seed"]["exports"] = exports;
+  report["seed"]["c_source"] = "seed_int8.c";
+  if (o.baseline) {
+    report["baseline"] = TrainJson(base_cfg, base_res, (out / "runs" / "baseline").string());
+    report["baseline"]["note"] = baseline_note;
+  } else {
+    report["baseline"] = nullptr;
+  }
+  report["models"] = model_rows;
+  report["bench_options"] = {{"runs", bo.runs}, {"warmup", bo.warmup}, {"threads", bo.threads}};
+  report["pictures"] = pictures;
+  report["threads"] = NumThreads();
+  timings["report"] = Since(t0);
+  timings["total"] = Since(t_start);
+  report["timings_s"] = timings;
+
+  QuickstartResult res;
+  res.report = report;
+  res.report_json = (out / "report.json").string();
+  res.report_md = (out / "report.md").string();
+  AtomicWriteFile(res.report_json, report.dump(2) + "\n");
+  AtomicWriteFile(res.report_md, ReportMarkdown(report));
+  res.summary = ReportSummary(report) + "report: " + res.report_md + "\n";
+  return res;
+}
+
+}  // namespace kws
