@@ -16,7 +16,6 @@ void DetectorOptions::Validate() const {
   if (!(vad_min_ms >= 0 && vad_min_ms <= 10000)) throw UsageError("--vad-min-ms must be in [0, 10000]");
 }
 
-int SmootherCapacity(double smooth_ms, double hop_ms) { return int(std::ceil(smooth_ms / hop_ms)) + 2; }
 
 namespace {
 StreamModel Finish(StreamModel m) {

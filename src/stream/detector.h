@@ -124,7 +124,5 @@ class Detector {
   DetectorStats stats_;
 };
 
-// Smoothing ring capacity for a hop: enough for every result of one window.
-int SmootherCapacity(double smooth_ms, double hop_ms);
 
 }  // namespace kws

@@ -15,6 +15,8 @@ void PostProcessOptions::Validate() const {
   if (min_results < 1) throw UsageError("--min-results must be >= 1");
 }
 
+int SmootherCapacity(double smooth_ms, double hop_ms) { return int(std::ceil(smooth_ms / hop_ms)) + 2; }
+
 bool IsKeywordLabel(const std::string& label) { return label != kSilenceLabel && label != kUnknownLabel; }
 
 ScoreSmoother::ScoreSmoother(std::vector<std::string> labels, const PostProcessOptions& options, int capacity)

@@ -33,6 +33,9 @@ struct Detection {
 
 bool IsKeywordLabel(const std::string& label);  // not _silence_ / _unknown_
 
+// Smoothing ring capacity for a hop: enough for every result of one window.
+int SmootherCapacity(double smooth_ms, double hop_ms);
+
 class ScoreSmoother {
  public:
   ScoreSmoother(std::vector<std::string> labels, const PostProcessOptions& options, int capacity);
