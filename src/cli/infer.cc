@@ -1,4 +1,5 @@
 // kws infer: classify audio clips with a .tflite model (features and labels from its kws metadata).
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -18,8 +19,8 @@ struct Opts {
   bool json = false;
 };
 
-nlohmann::json ResultJson(const kws::ClipResult& r, const std::vector<std::string>& labels, bool windows) {
-  nlohmann::json j;
+nlohmann::ordered_json ResultJson(const kws::ClipResult& r, const std::vector<std::string>& labels, bool windows) {
+  nlohmann::ordered_json j;  // keys in a fixed order, scores in label order
   j["file"] = r.file;
   if (windows) {
     j["window"] = r.window;
@@ -27,7 +28,7 @@ nlohmann::json ResultJson(const kws::ClipResult& r, const std::vector<std::strin
   }
   j["label"] = r.label;
   j["score"] = r.score;
-  nlohmann::json s = nlohmann::json::object();
+  nlohmann::ordered_json s = nlohmann::ordered_json::object();
   for (size_t i = 0; i < labels.size(); ++i) s[labels[i]] = r.scores[i];
   j["scores"] = s;
   return j;
@@ -48,8 +49,10 @@ kws::cli::Registrar reg(
       return [o]() -> int {
         kws::ClipClassifier c(o->model);
         const auto& labels = c.labels();
+        int width = 24;
+        for (const auto& clip : o->clips) width = std::max(width, int(clip.size()) + (o->all_windows ? 8 : 0));
         if (!o->json) {
-          std::printf("%-40s %-12s %7s", "file", "label", "score");
+          std::printf("%-*s %-12s %7s", width, "file", "label", "score");
           for (const auto& l : labels) std::printf(" %10s", l.c_str());
           std::printf("\n");
         }
@@ -64,7 +67,7 @@ kws::cli::Registrar reg(
                 std::snprintf(t, sizeof t, "@%.2fs", r.start_s);
                 name += t;
               }
-              std::printf("%-40s %-12s %7.4f", name.c_str(), r.label.c_str(), double(r.score));
+              std::printf("%-*s %-12s %7.4f", width, name.c_str(), r.label.c_str(), double(r.score));
               for (float p : r.scores) std::printf(" %10.4f", double(p));
               std::printf("\n");
             }

@@ -139,6 +139,11 @@ TEST_F(InferTest, RealClipsMatchDirectPipeline) {
       EXPECT_FLOAT_EQ(j["score"].get<float>(), best);
     }
   }
+  // Scores are printed in the model's label order (not sorted).
+  ASSERT_EQ(Run("infer --json --model " + models_.float_path + " " + clips[0]), 0) << Err();
+  const std::string line = Out();
+  EXPECT_LT(line.find("\"yes\":"), line.find("\"no\":")) << line;
+  EXPECT_LT(line.find("\"no\":"), line.find("\"_unknown_\":")) << line;
   // Table output lists the labels and the file.
   ASSERT_EQ(Run("infer --model " + models_.float_path + " " + clips[0]), 0) << Err();
   EXPECT_NE(Out().find("_unknown_"), std::string::npos);
