@@ -137,6 +137,17 @@ long Model::NonZeroCount() {
   return n;
 }
 
+void Model::Reshape() {
+  shapes_.assign(1, input_);
+  Shape s = input_;
+  for (auto& l : layers_) {
+    s = l->OutputShape(s);
+    shapes_.push_back(s);
+  }
+  acts_.assign(layers_.size(), {});
+  capacity_ = 0;
+}
+
 void Model::SetSeed(uint64_t seed) {
   for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->SetSeed(Rng::Derive(seed, i).Next());
 }

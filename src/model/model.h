@@ -56,6 +56,10 @@ class Model {
   std::vector<Param*> Buffers();  // non-trainable state
   long ParamCount();              // trainable + buffer values
   long NonZeroCount();            // non-zero values (trainable + buffers)
+  // For in-place surgery (structured pruning's RemoveFilters); call Reshape() afterwards.
+  std::vector<std::unique_ptr<Layer>>& mutable_layers() { return layers_; }
+  // Recomputes the shapes after the layers changed and drops the activation buffers.
+  void Reshape();
   // Calls SetSeed on every layer (dropout): derived from seed per layer index.
   void SetSeed(uint64_t seed);
 

@@ -10,6 +10,8 @@
 #include <Eigen/Core>
 
 #include "features/features.h"
+#include "layers/batchnorm.h"
+#include "layers/conv2d.h"
 #include "train/optimizer.h"
 #include "train/pruning.h"
 #include "train/schedule.h"
@@ -104,6 +106,67 @@ void AugmentedFeatures(const Config& cfg, const TrainData& d, const std::vector<
     }
   });
   LogVerbose("augmentation copy %llu: %zu items in %.3fs", (unsigned long long)copy, items.size(), Seconds(t0));
+}
+
+// Structured pruning during training: at the schedule's steps, every conv2d keeps the
+// KeptCount(filters, sparsity) filters with the largest L1 norms; the others get a zero mask on their
+// kernel column and bias, and on the gamma/beta of the batchnorm that follows, so the channel is
+// exactly zero downstream (BN of an all-zero channel with gamma = beta = 0 outputs 0). Pruned filters
+// have norm 0, so they stay pruned. RemoveMaskedFilters later deletes them without changing outputs.
+bool UpdateFilterMasks(Model& model, const PruningSchedule& sched, long step) {
+  if (!sched.ShouldPrune(step)) return false;
+  const double sparsity = sched.Sparsity(step);
+  auto& layers = model.mutable_layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    auto* conv = dynamic_cast<Conv2DLayer*>(layers[i].get());
+    if (!conv) continue;
+    const int oc = conv->filters;
+    const std::vector<int> keep_idx = SelectFiltersByL1(FilterL1Norms(*conv), int(KeptCount(size_t(oc), sparsity)));
+    std::vector<uint8_t> keep(size_t(oc), 0);
+    for (int k : keep_idx) keep[size_t(k)] = 1;
+    auto mask_channels = [&](Param& p, int channels) {
+      if (p.value.empty()) return;
+      p.mask.resize(p.value.size());
+      for (size_t j = 0; j < p.value.size(); ++j) {
+        p.mask[j] = keep[j % size_t(channels)];
+        if (!p.mask[j]) p.value[j] = 0.0f;
+      }
+    };
+    mask_channels(conv->kernel, oc);
+    if (conv->use_bias) mask_channels(conv->bias, oc);
+    for (size_t j = i + 1; j < layers.size(); ++j) {
+      if (auto* bn = dynamic_cast<BatchNormLayer*>(layers[j].get())) {
+        mask_channels(bn->gamma, oc);
+        mask_channels(bn->beta, oc);
+        break;
+      }
+      const std::string t = layers[j]->type();
+      if (t == "conv2d" || t == "dense" || t == "depthwise_conv2d") break;
+    }
+  }
+  return true;
+}
+
+// Deletes the filters whose kernel mask is all zero (and the channels downstream); returns how many.
+int RemoveMaskedFilters(Model& model) {
+  int removed = 0;
+  auto& layers = model.mutable_layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    auto* conv = dynamic_cast<Conv2DLayer*>(layers[i].get());
+    if (!conv || conv->kernel.mask.empty()) continue;
+    const int oc = conv->filters;
+    std::vector<uint8_t> alive(size_t(oc), 0);
+    for (size_t j = 0; j < conv->kernel.mask.size(); ++j) alive[j % size_t(oc)] |= conv->kernel.mask[j];
+    std::vector<int> keep;
+    for (int k = 0; k < oc; ++k)
+      if (alive[size_t(k)]) keep.push_back(k);
+    if (keep.empty()) keep.push_back(0);
+    if (int(keep.size()) == oc) continue;
+    removed += oc - int(keep.size());
+    RemoveFilters(layers, i, keep);
+  }
+  model.Reshape();
+  return removed;
 }
 
 void CheckData(const Config& cfg, const TrainData& d) {
@@ -290,7 +353,10 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
         std::memcpy(xb.data() + size_t(k) * row, src, sizeof(float) * row);
         yb[size_t(k)] = fs.labels[size_t(item)];
       }
-      if (cfg.prune.enabled) UpdatePruningMasks(params, prune_sched, step);
+      if (cfg.prune.enabled) {
+        if (cfg.prune.structured) UpdateFilterMasks(model, prune_sched, step);
+        else UpdatePruningMasks(params, prune_sched, step);
+      }
       model.SetSeed(Rng::Derive(Rng::Derive(tr.seed, kTagStep).Next(), uint64_t(step)).Next());
       model.Forward(xb.data(), n, true);
       const float loss = model.Loss(yb.data(), n);
@@ -383,8 +449,28 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   res.params = model.ParamCount();
   res.nonzero = model.NonZeroCount();
 
+  int filters_removed = 0;
+  if (cfg.prune.enabled && cfg.prune.structured && res.best_epoch > 0) {
+    // The saved model loses the pruned filters for real (same outputs, smaller and faster).
+    Model small = ModelFromCheckpoint(res.best);
+    filters_removed = RemoveMaskedFilters(small);
+    Checkpoint c = CaptureModel(small);
+    c.config = res.best.config;
+    c.labels = res.best.labels;
+    c.features = res.best.features;
+    c.state = res.best.state;
+    c.state["filters_removed"] = filters_removed;
+    c.state["params"] = small.ParamCount();
+    res.best = std::move(c);
+    if (write) SaveCheckpoint(best_path, res.best);
+  }
+
   json m;
   m["labels"] = fs.label_names;
+  if (cfg.prune.enabled && cfg.prune.structured) {
+    m["filters_removed"] = filters_removed;
+    m["params_after_filter_removal"] = res.best.state.value("params", 0L);
+  }
   m["epochs"] = json::array();
   for (auto& h : res.history) m["epochs"].push_back(h.ToJson());
   m["best_epoch"] = res.best_epoch;

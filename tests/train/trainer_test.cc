@@ -120,6 +120,64 @@ TEST(Trainer, PruningReachesTheScheduledSparsity) {
   EXPECT_FALSE(m.Params()[0]->mask.empty());
 }
 
+TEST(Trainer, StructuredPruningRemovesFiltersWithoutChangingOutputs) {
+  FeatureSet fs = Synthetic(96, 6);
+  const char* two_convs = R"(
+[[model.layers]]
+type = "conv2d"
+filters = 6
+kernel = [3, 3]
+padding = "same"
+[[model.layers]]
+type = "batchnorm"
+momentum = 0.8
+[[model.layers]]
+type = "relu"
+[[model.layers]]
+type = "conv2d"
+filters = 4
+kernel = [3, 3]
+strides = [2, 2]
+padding = "same"
+use_bias = false
+[[model.layers]]
+type = "batchnorm"
+momentum = 0.8
+[[model.layers]]
+type = "relu"
+[[model.layers]]
+type = "global_average_pool"
+[[model.layers]]
+type = "dense"
+[train]
+epochs = 3
+batch_size = 8
+validation = 0.25
+[prune]
+enabled = true
+structured = true
+schedule = "constant"
+final_sparsity = 0.5
+frequency = 2
+)";
+  Config cfg = ParseConfig(two_convs, "structured.toml");
+  auto dir = TempDir("structured");
+  TrainResult r = Train(cfg, Split(fs), Quiet(dir));
+  EXPECT_EQ(r.metrics["filters_removed"], 5);  // 6 -> 3 and 4 -> 2
+  Model small = ModelFromCheckpoint(LoadCheckpoint((dir / "model.ckpt").string()));
+  Model masked = ModelFromCheckpoint(LoadCheckpoint((dir / "last.ckpt").string()));
+  ASSERT_EQ(r.best_epoch, 3);
+  EXPECT_EQ(small.shapes()[1].c, 3);
+  EXPECT_EQ(small.shapes()[4].c, 2);
+  EXPECT_EQ(masked.shapes()[1].c, 6);
+  EXPECT_LT(small.ParamCount(), masked.ParamCount());
+  std::vector<float> a(size_t(fs.n) * 2), b(size_t(fs.n) * 2);
+  small.Predict(fs.data.data(), fs.n, a.data());
+  masked.Predict(fs.data.data(), fs.n, b.data());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5) << i;
+  fsys::remove_all(dir);
+}
+
 TEST(Trainer, SameSeedSameBytes) {
   FeatureSet fs = Synthetic(64, 3);
   Config cfg = ParseConfig(kTiny, "tiny.toml", {"train.epochs=2"});
