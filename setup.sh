@@ -28,8 +28,13 @@ PKGS=(
   espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts sox
   # test-only references: NumPy feature reference, Arm NN .tflite loader, clang for fuzzing
   python3 python3-numpy libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22
-  clang libclang-rt-14-dev nodejs npm
+  clang libclang-rt-14-dev
 )
+# Node.js + npm (for the official TFLite wasm interpreter used in tests): the machine image may
+# already ship them from another repository (nodesource's nodejs bundles npm), so only ask
+# Debian for them when the commands are missing.
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 if [ "$WITH_BENCH" = 1 ]; then
   PKGS+=(python3-torch python3-torchaudio)
 fi
