@@ -187,7 +187,19 @@ ConvA ImplicitA(const float* P, const Conv2DShape& s, int PW) {
   return a;
 }
 
+bool g_allow_winograd = true;
+
+// Winograd applies to 3x3 stride-1 convs with a fast GEMM kernel and enough channels for the
+// transforms to pay off (measured, 49x10 input, batch 25, forward: 16 ch 0.54 ms implicit vs
+// 0.90 Winograd; 32 ch 2.55 vs 2.44; 64 ch 11.1 vs 7.5; 128 ch 53 vs 29).
+bool UseWinograd(int kh, int kw, int sh, int sw, int ic, int oc) {
+  return g_allow_winograd && kh == 3 && kw == 3 && sh == 1 && sw == 1 && ic >= 48 && oc >= 48 &&
+         ConvGemmSupported(oc);
+}
+
 }  // namespace
+
+void Conv2DAllowWinograd(bool allow) { g_allow_winograd = allow; }
 
 void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2DShape& s,
                     Conv2DScratch& scratch) {
@@ -196,8 +208,20 @@ void conv2d_forward(float* out, const float* in, const float* weight, const floa
   const bool pointwise = IsPointwise(s);
   Grow(scratch.col, NumThreads());
   // Implicit GEMM over a zero-padded copy of the sample (no im2col) when a fast kernel exists.
-  const bool implicit = !pointwise && ConvGemmSupported(s.oc);
+  const bool wino = UseWinograd(s.kh, s.kw, s.sh, s.sw, s.ic, s.oc);
+  const bool implicit = !pointwise && !wino && ConvGemmSupported(s.oc);
   const int PH = (s.oh - 1) * s.sh + s.kh, PW = (s.ow - 1) * s.sw + s.kw;
+  if (wino) {
+    scratch.U.resize(16 * size_t(s.ic) * s.oc);
+    winograd_kernel_transform(scratch.U.data(), weight, s.ic, s.oc);
+    if (scratch.wino.size() < size_t(NumThreads())) scratch.wino.resize(NumThreads());
+    ParallelFor(s.n, [&](long b, long e, int c) {
+      for (long n = b; n < e; ++n)
+        winograd_conv3x3(out + n * out_sz, in + n * in_sz, s.ih, s.iw, s.ic, s.pt, s.pl, s.oh, s.ow, s.oc,
+                         scratch.U.data(), bias, scratch.wino[c]);
+    });
+    return;
+  }
   ParallelFor(s.n, [&](long b, long e, int c) {
     auto& col = scratch.col[c];
     if (!pointwise && !implicit && col.size() < M * K) col.resize(M * K);
@@ -254,7 +278,13 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
       for (int f = 0; f < s.oc; ++f) wt[size_t(f) * K + k] = weight[k * s.oc + f];
   }
   const bool implicit_dw = !pointwise && ConvGemmSupported(s.oc);
-  const bool implicit_dx = full_conv && ConvGemmSupported(s.ic);
+  const bool wino_dx = full_conv && UseWinograd(s.kh, s.kw, 1, 1, s.oc, s.ic);
+  const bool implicit_dx = full_conv && !wino_dx && ConvGemmSupported(s.ic);
+  if (wino_dx) {
+    scratch.U.resize(16 * size_t(s.oc) * s.ic);
+    winograd_kernel_transform(scratch.U.data(), wt.data(), s.oc, s.ic);
+    if (scratch.wino.size() < chunks) scratch.wino.resize(chunks);
+  }
   const int PH = (s.oh - 1) * s.sh + s.kh, PW = (s.ow - 1) * s.sw + s.kw;
   const int PHt = s.ih - 1 + s.kh, PWt = s.iw - 1 + s.kw;  // padded dout for the full conv
   ParallelFor(s.n, [&](long b, long e, int c) {
@@ -264,7 +294,7 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
     auto& dw = scratch.dw[c];
     auto& db = scratch.db[c];
     if (!pointwise && !implicit_dw && col.size() < M * K) col.resize(M * K);
-    if (full_conv && !implicit_dx && dcol.size() < Mt * Kt) dcol.resize(Mt * Kt);
+    if (full_conv && !implicit_dx && !wino_dx && dcol.size() < Mt * Kt) dcol.resize(Mt * Kt);
     if (din && !full_conv && !pointwise && dcol.size() < M * K) dcol.resize(M * K);
     dw.assign(K * s.oc, 0.0f);
     db.assign(s.oc, 0.0f);
@@ -282,7 +312,10 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
         for (size_t m = 0; m < M; ++m)
           for (int f = 0; f < s.oc; ++f) db[f] += d[m * s.oc + f];
       if (!din) continue;
-      if (implicit_dx) {
+      if (wino_dx) {
+        winograd_conv3x3(din + n * in_sz, d, s.oh, s.ow, s.oc, t.pt, t.pl, s.ih, s.iw, s.ic, scratch.U.data(),
+                         nullptr, scratch.wino[c]);
+      } else if (implicit_dx) {
         PadInto(dcol, d, s.oh, s.ow, s.oc, t.pt, t.pl, PHt, PWt);
         conv_gemm_nn(din + n * in_sz, ImplicitA(dcol.data(), t, PWt), wt.data(), int(Mt), s.ic);
       } else if (full_conv) {

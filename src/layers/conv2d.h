@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "layers/layer.h"
+#include "layers/winograd.h"
 
 namespace kws {
 
@@ -35,7 +36,12 @@ void conv2d_backward_ref(float* din, float* dweight, float* dbias, const float* 
 struct Conv2DScratch {
   std::vector<std::vector<float>> col, dcol, dw, db;
   std::vector<float> wt;  // transposed weight (backward)
+  std::vector<float> U;   // Winograd-transformed kernel
+  std::vector<WinogradScratch> wino;
 };
+// Winograd F(2x2,3x3) is used for 3x3 stride-1 convs with >= 48 in and out channels on AVX2
+// machines (it loses to the implicit GEMM below that); tests can turn it off.
+void Conv2DAllowWinograd(bool allow);
 void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2DShape& s,
                     Conv2DScratch& scratch);
 void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,

@@ -121,8 +121,7 @@ void tn_portable(float* C, const float* A, const float* D, int M, int K, int Nr)
 // tn: R rows of C (indices k) held while m runs. R*NV <= 12 of the 16 ymm registers.
 // ---------------------------------------------------------------------------
 template <int NV, int R>
-__attribute__((target("avx2,fma"))) void nn_block_avx2(float* C, const float* A, const float* B, int K) {
-  constexpr int N = 8 * NV;
+__attribute__((target("avx2,fma"))) void nn_block_avx2(float* C, const float* A, const float* B, int K, int N) {
   __m256 c[R][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
@@ -145,17 +144,17 @@ __attribute__((target("avx2,fma"))) void nn_block_avx2(float* C, const float* A,
     for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + size_t(r) * N + 8 * v, c[r][v]);
 }
 
+// One panel of 8*NV columns of B/C (row stride N).
 template <int NV>
-__attribute__((target("avx2,fma"))) void nn_avx2(float* C, const float* A, const float* B, int M, int K) {
-  constexpr int N = 8 * NV, R = 12 / NV;
+__attribute__((target("avx2,fma"))) void nn_avx2(float* C, const float* A, const float* B, int M, int K, int N) {
+  constexpr int R = 12 / NV;
   int m = 0;
-  for (; m + R <= M; m += R) nn_block_avx2<NV, R>(C + size_t(m) * N, A + size_t(m) * K, B, K);
-  for (; m < M; ++m) nn_block_avx2<NV, 1>(C + size_t(m) * N, A + size_t(m) * K, B, K);
+  for (; m + R <= M; m += R) nn_block_avx2<NV, R>(C + size_t(m) * N, A + size_t(m) * K, B, K, N);
+  for (; m < M; ++m) nn_block_avx2<NV, 1>(C + size_t(m) * N, A + size_t(m) * K, B, K, N);
 }
 
 template <int NV, int R>
-__attribute__((target("avx2,fma"))) void tn_block_avx2(float* C, const float* A, const float* D, int M, int K) {
-  constexpr int N = 8 * NV;
+__attribute__((target("avx2,fma"))) void tn_block_avx2(float* C, const float* A, const float* D, int M, int K, int N) {
   __m256 c[R][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
@@ -180,19 +179,18 @@ __attribute__((target("avx2,fma"))) void tn_block_avx2(float* C, const float* A,
 }
 
 template <int NV>
-__attribute__((target("avx2,fma"))) void tn_avx2(float* C, const float* A, const float* D, int M, int K) {
-  constexpr int N = 8 * NV, R = 12 / NV;
+__attribute__((target("avx2,fma"))) void tn_avx2(float* C, const float* A, const float* D, int M, int K, int N) {
+  constexpr int R = 12 / NV;
   int k = 0;
-  for (; k + R <= K; k += R) tn_block_avx2<NV, R>(C + size_t(k) * N, A + k, D, M, K);
-  for (; k < K; ++k) tn_block_avx2<NV, 1>(C + size_t(k) * N, A + k, D, M, K);
+  for (; k + R <= K; k += R) tn_block_avx2<NV, R>(C + size_t(k) * N, A + k, D, M, K, N);
+  for (; k < K; ++k) tn_block_avx2<NV, 1>(C + size_t(k) * N, A + k, D, M, K, N);
 }
 
 // Implicit-A versions. nn: R output pixels (rows of C) per block, one A pointer
 // per row; tn: R consecutive k of one segment held in registers while m runs.
 template <int NV, int R>
 __attribute__((target("avx2,fma"))) void cnn_block_avx2(float* C, const float* const* ap, const ConvA& a,
-                                                        const float* B) {
-  constexpr int N = 8 * NV;
+                                                        const float* B, int N) {
   __m256 c[R][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
@@ -229,33 +227,33 @@ inline const float* RowPtr(const ConvA& a, int m) {
 }
 
 template <int NV, int R>
-void cnn_tail(float* C, const ConvA& a, const float* B, int m, int M) {
+void cnn_tail(float* C, const ConvA& a, const float* B, int m, int M, int N) {
   if constexpr (R > 0) {
     if (M - m == R) {
       const float* ap[R];
       for (int r = 0; r < R; ++r) ap[r] = RowPtr(a, m + r);
-      return cnn_block_avx2<NV, R>(C + size_t(m) * 8 * NV, ap, a, B);
+      return cnn_block_avx2<NV, R>(C + size_t(m) * N, ap, a, B, N);
     }
-    cnn_tail<NV, R - 1>(C, a, B, m, M);
+    cnn_tail<NV, R - 1>(C, a, B, m, M, N);
   }
 }
 
 template <int NV>
-void cnn_avx2(float* C, const ConvA& a, const float* B, int M) {
+void cnn_avx2(float* C, const ConvA& a, const float* B, int M, int N) {
   constexpr int R = 12 / NV;
   int m = 0;
   const float* ap[R];
   for (; m + R <= M; m += R) {
     for (int r = 0; r < R; ++r) ap[r] = RowPtr(a, m + r);
-    cnn_block_avx2<NV, R>(C + size_t(m) * 8 * NV, ap, a, B);
+    cnn_block_avx2<NV, R>(C + size_t(m) * N, ap, a, B, N);
   }
-  if (m < M) cnn_tail<NV, R - 1>(C, a, B, m, M);
+  if (m < M) cnn_tail<NV, R - 1>(C, a, B, m, M, N);
 }
 
 // C rows k0..k0+R-1 (all in segment seg, offsets j0..j0+R-1) += sum_m A[m][k]*D[m]
 template <int NV, int R>
-__attribute__((target("avx2,fma"))) void ctn_block_avx2(float* C, const ConvA& a, long off, const float* D, int M) {
-  constexpr int N = 8 * NV;
+__attribute__((target("avx2,fma"))) void ctn_block_avx2(float* C, const ConvA& a, long off, const float* D, int M,
+                                                        int N) {
   __m256 c[R][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
@@ -284,21 +282,33 @@ __attribute__((target("avx2,fma"))) void ctn_block_avx2(float* C, const ConvA& a
 }
 
 template <int NV, int R>
-void ctn_tail(float* C, const ConvA& a, long off, const float* D, int M, int rem) {
+void ctn_tail(float* C, const ConvA& a, long off, const float* D, int M, int rem, int N) {
   if constexpr (R > 0) {
-    if (rem == R) return ctn_block_avx2<NV, R>(C, a, off, D, M);
-    ctn_tail<NV, R - 1>(C, a, off, D, M, rem);
+    if (rem == R) return ctn_block_avx2<NV, R>(C, a, off, D, M, N);
+    ctn_tail<NV, R - 1>(C, a, off, D, M, rem, N);
   }
 }
 
 template <int NV>
-void ctn_avx2(float* C, const ConvA& a, const float* D, int M) {
-  constexpr int N = 8 * NV, R = 12 / NV;
+void ctn_avx2(float* C, const ConvA& a, const float* D, int M, int N) {
+  constexpr int R = 12 / NV;
   for (int seg = 0; seg < a.nseg; ++seg) {
     float* cs = C + size_t(seg) * a.seg_len * N;
     int j = 0;
-    for (; j + R <= a.seg_len; j += R) ctn_block_avx2<NV, R>(cs + size_t(j) * N, a, seg * a.seg_stride + j, D, M);
-    if (j < a.seg_len) ctn_tail<NV, R - 1>(cs + size_t(j) * N, a, seg * a.seg_stride + j, D, M, a.seg_len - j);
+    for (; j + R <= a.seg_len; j += R)
+      ctn_block_avx2<NV, R>(cs + size_t(j) * N, a, seg * a.seg_stride + j, D, M, N);
+    if (j < a.seg_len)
+      ctn_tail<NV, R - 1>(cs + size_t(j) * N, a, seg * a.seg_stride + j, D, M, a.seg_len - j, N);
+  }
+}
+
+// Runs f(panel_offset, NV) over column panels of width 32/24/16/8 (N % 8 == 0).
+template <class F>
+void Panels(int N, F f) {
+  for (int j0 = 0; j0 < N;) {
+    const int w = std::min(32, N - j0);
+    f(j0, w / 8);
+    j0 += w;
   }
 }
 
@@ -322,18 +332,19 @@ bool GemmUsesAvx2() {
 
 void GemmAllowAvx2(bool allow) { g_allow_avx2 = allow; }
 
-bool ConvGemmSupported(int n) { return GemmUsesAvx2() && (n == 8 || n == 16 || n == 24 || n == 32); }
+bool ConvGemmSupported(int n) { return GemmUsesAvx2() && n >= 8 && n % 8 == 0; }
 
 void conv_gemm_nn(float* C, const ConvA& a, const float* B, int M, int N) {
 #ifdef KWS_GEMM_AVX2
-  if (GemmUsesAvx2()) {
-    switch (N) {
-      case 8: return cnn_avx2<1>(C, a, B, M);
-      case 16: return cnn_avx2<2>(C, a, B, M);
-      case 24: return cnn_avx2<3>(C, a, B, M);
-      case 32: return cnn_avx2<4>(C, a, B, M);
-      default: break;
-    }
+  if (ConvGemmSupported(N)) {
+    return Panels(N, [&](int j, int nv) {
+      switch (nv) {
+        case 1: return cnn_avx2<1>(C + j, a, B + j, M, N);
+        case 2: return cnn_avx2<2>(C + j, a, B + j, M, N);
+        case 3: return cnn_avx2<3>(C + j, a, B + j, M, N);
+        default: return cnn_avx2<4>(C + j, a, B + j, M, N);
+      }
+    });
   }
 #endif
   // Portable (slow) form of the same product, for completeness; conv2d uses im2col instead.
@@ -352,14 +363,15 @@ void conv_gemm_nn(float* C, const ConvA& a, const float* B, int M, int N) {
 
 void conv_gemm_tn_acc(float* C, const ConvA& a, const float* D, int M, int N) {
 #ifdef KWS_GEMM_AVX2
-  if (GemmUsesAvx2()) {
-    switch (N) {
-      case 8: return ctn_avx2<1>(C, a, D, M);
-      case 16: return ctn_avx2<2>(C, a, D, M);
-      case 24: return ctn_avx2<3>(C, a, D, M);
-      case 32: return ctn_avx2<4>(C, a, D, M);
-      default: break;
-    }
+  if (ConvGemmSupported(N)) {
+    return Panels(N, [&](int j, int nv) {
+      switch (nv) {
+        case 1: return ctn_avx2<1>(C + j, a, D + j, M, N);
+        case 2: return ctn_avx2<2>(C + j, a, D + j, M, N);
+        case 3: return ctn_avx2<3>(C + j, a, D + j, M, N);
+        default: return ctn_avx2<4>(C + j, a, D + j, M, N);
+      }
+    });
   }
 #endif
   const int K = a.nseg * a.seg_len;
@@ -375,14 +387,15 @@ void conv_gemm_tn_acc(float* C, const ConvA& a, const float* D, int M, int N) {
 
 void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N) {
 #ifdef KWS_GEMM_AVX2
-  if (GemmUsesAvx2()) {
-    switch (N) {
-      case 8: return nn_avx2<1>(C, A, B, M, K);
-      case 16: return nn_avx2<2>(C, A, B, M, K);
-      case 24: return nn_avx2<3>(C, A, B, M, K);
-      case 32: return nn_avx2<4>(C, A, B, M, K);
-      default: break;
-    }
+  if (GemmUsesAvx2() && N >= 8 && N % 8 == 0) {
+    return Panels(N, [&](int j, int nv) {
+      switch (nv) {
+        case 1: return nn_avx2<1>(C + j, A, B + j, M, K, N);
+        case 2: return nn_avx2<2>(C + j, A, B + j, M, K, N);
+        case 3: return nn_avx2<3>(C + j, A, B + j, M, K, N);
+        default: return nn_avx2<4>(C + j, A, B + j, M, K, N);
+      }
+    });
   }
 #endif
   switch (N) {
@@ -396,14 +409,15 @@ void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N) {
 
 void gemm_tn_acc(float* C, const float* A, const float* D, int M, int K, int N) {
 #ifdef KWS_GEMM_AVX2
-  if (GemmUsesAvx2()) {
-    switch (N) {
-      case 8: return tn_avx2<1>(C, A, D, M, K);
-      case 16: return tn_avx2<2>(C, A, D, M, K);
-      case 24: return tn_avx2<3>(C, A, D, M, K);
-      case 32: return tn_avx2<4>(C, A, D, M, K);
-      default: break;
-    }
+  if (GemmUsesAvx2() && N >= 8 && N % 8 == 0) {
+    return Panels(N, [&](int j, int nv) {
+      switch (nv) {
+        case 1: return tn_avx2<1>(C + j, A, D + j, M, K, N);
+        case 2: return tn_avx2<2>(C + j, A, D + j, M, K, N);
+        case 3: return tn_avx2<3>(C + j, A, D + j, M, K, N);
+        default: return tn_avx2<4>(C + j, A, D + j, M, K, N);
+      }
+    });
   }
 #endif
   switch (N) {

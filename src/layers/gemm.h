@@ -5,7 +5,7 @@
 //
 // gemm_*_ref are the plain-loop specification; the fast versions use an
 // AVX2+FMA kernel (chosen at run time, so the binary still runs on any
-// x86-64) when N is a multiple of 8 up to 32, and cache-friendly portable
+// x86-64) when N is a multiple of 8 (column panels of up to 32), and portable
 // loops otherwise. FMA rounds differently from mul+add, so results are
 // bit-identical run to run on one machine, not across CPU families.
 #pragma once
@@ -34,7 +34,7 @@ struct ConvA {
   int seg_len = 1;
   long seg_stride = 0;
 };
-// True when conv_gemm_* have a fast kernel for N output columns (AVX2 and N in {8,16,24,32}).
+// True when conv_gemm_* have a fast kernel for N output columns (AVX2 and N a multiple of 8).
 bool ConvGemmSupported(int n);
 // C[M,N] = A * B[K,N]
 void conv_gemm_nn(float* C, const ConvA& a, const float* B, int M, int N);

@@ -49,6 +49,12 @@ TEST(GradCheck, Conv2DImplicitGemmPaths) {
   GradCheck(*v, {7, 6, 8}, 2, true, 22);
 }
 
+// 48 channels: Winograd F(2x2,3x3) forward and input gradient (AVX2 machines).
+TEST(GradCheck, Conv2DWinograd) {
+  auto l = MakeLayer(json{{"type", "conv2d"}, {"name", "w"}, {"filters", 48}, {"kernel", 3}, {"padding", "same"}});
+  GradCheck(*l, {3, 5, 48}, 1, true, 23);
+}
+
 TEST(GradCheck, BatchNormTraining) {
   auto l = MakeLayer(json{{"type", "batchnorm"}, {"name", "bn"}});
   GradCheck(*l, {3, 4, 3}, 3, true, 5);

@@ -71,11 +71,14 @@ TEST(Conv2D, FastMatchesReference) {
                        // implicit-GEMM paths (AVX2: OC and IC in {8,16,24,32}), stride 1 full-conv din
                        {{10, 8, 16}, 3, 3, 1, 1, true, 16, 2}, {{9, 7, 8}, 3, 3, 1, 1, false, 8, 2},
                        {{11, 9, 8}, 3, 5, 2, 2, true, 24, 2},  {{7, 6, 32}, 2, 3, 1, 1, true, 32, 3},
-                       {{49, 10, 16}, 3, 3, 1, 1, true, 16, 3}};
+                       {{49, 10, 16}, 3, 3, 1, 1, true, 16, 3},
+                       // Winograd (>= 48 channels, 3x3 stride 1), odd output sizes
+                       {{7, 5, 48}, 3, 3, 1, 1, true, 48, 2},  {{8, 7, 64}, 3, 3, 1, 1, false, 56, 1}};
   Rng rng(7);
-  for (int variant : {0, 1, 2, 3}) {
+  for (int variant : {0, 1, 2, 3, 4}) {
     const int threads = variant + 1 > 3 ? 1 : variant + 1;
-    GemmAllowAvx2(variant != 3);  // variant 3: portable kernels
+    GemmAllowAvx2(variant != 3);          // variant 3: portable kernels
+    Conv2DAllowWinograd(variant != 4);    // variant 4: implicit GEMM instead of Winograd
     SetNumThreads(threads);
     for (auto& g : gs) {
       Conv2DShape s = MakeConv2DShape(g.in, g.kh, g.kw, g.sh, g.sw, g.same, g.oc, "t");
@@ -111,13 +114,13 @@ TEST(Conv2D, FastMatchesReference) {
 // every fast path: implicit GEMM, im2col, pointwise, full-conv and col2im din.
 TEST(Conv2D, FastMatchesReferenceRandomGeometries) {
   Rng rng(123);
-  const int ics[] = {1, 2, 3, 8, 16}, ocs[] = {1, 3, 8, 16, 24, 32};
+  const int ics[] = {1, 2, 3, 8, 16, 40}, ocs[] = {1, 3, 8, 16, 24, 32, 40, 64};
   int tested = 0;
   for (int trial = 0; trial < 300 && tested < 80; ++trial) {
-    Shape in{1 + int(rng.Below(12)), 1 + int(rng.Below(12)), ics[rng.Below(5)]};
+    Shape in{1 + int(rng.Below(12)), 1 + int(rng.Below(12)), ics[rng.Below(6)]};
     int kh = 1 + int(rng.Below(4)), kw = 1 + int(rng.Below(4)), sh = 1 + int(rng.Below(3)), sw = 1 + int(rng.Below(3));
     bool same = rng.Below(2);
-    int oc = ocs[rng.Below(6)], n = 1 + int(rng.Below(3));
+    int oc = ocs[rng.Below(8)], n = 1 + int(rng.Below(3));
     if (PadAxis(in.h, kh, sh, same).out <= 0 || PadAxis(in.w, kw, sw, same).out <= 0) continue;
     ++tested;
     Conv2DShape s = MakeConv2DShape(in, kh, kw, sh, sw, same, oc, "t");
