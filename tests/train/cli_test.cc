@@ -136,6 +136,17 @@ TEST_F(CliTest, TrainThenEvalJson) {
   ASSERT_EQ(e3.code, 0) << e3.err;
   EXPECT_NE(e3.out.find("confusion (rows = truth"), std::string::npos) << e3.out;
 
+  // The same model as a float .tflite (run by kws's interpreter) predicts the same labels.
+  const std::string tfl = (fsys::path(run) / "model.tflite").string();
+  Result x = RunKws("export --model " + run + " --out " + tfl + " --quant float");
+  ASSERT_EQ(x.code, 0) << x.err;
+  Result et = RunKws("eval --model " + tfl + " --data " + Data() + " --json");
+  ASSERT_EQ(et.code, 0) << et.err;
+  auto etj = nlohmann::json::parse(et.out);
+  EXPECT_EQ(etj["model_kind"], "tflite:float32");
+  EXPECT_EQ(etj["confusion"], ej["confusion"]);
+  EXPECT_EQ(etj["labels"], ej["labels"]);
+
   // --resume of a finished run changes nothing.
   const std::string before = ReadFile(fsys::path(run) / "last.ckpt");
   Result r = RunKws("train --data " + Data() + " --out " + run + " --resume --json");
