@@ -228,7 +228,9 @@ std::string ReportTable(const ModelReport& r, const ModelReport* b) {
   lat("preprocess_us", &ModelReport::preprocess, true);
   lat("inference_us", &ModelReport::inference, true);
   lat("total_us", &ModelReport::total, true);
-  s += "latency: median / p90 in microseconds over " + std::to_string(r.runs) + " runs, one thread\n";
+  lat("invoke_us", &ModelReport::invoke, true);
+  s += "latency: median / p90 in microseconds over " + std::to_string(r.runs) +
+       " runs, one thread (total = preprocess + inference; invoke = the graph alone, no float I/O)\n";
   s += "model:    " + r.model + "\n";
   if (b) s += "baseline: " + b->model + "\n";
   return s;
