@@ -9,6 +9,7 @@
 
 #include "features/features.h"
 #include "stream/detector.h"
+#include "test_util.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -36,29 +37,7 @@ class ConstantScorer : public kws::Scorer {
   int frames_, bins_;
 };
 
-// "yes" = a 500 Hz tone, "no" = a 3 kHz tone: counts frames whose loudest mel bin is in the
-// low / high half and loud; score = min(1, frames / 30).
-class ToneScorer : public kws::Scorer {
- public:
-  int frames() const override { return 97; }
-  int bins() const override { return 20; }
-  int num_classes() const override { return 4; }
-  void Score(const float* f, float* out) override {
-    int lo = 0, hi = 0;
-    for (int t = 0; t < 97; ++t) {
-      const float* r = f + t * 20;
-      int best = 0;
-      for (int b = 1; b < 20; ++b)
-        if (r[b] > r[best]) best = b;
-      if (r[best] < 1.0f) continue;
-      ++(best < 10 ? lo : hi);
-    }
-    out[2] = std::min(1.0f, lo / 30.0f);
-    out[3] = std::min(1.0f, hi / 30.0f);
-    out[0] = std::max(0.0f, 1.0f - out[2] - out[3]);
-    out[1] = 0;
-  }
-};
+using kws::test::ToneScorer;
 
 std::vector<float> Quiet(size_t n, uint64_t seed, float amp) {
   kws::Rng r(seed);

@@ -1,0 +1,187 @@
+// `kws listen` through the real binary: exit codes, odd byte counts, silence, clipping,
+// resampled WAV input, --exec, SIGTERM. Uses a seed-shaped model with random weights (its
+// scores are meaningless; these tests check the plumbing, not accuracy).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+#include "audio/audio.h"
+#include "test_util.h"
+#include "util/fs.h"
+#include "util/rng.h"
+
+namespace {
+
+using kws::test::Lines;
+using kws::test::Sh;
+
+const std::string kBin = KWS_BINARY;
+
+class ListenCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::make_unique<kws::test::TempDir>("cli");
+    model_ = (*dir_) / "m.tflite";
+    kws::AtomicWriteFile(model_, kws::test::SeedModelBytes());
+  }
+  std::string P(const std::string& f) const { return (*dir_) / f; }
+  void WriteRaw(const std::string& path, const std::vector<int16_t>& s, bool odd_byte = false) {
+    std::string b(s.size() * 2 + (odd_byte ? 1 : 0), '\0');
+    for (size_t i = 0; i < s.size(); ++i) {
+      b[2 * i] = char(uint16_t(s[i]) & 0xff);
+      b[2 * i + 1] = char(uint16_t(s[i]) >> 8);
+    }
+    if (odd_byte) b.back() = '\x7f';
+    kws::AtomicWriteFile(path, b);
+  }
+  // Runs listen with stdin from `input`; returns rc, stdout; summary JSON parsed from stderr.
+  kws::test::RunResult Listen(const std::string& args, const std::string& stdin_file, nlohmann::json* summary) {
+    const std::string err = P("err.txt");
+    auto r = Sh(kBin + " listen --model " + model_ + " --json " + args + " < " + stdin_file + " 2> " + err);
+    const auto lines = Lines(kws::ReadFile(err));
+    if (summary && !lines.empty()) *summary = nlohmann::json::parse(lines.back(), nullptr, false);
+    return r;
+  }
+  void ExpectDetectionLines(const std::string& out) {
+    for (const auto& l : Lines(out)) {
+      auto j = nlohmann::json::parse(l, nullptr, false);
+      ASSERT_FALSE(j.is_discarded()) << l;
+      ASSERT_TRUE(j.contains("t") && j.contains("label") && j.contains("score")) << l;
+      EXPECT_TRUE(j["label"] == "yes" || j["label"] == "no") << l;
+      EXPECT_GE(j["score"].get<double>(), 0.0);
+      EXPECT_LE(j["score"].get<double>(), 1.0);
+    }
+  }
+  std::unique_ptr<kws::test::TempDir> dir_;
+  std::string model_;
+};
+
+TEST_F(ListenCli, MissingModelIsBadInput) {
+  auto r = Sh(kBin + " listen --model " + P("nope.tflite") + " < /dev/null 2> " + P("e"));
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(kws::ReadFile(P("e")).find("nope.tflite"), std::string::npos);
+}
+
+TEST_F(ListenCli, ModelWithoutMetadataIsBadInput) {
+  kws::AtomicWriteFile(P("bare.tflite"), kws::test::SeedModelBytes(kws::QuantMode::kFloat, false));
+  auto r = Sh(kBin + " listen --model " + P("bare.tflite") + " < /dev/null 2> " + P("e"));
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(kws::ReadFile(P("e")).find("no kws metadata"), std::string::npos);
+}
+
+TEST_F(ListenCli, SilenceOnlyGivesNoDetectionsAndNoInference) {
+  WriteRaw(P("zero.raw"), std::vector<int16_t>(16000 * 5, 0));
+  nlohmann::json s;
+  auto r = Listen("", P("zero.raw"), &s);
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.out, "");
+  ASSERT_TRUE(s.is_object());
+  EXPECT_DOUBLE_EQ(s["audio_seconds"].get<double>(), 5.0);
+  EXPECT_EQ(s["hops"], 41);
+  EXPECT_EQ(s["inferences"], 0);
+  EXPECT_EQ(s["detections"], 0);
+  EXPECT_EQ(s["dropped_bytes"], 0);
+}
+
+TEST_F(ListenCli, OddByteCountIsDroppedAndReported) {
+  kws::Rng rng(1);
+  std::vector<int16_t> x(16000 * 3);
+  for (auto& v : x) v = int16_t(rng.Below(2001)) - 1000;
+  WriteRaw(P("odd.raw"), x, true);
+  nlohmann::json s;
+  auto r = Listen("", P("odd.raw"), &s);
+  EXPECT_EQ(r.rc, 0);
+  ASSERT_TRUE(s.is_object());
+  EXPECT_EQ(s["dropped_bytes"], 1);
+  EXPECT_DOUBLE_EQ(s["audio_seconds"].get<double>(), 3.0);
+  EXPECT_GT(s["inferences"].get<int>(), 0);  // -36 dBFS noise opens the VAD
+  // The text summary says so too.
+  Sh(kBin + " listen --model " + model_ + " < " + P("odd.raw") + " > /dev/null 2> " + P("t"));
+  EXPECT_NE(kws::ReadFile(P("t")).find("dropped 1 odd byte"), std::string::npos);
+  // Same file through --input as raw.
+  nlohmann::json s2;
+  r = Listen("--input " + P("odd.raw"), "/dev/null", &s2);
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(s2["dropped_bytes"], 1);
+}
+
+TEST_F(ListenCli, FullScaleClippingDoesNotCrash) {
+  std::vector<int16_t> x(16000 * 4);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = (i / 20) % 2 ? int16_t(32767) : int16_t(-32768);
+  WriteRaw(P("clip.raw"), x);
+  nlohmann::json s;
+  auto r = Listen("--threshold 0", P("clip.raw"), &s);  // threshold 0: the random model fires
+  EXPECT_EQ(r.rc, 0);
+  ASSERT_TRUE(s.is_object());
+  EXPECT_EQ(s["inferences"], 31);
+  EXPECT_GE(s["detections"].get<int>(), 1);
+  EXPECT_EQ(int(Lines(r.out).size()), s["detections"].get<int>());
+  ExpectDetectionLines(r.out);
+}
+
+TEST_F(ListenCli, WavAt8kIsResampledForA16kModel) {
+  std::vector<float> x(8000 * 3);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.3f * float(std::sin(2 * M_PI * 440.0 * double(i) / 8000.0));
+  kws::WriteWav16(P("a8k.wav"), x, 8000);
+  nlohmann::json s;
+  auto r = Listen("--input " + P("a8k.wav"), "/dev/null", &s);
+  EXPECT_EQ(r.rc, 0);
+  ASSERT_TRUE(s.is_object());
+  EXPECT_NEAR(s["audio_seconds"].get<double>(), 3.0, 0.001);  // 48000 samples at 16 kHz
+  EXPECT_EQ(s["hops"], 21);
+  const std::string err = kws::ReadFile(P("err.txt"));
+  EXPECT_NE(err.find("8000 Hz; resampling to the model's 16000 Hz"), std::string::npos) << err;
+}
+
+TEST_F(ListenCli, ExecRunsOncePerDetectionWithEnvironment) {
+  kws::Rng rng(2);
+  std::vector<int16_t> x(16000 * 6);
+  for (auto& v : x) v = int16_t(rng.Below(8001)) - 4000;
+  WriteRaw(P("n.raw"), x);
+  const std::string log = P("exec.txt");
+  nlohmann::json s;
+  auto r = Listen("--threshold 0 --exec 'echo \"$KWS_LABEL $KWS_TIME $KWS_SCORE\" >> " + log + "'", P("n.raw"), &s);
+  EXPECT_EQ(r.rc, 0);
+  const auto det = Lines(r.out);
+  ASSERT_EQ(det.size(), 4u);  // fires at 1.2 s, then every 1.5 s: 1.2, 2.7, 4.2, 5.7
+  ASSERT_TRUE(s.is_object());
+  EXPECT_EQ(s["exec"]["started"], 4);
+  auto ran = Lines(kws::ReadFile(log));
+  ASSERT_EQ(ran.size(), 4u);
+  std::sort(ran.begin(), ran.end(), [](const std::string& a, const std::string& b) {
+    return std::stod(a.substr(a.find(' ') + 1)) < std::stod(b.substr(b.find(' ') + 1));
+  });
+  const double want_t[] = {1.2, 2.7, 4.2, 5.7};
+  for (size_t i = 0; i < 4; ++i) {
+    auto j = nlohmann::json::parse(det[i]);
+    EXPECT_NEAR(j["t"].get<double>(), want_t[i], 1e-9);
+    EXPECT_EQ(ran[i].substr(0, ran[i].find(' ')), j["label"].get<std::string>());
+    char t[32];
+    std::snprintf(t, sizeof t, " %.3f ", want_t[i]);
+    EXPECT_NE(ran[i].find(t), std::string::npos) << ran[i];
+  }
+}
+
+TEST_F(ListenCli, SigtermEndsCleanlyWithSummary) {
+  // stdin stays open (sleep) and silent; SIGTERM must still end kws listen with exit 0.
+  const std::string fifo = P("fifo");
+  const std::string cmd = "mkfifo " + fifo + "; sleep 20 > " + fifo + " & spid=$!; " + kBin + " listen --model " +
+                          model_ + " --json < " + fifo + " 2> " + P("err.txt") +
+                          " & pid=$!; sleep 1; kill -TERM $pid; wait $pid; rc=$?; kill $spid; echo rc=$rc";
+  auto r = Sh("bash -c '" + cmd + "'");
+  EXPECT_NE(r.out.find("rc=0"), std::string::npos) << r.out;
+  const auto lines = Lines(kws::ReadFile(P("err.txt")));
+  ASSERT_FALSE(lines.empty());
+  auto s = nlohmann::json::parse(lines.back(), nullptr, false);
+  ASSERT_TRUE(s.is_object()) << lines.back();
+  EXPECT_EQ(s["interrupted"], true);
+}
+
+TEST_F(ListenCli, BadFlagsAreUsageErrors) {
+  EXPECT_EQ(Sh(kBin + " listen --model " + model_ + " --threshold 2 < /dev/null 2>/dev/null").rc, 1);
+  EXPECT_EQ(Sh(kBin + " listen --model " + model_ + " --hop-ms 0 < /dev/null 2>/dev/null").rc, 1);
+}
+
+}  // namespace
