@@ -261,7 +261,6 @@ class Exporter {
       case OpKind::kConv2D: {
         Weights w = AddWeights(op, 0);
         int version = int8 ? 3 : (w.quantized ? (op.weight_dims[0] > 1 ? 5 : 2) : 1);
-        if (w.quantized && !int8) ++hybrid_ops_;
         b_.AddOperator(BuiltinOperator::CONV_2D, {x, w.w, w.b}, {y},
                        tfl::Conv2DOptions{ToTfl(op.padding), op.stride_w, op.stride_h, ToTfl(op.activation)},
                        version);
@@ -270,7 +269,6 @@ class Exporter {
       case OpKind::kDepthwiseConv2D: {
         Weights w = AddWeights(op, 3);
         int version = int8 ? 3 : (w.quantized ? (op.weight_dims[3] > 1 ? 6 : 4) : 1);
-        if (w.quantized && !int8) ++hybrid_ops_;
         b_.AddOperator(BuiltinOperator::DEPTHWISE_CONV_2D, {x, w.w, w.b}, {y},
                        tfl::DepthwiseConv2DOptions{ToTfl(op.padding), op.stride_w, op.stride_h,
                                                    op.depth_multiplier, ToTfl(op.activation)},
@@ -282,7 +280,6 @@ class Exporter {
         bool hybrid = w.quantized && !int8;
         bool asym = hybrid && o_.dynamic_fc_asymmetric_inputs;
         int version = int8 ? 4 : (hybrid ? (asym ? 9 : 3) : 1);
-        if (hybrid) ++hybrid_ops_;
         b_.AddOperator(BuiltinOperator::FULLY_CONNECTED, {x, w.w, w.b}, {y},
                        tfl::FullyConnectedOptions{ToTfl(op.activation), false, asym}, version);
         break;
@@ -331,7 +328,6 @@ class Exporter {
   tfl::ModelBuilder b_;
   std::vector<int> value_tensor_;
   std::vector<AffineQuant> value_quant_;
-  int hybrid_ops_ = 0;
 };
 
 }  // namespace

@@ -212,6 +212,21 @@ TEST_F(ExportCli, DynamicInt8AndCSource) {
   EXPECT_EQ(Run("export --model " + (dir_ / "nope").string() + " --out " + (dir_ / "x.tflite").string()), 2);
   EXPECT_EQ(Run("export --model " + run + " --quant int4 --out " + (dir_ / "x.tflite").string()), 1);
   EXPECT_FALSE(fs::exists(dir_ / "x.tflite"));
+
+  // Calibration loader: missing folder / folder without clips are BadInput naming the folder.
+  try {
+    LoadCalibrationFeatures((dir_ / "nope").string(), FeatureOptions{}, 10, 1, 97 * 20);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("nope"), std::string::npos);
+  }
+  EXPECT_THROW(LoadCalibrationFeatures((dir_ / "run").string(), FeatureOptions{}, 10, 1, 97 * 20), Error);
+  // Count and size are honoured; a size mismatch is reported.
+  auto feats = LoadCalibrationFeatures((dir_ / "clips").string(), FeatureOptions{}, 4, 1, 97 * 20);
+  EXPECT_EQ(feats.size(), 4u);
+  EXPECT_EQ(feats[0].size(), 97u * 20);
+  EXPECT_THROW(LoadCalibrationFeatures((dir_ / "clips").string(), FeatureOptions{}, 4, 1, 100), Error);
 }
 
 }  // namespace
