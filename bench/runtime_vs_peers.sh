@@ -5,15 +5,17 @@
 #   (c) ONNX Runtime through onnxruntime-node (tools/js/bench_ort.js) on the same network with the
 #       same weights, converted from the float .tflite by tools/torch/seed_to_onnx.py.
 #
-#   bench/runtime_vs_peers.sh [--run RUN_DIR] [--runs N] [--warmup N] [--rounds R] [--build BUILD_DIR]
+#   bench/runtime_vs_peers.sh [--run RUN_DIR | --train] [--runs N] [--warmup N] [--rounds R] [--build BUILD_DIR]
 #
 # Models: with --run, the float / dynamic / int8 .tflite exported by `kws export` from that training
-# run (int8 calibrated on $KWS_SHARED_DATA/speech_commands); without it, the synthetic seed graph
-# (export/synthetic.h) with 85% of each kernel zeroed. Each runtime measures the median over --runs
-# timed calls after --warmup calls; the whole set is repeated --rounds times (interleaved) and the
-# table shows the median of the per-round medians. (The official interpreter's dynamic-range model
-# runs 20x fewer calls: its hybrid kernels take tens of ms in WebAssembly.) Outputs of the three runtimes on one input are
-# compared first (max |difference|).
+# run (int8 calibrated on $KWS_SHARED_DATA/speech_commands); --train first trains configs/seed.toml
+# on $KWS_SHARED_DATA/speech_commands (yes/no, 80 epochs, 85% pruning; a few minutes) into a
+# temporary run folder; without either, the synthetic seed graph (export/synthetic.h) with 85% of
+# each kernel zeroed. Each runtime measures the median over --runs timed calls after --warmup calls;
+# the whole set is repeated --rounds times (interleaved) and the table shows the median of the
+# per-round medians. The official interpreter's dynamic-range model runs 20x fewer calls (its hybrid
+# kernels take tens of ms in WebAssembly). The outputs of the three runtimes on one input are compared
+# first (max |difference|).
 # A dev-machine benchmark (needs node + tools/js/node_modules, /usr/bin/python3 with torch + numpy);
 # not a test. The machine is shared and noisy: compare numbers only within one run.
 set -e
@@ -21,17 +23,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 build=$root/build
 run=""
+train=0
 runs=1000
 warmup=100
 rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --run) run=$2; shift 2 ;;
+    --train) train=1; shift ;;
     --runs) runs=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -e$/{/^#/p}' "$0"; exit 0 ;;
     *) echo "runtime_vs_peers: unknown argument $1" >&2; exit 1 ;;
   esac
 done
@@ -47,6 +51,11 @@ tmp=$(mktemp -d /tmp/kws_peers.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # ---- models
+if [ "$train" = 1 ] && [ -z "$run" ]; then
+  echo "training configs/seed.toml on $data/speech_commands ..." >&2
+  "$kws" -q train --config "$root/configs/seed.toml" --data "$data/speech_commands" --out "$tmp/run" >/dev/null
+  run=$tmp/run
+fi
 if [ -n "$run" ]; then
   source="trained run $run"
   "$kws" -q export --model "$run" --quant float --out "$tmp/seed_float.tflite" >/dev/null
