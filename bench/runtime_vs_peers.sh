@@ -75,7 +75,8 @@ t = np.arange(97)[:, None]; b = np.arange(20)[None, :]
 x = -8 - 0.1 * b + 0.8 * rng.standard_normal((97, 20)) + 6 * np.exp(-0.1 * b) * ((t > 30) & (t < 70))
 x.astype('<f4').tofile(sys.argv[1])
 PY
-"$py" "$root/tools/torch/seed_to_onnx.py" "$tmp/seed_float.tflite" "$tmp/seed.onnx" 2>"$tmp/onnx.log" \
+"$py" "$root/tools/torch/seed_to_onnx.py" "$tmp/seed_float.tflite" "$tmp/seed.onnx" --overhead "$tmp/trivial.onnx" \
+  2>"$tmp/onnx.log" \
   || { cat "$tmp/onnx.log" >&2; exit 2; }
 
 # ---- agreement on that input
@@ -96,6 +97,8 @@ while [ "$i" -le "$rounds" ]; do
       > "$tmp/tfl_${q}_$i.json" 2>/dev/null)
   done
   (cd "$js" && node bench_ort.js "$tmp/seed.onnx" --runs "$runs" --warmup "$warmup" > "$tmp/ort_float_$i.json")
+  # per-call cost of ONNX Runtime + the node binding on a one-ReLU model with the same input
+  (cd "$js" && node bench_ort.js "$tmp/trivial.onnx" --runs "$runs" --warmup "$warmup" > "$tmp/ortx_float_$i.json")
   i=$((i + 1))
 done
 
@@ -142,6 +145,10 @@ print('\nkws speed-up (peer median / kws Invoke median):')
 for label in ('TFLite wasm SIMD Infer()', 'ONNX Runtime 1.30 run()'):
     vals = table[label]
     print('%-28s %10s %10s %10s' % (label, *['%.2fx' % (v / b) if v is not None and b else '-' for v, b in zip(vals, base)]))
+ovh = med('ortx', 'float', 'median_us')
+ort = table['ONNX Runtime 1.30 run()'][0]
+print('\nONNX Runtime per-call overhead (one-ReLU model, same input, through node): %.1f us;' % ovh)
+print('ONNX Runtime network alone ~ %.1f us -> kws float speed-up vs that: %.2fx' % (ort - ovh, (ort - ovh) / base[0]))
 pre = med('kws', 'float', 'preprocess_us')
 print('\nkws pre-processing (log-mel of 1 s, 97x20): %.1f us median' % pre)
 PY

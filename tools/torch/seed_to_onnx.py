@@ -2,7 +2,7 @@
 """Benchmark-only: turn a float32 .tflite written by kws into an equivalent ONNX model with the SAME
 weights, via PyTorch (torch.onnx.export), so ONNX Runtime can be timed on the identical network.
 
-    /usr/bin/python3 tools/torch/seed_to_onnx.py MODEL_float.tflite OUT.onnx [--check INPUT.raw]
+    /usr/bin/python3 tools/torch/seed_to_onnx.py MODEL_float.tflite OUT.onnx [--check INPUT.raw] [--overhead T.onnx]
 
 The .tflite is read with a minimal FlatBuffer reader written here (only the fields needed: tensors,
 buffers, operators and their options; field ids from the official schema). Supported float ops:
@@ -10,6 +10,8 @@ CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN 
 SOFTMAX, with fused NONE/RELU/RELU6 and SAME/VALID padding (TFLite's SAME: pad before = total // 2).
 The ONNX model takes the same NHWC input [1, frames, bins, 1] as the .tflite (one transpose inside).
 --check prints the torch output for a raw float32 input as a JSON list (for comparing runtimes).
+--overhead PATH also writes a trivial model with the same input (one ReLU) to PATH: timing it in ONNX
+Runtime measures the per-call cost of the runtime + node binding without the network.
 Needs torch (a dev-machine tool, never used by kws itself).
 """
 import json
@@ -253,9 +255,10 @@ class TfliteNet(torch.nn.Module):
 
 def main(argv):
     if len(argv) < 2:
-        sys.exit('usage: seed_to_onnx.py MODEL_float.tflite OUT.onnx [--check INPUT.raw]')
+        sys.exit('usage: seed_to_onnx.py MODEL_float.tflite OUT.onnx [--check INPUT.raw] [--overhead TRIVIAL.onnx]')
     src, dst = argv[0], argv[1]
     check = argv[argv.index('--check') + 1] if '--check' in argv else None
+    overhead = argv[argv.index('--overhead') + 1] if '--overhead' in argv else None
     tensors, ops, inp, out = read_tflite(src)
     net = TfliteNet(tensors, ops, inp, out).eval()
     shape = tensors[inp]['shape']
@@ -263,6 +266,13 @@ def main(argv):
     with torch.no_grad():
         torch.onnx.export(net, example, dst, input_names=['input'], output_names=['output'], opset_version=13,
                           do_constant_folding=True)
+    if overhead:
+        class Trivial(torch.nn.Module):
+            def forward(self, x):
+                return F.relu(x)
+        with torch.no_grad():
+            torch.onnx.export(Trivial().eval(), example, overhead, input_names=['input'], output_names=['output'],
+                              opset_version=13)
     if check:
         x = np.fromfile(check, dtype='<f4').reshape(shape)
         with torch.no_grad():
