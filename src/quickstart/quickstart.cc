@@ -422,11 +422,13 @@ QuickstartResult RunQuickstart(const QuickstartOptions& o) {
   size.title = "Model size (log scale)";
   size.y_label = "bytes";
   size.log_scale = true;
+  size.value_format = ",";
   size.series = {{".tflite", {}, {}}, {"zipped", {}, {}}};
   BarChart lat;
   lat.title = "Latency per 1 s clip, one thread (median, log scale)";
   lat.y_label = "microseconds";
   lat.log_scale = true;
+  lat.value_format = ",";
   lat.series = {{"pre-processing", {}, {}}, {"inference", {}, {}}, {"total", {}, {}}};
   for (size_t i = 0; i < models.size(); ++i) {
     size.categories.push_back(models[i].first);

@@ -19,12 +19,15 @@ const char* Color(size_t i) { return kPalette[i % (sizeof(kPalette) / sizeof(kPa
 
 std::string Fmt(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string Fmt(const char* fmt, ...) {
-  char buf[512];
-  va_list ap;
+  va_list ap, ap2;
   va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_copy(ap2, ap);
+  const int n = std::vsnprintf(nullptr, 0, fmt, ap);
   va_end(ap);
-  return buf;
+  std::string out(size_t(n > 0 ? n : 0), '\0');
+  if (n > 0) std::vsnprintf(out.data(), size_t(n) + 1, fmt, ap2);
+  va_end(ap2);
+  return out;
 }
 
 // A tick label with as many decimals as the tick step needs.
@@ -32,6 +35,18 @@ std::string TickLabel(double v, double step) {
   int decimals = step > 0 ? std::max(0, int(-std::floor(std::log10(step) + 1e-9))) : 0;
   if (std::fabs(v) < step * 1e-6) v = 0;  // no "-0"
   return Fmt("%.*f", std::min(decimals, 6), v);
+}
+
+// A bar's value: printf with value_format, or "12,345" for value_format ",".
+std::string ValueLabel(const std::string& format, double v) {
+  if (format != ",") return Fmt(format.c_str(), v);
+  const long long n = std::llround(v);
+  std::string d = std::to_string(n < 0 ? -n : n), out;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (i && (d.size() - i) % 3 == 0) out += ',';
+    out += d[i];
+  }
+  return (n < 0 ? "-" : "") + out;
 }
 
 // 1, 10, 100, 1k, 10k, 100k, 1M ...
@@ -240,8 +255,8 @@ std::string BarChartSvg(const BarChart& c) {
       const double x = gx + bw * double(k), y = Y(v);
       s += Fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s: %s</title></rect>\n",
                x + 1, y, bw - 2, f.bottom - y, Color(k), XmlEscape(c.series[k].name).c_str(),
-               XmlEscape(Fmt(c.value_format.c_str(), v)).c_str());
-      s += Text(x + bw / 2, y - 4, Fmt(c.value_format.c_str(), v), "middle", bw < 40 ? 9 : 10);
+               XmlEscape(ValueLabel(c.value_format, v)).c_str());
+      s += Text(x + bw / 2, y - 4, ValueLabel(c.value_format, v), "middle", bw < 40 ? 9 : 10);
     }
     s += Text(f.left + gw * (double(g) + 0.5), f.bottom + 17, c.categories[g], "middle", 12);
   }

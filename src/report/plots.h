@@ -32,7 +32,7 @@ struct BarChart {
   std::vector<std::string> categories;  // one group of bars per category (x axis)
   std::vector<Series> series;           // one bar per series in every group; y[i] = value for category i
   bool log_scale = false;               // log10 y axis (values <= 0 are drawn as empty)
-  std::string value_format = "%.0f";    // printf format of the value printed above each bar
+  std::string value_format = "%.0f";    // printf format of the value above each bar; "," = 12,345
   int width = 640, height = 360;
 };
 

@@ -11,12 +11,15 @@ using json = nlohmann::json;
 
 std::string F(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string F(const char* fmt, ...) {
-  char buf[1024];
-  va_list ap;
+  va_list ap, ap2;
   va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_copy(ap2, ap);
+  const int n = std::vsnprintf(nullptr, 0, fmt, ap);
   va_end(ap);
-  return buf;
+  std::string out(size_t(n > 0 ? n : 0), '\0');
+  if (n > 0) std::vsnprintf(out.data(), size_t(n) + 1, fmt, ap2);
+  va_end(ap2);
+  return out;
 }
 
 double Num(const json& j, const char* key, double def = 0) {

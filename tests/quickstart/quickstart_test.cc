@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -100,6 +101,16 @@ TEST(Plots, ChartsAreWellFormedAndEscapeText) {
   EXPECT_NE(line.find("<polyline"), std::string::npos);
   EXPECT_EQ(line.find("1.5"), std::string::npos) << "integer epochs get integer ticks";
 
+  kws::LineChart longc;  // 200 points: no fixed-size buffers truncating the polyline
+  longc.series.push_back({"s", {}, {}});
+  for (int i = 1; i <= 200; ++i) longc.series[0].x.push_back(i), longc.series[0].y.push_back(1.0 / i);
+  const std::string longsvg = kws::LineChartSvg(longc);
+  EXPECT_TRUE(WellFormedSvg(longsvg));
+  const size_t pl = longsvg.find("<polyline points=\"");
+  ASSERT_NE(pl, std::string::npos);
+  const std::string pts = longsvg.substr(pl, longsvg.find('"', pl + 18) - pl);
+  EXPECT_EQ(std::count(pts.begin(), pts.end(), ','), 200);
+
   kws::BarChart b;
   b.categories = {"a", "b"};
   b.series = {{"size", {}, {12000, 0}}, {"zip", {}, {4300, 1.2e6}}};
@@ -109,6 +120,8 @@ TEST(Plots, ChartsAreWellFormedAndEscapeText) {
   EXPECT_NE(bar.find(">12000<"), std::string::npos);
   EXPECT_NE(bar.find(">1200000<"), std::string::npos);
   EXPECT_NE(bar.find(">1M<"), std::string::npos);  // log axis labels decades
+  b.value_format = ",";
+  EXPECT_NE(kws::BarChartSvg(b).find(">1,200,000<"), std::string::npos);
 
   kws::HeatMap h;
   h.row_labels = h.col_labels = {"yes", "no"};
