@@ -116,6 +116,7 @@ struct Op {
   std::vector<int32_t> mult;
   std::vector<int> shift;
   std::vector<int32_t> filter_sums;  // optimized int8 conv
+  std::vector<float> packed;         // optimized float conv: filter as [KH][KW][Cin][Cout]
   std::vector<float> fp32_scale;     // XNNPACK-style requantization scales
   int32_t x_act_min = -128, x_act_max = 127;  // XNNPACK-style activation clamp
   std::vector<float> wscale;         // hybrid weight scales (per output channel)
@@ -228,8 +229,12 @@ void Interpreter::Impl::Load(std::string_view bytes) {
   consts.Resize(std::max<size_t>(total, 1));
   for (auto& t : tensors)
     if (t.is_const) std::memcpy(consts.data() + t.offset, t.file_data, t.bytes);
-  // Ops that precompute from constant data (filter sums) do it now.
+  // Ops that precompute from constant data (filter sums, packed filters) do it now.
   for (auto& o : ops) {
+    if (o.kind == Kind::kConvFloat && opt::HasAvx512() && o.is.c <= 4096) {
+      o.packed.resize(size_t(o.fs.size()));
+      opt::PackFilterHWIO(o.fs, D<float>(o.in[1]), o.packed.data());
+    }
     if (o.kind == Kind::kConvInt8) {
       const int8_t* f = D<int8_t>(o.in[1]);
       const int64_t k = int64_t(o.fs.h) * o.fs.w * o.fs.c;
@@ -283,8 +288,16 @@ void Interpreter::Impl::LoadTensors(const tflite::Model* m, const tflite::SubGra
           if (!(s > 0.0f) || !std::isfinite(s)) Fail(what + ": quantization scale " + std::to_string(s) + " (must be > 0)");
           t.scales.push_back(s);
         }
-      if (qp->zero_point())
-        for (int64_t z : *qp->zero_point()) t.zero_points.push_back(z);
+      if (const auto* zp = qp->zero_point()) {
+        // The verifier only guarantees 4-byte alignment for vector elements:
+        // read the int64 zero points bytewise (found by fuzz_model_loader).
+        const uint8_t* raw = zp->Data();
+        for (uint32_t k = 0; k < zp->size(); ++k) {
+          int64_t z;
+          std::memcpy(&z, raw + size_t(k) * sizeof z, sizeof z);
+          t.zero_points.push_back(flatbuffers::EndianScalar(z));
+        }
+      }
       if (!t.scales.empty() && t.zero_points.size() != t.scales.size())
         Fail(what + ": " + std::to_string(t.scales.size()) + " scales but " + std::to_string(t.zero_points.size()) +
              " zero points");
@@ -911,7 +924,10 @@ void Interpreter::Impl::Invoke() {
     const int b = o.in.size() > 2 ? o.in[2] : -1;
     switch (o.kind) {
       case Kind::kConvFloat:
-        if (fast)
+        if (fast && !o.packed.empty())
+          opt::ConvFloatDirect(o.g, o.fact, o.is, D<float>(x), o.fs, o.packed.data(), b >= 0 ? D<float>(b) : nullptr,
+                               o.os, D<float>(y));
+        else if (fast)
           opt::ConvFloat(o.g, o.fact, o.is, D<float>(x), o.fs, D<float>(w), b >= 0 ? D<float>(b) : nullptr, o.os,
                          D<float>(y), S<float>(o.s0));
         else

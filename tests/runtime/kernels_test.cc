@@ -441,6 +441,14 @@ TEST(Optimized, ConvFloatMatchesReference) {
     ref::ConvFloat(c.g, act, c.is, in.data(), c.fs, f.data(), b.data(), c.os, a.data());
     opt::ConvFloat(c.g, act, c.is, in.data(), c.fs, f.data(), b.data(), c.os, o.data(), col.data());
     for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], o[i], 1e-4f * (1.0f + std::fabs(a[i]))) << "case " << t;
+    // Direct kernel (AVX-512 when available, else its portable fallback) on packed weights.
+    std::vector<float> hwio(f.size()), d(a.size());
+    opt::PackFilterHWIO(c.fs, f.data(), hwio.data());
+    opt::ConvFloatDirect(c.g, act, c.is, in.data(), c.fs, hwio.data(), t % 3 ? b.data() : nullptr, c.os, d.data());
+    if (t % 3 == 0)  // without bias: compare against the reference without bias
+      ref::ConvFloat(c.g, act, c.is, in.data(), c.fs, f.data(), nullptr, c.os, a.data());
+    for (size_t i = 0; i < a.size(); ++i)
+      ASSERT_NEAR(a[i], d[i], 1e-4f * (1.0f + std::fabs(a[i]))) << "direct, case " << t << " avx512 " << opt::HasAvx512();
   }
 }
 

@@ -114,9 +114,118 @@ bool DetectVnni() {
 
 const bool kHasVnni = DetectVnni();
 
+bool DetectAvx512() {
+#ifdef KWS_X86
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
+}
+
+const bool kHasAvx512 = DetectAvx512();
+
+alignas(64) const float kZeros[4096] = {};
+
+#ifdef KWS_X86
+// 4 output pixels (x0..x0+3 of row oy) × 16 channels [cb, cb+16) per call.
+__attribute__((target("avx512f"))) void DirectBlock(const ConvGeometry& g, const Shape4& is, const float* input,
+                                                    const Shape4& fs, const float* hwio, int b, int oy, int x0,
+                                                    int npix, int cb, __mmask16 m, __m512 init, __m512* out) {
+  __m512 a0 = init, a1 = init, a2 = init, a3 = init;
+  const int cout = fs.n;
+  const int y0 = oy * g.stride_h - g.pad_top;
+  for (int ky = 0; ky < fs.h; ++ky) {
+    const int y = y0 + ky * g.dilation_h;
+    if (y < 0 || y >= is.h) continue;
+    for (int kx = 0; kx < fs.w; ++kx) {
+      const float* p[4];
+      for (int j = 0; j < 4; ++j) {
+        const int x = (x0 + j) * g.stride_w - g.pad_left + kx * g.dilation_w;
+        p[j] = (j < npix && x >= 0 && x < is.w) ? input + Offset(is, b, y, x, 0) : kZeros;
+      }
+      const float* w = hwio + (int64_t(ky) * fs.w + kx) * is.c * cout + cb;
+      for (int ic = 0; ic < is.c; ++ic) {
+        const __m512 wv = _mm512_maskz_loadu_ps(m, w + int64_t(ic) * cout);
+        a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[0][ic]), wv, a0);
+        a1 = _mm512_fmadd_ps(_mm512_set1_ps(p[1][ic]), wv, a1);
+        a2 = _mm512_fmadd_ps(_mm512_set1_ps(p[2][ic]), wv, a2);
+        a3 = _mm512_fmadd_ps(_mm512_set1_ps(p[3][ic]), wv, a3);
+      }
+    }
+  }
+  out[0] = a0;
+  out[1] = a1;
+  out[2] = a2;
+  out[3] = a3;
+}
+
+__attribute__((target("avx512f"))) void ConvDirectAvx512(const ConvGeometry& g, const FloatAct& act,
+                                                         const Shape4& is, const float* input, const Shape4& fs,
+                                                         const float* hwio, const float* bias, const Shape4& os,
+                                                         float* output) {
+  const __m512 lo = _mm512_set1_ps(act.min), hi = _mm512_set1_ps(act.max);
+  for (int b = 0; b < os.n; ++b)
+    for (int oy = 0; oy < os.h; ++oy)
+      for (int x0 = 0; x0 < os.w; x0 += 4) {
+        const int npix = std::min(4, os.w - x0);
+        for (int cb = 0; cb < os.c; cb += 16) {
+          const int nc = std::min(16, os.c - cb);
+          const __mmask16 m = __mmask16((1u << nc) - 1u);
+          const __m512 init = bias ? _mm512_maskz_loadu_ps(m, bias + cb) : _mm512_setzero_ps();
+          __m512 acc[4];
+          DirectBlock(g, is, input, fs, hwio, b, oy, x0, npix, cb, m, init, acc);
+          for (int j = 0; j < npix; ++j) {
+            const __m512 v = _mm512_min_ps(_mm512_max_ps(acc[j], lo), hi);
+            _mm512_mask_storeu_ps(output + Offset(os, b, oy, x0 + j, cb), m, v);
+          }
+        }
+      }
+}
+#endif
+
 }  // namespace
 
 bool HasVnni() { return kHasVnni; }
+bool HasAvx512() { return kHasAvx512; }
+
+void PackFilterHWIO(const Shape4& fs, const float* ohwi, float* hwio) {
+  for (int o = 0; o < fs.n; ++o)
+    for (int y = 0; y < fs.h; ++y)
+      for (int x = 0; x < fs.w; ++x)
+        for (int i = 0; i < fs.c; ++i)
+          hwio[((int64_t(y) * fs.w + x) * fs.c + i) * fs.n + o] = ohwi[Offset(fs, o, y, x, i)];
+}
+
+void ConvFloatDirect(const ConvGeometry& g, const FloatAct& act, const Shape4& is, const float* input,
+                     const Shape4& fs, const float* hwio, const float* bias, const Shape4& os, float* output) {
+#ifdef KWS_X86
+  if (kHasAvx512 && is.c <= 4096) {
+    ConvDirectAvx512(g, act, is, input, fs, hwio, bias, os, output);
+    return;
+  }
+#endif
+  // Portable fallback with the same packed layout.
+  for (int b = 0; b < os.n; ++b)
+    for (int oy = 0; oy < os.h; ++oy)
+      for (int ox = 0; ox < os.w; ++ox) {
+        float* out = output + Offset(os, b, oy, ox, 0);
+        for (int c = 0; c < os.c; ++c) out[c] = bias ? bias[c] : 0.0f;
+        for (int ky = 0; ky < fs.h; ++ky) {
+          const int y = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+          if (y < 0 || y >= is.h) continue;
+          for (int kx = 0; kx < fs.w; ++kx) {
+            const int x = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+            if (x < 0 || x >= is.w) continue;
+            const float* in = input + Offset(is, b, y, x, 0);
+            const float* w = hwio + (int64_t(ky) * fs.w + kx) * is.c * os.c;
+            for (int ic = 0; ic < is.c; ++ic)
+              for (int c = 0; c < os.c; ++c) out[c] += in[ic] * w[int64_t(ic) * os.c + c];
+          }
+        }
+        for (int c = 0; c < os.c; ++c) out[c] = std::clamp(out[c], act.min, act.max);
+      }
+}
 
 size_t ConvIm2colElements(const ConvGeometry& g, const Shape4& is, const Shape4& fs, const Shape4& os) {
   if (IsPointwise(g, fs)) return 0;

@@ -26,6 +26,14 @@ void ConvInt8(const ConvGeometry& g, const QuantParams& q, const int32_t* multip
               const int32_t* filter_sums, const int32_t* bias, const Shape4& os, int8_t* output,
               int8_t* im2col);
 
+// CONV_2D float, direct: filter pre-packed as [KH][KW][Cin][Cout] (see
+// PackFilterHWIO); 4 output pixels × 16 output channels per step with AVX-512
+// FMA. Only call when HasAvx512() and input channels <= 4096.
+void PackFilterHWIO(const Shape4& fs, const float* ohwi, float* hwio);
+void ConvFloatDirect(const ConvGeometry& g, const FloatAct& act, const Shape4& is, const float* input,
+                     const Shape4& fs, const float* hwio, const float* bias, const Shape4& os, float* output);
+bool HasAvx512();
+
 // DEPTHWISE_CONV_2D float, channel-innermost loops.
 void DepthwiseFloat(const ConvGeometry& g, const FloatAct& act, const Shape4& is, const float* input,
                     const Shape4& fs, const float* filter, const float* bias, const Shape4& os, float* output);
