@@ -441,8 +441,9 @@ TEST(LoadersFormat, LegacyOpcodesAndSignature) {
 
 // Hybrid paths beyond the converter defaults: FULLY_CONNECTED with symmetric on-the-fly input
 // quantization (asymmetric_quantize_inputs = false, op version 3) and a single-output-channel conv (one
-// weight scale: TFLite's per-tensor hybrid conv path, symmetric input quantization).
-TEST(LoadersDynamic, SymmetricFcAndPerTensorConvMatchOfficial) {
+// weight scale: TFLite's per-tensor hybrid conv path, symmetric input quantization), and a hybrid
+// per-channel DEPTHWISE_CONV_2D.
+TEST(LoadersDynamic, SymmetricFcPerTensorConvAndDepthwiseMatchOfficial) {
   std::string why;
   if (!HaveOfficial(&why)) GTEST_SKIP() << why;
   Rng rng(21);
@@ -477,6 +478,36 @@ TEST(LoadersDynamic, SymmetricFcAndPerTensorConvMatchOfficial) {
   }
   std::printf("[symmetric hybrid] official vs kws runtime max rel diff %.3g\n", max_kws);
   EXPECT_LE(max_kws, 1e-3);
+
+  // Hybrid DEPTHWISE_CONV_2D (per-channel along dimension 3, op version 6): 3x3x128 = 1152 weights.
+  ir::Graph d;
+  int y = d.AddInput({1, 12, 10, 32}, "input");
+  y = d.DepthwiseConv2D(y, rnd(3 * 3 * 128, 0.3), {1, 3, 3, 128}, rnd(128, 0.1), 4, 2, 1, ir::Padding::kSame,
+                        ir::Activation::kRelu6, "dw_hybrid");
+  d.SetOutput(y);
+  ExportInfo dinfo;
+  std::string dmodel = ExportTflite(d, ExportOptions{.quant = QuantMode::kDynamic}, nullptr, &dinfo);
+  ASSERT_EQ(dinfo.quantized_weight_tensors, 1);
+  auto drt = rt::Interpreter::FromBuffer("dw_hybrid.tflite", dmodel);
+  EXPECT_EQ(drt.model_kind(), "hybrid");
+  std::vector<std::vector<float>> dxs(2, std::vector<float>(d.NumElements(0)));
+  for (auto& v : dxs)
+    for (auto& e : v) e = float(rng.Uniform(-2, 3));
+  std::string dbatch = FloatBytes(dxs[0]) + FloatBytes(dxs[1]);
+  ToolResult dr = RunOfficial(dmodel, dbatch);
+  ASSERT_TRUE(dr.ok) << dr.error;
+  double max_dw = 0, max_dw_ref = 0;
+  for (size_t b = 0; b < dxs.size(); ++b) {
+    std::vector<float> mine = drt.RunFloat(dxs[b].data());
+    std::vector<double> off = Slice(dr.values, b, mine.size());
+    max_dw = std::max(max_dw, MaxRelDiff(off, mine));
+    std::vector<float> ref = ir::Evaluate(d, dxs[b].data());
+    for (size_t i = 0; i < ref.size(); ++i) max_dw_ref = std::max(max_dw_ref, std::fabs(off[i] - ref[i]));
+  }
+  std::printf("[hybrid depthwise] official vs kws runtime max rel diff %.3g; official vs float reference %.3g\n",
+              max_dw, max_dw_ref);
+  EXPECT_LE(max_dw, 1e-3);
+  EXPECT_LE(max_dw_ref, 0.1);
 }
 
 // int8 with float input/output (QUANTIZE first, DEQUANTIZE last): the float outputs must be identical.
