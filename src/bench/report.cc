@@ -194,9 +194,9 @@ std::string ReportTable(const ModelReport& r, const ModelReport* b) {
   char line[256];
   auto row = [&](const char* name, const std::string& a, const std::string& base, const std::string& sav) {
     if (b)
-      std::snprintf(line, sizeof line, "%-20s %14s %14s %10s\n", name, a.c_str(), base.c_str(), sav.c_str());
+      std::snprintf(line, sizeof line, "%-16s %20s %20s %9s\n", name, a.c_str(), base.c_str(), sav.c_str());
     else
-      std::snprintf(line, sizeof line, "%-20s %14s\n", name, a.c_str());
+      std::snprintf(line, sizeof line, "%-16s %20s\n", name, a.c_str());
     s += line;
   };
   auto num = [](double v) { return std::to_string(int64_t(std::llround(v))); };
