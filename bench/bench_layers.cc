@@ -5,6 +5,7 @@
 // conv3x3/s2 16 + BN + ReLU, 3 x (conv3x3/s1 16 + BN + ReLU), GAP, dense 2):
 //   SeedStep/<threads>      forward + softmax-CE + backward + Adam step, whole model
 //   SeedForward/<threads>   inference forward only
+//   BaselineStep/<threads>  the same for configs/baseline.toml (3 x conv3x3 128 filters)
 //   Conv*/<threads>         single conv layers forward+backward (fast path)
 //   ConvRef*                the reference loops, for scale
 // Compare with tools/torch/bench_seed_step.py (same model in PyTorch).
@@ -33,10 +34,10 @@ struct Net {
   std::vector<int32_t> labels;
   std::vector<float> probs;
 
-  Net() {
+  explicit Net(int filters = 16, int convs = 4) {
     std::vector<json> cfg;
-    for (int i = 0; i < 4; ++i) {
-      cfg.push_back({{"type", "conv2d"}, {"filters", 16}, {"kernel", 3}, {"strides", i == 0 ? 2 : 1},
+    for (int i = 0; i < convs; ++i) {
+      cfg.push_back({{"type", "conv2d"}, {"filters", filters}, {"kernel", 3}, {"strides", i == 0 ? 2 : 1},
                      {"padding", "same"}, {"use_bias", false}, {"name", "conv" + std::to_string(i)}});
       cfg.push_back({{"type", "batchnorm"}, {"name", "bn" + std::to_string(i)}});
       cfg.push_back({{"type", "relu"}, {"name", "relu" + std::to_string(i)}});
@@ -79,6 +80,17 @@ void SeedStep(benchmark::State& state) {
   kws::SetNumThreads(0);
 }
 BENCHMARK(SeedStep)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// configs/baseline.toml: three conv3x3 128-filter layers (strides 2,1,1).
+void BaselineStep(benchmark::State& state) {
+  kws::SetNumThreads(int(state.range(0)));
+  Net net(128, 3);
+  kws::Optimizer opt(kws::OptimizerOptions{});
+  for (auto _ : state) net.Step(opt);
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  kws::SetNumThreads(0);
+}
+BENCHMARK(BaselineStep)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void SeedForward(benchmark::State& state) {
   kws::SetNumThreads(int(state.range(0)));

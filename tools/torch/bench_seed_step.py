@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch timing of one training step of the seed recipe, to compare with bench/bench_layers (SeedStep).
 
-    /usr/bin/python3 tools/torch/bench_seed_step.py [threads ...]
+    /usr/bin/python3 tools/torch/bench_seed_step.py [--baseline] [threads ...]
+(--baseline: configs/baseline.toml, three conv3x3 128-filter layers)
 
 Model (configs/seed.toml): conv3x3/s2 16 (TF SAME: pad 0 before, 1 after on 97/20 rows... computed below)
 + BN + ReLU, 3 x (conv3x3/s1 16 + BN + ReLU), global average pool, dense 2; batch 25 of 97x20x1;
@@ -23,12 +24,12 @@ def same_pad(n, k, s):
 
 
 class Seed(nn.Module):
-    def __init__(self):
+    def __init__(self, filters=16, convs=4):
         super().__init__()
-        self.convs = nn.ModuleList([nn.Conv2d(1 if i == 0 else 16, 16, 3, stride=2 if i == 0 else 1, bias=False)
-                                    for i in range(4)])
-        self.bns = nn.ModuleList([nn.BatchNorm2d(16, eps=1e-3, momentum=0.01) for _ in range(4)])
-        self.fc = nn.Linear(16, 2)
+        self.convs = nn.ModuleList([nn.Conv2d(1 if i == 0 else filters, filters, 3, stride=2 if i == 0 else 1,
+                                              bias=False) for i in range(convs)])
+        self.bns = nn.ModuleList([nn.BatchNorm2d(filters, eps=1e-3, momentum=0.01) for _ in range(convs)])
+        self.fc = nn.Linear(filters, 2)
 
     def forward(self, x):
         for i, (c, b) in enumerate(zip(self.convs, self.bns)):
@@ -40,11 +41,13 @@ class Seed(nn.Module):
 
 
 def main():
-    threads = [int(a) for a in sys.argv[1:]] or [1, 2]
+    args = sys.argv[1:]
+    baseline = "--baseline" in args
+    threads = [int(a) for a in args if a != "--baseline"] or [1, 2]
     for t in threads:
         torch.set_num_threads(t)
         torch.manual_seed(0)
-        m = Seed()
+        m = Seed(128, 3) if baseline else Seed()
         opt = torch.optim.Adam(m.parameters(), lr=0.01, eps=1e-7)
         x = torch.randn(25, 1, 97, 20)
         y = torch.randint(0, 2, (25,))
@@ -56,7 +59,7 @@ def main():
             opt.step()
             if i >= 5:
                 times.append(time.perf_counter() - t0)
-        print(f"torch {torch.__version__} threads={t}: step median {statistics.median(times) * 1e3:.2f} ms, "
+        print(f"torch {torch.__version__} {'baseline' if baseline else 'seed'} threads={t}: step median {statistics.median(times) * 1e3:.2f} ms, "
               f"min {min(times) * 1e3:.2f} ms")
 
 
