@@ -1,25 +1,34 @@
 #include "layers/dense.h"
 
-#include <Eigen/Core>
+#include <vector>
 
+#include "layers/gemm.h"
 #include "layers/layer_util.h"
 
 namespace kws {
 
-using MatRM = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
+// The layers' own GEMM kernels (gemm.h), single-threaded: dense layers here are tiny.
 void dense_forward(float* out, const float* in, const float* weight, const float* bias, int N, int K, int U) {
-  Eigen::Map<MatRM> o(out, N, U);
-  o.noalias() = Eigen::Map<const MatRM>(in, N, K) * Eigen::Map<const MatRM>(weight, K, U);
-  if (bias) o.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias, U);
+  gemm_nn(out, in, weight, N, K, U);
+  if (bias)
+    for (int n = 0; n < N; ++n)
+      for (int u = 0; u < U; ++u) out[size_t(n) * U + u] += bias[u];
 }
 
 void dense_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                     const float* weight, int N, int K, int U) {
-  Eigen::Map<const MatRM> d(dout, N, U), x(in, N, K), w(weight, K, U);
-  Eigen::Map<MatRM>(dweight, K, U).noalias() += x.transpose() * d;
-  if (dbias) Eigen::Map<Eigen::RowVectorXf>(dbias, U) += d.colwise().sum();
-  if (din) Eigen::Map<MatRM>(din, N, K).noalias() = d * w.transpose();
+  gemm_tn_acc(dweight, in, dout, N, K, U);  // dW += in^T dout
+  if (dbias)
+    for (int n = 0; n < N; ++n)
+      for (int u = 0; u < U; ++u) dbias[u] += dout[size_t(n) * U + u];
+  if (din) {  // din[n,k] = sum_u dout[n,u] * w[k,u]
+    for (int n = 0; n < N; ++n)
+      for (int k = 0; k < K; ++k) {
+        float acc = 0.0f;
+        for (int u = 0; u < U; ++u) acc += dout[size_t(n) * U + u] * weight[size_t(k) * U + u];
+        din[size_t(n) * K + k] = acc;
+      }
+  }
 }
 
 void DenseLayer::Build(const Shape& in, Rng& rng) {
