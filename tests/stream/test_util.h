@@ -72,8 +72,8 @@ inline std::vector<std::string> Lines(const std::string& s) {
 }
 
 // "yes" = a ~500 Hz tone (loudest mel bin 2..6), "no" = a ~3 kHz tone (bins 13..17), for the seed
-// features (20 mel bins, 20-6000 Hz). A frame counts when its loudest bin stands 2.0 (log units)
-// above the frame's median; score = min(1, frames / 30).
+// features (20 mel bins, 20-6000 Hz). A frame counts when its loudest bin stands 1.0 (log units)
+// above the frame's median; score = min(1, frames / 20).
 class ToneScorer : public Scorer {
  public:
   int frames() const override { return 97; }
@@ -89,12 +89,12 @@ class ToneScorer : public Scorer {
         if (r[b] > r[best]) best = b;
       std::copy(r, r + 20, tmp);
       std::nth_element(tmp, tmp + 10, tmp + 20);
-      if (r[best] - tmp[10] < 2.0f) continue;
+      if (r[best] - tmp[10] < 1.0f) continue;
       if (best >= 2 && best <= 6) ++lo;
       if (best >= 13 && best <= 17) ++hi;
     }
-    out[2] = std::min(1.0f, lo / 30.0f);
-    out[3] = std::min(1.0f, hi / 30.0f);
+    out[2] = std::min(1.0f, lo / 20.0f);
+    out[3] = std::min(1.0f, hi / 20.0f);
     out[0] = std::max(0.0f, 1.0f - out[2] - out[3]);
     out[1] = 0;
   }

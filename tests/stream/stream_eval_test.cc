@@ -1,0 +1,172 @@
+// stream-eval end to end on a generated tone dataset with the tone scorer: every keyword
+// found, no false alarms, delays inside the tolerance; scoring rules on hand-made detections;
+// the SVG helper.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "audio/audio.h"
+#include "report/svg.h"
+#include "stream/stream_eval.h"
+#include "test_util.h"
+#include "util/error.h"
+#include "util/rng.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+const std::vector<std::string> kLabels = {"_silence_", "_unknown_", "yes", "no"};
+
+std::vector<float> ToneClip(double hz, uint64_t seed) {
+  kws::Rng r(seed);
+  std::vector<float> x(16000);
+  const double amp = 0.1 + 0.2 * r.Uniform();  // levels differ; stream-eval normalises to the SNR
+  for (size_t i = 3200; i < 12800; ++i) x[i] = float(amp * std::sin(2 * M_PI * hz * double(i) / 16000.0));
+  return x;
+}
+
+void MakeToneDataset(const std::string& root) {
+  for (const char* d : {"yes", "no", "up", "_background_noise_"}) fs::create_directories(fs::path(root) / d);
+  for (int i = 0; i < 6; ++i) {
+    const std::string spk = "spk" + std::to_string(i);
+    kws::WriteWav16(root + "/yes/" + spk + "_nohash_0.wav", ToneClip(500, 10 + i), 16000);
+    kws::WriteWav16(root + "/no/" + spk + "_nohash_0.wav", ToneClip(3000, 20 + i), 16000);
+    kws::WriteWav16(root + "/up/" + spk + "_nohash_0.wav", ToneClip(1200, 30 + i), 16000);  // another word
+  }
+  kws::Rng r(5);
+  std::vector<float> n(16000 * 20);
+  for (auto& v : n) v = float(0.1 * r.Normal());
+  kws::WriteWav16(root + "/_background_noise_/white.wav", n, 16000);
+}
+
+TEST(StreamEval, ToneStreamAllFoundNoFalseAlarms) {
+  kws::test::TempDir dir("eval");
+  const std::string root = dir / "data";
+  MakeToneDataset(root);
+  kws::StreamEvalOptions o;
+  o.data = root;
+  o.minutes = 2;
+  o.snr_db = 10;
+  o.seed = 3;
+  o.sweep = {0.5, 0.99};
+  kws::test::ToneScorer sc;
+  const kws::StreamEvalResult r = kws::RunStreamEval(o, kws::FeatureOptions{}, kLabels, &sc);
+  EXPECT_NEAR(r.audio_seconds, 120.0, 1e-9);
+  EXPECT_GT(r.keyword_events, 10);
+  EXPECT_GT(r.other_events, 3);
+  EXPECT_EQ(r.main.events, r.keyword_events);
+  EXPECT_EQ(r.main.hits, r.main.events);
+  EXPECT_EQ(r.main.false_alarms, 0);
+  EXPECT_EQ(r.main.fa_per_hour, 0.0);
+  // Tone ends 0.8 s into the clip; the 1 s average passes 0.9 within ~1.2 s of that.
+  EXPECT_GE(r.main.mean_delay_ms, 0.0);
+  EXPECT_LE(r.main.median_delay_ms, 1200.0);
+  ASSERT_EQ(r.main.keywords.size(), 2u);
+  EXPECT_EQ(r.main.keywords[0].label, "yes");
+  EXPECT_GT(r.main.keywords[0].events, 0);
+  EXPECT_GT(r.main.keywords[1].events, 0);
+  ASSERT_EQ(r.sweep.size(), 2u);
+  EXPECT_EQ(r.sweep[0].hits, r.main.events);
+  EXPECT_GT(r.real_time_factor, 0.0);
+  EXPECT_GT(r.peak_rss_kb, 0);
+
+  // Same seed -> same plan; another seed -> another plan.
+  const kws::Dataset ds = kws::LoadDataset(root);
+  const kws::BackgroundNoise noise(ds, 16000);
+  const auto p1 = kws::PlanStream(ds, noise, kLabels, o), p2 = kws::PlanStream(ds, noise, kLabels, o);
+  ASSERT_EQ(p1.events.size(), p2.events.size());
+  for (size_t i = 0; i < p1.events.size(); ++i) {
+    EXPECT_EQ(p1.events[i].start, p2.events[i].start);
+    EXPECT_EQ(p1.events[i].clip, p2.events[i].clip);
+  }
+  o.seed = 4;
+  const auto p3 = kws::PlanStream(ds, noise, kLabels, o);
+  EXPECT_NE(p3.events[0].start + int64_t(p3.events.size()), p1.events[0].start + int64_t(p1.events.size()));
+  // Gaps after clips are at least the suppression time.
+  for (size_t i = 0; i + 1 < p1.events.size(); ++i)
+    if (p1.events[i].kind != kws::StreamEvent::Kind::kNoise)
+      EXPECT_GE(p1.events[i + 1].start - p1.events[i].end, int64_t(1.5 * 16000));
+}
+
+TEST(StreamEval, ScoringRules) {
+  kws::StreamPlan plan;
+  plan.sample_rate = 1000;  // 1 sample = 1 ms
+  plan.total = 3600 * 1000;  // one hour
+  auto ev = [](kws::StreamEvent::Kind k, int label, int64_t s, int64_t e) {
+    kws::StreamEvent x;
+    x.kind = k;
+    x.label_index = label;
+    x.start = s;
+    x.end = s + 1000;
+    x.speech_start = s + 200;
+    x.speech_end = e;
+    return x;
+  };
+  using K = kws::StreamEvent::Kind;
+  plan.events = {ev(K::kKeyword, 2, 10000, 10800), ev(K::kKeyword, 3, 20000, 20700), ev(K::kOther, -1, 30000, 30800),
+                 ev(K::kKeyword, 2, 40000, 40800)};
+  auto det = [](int64_t t, int l) {
+    kws::Detection d;
+    d.time_ms = t;
+    d.label = l;
+    return d;
+  };
+  const std::vector<kws::Detection> d = {
+      det(5000, 2),   // on noise
+      det(11300, 2),  // hit, delay 500
+      det(11900, 2),  // repeat on the same event
+      det(20900, 2),  // wrong label on "no"
+      det(22000, 3),  // hit, delay 1300 (inside 1500 tolerance)
+      det(30500, 3),  // on another word
+      det(42400, 2),  // 1600 after speech end: too late -> false alarm on noise; event missed
+  };
+  const kws::ThresholdResult r = kws::ScoreDetections(plan, kLabels, d, 0.9, 1500);
+  EXPECT_EQ(r.events, 3);
+  EXPECT_EQ(r.hits, 2);
+  EXPECT_EQ(r.false_alarms, 5);
+  EXPECT_EQ(r.fa_noise, 2);
+  EXPECT_EQ(r.fa_repeat, 1);
+  EXPECT_EQ(r.fa_wrong_label, 1);
+  EXPECT_EQ(r.fa_other_word, 1);
+  EXPECT_DOUBLE_EQ(r.fa_per_hour, 5.0);
+  EXPECT_DOUBLE_EQ(r.mean_delay_ms, 900.0);
+  EXPECT_DOUBLE_EQ(r.median_delay_ms, 900.0);
+  EXPECT_EQ(r.keywords[0].events, 2);
+  EXPECT_EQ(r.keywords[0].hits, 1);
+  EXPECT_EQ(r.keywords[1].hits, 1);
+}
+
+TEST(StreamEval, MissingDataOrNoiseIsAnError) {
+  kws::test::TempDir dir("eval_bad");
+  kws::StreamEvalOptions o;
+  o.data = dir / "none";
+  kws::test::ToneScorer sc;
+  EXPECT_THROW(kws::RunStreamEval(o, kws::FeatureOptions{}, kLabels, &sc), kws::Error);
+  fs::create_directories(dir.path / "d" / "yes");
+  kws::WriteWav16(dir / "d/yes/a_nohash_0.wav", ToneClip(500, 1), 16000);
+  kws::WriteWav16(dir / "d/no/../yes/b_nohash_0.wav", ToneClip(500, 2), 16000);
+  o.data = dir / "d";
+  EXPECT_THROW(kws::RunStreamEval(o, kws::FeatureOptions{}, kLabels, &sc), kws::Error);  // no noise, no "no"
+}
+
+TEST(Svg, LinePlotHasSeriesPointsAndEscapedText) {
+  kws::SvgPlot p;
+  p.title = "recall <vs> FA & more";
+  p.x_label = "false alarms / hour";
+  p.y_label = "recall";
+  p.series.push_back({"sweep", {0, 1.5, 4}, {0.8, 0.9, 0.97}, {"0.99", "0.9", "0.5"}});
+  const std::string s = kws::RenderSvgLinePlot(p);
+  EXPECT_EQ(s.rfind("<svg", 0), 0u);
+  EXPECT_NE(s.find("</svg>"), std::string::npos);
+  EXPECT_NE(s.find("recall &lt;vs&gt; FA &amp; more"), std::string::npos);
+  EXPECT_NE(s.find("<polyline"), std::string::npos);
+  size_t circles = 0;
+  for (size_t i = s.find("<circle"); i != std::string::npos; i = s.find("<circle", i + 1)) ++circles;
+  EXPECT_EQ(circles, 3u);
+  EXPECT_NE(s.find(">0.9<"), std::string::npos);
+  p.series[0].y.pop_back();
+  EXPECT_THROW(kws::RenderSvgLinePlot(p), kws::Error);
+}
+
+}  // namespace
