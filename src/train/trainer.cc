@@ -304,6 +304,8 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
     if (fsys::exists(best_path)) res.best = LoadCheckpoint(best_path);
     if (start_epoch >= tr.epochs) LogInfo("%s: already trained %d epochs", last_path.c_str(), start_epoch);
   }
+  if (write && !opts.resume && fsys::exists(last_path))
+    LogWarn("%s: replacing the previous run in this folder (use --resume to continue it)", opts.out_dir.c_str());
   if (write) AtomicWriteFile(fsys::path(opts.out_dir) / "config.toml", cfg.ToToml());
 
   // Augmentation copies (precomputed when copies > 0).
