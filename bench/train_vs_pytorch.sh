@@ -11,6 +11,9 @@
 #   EPOCHS=20 FOLDS=3 SEEDS=1 bench/train_vs_pytorch.sh   # quicker
 # Env: KWS (binary, default build/kws), DATA (default ../shared/data/speech_commands), OUT (work
 # folder, default a temp dir), THREADS (default 2). Takes minutes: run it on a quiet machine.
+# Both kws and PyTorch use GNU OpenMP: on a loaded machine (more runnable threads than cores) its
+# spinning barriers make 2-thread runs of either up to 10x slower; OMP_WAIT_POLICY=passive avoids that
+# (the script passes the environment through to both; the load average is printed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 KWS=${KWS:-$here/build/kws}
@@ -23,7 +26,9 @@ SEEDS=${SEEDS:-3}
 PART=${PART:-ab}
 PY=/usr/bin/python3
 mkdir -p "$OUT"
-echo "work folder: $OUT  (threads $THREADS, epochs $EPOCHS)" >&2
+echo "work folder: $OUT  (threads $THREADS, epochs $EPOCHS, OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset})" >&2
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+trap 'echo "load after: $(cut -d" " -f1-3 /proc/loadavg)" >&2' EXIT
 
 jget() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$@"; }
 
