@@ -11,6 +11,24 @@
 // and a thin Layer subclass that owns parameters and calls them.
 // Tensors are float32 NHWC, batched; a Dense layer sees (N,1,1,C).
 // Gradients accumulate with += (the trainer zeroes them each step).
+//
+// Using it (see src/model/model.cc for the real thing):
+//   auto l = MakeLayer({{"type","conv2d"},{"name","conv2d_1"},{"filters",16},{"kernel",3},
+//                       {"strides",2},{"padding","same"},{"use_bias",false}});
+//   Shape out = l->OutputShape(in);          // throws UsageError("layer 'conv2d_1': ...")
+//   l->Build(in, rng);                        // Keras init from a kws::Rng
+//   l->SetSeed(step_seed);                    // dropout only; others ignore it
+//   l->Forward(x, y, batch, /*training=*/true);
+//   l->Backward(x, y, dy, dx_or_nullptr, batch);   // += into Params()[i]->grad, writes dx
+// The loss is a function pair, not a layer: layers/softmax_cross_entropy.h.
+// Optimizer (train/optimizer.h), LR schedules (train/schedule.h) and magnitude /
+// structured pruning (train/pruning.h) work on the Param* lists.
+//
+// Types (one file pair each): conv2d, depthwise_conv2d, batchnorm, relu,
+// average_pool2d, max_pool2d, global_average_pool, dense, dropout. Speed:
+// conv2d uses gemm.h (AVX2+FMA when the CPU has it) with implicit GEMM or
+// Winograd (winograd.h), parallel over the batch with kws::ParallelFor;
+// results are deterministic for a given machine and thread count.
 #pragma once
 #include <cstdint>
 #include <memory>
