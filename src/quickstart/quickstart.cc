@@ -243,7 +243,8 @@ QuickstartResult RunQuickstart(const QuickstartOptions& o) {
     if (o.baseline_epochs > 0 && o.baseline_epochs < base_cfg.train.epochs) {
       baseline_note = "trained for " + std::to_string(o.baseline_epochs) + " of its " +
                       std::to_string(base_cfg.train.epochs) +
-                      " epochs to fit the time budget (its learning-rate schedule spans the shorter run)";
+                      " epochs to fit the time budget (its learning-rate schedule spans the shorter run), so its "
+                      "accuracy understates the recipe; its size and latency do not depend on training";
       bo.push_back("train.epochs=" + std::to_string(o.baseline_epochs));
       base_cfg = LoadSeedOrBaseline(o.baseline_config, EmbeddedBaselineConfig(), "configs/baseline.toml (embedded)",
                                     bo);

@@ -106,7 +106,7 @@ std::string ReportMarkdown(const json& r) {
   const json& bo = r.at("bench_options");
   md += F("\nLatency: median of %d runs per model after %d warm-up runs, one thread, the models interleaved "
           "(p90 values are in report.json). Pre-processing = log-mel features of one 1 s clip; inference = "
-          "the kws runtime on the .tflite; total = their sum. Parameters = weights and biases of conv/dense "
+          "the kws runtime on the .tflite; total = the median of the per-run sums (so not always the sum of the two medians). Parameters = weights and biases of conv/dense "
           "layers; sparsity = their share of zeros; zipped = a deflate .zip of the file.",
           int(Num(bo, "runs")), int(Num(bo, "warmup")));
   if (has_base)
@@ -127,7 +127,7 @@ std::string ReportMarkdown(const json& r) {
   // ---- training ----
   md += "\n## Training\n\n";
   auto train_section = [&](const char* name, const json& t) {
-    md += F("**%s** (`%s`): %d epochs, best epoch %d (validation accuracy %s), %.1f s, %s parameters (%s non-zero)",
+    md += F("**%s** (`%s`): %d epoch(s), best epoch %d (validation accuracy %s), %.1f s, %s parameters (%s non-zero)",
             name, Str(t, "config").c_str(), int(Num(t, "epochs")), int(Num(t, "best_epoch")),
             Pct(Num(t, "best_val_accuracy")).c_str(), Num(t, "train_seconds"),
             GroupThousands((long long)Num(t, "params")).c_str(), GroupThousands((long long)Num(t, "nonzero")).c_str());
