@@ -179,6 +179,13 @@ TEST_F(ListenCli, SigtermEndsCleanlyWithSummary) {
   EXPECT_EQ(s["interrupted"], true);
 }
 
+TEST_F(ListenCli, MissingCaptureDeviceIsBadInput) {
+  // No libasound, or no such device: either way a clear "mic:<device>: ..." error and exit 2.
+  auto r = Sh(kBin + " listen --model " + model_ + " --input mic:kws_no_such_device < /dev/null 2> " + P("e"));
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(kws::ReadFile(P("e")).find("mic:kws_no_such_device: "), std::string::npos);
+}
+
 TEST_F(ListenCli, BadFlagsAreUsageErrors) {
   EXPECT_EQ(Sh(kBin + " listen --model " + model_ + " --threshold 2 < /dev/null 2>/dev/null").rc, 1);
   EXPECT_EQ(Sh(kBin + " listen --model " + model_ + " --hop-ms 0 < /dev/null 2>/dev/null").rc, 1);
