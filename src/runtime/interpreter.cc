@@ -506,6 +506,8 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
                                         : double(si) * double(wscales[c]) / double(so);
       QuantizeMultiplier(real, &o.mult[c], &o.shift[c]);
       o.fp32_scale.push_back(si * wscales[c] / so);  // float arithmetic, as XNNPACK
+      need(std::isfinite(o.fp32_scale.back()) && o.fp32_scale.back() < 65536.0f,
+           "requantization scale input·weight/output = " + std::to_string(real) + " out of range");
     }
     o.q.input_offset = -int32_t(T(in).zero_points[0]);
     o.q.output_offset = int32_t(T(out).zero_points[0]);
@@ -725,6 +727,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         o.mean.output_zero_point = int32_t(T(yi).zero_points[0]);
         QuantizeMultiplier(double(si) / double(so), &o.mean.multiplier, &o.mean.shift);
         o.mean.xnn_scale = si / so / float(ref::ReducedCount(o.dims, o.reduce));
+        need(std::isfinite(o.mean.xnn_scale) && si / so < 65536.0f, "input/output scale ratio out of range");
         o.s0.bytes = sizeof(int32_t) * size_t(T(yi).elements);
       } else {
         fail("type int32 not supported");
@@ -766,6 +769,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         o.kind = Kind::kSoftmaxInt8;
         per_tensor_q(xi, "input");
         per_tensor_q(yi, "output");
+        need(std::isfinite(T(xi).scales[0] * o.beta), "input scale × beta overflows");
         need(T(yi).zero_points[0] == -128 && std::fabs(T(yi).scales[0] - 1.0f / 256) <= 0.001f / 256,
              "int8 output must have scale 1/256 and zero point -128");
         PrepareSoftmaxFixedPoint(o.beta, T(xi).scales[0], &o.sm);

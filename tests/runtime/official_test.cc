@@ -164,6 +164,31 @@ TEST_F(Official, HybridSeedModelWithin1e3) {
   }
 }
 
+// The CLI end to end: `kws invoke` and tflite_run.js print the same int8 values.
+TEST_F(Official, CliInvokeMatchesOfficial) {
+  SyntheticModelOptions o;
+  o.kind = Kind::kInt8;
+  o.seed = 9;
+  const std::string model = kws::rt::MakeSyntheticModel(o);
+  const fs::path mp = dir_ / "cli.tflite", ip = dir_ / "cli.bin";
+  kws::AtomicWriteFile(mp, model);
+  kws::Rng rng(4);
+  std::string raw(97 * 20, '\0');
+  for (auto& c : raw) c = char(int(rng.Below(256)) - 128);
+  kws::AtomicWriteFile(ip, raw);
+  int st = 0;
+  const std::string ours = RunCmd(std::string(KWS_BINARY) + " invoke --model " + mp.string() + " --input-raw " +
+                                      ip.string(), &st);
+  ASSERT_EQ(st, 0) << ours;
+  const std::string js =
+      RunCmd("node " + (js_ / "tflite_run.js").string() + " " + mp.string() + " " + ip.string() + " 2>/dev/null", &st);
+  ASSERT_EQ(st, 0) << js;
+  const auto a = nlohmann::json::parse(ours);
+  const auto b = nlohmann::json::parse(js)["values"];
+  ASSERT_EQ(a.size(), 12u);
+  EXPECT_EQ(a, b);
+}
+
 TEST_F(Official, Int8SeedModelIdentical) {
   struct Case {
     const char* name;

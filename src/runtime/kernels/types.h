@@ -57,8 +57,9 @@ inline int32_t Requantize(int32_t acc, const QuantParams& q, const int32_t* mult
     v = std::clamp(v, float(q.act_min - q.output_offset), float(q.act_max - q.output_offset));
     return static_cast<int32_t>(std::nearbyint(v)) + q.output_offset;
   }
-  const int32_t v = MultiplyByQuantizedMultiplier(acc, multiplier[c], shift[c]) + q.output_offset;
-  return std::clamp(v, q.act_min, q.act_max);
+  // int64: a saturated product plus the zero point must not overflow.
+  const int64_t v = int64_t(MultiplyByQuantizedMultiplier(acc, multiplier[c], shift[c])) + q.output_offset;
+  return static_cast<int32_t>(std::clamp<int64_t>(v, q.act_min, q.act_max));
 }
 
 // Hybrid (dynamic-range) kernels: float activations, int8 weights.

@@ -79,17 +79,17 @@ inline void MeanInt8(const MeanInt8Params& p, const int dims[4], const bool redu
   std::fill(acc, acc + no, 0);
   ForEachReduced(dims, reduce, [&](int64_t o, int64_t i) { acc[o] += int32_t(input[i]) - p.input_zero_point; });
   for (int64_t o = 0; o < no; ++o) {
-    int32_t v;
+    int64_t v;
     if (p.mode == MeanInt8Mode::kXnnpack) {
       float f = float(acc[o]) * p.xnn_scale;
       f = std::clamp(f, float(-128 - p.output_zero_point), float(127 - p.output_zero_point));
-      v = static_cast<int32_t>(std::nearbyint(f)) + p.output_zero_point;
+      v = int64_t(std::nearbyint(f)) + p.output_zero_point;
     } else {
       int32_t a = MultiplyByQuantizedMultiplier(acc[o], p.multiplier, p.shift);
       a = a > 0 ? (a + count / 2) / count : (a - count / 2) / count;
-      v = a + p.output_zero_point;
+      v = int64_t(a) + p.output_zero_point;
     }
-    output[o] = static_cast<int8_t>(std::clamp(v, -128, 127));
+    output[o] = static_cast<int8_t>(std::clamp<int64_t>(v, -128, 127));
   }
 }
 

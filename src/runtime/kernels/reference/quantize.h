@@ -32,8 +32,8 @@ inline void DequantizeInt8(float scale, int32_t zero_point, int64_t n, const int
 inline void RequantizeInt8(int32_t multiplier, int shift, int32_t in_zp, int32_t out_zp, int64_t n,
                            const int8_t* in, int8_t* out) {
   for (int64_t i = 0; i < n; ++i) {
-    const int32_t v = MultiplyByQuantizedMultiplier(int32_t(in[i]) - in_zp, multiplier, shift) + out_zp;
-    out[i] = static_cast<int8_t>(std::clamp(v, -128, 127));
+    const int64_t v = int64_t(MultiplyByQuantizedMultiplier(int32_t(in[i]) - in_zp, multiplier, shift)) + out_zp;
+    out[i] = static_cast<int8_t>(std::clamp<int64_t>(v, -128, 127));
   }
 }
 
