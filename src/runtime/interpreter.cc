@@ -497,6 +497,20 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
     need(T(x).type == type, std::string("bias type ") + DTypeName(T(x).type) + " (expected " + DTypeName(type) + ")");
     constant(x, "bias");
   };
+  // int32 accumulators must not overflow for any input: k products of at most
+  // 128·256 (×2 for the optimized kernels' folded offsets) plus the largest bias.
+  auto accumulator_fits = [&](int64_t k, int bias) {
+    int64_t max_bias = 0;
+    if (bias >= 0 && T(bias).type == DType::kInt32)
+      for (int64_t i = 0; i < T(bias).elements; ++i) {
+        int32_t v;
+        std::memcpy(&v, T(bias).file_data + 4 * i, 4);
+        max_bias = std::max<int64_t>(max_bias, std::abs(int64_t(v)));
+      }
+    need(k * 128 * 256 * 2 + max_bias < (int64_t(1) << 31),
+         "accumulator could overflow int32 (" + std::to_string(k) + " products per output, bias up to " +
+             std::to_string(max_bias) + ")");
+  };
   auto int8_requant = [&](int in, const std::vector<float>& wscales, int out, bool float_product) {
     const float si = T(in).scales[0], so = T(out).scales[0];
     o.mult.resize(wscales.size());
@@ -578,6 +592,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         per_tensor_q(xi, "input");
         per_tensor_q(yi, "output");
         bias_check(bi, cout, DType::kInt32);
+        accumulator_fits(int64_t(o.fs.h) * o.fs.w * (dw ? 1 : o.fs.c), bi);
         int8_requant(xi, weight_scales(wi, cout, dw ? 3 : 0), yi, /*float_product=*/false);
         ActivationRangeInt8(act, T(yi).scales[0], int32_t(T(yi).zero_points[0]), &o.q.act_min, &o.q.act_max);
         xnn_range(act, yi);
@@ -585,6 +600,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
       } else if (xt == DType::kFloat32 && wt == DType::kInt8 && yt == DType::kFloat32) {
         o.kind = dw ? Kind::kDwHybrid : Kind::kConvHybrid;
         bias_check(bi, cout, DType::kFloat32);
+        accumulator_fits(int64_t(o.fs.h) * o.fs.w * (dw ? 1 : o.fs.c), -1);
         o.wscale = weight_scales(wi, cout, dw ? 3 : 0);
         // TFLite: depthwise hybrid and per-channel conv hybrid quantize the
         // input asymmetrically per batch item; a conv whose channel scales are
@@ -637,6 +653,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         per_tensor_q(xi, "input");
         per_tensor_q(yi, "output");
         bias_check(bi, o.units, DType::kInt32);
+        accumulator_fits(o.depth, bi);
         const auto ws = weight_scales(wi, o.units, 0);
         int8_requant(xi, ws, yi, /*float_product=*/T(wi).scales.size() == 1);
         ActivationRangeInt8(act, T(yi).scales[0], int32_t(T(yi).zero_points[0]), &o.q.act_min, &o.q.act_max);
@@ -644,6 +661,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
       } else if (xt == DType::kFloat32 && wt == DType::kInt8 && yt == DType::kFloat32) {
         o.kind = Kind::kFcHybrid;
         bias_check(bi, o.units, DType::kFloat32);
+        accumulator_fits(o.depth, -1);
         o.wscale = weight_scales(wi, o.units, 0);
         o.asymmetric = opt->asymmetric_quantize_inputs();
         ActivationRangeFloat(act, &o.fact.min, &o.fact.max);
@@ -681,6 +699,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         ActivationRangeFloat(act, &o.fact.min, &o.fact.max);
       } else if (T(xi).type == DType::kInt8) {
         o.kind = avg ? Kind::kAvgInt8 : Kind::kMaxInt8;
+        need(int64_t(std::min(o.fh, o.is.h)) * std::min(o.fw, o.is.w) < (int64_t(1) << 23), "pool window too large");
         per_tensor_q(xi, "input");
         per_tensor_q(yi, "output");
         same_q(xi, yi);
@@ -720,6 +739,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         o.kind = Kind::kMeanFloat;
       } else if (T(xi).type == DType::kInt8) {
         o.kind = Kind::kMeanInt8;
+        need(ref::ReducedCount(o.dims, o.reduce) < (int64_t(1) << 23), "too many elements reduced for int8");
         per_tensor_q(xi, "input");
         per_tensor_q(yi, "output");
         const float si = T(xi).scales[0], so = T(yi).scales[0];
