@@ -70,3 +70,34 @@ TEST(ParallelFor, CoversRangeOnceAndRethrows) {
   EXPECT_THROW(kws::ParallelFor(10, [](long b, long, int) { if (b > 0) throw kws::BadInput("x"); }), kws::Error);
   kws::SetNumThreads(0);
 }
+
+TEST(ParallelFor, ManyShortLoopsVaryingThreadsNestedAndSums) {
+  // Thousands of back-to-back loops (as a training step issues) with changing
+  // thread counts, nesting and exceptions: every index exactly once, no hang.
+  for (int threads : {2, 3, 1, 4, 2}) {
+    kws::SetNumThreads(threads);
+    for (int rep = 0; rep < 2000; ++rep) {
+      long n = 1 + rep % 37;
+      std::vector<int> hits(n, 0);
+      kws::ParallelFor(n, [&](long b, long e, int) {
+        for (long i = b; i < e; ++i) hits[i]++;
+        // A nested loop runs serially in the calling chunk.
+        kws::ParallelFor(3, [&](long, long, int) {});
+      });
+      for (int h : hits) ASSERT_EQ(h, 1) << "threads " << threads << " rep " << rep;
+    }
+    // The last chunk throws (with one thread that is the only chunk).
+    EXPECT_THROW(kws::ParallelFor(8, [threads](long, long, int c) {
+                   if (c == threads - 1) throw kws::BadInput("x");
+                 }),
+                 kws::Error);
+  }
+  // Chunk boundaries depend only on n and the thread count.
+  kws::SetNumThreads(3);
+  std::vector<std::pair<long, long>> ranges(3);
+  kws::ParallelFor(10, [&](long b, long e, int c) { ranges[c] = {b, e}; });
+  EXPECT_EQ(ranges[0], std::make_pair(0L, 3L));
+  EXPECT_EQ(ranges[1], std::make_pair(3L, 6L));
+  EXPECT_EQ(ranges[2], std::make_pair(6L, 10L));
+  kws::SetNumThreads(0);
+}
