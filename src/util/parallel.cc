@@ -49,7 +49,9 @@ class Pool {
     job_ = &fn;
     n_ = n;
     chunks_ = chunks;
-    pending_.store(chunks - 1, std::memory_order_relaxed);
+    // Every worker acknowledges every generation (idle ones at once), so no
+    // worker can still be reading this job's fields when the next is published.
+    pending_.store(int(workers_.size()), std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lk(mutex_);
       generation_.fetch_add(1, std::memory_order_release);
@@ -116,12 +118,10 @@ class Pool {
       }
       seen = g;
       if (stop_) return;
-      if (index < chunks_) {
-        RunChunk(index);
-        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-          std::lock_guard<std::mutex> lk(mutex_);
-          done_cv_.notify_one();
-        }
+      if (index < chunks_) RunChunk(index);
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lk(mutex_);
+        done_cv_.notify_one();
       }
     }
   }
