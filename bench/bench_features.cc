@@ -2,9 +2,12 @@
 //   build/bench_features                       # all
 //   build/bench_features --benchmark_filter=Clip
 // Cases: log-mel of one 1 s clip (single thread, seed recipe 512/160/20 mel),
-// MFCC variant, the FFT alone for the 97 frames of a clip, the float32
-// KissFFT (or FFTW3f in a -DKWS_FFT=fftw build) for the same 97 frames, and
-// the whole shared Speech Commands pool on 2 threads (clips preloaded).
+// MFCC variant, the FFT alone for the 97 frames of a clip (kws::RealFft: FFTW
+// double with FFTW_ESTIMATE by default, kissfft<double> with -DKWS_FFT=kissfft),
+// in the FFTW build also FFTW double planned with FFTW_MEASURE (the plan kws does
+// not use because it is not deterministic across processes), the float32
+// kiss_fftr for the same 97 frames, and the whole shared Speech Commands pool
+// on 2 threads (clips preloaded).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -19,10 +22,11 @@
 #include "util/parallel.h"
 #include "util/rng.h"
 
+#include <kiss_fftr.h>
+
+#include <complex>
 #ifdef KWS_FFT_FFTW
 #include <fftw3.h>
-#else
-#include <kiss_fftr.h>
 #endif
 
 namespace fs = std::filesystem;
@@ -79,41 +83,55 @@ BENCHMARK(BM_MfccClip)->Unit(benchmark::kMicrosecond);
 void BM_FftClip(benchmark::State& st) {
   kws::RealFft fft(512);
   std::vector<float> x = OneClip();
-  std::vector<double> w = kws::MakeWindow("hann", 512), in(512), re(257), im(257);
+  std::vector<double> w = kws::MakeWindow("hann", 512);
+  std::vector<std::complex<double>> spec(257);
   std::vector<std::vector<double>> frames(97, std::vector<double>(512));
   for (int f = 0; f < 97; ++f)
     for (int i = 0; i < 512; ++i) frames[size_t(f)][size_t(i)] = x[size_t(f * 160 + i)] * w[size_t(i)];
   for (auto _ : st) {
-    for (int f = 0; f < 97; ++f) fft.Forward(frames[size_t(f)].data(), re.data(), im.data());
-    benchmark::DoNotOptimize(re.data());
+    for (int f = 0; f < 97; ++f) fft.Forward(frames[size_t(f)].data(), spec.data());
+    benchmark::DoNotOptimize(spec.data());
   }
   st.SetLabel(std::string("97 x rfft(512), ") + fft.backend());
 }
 BENCHMARK(BM_FftClip)->Unit(benchmark::kMicrosecond);
 
-// The float32 library FFT for comparison (not used by FeatureExtractor in the default build).
+#ifdef KWS_FFT_FFTW
+// FFTW double planned with FFTW_MEASURE (same copies in and out as RealFft),
+// to measure what the deterministic FFTW_ESTIMATE plan costs.
+void BM_FftwMeasureClip(benchmark::State& st) {
+  std::vector<float> x = OneClip();
+  std::vector<double> w = kws::MakeWindow("hann", 512);
+  std::vector<std::vector<double>> frames(97, std::vector<double>(512));
+  for (int f = 0; f < 97; ++f)
+    for (int i = 0; i < 512; ++i) frames[size_t(f)][size_t(i)] = x[size_t(f * 160 + i)] * w[size_t(i)];
+  double* in = fftw_alloc_real(512);
+  fftw_complex* out = fftw_alloc_complex(257);
+  fftw_plan plan = fftw_plan_dft_r2c_1d(512, in, out, FFTW_MEASURE);
+  std::vector<std::complex<double>> spec(257);
+  for (auto _ : st) {
+    for (int f = 0; f < 97; ++f) {
+      std::copy(frames[size_t(f)].begin(), frames[size_t(f)].end(), in);
+      fftw_execute(plan);
+      std::copy_n(reinterpret_cast<const std::complex<double>*>(out), 257, spec.data());
+    }
+    benchmark::DoNotOptimize(spec.data());
+  }
+  fftw_destroy_plan(plan);
+  fftw_free(in);
+  fftw_free(out);
+  st.SetLabel("97 x fftw r2c(512), double, FFTW_MEASURE");
+}
+BENCHMARK(BM_FftwMeasureClip)->Unit(benchmark::kMicrosecond);
+#endif
+
+// The float32 library FFT for comparison (not used by kws: not accurate enough for the log-mel parity).
 void BM_LibFloatFftClip(benchmark::State& st) {
   std::vector<float> x = OneClip();
   std::vector<double> w = kws::MakeWindow("hann", 512);
   std::vector<std::vector<float>> frames(97, std::vector<float>(512));
   for (int f = 0; f < 97; ++f)
     for (int i = 0; i < 512; ++i) frames[size_t(f)][size_t(i)] = float(x[size_t(f * 160 + i)] * w[size_t(i)]);
-#ifdef KWS_FFT_FFTW
-  float* in = fftwf_alloc_real(512);
-  fftwf_complex* out = fftwf_alloc_complex(257);
-  fftwf_plan plan = fftwf_plan_dft_r2c_1d(512, in, out, FFTW_MEASURE);
-  for (auto _ : st) {
-    for (int f = 0; f < 97; ++f) {
-      std::copy(frames[size_t(f)].begin(), frames[size_t(f)].end(), in);
-      fftwf_execute(plan);
-    }
-    benchmark::DoNotOptimize(out);
-  }
-  fftwf_destroy_plan(plan);
-  fftwf_free(in);
-  fftwf_free(out);
-  st.SetLabel("97 x fftwf r2c(512), float32");
-#else
   kiss_fftr_cfg cfg = kiss_fftr_alloc(512, 0, nullptr, nullptr);
   std::vector<kiss_fft_cpx> out(257);
   for (auto _ : st) {
@@ -122,7 +140,6 @@ void BM_LibFloatFftClip(benchmark::State& st) {
   }
   kiss_fftr_free(cfg);
   st.SetLabel("97 x kiss_fftr(512), float32");
-#endif
 }
 BENCHMARK(BM_LibFloatFftClip)->Unit(benchmark::kMicrosecond);
 

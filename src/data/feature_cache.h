@@ -54,7 +54,9 @@ struct ExtractStats {
 std::string ResolveCacheDir(const std::string& dir_option = "");
 
 // Bumped whenever the feature code or the blob layout changes meaningfully.
-inline constexpr int kFeatureCacheVersion = 1;
+// 2: library FFT (FFTW / kissfft<double>) replaced the hand-written one; the
+//    backend itself is in FeatureOptions::Key() ("impl=...").
+inline constexpr int kFeatureCacheVersion = 2;
 
 FeatureSet ExtractFeatures(const Dataset& ds, const TaskView& task, const FeatureOptions& options,
                            const CacheOptions& cache = {}, ExtractStats* stats = nullptr);

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <cstring>
 
 #include "features/features.h"
@@ -44,21 +45,28 @@ typedef float v4f __attribute__((vector_size(16)));
   for (; i < n; ++i) out[i] = double(x[i]) * w[i];
 }
 
-// m[k] = sqrt(re[k]^2 + im[k]^2). The power is summed in double (that is
-// where absolute accuracy matters); the square root is taken in float, whose
-// relative error (6e-8) is harmless after the log.
-[[gnu::target_clones("avx2", "default")]] void Magnitude(const double* re, const double* im, double* m, int n) {
+// m[k] = |c[k]|. The power is summed in double (that is where absolute
+// accuracy matters); the square root is taken in float, whose relative error
+// (6e-8) is harmless after the log.
+[[gnu::target_clones("avx2", "default")]] void Magnitude(const std::complex<double>* c, double* m, int n) {
+  const double* d = reinterpret_cast<const double*>(c);  // re0 im0 re1 im1 ...
   int k = 0;
   for (; k + 4 <= n; k += 4) {
-    v4d r, q;
-    std::memcpy(&r, re + k, sizeof r);
-    std::memcpy(&q, im + k, sizeof q);
-    v4f pf = __builtin_convertvector(r * r + q * q, v4f);
+    v4d a, b;
+    std::memcpy(&a, d + 2 * k, sizeof a);
+    std::memcpy(&b, d + 2 * k + 4, sizeof b);
+    a *= a;
+    b *= b;
+    const v4d p = __builtin_shufflevector(a, b, 0, 2, 4, 6) + __builtin_shufflevector(a, b, 1, 3, 5, 7);
+    v4f pf = __builtin_convertvector(p, v4f);
     pf = (v4f)_mm_sqrt_ps((__m128)pf);
     const v4d out = __builtin_convertvector(pf, v4d);
     std::memcpy(m + k, &out, sizeof out);
   }
-  for (; k < n; ++k) m[k] = double(std::sqrt(float(re[k] * re[k] + im[k] * im[k])));
+  for (; k < n; ++k) {
+    const double re = c[k].real(), im = c[k].imag();
+    m[k] = double(std::sqrt(float(re * re + im * im)));
+  }
 }
 
 }  // namespace
@@ -71,7 +79,8 @@ struct FeatureExtractor::Impl {
   SparseMel mel;
   std::vector<float> dct;
   // Scratch (hence "not thread-safe").
-  mutable std::vector<double> frame, re, im, mag;
+  mutable std::vector<double> frame, mag;
+  mutable std::vector<std::complex<double>> spec;
   mutable std::vector<double> mel_out;
   mutable std::vector<float> log_mel;
   mutable std::vector<float> pad;
@@ -87,8 +96,7 @@ struct FeatureExtractor::Impl {
     mel = SparseMel::Build(M, nbins, o.sample_rate, o.lower_hz, o.upper_hz);
     if (K > 0) dct = MfccMatrix(K, M);
     frame.assign(size_t(nfft), 0.0);  // [L, nfft) stays zero: the padding up to fft_length
-    re.assign(size_t(nbins), 0.0);
-    im.assign(size_t(nbins), 0.0);
+    spec.assign(size_t(nbins), 0.0);
     mag.assign(size_t(nbins), 0.0);
     mel_out.assign(size_t(M), 0.0);
     log_mel.assign(size_t(M), 0.0f);
@@ -99,8 +107,8 @@ struct FeatureExtractor::Impl {
     double* in = frame.data();
     ApplyWindow(x, window.data(), in, L);
     const int lo = mel.min_bin, n = mel.max_bin - mel.min_bin + 1;
-    fft.Forward(in, re.data(), im.data(), lo, lo + n);
-    if (n > 0) Magnitude(re.data() + lo, im.data() + lo, mag.data() + lo, n);
+    fft.Forward(in, spec.data());
+    if (n > 0) Magnitude(spec.data() + lo, mag.data() + lo, n);
     mel.Apply(mag.data(), mel_out.data());
     float* lm = K > 0 ? log_mel.data() : out;
     for (int b = 0; b < M; ++b) lm[b] = float(std::log(mel_out[size_t(b)] + opts.log_offset));

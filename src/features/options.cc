@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "features/features.h"
+#include "features/fft.h"
 #include "features/window.h"
 #include "util/error.h"
 
@@ -91,7 +92,7 @@ std::string FeatureOptions::Key() const {
     << ";sample_rate=" << sample_rate << ";frame_length=" << frame_length() << ";frame_step=" << frame_step()
     << ";fft_length=" << fft_size() << ";window=" << window << ";num_mel_bins=" << num_mel_bins
     << ";lower_hz=" << Num(lower_hz) << ";upper_hz=" << Num(upper_hz) << ";log_offset=" << Num(log_offset)
-    << ";mfcc=" << mfcc << ";clip_samples=" << window_samples();
+    << ";mfcc=" << mfcc << ";clip_samples=" << window_samples() << ";impl=" << FftImplTag();
   return s.str();
 }
 

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <memory>
+#include <utility>
 
 #include "audio/audio.h"
+#include "features/fft.h"
 #include "util/error.h"
 
 namespace kws::synth {
@@ -14,38 +18,31 @@ size_t NextPow2(size_t n) {
   return p;
 }
 
+namespace {
+
+// Per-thread plans, one per (size, kind), made on first use: synthesis calls
+// these for every clip, and FFTW planning is serialized behind a mutex.
+ComplexFft& ComplexPlan(size_t n, bool inverse) {
+  thread_local std::map<std::pair<size_t, bool>, std::unique_ptr<ComplexFft>> plans;
+  auto& p = plans[{n, inverse}];
+  if (!p) p = std::make_unique<ComplexFft>(int(n), inverse);
+  return *p;
+}
+
+RealFft& RealPlan(size_t n) {
+  thread_local std::map<size_t, std::unique_ptr<RealFft>> plans;
+  auto& p = plans[n];
+  if (!p) p = std::make_unique<RealFft>(int(n));
+  return *p;
+}
+
+}  // namespace
+
 void Fft(std::vector<std::complex<double>>& a, bool inverse) {
   const size_t n = a.size();
-  if (n == 0 || (n & (n - 1)) != 0) throw InternalError("Fft: size " + std::to_string(n) + " is not a power of two");
-  for (size_t i = 1, j = 0; i < n; ++i) {  // bit reversal
-    size_t bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) std::swap(a[i], a[j]);
-  }
-  // Twiddles exp(-2 pi i k / T), k < T/2, for the largest size T seen by this
-  // thread (smaller sizes use every (T/n)-th entry).
-  thread_local std::vector<std::complex<double>> table;
-  if (table.size() < n / 2) {
-    table.resize(n / 2);
-    for (size_t k = 0; k < n / 2; ++k) table[k] = std::polar(1.0, -2.0 * M_PI * double(k) / double(n));
-  }
-  const std::complex<double>* tw = table.data();  // plain pointer: no TLS lookups in the loops
-  const size_t big = table.size() * 2;
-  std::complex<double>* d = a.data();
-  for (size_t len = 2; len <= n; len <<= 1) {
-    const size_t half = len / 2, stride = big / len;
-    for (size_t i = 0; i < n; i += len) {
-      for (size_t k = 0; k < half; ++k) {
-        const double wr = tw[k * stride].real(), wi = inverse ? -tw[k * stride].imag() : tw[k * stride].imag();
-        const std::complex<double> b = d[i + k + half];
-        const std::complex<double> v(b.real() * wr - b.imag() * wi, b.real() * wi + b.imag() * wr);
-        const std::complex<double> u = d[i + k];
-        d[i + k] = u + v;
-        d[i + k + half] = u - v;
-      }
-    }
-  }
+  if (n == 0 || (n & (n - 1)) != 0 || n > size_t(1) << 30)
+    throw InternalError("Fft: size " + std::to_string(n) + " is not a power of two");
+  ComplexPlan(n, inverse).Transform(a.data(), a.data());
 }
 
 std::vector<float> ConvolveDirect(const std::vector<float>& x, const std::vector<float>& h) {
@@ -64,22 +61,19 @@ std::vector<float> Convolve(const std::vector<float>& x, const std::vector<float
   if (x.empty() || h.empty()) return {};
   if (std::min(x.size(), h.size()) <= 64) return ConvolveDirect(x, h);
   const size_t out = x.size() + h.size() - 1;
-  const size_t n = NextPow2(out);
-  // Both real inputs in one complex FFT: z = x + i h, then
-  // X[k] = (Z[k] + conj Z[n-k]) / 2,  H[k] = (Z[k] - conj Z[n-k]) / 2i.
-  std::vector<std::complex<double>> z(n), y(n);
-  for (size_t i = 0; i < x.size(); ++i) z[i].real(x[i]);
-  for (size_t i = 0; i < h.size(); ++i) z[i].imag(h[i]);
-  Fft(z, false);
-  for (size_t k = 0; k < n; ++k) {
-    const std::complex<double> a = z[k], b = std::conj(z[(n - k) & (n - 1)]);
-    const std::complex<double> X = (a + b) * 0.5, D = (a - b) * 0.5;  // H = D / i = (D.imag, -D.real)
-    const double hr = D.imag(), hi = -D.real();
-    y[k] = {X.real() * hr - X.imag() * hi, X.real() * hi + X.imag() * hr};
-  }
-  Fft(y, true);
+  const size_t n = NextPow2(out);  // any even size works; powers of two are the fastest
+  RealFft& fft = RealPlan(n);
+  std::vector<double> buf(n, 0.0);
+  std::vector<std::complex<double>> X(n / 2 + 1), H(n / 2 + 1);
+  std::copy(x.begin(), x.end(), buf.begin());
+  fft.Forward(buf.data(), X.data());
+  std::fill(buf.begin(), buf.end(), 0.0);
+  std::copy(h.begin(), h.end(), buf.begin());
+  fft.Forward(buf.data(), H.data());
+  for (size_t k = 0; k < X.size(); ++k) X[k] *= H[k];
+  fft.Inverse(X.data(), buf.data());
   std::vector<float> r(out);
-  for (size_t i = 0; i < out; ++i) r[i] = float(y[i].real() / double(n));
+  for (size_t i = 0; i < out; ++i) r[i] = float(buf[i] / double(n));
   return r;
 }
 

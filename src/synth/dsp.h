@@ -1,6 +1,6 @@
-// Small signal-processing helpers for synthetic data: an FFT (radix-2, for
-// noise shaping and convolution), room reverberation, silence trimming and
-// level measurement. Plain functions on mono float vectors.
+// Small signal-processing helpers for synthetic data: an FFT (for noise
+// shaping; the library FFT of features/fft.h), FFT convolution, room
+// reverberation, silence trimming and level measurement. Plain functions on mono float vectors.
 #pragma once
 #include <complex>
 #include <cstddef>
@@ -17,7 +17,9 @@ inline double FastGauss(Rng& rng) {
   return (rng.Uniform() + rng.Uniform() + rng.Uniform() + rng.Uniform() - 2.0) * 1.7320508075688772;
 }
 
-// In-place iterative radix-2 FFT; a.size() must be a power of two.
+// In-place complex FFT; a.size() must be a power of two (the sizes synthesis
+// uses). kws::ComplexFft underneath: FFTW or KissFFT, double precision;
+// plans are cached per thread and size.
 // inverse=true computes the unnormalised inverse (divide by N yourself).
 void Fft(std::vector<std::complex<double>>& a, bool inverse);
 size_t NextPow2(size_t n);

@@ -122,45 +122,112 @@ TEST(Mel, SparseEqualsDense) {
   }
 }
 
-TEST(Fft, MatchesNaiveDftForManySizes) {
-  for (int n : {2, 4, 6, 8, 10, 16, 32, 64, 128, 256, 480, 512, 1024, 2048, 4096}) {
-    RealFft fft(n);
-    Rng rng{uint64_t(n)};
-    std::vector<double> x(static_cast<size_t>(n)), re(static_cast<size_t>(n / 2 + 1)), im(static_cast<size_t>(n / 2 + 1));
-    for (auto& v : x) v = rng.Uniform() * 2 - 1;
-    fft.Forward(x.data(), re.data(), im.data());
-    double err = 0, scale = 0;
-    for (int k = 0; k <= n / 2; ++k) {
-      long double sr = 0, si = 0;
-      for (int t = 0; t < n; ++t) {
-        long double a = 2.0L * std::numbers::pi_v<long double> * (long double)((long long)k * t % n) / n;
-        sr += x[size_t(t)] * std::cos(a);
-        si -= x[size_t(t)] * std::sin(a);
-      }
-      err = std::max(err, double(std::hypot(double(sr) - re[size_t(k)], double(si) - im[size_t(k)])));
-      scale = std::max(scale, double(std::hypot(double(sr), double(si))));
-    }
-#ifdef KWS_FFT_FFTW
-    const double tol = 2e-6;  // the opt-in FFTW backend is float32
-#else
-    const double tol = 1e-12;
-#endif
-    EXPECT_LT(err, tol * std::max(1.0, scale)) << "n=" << n << " backend " << fft.backend();
+// Naive DFT in long double: X[k] = sum_t x[t] exp(sign 2 pi i k t / n).
+static std::vector<std::complex<double>> NaiveDft(const std::vector<std::complex<double>>& x, int sign) {
+  const int n = int(x.size());
+  std::vector<long double> c(x.size()), s(x.size());  // exp(sign 2 pi i j / n), j < n
+  for (int j = 0; j < n; ++j) {
+    const long double a = 2.0L * std::numbers::pi_v<long double> * j / n;
+    c[size_t(j)] = std::cos(a);
+    s[size_t(j)] = sign * std::sin(a);
   }
-  EXPECT_THROW(RealFft(7), Error);
+  std::vector<std::complex<double>> X(x.size());
+  for (int k = 0; k < n; ++k) {
+    long double sr = 0, si = 0;
+    for (int t = 0, j = 0; t < n; ++t, j = (j + k) % n) {  // j = k t mod n
+      sr += x[size_t(t)].real() * c[size_t(j)] - x[size_t(t)].imag() * s[size_t(j)];
+      si += x[size_t(t)].real() * s[size_t(j)] + x[size_t(t)].imag() * c[size_t(j)];
+    }
+    X[size_t(k)] = {double(sr), double(si)};
+  }
+  return X;
 }
 
-TEST(Fft, PartialRangeMatchesFull) {
-  RealFft fft(512);
-  Rng rng(9);
-  std::vector<double> x(512), re(257), im(257), re2(257, -7), im2(257, -7);
-  for (auto& v : x) v = rng.Uniform();
-  fft.Forward(x.data(), re.data(), im.data());
-  fft.Forward(x.data(), re2.data(), im2.data(), 3, 193);
-  for (int k = 3; k < 193; ++k) {
-    EXPECT_EQ(re[size_t(k)], re2[size_t(k)]);
-    EXPECT_EQ(im[size_t(k)], im2[size_t(k)]);
+// Both backends are double precision: a float32 FFT would miss this by ~1e-7.
+TEST(Fft, RealForwardMatchesNaiveDftForManySizes) {
+  for (int n : {2, 4, 6, 8, 10, 16, 30, 32, 64, 128, 256, 400, 480, 512, 1000, 1024, 2048, 4096}) {
+    RealFft fft(n);
+    ASSERT_EQ(fft.bins(), n / 2 + 1);
+    Rng rng{uint64_t(n)};
+    std::vector<double> x(static_cast<size_t>(n));
+    std::vector<std::complex<double>> xc(x.size()), X(static_cast<size_t>(n / 2 + 1), {-7.0, -7.0});
+    for (size_t t = 0; t < x.size(); ++t) xc[t] = x[t] = rng.Uniform() * 2 - 1;
+    fft.Forward(x.data(), X.data());
+    const auto want = NaiveDft(xc, -1);
+    double err = 0, scale = 0;
+    for (int k = 0; k <= n / 2; ++k) {
+      err = std::max(err, std::abs(want[size_t(k)] - X[size_t(k)]));
+      scale = std::max(scale, std::abs(want[size_t(k)]));
+    }
+    EXPECT_LT(err, 1e-12 * std::max(1.0, scale)) << "n=" << n << " backend " << fft.backend();
+    EXPECT_EQ(X[0].imag(), 0.0) << "n=" << n;
+    EXPECT_EQ(X[size_t(n / 2)].imag(), 0.0) << "n=" << n;
   }
+  EXPECT_THROW(RealFft(7), Error);
+  EXPECT_THROW(RealFft(0), Error);
+}
+
+TEST(Fft, RealInverseIsUnnormalisedInverse) {
+  for (int n : {2, 6, 30, 400, 512, 1000, 4096}) {
+    RealFft fft(n);
+    Rng rng{uint64_t(n) + 100};
+    std::vector<double> x(static_cast<size_t>(n)), y(x.size(), -7.0), z(x.size());
+    for (auto& v : x) v = rng.Uniform() * 2 - 1;
+    std::vector<std::complex<double>> X(static_cast<size_t>(n / 2 + 1));
+    fft.Forward(x.data(), X.data());
+    fft.Inverse(X.data(), y.data());
+    for (size_t t = 0; t < x.size(); ++t) ASSERT_NEAR(y[t] / n, x[t], 1e-13) << "n=" << n << " t=" << t;
+    // Against the naive inverse of an arbitrary Hermitian spectrum (imaginary
+    // parts at DC and Nyquist are ignored by definition).
+    for (auto& c : X) c = {rng.Uniform() - 0.5, rng.Uniform() - 0.5};
+    std::vector<std::complex<double>> full(x.size());
+    for (int k = 0; k <= n / 2; ++k) full[size_t(k)] = X[size_t(k)];
+    full[0].imag(0.0);
+    full[size_t(n / 2)].imag(0.0);
+    for (int k = n / 2 + 1; k < n; ++k) full[size_t(k)] = std::conj(full[size_t(n - k)]);
+    const auto want = NaiveDft(full, +1);
+    fft.Inverse(X.data(), z.data());
+    for (size_t t = 0; t < x.size(); ++t) {
+      ASSERT_NEAR(z[t], want[t].real(), 1e-11 * n) << "n=" << n << " t=" << t;
+      ASSERT_NEAR(want[t].imag(), 0.0, 1e-9);
+    }
+  }
+}
+
+TEST(Fft, ComplexMatchesNaiveDftBothDirections) {
+  for (int n : {1, 2, 3, 5, 12, 64, 100, 1024}) {
+    for (bool inverse : {false, true}) {
+      ComplexFft fft(n, inverse);
+      Rng rng{uint64_t(n) * 2 + inverse};
+      std::vector<std::complex<double>> x(static_cast<size_t>(n)), y(x.size());
+      for (auto& c : x) c = {rng.Uniform() * 2 - 1, rng.Uniform() * 2 - 1};
+      const auto want = NaiveDft(x, inverse ? +1 : -1);
+      fft.Transform(x.data(), y.data());
+      for (size_t k = 0; k < x.size(); ++k)
+        EXPECT_LT(std::abs(y[k] - want[k]), 1e-12 * std::max(1, n)) << "n=" << n << " inverse=" << inverse;
+      fft.Transform(x.data(), x.data());  // in place gives the same bits
+      for (size_t k = 0; k < x.size(); ++k) EXPECT_EQ(x[k], y[k]);
+    }
+  }
+  EXPECT_THROW(ComplexFft(0, false), Error);
+}
+
+// Features must be bit-identical from run to run and between extractors (the
+// training determinism rests on it): independent plans give the same bits.
+TEST(Fft, IndependentPlansGiveIdenticalBits) {
+  Rng rng(9);
+  std::vector<double> x(512);
+  for (auto& v : x) v = rng.Uniform();
+  std::vector<std::complex<double>> a(257), b(257);
+  {
+    RealFft f1(512);
+    f1.Forward(x.data(), a.data());
+    f1.Forward(x.data(), b.data());
+    for (size_t k = 0; k < a.size(); ++k) ASSERT_EQ(a[k], b[k]);
+  }
+  RealFft f2(512), f3(1024);  // another plan of the same size, made after another size
+  f2.Forward(x.data(), b.data());
+  for (size_t k = 0; k < a.size(); ++k) EXPECT_EQ(a[k], b[k]) << k;
 }
 
 TEST(Options, DerivedSizesAndFrames) {
@@ -221,6 +288,13 @@ TEST(Options, KeyIsCanonical) {
   EXPECT_NE(a.Key().find("num_mel_bins=20"), std::string::npos) << a.Key();
   EXPECT_NE(a.Key().find("log_offset=1e-06"), std::string::npos) << a.Key();
   EXPECT_NE(a.Key().find("upper_hz=6000"), std::string::npos) << a.Key();
+  // The FFT backend is part of the key: caches from the other backend differ in the last bits.
+  EXPECT_NE(a.Key().find(std::string(";impl=") + FftImplTag()), std::string::npos) << a.Key();
+#ifdef KWS_FFT_FFTW
+  EXPECT_STREQ(FftImplTag(), "fftw-d1");
+#else
+  EXPECT_STREQ(FftImplTag(), "kiss-d1");
+#endif
   FeatureOptions c;
   c.mfcc = 10;
   EXPECT_NE(a.Key(), c.Key());

@@ -75,12 +75,7 @@ def main():
     ap.add_argument("--set", required=True, choices=sorted(SETS))
     ap.add_argument("--data", default="")
     ap.add_argument("--tol", type=float, default=1e-4)
-    ap.add_argument("--float-fft", action="store_true",
-                    help="kws was built with the float32 FFTW backend: pure tones (whose quiet bands sit below "
-                         "float32 FFT noise) are reported but not checked, and the tolerance is 1e-3")
     args = ap.parse_args()
-    if args.float_fft:
-        args.tol = max(args.tol, 1e-3)
     p = SETS[args.set]
     frame_s, step_s, fft, mel, lo, hi, mfcc = p
 
@@ -112,10 +107,6 @@ def main():
                 failed.append(name)
                 continue
             d = float(np.max(np.abs(got - want)))
-            tone = name in ("sine_1k.wav", "chirp.wav", "short_0.4s.wav")
-            if args.float_fft and tone:
-                print("%-45s %dx%d  max|diff| %.3g  not checked (float32 FFT)" % (name, got.shape[0], got.shape[1], d))
-                continue
             worst = max(worst, d)
             ok = d <= args.tol
             print("%-45s %dx%d  max|diff| %.3g  %s" % (name, got.shape[0], got.shape[1], d, "ok" if ok else "FAIL"))
