@@ -5,7 +5,7 @@
 #include <string>
 
 #include "cli/command.h"
-#include "report/svg.h"
+#include "report/plots.h"
 #include "stream/stream_eval.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -55,19 +55,25 @@ int Run(Opts& o) {
   const kws::StreamEvalResult r = kws::RunStreamEval(o.ev, model.meta.features, model.meta.labels, &scorer);
 
   if (!o.svg.empty()) {
-    kws::SvgPlot p;
-    p.title = "Streaming detection: recall vs false alarms (" + kws::SvgNumber(o.ev.snr_db) + " dB SNR)";
+    char snr[32], thr[32];
+    std::snprintf(snr, sizeof snr, "%g", o.ev.snr_db);
+    kws::LineChart p;
+    p.title = std::string("Streaming detection: recall vs false alarms (") + snr + " dB SNR)";
     p.x_label = "false alarms per hour";
     p.y_label = "recall";
-    kws::SvgSeries s;
+    p.y_min = 0;
+    p.y_max = 1;
+    p.markers = true;
+    kws::Series s;
     s.name = "threshold sweep";
     for (const auto& t : r.sweep) {
       s.x.push_back(t.fa_per_hour);
       s.y.push_back(t.recall());
-      s.point_labels.push_back(kws::SvgNumber(t.threshold));
+      std::snprintf(thr, sizeof thr, "%g", t.threshold);
+      s.point_labels.push_back(thr);
     }
     p.series.push_back(s);
-    kws::AtomicWriteFile(o.svg, kws::RenderSvgLinePlot(p));
+    kws::WriteSvg(o.svg, kws::LineChartSvg(p));
   }
 
   if (o.json) {

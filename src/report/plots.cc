@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "report/png.h"
+#include "util/error.h"
 #include "util/fs.h"
 
 namespace kws {
@@ -148,6 +149,10 @@ std::vector<double> NiceTicks(double lo, double hi, int target) {
 }
 
 std::string LineChartSvg(const LineChart& c) {
+  for (const auto& se : c.series)
+    if (!se.point_labels.empty() && se.point_labels.size() != se.x.size())
+      throw UsageError("line chart: series '" + se.name + "' has " + std::to_string(se.point_labels.size()) +
+                       " point labels for " + std::to_string(se.x.size()) + " points");
   double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin, ymin = xmin, ymax = -xmin;
   for (const auto& s : c.series)
     for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
@@ -201,6 +206,8 @@ std::string LineChartSvg(const LineChart& c) {
       if (c.markers)
         s += Fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n", X(se.x[i]),
                  Y(std::clamp(se.y[i], ymin, ymax)), Color(k));
+      if (!se.point_labels.empty())
+        s += Text(X(se.x[i]) + 5, Y(std::clamp(se.y[i], ymin, ymax)) - 5, se.point_labels[i], "start", 10);
     }
     s += Fmt("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
              "stroke-linejoin=\"round\"/>\n",

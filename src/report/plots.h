@@ -16,6 +16,7 @@ namespace kws {
 struct Series {
   std::string name;
   std::vector<double> x, y;  // line charts: x and y (same length); bar charts: y per category (x unused)
+  std::vector<std::string> point_labels;  // line charts, optional: a label beside each point
 };
 
 struct LineChart {
@@ -45,6 +46,7 @@ struct HeatMap {
   int cell = 64;                            // cell size in pixels
 };
 
+// Line chart. UsageError if a series' point labels are given but not one per point.
 std::string LineChartSvg(const LineChart& c);
 std::string BarChartSvg(const BarChart& c);
 std::string HeatMapSvg(const HeatMap& h);

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "audio/audio.h"
-#include "report/svg.h"
+#include "report/plots.h"
 #include "stream/stream_eval.h"
 #include "test_util.h"
 #include "util/error.h"
@@ -151,12 +151,13 @@ TEST(StreamEval, MissingDataOrNoiseIsAnError) {
 }
 
 TEST(Svg, LinePlotHasSeriesPointsAndEscapedText) {
-  kws::SvgPlot p;
+  kws::LineChart p;
   p.title = "recall <vs> FA & more";
   p.x_label = "false alarms / hour";
   p.y_label = "recall";
+  p.markers = true;
   p.series.push_back({"sweep", {0, 1.5, 4}, {0.8, 0.9, 0.97}, {"0.99", "0.9", "0.5"}});
-  const std::string s = kws::RenderSvgLinePlot(p);
+  const std::string s = kws::LineChartSvg(p);
   EXPECT_EQ(s.rfind("<svg", 0), 0u);
   EXPECT_NE(s.find("</svg>"), std::string::npos);
   EXPECT_NE(s.find("recall &lt;vs&gt; FA &amp; more"), std::string::npos);
@@ -165,8 +166,8 @@ TEST(Svg, LinePlotHasSeriesPointsAndEscapedText) {
   for (size_t i = s.find("<circle"); i != std::string::npos; i = s.find("<circle", i + 1)) ++circles;
   EXPECT_EQ(circles, 3u);
   EXPECT_NE(s.find(">0.9<"), std::string::npos);
-  p.series[0].y.pop_back();
-  EXPECT_THROW(kws::RenderSvgLinePlot(p), kws::Error);
+  p.series[0].point_labels.pop_back();
+  EXPECT_THROW(kws::LineChartSvg(p), kws::Error);
 }
 
 }  // namespace
