@@ -71,14 +71,6 @@ bool IsPng(const std::string& path) {
 
 }  // namespace
 
-TEST(Quickstart, EmbeddedConfigsMatchTheRepository) {
-  EXPECT_EQ(std::string(kws::EmbeddedSeedConfig()), kws::ReadFile(std::string(KWS_SOURCE_DIR) + "/configs/seed.toml"))
-      << "src/quickstart/configs.cc is out of date: paste configs/seed.toml into it";
-  EXPECT_EQ(std::string(kws::EmbeddedBaselineConfig()),
-            kws::ReadFile(std::string(KWS_SOURCE_DIR) + "/configs/baseline.toml"))
-      << "src/quickstart/configs.cc is out of date: paste configs/baseline.toml into it";
-}
-
 TEST(Plots, NiceTicksCoverTheRangeWithRoundSteps) {
   auto t = kws::NiceTicks(0.13, 0.87, 5);
   ASSERT_GE(t.size(), 3u);
