@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "export/export_model.h"
 #include "model/config.h"
 #include "train/cv.h"
 #include "train/trainer.h"
@@ -17,7 +18,7 @@ struct Opts {
   std::string config, data, out, labels;
   std::vector<std::string> sets;
   int cv = 0, seeds = 1;
-  bool resume = false, json = false, export_features = false;
+  bool resume = false, json = false, export_features = false, no_export = false;
 };
 
 int Run(const Opts& o) {
@@ -65,6 +66,21 @@ int Run(const Opts& o) {
   to.progress = true;
   kws::TrainResult r = kws::TrainHoldout(cfg, data, to);
   const std::string model_path = (fsys::path(o.out) / "model.ckpt").string();
+
+  // The deployable files, next to the checkpoint: float, dynamic-range (the TFLite converter's
+  // default) and full int8 calibrated on ~200 shuffled clips of the training data folder.
+  std::vector<kws::ModelExportResult> exported;
+  if (!o.no_export) {
+    for (kws::QuantMode q : {kws::QuantMode::kFloat, kws::QuantMode::kDynamic, kws::QuantMode::kInt8}) {
+      kws::ModelExportOptions eo;
+      eo.model = model_path;
+      eo.quant = q;
+      eo.out = (fsys::path(o.out) / (std::string("model_") + kws::QuantModeName(q) + ".tflite")).string();
+      if (q == kws::QuantMode::kInt8) eo.calibration_data = o.data;
+      exported.push_back(kws::ExportModel(eo));
+    }
+  }
+
   if (o.json) {
     nlohmann::json j;
     j["model"] = model_path;
@@ -79,6 +95,7 @@ int Run(const Opts& o) {
     j["wall_seconds"] = r.wall_seconds;
     j["samples_per_second"] = r.samples_per_second;
     j["threads"] = kws::NumThreads();
+    for (const auto& e : exported) j["tflite"].push_back({{"path", e.out}, {"bytes", e.bytes}, {"zip_bytes", e.zip_bytes}});
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     const auto& last = r.history.back();
@@ -91,6 +108,8 @@ int Run(const Opts& o) {
     std::printf("parameters:  %ld (%ld non-zero, sparsity of pruned tensors %.1f%%)\n", r.params, r.nonzero,
                 100 * r.metrics["final_sparsity"].get<double>());
     std::printf("model:       %s\n", model_path.c_str());
+    for (const auto& e : exported)
+      std::printf("exported:    %s (%zu bytes, %zu zipped)\n", e.out.c_str(), e.bytes, e.zip_bytes);
   }
   return 0;
 }
@@ -101,7 +120,7 @@ kws::cli::Registrar reg(
       auto o = std::make_shared<Opts>();
       app.add_option("--config", o->config, "Config file (TOML), e.g. configs/seed.toml");
       app.add_option("--data", o->data, "Dataset folder (one sub-folder per label)")->required();
-      app.add_option("--out", o->out, "Run folder: model.ckpt, last.ckpt, metrics.json, config.toml")->required();
+      app.add_option("--out", o->out, "Run folder: model.ckpt, last.ckpt, metrics.json, config.toml, model_{float,dynamic,int8}.tflite")->required();
       app.add_option("--labels", o->labels, "Labels, comma-separated (overrides [data] labels)");
       app.add_option("--set", o->sets, "Override a setting: dotted.key=value (repeatable)");
       app.add_option("--cv", o->cv, "Speaker-disjoint K-fold cross-validation (writes RUN_DIR/cv.json)")
@@ -110,6 +129,8 @@ kws::cli::Registrar reg(
           ->check(CLI::PositiveNumber);
       app.add_flag("--resume", o->resume, "Continue from RUN_DIR/last.ckpt (bit-identical to an uninterrupted run)");
       app.add_flag("--json", o->json, "Print the result as JSON");
+      app.add_flag("--no-export", o->no_export,
+                   "Do not write RUN_DIR/model_{float,dynamic,int8}.tflite after training");
       app.add_flag("--export-features", o->export_features,
                    "Also write RUN_DIR/features.f32 + features.json (the exact features, for other tools)");
       return [o]() -> int { return Run(*o); };

@@ -111,6 +111,23 @@ TEST_F(CliTest, TrainThenEvalJson) {
   EXPECT_GT(tj["samples_per_second"].get<double>(), 0);
   for (const char* f : {"model.ckpt", "last.ckpt", "metrics.json", "config.toml"})
     EXPECT_TRUE(fsys::exists(fsys::path(run) / f)) << f;
+  // train also writes the three .tflite variants, and says so in its JSON.
+  ASSERT_EQ(tj["tflite"].size(), 3u) << t.out;
+  for (const auto& v : tj["tflite"]) {
+    const fsys::path p = v["path"].get<std::string>();
+    ASSERT_TRUE(fsys::exists(p)) << p;
+    EXPECT_EQ(v["bytes"].get<long>(), long(fsys::file_size(p))) << p;
+    EXPECT_GT(v["zip_bytes"].get<long>(), 0);
+    EXPECT_LT(v["zip_bytes"].get<long>(), v["bytes"].get<long>());
+  }
+  {
+    Result ei = RunKws("eval --model " + run + "/model_int8.tflite --data " + Data() + " --json");
+    ASSERT_EQ(ei.code, 0) << ei.err;
+    auto eij = nlohmann::json::parse(ei.out);
+    EXPECT_EQ(eij["model_kind"], "tflite:int8");
+    EXPECT_EQ(eij["n"], 64);
+    EXPECT_GT(eij["accuracy"].get<double>(), 0.85);
+  }
 
   Result e = RunKws("eval --model " + run + " --data " + Data() + " --json");
   ASSERT_EQ(e.code, 0) << e.err;
