@@ -5,7 +5,7 @@ Reads the exact features kws computed (`kws train ... --export-features` writes 
 and features.json) and kws's splits (RUN_DIR/split.json for a holdout run, RUN_DIR/cv.json for
 cross-validation), then trains the same network the same way:
 
-  four Conv2D(16, 3x3, no bias, TF "same" padding, strides 2,1,1,1) + BatchNorm(momentum 0.99,
+  four Conv2D(16, 3x3, no bias, TF "same" padding, strides 2,1,2,2) + BatchNorm(momentum 0.99,
   eps 1e-3) + ReLU; global average pooling; Dense(classes) (Glorot-uniform init, zero bias, as Keras);
   softmax cross-entropy; batch 25; Adam(beta 0.9/0.999, eps 1e-7); learning rate 0.01 -> 1e-5
   polynomial (power 1) over all steps; TFMOT magnitude pruning PolynomialDecay 0.2 -> 0.85 (power 3,
@@ -62,7 +62,7 @@ class TfConv(nn.Module):
 
 
 class SeedNet(nn.Module):
-    def __init__(self, classes, filters=16, strides=(2, 1, 1, 1)):
+    def __init__(self, classes, filters=16, strides=(2, 1, 2, 2)):
         super().__init__()
         layers, cin = [], 1
         for s in strides:

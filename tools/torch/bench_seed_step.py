@@ -26,14 +26,14 @@ def same_pad(n, k, s):
 class Seed(nn.Module):
     def __init__(self, filters=16, convs=4):
         super().__init__()
-        self.convs = nn.ModuleList([nn.Conv2d(1 if i == 0 else filters, filters, 3, stride=2 if i == 0 else 1,
+        self.convs = nn.ModuleList([nn.Conv2d(1 if i == 0 else filters, filters, 3, stride=(2, 1, 2, 2)[i] if convs == 4 else (2 if i == 0 else 1),
                                               bias=False) for i in range(convs)])
         self.bns = nn.ModuleList([nn.BatchNorm2d(filters, eps=1e-3, momentum=0.01) for _ in range(convs)])
         self.fc = nn.Linear(filters, 2)
 
     def forward(self, x):
         for i, (c, b) in enumerate(zip(self.convs, self.bns)):
-            s = 2 if i == 0 else 1
+            s = c.stride[0]
             pt, pb = same_pad(x.shape[2], 3, s)
             pl, pr = same_pad(x.shape[3], 3, s)
             x = F.relu(b(c(F.pad(x, (pl, pr, pt, pb)))))
