@@ -179,10 +179,13 @@ class Exporter {
       info_->ops_used.push_back("DEQUANTIZE");
     }
     info_->arena_bytes_estimate = ArenaEstimate();
-    return b_.Finish();
+    return b_.Finish(&info_->bytes);
   }
 
  private:
+  std::string CName(const ir::Op& op, const char* suffix) const {
+    return o_.const_tensor_names ? op.name + suffix : std::string();
+  }
   TensorType ActType() const { return o_.quant == QuantMode::kInt8 ? TensorType::INT8 : TensorType::FLOAT32; }
 
   int AddValueTensor(int v, const std::string& suffix = "") {
@@ -200,8 +203,8 @@ class Exporter {
     Weights r{};
     r.quantized = quantize;
     if (!quantize) {
-      r.w = b_.AddConstTensor(op.name + "/weights", op.weight_dims, TensorType::FLOAT32, op.weights);
-      r.b = b_.AddConstTensor(op.name + "/bias", {int(op.bias.size())}, TensorType::FLOAT32, op.bias);
+      r.w = b_.AddConstTensor(CName(op, "/weights"), op.weight_dims, TensorType::FLOAT32, op.weights);
+      r.b = b_.AddConstTensor(CName(op, "/bias"), {int(op.bias.size())}, TensorType::FLOAT32, op.bias);
       ++info_->float_weight_tensors;
       return r;
     }
@@ -212,9 +215,9 @@ class Exporter {
     wq.scale = scales;
     wq.zero_point.assign(scales.size(), 0);
     wq.quantized_dimension = axis < 0 ? 0 : axis;
-    r.w = b_.AddConstTensor(op.name + "/weights", op.weight_dims, TensorType::INT8, q, wq);
+    r.w = b_.AddConstTensor(CName(op, "/weights"), op.weight_dims, TensorType::INT8, q, wq);
     if (!int8) {
-      r.b = b_.AddConstTensor(op.name + "/bias", {int(op.bias.size())}, TensorType::FLOAT32, op.bias);
+      r.b = b_.AddConstTensor(CName(op, "/bias"), {int(op.bias.size())}, TensorType::FLOAT32, op.bias);
       return r;
     }
     // int32 bias, scale = input_scale * weight_scale[c] (computed in float like the converter).
@@ -232,7 +235,7 @@ class Exporter {
       bq.scale.push_back(in_scale * scales[c]);
       bq.zero_point.push_back(0);
     }
-    r.b = b_.AddConstTensor(op.name + "/bias", {int(op.bias.size())}, TensorType::INT32, qb, bq);
+    r.b = b_.AddConstTensor(CName(op, "/bias"), {int(op.bias.size())}, TensorType::INT32, qb, bq);
     return r;
   }
 
@@ -292,13 +295,13 @@ class Exporter {
                        int8 ? 2 : 1);
         break;
       case OpKind::kMean: {
-        int axes = b_.AddConstTensor(op.name + "/axes", {2}, TensorType::INT32, std::vector<int32_t>{1, 2});
+        int axes = b_.AddConstTensor(CName(op, "/axes"), {2}, TensorType::INT32, std::vector<int32_t>{1, 2});
         b_.AddOperator(BuiltinOperator::MEAN, {x, axes}, {y}, tfl::ReducerOptions{false}, int8 ? 2 : 1);
         break;
       }
       case OpKind::kReshape: {
         std::vector<int32_t> shape(op.new_shape.begin(), op.new_shape.end());
-        int s = b_.AddConstTensor(op.name + "/shape", {int(shape.size())}, TensorType::INT32, shape);
+        int s = b_.AddConstTensor(CName(op, "/shape"), {int(shape.size())}, TensorType::INT32, shape);
         b_.AddOperator(BuiltinOperator::RESHAPE, {x, s}, {y}, tfl::ReshapeOptions{op.new_shape}, 1);
         break;
       }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "export/graph.h"
+#include "tflite/builder.h"
 #include "tflite/metadata.h"
 
 namespace kws {
@@ -41,6 +42,10 @@ struct ExportOptions {
   std::string description = "kws";
   bool write_signature = false;            // "serving_default" SignatureDef
   bool legacy_opcodes = false;             // old-converter op codes (deprecated_builtin_code only), for reader tests
+  // Names on constant tensors ("conv2d_1/weights"). Off by default: no reader needs them (TFLite, TFLite
+  // Micro and Arm NN find constants by index; activations and graph inputs/outputs keep their names),
+  // and they cost ~20 bytes each (~230 B on the seed model).
+  bool const_tensor_names = false;
   std::optional<tfl::KwsMetadata> metadata;  // written as the "kws" metadata entry (quant is filled in)
 
   void Validate() const;  // throws UsageError
@@ -70,6 +75,7 @@ struct ExportInfo {
   int quantized_weight_tensors = 0;
   int float_weight_tensors = 0;
   AffineQuant input_quant, output_quant;  // int8 only
+  tfl::ByteAccount bytes;                 // where the file's bytes went
 };
 
 // Builds the .tflite bytes. `calibration` is required for int8 (see Calibrate).

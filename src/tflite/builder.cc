@@ -3,6 +3,8 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <algorithm>
+#include <tuple>
+#include <cstdio>
 
 #include "util/error.h"
 
@@ -127,7 +129,19 @@ std::pair<::tflite::BuiltinOptions, fb::Offset<void>> BuildOptions(fb::FlatBuffe
 
 }  // namespace
 
-std::string ModelBuilder::Finish() const {
+std::string ByteAccount::Table() const {
+  std::string r;
+  char line[160];
+  for (const auto& [name, bytes] : parts) {
+    std::snprintf(line, sizeof line, "%-40s %8zu  %5.1f%%\n", name.c_str(), bytes,
+                  total ? 100.0 * double(bytes) / double(total) : 0.0);
+    r += line;
+  }
+  std::snprintf(line, sizeof line, "%-40s %8zu\n", "total", total);
+  return r + line;
+}
+
+std::string ModelBuilder::Finish(ByteAccount* accounting) const {
   const int nt = int(tensors_.size());
   auto check_index = [&](int t, const std::string& where, bool allow_optional) {
     if ((t == -1 && allow_optional) || (t >= 0 && t < nt)) return;
@@ -144,19 +158,42 @@ std::string ModelBuilder::Finish() const {
   size_t total = 1024;
   for (const auto& buf : buffers_) total += buf.size() + 32;
   fb::FlatBufferBuilder b(total);
+  // Byte accounting: charge the builder's growth since the last mark to `part`.
+  std::map<std::string, size_t> charged;
+  std::vector<std::string> order;
+  size_t last = 0;
+  auto mark = [&](const std::string& part) {
+    if (!accounting) return;
+    const size_t now = b.GetSize();
+    if (!charged.count(part)) order.push_back(part);
+    charged[part] += now - last;
+    last = now;
+  };
 
   // Buffers first: large aligned blobs at the end of the file, tables before them.
   std::vector<fb::Offset<::tflite::Buffer>> buffers;
   buffers.reserve(buffers_.size());
-  for (const auto& buf : buffers_) {
+  for (size_t bi = 0; bi < buffers_.size(); ++bi) {
+    const std::string& buf = buffers_[bi];
     if (buf.empty()) {
       buffers.push_back(::tflite::CreateBuffer(b));
       continue;
     }
     b.ForceVectorAlignment(buf.size(), 1, 16);
     auto data = b.CreateVector(reinterpret_cast<const uint8_t*>(buf.data()), buf.size());
+    if (accounting) {
+      bool is_md = false;
+      for (const auto& md : metadata_) is_md |= size_t(md.second) == bi;
+      const std::string part = is_md ? "metadata payload" : "constant data (payload)";
+      charged[part] += buf.size();
+      if (std::find(order.begin(), order.end(), part) == order.end()) order.push_back(part);
+      last += buf.size();
+      mark("constant data: length prefix + 16-byte alignment");
+    }
     buffers.push_back(::tflite::CreateBuffer(b, data));
+    mark("Buffer tables");
   }
+  mark("Buffer tables");
 
   // Identical small vectors (all-zero per-channel zero points, repeated shapes, shared scales) are written
   // once and referenced from every table that uses them: FlatBuffer offsets may be shared, readers just
@@ -172,32 +209,51 @@ std::string ModelBuilder::Finish() const {
     return off;
   };
 
+  std::map<std::tuple<std::vector<float>, std::vector<int64_t>, int, std::vector<float>, std::vector<float>>,
+           fb::Offset<::tflite::QuantizationParameters>> qtables;
   std::vector<fb::Offset<::tflite::Tensor>> tensors;
   for (const auto& t : tensors_) {
     fb::Offset<::tflite::QuantizationParameters> q = 0;
-    if (!t.quant.empty()) {
+    // Tensors with identical quantization (e.g. a pool output and its input) share one table.
+    using QKey = std::tuple<std::vector<float>, std::vector<int64_t>, int, std::vector<float>, std::vector<float>>;
+    QKey qkey{t.quant.scale, t.quant.zero_point, t.quant.quantized_dimension, t.quant.min, t.quant.max};
+    if (!t.quant.empty() && qtables.count(qkey)) {
+      q = qtables[qkey];
+    } else if (!t.quant.empty()) {
       auto vmin = t.quant.min.empty() ? 0 : shared(floats, t.quant.min);
       auto vmax = t.quant.max.empty() ? 0 : shared(floats, t.quant.max);
+      mark("quantization: min/max");
       auto vscale = t.quant.scale.empty() ? 0 : shared(floats, t.quant.scale);
+      mark(t.quant.scale.size() > 1 ? "quantization: per-channel scales" : "quantization: per-tensor scales");
       auto vzp = t.quant.zero_point.empty() ? 0 : shared(longs, t.quant.zero_point);
+      mark("quantization: zero points");
       q = ::tflite::CreateQuantizationParameters(b, vmin, vmax, vscale, vzp,
                                                  ::tflite::QuantizationDetails::NONE, 0,
                                                  t.quant.quantized_dimension);
+      mark("quantization: tables");
+      qtables[qkey] = q;
     }
-    tensors.push_back(::tflite::CreateTensor(b, shared(ints, t.shape), t.type, uint32_t(t.buffer),
-                                             b.CreateString(t.name), q));
+    auto shape = shared(ints, t.shape);
+    mark("tensor shapes");
+    auto name = t.name.empty() ? 0 : b.CreateString(t.name);
+    mark("tensor names");
+    tensors.push_back(::tflite::CreateTensor(b, shape, t.type, uint32_t(t.buffer), name, q));
+    mark("Tensor tables");
   }
 
   std::vector<fb::Offset<::tflite::Operator>> ops;
   for (const auto& op : ops_) {
     auto [type, value] = BuildOptions(b, op.options);
+    mark("operators: builtin options");
     ops.push_back(::tflite::CreateOperator(b, uint32_t(op.opcode), b.CreateVector(op.inputs),
                                            b.CreateVector(op.outputs), type, value));
+    mark("operators: tables + input/output lists");
   }
 
   auto subgraph = ::tflite::CreateSubGraph(b, b.CreateVector(tensors), b.CreateVector(inputs_),
                                            b.CreateVector(outputs_), b.CreateVector(ops),
                                            b.CreateString(subgraph_name_));
+  mark("subgraph (tensor/op lists, inputs, outputs, name)");
 
   std::vector<fb::Offset<::tflite::OperatorCode>> codes;
   for (const auto& [op, version] : opcodes_) {
@@ -206,10 +262,12 @@ std::string ModelBuilder::Finish() const {
       throw InternalError("tflite: op code " + std::to_string(int(op)) + " cannot be written in the legacy field");
     codes.push_back(::tflite::CreateOperatorCode(b, dep, 0, version, legacy_opcodes_ ? BuiltinOperator::ADD : op));
   }
+  mark("operator codes");
 
   std::vector<fb::Offset<::tflite::Metadata>> metadata;
   for (const auto& [name, buf] : metadata_)
     metadata.push_back(::tflite::CreateMetadata(b, b.CreateString(name), uint32_t(buf)));
+  mark("metadata entries (names, tables)");
 
   fb::Offset<fb::Vector<fb::Offset<::tflite::SignatureDef>>> sigs = 0;
   if (write_signature_) {
@@ -224,6 +282,7 @@ std::string ModelBuilder::Finish() const {
         ::tflite::CreateSignatureDef(b, in, out, b.CreateString("serving_default"), 0)};
     sigs = b.CreateVector(s);
   }
+  mark("signature defs");
 
   auto model = ::tflite::CreateModel(
       b, /*version=*/3, b.CreateVector(codes),
@@ -231,6 +290,13 @@ std::string ModelBuilder::Finish() const {
       b.CreateString(description_), b.CreateVector(buffers), /*metadata_buffer=*/0,
       metadata.empty() ? 0 : b.CreateVector(metadata), sigs);
   ::tflite::FinishModelBuffer(b, model);
+  mark("model table, description, vectors, root");
+  if (accounting) {
+    accounting->parts.clear();
+    for (const auto& p : order)
+      if (charged[p] > 0) accounting->parts.emplace_back(p, charged[p]);
+    accounting->total = b.GetSize();
+  }
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
 

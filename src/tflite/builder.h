@@ -76,6 +76,15 @@ using OpOptions = std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOpt
                                FullyConnectedOptions, SoftmaxOptions, ReshapeOptions, ReducerOptions,
                                QuantizeOptions, DequantizeOptions>;
 
+// Where the bytes of a finished file went, section by section (exact: the FlatBuffer builder's size
+// before and after each part; vtables, alignment padding and length prefixes are charged to the part
+// that caused them). `kws export --bytes` prints it.
+struct ByteAccount {
+  std::vector<std::pair<std::string, size_t>> parts;  // in file order from the end (buffers first)
+  size_t total = 0;
+  std::string Table() const;  // "part  bytes  %" lines
+};
+
 // Bytes per element of a tensor type (float32 4, int32 4, int8 1, ...); throws for unsupported types.
 int TypeSize(::tflite::TensorType type);
 
@@ -130,8 +139,9 @@ class ModelBuilder {
   ::tflite::TensorType tensor_type(int t) const { return tensors_.at(t).type; }
 
   // The finished .tflite bytes (verifiable with tflite::VerifyModelBuffer). Throws InternalError if the
-  // graph is inconsistent (tensor index out of range, missing inputs/outputs).
-  std::string Finish() const;
+  // graph is inconsistent (tensor index out of range, missing inputs/outputs). With `accounting`, also
+  // where the bytes went (see ByteAccount).
+  std::string Finish(struct ByteAccount* accounting = nullptr) const;
 
  private:
   struct TensorRec {

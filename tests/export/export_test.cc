@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <set>
 
 #include "export/graph.h"
 #include "export/reference_eval.h"
@@ -24,7 +25,7 @@ const ::tflite::Model* Load(const std::string& bytes) { return tfl::VerifiedMode
 
 const ::tflite::Tensor* FindTensor(const ::tflite::Model* m, const std::string& name) {
   for (const auto* t : *m->subgraphs()->Get(0)->tensors())
-    if (t->name()->str() == name) return t;
+    if (t->name() && t->name()->str() == name) return t;
   return nullptr;
 }
 
@@ -247,7 +248,7 @@ TEST(Quant, Int8ParamsAndSymmetricWeights) {
 
 TEST(Export, FloatKeepsWeightsExactly) {
   ir::Graph g = ir::MakeSyntheticGraph({});
-  std::string bytes = ExportTflite(g, ExportOptions{});
+  std::string bytes = ExportTflite(g, ExportOptions{.const_tensor_names = true});
   const auto* m = Load(bytes);
   const auto* w = FindTensor(m, g.ops[1].name + "/weights");
   ASSERT_NE(w, nullptr);
@@ -268,6 +269,7 @@ TEST(Export, DynamicRangeFollowsConverterRules) {
   ExportInfo info;
   ExportOptions eo;
   eo.quant = QuantMode::kDynamic;
+  eo.const_tensor_names = true;
   std::string bytes = ExportTflite(g, eo, nullptr, &info);
   const auto* m = Load(bytes);
   const auto* sg = m->subgraphs()->Get(0);
@@ -457,6 +459,49 @@ TEST(Sizes, PrunedSeedModelWithinRecipeBudget) {
   EXPECT_LT(i8.size(), dyn.size());
   EXPECT_LE(ZipSize(i8), 4305u);
   EXPECT_LT(dyn.size(), f32.size() / 2);
+}
+
+}  // namespace
+}  // namespace kws
+
+namespace kws {
+namespace {
+
+// The byte accounting adds up to the file, and the lean defaults hold: constants carry no names,
+// activations and graph I/O keep theirs, identical quantization is written once.
+TEST(Export, ByteAccountingAndLeanDefaults) {
+  ir::SyntheticOptions so;
+  so.kind = "pools";
+  ir::Graph g = ir::MakeSyntheticGraph(so);
+  auto cal = Calibrate(g, ir::SyntheticInputs(g, 4, 1));
+  for (QuantMode q : {QuantMode::kFloat, QuantMode::kDynamic, QuantMode::kInt8}) {
+    ExportOptions eo;
+    eo.quant = q;
+    ExportInfo info;
+    std::string bytes = ExportTflite(g, eo, &cal, &info);
+    size_t sum = 0;
+    for (const auto& [part, n] : info.bytes.parts) sum += n;
+    EXPECT_EQ(info.bytes.total, bytes.size()) << QuantModeName(q);
+    EXPECT_EQ(sum, bytes.size()) << info.bytes.Table();
+    const auto* m = tfl::VerifiedModel(bytes, "m");
+    const auto* sg = m->subgraphs()->Get(0);
+    for (const auto* t : *sg->tensors()) {
+      const bool is_const = m->buffers()->Get(t->buffer())->data() != nullptr;
+      EXPECT_EQ(t->name() == nullptr, is_const);
+    }
+    EXPECT_EQ(sg->tensors()->Get(sg->inputs()->Get(0))->name()->str(), g.names[g.input]);
+    ExportOptions named = eo;
+    named.const_tensor_names = true;
+    EXPECT_GT(ExportTflite(g, named, &cal).size(), bytes.size());
+    if (q == QuantMode::kInt8) {
+      // Pool outputs keep their input's quantization: the same table, not a copy.
+      int shared = 0;
+      std::set<const void*> seen;
+      for (const auto* t : *sg->tensors())
+        if (t->quantization() && !seen.insert(t->quantization()).second) ++shared;
+      EXPECT_GT(shared, 0);
+    }
+  }
 }
 
 }  // namespace

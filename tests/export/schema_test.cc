@@ -64,6 +64,7 @@ TEST_F(OfficialSchema, KwsFilesDecodeWithOfficialNames) {
   md.labels = {"a", "b"};
   eo.metadata = md;
   eo.write_signature = true;
+  eo.const_tensor_names = true;
   std::string bytes = ExportTflite(g, eo, &cal);
   json j = Decode(bytes, dir_ / "official.fbs");
 
@@ -137,7 +138,7 @@ TEST_F(OfficialSchema, KwsFilesDecodeWithOfficialNames) {
   for (size_t t = 0; t < a->subgraphs()->Get(0)->tensors()->size(); ++t) {
     const auto* ta = a->subgraphs()->Get(0)->tensors()->Get(t);
     const auto* tb = b->subgraphs()->Get(0)->tensors()->Get(t);
-    EXPECT_EQ(ta->name()->str(), tb->name()->str());
+    EXPECT_EQ(ta->name() ? ta->name()->str() : "", tb->name() ? tb->name()->str() : "");
     EXPECT_EQ(ta->type(), tb->type());
     const auto* da = a->buffers()->Get(ta->buffer())->data();
     const auto* db = b->buffers()->Get(tb->buffer())->data();
