@@ -3,7 +3,9 @@
 //   build/bench_layers --benchmark_filter=SeedStep
 // Cases (batch 25, input 97x20x1, the seed recipe of configs/seed.toml:
 // conv3x3/s2 16 + BN + ReLU, 3 x (conv3x3/s1 16 + BN + ReLU), GAP, dense 2):
-//   SeedStep/<threads>      forward + softmax-CE + backward + Adam step, whole model
+//   SeedStep/<threads>      forward + softmax-CE + backward + Adam step, whole model (strides 2,1,1,1)
+//   Seed2122Step/<threads>/<fused>  the same for the recipe's strides 2,1,2,2 through kws::Model:
+//                           layer by layer (fused 0) or with train/fused_step.h (fused 1), FTZ on as in training
 //   SeedForward/<threads>   inference forward only
 //   BaselineStep/<threads>  the same for configs/baseline.toml (3 x conv3x3 128 filters)
 //   Conv*/<threads>         single conv layers forward+backward (fast path)
@@ -17,6 +19,9 @@
 #include "layers/conv2d.h"
 #include "layers/layer.h"
 #include "layers/softmax_cross_entropy.h"
+#include "model/model.h"
+#include "train/denormals.h"
+#include "train/fused_step.h"
 #include "train/optimizer.h"
 #include "util/parallel.h"
 #include "util/rng.h"
@@ -80,6 +85,47 @@ void SeedStep(benchmark::State& state) {
   kws::SetNumThreads(0);
 }
 BENCHMARK(SeedStep)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// configs/seed.toml's network (strides 2,1,2,2) as the trainer runs it.
+void Seed2122Step(benchmark::State& state) {
+  kws::SetNumThreads(int(state.range(0)));
+  json layers = json::array();
+  const int strides[4] = {2, 1, 2, 2};
+  for (int i = 0; i < 4; ++i) {
+    layers.push_back({{"type", "conv2d"}, {"filters", 16}, {"kernel", 3}, {"strides", strides[i]},
+                      {"padding", "same"}, {"use_bias", false}});
+    layers.push_back({{"type", "batchnorm"}});
+    layers.push_back({{"type", "relu"}});
+  }
+  layers.push_back({{"type", "global_average_pool"}});
+  layers.push_back({{"type", "dense"}});
+  layers.push_back({{"type", "softmax"}});
+  kws::Model m = kws::Model::Build(layers, {97, 20, 1}, 2, 1);
+  std::vector<kws::Param*> params = m.Params();
+  auto fused = state.range(1) ? kws::FusedConvStep::TryCreate(m) : nullptr;
+  if (state.range(1) && !fused) state.SkipWithError("FusedConvStep does not take the seed model");
+  kws::Rng rng(2);
+  std::vector<float> x(size_t(kBatch) * 97 * 20);
+  for (auto& v : x) v = float(rng.Uniform(-3, 3));
+  std::vector<int32_t> y(kBatch);
+  for (int i = 0; i < kBatch; ++i) y[size_t(i)] = i % 2;
+  kws::Optimizer opt(kws::OptimizerOptions{});
+  kws::FlushDenormalsScope ftz;
+  for (auto _ : state) {
+    kws::ZeroGrads(params);
+    if (fused) {
+      fused->Step(x.data(), y.data(), kBatch);
+    } else {
+      m.Forward(x.data(), kBatch, true);
+      m.Loss(y.data(), kBatch);
+      m.Backward(kBatch);
+    }
+    opt.Step(params, 0.001);
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  kws::SetNumThreads(0);
+}
+BENCHMARK(Seed2122Step)->ArgsProduct({{1, 2}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // configs/baseline.toml: three conv3x3 128-filter layers (strides 2,1,1).
 void BaselineStep(benchmark::State& state) {

@@ -12,6 +12,8 @@
 #include "features/features.h"
 #include "layers/batchnorm.h"
 #include "layers/conv2d.h"
+#include "train/denormals.h"
+#include "train/fused_step.h"
 #include "train/optimizer.h"
 #include "train/pruning.h"
 #include "train/schedule.h"
@@ -214,6 +216,7 @@ EvalOutput EvaluateModel(Model& model, const FeatureSet& fs, const std::vector<i
   std::vector<int32_t> y;
   double loss = 0;
   long correct = 0;
+  FlushDenormalsScope ftz;  // as in training (see denormals.h)
   for (size_t b = 0; b < items.size(); b += size_t(batch)) {
     const int n = int(std::min(items.size() - b, size_t(batch)));
     x.resize(size_t(n) * row);
@@ -324,6 +327,10 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   std::vector<int32_t> yb(static_cast<size_t>(B));
   std::vector<int> order(d.train);
 
+  // The seed network's shape (conv-bn-relu blocks, GAP, dense) trains through one fused,
+  // batch-parallel step; anything else layer by layer.
+  std::unique_ptr<FusedConvStep> fused = opts.fused_step ? FusedConvStep::TryCreate(model) : nullptr;
+  if (fused) LogVerbose("%strain: fused conv-bn-relu step", opts.log_prefix.c_str());
   const int stop_epoch = opts.stop_after_epochs > 0 ? std::min(tr.epochs, opts.stop_after_epochs) : tr.epochs;
   std::optional<Progress> progress;
   if (opts.progress) progress.emplace(opts.log_prefix + "train", long(stop_epoch - start_epoch) * steps_per_epoch);
@@ -347,6 +354,8 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
     double loss_sum = 0;
     long correct = 0;
     double lr = lr_sched(step);
+    std::optional<FlushDenormalsScope> ftz;  // subnormal gradients cost 3x (denormals.h)
+    ftz.emplace();
     for (long b = 0; b < ntrain; b += B) {
       const int n = int(std::min<long>(B, ntrain - b));
       for (int k = 0; k < n; ++k) {
@@ -360,25 +369,29 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
         else UpdatePruningMasks(params, prune_sched, step);
       }
       model.SetSeed(Rng::Derive(Rng::Derive(tr.seed, kTagStep).Next(), uint64_t(step)).Next());
-      model.Forward(xb.data(), n, true);
-      const float loss = model.Loss(yb.data(), n);
+      if (fused) ZeroGrads(params);  // the fused step accumulates its gradients at once
+      const float loss = fused ? fused->Step(xb.data(), yb.data(), n)
+                               : (model.Forward(xb.data(), n, true), model.Loss(yb.data(), n));
       if (!std::isfinite(loss))
         throw BadInput("training diverged at epoch " + std::to_string(epoch + 1) + " step " + std::to_string(step) +
                        " (loss " + std::to_string(loss) + "); lower train.learning_rate.initial");
       loss_sum += double(loss) * n;
-      const float* p = model.probs();
+      const float* p = fused ? fused->probs() : model.probs();
       for (int k = 0; k < n; ++k) {
         const float* pk = p + size_t(k) * C;
         correct += int(std::max_element(pk, pk + C) - pk) == yb[size_t(k)];
       }
-      ZeroGrads(params);
-      model.Backward(n);
+      if (!fused) {
+        ZeroGrads(params);
+        model.Backward(n);
+      }
       lr = lr_sched(step);
       opt.Step(params, lr);
       ++step;
       if (progress) progress->Tick();
     }
     samples_seen += ntrain;
+    ftz.reset();
 
     EpochMetrics m;
     m.epoch = epoch + 1;

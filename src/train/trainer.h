@@ -44,6 +44,7 @@ struct TrainerOptions {
   bool progress = true;       // kws::Progress bar (still quiet in pipes/CI)
   int checkpoint_every = 1;   // write last.ckpt every N epochs (and always at the end)
   std::string log_prefix;     // e.g. "fold 2/5 " for progress labels
+  bool fused_step = true;     // conv-bn-relu stacks: train with FusedConvStep (train/fused_step.h)
 };
 
 struct EpochMetrics {

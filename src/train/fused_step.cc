@@ -1,0 +1,313 @@
+#include "train/fused_step.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "layers/batchnorm.h"
+#include "layers/conv2d.h"
+#include "layers/dense.h"
+#include "layers/global_average_pool.h"
+#include "layers/relu.h"
+#include "layers/softmax_cross_entropy.h"
+#include "util/error.h"
+#include "util/parallel.h"
+
+namespace kws {
+
+// One Conv2D -> BatchNorm -> ReLU block and its buffers (rows = pixels of the conv output, C channels).
+struct FusedConvStep::Block {
+  Conv2DLayer* conv = nullptr;
+  BatchNormLayer* bn = nullptr;
+  size_t in_sz = 0, out_sz = 0;  // floats per sample
+  int hw = 0, C = 0;
+  std::vector<float> z;   // conv output (batch, out_sz)
+  std::vector<float> a;   // relu(bn(z)), written by the NEXT phase
+  std::vector<float> dy;  // dL/d(bn output) after the relu mask; then dL/dz in place
+  std::vector<float> mean, invstd, var_unbiased, scale, shift;  // this step's batch statistics
+  std::vector<float> k, kx, k0;                                  // backward: dz = k*dy + kx*z + k0
+  // Per share: pixel count, sum and squared deviations about the share mean (forward);
+  // sum(dy) and sum(dy * xhat) (backward); conv weight/bias gradient partials.
+  std::vector<long> rows;
+  std::vector<std::vector<double>> sum, m2, sum_d, sum_dx;
+  std::vector<std::vector<float>> dw, db;
+  std::vector<Conv2DScratch> scratch;
+};
+
+FusedConvStep::~FusedConvStep() = default;
+
+namespace {
+
+// Per-channel sums of rows [0, M) of a (M, C) matrix: blocks of 64 rows in float, then double.
+template <class F>
+void ShareSums(double* out, long M, int C, F f) {
+  float blk[256];
+  std::fill(out, out + C, 0.0);
+  for (long m0 = 0; m0 < M; m0 += 64) {
+    const long m1 = std::min(M, m0 + 64);
+    std::fill(blk, blk + C, 0.0f);
+    for (long m = m0; m < m1; ++m) f(blk, m);
+    for (int c = 0; c < C; ++c) out[c] += blk[c];
+  }
+}
+
+// Forward statistics of one share: sum and squared deviations about the share's own mean.
+void ShareStats(double* sum, double* m2, const float* z, long M, int C) {
+  ShareSums(sum, M, C, [&](float* __restrict acc, long m) {
+    const float* __restrict x = z + m * C;
+    for (int c = 0; c < C; ++c) acc[c] += x[c];
+  });
+  float mean[256];
+  for (int c = 0; c < C; ++c) mean[c] = M ? float(sum[c] / double(M)) : 0.0f;
+  ShareSums(m2, M, C, [&](float* __restrict acc, long m) {
+    const float* __restrict x = z + m * C;
+    for (int c = 0; c < C; ++c) {
+      const float d = x[c] - mean[c];
+      acc[c] += d * d;
+    }
+  });
+  // m2 is about the float mean; shift it to the exact share mean (sum/M) for Chan's merge.
+  for (int c = 0; c < C; ++c) {
+    const double dm = double(mean[c]) - (M ? sum[c] / double(M) : 0.0);
+    m2[c] -= double(M) * dm * dm;
+  }
+}
+
+// a = relu(z * scale + shift)   (the BatchNorm forward formula of batchnorm.cc, then relu)
+void BnRelu(float* __restrict a, const float* __restrict z, const float* __restrict scale,
+            const float* __restrict shift, long M, int C) {
+  for (long m = 0; m < M; ++m)
+    for (int c = 0; c < C; ++c) a[m * C + c] = std::max(z[m * C + c] * scale[c] + shift[c], 0.0f);
+}
+
+// dy = a > 0 ? dy : 0 in place, plus the BN backward partial sums of the share.
+void MaskAndSums(float* __restrict dy, const float* __restrict a, const float* __restrict z,
+                 const float* __restrict mean, const float* __restrict invstd, double* sum_d, double* sum_dx, long M,
+                 int C) {
+  for (long i = 0; i < M * C; ++i) dy[i] = a[i] > 0.0f ? dy[i] : 0.0f;
+  ShareSums(sum_d, M, C, [&](float* __restrict acc, long m) {
+    const float* __restrict d = dy + m * C;
+    for (int c = 0; c < C; ++c) acc[c] += d[c];
+  });
+  ShareSums(sum_dx, M, C, [&](float* __restrict acc, long m) {
+    const float* __restrict d = dy + m * C;
+    const float* __restrict x = z + m * C;
+    for (int c = 0; c < C; ++c) acc[c] += d[c] * ((x[c] - mean[c]) * invstd[c]);
+  });
+}
+
+}  // namespace
+
+std::unique_ptr<FusedConvStep> FusedConvStep::TryCreate(Model& model) {
+  auto& layers = model.mutable_layers();
+  std::unique_ptr<FusedConvStep> f(new FusedConvStep());
+  size_t i = 0;
+  while (i + 2 < layers.size()) {
+    auto* conv = dynamic_cast<Conv2DLayer*>(layers[i].get());
+    auto* bn = dynamic_cast<BatchNormLayer*>(layers[i + 1].get());
+    auto* relu = dynamic_cast<ReluLayer*>(layers[i + 2].get());
+    if (!conv || !bn || !relu) break;
+    Block b;
+    b.conv = conv, b.bn = bn;
+    const Shape out = conv->OutputShape(conv->input_shape);
+    if (!(bn->input_shape == out) || out.c > 256) return nullptr;
+    b.in_sz = conv->input_shape.size(), b.out_sz = out.size(), b.hw = out.h * out.w, b.C = out.c;
+    f->blocks_.push_back(std::move(b));
+    i += 3;
+  }
+  if (f->blocks_.empty() || i + 2 != layers.size()) return nullptr;
+  auto* gap = dynamic_cast<GlobalAveragePoolLayer*>(layers[i].get());
+  auto* dense = dynamic_cast<DenseLayer*>(layers[i + 1].get());
+  if (!gap || !dense) return nullptr;
+  const Block& last = f->blocks_.back();
+  if (int(dense->input_shape.size()) != last.C || dense->units != model.num_classes()) return nullptr;
+  for (size_t j = 1; j < f->blocks_.size(); ++j)
+    if (f->blocks_[j].in_sz != f->blocks_[j - 1].out_sz) return nullptr;
+  f->dense_ = dense;
+  f->classes_ = dense->units;
+  f->in_size_ = int(f->blocks_.front().in_sz);
+  return f;
+}
+
+void FusedConvStep::Reserve(int batch) {
+  const size_t shares = size_t(NumThreads());
+  if (batch <= capacity_ && blocks_.front().scratch.size() == shares) return;
+  capacity_ = std::max(capacity_, batch);
+  for (Block& b : blocks_) {
+    const size_t C = size_t(b.C);
+    b.z.assign(size_t(capacity_) * b.out_sz, 0.0f);
+    b.a.assign(size_t(capacity_) * b.out_sz, 0.0f);
+    b.dy.assign(size_t(capacity_) * b.out_sz, 0.0f);
+    for (auto* v : {&b.mean, &b.invstd, &b.var_unbiased, &b.scale, &b.shift, &b.k, &b.kx, &b.k0}) v->assign(C, 0.0f);
+    b.rows.assign(shares, 0);
+    for (auto* v : {&b.sum, &b.m2, &b.sum_d, &b.sum_dx}) v->assign(shares, std::vector<double>(C, 0.0));
+    b.dw.assign(shares, std::vector<float>(b.conv->kernel.value.size(), 0.0f));
+    b.db.assign(shares, std::vector<float>(C, 0.0f));
+    b.scratch.resize(shares);
+  }
+  const size_t K = size_t(blocks_.back().C), U = size_t(classes_);
+  probs_.assign(size_t(capacity_) * U, 0.0f);
+  logits_.assign(size_t(capacity_) * U, 0.0f);
+  gap_.assign(size_t(capacity_) * K, 0.0f);
+  dgap_.assign(size_t(capacity_) * K, 0.0f);
+  ddense_w_.assign(shares, std::vector<float>(K * U, 0.0f));
+  ddense_b_.assign(shares, std::vector<float>(U, 0.0f));
+  loss_part_.assign(shares, 0.0);
+}
+
+float FusedConvStep::Step(const float* x, const int32_t* labels, int batch) {
+  if (batch < 1) throw InternalError("FusedConvStep: batch < 1");
+  for (int n = 0; n < batch; ++n)
+    if (labels[n] < 0 || labels[n] >= classes_)
+      throw UsageError("softmax_cross_entropy: label " + std::to_string(labels[n]) + " of sample " +
+                       std::to_string(n) + " outside [0, " + std::to_string(classes_) + ")");
+  Reserve(batch);
+  const size_t shares = size_t(NumThreads());
+  std::vector<char> used(shares, 0);
+  const int L = int(blocks_.size());
+
+  // ---- forward: phase l applies BN+ReLU of block l-1, runs conv l and its share statistics ----
+  for (int l = 0; l < L; ++l) {
+    Block& b = blocks_[size_t(l)];
+    Block* prev = l > 0 ? &blocks_[size_t(l - 1)] : nullptr;
+    const float* kern = b.conv->kernel.value.data();
+    const float* bias = b.conv->use_bias ? b.conv->bias.value.data() : nullptr;
+    ParallelFor(batch, [&](long s0, long s1, int c) {
+      used[size_t(c)] = 1;
+      const float* in = x + size_t(s0) * b.in_sz;
+      if (prev) {
+        float* a = prev->a.data() + size_t(s0) * prev->out_sz;
+        BnRelu(a, prev->z.data() + size_t(s0) * prev->out_sz, prev->scale.data(), prev->shift.data(),
+               (s1 - s0) * prev->hw, prev->C);
+        in = a;
+      }
+      float* z = b.z.data() + size_t(s0) * b.out_sz;
+      conv2d_forward(z, in, kern, bias, b.conv->Geometry(int(s1 - s0)), b.scratch[size_t(c)]);
+      b.rows[size_t(c)] = (s1 - s0) * b.hw;
+      ShareStats(b.sum[size_t(c)].data(), b.m2[size_t(c)].data(), z, b.rows[size_t(c)], b.C);
+    });
+    // Merge the shares in order (Chan et al.): M2 = sum M2_s + n_s (mean_s - mean)^2.
+    const long M = long(batch) * b.hw;
+    BatchNormLayer& bn = *b.bn;
+    const float eps = float(bn.epsilon), mom = float(bn.momentum);
+    for (int ch = 0; ch < b.C; ++ch) {
+      double sum = 0;
+      for (size_t s = 0; s < shares; ++s)
+        if (used[s]) sum += b.sum[s][size_t(ch)];
+      const double mean = sum / double(M);
+      double m2 = 0;
+      for (size_t s = 0; s < shares; ++s) {
+        if (!used[s] || b.rows[s] == 0) continue;
+        const double d = b.sum[s][size_t(ch)] / double(b.rows[s]) - mean;
+        m2 += b.m2[s][size_t(ch)] + double(b.rows[s]) * d * d;
+      }
+      m2 = std::max(m2, 0.0);
+      const double var = m2 / double(M);
+      b.mean[size_t(ch)] = float(mean);
+      b.invstd[size_t(ch)] = float(1.0 / std::sqrt(var + eps));
+      b.var_unbiased[size_t(ch)] = float(M > 1 ? m2 / double(M - 1) : var);
+      b.scale[size_t(ch)] = bn.gamma.value[size_t(ch)] * b.invstd[size_t(ch)];
+      b.shift[size_t(ch)] = bn.beta.value[size_t(ch)] - b.mean[size_t(ch)] * b.scale[size_t(ch)];
+      // Moving statistics exactly as BatchNormLayer::Forward(training = true).
+      float v = b.var_unbiased[size_t(ch)];
+      if (!bn.unbiased_moving_variance && M > 1) v = float(double(v) * double(M - 1) / double(M));
+      bn.moving_mean.value[size_t(ch)] = bn.moving_mean.value[size_t(ch)] * mom + b.mean[size_t(ch)] * (1.0f - mom);
+      bn.moving_variance.value[size_t(ch)] = bn.moving_variance.value[size_t(ch)] * mom + v * (1.0f - mom);
+    }
+  }
+
+  // ---- head: BN+ReLU of the last block, GAP, Dense, softmax cross-entropy and their backward ----
+  Block& last = blocks_.back();
+  const int K = last.C, U = classes_;
+  const float* wd = dense_->kernel.value.data();
+  const float* bd = dense_->use_bias ? dense_->bias.value.data() : nullptr;
+  const float inv_n = 1.0f / float(batch);
+  ParallelFor(batch, [&](long s0, long s1, int c) {
+    float* a = last.a.data() + size_t(s0) * last.out_sz;
+    const long rows = (s1 - s0) * last.hw;
+    BnRelu(a, last.z.data() + size_t(s0) * last.out_sz, last.scale.data(), last.shift.data(), rows, K);
+    const long ns = s1 - s0;
+    float* g = gap_.data() + size_t(s0) * K;
+    global_average_pool_forward(g, a, int(ns), last.hw, K);
+    float* lg = logits_.data() + size_t(s0) * U;
+    dense_forward(lg, g, wd, bd, int(ns), K, U);
+    float* p = probs_.data() + size_t(s0) * U;
+    loss_part_[size_t(c)] = double(softmax_cross_entropy_forward(p, lg, labels + s0, int(ns), U)) * double(ns);
+    // dlogits (into logits_, no longer needed), as softmax_cross_entropy_backward with the full batch size.
+    for (long n = 0; n < ns; ++n)
+      for (int u = 0; u < U; ++u)
+        lg[size_t(n) * U + u] = (p[size_t(n) * U + u] - (u == labels[s0 + n] ? 1.0f : 0.0f)) * inv_n;
+    auto& dw = ddense_w_[size_t(c)];
+    auto& db = ddense_b_[size_t(c)];
+    std::fill(dw.begin(), dw.end(), 0.0f);
+    std::fill(db.begin(), db.end(), 0.0f);
+    float* dg = dgap_.data() + size_t(s0) * K;
+    dense_backward(dg, dw.data(), bd ? db.data() : nullptr, lg, g, wd, int(ns), K, U);
+    float* dy = last.dy.data() + size_t(s0) * last.out_sz;
+    global_average_pool_backward(dy, dg, int(ns), last.hw, K);
+    MaskAndSums(dy, a, last.z.data() + size_t(s0) * last.out_sz, last.mean.data(), last.invstd.data(),
+                last.sum_d[size_t(c)].data(), last.sum_dx[size_t(c)].data(), rows, K);
+  });
+  double loss = 0;
+  for (size_t s = 0; s < shares; ++s) {
+    if (!used[s]) continue;
+    loss += loss_part_[s];
+    for (size_t i = 0; i < ddense_w_[s].size(); ++i) dense_->kernel.grad[i] += ddense_w_[s][i];
+    if (bd)
+      for (int u = 0; u < U; ++u) dense_->bias.grad[size_t(u)] += ddense_b_[s][size_t(u)];
+  }
+
+  // ---- backward: phase l forms dz of block l, runs conv l backward, masks and sums block l-1 ----
+  for (int l = L - 1; l >= 0; --l) {
+    Block& b = blocks_[size_t(l)];
+    Block* prev = l > 0 ? &blocks_[size_t(l - 1)] : nullptr;
+    const long M = long(batch) * b.hw;
+    BatchNormLayer& bn = *b.bn;
+    for (int ch = 0; ch < b.C; ++ch) {  // BN backward coefficients, as batchnorm_backward
+      double sd = 0, sdx = 0;
+      for (size_t s = 0; s < shares; ++s)
+        if (used[s]) sd += b.sum_d[s][size_t(ch)], sdx += b.sum_dx[s][size_t(ch)];
+      bn.gamma.grad[size_t(ch)] += float(sdx);
+      bn.beta.grad[size_t(ch)] += float(sd);
+      const float kc = bn.gamma.value[size_t(ch)] * b.invstd[size_t(ch)];
+      const float av = float(sd / double(M)), bv = float(sdx / double(M));
+      b.k[size_t(ch)] = kc;
+      b.kx[size_t(ch)] = -kc * bv * b.invstd[size_t(ch)];
+      b.k0[size_t(ch)] = kc * (bv * b.invstd[size_t(ch)] * b.mean[size_t(ch)] - av);
+    }
+    const float* kern = b.conv->kernel.value.data();
+    const bool has_bias = b.conv->use_bias;
+    ParallelFor(batch, [&](long s0, long s1, int c) {
+      const long rows = (s1 - s0) * b.hw;
+      float* __restrict dz = b.dy.data() + size_t(s0) * b.out_sz;
+      const float* __restrict z = b.z.data() + size_t(s0) * b.out_sz;
+      for (long m = 0; m < rows; ++m)
+        for (int ch = 0; ch < b.C; ++ch) {
+          const size_t i = size_t(m) * b.C + ch;
+          dz[i] = b.k[size_t(ch)] * dz[i] + b.kx[size_t(ch)] * z[i] + b.k0[size_t(ch)];
+        }
+      auto& dw = b.dw[size_t(c)];
+      auto& db = b.db[size_t(c)];
+      std::fill(dw.begin(), dw.end(), 0.0f);
+      std::fill(db.begin(), db.end(), 0.0f);
+      const float* in = prev ? prev->a.data() + size_t(s0) * b.in_sz : x + size_t(s0) * b.in_sz;
+      float* din = prev ? prev->dy.data() + size_t(s0) * b.in_sz : nullptr;
+      conv2d_backward(din, dw.data(), has_bias ? db.data() : nullptr, dz, in, kern, b.conv->Geometry(int(s1 - s0)),
+                      b.scratch[size_t(c)]);
+      if (prev)
+        MaskAndSums(din, prev->a.data() + size_t(s0) * prev->out_sz, prev->z.data() + size_t(s0) * prev->out_sz,
+                    prev->mean.data(), prev->invstd.data(), prev->sum_d[size_t(c)].data(),
+                    prev->sum_dx[size_t(c)].data(), (s1 - s0) * prev->hw, prev->C);
+    });
+    for (size_t s = 0; s < shares; ++s) {  // share order: deterministic sums
+      if (!used[s]) continue;
+      float* g = b.conv->kernel.grad.data();
+      for (size_t i = 0; i < b.dw[s].size(); ++i) g[i] += b.dw[s][i];
+      if (has_bias)
+        for (int ch = 0; ch < b.C; ++ch) b.conv->bias.grad[size_t(ch)] += b.db[s][size_t(ch)];
+    }
+  }
+  return float(loss / double(batch));
+}
+
+}  // namespace kws
