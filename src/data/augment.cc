@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include <soxr.h>
+
 #include "audio/audio.h"
 #include "util/error.h"
 
@@ -65,13 +67,87 @@ void AugmentOptions::Validate() const {
   if (!(background_volume >= 0 && background_volume <= 10))
     throw bad("background_volume", background_volume, "must be in [0, 10]");
   if (!(silence_volume >= 0 && silence_volume <= 10)) throw bad("silence_volume", silence_volume, "must be in [0, 10]");
+  if (!(speed_min >= 0.5 && speed_min <= 2)) throw bad("speed_min", speed_min, "must be in [0.5, 2]");
+  if (!(speed_max >= speed_min && speed_max <= 2)) throw bad("speed_max", speed_max, "must be in [speed_min, 2]");
+  if (!(pitch_min >= 0.5 && pitch_min <= 2)) throw bad("pitch_min", pitch_min, "must be in [0.5, 2]");
+  if (!(pitch_max >= pitch_min && pitch_max <= 2)) throw bad("pitch_max", pitch_max, "must be in [pitch_min, 2]");
+  if (!(gain_db >= 0 && gain_db <= 40)) throw bad("gain_db", gain_db, "must be in [0, 40] dB");
+  if (background_mode != "volume" && background_mode != "snr")
+    throw UsageError("augment: background_mode = \"" + background_mode + "\" (must be \"volume\" or \"snr\")");
+  if (!(snr_min_db >= -30 && snr_min_db <= 80)) throw bad("snr_min_db", snr_min_db, "must be in [-30, 80] dB");
+  if (!(snr_max_db >= snr_min_db && snr_max_db <= 80))
+    throw bad("snr_max_db", snr_max_db, "must be in [snr_min_db, 80] dB");
+  if (!(time_masks >= 0 && time_masks <= 20)) throw bad("time_masks", time_masks, "must be in [0, 20]");
+  if (!(time_mask_frames >= 1 && time_mask_frames <= 1000))
+    throw bad("time_mask_frames", time_mask_frames, "must be in [1, 1000]");
+  if (!(freq_masks >= 0 && freq_masks <= 20)) throw bad("freq_masks", freq_masks, "must be in [0, 20]");
+  if (!(freq_mask_bins >= 1 && freq_mask_bins <= 1000))
+    throw bad("freq_mask_bins", freq_mask_bins, "must be in [1, 1000]");
 }
 
 std::string AugmentOptions::ToString() const {
   std::ostringstream s;
   s << "shift_ms=" << shift_ms << " background_prob=" << background_prob << " background_volume=" << background_volume
     << " silence_volume=" << silence_volume;
+  if (Resamples()) s << " speed=[" << speed_min << ", " << speed_max << "] pitch=[" << pitch_min << ", " << pitch_max << "]";
+  if (gain_db > 0) s << " gain_db=" << gain_db;
+  if (background_mode == "snr") s << " snr_db=[" << snr_min_db << ", " << snr_max_db << "]";
+  if (time_masks > 0) s << " time_masks=" << time_masks << "x" << time_mask_frames;
+  if (freq_masks > 0) s << " freq_masks=" << freq_masks << "x" << freq_mask_bins;
   return s.str();
+}
+
+void ChangeSpeed(std::vector<float>& x, double factor) {
+  if (!(factor > 0) || !std::isfinite(factor)) throw InternalError("ChangeSpeed: bad factor");
+  if (factor == 1.0 || x.empty()) return;
+  const size_t n = x.size();
+  // Treat x as recorded at `factor` times the rate and convert back: duration / factor.
+  const size_t len = std::max<size_t>(1, size_t(std::llround(double(n) / factor)));
+  std::vector<float> y(len, 0.0f);
+  soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+  soxr_quality_spec_t q = soxr_quality_spec(SOXR_MQ, 0);
+  size_t idone = 0, odone = 0;
+  soxr_error_t err = soxr_oneshot(factor, 1.0, 1, x.data(), n, &idone, y.data(), len, &odone, &io, &q, nullptr);
+  if (err) throw InternalError(std::string("ChangeSpeed: soxr failed: ") + err);
+  // Centre of y on the centre of the window.
+  const long offset = (long(len) - long(n)) / 2;
+  for (size_t i = 0; i < n; ++i) {
+    const long j = long(i) + offset;
+    x[i] = (j >= 0 && j < long(len)) ? y[size_t(j)] : 0.0f;
+  }
+}
+
+void AugmentFeatures(const AugmentOptions& opt, const AugmentInfo& info, Rng& rng, float* f, int frames, int bins) {
+  if (frames <= 0 || bins <= 0) return;
+  const size_t total = size_t(frames) * size_t(bins);
+  if (info.pitch != 1.0) {
+    // out frame c + u comes from input frame c + u / pitch.
+    std::vector<float> in(f, f + total);
+    const double c = 0.5 * (frames - 1);
+    for (int t = 0; t < frames; ++t) {
+      double src = c + (t - c) / info.pitch;
+      src = std::clamp(src, 0.0, double(frames - 1));
+      const int a = int(std::floor(src));
+      const int b = std::min(frames - 1, a + 1);
+      const float w = float(src - a);
+      for (int k = 0; k < bins; ++k)
+        f[size_t(t) * bins + k] = (1 - w) * in[size_t(a) * bins + k] + w * in[size_t(b) * bins + k];
+    }
+  }
+  if (opt.time_masks <= 0 && opt.freq_masks <= 0) return;
+  double mean = 0;
+  for (size_t i = 0; i < total; ++i) mean += f[i];
+  const float fill = float(mean / double(total));
+  for (int m = 0; m < opt.time_masks; ++m) {
+    const int w = std::min(frames, int(rng.Below(uint64_t(opt.time_mask_frames) + 1)));
+    const int t0 = int(rng.Below(uint64_t(frames - w + 1)));
+    for (int t = t0; t < t0 + w; ++t) std::fill(f + size_t(t) * bins, f + size_t(t + 1) * bins, fill);
+  }
+  for (int m = 0; m < opt.freq_masks; ++m) {
+    const int w = std::min(bins, int(rng.Below(uint64_t(opt.freq_mask_bins) + 1)));
+    const int k0 = int(rng.Below(uint64_t(bins - w + 1)));
+    for (int t = 0; t < frames; ++t) std::fill(f + size_t(t) * bins + k0, f + size_t(t) * bins + k0 + w, fill);
+  }
 }
 
 AugmentInfo Augment(const AugmentOptions& opt, const BackgroundNoise* noise, int sample_rate, Rng& rng,
@@ -79,6 +155,17 @@ AugmentInfo Augment(const AugmentOptions& opt, const BackgroundNoise* noise, int
   opt.Validate();
   AugmentInfo info;
   const int n = int(x.size());
+  // 0. Speed and pitch (one resampling by their product), speech gain.
+  if (opt.Resamples()) {
+    info.speed = opt.speed_min + (opt.speed_max - opt.speed_min) * rng.Uniform();
+    info.pitch = opt.pitch_min + (opt.pitch_max - opt.pitch_min) * rng.Uniform();
+    ChangeSpeed(x, info.speed * info.pitch);
+  }
+  if (opt.gain_db > 0) {
+    info.gain_db = opt.gain_db * (2 * rng.Uniform() - 1);
+    const float g = float(std::pow(10.0, info.gain_db / 20));
+    for (float& v : x) v *= g;
+  }
   // 1. Time shift: integer in [-max, max], zero padded.
   const int max_shift = int(std::lround(opt.shift_ms * sample_rate / 1000.0));
   if (max_shift > 0) {
@@ -95,13 +182,25 @@ AugmentInfo Augment(const AugmentOptions& opt, const BackgroundNoise* noise, int
   // 2. Background noise: the draw happens whether or not noise is available.
   const double u = rng.Uniform();
   const bool mix = is_silence || u < opt.background_prob;
-  const double gain = rng.Uniform() * (is_silence ? opt.silence_volume : opt.background_volume);
-  if (mix && noise && !noise->empty() && gain > 0) {
+  const bool by_snr = opt.background_mode == "snr" && !is_silence;
+  double gain = 0;
+  if (by_snr) info.snr_db = opt.snr_min_db + (opt.snr_max_db - opt.snr_min_db) * rng.Uniform();
+  else gain = rng.Uniform() * (is_silence ? opt.silence_volume : opt.background_volume);
+  if (mix && noise && !noise->empty() && (by_snr || gain > 0)) {
     if (noise->sample_rate() != sample_rate)
       throw InternalError("Augment: background noise is at " + std::to_string(noise->sample_rate()) + " Hz, clip at " +
                           std::to_string(sample_rate) + " Hz");
     std::vector<float> slice(static_cast<size_t>(n));
     noise->Slice(rng, slice.data(), n);
+    if (by_snr) {
+      double ps = 0, pn = 0;
+      for (int i = 0; i < n; ++i) {
+        ps += double(x[size_t(i)]) * x[size_t(i)];
+        pn += double(slice[size_t(i)]) * slice[size_t(i)];
+      }
+      // A silent clip or silent noise: nothing sensible to scale against, add nothing.
+      gain = (ps > 0 && pn > 0) ? std::sqrt(ps / pn) * std::pow(10.0, -info.snr_db / 20) : 0.0;
+    }
     for (int i = 0; i < n; ++i) x[size_t(i)] += float(gain) * slice[size_t(i)];
     info.mixed = true;
     info.gain = float(gain);

@@ -7,6 +7,17 @@
 //   3. clip to [-1, 1].
 // Every random number comes from the caller's kws::Rng, drawn in a fixed order,
 // so the same seed gives the same augmented audio on every platform.
+//
+// Stronger augmentation (all off by default, so the defaults reproduce TF exactly):
+//   0. speed s ~ U(speed_min, speed_max) and pitch p ~ U(pitch_min, pitch_max): the audio is
+//      resampled (soxr) to play s*p times faster around the window's centre (pitch and tempo x s*p);
+//      AugmentFeatures later stretches the feature frames by p back, so p changes pitch only;
+//      then a speech gain U(-gain_db, +gain_db) dB;
+//   2'. background_mode = "snr": the noise slice is scaled to an SNR ~ U(snr_min_db, snr_max_db)
+//      against the clip's RMS (silence items and silent clips keep the volume rule);
+//   4. AugmentFeatures (on the log-mel/MFCC matrix): the pitch tempo fix, then SpecAugment
+//      masks — time_masks bands of U{0..time_mask_frames} frames and freq_masks bands of
+//      U{0..freq_mask_bins} bins, set to the matrix mean.
 #pragma once
 #include <string>
 #include <vector>
@@ -54,7 +65,18 @@ struct AugmentOptions {
   double background_prob = 0.8;     // probability of mixing in background noise
   double background_volume = 0.1;   // noise gain ~ U(0, background_volume)
   double silence_volume = 1.0;      // gain ~ U(0, silence_volume) for _silence_ items (TF: 1)
-  // Room for more (speed/pitch/SpecAugment) later.
+  double speed_min = 1.0, speed_max = 1.0;  // speed factor range (1 = off); in [0.5, 2]
+  double pitch_min = 1.0, pitch_max = 1.0;  // pitch factor range (1 = off); in [0.5, 2]
+  double gain_db = 0.0;             // speech gain ~ U(-gain_db, gain_db) dB (0 = off)
+  std::string background_mode = "volume";   // "volume" (TF) | "snr"
+  double snr_min_db = 5.0, snr_max_db = 20.0;  // background_mode = "snr"
+  int time_masks = 0;               // SpecAugment time masks per clip
+  int time_mask_frames = 10;        // max width of one time mask (frames)
+  int freq_masks = 0;               // SpecAugment frequency masks per clip
+  int freq_mask_bins = 3;           // max width of one frequency mask (bins)
+
+  bool Resamples() const { return speed_min != 1.0 || speed_max != 1.0 || pitch_min != 1.0 || pitch_max != 1.0; }
+  bool TouchesFeatures() const { return Resamples() || time_masks > 0 || freq_masks > 0; }
   void Validate() const;            // throws UsageError naming the bad setting
   std::string ToString() const;
 };
@@ -65,12 +87,27 @@ struct AugmentInfo {
   bool mixed = false;   // background added
   float gain = 0.0f;
   int clipped = 0;      // samples clipped to [-1, 1]
+  double speed = 1.0, pitch = 1.0;  // factors drawn (1 when off)
+  double gain_db = 0.0;             // speech gain drawn
+  double snr_db = 0.0;              // background_mode "snr": the SNR drawn (when mixed by SNR)
 };
 
 // Augments one window in place. `noise` may be null or empty (no mixing). `is_silence`
 // selects TF's silence treatment (always mixed, gain U(0, silence_volume)).
-// Draw order: shift, mix coin, gain, then (only when mixing) the noise slice.
+// Draw order: [speed, pitch when Resamples()], [gain_db when > 0], shift, mix coin, gain (or SNR
+// in "snr" mode), then (only when mixing) the noise slice.
 AugmentInfo Augment(const AugmentOptions& opt, const BackgroundNoise* noise, int sample_rate, Rng& rng,
                     std::vector<float>& samples, bool is_silence = false);
+
+// Plays `x` `factor` times faster around its centre (soxr resampling: tempo and pitch x factor),
+// keeping the length: centre-cropped when longer, zero padded when shorter.
+void ChangeSpeed(std::vector<float>& x, double factor);
+
+// Feature-domain part of one clip's augmentation (after Augment on its audio and featurisation):
+// frames stretched around the centre by info.pitch (undoing the tempo change of the pitch
+// resampling; linear interpolation, edge frames repeated), then the SpecAugment masks.
+// `feat` is [frames, bins] row-major. Draws: time masks (width, start) then freq masks.
+void AugmentFeatures(const AugmentOptions& opt, const AugmentInfo& info, Rng& rng, float* feat, int frames,
+                     int bins);
 
 }  // namespace kws

@@ -1,11 +1,13 @@
 #include "model/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
 #include <toml++/toml.h>
 
 #include "features/options_io.h"
+#include "synth/synth.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -49,7 +51,19 @@ json DefaultTable() {
           {"shift_ms", a.shift_ms},
           {"background_prob", a.background_prob},
           {"background_volume", a.background_volume},
-          {"silence_volume", a.silence_volume}}}}},
+          {"silence_volume", a.silence_volume},
+          {"speed_min", a.speed_min},
+          {"speed_max", a.speed_max},
+          {"pitch_min", a.pitch_min},
+          {"pitch_max", a.pitch_max},
+          {"gain_db", a.gain_db},
+          {"background_mode", a.background_mode},
+          {"snr_min_db", a.snr_min_db},
+          {"snr_max_db", a.snr_max_db},
+          {"time_masks", a.time_masks},
+          {"time_mask_frames", a.time_mask_frames},
+          {"freq_masks", a.freq_masks},
+          {"freq_mask_bins", a.freq_mask_bins}}}}},
       {"prune",
        {{"enabled", p.enabled},
         {"schedule", p.schedule},
@@ -66,7 +80,18 @@ json DefaultTable() {
        {{"labels", json::array()},
         {"silence_count", d.silence_count},
         {"unknown_ratio", d.unknown_ratio},
-        {"cache", d.cache}}},
+        {"cache", d.cache},
+        {"synth",
+         {{"enabled", d.synth.enabled},
+          {"words", json::array()},
+          {"per_word", d.synth.per_word},
+          {"seed", int64_t(d.synth.seed)},
+          {"speakers", d.synth.speakers},
+          {"engines", json::array()},
+          {"unknown_words", json::array()},
+          {"silence", d.synth.silence},
+          {"background", d.synth.background},
+          {"dir", d.synth.dir}}}}},
   };
 }
 
@@ -254,6 +279,18 @@ Config FromTable(const json& tbl, const std::string& source) {
   tr.augment_options.background_prob = au.at("background_prob").get<double>();
   tr.augment_options.background_volume = au.at("background_volume").get<double>();
   tr.augment_options.silence_volume = au.at("silence_volume").get<double>();
+  tr.augment_options.speed_min = au.at("speed_min").get<double>();
+  tr.augment_options.speed_max = au.at("speed_max").get<double>();
+  tr.augment_options.pitch_min = au.at("pitch_min").get<double>();
+  tr.augment_options.pitch_max = au.at("pitch_max").get<double>();
+  tr.augment_options.gain_db = au.at("gain_db").get<double>();
+  tr.augment_options.background_mode = au.at("background_mode").get<std::string>();
+  tr.augment_options.snr_min_db = au.at("snr_min_db").get<double>();
+  tr.augment_options.snr_max_db = au.at("snr_max_db").get<double>();
+  tr.augment_options.time_masks = au.at("time_masks").get<int>();
+  tr.augment_options.time_mask_frames = au.at("time_mask_frames").get<int>();
+  tr.augment_options.freq_masks = au.at("freq_masks").get<int>();
+  tr.augment_options.freq_mask_bins = au.at("freq_mask_bins").get<int>();
 
   const json& p = tbl.at("prune");
   auto& pr = c.prune;
@@ -280,6 +317,30 @@ Config FromTable(const json& tbl, const std::string& source) {
   c.data.silence_count = d.at("silence_count").get<int>();
   c.data.unknown_ratio = d.at("unknown_ratio").get<double>();
   c.data.cache = d.at("cache").get<bool>();
+  {
+    const json& sy = d.at("synth");
+    auto& so = c.data.synth;
+    auto strings = [](const json& arr, const char* path) {
+      std::vector<std::string> out;
+      for (auto& v : arr) {
+        if (!v.is_string()) Bad(path, "must be an array of strings");
+        out.push_back(v.get<std::string>());
+      }
+      return out;
+    };
+    so.enabled = sy.at("enabled").get<bool>();
+    so.words = strings(sy.at("words"), "data.synth.words");
+    so.per_word = sy.at("per_word").get<int>();
+    const int64_t sseed = sy.at("seed").get<int64_t>();
+    if (sseed < 0) Bad("data.synth.seed", "must be >= 0 (got " + std::to_string(sseed) + ")");
+    so.seed = uint64_t(sseed);
+    so.speakers = sy.at("speakers").get<int>();
+    so.engines = strings(sy.at("engines"), "data.synth.engines");
+    so.unknown_words = strings(sy.at("unknown_words"), "data.synth.unknown_words");
+    so.silence = sy.at("silence").get<int>();
+    so.background = sy.at("background").get<bool>();
+    so.dir = sy.at("dir").get<std::string>();
+  }
   c.Validate();
   return c;
 }
@@ -333,6 +394,22 @@ void Config::Validate() const {
   CheckRange("train.augment.background_prob", t.augment_options.background_prob, 0, 1);
   CheckRange("train.augment.background_volume", t.augment_options.background_volume, 0, 10);
   CheckRange("train.augment.silence_volume", t.augment_options.silence_volume, 0, 10);
+  {
+    const AugmentOptions& a = t.augment_options;
+    CheckRange("train.augment.speed_min", a.speed_min, 0.5, 2);
+    CheckRange("train.augment.speed_max", a.speed_max, a.speed_min, 2);
+    CheckRange("train.augment.pitch_min", a.pitch_min, 0.5, 2);
+    CheckRange("train.augment.pitch_max", a.pitch_max, a.pitch_min, 2);
+    CheckRange("train.augment.gain_db", a.gain_db, 0, 40);
+    if (a.background_mode != "volume" && a.background_mode != "snr")
+      Bad("train.augment.background_mode", "must be \"volume\" or \"snr\" (got \"" + a.background_mode + "\")");
+    CheckRange("train.augment.snr_min_db", a.snr_min_db, -30, 80);
+    CheckRange("train.augment.snr_max_db", a.snr_max_db, a.snr_min_db, 80);
+    CheckRange("train.augment.time_masks", a.time_masks, 0, 20);
+    CheckRange("train.augment.time_mask_frames", a.time_mask_frames, 1, 1000);
+    CheckRange("train.augment.freq_masks", a.freq_masks, 0, 20);
+    CheckRange("train.augment.freq_mask_bins", a.freq_mask_bins, 1, 1000);
+  }
 
   const auto& p = prune;
   if (p.schedule != "polynomial" && p.schedule != "constant")
@@ -357,6 +434,26 @@ void Config::Validate() const {
       if (data.labels[j] == data.labels[i]) Bad("data.labels", "label '" + data.labels[i] + "' given twice");
   }
   if (data.silence_count < 0) Bad("data.silence_count", "must be >= 0");
+  {
+    const SynthDataOptions& so = data.synth;
+    for (const auto& w : so.words) {
+      if (w == "_silence_" || w == "_unknown_") Bad("data.synth.words", "'" + w + "' is not a word to speak");
+      synth::ValidateWord(w, "data.synth.words");
+      if (so.enabled && !data.labels.empty() &&
+          std::find(data.labels.begin(), data.labels.end(), w) == data.labels.end())
+        Bad("data.synth.words", "'" + w + "' is not one of data.labels");
+    }
+    for (const auto& w : so.unknown_words) synth::ValidateWord(w, "data.synth.unknown_words");
+    if (so.per_word < 1 || so.per_word > 100000)
+      Bad("data.synth.per_word", "must be in [1, 100000] (got " + std::to_string(so.per_word) + ")");
+    if (so.speakers < 0) Bad("data.synth.speakers", "must be >= 0 (got " + std::to_string(so.speakers) + ")");
+    if (so.silence < -1) Bad("data.synth.silence", "must be >= 0, or -1 for the default (got " + std::to_string(so.silence) + ")");
+    for (const auto& e : so.engines) {
+      bool known = e == "espeak";
+      for (auto eng : synth::AllEngines()) known = known || synth::EngineName(eng) == e;
+      if (!known) Bad("data.synth.engines", "unknown engine '" + e + "' (espeak-ng, flite, festival)");
+    }
+  }
   CheckFinite("data.unknown_ratio", data.unknown_ratio);
   if (data.unknown_ratio < 0) Bad("data.unknown_ratio", "must be >= 0");
 }

@@ -16,6 +16,11 @@
 //                     begin_step, end_step (int or "end"), begin_fraction / end_fraction (>= 0 override the
 //                     steps as fractions of all training steps), frequency, structured
 //   [data]            labels (array or "yes,no"), silence_count, unknown_ratio, cache
+//   [data.synth]      synthetic speech added to the TRAINING items only (never validation/test folds):
+//                     enabled, words (empty = the keyword labels), per_word, seed, speakers, engines,
+//                     unknown_words, silence, background (mix the data's _background_noise_ in), dir
+//                     (a ready `kws data synth` folder instead of generating). Generated with
+//                     kws::synth::SynthesizeCached, cached by its settings under the synth cache folder.
 //
 // Overrides: "dotted.path=value", typed by the existing value (int, float, bool, string, array of strings
 // as comma-separated text); array elements by index ("model.layers.0.filters=8"). An unknown key is a
@@ -77,11 +82,26 @@ struct PruneOptions {
   long EndStep(long total_steps) const;
 };
 
+// [data.synth]: synthetic keyword clips for the training items.
+struct SynthDataOptions {
+  bool enabled = false;
+  std::vector<std::string> words;          // empty = every label except _silence_/_unknown_
+  int per_word = 1500;
+  uint64_t seed = 1;
+  int speakers = 0;                        // 0 = per_word / 2
+  std::vector<std::string> engines;        // empty = every installed engine
+  std::vector<std::string> unknown_words;  // spoken into _unknown_ (used if the task has _unknown_)
+  int silence = -1;                        // _silence_ clips; -1 = synth default (10%)
+  bool background = true;                  // mix the data folder's _background_noise_ into the clips
+  std::string dir;                         // "" = generate (cached); else a ready synth folder
+};
+
 struct DataOptions {
   std::vector<std::string> labels;      // class names (order = model outputs)
   int silence_count = 0;
   double unknown_ratio = 0;
   bool cache = true;
+  SynthDataOptions synth;
 };
 
 struct Config {

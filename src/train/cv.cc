@@ -21,6 +21,7 @@ using json = nlohmann::json;
 TrainData PreparedData::Data(std::vector<int> train, std::vector<int> val) const {
   TrainData d;
   d.features = &features;
+  train.insert(train.end(), synth_items.begin(), synth_items.end());
   d.train = std::move(train);
   d.val = std::move(val);
   d.windows = windows.get();
@@ -28,6 +29,88 @@ TrainData PreparedData::Data(std::vector<int> train, std::vector<int> val) const
   d.is_silence = is_silence;
   return d;
 }
+
+synth::SynthOptions SynthOptionsFor(const Config& cfg, const Dataset& data) {
+  const SynthDataOptions& sd = cfg.data.synth;
+  synth::SynthOptions o;
+  o.words = sd.words;
+  if (o.words.empty())
+    for (const auto& l : cfg.data.labels)
+      if (l != kSilenceLabel && l != kUnknownLabel) o.words.push_back(l);
+  if (o.words.empty()) throw UsageError("data.synth.words: no keyword labels to synthesize");
+  o.per_word = sd.per_word;
+  o.seed = sd.seed;
+  o.speakers = sd.speakers;
+  o.engines = sd.engines;
+  const bool want_unknown =
+      std::find(cfg.data.labels.begin(), cfg.data.labels.end(), kUnknownLabel) != cfg.data.labels.end();
+  if (want_unknown) o.unknown_words = sd.unknown_words;
+  o.silence = sd.silence;
+  o.sample_rate = cfg.features.sample_rate;
+  o.clip_samples = cfg.features.window_samples();
+  if (sd.background && !data.noise.empty())
+    o.background_dir = std::filesystem::path(data.noise.front().path).parent_path().string();
+  return o;
+}
+
+namespace {
+// Appends the [data.synth] items to p (features, windows, is_silence).
+void AddSynth(const Config& cfg, PreparedData& p) {
+  const SynthDataOptions& sd = cfg.data.synth;
+  if (!sd.dir.empty()) {
+    p.synth_dir = sd.dir;
+  } else {
+    synth::SynthOptions so = SynthOptionsFor(cfg, p.dataset);
+    try {
+      so.Validate();
+    } catch (const Error& e) {
+      throw UsageError("data.synth: " + std::string(e.what()));
+    }
+    LogInfo("synth: %d clips per word of %zu words (cached in %s)", so.per_word, so.words.size(),
+            synth::DefaultSynthCacheRoot().c_str());
+    p.synth_dir = synth::SynthesizeCached(so, synth::DefaultSynthCacheRoot());
+  }
+  p.synth_dataset = LoadDataset(p.synth_dir);
+  // The task labels the synthetic folder can supply, mapped onto the real task's label order.
+  std::vector<std::string> labels;
+  for (const auto& l : p.task.labels)
+    if (l == kSilenceLabel ? p.synth_dataset.HasLabel(kSilenceLabel)
+                           : l == kUnknownLabel ? p.synth_dataset.HasLabel(kUnknownLabel)
+                                                : p.synth_dataset.HasLabel(l))
+      labels.push_back(l);
+  if (labels.empty())
+    throw UsageError("data.synth: " + p.synth_dir + " has none of the labels " + cfg.table["data"]["labels"].dump());
+  TaskOptions to;
+  to.seed = cfg.train.seed;
+  to.sample_rate = cfg.features.sample_rate;
+  to.silence_seconds = cfg.features.clip_seconds;
+  p.synth_task = MakeTask(p.synth_dataset, labels, to);
+  CacheOptions cache;
+  cache.enabled = cfg.data.cache;
+  FeatureSet sf = ExtractFeatures(p.synth_dataset, p.synth_task, cfg.features, cache);
+  if (sf.frames != p.features.frames || sf.bins != p.features.bins)
+    throw InternalError("data.synth: synthetic features differ in shape from the real ones");
+  std::vector<int> to_task(labels.size());
+  for (size_t k = 0; k < labels.size(); ++k) to_task[k] = p.task.LabelIndex(labels[k]);
+  const int base = p.features.n;
+  p.features.data.insert(p.features.data.end(), sf.data.begin(), sf.data.end());
+  for (int i = 0; i < sf.n; ++i) {
+    p.features.labels.push_back(to_task[size_t(sf.labels[size_t(i)])]);
+    p.synth_items.push_back(base + i);
+  }
+  p.features.n += sf.n;
+  if (p.windows) {
+    WindowSet sw = LoadWindows(p.synth_dataset, p.synth_task, cfg.features.sample_rate,
+                               cfg.features.window_samples());
+    p.windows->data.insert(p.windows->data.end(), sw.data.begin(), sw.data.end());
+    p.windows->labels.insert(p.windows->labels.end(), p.features.labels.begin() + base, p.features.labels.end());
+    p.windows->n += sw.n;
+    const int silence = p.task.LabelIndex(kSilenceLabel);
+    for (int i = 0; i < sf.n; ++i) p.is_silence.push_back(p.features.labels[size_t(base + i)] == silence);
+  }
+  LogInfo("synth: %d synthetic training items from %s", sf.n, p.synth_dir.c_str());
+}
+}  // namespace
 
 PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
   if (cfg.data.labels.empty())
@@ -67,6 +150,7 @@ PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
     p.is_silence.resize(size_t(p.task.size()));
     for (int i = 0; i < p.task.size(); ++i) p.is_silence[size_t(i)] = p.task.label[size_t(i)] == silence;
   }
+  if (cfg.data.synth.enabled) AddSynth(cfg, p);
   return p;
 }
 
@@ -110,6 +194,15 @@ void ExportFeatures(const PreparedData& data, const std::string& dir) {
                      {"label", data.task.labels[size_t(data.task.label[size_t(i)])]},
                      {"label_index", data.task.label[size_t(i)]},
                      {"speaker", data.task.speakers[size_t(i)]}});
+  }
+  for (int k = 0; k < data.synth_task.size(); ++k) {  // [data.synth] items (training only)
+    const int clip = data.synth_task.clip[size_t(k)];
+    const int i = data.task.size() + k;
+    items.push_back({{"index", i},
+                     {"path", clip >= 0 ? "synth:" + data.synth_dataset.clips[size_t(clip)].rel : std::string()},
+                     {"label", data.task.labels[size_t(fs.labels[size_t(i)])]},
+                     {"label_index", fs.labels[size_t(i)]},
+                     {"speaker", "synth:" + data.synth_task.speakers[size_t(k)]}});
   }
   json j = {{"n", fs.n}, {"frames", fs.frames}, {"bins", fs.bins}, {"labels", fs.label_names}, {"items", items}};
   AtomicWriteFile(fsys::path(dir) / "features.json", j.dump(1) + "\n");
@@ -211,6 +304,8 @@ CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOpti
     }
     j["items"] = items;
     j["fold_splits"] = fold_info;
+    // Synthetic items: appended to every run's training items, never validated or tested on.
+    j["synth"] = {{"dir", data.synth_dir}, {"items", data.synth_items.size()}};
     AtomicWriteFile(fsys::path(opts.out_dir) / "cv.json", j.dump(1) + "\n");
     AtomicWriteFile(fsys::path(opts.out_dir) / "config.toml", cfg.ToToml());
   }

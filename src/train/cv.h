@@ -13,6 +13,11 @@
 // selection; evaluate the best model on fold k. Repeat r uses train.seed + r for initialisation,
 // shuffling and augmentation. RUN_DIR/cv.json holds the fold of every item (so other tools can
 // reproduce the folds), each fold's validation items, per-run accuracy and the summary.
+//
+// Synthetic speech ([data.synth] enabled): PrepareData generates (or reuses from the synth cache) a
+// `kws data synth` folder and appends its items AFTER the real ones (features, windows). Folds,
+// validation carve-outs and tests are built from the real items only; every synthetic item is added
+// to the training items of every run (holdout and each CV fold), never to validation or test.
 #pragma once
 #include <memory>
 #include <string>
@@ -25,6 +30,7 @@
 #include "data/feature_cache.h"
 #include "data/task.h"
 #include "model/config.h"
+#include "synth/synth.h"
 #include "train/metrics.h"
 #include "train/trainer.h"
 
@@ -39,14 +45,25 @@ struct PreparedData {
   std::unique_ptr<WindowSet> windows;
   std::unique_ptr<BackgroundNoise> noise;
   std::vector<bool> is_silence;
+  // [data.synth]: the synthetic folder, its dataset/task (labels in task order), and the feature
+  // indices of its items (task.size() .. task.size() + synth.size() - 1). Empty without synth.
+  std::string synth_dir;
+  Dataset synth_dataset;
+  TaskView synth_task;
+  std::vector<int> synth_items;
 
-  // TrainData over the given items.
+  // TrainData over the given items; `train` gets every synthetic item appended.
   TrainData Data(std::vector<int> train, std::vector<int> val) const;
 };
 
 // Loads the dataset, builds the task for cfg.data.labels (UsageError naming a label the data lacks),
-// extracts (cached) features and, with augmentation, the audio windows and background noise.
+// extracts (cached) features and, with augmentation, the audio windows and background noise;
+// with [data.synth] enabled, also the synthetic items (see above).
 PreparedData PrepareData(const Config& cfg, const std::string& data_dir);
+
+// The `kws data synth` options [data.synth] asks for on `data` (background: the data folder's
+// _background_noise_ when data.synth.background and the folder has one).
+synth::SynthOptions SynthOptionsFor(const Config& cfg, const Dataset& data);
 
 // Writes dir/features.f32 (float32 little-endian [n, frames, bins]) and dir/features.json
 // ({n, frames, bins, labels, items: [{index, path, label, label_index, speaker}]}) so that other

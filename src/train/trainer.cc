@@ -100,10 +100,12 @@ void AugmentedFeatures(const Config& cfg, const TrainData& d, const std::vector<
       std::memcpy(audio.data(), w.item(item), sizeof(float) * audio.size());
       Rng rng = Rng::Derive(base, copy * 0x100000000ull + uint64_t(item));
       const bool silence = !d.is_silence.empty() && d.is_silence[size_t(item)];
-      Augment(cfg.train.augment_options, d.noise, w.sample_rate, rng, audio, silence);
+      const AugmentInfo info = Augment(cfg.train.augment_options, d.noise, w.sample_rate, rng, audio, silence);
       FeatureMatrix m = fx.Compute(audio.data(), int(audio.size()));
       if (size_t(m.frames) * size_t(m.bins) != row)
         throw InternalError("augmented features: shape differs from the feature set");
+      if (cfg.train.augment_options.TouchesFeatures())
+        AugmentFeatures(cfg.train.augment_options, info, rng, m.data.data(), m.frames, m.bins);
       std::memcpy(out.data() + size_t(k) * row, m.data.data(), sizeof(float) * row);
     }
   });
