@@ -10,10 +10,15 @@
 
 #include "kws_tflite_generated.h"
 #include "runtime/kernels/optimized/optimized.h"
+#include "runtime/kernels/reference/activations.h"
+#include "runtime/kernels/reference/add.h"
+#include "runtime/kernels/reference/concatenation.h"
 #include "runtime/kernels/reference/conv.h"
 #include "runtime/kernels/reference/depthwise_conv.h"
 #include "runtime/kernels/reference/fully_connected.h"
 #include "runtime/kernels/reference/mean.h"
+#include "runtime/kernels/reference/mul.h"
+#include "runtime/kernels/reference/pad.h"
 #include "runtime/kernels/reference/pooling.h"
 #include "runtime/kernels/reference/quantize.h"
 #include "runtime/kernels/reference/softmax.h"
@@ -83,6 +88,9 @@ enum class Kind {
   kReshape,
   kSoftmaxFloat, kSoftmaxInt8,
   kQuantize, kRequantize, kDequantize,
+  // Element-wise and layout ops found in models other tools wrote.
+  kAddFloat, kAddInt8, kMulFloat, kMulInt8, kConcat, kPadFloat, kPadInt8,
+  kLogisticFloat, kTanhFloat, kClampFloat, kLutInt8, kReluInt8,
 };
 
 const char* KernelFamily(Kind k) {
@@ -90,6 +98,8 @@ const char* KernelFamily(Kind k) {
     case Kind::kConvHybrid: case Kind::kDwHybrid: case Kind::kFcHybrid: return "hybrid";
     case Kind::kConvInt8: case Kind::kDwInt8: case Kind::kFcInt8: case Kind::kAvgInt8: case Kind::kMaxInt8:
     case Kind::kMeanInt8: case Kind::kSoftmaxInt8: case Kind::kRequantize: return "int8";
+    case Kind::kAddInt8: case Kind::kMulInt8: case Kind::kPadInt8: case Kind::kLutInt8: case Kind::kReluInt8:
+      return "int8";
     case Kind::kQuantize: return "float->int8";
     case Kind::kDequantize: return "int8->float";
     default: return "float";
@@ -138,12 +148,29 @@ struct Op {
   // Scratch buffers in the arena (meaning depends on the kind).
   Scratch s0, s1, s2;
   int64_t macs = 0;
+  // ADD / SUB / MUL / PAD / CONCATENATION / LOGISTIC / TANH / RELU.
+  ref::Broadcast4 bc;
+  ref::AddInt8Params add;
+  ref::MulInt8Params mul;
+  ref::PadParams pad;
+  float pad_float = 0.0f;
+  int8_t pad_int8 = 0;
+  std::vector<int8_t> lut;
+  ref::ReluInt8Params relu;
+  bool subtract = false;
+  int64_t outer = 1;
+  std::vector<int64_t> inner_bytes;
+  std::vector<const uint8_t*> concat_inputs;  // filled at Invoke (no allocation)
 };
 
 const char* OpName(tflite::BuiltinOperator c) {
   const char* n = tflite::EnumNameBuiltinOperator(c);
-  return (n && *n) ? n : "unknown op";
+  return (n && *n) ? n : "unknown operator";
 }
+
+constexpr const char* kSupportedOps =
+    "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESHAPE, SQUEEZE, SOFTMAX, "
+    "QUANTIZE, DEQUANTIZE, ADD, SUB, MUL, CONCATENATION, PAD, PADV2, LOGISTIC, TANH, RELU, RELU6";
 
 }  // namespace
 
@@ -174,6 +201,19 @@ struct Interpreter::Impl {
   T* S(const Scratch& s) { return reinterpret_cast<T*>(arena.data() + s.offset); }
 
   void Load(std::string_view bytes);
+  // A buffer's bytes: inside the FlatBuffer (data), or, in the large-model
+  // layout, `size` bytes at `offset` from the start of the file (offset > 1).
+  std::pair<const uint8_t*, size_t> BufferBytes(const tflite::Buffer* b, const std::string& what) const {
+    if (b->offset() > 1) {
+      if (b->data() && b->data()->size() > 0) Fail(what + ": buffer has both inline data and an external offset");
+      if (b->offset() > model.size() || b->size() > model.size() - b->offset())
+        Fail(what + ": buffer data at offset " + std::to_string(b->offset()) + " (" + std::to_string(b->size()) +
+             " bytes) lies outside the " + std::to_string(model.size()) + "-byte file");
+      return {model.data() + b->offset(), size_t(b->size())};
+    }
+    if (b->data()) return {b->data()->data(), b->data()->size()};
+    return {nullptr, 0};
+  }
   void LoadTensors(const tflite::Model* m, const tflite::SubGraph* sg);
   void LoadOps(const tflite::Model* m, const tflite::SubGraph* sg);
   void PrepareOp(int index, const tflite::Operator* op, tflite::BuiltinOperator code, Op& o);
@@ -199,8 +239,9 @@ void Interpreter::Impl::Load(std::string_view bytes) {
   const tflite::Model* m = tflite::GetModel(model.data());
 
   if (m->version() != 3) Fail("schema version " + std::to_string(m->version()) + " (kws reads version 3)");
-  if (!m->subgraphs() || m->subgraphs()->size() != 1)
-    Fail("has " + std::to_string(m->subgraphs() ? m->subgraphs()->size() : 0) + " subgraphs (kws runs exactly one)");
+  // Subgraph 0 is the model (as in TFLite); others are only reachable through
+  // control-flow operators (WHILE, IF, CALL_ONCE), which kws rejects as unsupported.
+  if (!m->subgraphs() || m->subgraphs()->size() == 0) Fail("has no subgraphs");
   if (m->description()) description = m->description()->str();
   const auto* buffers = m->buffers();
   if (m->metadata()) {
@@ -208,9 +249,8 @@ void Interpreter::Impl::Load(std::string_view bytes) {
       if (!md || !md->name()) continue;
       if (!buffers || md->buffer() >= buffers->size())
         Fail("metadata '" + md->name()->str() + "' names buffer " + std::to_string(md->buffer()) + " (out of range)");
-      const auto* data = buffers->Get(md->buffer())->data();
-      metadata.emplace_back(md->name()->str(),
-                            data ? std::string(reinterpret_cast<const char*>(data->data()), data->size()) : "");
+      const auto [data, size] = BufferBytes(buffers->Get(md->buffer()), "metadata '" + md->name()->str() + "'");
+      metadata.emplace_back(md->name()->str(), std::string(reinterpret_cast<const char*>(data), size));
     }
   }
   const tflite::SubGraph* sg = m->subgraphs()->Get(0);
@@ -306,15 +346,14 @@ void Interpreter::Impl::LoadTensors(const tflite::Model* m, const tflite::SubGra
     if (buffers == nullptr || src->buffer() >= buffers->size())
       Fail(what + ": buffer index " + std::to_string(src->buffer()) + " out of range (" +
            std::to_string(buffers ? buffers->size() : 0) + " buffers)");
-    const tflite::Buffer* b = buffers->Get(src->buffer());
-    if (b->offset() != 0 || b->size() != 0) Fail(what + ": data stored outside the FlatBuffer is not supported");
-    if (b->data() && b->data()->size() > 0) {
-      if (b->data()->size() != t.bytes)
-        Fail(what + ": buffer " + std::to_string(src->buffer()) + " holds " + std::to_string(b->data()->size()) +
+    const auto [data, size] = BufferBytes(buffers->Get(src->buffer()), what);
+    if (size > 0) {
+      if (size != t.bytes)
+        Fail(what + ": buffer " + std::to_string(src->buffer()) + " holds " + std::to_string(size) +
              " bytes, shape × type needs " + std::to_string(t.bytes));
       t.is_const = true;
       t.produced = true;
-      t.file_data = b->data()->data();
+      t.file_data = data;
     }
   }
   auto index_list = [&](const flatbuffers::Vector<int32_t>* v, const char* what) {
@@ -755,6 +794,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
       break;
     }
 
+    case tflite::BuiltinOperator::SQUEEZE:
     case tflite::BuiltinOperator::RESHAPE: {
       arity(1, 2, 1);
       const int xi = o.in[0], yi = o.out[0];
@@ -835,13 +875,202 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
       break;
     }
 
+    case tflite::BuiltinOperator::ADD:
+    case tflite::BuiltinOperator::SUB:
+    case tflite::BuiltinOperator::MUL: {
+      arity(2, 2, 1);
+      const int ai = o.in[0], bi = o.in[1], yi = o.out[0];
+      tflite::ActivationFunctionType fa = tflite::ActivationFunctionType::NONE;
+      if (code == tflite::BuiltinOperator::ADD) {
+        if (const auto* opt = op->builtin_options_as_AddOptions()) fa = opt->fused_activation_function();
+      } else if (code == tflite::BuiltinOperator::SUB) {
+        if (const auto* opt = op->builtin_options_as_SubOptions()) fa = opt->fused_activation_function();
+      } else if (const auto* opt = op->builtin_options_as_MulOptions()) {
+        fa = opt->fused_activation_function();
+      }
+      const Activation act = activation(fa);
+      need(ref::MakeBroadcast4(T(ai).shape, T(bi).shape, &o.bc),
+           "input shapes " + ShapeStr(T(ai).shape) + " and " + ShapeStr(T(bi).shape) +
+               " do not broadcast (or rank > 4)");
+      std::vector<int> expected(o.bc.out + 4 - std::max(T(ai).shape.size(), T(bi).shape.size()), o.bc.out + 4);
+      expect_shape(yi, expected);
+      need(T(ai).type == T(yi).type && T(bi).type == T(yi).type, "input and output types differ");
+      const bool mul = code == tflite::BuiltinOperator::MUL;
+      o.subtract = code == tflite::BuiltinOperator::SUB;
+      if (T(yi).type == DType::kFloat32) {
+        o.kind = mul ? Kind::kMulFloat : Kind::kAddFloat;
+        ActivationRangeFloat(act, &o.fact.min, &o.fact.max);
+      } else if (T(yi).type == DType::kInt8) {
+        per_tensor_q(ai, "input 1");
+        per_tensor_q(bi, "input 2");
+        per_tensor_q(yi, "output");
+        const float s1 = T(ai).scales[0], s2 = T(bi).scales[0], so = T(yi).scales[0];
+        int32_t lo = -128, hi = 127;
+        ActivationRangeInt8(act, so, int32_t(T(yi).zero_points[0]), &lo, &hi);
+        if (mul) {
+          o.kind = Kind::kMulInt8;
+          const double real = double(s1) * double(s2) / double(so);
+          need(std::isfinite(real) && real < 65536.0, "input·input/output scale out of range");
+          QuantizeMultiplier(real, &o.mul.multiplier, &o.mul.shift);
+          o.mul.input1_offset = -int32_t(T(ai).zero_points[0]);
+          o.mul.input2_offset = -int32_t(T(bi).zero_points[0]);
+          o.mul.output_offset = int32_t(T(yi).zero_points[0]);
+          o.mul.act_min = lo;
+          o.mul.act_max = hi;
+        } else {
+          o.kind = Kind::kAddInt8;
+          const double ratio = 2.0 * std::max(s1, s2) / so;
+          need(std::isfinite(ratio) && ratio < 65536.0 && std::min(s1, s2) / std::max(s1, s2) > 1e-9,
+               "input/output scales out of range");
+          ref::PrepareAddInt8(s1, s2, so, o.subtract, &o.add);
+          o.add.input1_offset = -int32_t(T(ai).zero_points[0]);
+          o.add.input2_offset = -int32_t(T(bi).zero_points[0]);
+          o.add.output_offset = int32_t(T(yi).zero_points[0]);
+          o.add.act_min = lo;
+          o.add.act_max = hi;
+        }
+      } else {
+        fail(std::string("type ") + DTypeName(T(yi).type) + " not supported");
+      }
+      break;
+    }
+
+    case tflite::BuiltinOperator::CONCATENATION: {
+      need(o.in.size() >= 1 && o.out.size() == 1, "needs at least 1 input and exactly 1 output");
+      const auto* opt = op->builtin_options_as_ConcatenationOptions();
+      need(opt != nullptr, "missing ConcatenationOptions");
+      need(opt->fused_activation_function() == tflite::ActivationFunctionType::NONE,
+           "fused activation on CONCATENATION is not supported");
+      const int yi = o.out[0];
+      const auto& ys = T(yi).shape;
+      const int r = int(ys.size());
+      int axis = opt->axis();
+      need(axis >= -r && axis < r, "axis " + std::to_string(axis) + " out of range for rank " + std::to_string(r));
+      if (axis < 0) axis += r;
+      int64_t axis_total = 0;
+      for (int x : o.in) {
+        need(x >= 0, "omitted input");
+        need(T(x).type == T(yi).type, "input and output types differ");
+        need(int(T(x).shape.size()) == r, "input " + ShapeStr(T(x).shape) + " and output " + ShapeStr(ys) +
+                                              " have different ranks");
+        for (int d = 0; d < r; ++d)
+          if (d != axis) need(T(x).shape[size_t(d)] == ys[size_t(d)], "input " + ShapeStr(T(x).shape) +
+                                                                          " does not match output " + ShapeStr(ys));
+        axis_total += T(x).shape[size_t(axis)];
+        if (T(yi).type == DType::kInt8) {
+          per_tensor_q(x, "input");
+          per_tensor_q(yi, "output");
+          same_q(x, yi);
+        }
+      }
+      need(axis_total == ys[size_t(axis)], "input sizes along axis " + std::to_string(axis) + " add up to " +
+                                               std::to_string(axis_total) + ", output has " +
+                                               std::to_string(ys[size_t(axis)]));
+      o.outer = 1;
+      for (int d = 0; d < axis; ++d) o.outer *= ys[size_t(d)];
+      for (int x : o.in) o.inner_bytes.push_back(int64_t(T(x).bytes) / std::max<int64_t>(o.outer, 1));
+      o.concat_inputs.resize(o.in.size());
+      o.kind = Kind::kConcat;
+      break;
+    }
+
+    case tflite::BuiltinOperator::PAD:
+    case tflite::BuiltinOperator::PADV2: {
+      const bool v2 = code == tflite::BuiltinOperator::PADV2;
+      arity(2, v2 ? 3 : 2, 1);
+      const int xi = o.in[0], pi = o.in[1], yi = o.out[0];
+      const int r = int(T(xi).shape.size());
+      need(r >= 1 && r <= 4, "input rank " + std::to_string(r) + " (PAD supports 1–4)");
+      need(T(pi).type == DType::kInt32 && T(pi).is_const && T(pi).shape == std::vector<int>({r, 2}),
+           "paddings must be a constant int32 tensor of shape [" + std::to_string(r) + ",2]");
+      std::vector<int> expected;
+      for (int d = 0; d < r; ++d) {
+        int32_t before, after;
+        std::memcpy(&before, T(pi).file_data + 8 * d, 4);
+        std::memcpy(&after, T(pi).file_data + 8 * d + 4, 4);
+        need(before >= 0 && after >= 0 && before <= (1 << 20) && after <= (1 << 20), "negative or huge padding");
+        const int k = 4 - r + d;
+        o.pad.in[k] = T(xi).shape[size_t(d)];
+        o.pad.before[k] = before;
+        o.pad.out[k] = o.pad.in[k] + before + after;
+        expected.push_back(o.pad.out[k]);
+      }
+      expect_shape(yi, expected);
+      need(T(xi).type == T(yi).type, "input and output types differ");
+      const int vi = v2 && o.in.size() > 2 ? o.in[2] : -1;
+      if (vi >= 0) {
+        need(T(vi).is_const && T(vi).elements == 1 && T(vi).type == T(xi).type,
+             "constant_values must be one constant of the input's type");
+      }
+      if (T(xi).type == DType::kFloat32) {
+        o.kind = Kind::kPadFloat;
+        if (vi >= 0) std::memcpy(&o.pad_float, T(vi).file_data, 4);
+      } else if (T(xi).type == DType::kInt8) {
+        o.kind = Kind::kPadInt8;
+        per_tensor_q(xi, "input");
+        per_tensor_q(yi, "output");
+        same_q(xi, yi);
+        o.pad_int8 = vi >= 0 ? static_cast<int8_t>(T(vi).file_data[0]) : static_cast<int8_t>(T(yi).zero_points[0]);
+      } else {
+        fail("type int32 not supported");
+      }
+      break;
+    }
+
+    case tflite::BuiltinOperator::LOGISTIC:
+    case tflite::BuiltinOperator::TANH:
+    case tflite::BuiltinOperator::RELU:
+    case tflite::BuiltinOperator::RELU6: {
+      arity(1, 1, 1);
+      const int xi = o.in[0], yi = o.out[0];
+      expect_shape(yi, T(xi).shape);
+      need(T(xi).type == T(yi).type, "input and output types differ");
+      o.n = T(xi).elements;
+      const bool relu = code == tflite::BuiltinOperator::RELU || code == tflite::BuiltinOperator::RELU6;
+      const Activation act = code == tflite::BuiltinOperator::RELU6 ? Activation::kRelu6 : Activation::kRelu;
+      if (T(xi).type == DType::kFloat32) {
+        o.kind = relu ? Kind::kClampFloat : code == tflite::BuiltinOperator::TANH ? Kind::kTanhFloat
+                                                                                    : Kind::kLogisticFloat;
+        if (relu) ActivationRangeFloat(act, &o.fact.min, &o.fact.max);
+      } else if (T(xi).type == DType::kInt8) {
+        per_tensor_q(xi, "input");
+        per_tensor_q(yi, "output");
+        const float si = T(xi).scales[0], so = T(yi).scales[0];
+        const int32_t zi = int32_t(T(xi).zero_points[0]), zo = int32_t(T(yi).zero_points[0]);
+        if (relu) {
+          o.kind = Kind::kReluInt8;
+          need(std::isfinite(si / so) && si / so < 65536.0f, "input/output scale ratio out of range");
+          QuantizeMultiplier(double(si) / double(so), &o.relu.multiplier, &o.relu.shift);
+          o.relu.input_offset = -zi;
+          o.relu.output_offset = zo;
+          ActivationRangeInt8(act, so, zo, &o.relu.act_min, &o.relu.act_max);
+        } else {
+          o.kind = Kind::kLutInt8;
+          o.lut.resize(256);
+          if (code == tflite::BuiltinOperator::LOGISTIC) {
+            need(zo == -128 && std::fabs(so - 1.0f / 256) <= 0.001f / 256,
+                 "int8 output must have scale 1/256 and zero point -128");
+            ref::PrepareInt8Table(si, zi, so, zo, /*half_even=*/false,
+                                  [](float v) { return 1.0f / (1.0f + std::exp(-v)); }, o.lut.data());
+          } else {
+            need(zo == 0 && std::fabs(so - 1.0f / 128) <= 0.001f / 128,
+                 "int8 output must have scale 1/128 and zero point 0");
+            ref::PrepareInt8Table(si, zi, so, zo, /*half_even=*/false, [](float v) { return std::tanh(v); },
+                                  o.lut.data());
+          }
+        }
+      } else {
+        fail("type int32 not supported");
+      }
+      break;
+    }
+
     case tflite::BuiltinOperator::CUSTOM:
       fail("custom operators are not supported");
       break;
     default:
-      fail("operator code " + std::to_string(int(code)) +
-           " not supported (kws runs CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, "
-           "MEAN, RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE)");
+      Fail("operator " + std::to_string(index) + ": " + OpName(code) + " (builtin " + std::to_string(int(code)) +
+           ") is not supported (kws runs " + kSupportedOps + ")");
   }
   // Tensors an op reads or writes must not be int32 except biases/axes/shapes.
   for (int x : o.out) need(T(x).type != DType::kInt32, "int32 outputs are not supported");
@@ -1056,6 +1285,43 @@ void Interpreter::Impl::Invoke() {
         break;
       case Kind::kDequantize:
         ref::DequantizeInt8(o.scale, o.in_zp, o.n, D<int8_t>(x), D<float>(y));
+        break;
+      case Kind::kAddFloat:
+        ref::AddFloat(o.bc, o.fact, o.subtract, D<float>(x), D<float>(w), D<float>(y));
+        break;
+      case Kind::kAddInt8:
+        ref::AddInt8(o.bc, o.add, D<int8_t>(x), D<int8_t>(w), D<int8_t>(y));
+        break;
+      case Kind::kMulFloat:
+        ref::MulFloat(o.bc, o.fact, D<float>(x), D<float>(w), D<float>(y));
+        break;
+      case Kind::kMulInt8:
+        ref::MulInt8(o.bc, o.mul, D<int8_t>(x), D<int8_t>(w), D<int8_t>(y));
+        break;
+      case Kind::kConcat:
+        for (size_t k = 0; k < o.in.size(); ++k) o.concat_inputs[k] = Data(o.in[k]);
+        ref::Concatenation(o.outer, int(o.in.size()), o.concat_inputs.data(), o.inner_bytes.data(), Data(y));
+        break;
+      case Kind::kPadFloat:
+        ref::Pad<float>(o.pad, o.pad_float, D<float>(x), D<float>(y));
+        break;
+      case Kind::kPadInt8:
+        ref::Pad<int8_t>(o.pad, o.pad_int8, D<int8_t>(x), D<int8_t>(y));
+        break;
+      case Kind::kLogisticFloat:
+        ref::LogisticFloat(o.n, D<float>(x), D<float>(y));
+        break;
+      case Kind::kTanhFloat:
+        ref::TanhFloat(o.n, D<float>(x), D<float>(y));
+        break;
+      case Kind::kClampFloat:
+        ref::ClampFloat(o.n, o.fact.min, o.fact.max, D<float>(x), D<float>(y));
+        break;
+      case Kind::kLutInt8:
+        ref::LookupInt8(o.n, o.lut.data(), D<int8_t>(x), D<int8_t>(y));
+        break;
+      case Kind::kReluInt8:
+        ref::ReluInt8(o.n, o.relu, D<int8_t>(x), D<int8_t>(y));
         break;
     }
   }

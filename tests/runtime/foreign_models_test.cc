@@ -1,0 +1,537 @@
+// Models kws did not write: each test model is described as JSON and compiled with `flatc --binary`
+// against the OFFICIAL TFLite schema (../shared/reference/tflite_schema.fbs; a temporary copy drops the
+// `(deprecated)` attribute flatc 2.0.8 cannot parse), so the bytes come from an independent writer.
+// Each model then runs in kws's runtime and in the official TFLite interpreter (WebAssembly build from
+// npm @tensorflow/tfjs-tflite via tools/js/tflite_run.js) on the same inputs: float outputs within
+// 1e-5, int8 outputs identical. Shapes follow TFLite Micro's examples (micro_speech, hello_world,
+// person-detection MobileNet pieces), converter output (float I/O + QUANTIZE/DEQUANTIZE) and Keras KWS
+// models (PAD, ADD, SUB, MUL, CONCATENATION, MAX_POOL, MEAN, LOGISTIC, TANH, RELU, RELU6, SQUEEZE), and
+// format variants (two subgraphs, unused tensors, deprecated_builtin_code only, external buffers).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "runtime/interpreter.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/rng.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using kws::rt::Interpreter;
+
+std::string Shell(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) {
+    *status = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  *status = pclose(p);
+  return out;
+}
+
+// A model under construction in the official JSON form.
+struct JsonModel {
+  json buffers = json::array({json::object()});
+  json tensors = json::array();
+  json ops = json::array();
+  json codes = json::array();
+  std::vector<std::string> code_names;
+  bool legacy_codes = false;  // write only deprecated_builtin_code (old converters)
+  kws::Rng rng{7};
+
+  int Buffer(const std::string& bytes) {
+    json data = json::array();
+    for (unsigned char c : bytes) data.push_back(int(c));
+    buffers.push_back({{"data", data}});
+    return int(buffers.size()) - 1;
+  }
+  int Tensor(const std::vector<int>& shape, const std::string& type, int buffer = 0, float scale = 0,
+             int zp = 0, const std::string& name = "") {
+    json t = {{"shape", shape}, {"type", type}, {"buffer", buffer}};
+    if (!name.empty()) t["name"] = name;
+    if (scale > 0) t["quantization"] = {{"scale", {scale}}, {"zero_point", {zp}}};
+    tensors.push_back(t);
+    return int(tensors.size()) - 1;
+  }
+  static int64_t Count(const std::vector<int>& shape) {
+    int64_t n = 1;
+    for (int d : shape) n *= d;
+    return n;
+  }
+  int FloatConst(const std::vector<int>& shape, float lo, float hi) {
+    std::string b;
+    for (int64_t i = 0; i < Count(shape); ++i) {
+      float v = lo + (hi - lo) * float(rng.Uniform());
+      b.append(reinterpret_cast<const char*>(&v), 4);
+    }
+    return Tensor(shape, "FLOAT32", Buffer(b));
+  }
+  int Int32Const(const std::vector<int>& shape, const std::vector<int32_t>& values) {
+    return Tensor(shape, "INT32", Buffer(std::string(reinterpret_cast<const char*>(values.data()), values.size() * 4)));
+  }
+  // int8 weights in [-127, 127] with per-channel scales along `axis` (or one scale if axis < 0).
+  int Int8Weights(const std::vector<int>& shape, int axis, float scale) {
+    std::string b;
+    for (int64_t i = 0; i < Count(shape); ++i) b.push_back(char(int(rng.Below(255)) - 127));
+    json t = {{"shape", shape}, {"type", "INT8"}, {"buffer", Buffer(b)}};
+    json s = json::array(), z = json::array();
+    const int n = axis < 0 ? 1 : shape[size_t(axis)];
+    for (int c = 0; c < n; ++c) {
+      s.push_back(scale * (0.5 + rng.Uniform()));
+      z.push_back(0);
+    }
+    t["quantization"] = {{"scale", s}, {"zero_point", z}, {"quantized_dimension", std::max(axis, 0)}};
+    tensors.push_back(t);
+    return int(tensors.size()) - 1;
+  }
+  // int32 bias with per-channel scale input_scale * weight_scale[c].
+  int Int32Bias(int weights, float input_scale, int range) {
+    const json& ws = tensors[size_t(weights)]["quantization"]["scale"];
+    const int n = tensors[size_t(weights)]["quantization"]["quantized_dimension"].get<int>() == 0
+                      ? tensors[size_t(weights)]["shape"][0].get<int>()
+                      : tensors[size_t(weights)]["shape"][3].get<int>();
+    std::vector<int32_t> v;
+    json s = json::array(), z = json::array();
+    for (int c = 0; c < n; ++c) v.push_back(int32_t(rng.Below(uint64_t(2 * range + 1))) - range);
+    // Per-tensor weights get a per-tensor bias scale (TFLite checks it), per-channel ones one per channel.
+    for (size_t c = 0; c < ws.size(); ++c) {
+      s.push_back(input_scale * ws[c].get<float>());
+      z.push_back(0);
+    }
+    json t = {{"shape", {n}},
+              {"type", "INT32"},
+              {"buffer", Buffer(std::string(reinterpret_cast<const char*>(v.data()), v.size() * 4))},
+              {"quantization", {{"scale", s}, {"zero_point", z}}}};
+    tensors.push_back(t);
+    return int(tensors.size()) - 1;
+  }
+  int Code(const std::string& name, int builtin, int version = 1) {
+    for (size_t i = 0; i < code_names.size(); ++i)
+      if (code_names[i] == name) return int(i);
+    code_names.push_back(name);
+    if (legacy_codes)
+      codes.push_back({{"deprecated_builtin_code", builtin}, {"version", version}});
+    else
+      codes.push_back({{"deprecated_builtin_code", std::min(builtin, 127)}, {"builtin_code", name}, {"version", version}});
+    return int(codes.size()) - 1;
+  }
+  void Op(const std::string& name, int builtin, const std::vector<int>& in, const std::vector<int>& out,
+          const std::string& options_type = "", const json& options = json::object()) {
+    json o = {{"opcode_index", Code(name, builtin)}, {"inputs", in}, {"outputs", out}};
+    if (!options_type.empty()) {
+      o["builtin_options_type"] = options_type;
+      o["builtin_options"] = options;
+    }
+    ops.push_back(o);
+  }
+  json Model(int input, int output, bool extra_subgraph = false) const {
+    json sg = {{"tensors", tensors}, {"inputs", {input}}, {"outputs", {output}}, {"operators", ops}, {"name", "main"}};
+    json subgraphs = json::array({sg});
+    if (extra_subgraph) {
+      // A second subgraph (as control-flow models carry), unreachable from subgraph 0.
+      json t1 = {{"shape", {1, 4}}, {"type", "FLOAT32"}, {"buffer", 0}};
+      subgraphs.push_back({{"tensors", {t1, t1}},
+                           {"inputs", {0}},
+                           {"outputs", {1}},
+                           {"operators", {{{"opcode_index", 0}, {"inputs", {0}}, {"outputs", {1}}}}},
+                           {"name", "other"}});
+    }
+    return {{"version", 3}, {"operator_codes", codes}, {"subgraphs", subgraphs},
+            {"description", "flatc test model"}, {"buffers", buffers}};
+  }
+};
+
+class ForeignModels : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const fs::path official = fs::path(KWS_SOURCE_DIR) / "../shared/reference/tflite_schema.fbs";
+    if (!fs::exists(official)) GTEST_SKIP() << official << " not present (shared/ reference missing)";
+    int st = 0;
+    Shell("flatc --version 2>&1", &st);
+    if (st != 0) GTEST_SKIP() << "flatc not installed";
+    dir_ = fs::temp_directory_path() / ("kws_foreign_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    std::string text = kws::ReadFile(official.string());
+    text = std::regex_replace(text, std::regex(R"(\s*\(deprecated\))"), "");  // flatc 2.0.8 limitation
+    kws::AtomicWriteFile((dir_ / "official.fbs").string(), text);
+    js_ = fs::path(KWS_SOURCE_DIR) / "tools/js/tflite_run.js";
+    Shell("node --version 2>&1", &st);
+    have_official_ = st == 0 && fs::exists(fs::path(KWS_SOURCE_DIR) / "tools/js/node_modules/@tensorflow/tfjs-tflite");
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+
+  // JSON -> .tflite bytes with flatc and the official schema.
+  std::string Compile(const std::string& name, const json& model) {
+    kws::AtomicWriteFile((dir_ / (name + ".json")).string(), model.dump());
+    int st = 0;
+    std::string log = Shell("cd " + dir_.string() + " && flatc --binary official.fbs " + name + ".json 2>&1", &st);
+    EXPECT_EQ(st, 0) << log;
+    return kws::ReadFile((dir_ / (name + ".tflite")).string());
+  }
+
+  // Random raw input bytes for input 0 (float in [-2, 2] or any int8).
+  static std::string Input(const kws::rt::TensorInfo& in, uint64_t seed) {
+    kws::Rng rng(seed);
+    std::string raw;
+    for (int64_t i = 0; i < in.elements(); ++i) {
+      if (in.type == kws::rt::DType::kInt8) {
+        raw.push_back(char(int(rng.Below(256)) - 128));
+      } else {
+        float v = float(rng.Uniform() * 4.0 - 2.0);
+        raw.append(reinterpret_cast<const char*>(&v), 4);
+      }
+    }
+    return raw;
+  }
+
+  // Runs `bytes` in kws (both kernel sets) and in the official interpreter on `n` random inputs;
+  // `official_bytes` (default: the same file) is what the official interpreter loads.
+  void Compare(const std::string& name, const std::string& bytes, int n = 3, std::string official_bytes = "") {
+    Interpreter it = Interpreter::FromBuffer(name + ".tflite", bytes);
+    const auto in = it.input(0);
+    const auto out = it.output(0);
+    std::string batch;
+    for (int s = 0; s < n; ++s) batch += Input(in, 100 + uint64_t(s));
+    std::vector<double> mine[2];
+    for (int k = 0; k < 2; ++k) {
+      it.set_kernels(k == 0 ? kws::rt::KernelSet::kOptimized : kws::rt::KernelSet::kReference);
+      for (int s = 0; s < n; ++s) {
+        std::memcpy(it.input_data(0), batch.data() + size_t(s) * in.bytes, in.bytes);
+        it.Invoke();
+        for (int64_t i = 0; i < out.elements(); ++i)
+          mine[k].push_back(out.type == kws::rt::DType::kInt8
+                                ? double(static_cast<const int8_t*>(it.output_data(0))[i])
+                                : double(static_cast<const float*>(it.output_data(0))[i]));
+      }
+    }
+    if (!have_official_) {
+      std::printf("[%s] official interpreter unavailable (node or tools/js/node_modules missing): kws only\n",
+                  name.c_str());
+      return;
+    }
+    if (official_bytes.empty()) official_bytes = bytes;
+    const fs::path mp = dir_ / (name + "_official.tflite"), ip = dir_ / (name + ".raw");
+    kws::AtomicWriteFile(mp.string(), official_bytes);
+    kws::AtomicWriteFile(ip.string(), batch);
+    int st = 0;
+    const std::string js = Shell("node " + js_.string() + " " + mp.string() + " " + ip.string() + " 2>&1", &st);
+    ASSERT_EQ(st, 0) << js;
+    const json j = json::parse(js.substr(js.find('{')));
+    const auto& vals = j["values"];
+    ASSERT_EQ(vals.size(), mine[0].size()) << name;
+    for (int k = 0; k < 2; ++k) {
+      double max_diff = 0;
+      int differ = 0;
+      for (size_t i = 0; i < vals.size(); ++i) {
+        const double d = std::fabs(vals[i].get<double>() - mine[k][i]);
+        max_diff = std::max(max_diff, d);
+        differ += d != 0;
+      }
+      std::printf("[%s %s] %s vs official: %d of %zu outputs differ, max diff %.3g\n", name.c_str(),
+                  k == 0 ? "optimized" : "reference", out.type == kws::rt::DType::kInt8 ? "int8" : "float", differ,
+                  vals.size(), max_diff);
+      if (out.type == kws::rt::DType::kInt8)
+        EXPECT_EQ(differ, 0) << name << (k == 0 ? " optimized" : " reference");
+      else
+        EXPECT_LE(max_diff, 1e-5) << name << (k == 0 ? " optimized" : " reference");
+    }
+  }
+
+  fs::path dir_, js_;
+  bool have_official_ = false;
+};
+
+// micro_speech: int8 in/out, DEPTHWISE_CONV_2D (8 filters 10x8, stride 2) + RESHAPE + FULLY_CONNECTED + SOFTMAX.
+TEST_F(ForeignModels, MicroSpeechInt8) {
+  JsonModel m;
+  const float sx = 0.1f;
+  int x = m.Tensor({1, 49, 40, 1}, "INT8", 0, sx, -128, "input");
+  int w = m.Int8Weights({1, 10, 8, 8}, 3, 0.01f);
+  int b = m.Int32Bias(w, sx, 2000);
+  int h = m.Tensor({1, 25, 20, 8}, "INT8", 0, 0.05f, -128);
+  m.Op("DEPTHWISE_CONV_2D", 4, {x, w, b}, {h}, "DepthwiseConv2DOptions",
+       {{"padding", "SAME"}, {"stride_w", 2}, {"stride_h", 2}, {"depth_multiplier", 8}, {"fused_activation_function", "RELU"}});
+  int shape = m.Int32Const({2}, {1, 4000});
+  int r = m.Tensor({1, 4000}, "INT8", 0, 0.05f, -128);
+  m.Op("RESHAPE", 22, {h, shape}, {r}, "ReshapeOptions", {{"new_shape", {1, 4000}}});
+  int fw = m.Int8Weights({4, 4000}, -1, 0.002f);
+  int fb = m.Int32Bias(fw, 0.05f, 500);
+  int f = m.Tensor({1, 4}, "INT8", 0, 0.2f, 10);
+  m.Op("FULLY_CONNECTED", 9, {r, fw, fb}, {f}, "FullyConnectedOptions", json::object());
+  int y = m.Tensor({1, 4}, "INT8", 0, 1.0f / 256, -128, "output");
+  m.Op("SOFTMAX", 25, {f}, {y}, "SoftmaxOptions", {{"beta", 1.0}});
+  Compare("micro_speech", Compile("micro_speech", m.Model(x, y)));
+}
+
+// hello_world: FULLY_CONNECTED chains, float and int8.
+TEST_F(ForeignModels, HelloWorldFloatAndInt8) {
+  {
+    JsonModel m;
+    int x = m.Tensor({1, 1}, "FLOAT32", 0, 0, 0, "x");
+    int a = m.Tensor({1, 16}, "FLOAT32"), c = m.Tensor({1, 16}, "FLOAT32"), y = m.Tensor({1, 1}, "FLOAT32", 0, 0, 0, "y");
+    m.Op("FULLY_CONNECTED", 9, {x, m.FloatConst({16, 1}, -1, 1), m.FloatConst({16}, -1, 1)}, {a}, "FullyConnectedOptions",
+         {{"fused_activation_function", "RELU"}});
+    m.Op("FULLY_CONNECTED", 9, {a, m.FloatConst({16, 16}, -1, 1), m.FloatConst({16}, -1, 1)}, {c},
+         "FullyConnectedOptions", {{"fused_activation_function", "RELU"}});
+    m.Op("FULLY_CONNECTED", 9, {c, m.FloatConst({1, 16}, -1, 1), -1}, {y}, "FullyConnectedOptions", json::object());
+    Compare("hello_world_float", Compile("hello_world_float", m.Model(x, y)), 8);
+  }
+  {
+    JsonModel m;
+    int x = m.Tensor({1, 1}, "INT8", 0, 0.025f, -128, "x");
+    int a = m.Tensor({1, 16}, "INT8", 0, 0.02f, -128), c = m.Tensor({1, 16}, "INT8", 0, 0.03f, -128);
+    int y = m.Tensor({1, 1}, "INT8", 0, 0.01f, 3, "y");
+    int w1 = m.Int8Weights({16, 1}, -1, 0.01f), w2 = m.Int8Weights({16, 16}, -1, 0.005f), w3 = m.Int8Weights({1, 16}, -1, 0.005f);
+    m.Op("FULLY_CONNECTED", 9, {x, w1, m.Int32Bias(w1, 0.025f, 300)}, {a}, "FullyConnectedOptions",
+         {{"fused_activation_function", "RELU"}});
+    m.Op("FULLY_CONNECTED", 9, {a, w2, m.Int32Bias(w2, 0.02f, 300)}, {c}, "FullyConnectedOptions",
+         {{"fused_activation_function", "RELU"}});
+    m.Op("FULLY_CONNECTED", 9, {c, w3, m.Int32Bias(w3, 0.03f, 300)}, {y}, "FullyConnectedOptions", json::object());
+    Compare("hello_world_int8", Compile("hello_world_int8", m.Model(x, y)), 8);
+  }
+}
+
+// Person-detection-like MobileNet piece: CONV_2D + DEPTHWISE_CONV_2D + 1x1 CONV_2D + AVERAGE_POOL_2D +
+// RESHAPE + SOFTMAX, float and int8.
+TEST_F(ForeignModels, MobileNetPieceFloatAndInt8) {
+  for (bool int8 : {false, true}) {
+    JsonModel m;
+    const std::string T = int8 ? "INT8" : "FLOAT32";
+    auto act = [&](const std::vector<int>& s, float scale, int zp, const std::string& nm = "") {
+      return m.Tensor(s, T, 0, int8 ? scale : 0, zp, nm);
+    };
+    auto weights = [&](const std::vector<int>& s, int axis, float scale) {
+      return int8 ? m.Int8Weights(s, axis, scale) : m.FloatConst(s, -0.5f, 0.5f);
+    };
+    auto bias = [&](int w, float in_scale, int n) {
+      return int8 ? m.Int32Bias(w, in_scale, 200) : m.FloatConst({n}, -0.1f, 0.1f);
+    };
+    int x = act({1, 24, 24, 1}, 0.02f, 0, "image");
+    int w1 = weights({8, 3, 3, 1}, 0, 0.01f);
+    int c1 = act({1, 12, 12, 8}, 0.03f, -128);
+    m.Op("CONV_2D", 3, {x, w1, bias(w1, 0.02f, 8)}, {c1}, "Conv2DOptions",
+         {{"padding", "SAME"}, {"stride_w", 2}, {"stride_h", 2}, {"fused_activation_function", "RELU6"}});
+    int w2 = weights({1, 3, 3, 8}, 3, 0.02f);
+    int c2 = act({1, 12, 12, 8}, 0.04f, -128);
+    m.Op("DEPTHWISE_CONV_2D", 4, {c1, w2, bias(w2, 0.03f, 8)}, {c2}, "DepthwiseConv2DOptions",
+         {{"padding", "SAME"}, {"stride_w", 1}, {"stride_h", 1}, {"depth_multiplier", 1},
+          {"fused_activation_function", "RELU6"}});
+    int w3 = weights({16, 1, 1, 8}, 0, 0.02f);
+    int c3 = act({1, 12, 12, 16}, 0.05f, -10);
+    m.Op("CONV_2D", 3, {c2, w3, bias(w3, 0.04f, 16)}, {c3}, "Conv2DOptions",
+         {{"padding", "VALID"}, {"stride_w", 1}, {"stride_h", 1}});
+    int p = act({1, 1, 1, 16}, 0.05f, -10);
+    m.Op("AVERAGE_POOL_2D", 1, {c3}, {p}, "Pool2DOptions",
+         {{"padding", "VALID"}, {"stride_w", 12}, {"stride_h", 12}, {"filter_width", 12}, {"filter_height", 12}});
+    int r = act({1, 16}, 0.05f, -10);
+    m.Op("RESHAPE", 22, {p, m.Int32Const({2}, {1, 16})}, {r}, "ReshapeOptions", {{"new_shape", {1, 16}}});
+    int y = act({1, 16}, 1.0f / 256, -128, "probs");
+    m.Op("SOFTMAX", 25, {r}, {y}, "SoftmaxOptions", {{"beta", 1.0}});
+    const std::string name = int8 ? "mobilenet_int8" : "mobilenet_float";
+    Compare(name, Compile(name, m.Model(x, y)));
+  }
+}
+
+// Converter-style full-integer model with float I/O: QUANTIZE -> CONV_2D -> MEAN -> FC -> DEQUANTIZE.
+TEST_F(ForeignModels, ConverterFloatIoWithQuantizeDequantize) {
+  JsonModel m;
+  int x = m.Tensor({1, 10, 8, 1}, "FLOAT32", 0, 0, 0, "serving_default_input:0");
+  int q = m.Tensor({1, 10, 8, 1}, "INT8", 0, 0.016f, 2);
+  m.Op("QUANTIZE", 114, {x}, {q});
+  int w = m.Int8Weights({6, 3, 3, 1}, 0, 0.01f);
+  int c = m.Tensor({1, 10, 8, 6}, "INT8", 0, 0.02f, -128);
+  m.Op("CONV_2D", 3, {q, w, m.Int32Bias(w, 0.016f, 300)}, {c}, "Conv2DOptions",
+       {{"padding", "SAME"}, {"stride_w", 1}, {"stride_h", 1}, {"fused_activation_function", "RELU"}});
+  int g = m.Tensor({1, 6}, "INT8", 0, 0.01f, -128);
+  m.Op("MEAN", 40, {c, m.Int32Const({2}, {1, 2})}, {g}, "ReducerOptions", {{"keep_dims", false}});
+  int fw = m.Int8Weights({3, 6}, -1, 0.01f);
+  int f = m.Tensor({1, 3}, "INT8", 0, 0.005f, 0);
+  m.Op("FULLY_CONNECTED", 9, {g, fw, m.Int32Bias(fw, 0.01f, 100)}, {f}, "FullyConnectedOptions", json::object());
+  int y = m.Tensor({1, 3}, "FLOAT32", 0, 0, 0, "StatefulPartitionedCall:0");
+  m.Op("DEQUANTIZE", 6, {f}, {y});
+  Compare("converter_float_io", Compile("converter_float_io", m.Model(x, y)));
+}
+
+// Keras KWS ops, float: PAD, CONV_2D, MAX_POOL_2D, LOGISTIC, TANH, ADD, SUB, MUL (broadcast),
+// CONCATENATION, RELU, RELU6, MEAN, SQUEEZE.
+TEST_F(ForeignModels, KerasOpsFloat) {
+  JsonModel m;
+  int x = m.Tensor({1, 8, 6, 2}, "FLOAT32", 0, 0, 0, "x");
+  int p = m.Tensor({1, 10, 8, 2}, "FLOAT32");
+  m.Op("PAD", 34, {x, m.Int32Const({4, 2}, {0, 0, 1, 1, 1, 1, 0, 0})}, {p}, "PadOptions", json::object());
+  int c = m.Tensor({1, 8, 6, 4}, "FLOAT32");
+  m.Op("CONV_2D", 3, {p, m.FloatConst({4, 3, 3, 2}, -0.5f, 0.5f), m.FloatConst({4}, -0.1f, 0.1f)}, {c}, "Conv2DOptions",
+       {{"padding", "VALID"}, {"stride_w", 1}, {"stride_h", 1}});
+  int mp = m.Tensor({1, 4, 3, 4}, "FLOAT32");
+  m.Op("MAX_POOL_2D", 17, {c}, {mp}, "Pool2DOptions",
+       {{"padding", "VALID"}, {"stride_w", 2}, {"stride_h", 2}, {"filter_width", 2}, {"filter_height", 2}});
+  int s = m.Tensor({1, 4, 3, 4}, "FLOAT32"), t = m.Tensor({1, 4, 3, 4}, "FLOAT32");
+  m.Op("LOGISTIC", 14, {mp}, {s});
+  m.Op("TANH", 28, {mp}, {t});
+  int a = m.Tensor({1, 4, 3, 4}, "FLOAT32");
+  m.Op("ADD", 0, {s, t}, {a}, "AddOptions", {{"fused_activation_function", "RELU"}});
+  int mu = m.Tensor({1, 4, 3, 4}, "FLOAT32");
+  m.Op("MUL", 18, {a, m.FloatConst({4}, -2, 2)}, {mu}, "MulOptions", json::object());  // per-channel broadcast
+  int su = m.Tensor({1, 4, 3, 4}, "FLOAT32");
+  m.Op("SUB", 41, {mu, t}, {su}, "SubOptions", json::object());
+  int cat = m.Tensor({1, 4, 3, 8}, "FLOAT32");
+  m.Op("CONCATENATION", 2, {su, s}, {cat}, "ConcatenationOptions", {{"axis", 3}});
+  int r6 = m.Tensor({1, 4, 3, 8}, "FLOAT32"), r = m.Tensor({1, 4, 3, 8}, "FLOAT32");
+  m.Op("RELU6", 21, {cat}, {r6});
+  m.Op("RELU", 19, {r6}, {r});
+  int mean = m.Tensor({1, 1, 1, 8}, "FLOAT32");
+  m.Op("MEAN", 40, {r, m.Int32Const({2}, {1, 2})}, {mean}, "ReducerOptions", {{"keep_dims", true}});
+  int y = m.Tensor({1, 8}, "FLOAT32", 0, 0, 0, "y");
+  m.Op("SQUEEZE", 43, {mean}, {y}, "SqueezeOptions", {{"squeeze_dims", {1, 2}}});
+  Compare("keras_float", Compile("keras_float", m.Model(x, y)), 4);
+}
+
+// The same ops in int8 (quantization chosen as the converter would: LOGISTIC 1/256 & -128, TANH 1/128 & 0,
+// CONCATENATION/PAD/MAX_POOL keep their input's quantization).
+TEST_F(ForeignModels, KerasOpsInt8) {
+  JsonModel m;
+  const float sx = 0.02f;
+  int x = m.Tensor({1, 8, 6, 2}, "INT8", 0, sx, 5, "x");
+  int p = m.Tensor({1, 10, 8, 2}, "INT8", 0, sx, 5);
+  m.Op("PAD", 34, {x, m.Int32Const({4, 2}, {0, 0, 1, 1, 1, 1, 0, 0})}, {p}, "PadOptions", json::object());
+  int w = m.Int8Weights({4, 3, 3, 2}, 0, 0.01f);
+  int c = m.Tensor({1, 8, 6, 4}, "INT8", 0, 0.03f, -3);
+  m.Op("CONV_2D", 3, {p, w, m.Int32Bias(w, sx, 300)}, {c}, "Conv2DOptions",
+       {{"padding", "VALID"}, {"stride_w", 1}, {"stride_h", 1}});
+  int mp = m.Tensor({1, 4, 3, 4}, "INT8", 0, 0.03f, -3);
+  m.Op("MAX_POOL_2D", 17, {c}, {mp}, "Pool2DOptions",
+       {{"padding", "VALID"}, {"stride_w", 2}, {"stride_h", 2}, {"filter_width", 2}, {"filter_height", 2}});
+  int s = m.Tensor({1, 4, 3, 4}, "INT8", 0, 1.0f / 256, -128), t = m.Tensor({1, 4, 3, 4}, "INT8", 0, 1.0f / 128, 0);
+  m.Op("LOGISTIC", 14, {mp}, {s});
+  m.Op("TANH", 28, {mp}, {t});
+  int a = m.Tensor({1, 4, 3, 4}, "INT8", 0, 0.012f, -100);
+  m.Op("ADD", 0, {s, t}, {a}, "AddOptions", {{"fused_activation_function", "RELU"}});
+  int mu = m.Tensor({1, 4, 3, 4}, "INT8", 0, 0.02f, 4);
+  int k = m.Tensor({4}, "INT8", m.Buffer(std::string("\x40\xc0\x7f\x10", 4)), 0.015f, 0);
+  m.Op("MUL", 18, {a, k}, {mu}, "MulOptions", json::object());
+  int su = m.Tensor({1, 4, 3, 4}, "INT8", 0, 0.025f, 1);
+  m.Op("SUB", 41, {mu, t}, {su}, "SubOptions", json::object());
+  int su2 = m.Tensor({1, 4, 3, 4}, "INT8", 0, 0.025f, 1);
+  m.Op("RELU6", 21, {su}, {su2});
+  int cat = m.Tensor({1, 4, 3, 8}, "INT8", 0, 0.025f, 1);
+  m.Op("CONCATENATION", 2, {su2, su}, {cat}, "ConcatenationOptions", {{"axis", -1}});
+  int r = m.Tensor({1, 4, 3, 8}, "INT8", 0, 0.02f, -128);
+  m.Op("RELU", 19, {cat}, {r});
+  int y = m.Tensor({1, 4, 3, 8}, "INT8", 0, 0.02f, -128, "y");
+  m.Op("MAX_POOL_2D", 17, {r}, {y}, "Pool2DOptions",
+       {{"padding", "SAME"}, {"stride_w", 1}, {"stride_h", 1}, {"filter_width", 1}, {"filter_height", 1}});
+  Compare("keras_int8", Compile("keras_int8", m.Model(x, y)), 4);
+}
+
+// Format variants: two subgraphs, an unused tensor, op codes only in deprecated_builtin_code.
+TEST_F(ForeignModels, SubgraphsUnusedTensorsLegacyOpcodes) {
+  JsonModel m;
+  m.legacy_codes = true;
+  int x = m.Tensor({1, 4}, "FLOAT32", 0, 0, 0, "x");
+  m.Tensor({3, 3}, "FLOAT32");          // never referenced
+  m.FloatConst({7}, 0, 1);              // constant nobody reads
+  int h = m.Tensor({1, 4}, "FLOAT32");
+  m.Op("LOGISTIC", 14, {x}, {h});
+  int y = m.Tensor({1, 3}, "FLOAT32", 0, 0, 0, "y");
+  m.Op("FULLY_CONNECTED", 9, {h, m.FloatConst({3, 4}, -1, 1), m.FloatConst({3}, -1, 1)}, {y}, "FullyConnectedOptions",
+       {{"fused_activation_function", "TANH"}});
+  std::string bytes = Compile("format", m.Model(x, y, /*extra_subgraph=*/true));
+  // TANH as a fused activation is not something kws runs: clear error.
+  try {
+    Interpreter::FromBuffer("format.tflite", bytes);
+    FAIL() << "expected an error";
+  } catch (const kws::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("format.tflite: operator 1 (FULLY_CONNECTED): fused activation 4"),
+              std::string::npos) << e.what();
+  }
+  m.ops[1]["builtin_options"]["fused_activation_function"] = "RELU";
+  Compare("format", Compile("format", m.Model(x, y, true)), 4);
+}
+
+// Large-model layout: buffer data stored after the FlatBuffer, addressed by offset/size from the start
+// of the file. kws must read it; the official interpreter gets the same model with inline buffers.
+TEST_F(ForeignModels, ExternalBufferOffsets) {
+  JsonModel m;
+  int x = m.Tensor({1, 6}, "FLOAT32", 0, 0, 0, "x");
+  int y = m.Tensor({1, 5}, "FLOAT32", 0, 0, 0, "y");
+  const int wt = m.FloatConst({5, 6}, -1, 1), bt = m.FloatConst({5}, -1, 1);
+  m.Op("FULLY_CONNECTED", 9, {x, wt, bt}, {y}, "FullyConnectedOptions", json::object());
+  const std::string inline_bytes = Compile("inline", m.Model(x, y));
+
+  JsonModel e = m;
+  std::string blobs;
+  std::vector<std::pair<size_t, size_t>> places;  // (offset in blobs, size) per buffer index
+  for (size_t b = 1; b < e.buffers.size(); ++b) {
+    std::string data;
+    for (const auto& v : e.buffers[b]["data"]) data.push_back(char(v.get<int>()));
+    while (blobs.size() % 16) blobs.push_back('\0');
+    places.emplace_back(blobs.size(), data.size());
+    blobs += data;
+    e.buffers[b] = {{"offset", 1000000}, {"size", data.size()}};  // placeholder: same encoded size
+  }
+  const size_t fb_size = Compile("external", e.Model(x, y)).size();
+  const size_t base = (fb_size + 15) / 16 * 16;
+  for (size_t b = 1; b < e.buffers.size(); ++b) e.buffers[b]["offset"] = base + places[b - 1].first;
+  std::string bytes = Compile("external", e.Model(x, y));
+  ASSERT_EQ(bytes.size(), fb_size);
+  bytes.resize(base, '\0');
+  bytes += blobs;
+  Compare("external_buffers", bytes, 4, inline_bytes);
+
+  // An offset past the end of the file is a clear error, not a crash.
+  std::string truncated = bytes.substr(0, base + 8);
+  try {
+    Interpreter::FromBuffer("ext.tflite", truncated);
+    FAIL() << "expected an error";
+  } catch (const kws::Error& err) {
+    EXPECT_NE(std::string(err.what()).find("lies outside the"), std::string::npos) << err.what();
+  }
+}
+
+// What kws still refuses, refuses clearly.
+TEST_F(ForeignModels, UnsupportedOpsAndTypesNamed) {
+  {
+    JsonModel m;
+    int x = m.Tensor({1, 4}, "FLOAT32"), y = m.Tensor({1, 4}, "FLOAT32");
+    m.Op("HARD_SWISH", 117, {x}, {y});
+    try {
+      Interpreter::FromBuffer("model.tflite", Compile("hs", m.Model(x, y)));
+      FAIL() << "expected an error";
+    } catch (const kws::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("model.tflite: operator 0: unknown operator (builtin 117) is not supported"),
+                std::string::npos) << e.what();
+    }
+  }
+  {
+    JsonModel m;
+    int x = m.Tensor({1, 4}, "UINT8", 0, 0.1f, 128), y = m.Tensor({1, 4}, "UINT8", 0, 0.1f, 128);
+    m.Op("RELU", 19, {x}, {y});
+    try {
+      Interpreter::FromBuffer("legacy.tflite", Compile("u8", m.Model(x, y)));
+      FAIL() << "expected an error";
+    } catch (const kws::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("legacy.tflite: tensor 0"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("UINT8 not supported"), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
