@@ -1,14 +1,34 @@
-// FeatureExtractor: window -> rfft -> |.| -> sparse mel -> log(x + offset)
+// FeatureExtractor: window -> real FFT -> |.| -> sparse mel -> log(x + offset)
 // -> optional DCT. Everything is precomputed in the constructor;
-// Compute/ComputeFrame only touch preallocated buffers.
+// Compute/ComputeFrame only touch preallocated buffers (Compute resizes its
+// clip-sized scratch on the first clip of a new length, then reuses it).
 //
-// Precision: samples are float, but window, FFT, magnitude and mel sums are
-// double. A float32 FFT leaves ~1e-7 x frame-energy noise in every bin; for a
-// pure tone or a quiet band next to a loud one that noise is far above the
+// Per frame (all double until the log):
+//   Z = complex FFT of size nfft/2 of the frame read as complex pairs
+//       (PackedRealFft: FFTW reads the frame in place, no copy)
+//   2 X[k] for the bins the mel bands touch, plus one on each side
+//   window: when the frame fills the FFT (frame_length == fft_length) and the
+//       window is a cosine window of period fft_length (hann/hamming periodic,
+//       or none), windowing is a 3-tap filter on the spectrum:
+//         w[t] = a - b cos(2 pi t / nfft)  =>  Xw[k] = a X[k] - b/2 (X[k-1] + X[k+1])
+//       so Compute converts the clip to double once and every frame is
+//       transformed where it lies. Otherwise the window is applied to a copy
+//       of the frame (zero-padded to fft_length) and the filter is the identity.
+//   |Xw[k]|: power summed in double, square root in float (relative error
+//       6e-8, harmless after the log)
+//   mel: per band, the dot product with its run of non-zero weights
+// Then log(mel + offset) for all frames at once, 4 values per Eigen packet
+// (each value goes through the same packet code wherever it sits, so Compute
+// and ComputeFrame give the same bits).
+//
+// Precision: a float32 FFT leaves ~1e-7 x frame-energy noise in every bin; for
+// a pure tone or a quiet band next to a loud one that noise is far above the
 // true value and log(x + 1e-6) turns it into errors up to ~3 (measured
-// against the float64 reference). In double the worst case is ~1e-6.
+// against the float64 reference, also with the mel sums in double). In double
+// the worst case is ~1e-6.
 #include <immintrin.h>
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <complex>
@@ -28,44 +48,62 @@
 namespace kws {
 namespace {
 
+// out[i] = double(x[i]) * w[i]
+[[gnu::target_clones("arch=x86-64-v3", "default")]] void ApplyWindow(const float* x, const double* w, double* out, int n) {
+  for (int i = 0; i < n; ++i) out[i] = double(x[i]) * w[i];
+}
+
+[[gnu::target_clones("arch=x86-64-v3", "default")]] void ToDouble(const float* x, double* out, int n) {
+  for (int i = 0; i < n; ++i) out[i] = double(x[i]);
+}
+
 typedef double v4d __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
 
-// out[i] = double(x[i]) * w[i]
-[[gnu::target_clones("avx2", "default")]] void ApplyWindow(const float* x, const double* w, double* out, int n) {
-  int i = 0;
-  for (; i + 4 <= n; i += 4) {
-    v4f xf;
-    v4d wd;
-    std::memcpy(&xf, x + i, sizeof xf);
-    std::memcpy(&wd, w + i, sizeof wd);
-    const v4d r = __builtin_convertvector(xf, v4d) * wd;
-    std::memcpy(out + i, &r, sizeof r);
-  }
-  for (; i < n; ++i) out[i] = double(x[i]) * w[i];
-}
-
-// m[k] = |c[k]|. The power is summed in double (that is where absolute
-// accuracy matters); the square root is taken in float, whose relative error
-// (6e-8) is harmless after the log.
-[[gnu::target_clones("avx2", "default")]] void Magnitude(const std::complex<double>* c, double* m, int n) {
-  const double* d = reinterpret_cast<const double*>(c);  // re0 im0 re1 im1 ...
-  int k = 0;
-  for (; k + 4 <= n; k += 4) {
-    v4d a, b;
-    std::memcpy(&a, d + 2 * k, sizeof a);
-    std::memcpy(&b, d + 2 * k + 4, sizeof b);
-    a *= a;
-    b *= b;
-    const v4d p = __builtin_shufflevector(a, b, 0, 2, 4, 6) + __builtin_shufflevector(a, b, 1, 3, 5, 7);
+// m[t] = |wa x[t+1] - wc (x[t] + x[t+2])| for t < n, x = re + i im. The power
+// is summed in double; the square root is taken in float (SSE sqrtps, the
+// same correctly rounded result as the scalar tail's std::sqrt; relative
+// error 6e-8, harmless after the log).
+[[gnu::target_clones("arch=x86-64-v3", "default")]] void FilteredMagnitude(const double* re, const double* im,
+                                                                           double wa, double wc, float* m, int n) {
+  const v4d a = {wa, wa, wa, wa}, c = {wc, wc, wc, wc};
+  int t = 0;
+  for (; t + 4 <= n; t += 4) {
+    v4d r0, r1, r2, i0, i1, i2;
+    std::memcpy(&r0, re + t, 32);
+    std::memcpy(&r1, re + t + 1, 32);
+    std::memcpy(&r2, re + t + 2, 32);
+    std::memcpy(&i0, im + t, 32);
+    std::memcpy(&i1, im + t + 1, 32);
+    std::memcpy(&i2, im + t + 2, 32);
+    const v4d yr = a * r1 - c * (r0 + r2), yi = a * i1 - c * (i0 + i2);
+    const v4d p = yr * yr + yi * yi;
     v4f pf = __builtin_convertvector(p, v4f);
     pf = (v4f)_mm_sqrt_ps((__m128)pf);
-    const v4d out = __builtin_convertvector(pf, v4d);
-    std::memcpy(m + k, &out, sizeof out);
+    std::memcpy(m + t, &pf, 16);
   }
-  for (; k < n; ++k) {
-    const double re = c[k].real(), im = c[k].imag();
-    m[k] = double(std::sqrt(float(re * re + im * im)));
+  for (; t < n; ++t) {
+    const double yr = wa * re[t + 1] - wc * (re[t] + re[t + 2]);
+    const double yi = wa * im[t + 1] - wc * (im[t] + im[t + 2]);
+    m[t] = std::sqrt(float(yr * yr + yi * yi));
+  }
+}
+
+// out[i] = log(x[i] + offset) in float, 4 at a time through Eigen's
+// vectorized log (a partial last group is padded), so every value takes the
+// same path wherever it sits.
+void LogOffset(const float* x, double offset, float* out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    Eigen::Array4f a(float(double(x[i]) + offset), float(double(x[i + 1]) + offset), float(double(x[i + 2]) + offset),
+                     float(double(x[i + 3]) + offset));
+    Eigen::Map<Eigen::Array4f>(out + i) = a.log();
+  }
+  if (i < n) {
+    Eigen::Array4f a = Eigen::Array4f::Ones();
+    for (int j = i; j < n; ++j) a[j - i] = float(double(x[j]) + offset);
+    const Eigen::Array4f r = a.log();
+    for (int j = i; j < n; ++j) out[j] = r[j - i];
   }
 }
 
@@ -73,46 +111,92 @@ typedef float v4f __attribute__((vector_size(16)));
 
 struct FeatureExtractor::Impl {
   FeatureOptions opts;
-  int L = 0, step = 0, nfft = 0, nbins = 0, M = 0, K = 0;
-  std::vector<double> window;
-  mutable RealFft fft;
+  int L = 0, step = 0, nfft = 0, M = 0, K = 0;
+  int lo = 0, hi = -1;          // spectrogram bins the mel bands use (hi < lo: none)
+  bool spectral_window = false; // window applied as the 3-tap filter (see the top)
+  double wa = 0.5, wc = 0.0;    // filter on 2X: Xw = wa (2X[k]) - wc (2X[k-1] + 2X[k+1])
+  std::vector<double> window;   // time-domain window (when !spectral_window)
+  mutable PackedRealFft fft;
   SparseMel mel;
   std::vector<float> dct;
   // Scratch (hence "not thread-safe").
-  mutable std::vector<double> frame, mag;
-  mutable std::vector<std::complex<double>> spec;
-  mutable std::vector<double> mel_out;
-  mutable std::vector<float> log_mel;
+  mutable std::vector<double> frame;      // nfft: one frame in double; [L, nfft) stays zero
+  mutable std::vector<double> re, im;     // 2X[lo-1 .. hi+1]
+  mutable std::vector<float> mag;         // |Xw| at absolute bin index
+  mutable std::vector<double> signal;     // Compute: the clip in double (spectral window)
+  mutable std::vector<float> mel_out;     // frames x M
+  mutable std::vector<float> log_mel;     // frames x M (MFCC input)
   mutable std::vector<float> pad;
 
   explicit Impl(const FeatureOptions& o) : opts(o), fft((o.Validate(), o.fft_size())) {
     L = o.frame_length();
     step = o.frame_step();
     nfft = o.fft_size();
-    nbins = nfft / 2 + 1;
     M = o.num_mel_bins;
     K = o.mfcc;
-    window = MakeWindow(o.window, L);
+    const int nbins = nfft / 2 + 1;
     mel = SparseMel::Build(M, nbins, o.sample_rate, o.lower_hz, o.upper_hz);
+    lo = mel.min_bin;
+    hi = mel.max_bin;
     if (K > 0) dct = MfccMatrix(K, M);
-    frame.assign(size_t(nfft), 0.0);  // [L, nfft) stays zero: the padding up to fft_length
-    spec.assign(size_t(nbins), 0.0);
-    mag.assign(size_t(nbins), 0.0);
-    mel_out.assign(size_t(M), 0.0);
-    log_mel.assign(size_t(M), 0.0f);
+    // Cosine windows of period nfft: hann/hamming with even L (periodic, D = L) or none.
+    const bool cosine = o.window == "none" || ((o.window == "hann" || o.window == "hamming") && L % 2 == 0 && L > 1);
+    spectral_window = cosine && L == nfft;
+    if (spectral_window && o.window != "none") {
+      const double a = o.window == "hann" ? 0.5 : 0.54, b = 1.0 - a;
+      wa = a / 2, wc = b / 4;
+    } else if (!spectral_window) {
+      window = MakeWindow(o.window, L);
+    }
+    frame.assign(size_t(nfft), 0.0);
+    re.assign(size_t(std::max(0, hi - lo + 3)), 0.0);
+    im.assign(re.size(), 0.0);
+    mag.assign(size_t(nbins) + 4, 0.0f);  // + 4: SparseMel::Apply(float) reads past max_bin
   }
 
-  // One frame of L samples -> num_features() floats.
-  void Frame(const float* x, float* out) const {
-    double* in = frame.data();
-    ApplyWindow(x, window.data(), in, L);
-    const int lo = mel.min_bin, n = mel.max_bin - mel.min_bin + 1;
-    fft.Forward(in, spec.data());
-    if (n > 0) Magnitude(spec.data() + lo, mag.data() + lo, n);
-    mel.Apply(mag.data(), mel_out.data());
-    float* lm = K > 0 ? log_mel.data() : out;
-    for (int b = 0; b < M; ++b) lm[b] = float(std::log(mel_out[size_t(b)] + opts.log_offset));
-    if (K > 0) ApplyMfcc(dct, K, M, lm, out);
+  // Mel energies of one frame: `x` is nfft doubles, already windowed unless
+  // spectral_window.
+  void MelOfFrame(const double* x, float* out) const {
+    if (hi < lo) {
+      std::fill(out, out + M, 0.0f);
+      return;
+    }
+    const std::complex<double>* Z = fft.Transform(x);
+    const int N = nfft / 2;
+    // 2X[j] for j = lo-1 .. hi+1 into re/im[j - lo + 1]; outside [0, N] by symmetry
+    // (X[-1] = conj X[1], X[N+1] = conj X[N-1]).
+    const int first = std::max(lo - 1, 0), last = std::min(hi + 1, N);
+    fft.Unpack2(Z, first, last - first + 1, re.data() + (first - lo + 1), im.data() + (first - lo + 1));
+    if (lo - 1 < 0) {
+      re[0] = re[2];
+      im[0] = -im[2];
+    }
+    if (hi + 1 > N) {
+      re[size_t(hi - lo + 2)] = re[size_t(hi - lo)];
+      im[size_t(hi - lo + 2)] = -im[size_t(hi - lo)];
+    }
+    FilteredMagnitude(re.data(), im.data(), wa, wc, mag.data() + lo, hi - lo + 1);
+    mel.Apply(mag.data(), out);
+  }
+
+  // One frame of L floats -> mel energies (ComputeFrame; Compute's fast path does the same per frame).
+  void MelOfFloatFrame(const float* x, float* out) const {
+    if (spectral_window)
+      ToDouble(x, frame.data(), L);
+    else
+      ApplyWindow(x, window.data(), frame.data(), L);
+    MelOfFrame(frame.data(), out);
+  }
+
+  // mel energies [frames x M] -> features [frames x num_features()]
+  void Finish(const float* mel_energy, int frames, float* out) const {
+    if (K == 0) {
+      LogOffset(mel_energy, opts.log_offset, out, frames * M);
+      return;
+    }
+    log_mel.resize(size_t(frames) * size_t(M));
+    LogOffset(mel_energy, opts.log_offset, log_mel.data(), frames * M);
+    for (int f = 0; f < frames; ++f) ApplyMfcc(dct, K, M, log_mel.data() + size_t(f) * M, out + size_t(f) * K);
   }
 };
 
@@ -134,10 +218,27 @@ FeatureMatrix FeatureExtractor::Compute(const float* samples, int n) const {
   m.frames = p.opts.num_frames(n);
   m.bins = p.opts.num_features();
   m.data.resize(size_t(m.frames) * size_t(m.bins));
-  for (int f = 0; f < m.frames; ++f) p.Frame(samples + size_t(f) * size_t(p.step), m.data.data() + size_t(f) * size_t(m.bins));
+  p.mel_out.resize(size_t(m.frames) * size_t(p.M));
+  if (p.spectral_window) {
+    // Frames are transformed where they lie in the double copy of the clip.
+    const int used = (m.frames - 1) * p.step + p.L;
+    p.signal.resize(size_t(used));
+    ToDouble(samples, p.signal.data(), used);
+    for (int f = 0; f < m.frames; ++f)
+      p.MelOfFrame(p.signal.data() + size_t(f) * size_t(p.step), p.mel_out.data() + size_t(f) * size_t(p.M));
+  } else {
+    for (int f = 0; f < m.frames; ++f)
+      p.MelOfFloatFrame(samples + size_t(f) * size_t(p.step), p.mel_out.data() + size_t(f) * size_t(p.M));
+  }
+  p.Finish(p.mel_out.data(), m.frames, m.data.data());
   return m;
 }
 
-void FeatureExtractor::ComputeFrame(const float* frame, float* out) const { impl_->Frame(frame, out); }
+void FeatureExtractor::ComputeFrame(const float* frame, float* out) const {
+  const Impl& p = *impl_;
+  p.mel_out.resize(std::max(p.mel_out.size(), size_t(p.M)));
+  p.MelOfFloatFrame(frame, p.mel_out.data());
+  p.Finish(p.mel_out.data(), 1, out);
+}
 
 }  // namespace kws

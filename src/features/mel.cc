@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
+
+#include "util/error.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -57,6 +60,49 @@ SparseMel SparseMel::Build(int num_mel_bins, int num_spectrogram_bins, double sa
     s.max_bin = std::max(s.max_bin, last);
   }
   if (s.max_bin < 0) s.min_bin = 0;
+
+  // Segments (see mel.h): the weights are the dense matrix's, checked to be the
+  // only non-zero ones of their row.
+  const double lo = HertzToMel(lower_hz), hi = HertzToMel(upper_hz);
+  std::vector<double> edges(size_t(M) + 2);
+  for (int i = 0; i < M + 2; ++i) edges[size_t(i)] = lo + (hi - lo) * i / double(M + 1);
+  s.segments.assign(size_t(M) + 1, Segment{});
+  const int used = s.max_bin - s.min_bin + 1;
+  s.rise.assign(size_t(std::max(used, 0)), 0.0);
+  s.fall.assign(s.rise.size(), 0.0);
+  const double nyquist = sample_rate / 2.0;
+  int prev = 0;
+  for (int k = s.min_bin; k <= s.max_bin; ++k) {
+    const double m = HertzToMel(K > 1 ? nyquist * k / double(K - 1) : 0.0);
+    int seg = 0;  // e_seg < m <= e_{seg+1}, clamped to 0..M
+    while (seg < M && m > edges[size_t(seg) + 1]) ++seg;
+    seg = std::max(seg, prev);  // bins are in increasing mel order; keep runs contiguous
+    const size_t i = size_t(k - s.min_bin);
+    for (int b = 0; b < M; ++b) {
+      const double w = dense[size_t(k) * size_t(M) + size_t(b)];
+      if (b == seg)
+        s.rise[i] = w;
+      else if (b == seg - 1)
+        s.fall[i] = w;
+      else if (w != 0.0)
+        throw InternalError("mel: bin " + std::to_string(k) + " has a weight outside its segment");
+    }
+    Segment& g = s.segments[size_t(seg)];
+    if (g.count == 0) g.first = int(i);
+    ++g.count;
+    prev = seg;
+  }
+  s.chunk_first.assign(size_t(M) + 2, 0);
+  for (int g = 0; g <= M; ++g) s.chunk_first[size_t(g) + 1] = s.chunk_first[size_t(g)] + (s.segments[size_t(g)].count + 3) / 4;
+  s.rise_f.assign(size_t(s.chunk_first[size_t(M) + 1]) * 4, 0.0f);
+  s.fall_f.assign(s.rise_f.size(), 0.0f);
+  for (int g = 0; g <= M; ++g) {
+    const Segment& seg = s.segments[size_t(g)];
+    for (int i = 0; i < seg.count; ++i) {
+      s.rise_f[size_t(s.chunk_first[size_t(g)]) * 4 + size_t(i)] = float(s.rise[size_t(seg.first + i)]);
+      s.fall_f[size_t(s.chunk_first[size_t(g)]) * 4 + size_t(i)] = float(s.fall[size_t(seg.first + i)]);
+    }
+  }
   return s;
 }
 
@@ -64,33 +110,83 @@ namespace {
 
 typedef double v4d __attribute__((vector_size(32)));
 
-// Dot product with 8 independent partial sums (two 4-wide vectors), so the
-// adds do not form one long dependency chain.
-[[gnu::target_clones("avx2", "default")]] double Dot(const double* w, const double* x, int n) {
-  v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    v4d w0, w1, x0, x1;
-    std::memcpy(&w0, w + i, 32);
-    std::memcpy(&w1, w + i + 4, 32);
-    std::memcpy(&x0, x + i, 32);
-    std::memcpy(&x1, x + i + 4, 32);
-    a0 += w0 * x0;
-    a1 += w1 * x1;
+// out[b] = sum over segment b of rise*x + sum over segment b+1 of fall*x. Each
+// segment's two sums use 4-lane partial sums, then a fixed reduction order.
+[[gnu::target_clones("arch=x86-64-v3", "default")]] void SegmentSums(const SparseMel::Segment* seg, int M,
+                                                                     const double* rise, const double* fall,
+                                                                     const double* x, double* out) {
+  double prev_rise = 0.0;
+  for (int s = 0; s <= M; ++s) {
+    const int f = seg[s].first, n = seg[s].count;
+    const double* r = rise + f;
+    const double* d = fall + f;
+    const double* m = x + f;
+    v4d ar = {0, 0, 0, 0}, ad = {0, 0, 0, 0};
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+      v4d rv, dv, mv;
+      std::memcpy(&rv, r + i, 32);
+      std::memcpy(&dv, d + i, 32);
+      std::memcpy(&mv, m + i, 32);
+      ar += rv * mv;
+      ad += dv * mv;
+    }
+    double sr = (ar[0] + ar[1]) + (ar[2] + ar[3]), sd = (ad[0] + ad[1]) + (ad[2] + ad[3]);
+    for (; i < n; ++i) {
+      sr += r[i] * m[i];
+      sd += d[i] * m[i];
+    }
+    if (s > 0) out[s - 1] = prev_rise + sd;
+    prev_rise = sr;
   }
-  a0 += a1;
-  double acc = (a0[0] + a0[1]) + (a0[2] + a0[3]);
-  for (; i < n; ++i) acc += w[i] * x[i];
-  return acc;
+}
+
+typedef float v4f __attribute__((vector_size(16)));
+
+// Float version: every segment is whole 4-bin chunks (zero-padded weights), so
+// there is no scalar tail; each segment's two 4-lane sums are reduced in a
+// fixed order.
+[[gnu::target_clones("arch=x86-64-v3", "default")]] void SegmentSumsF(const SparseMel::Segment* seg,
+                                                                      const int* chunk_first, int M,
+                                                                      const float* rise, const float* fall,
+                                                                      const float* x, float* out) {
+  float prev_rise = 0.0f;
+  for (int s = 0; s <= M; ++s) {
+    const float* m = x + seg[s].first;
+    v4f ar = {}, ad = {};
+    for (int c = chunk_first[s], i = 0; c < chunk_first[s + 1]; ++c, i += 4) {
+      v4f rv, dv, mv;
+      std::memcpy(&rv, rise + 4 * c, 16);
+      std::memcpy(&dv, fall + 4 * c, 16);
+      std::memcpy(&mv, m + i, 16);
+      ar += rv * mv;
+      ad += dv * mv;
+    }
+    const v4f h = __builtin_shufflevector(ar, ad, 0, 1, 4, 5) + __builtin_shufflevector(ar, ad, 2, 3, 6, 7);
+    const float sr = h[0] + h[1], sd = h[2] + h[3];
+    if (s > 0) out[s - 1] = prev_rise + sd;
+    prev_rise = sr;
+  }
 }
 
 }  // namespace
 
-void SparseMel::Apply(const double* spectrum, double* out) const {
-  for (size_t b = 0; b < bands.size(); ++b) {
-    const Band& band = bands[b];
-    out[b] = Dot(weights.data() + band.offset, spectrum + band.first, band.count);
+void SparseMel::Apply(const float* spectrum, float* out) const {
+  const int M = int(bands.size());
+  if (max_bin < min_bin) {
+    std::fill(out, out + M, 0.0f);
+    return;
   }
+  SegmentSumsF(segments.data(), chunk_first.data(), M, rise_f.data(), fall_f.data(), spectrum + min_bin, out);
+}
+
+void SparseMel::Apply(const double* spectrum, double* out) const {
+  const int M = int(bands.size());
+  if (max_bin < min_bin) {
+    std::fill(out, out + M, 0.0);
+    return;
+  }
+  SegmentSums(segments.data(), M, rise.data(), fall.data(), spectrum + min_bin, out);
 }
 
 }  // namespace kws

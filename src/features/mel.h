@@ -27,10 +27,32 @@ struct SparseMel {
   std::vector<double> weights;
   int min_bin = 0, max_bin = -1;  // range of bins any band uses (for skipping the rest)
 
+  // The same weights by segment: bins between consecutive edges e_s < mel <= e_{s+1}
+  // (s = 0..M) feed two bands at most, band s with its rising weight rise[k] and
+  // band s-1 with its falling weight fall[k] (arrays indexed k - min_bin). Apply
+  // reads every bin once: out[b] = sum_{seg b} rise m + sum_{seg b+1} fall m.
+  struct Segment {
+    int first = 0;  // k - min_bin of its first bin
+    int count = 0;
+  };
+  std::vector<Segment> segments;  // M + 1
+  std::vector<double> rise, fall;
+
   static SparseMel Build(int num_mel_bins, int num_spectrogram_bins, double sample_rate, double lower_hz,
                          double upper_hz);
+  // The same in float, each segment's run zero-padded to a multiple of 4 bins
+  // (segment s's weights start at 4 * chunk_first[s]; Apply(float) reads up to
+  // 3 spectrum values past max_bin, with zero weight).
+  std::vector<float> rise_f, fall_f;
+  std::vector<int> chunk_first;  // M + 2 entries: chunks of segment s are [chunk_first[s], chunk_first[s+1])
+
   // out[b] = sum_k spectrum[k] * W[k][b]
   void Apply(const double* spectrum, double* out) const;
+  // The same in float (4 bins per step): what the extractor runs. `spectrum`
+  // must be readable up to index max_bin + 3. Magnitudes
+  // are non-negative, so the float sums keep ~1e-6 relative accuracy (no
+  // cancellation); the precision the log-mel needs is in the FFT before it.
+  void Apply(const float* spectrum, float* out) const;
 };
 
 }  // namespace kws

@@ -291,9 +291,9 @@ TEST(Options, KeyIsCanonical) {
   // The FFT backend is part of the key: caches from the other backend differ in the last bits.
   EXPECT_NE(a.Key().find(std::string(";impl=") + FftImplTag()), std::string::npos) << a.Key();
 #ifdef KWS_FFT_FFTW
-  EXPECT_STREQ(FftImplTag(), "fftw-d1");
+  EXPECT_STREQ(FftImplTag(), "fftw-d2");
 #else
-  EXPECT_STREQ(FftImplTag(), "kiss-d1");
+  EXPECT_STREQ(FftImplTag(), "kiss-d2");
 #endif
   FeatureOptions c;
   c.mfcc = 10;
