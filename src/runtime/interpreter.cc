@@ -6,10 +6,12 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <set>
 
 #include "kws_tflite_generated.h"
 #include "runtime/kernels/optimized/optimized.h"
+#include "runtime/kernels/optimized/sparse_conv.h"
 #include "runtime/kernels/reference/activations.h"
 #include "runtime/kernels/reference/add.h"
 #include "runtime/kernels/reference/concatenation.h"
@@ -145,8 +147,12 @@ struct Op {
   int64_t n = 0;
   float scale = 1.0f;
   int32_t in_zp = 0, out_zp = 0;
-  // Scratch buffers in the arena (meaning depends on the kind).
-  Scratch s0, s1, s2;
+  // Scratch buffers in the arena (meaning depends on the kind; s3 = sparse conv).
+  Scratch s0, s1, s2, s3;
+  // Pruned CONV_2D: sparse kernel plan (optimized kernels only), and whether
+  // its input / output tensor is kept channel-planar between two sparse convs.
+  std::shared_ptr<const opt::SparseConvPlan> sparse;
+  opt::Layout in_layout = opt::Layout::kNhwc, out_layout = opt::Layout::kNhwc;
   int64_t macs = 0;
   // ADD / SUB / MUL / PAD / CONCATENATION / LOGISTIC / TANH / RELU.
   ref::Broadcast4 bc;
@@ -218,6 +224,7 @@ struct Interpreter::Impl {
   void LoadOps(const tflite::Model* m, const tflite::SubGraph* sg);
   void PrepareOp(int index, const tflite::Operator* op, tflite::BuiltinOperator code, Op& o);
   void PlanArena();
+  void PlanSparseLayouts();
   void CountWeights();
   void Invoke();
   TensorInfo Info(int t) const;
@@ -256,6 +263,7 @@ void Interpreter::Impl::Load(std::string_view bytes) {
   const tflite::SubGraph* sg = m->subgraphs()->Get(0);
   LoadTensors(m, sg);
   LoadOps(m, sg);
+  PlanSparseLayouts();
   PlanArena();
   CountWeights();
 
@@ -652,6 +660,20 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
       } else {
         fail(std::string("unsupported type combination input ") + DTypeName(xt) + ", filter " + DTypeName(wt) +
              ", output " + DTypeName(yt));
+      }
+      if (!dw) {  // pruned filter: sparse kernel (sparse_conv.h) when it pays
+        auto plan = std::make_shared<opt::SparseConvPlan>();
+        if (wt == DType::kFloat32) {
+          std::vector<float> f(size_t(T(wi).elements));
+          std::memcpy(f.data(), T(wi).file_data, f.size() * sizeof(float));
+          opt::PrepareSparseConv(o.g, o.is, o.fs, o.os, f.data(), plan.get());
+        } else {
+          opt::PrepareSparseConv(o.g, o.is, o.fs, o.os, reinterpret_cast<const int8_t*>(T(wi).file_data), plan.get());
+        }
+        if (opt::SparseConvPays(*plan, wt == DType::kInt8)) {
+          o.s3.bytes = sizeof(float) * plan->ScratchFloats();
+          o.sparse = std::move(plan);
+        }
       }
       break;
     }
@@ -1082,6 +1104,23 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
 // time never overlap (the approach of TFLite's greedy memory planner).
 // ---------------------------------------------------------------------------
 
+// A tensor written by one sparse conv and read only by another (as its input)
+// stays channel-planar between them (no NHWC round trip).
+void Interpreter::Impl::PlanSparseLayouts() {
+  std::vector<int> readers(tensors.size(), 0), reader(tensors.size(), -1);
+  for (size_t i = 0; i < ops.size(); ++i)
+    for (int x : ops[i].in)
+      if (x >= 0) ++readers[size_t(x)], reader[size_t(x)] = int(i);
+  for (int x : outputs) readers[size_t(x)] += 2;
+  for (Op& a : ops) {
+    if (!a.sparse) continue;
+    const int t = a.out[0];
+    if (readers[size_t(t)] != 1) continue;
+    Op& b = ops[size_t(reader[size_t(t)])];
+    if (b.sparse && b.in[0] == t) a.out_layout = b.in_layout = opt::Layout::kChw;
+  }
+}
+
 void Interpreter::Impl::PlanArena() {
   struct Item {
     size_t bytes;
@@ -1103,7 +1142,7 @@ void Interpreter::Impl::PlanArena() {
   for (auto& t : tensors)
     if (!t.is_const && t.first >= 0) items.push_back({AlignUp(t.bytes), t.first, t.last, &t.offset});
   for (size_t i = 0; i < ops.size(); ++i)
-    for (Scratch* s : {&ops[i].s0, &ops[i].s1, &ops[i].s2})
+    for (Scratch* s : {&ops[i].s0, &ops[i].s1, &ops[i].s2, &ops[i].s3})
       if (s->bytes > 0) items.push_back({AlignUp(s->bytes), int(i) + 1, int(i) + 1, &s->offset});
   std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.bytes > b.bytes; });
   std::vector<const Item*> placed;
@@ -1177,7 +1216,10 @@ void Interpreter::Impl::Invoke() {
     const int b = o.in.size() > 2 ? o.in[2] : -1;
     switch (o.kind) {
       case Kind::kConvFloat:
-        if (fast && !o.packed.empty())
+        if (fast && o.sparse)
+          opt::SparseConvFloat(*o.sparse, o.fact, o.in_layout, D<float>(x), b >= 0 ? D<float>(b) : nullptr,
+                               o.out_layout, D<float>(y), S<float>(o.s3));
+        else if (fast && !o.packed.empty())
           opt::ConvFloatDirect(o.g, o.fact, o.is, D<float>(x), o.fs, o.packed.data(), b >= 0 ? D<float>(b) : nullptr,
                                o.os, D<float>(y));
         else if (fast)
@@ -1188,7 +1230,10 @@ void Interpreter::Impl::Invoke() {
                          D<float>(y));
         break;
       case Kind::kConvInt8:
-        if (fast)
+        if (fast && o.sparse)
+          opt::SparseConvInt8(*o.sparse, q, o.mult.data(), o.shift.data(), o.in_layout, D<int8_t>(x),
+                              b >= 0 ? D<int32_t>(b) : nullptr, o.out_layout, D<int8_t>(y), S<float>(o.s3));
+        else if (fast)
           opt::ConvInt8(o.g, q, o.mult.data(), o.shift.data(), o.is, D<int8_t>(x), o.fs, D<int8_t>(w),
                         o.filter_sums.data(), b >= 0 ? D<int32_t>(b) : nullptr, o.os, D<int8_t>(y), S<int8_t>(o.s0));
         else
@@ -1210,6 +1255,11 @@ void Interpreter::Impl::Invoke() {
       case Kind::kConvHybrid:
       case Kind::kDwHybrid:
       case Kind::kFcHybrid: {
+        if (fast && o.sparse) {
+          opt::SparseConvHybrid(*o.sparse, o.fact, o.asymmetric, o.in_layout, D<float>(x), o.wscale.data(),
+                                b >= 0 ? D<float>(b) : nullptr, o.out_layout, D<float>(y), S<float>(o.s3));
+          break;
+        }
         int8_t* qx = S<int8_t>(o.s0);
         float* sc = S<float>(o.s1);
         int32_t* zp = S<int32_t>(o.s2);

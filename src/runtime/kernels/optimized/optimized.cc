@@ -1,6 +1,7 @@
 // Optimized runtime kernels (see optimized.h). Float: im2col + Eigen GEMM.
 // int8: im2col + int32 dot products, AVX-512 VNNI behind a run-time check.
 #include "runtime/kernels/optimized/optimized.h"
+#include "runtime/kernels/optimized/sparse_conv.h"
 
 #include <Eigen/Core>
 #include <algorithm>
@@ -186,8 +187,9 @@ __attribute__((target("avx512f"))) void ConvDirectAvx512(const ConvGeometry& g, 
 
 }  // namespace
 
-bool HasVnni() { return kHasVnni; }
-bool HasAvx512() { return kHasAvx512; }
+// Both honour SetMaxIsa / KWS_FORCE_PORTABLE (sparse_conv.h).
+bool HasVnni() { return kHasVnni && MaxIsa() == Isa::kAvx512; }
+bool HasAvx512() { return kHasAvx512 && MaxIsa() == Isa::kAvx512; }
 
 void PackFilterHWIO(const Shape4& fs, const float* ohwi, float* hwio) {
   for (int o = 0; o < fs.n; ++o)
@@ -200,7 +202,7 @@ void PackFilterHWIO(const Shape4& fs, const float* ohwi, float* hwio) {
 void ConvFloatDirect(const ConvGeometry& g, const FloatAct& act, const Shape4& is, const float* input,
                      const Shape4& fs, const float* hwio, const float* bias, const Shape4& os, float* output) {
 #ifdef KWS_X86
-  if (kHasAvx512 && is.c <= 4096) {
+  if (HasAvx512() && is.c <= 4096) {
     ConvDirectAvx512(g, act, is, input, fs, hwio, bias, os, output);
     return;
   }
@@ -271,7 +273,7 @@ void ConvInt8(const ConvGeometry& g, const QuantParams& q, const int32_t* multip
     output[int64_t(r) * units + u] = static_cast<int8_t>(Requantize(acc, q, multiplier, shift, u));
   };
 #ifdef KWS_X86
-  if (kHasVnni) {
+  if (HasVnni()) {
     // VNNI multiplies unsigned × signed bytes: feed x + 128 (x ^ 0x80) and
     // subtract 128·Σf afterwards.
     uint8_t row_u8[4096];

@@ -1,0 +1,641 @@
+// Sparse CONV_2D (see sparse_conv.h): phase planes + per-channel tap lists,
+// output pixels in SIMD lanes. Plain C++ path first, then the AVX-512 one.
+#include "runtime/kernels/optimized/sparse_conv.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define KWS_X86 1
+#endif
+
+namespace kws::rt::opt {
+namespace {
+
+int64_t Round16(int64_t v) { return (v + 15) / 16 * 16; }
+
+Isa DetectCpu() {
+#ifdef KWS_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+    return Isa::kAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
+#endif
+  return Isa::kPlain;
+}
+
+std::atomic<int>& MaxIsaFlag() {
+  static std::atomic<int> flag{[] {
+    const char* e = std::getenv("KWS_FORCE_PORTABLE");
+    return (e && *e && std::strcmp(e, "0") != 0) ? int(Isa::kPlain) : int(Isa::kAvx512);
+  }()};
+  return flag;
+}
+
+const Isa kCpuIsa = DetectCpu();
+
+// ---- plan -------------------------------------------------------------------
+
+template <typename W>
+void Prepare(const ConvGeometry& g, const Shape4& is, const Shape4& fs, const Shape4& os, const W* filter,
+             SparseConvPlan* plan) {
+  SparseConvPlan& p = *plan;
+  p.g = g;
+  p.is = is;
+  p.fs = fs;
+  p.os = os;
+  const int sh = g.stride_h, sw = g.stride_w;
+  const int max_dy = (fs.h - 1) * g.dilation_h / sh, max_dx = (fs.w - 1) * g.dilation_w / sw;
+  p.hq = os.h + max_dy;
+  p.wq = os.w + max_dx;
+  p.span = Round16(int64_t(os.h) * p.wq);
+  p.plane = Round16(std::max(p.span + int64_t(max_dy) * p.wq + max_dx, int64_t(p.hq) * p.wq + 16));
+  p.start.assign(size_t(os.c) + 1, 0);
+  p.off.clear();
+  p.w.clear();
+  p.exact_int = true;
+  struct Tap {
+    int64_t off;
+    float w;
+  };
+  std::vector<Tap> taps;
+  for (int co = 0; co < os.c; ++co) {
+    taps.clear();
+    double abs_sum = 0.0;
+    for (int ky = 0; ky < fs.h; ++ky)
+      for (int kx = 0; kx < fs.w; ++kx)
+        for (int ci = 0; ci < fs.c; ++ci) {
+          const float v = float(filter[Offset(fs, co, ky, kx, ci)]);
+          if (v == 0.0f) continue;
+          const int ty = ky * g.dilation_h, tx = kx * g.dilation_w;
+          const int64_t pl = (int64_t(ty % sh) * sw + tx % sw) * is.c + ci;
+          taps.push_back({pl * p.plane + int64_t(ty / sh) * p.wq + tx / sw, v});
+          abs_sum += std::fabs(double(v));
+        }
+    std::stable_sort(taps.begin(), taps.end(), [](const Tap& a, const Tap& b) { return a.off < b.off; });
+    for (const Tap& t : taps) {
+      p.off.push_back(int32_t(std::min<int64_t>(t.off, INT32_MAX)));
+      p.w.push_back(t.w);
+    }
+    p.start[size_t(co) + 1] = int32_t(p.off.size());
+    if (abs_sum * 255.0 >= double(1 << 24)) p.exact_int = false;
+  }
+}
+
+// ---- hybrid input quantization (same arithmetic as ref::*Quantize) ----------
+
+struct HybridQ {
+  float inv = 1.0f;   // 1/scale (127/range when symmetric)
+  float zp = 0.0f;    // zero point as float
+  float lo = -128.0f, hi = 127.0f;
+  bool symmetric = false;
+  bool all_zero = false;  // degenerate input: every quantized value is 0 (= zp)
+  float scale = 1.0f;
+};
+
+HybridQ HybridParams(bool asymmetric, float mn, float mx) {
+  HybridQ h;
+  if (!asymmetric) {
+    h.symmetric = true;
+    h.lo = -127.0f;
+    const float range = std::max(std::fabs(mn), std::fabs(mx));
+    if (!(range > 0.0f) || !std::isfinite(range)) {
+      h.all_zero = true;
+      return h;
+    }
+    h.scale = range / 127.0f;
+    h.inv = 127.0f / range;
+    return h;
+  }
+  const double rmin = mn, rmax = mx;
+  if (rmin == rmax || !std::isfinite(rmin) || !std::isfinite(rmax)) {
+    h.all_zero = true;
+    return h;
+  }
+  const double qmin = -128.0, qmax = 127.0;
+  const double s = (rmax - rmin) / (qmax - qmin);
+  const double zp_from_min = qmin - rmin / s;
+  const double zp_from_max = qmax - rmax / s;
+  const double err_min = std::fabs(qmin) + std::fabs(rmin / s);
+  const double err_max = std::fabs(qmax) + std::fabs(rmax / s);
+  const double zp_real = err_min < err_max ? zp_from_min : zp_from_max;
+  int32_t zp;
+  if (zp_real <= qmin) zp = -128;
+  else if (zp_real >= qmax) zp = 127;
+  else zp = static_cast<int32_t>(std::round(zp_real));
+  h.scale = static_cast<float>(s);
+  h.zp = float(zp);
+  h.inv = 1.0f / h.scale;
+  return h;
+}
+
+// q − zp for one input value.
+inline float HybridValue(const HybridQ& h, float x) {
+  if (h.all_zero) return 0.0f;
+  if (h.symmetric) {
+    const float r = std::round(x * h.inv);
+    return std::isnan(r) ? 0.0f : std::clamp(r, -127.0f, 127.0f);
+  }
+  const float r = std::round(h.zp + x * h.inv);
+  return std::isnan(r) ? 0.0f : std::clamp(r, -128.0f, 127.0f) - h.zp;
+}
+
+// ---- plain C++ path -----------------------------------------------------------
+
+// planes[(py·sw + px)·C + c][i·wq + j] = f(input at padded (sh·i + py, sw·j + px)) or 0.
+template <typename T, typename F>
+void BuildPlanesPlain(const SparseConvPlan& p, Layout lay, const T* in, F f, float* planes) {
+  const int H = p.is.h, W = p.is.w, C = p.is.c, sh = p.g.stride_h, sw = p.g.stride_w;
+  for (int py = 0; py < sh; ++py)
+    for (int px = 0; px < sw; ++px)
+      for (int c = 0; c < C; ++c) {
+        float* dst = planes + (int64_t(py * sw + px) * C + c) * p.plane;
+        for (int i = 0; i < p.hq; ++i) {
+          const int y = sh * i + py - p.g.pad_top;
+          float* d = dst + int64_t(i) * p.wq;
+          if (y < 0 || y >= H) {
+            std::fill(d, d + p.wq, 0.0f);
+            continue;
+          }
+          for (int j = 0; j < p.wq; ++j) {
+            const int x = sw * j + px - p.g.pad_left;
+            if (x < 0 || x >= W) {
+              d[j] = 0.0f;
+            } else {
+              const int64_t idx = lay == Layout::kChw ? (int64_t(c) * H + y) * W + x : (int64_t(y) * W + x) * C + c;
+              d[j] = f(in[idx]);
+            }
+          }
+        }
+        std::fill(dst + int64_t(p.hq) * p.wq, dst + p.plane, 0.0f);
+      }
+}
+
+inline __attribute__((always_inline)) void AccumulateBody(const SparseConvPlan& p, const float* planes, float* acc) {
+  const int64_t span = p.span;
+  for (int co = 0; co < p.os.c; ++co) {
+    float* a = acc + int64_t(co) * span;
+    for (int64_t i = 0; i < span; ++i) a[i] = 0.0f;
+    for (int32_t t = p.start[size_t(co)]; t < p.start[size_t(co) + 1]; ++t) {
+      const float* s = planes + p.off[size_t(t)];
+      const float wv = p.w[size_t(t)];
+      for (int64_t i = 0; i < span; ++i) a[i] += wv * s[i];
+    }
+  }
+}
+
+void AccumulatePlain(const SparseConvPlan& p, const float* planes, float* acc) { AccumulateBody(p, planes, acc); }
+
+#ifdef KWS_X86
+__attribute__((target("avx2,fma"))) void AccumulateAvx2(const SparseConvPlan& p, const float* planes, float* acc) {
+  AccumulateBody(p, planes, acc);
+}
+#endif
+
+// out (one batch item) = e(acc value, channel) in NHWC or CHW.
+template <typename U, typename E>
+void EpiloguePlain(const SparseConvPlan& p, const float* acc, Layout lay, U* out, E e) {
+  const int OH = p.os.h, OW = p.os.w, C = p.os.c;
+  for (int co = 0; co < C; ++co)
+    for (int oy = 0; oy < OH; ++oy) {
+      const float* a = acc + int64_t(co) * p.span + int64_t(oy) * p.wq;
+      for (int ox = 0; ox < OW; ++ox) {
+        const int64_t idx = lay == Layout::kChw ? (int64_t(co) * OH + oy) * OW + ox : (int64_t(oy) * OW + ox) * C + co;
+        out[idx] = e(a[ox], co);
+      }
+    }
+}
+
+void Accumulate(Isa isa, const SparseConvPlan& p, const float* planes, float* acc);
+
+// ---- AVX-512 path -------------------------------------------------------------
+
+#ifdef KWS_X86
+// GCC 12's AVX-512 intrinsics (min/max/convert/reduce) trip false
+// -Wmaybe-uninitialized warnings on their internal undefined operands.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define KWS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+
+KWS_AVX512 inline __mmask16 LaneMask(int n) {
+  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
+}
+// Lanes l with 0 <= x0 + l < n.
+KWS_AVX512 inline __mmask16 RangeMask(int x0, int n) {
+  const int lo = std::max(0, -x0), hi = std::min(16, n - x0);
+  if (hi <= lo) return 0;
+  return __mmask16(LaneMask(hi) & ~LaneMask(lo));
+}
+
+struct LoadFloat {
+  KWS_AVX512 __m512 operator()(const float* p, __mmask16 m) const { return _mm512_maskz_loadu_ps(m, p); }
+};
+struct LoadInt8 {
+  int32_t offset;
+  KWS_AVX512 __m512 operator()(const int8_t* p, __mmask16 m) const {
+    const __m512i v = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p)), _mm512_set1_epi32(offset));
+    return _mm512_maskz_mov_ps(m, _mm512_cvtepi32_ps(v));
+  }
+};
+// std::round (half away from zero) for every lane.
+KWS_AVX512 inline __m512 RoundHalfAway(__m512 y) {
+  const __m512 t = _mm512_roundscale_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m512 d = _mm512_abs_ps(_mm512_sub_ps(y, t));
+  const __mmask16 up = _mm512_cmp_ps_mask(d, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m512 one = _mm512_or_ps(_mm512_and_ps(y, _mm512_set1_ps(-0.0f)), _mm512_set1_ps(1.0f));
+  return _mm512_mask_add_ps(t, up, t, one);
+}
+struct LoadHybrid {
+  HybridQ h;
+  KWS_AVX512 __m512 operator()(const float* p, __mmask16 m) const {
+    if (h.all_zero) return _mm512_setzero_ps();
+    const __m512 x = _mm512_maskz_loadu_ps(m, p);
+    __m512 y = _mm512_mul_ps(x, _mm512_set1_ps(h.inv));
+    if (!h.symmetric) y = _mm512_add_ps(_mm512_set1_ps(h.zp), y);
+    const __mmask16 nan = _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q);
+    __m512 r = RoundHalfAway(y);
+    r = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps(h.lo)), _mm512_set1_ps(h.hi));
+    r = _mm512_sub_ps(r, _mm512_set1_ps(h.zp));
+    return _mm512_maskz_mov_ps(__mmask16(m & ~nan), r);
+  }
+};
+
+// Channel-planar input (CHW, or NHWC with C == 1), strides 1 or 2. Rows are
+// written in order with full 16-float stores (a row's spill past wq is
+// overwritten by the next row; the plan leaves >= 16 floats of slack).
+template <typename T, typename L>
+KWS_AVX512 void BuildPlanesAvx512(const SparseConvPlan& p, const T* in, const L& load, float* planes) {
+  const int H = p.is.h, W = p.is.w, C = p.is.c, sh = p.g.stride_h, sw = p.g.stride_w;
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512 zero = _mm512_setzero_ps();
+  const int nb = (p.wq + 15) / 16;
+  for (int py = 0; py < sh; ++py)
+    for (int px = 0; px < sw; ++px) {
+      // Rows [i0, i1) of this phase read input rows; the others are padding.
+      const int first = py - p.g.pad_top;  // input row of plane row 0
+      const int i0 = std::min(p.hq, first >= 0 ? 0 : (-first + sh - 1) / sh);
+      const int i1 = std::max(i0, std::min(p.hq, first >= H ? 0 : (H - first + sh - 1) / sh));
+      for (int c = 0; c < C; ++c) {
+        float* dst = planes + (int64_t(py * sw + px) * C + c) * p.plane;
+        const T* src = in + int64_t(c) * H * W;
+        for (int64_t k = 0; k < int64_t(i0) * p.wq; k += 16) _mm512_storeu_ps(dst + k, zero);
+        // Rows outer, 16-column blocks inner: stores go strictly forward, so
+        // each block's spill is overwritten by the next block or row.
+        __mmask16 mlo[8], mhi[8];
+        int x0[8];
+        for (int b = 0; b < nb; ++b) {
+          x0[b] = sw == 1 ? 16 * b - p.g.pad_left : 32 * b + px - p.g.pad_left;
+          mlo[b] = RangeMask(x0[b], W);
+          mhi[b] = RangeMask(x0[b] + 16, W);
+        }
+        float* d = dst + int64_t(i0) * p.wq;
+        const T* row = src + int64_t(sh * i0 + first) * W;
+        for (int i = i0; i < i1; ++i, d += p.wq, row += int64_t(sh) * W) {
+          if (sw == 1) {
+            for (int b = 0; b < nb; ++b) _mm512_storeu_ps(d + 16 * b, load(row + x0[b], mlo[b]));
+          } else {
+            for (int b = 0; b < nb; ++b)
+              _mm512_storeu_ps(d + 16 * b,
+                               _mm512_permutex2var_ps(load(row + x0[b], mlo[b]), even, load(row + x0[b] + 16, mhi[b])));
+          }
+        }
+        for (int64_t k = int64_t(i1) * p.wq; k < p.plane; k += 16)
+          _mm512_mask_storeu_ps(dst + k, LaneMask(int(std::min<int64_t>(16, p.plane - k))), zero);
+      }
+    }
+}
+
+template <int NV>
+KWS_AVX512 inline void AccBlock(const float* planes, const int32_t* off, const float* w, int nt, int64_t base,
+                                float* out) {
+  __m512 a[NV];
+  for (int v = 0; v < NV; ++v) a[v] = _mm512_setzero_ps();
+  for (int t = 0; t < nt; ++t) {
+    const __m512 wv = _mm512_set1_ps(w[t]);
+    const float* s = planes + off[t] + base;
+    for (int v = 0; v < NV; ++v) a[v] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(s + 16 * v), a[v]);
+  }
+  for (int v = 0; v < NV; ++v) _mm512_storeu_ps(out + 16 * v, a[v]);
+}
+
+KWS_AVX512 void AccumulateAvx512(const SparseConvPlan& p, const float* planes, float* acc) {
+  const int64_t nvec = p.span / 16;
+  for (int co = 0; co < p.os.c; ++co) {
+    const int32_t t0 = p.start[size_t(co)];
+    const int nt = p.start[size_t(co) + 1] - t0;
+    const int32_t* off = p.off.data() + t0;
+    const float* w = p.w.data() + t0;
+    float* a = acc + int64_t(co) * p.span;
+    int64_t v = 0;
+    for (; v + 8 <= nvec; v += 8) AccBlock<8>(planes, off, w, nt, 16 * v, a + 16 * v);
+    switch (nvec - v) {
+      case 1: AccBlock<1>(planes, off, w, nt, 16 * v, a + 16 * v); break;
+      case 2: AccBlock<2>(planes, off, w, nt, 16 * v, a + 16 * v); break;
+      case 3: AccBlock<3>(planes, off, w, nt, 16 * v, a + 16 * v); break;
+      case 4: AccBlock<4>(planes, off, w, nt, 16 * v, a + 16 * v); break;
+      case 5: AccBlock<5>(planes, off, w, nt, 16 * v, a + 16 * v); break;
+      case 6: AccBlock<6>(planes, off, w, nt, 16 * v, a + 16 * v); break;
+      case 7: AccBlock<7>(planes, off, w, nt, 16 * v, a + 16 * v); break;
+      default: break;
+    }
+  }
+}
+
+// r[0..16) rows → r[j] = column j.
+KWS_AVX512 inline void Transpose16(__m512* r) {
+  __m512 t[16], u[16];
+  for (int k = 0; k < 16; k += 2) {
+    t[k] = _mm512_unpacklo_ps(r[k], r[k + 1]);
+    t[k + 1] = _mm512_unpackhi_ps(r[k], r[k + 1]);
+  }
+  for (int k = 0; k < 16; k += 4) {
+    const __m512d a = _mm512_castps_pd(t[k]), b = _mm512_castps_pd(t[k + 1]);
+    const __m512d c = _mm512_castps_pd(t[k + 2]), d = _mm512_castps_pd(t[k + 3]);
+    u[k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    u[k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    u[k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    u[k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  // u[4q + g] holds rows 4q..4q+3 of columns 4k + g in 128-bit lane k.
+  for (int g = 0; g < 4; ++g) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[g], u[4 + g], 0x88), v1 = _mm512_shuffle_f32x4(u[g], u[4 + g], 0xDD);
+    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + g], u[12 + g], 0x88),
+                 v3 = _mm512_shuffle_f32x4(u[8 + g], u[12 + g], 0xDD);
+    r[g] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+    r[g + 8] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+    r[g + 4] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+    r[g + 12] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+  }
+}
+
+// Epilogues: Bcast(c) = every lane is channel c; Lanes(cb, m) = lane l is
+// channel cb + l; Store(dst, m, acc) writes the masked lanes.
+struct EpiFloat {
+  const float* bias;
+  float lo, hi;
+  __m512 b;
+  KWS_AVX512 void Bcast(int c) { b = _mm512_set1_ps(bias ? bias[c] : 0.0f); }
+  KWS_AVX512 void Lanes(int cb, __mmask16 m) { b = bias ? _mm512_maskz_loadu_ps(m, bias + cb) : _mm512_setzero_ps(); }
+  KWS_AVX512 void Store(float* dst, __mmask16 m, __m512 acc) const {
+    const __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(acc, b), _mm512_set1_ps(lo)), _mm512_set1_ps(hi));
+    _mm512_mask_storeu_ps(dst, m, v);
+  }
+};
+struct EpiHybrid {
+  const float* bias;
+  const float* fscale;
+  float in_scale, lo, hi;
+  __m512 b, s;
+  KWS_AVX512 void Bcast(int c) {
+    b = _mm512_set1_ps(bias ? bias[c] : 0.0f);
+    s = _mm512_set1_ps(fscale[c]);
+  }
+  KWS_AVX512 void Lanes(int cb, __mmask16 m) {
+    b = bias ? _mm512_maskz_loadu_ps(m, bias + cb) : _mm512_setzero_ps();
+    s = _mm512_maskz_loadu_ps(m, fscale + cb);
+  }
+  KWS_AVX512 void Store(float* dst, __mmask16 m, __m512 acc) const {
+    __m512 v = _mm512_mul_ps(_mm512_mul_ps(acc, _mm512_set1_ps(in_scale)), s);
+    v = _mm512_add_ps(v, b);
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(lo)), _mm512_set1_ps(hi));
+    _mm512_mask_storeu_ps(dst, m, v);
+  }
+};
+// XNNPACK-style fp32 requantization (QuantParams::fp32_scale set).
+struct EpiInt8 {
+  const int32_t* bias;
+  const float* scale;
+  float lo, hi;  // act_min − zp, act_max − zp
+  int32_t zp;
+  __m512i b;
+  __m512 s;
+  KWS_AVX512 void Bcast(int c) {
+    b = _mm512_set1_epi32(bias ? bias[c] : 0);
+    s = _mm512_set1_ps(scale[c]);
+  }
+  KWS_AVX512 void Lanes(int cb, __mmask16 m) {
+    b = bias ? _mm512_maskz_loadu_epi32(m, bias + cb) : _mm512_setzero_si512();
+    s = _mm512_maskz_loadu_ps(m, scale + cb);
+  }
+  KWS_AVX512 void Store(int8_t* dst, __mmask16 m, __m512 acc) const {
+    const __m512i a = _mm512_add_epi32(_mm512_cvtps_epi32(acc), b);
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(a), s);
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(lo)), _mm512_set1_ps(hi));
+    const __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(zp));
+    _mm512_mask_cvtepi32_storeu_epi8(dst, m, r);
+  }
+};
+
+// Running min/max from 0 over n floats (NaN ignored, as std::min(mn, x)).
+KWS_AVX512 void MinMaxAvx512(const float* in, int64_t n, float* mn, float* mx) {
+  __m512 vmn = _mm512_setzero_ps(), vmx = vmn;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __m512 x = _mm512_maskz_loadu_ps(LaneMask(int(std::min<int64_t>(16, n - i))), in + i);
+    vmn = _mm512_min_ps(x, vmn);  // returns the second operand when x is NaN
+    vmx = _mm512_max_ps(x, vmx);
+  }
+  *mn = _mm512_reduce_min_ps(vmn);
+  *mx = _mm512_reduce_max_ps(vmx);
+}
+
+template <typename U, typename E>
+KWS_AVX512 void EpilogueAvx512(const SparseConvPlan& p, const float* acc, Layout lay, U* out, E e) {
+  const int OH = p.os.h, OW = p.os.w, C = p.os.c, wq = p.wq;
+  if (lay == Layout::kChw) {
+    for (int co = 0; co < C; ++co) {
+      e.Bcast(co);
+      for (int oy = 0; oy < OH; ++oy) {
+        const float* a = acc + int64_t(co) * p.span + int64_t(oy) * wq;
+        U* d = out + (int64_t(co) * OH + oy) * OW;
+        for (int ox = 0; ox < OW; ox += 16) {
+          const __mmask16 m = LaneMask(OW - ox);
+          e.Store(d + ox, m, _mm512_maskz_loadu_ps(m, a + ox));
+        }
+      }
+    }
+    return;
+  }
+  const int64_t positions = int64_t(OH) * wq;
+  for (int cb = 0; cb < C; cb += 16) {
+    const int nc = std::min(16, C - cb);
+    const __mmask16 cm = LaneMask(nc);
+    e.Lanes(cb, cm);
+    int oy = 0, ox = 0;
+    for (int64_t pb = 0; pb < positions; pb += 16) {
+      __m512 r[16];
+      for (int l = 0; l < 16; ++l)
+        r[l] = l < nc ? _mm512_loadu_ps(acc + int64_t(cb + l) * p.span + pb) : _mm512_setzero_ps();
+      Transpose16(r);
+      for (int j = 0; j < 16 && oy < OH; ++j) {
+        if (ox < OW) e.Store(out + (int64_t(oy) * OW + ox) * C + cb, cm, r[j]);
+        if (++ox == wq) ox = 0, ++oy;
+      }
+    }
+  }
+}
+#pragma GCC diagnostic pop
+#endif  // KWS_X86
+
+void Accumulate(Isa isa, const SparseConvPlan& p, const float* planes, float* acc) {
+#ifdef KWS_X86
+  if (isa == Isa::kAvx512) return AccumulateAvx512(p, planes, acc);
+  if (isa == Isa::kAvx2) return AccumulateAvx2(p, planes, acc);
+#endif
+  (void)isa;
+  AccumulatePlain(p, planes, acc);
+}
+
+bool VectorPlanes(const SparseConvPlan& p, Layout lay) {
+  return (lay == Layout::kChw || p.is.c == 1) && p.g.stride_h <= 2 && (p.g.stride_w == 1 || p.g.stride_w == 2) &&
+         p.wq <= 128;
+}
+
+}  // namespace
+
+// ---- public -------------------------------------------------------------------
+
+void SetMaxIsa(Isa isa) { MaxIsaFlag().store(int(isa)); }
+Isa MaxIsa() { return Isa(MaxIsaFlag().load(std::memory_order_relaxed)); }
+Isa ActiveIsa() { return Isa(std::min(int(kCpuIsa), int(MaxIsa()))); }
+
+void PrepareSparseConv(const ConvGeometry& g, const Shape4& is, const Shape4& fs, const Shape4& os,
+                       const float* filter, SparseConvPlan* plan) {
+  Prepare(g, is, fs, os, filter, plan);
+}
+void PrepareSparseConv(const ConvGeometry& g, const Shape4& is, const Shape4& fs, const Shape4& os,
+                       const int8_t* filter, SparseConvPlan* plan) {
+  Prepare(g, is, fs, os, filter, plan);
+}
+
+bool SparseConvPays(const SparseConvPlan& p, bool int8) {
+  if (int8 && !p.exact_int) return false;
+  if (p.g.stride_h > 4 || p.g.stride_w > 4) return false;
+  const int64_t scratch = p.planes() * p.plane + int64_t(p.os.c) * p.span;
+  if (scratch > (int64_t(1) << 24) || p.planes() * p.plane >= INT32_MAX) return false;
+  // Vector operations per batch item: sparse = one FMA per non-zero weight per
+  // 16 acc floats, plus building the planes and the epilogue; dense direct =
+  // one FMA per weight per output pixel per 16 output channels.
+  const double sparse = double(p.nonzero()) * double(p.span / 16) + double(p.planes() * p.plane) / 16.0 * 2.0 +
+                        double(p.os.c) * double(p.span) / 16.0 * 2.0;
+  const double dense = double(p.os.h) * p.os.w * double((p.os.c + 15) / 16) * p.fs.h * p.fs.w * p.fs.c;
+  return sparse < (int8 ? 1.5 : 0.8) * dense;
+}
+
+void SparseConvFloat(const SparseConvPlan& p, const FloatAct& act, Layout in_layout, const float* input,
+                     const float* bias, Layout out_layout, float* output, float* scratch) {
+  const Isa isa = ActiveIsa();
+  float* planes = scratch;
+  float* acc = scratch + p.planes() * p.plane;
+  const int64_t in_n = int64_t(p.is.h) * p.is.w * p.is.c, out_n = int64_t(p.os.h) * p.os.w * p.os.c;
+  for (int b = 0; b < p.os.n; ++b) {
+    const float* in = input + b * in_n;
+    float* out = output + b * out_n;
+#ifdef KWS_X86
+    if (isa == Isa::kAvx512) {
+      if (VectorPlanes(p, in_layout))
+        BuildPlanesAvx512(p, in, LoadFloat{}, planes);
+      else
+        BuildPlanesPlain(p, in_layout, in, [](float v) { return v; }, planes);
+      AccumulateAvx512(p, planes, acc);
+      EpilogueAvx512(p, acc, out_layout, out, EpiFloat{bias, act.min, act.max, {}});
+      continue;
+    }
+#endif
+    BuildPlanesPlain(p, in_layout, in, [](float v) { return v; }, planes);
+    Accumulate(isa, p, planes, acc);
+    EpiloguePlain(p, acc, out_layout, out, [&](float a, int c) {
+      return std::clamp(a + (bias ? bias[c] : 0.0f), act.min, act.max);
+    });
+  }
+}
+
+void SparseConvInt8(const SparseConvPlan& p, const QuantParams& q, const int32_t* multiplier, const int* shift,
+                    Layout in_layout, const int8_t* input, const int32_t* bias, Layout out_layout, int8_t* output,
+                    float* scratch) {
+  const Isa isa = ActiveIsa();
+  float* planes = scratch;
+  float* acc = scratch + p.planes() * p.plane;
+  const int64_t in_n = int64_t(p.is.h) * p.is.w * p.is.c, out_n = int64_t(p.os.h) * p.os.w * p.os.c;
+  const int32_t off = q.input_offset;
+  for (int b = 0; b < p.os.n; ++b) {
+    const int8_t* in = input + b * in_n;
+    int8_t* out = output + b * out_n;
+#ifdef KWS_X86
+    if (isa == Isa::kAvx512) {
+      if (VectorPlanes(p, in_layout))
+        BuildPlanesAvx512(p, in, LoadInt8{off}, planes);
+      else
+        BuildPlanesPlain(p, in_layout, in, [off](int8_t v) { return float(int32_t(v) + off); }, planes);
+      AccumulateAvx512(p, planes, acc);
+      if (q.fp32_scale) {
+        EpilogueAvx512(p, acc, out_layout, out,
+                       EpiInt8{bias, q.fp32_scale, float(q.act_min - q.output_offset),
+                               float(q.act_max - q.output_offset), q.output_offset, {}, {}});
+        continue;
+      }
+    } else
+#endif
+    {
+      BuildPlanesPlain(p, in_layout, in, [off](int8_t v) { return float(int32_t(v) + off); }, planes);
+      Accumulate(isa, p, planes, acc);
+    }
+    EpiloguePlain(p, acc, out_layout, out, [&](float a, int c) {
+      int32_t v = static_cast<int32_t>(a);  // an exact integer
+      if (bias) v += bias[c];
+      return static_cast<int8_t>(Requantize(v, q, multiplier, shift, c));
+    });
+  }
+}
+
+void SparseConvHybrid(const SparseConvPlan& p, const FloatAct& act, bool asymmetric, Layout in_layout,
+                      const float* input, const float* filter_scale, const float* bias, Layout out_layout,
+                      float* output, float* scratch) {
+  const Isa isa = ActiveIsa();
+  float* planes = scratch;
+  float* acc = scratch + p.planes() * p.plane;
+  const int64_t in_n = int64_t(p.is.h) * p.is.w * p.is.c, out_n = int64_t(p.os.h) * p.os.w * p.os.c;
+  for (int b = 0; b < p.os.n; ++b) {
+    const float* in = input + b * in_n;
+    float* out = output + b * out_n;
+    float mn = 0.0f, mx = 0.0f;
+#ifdef KWS_X86
+    if (isa == Isa::kAvx512) {
+      MinMaxAvx512(in, in_n, &mn, &mx);
+    } else
+#endif
+    {
+      for (int64_t i = 0; i < in_n; ++i) {
+        mn = std::min(mn, in[i]);
+        mx = std::max(mx, in[i]);
+      }
+    }
+    const HybridQ h = HybridParams(asymmetric, mn, mx);
+    const float in_scale = h.scale;
+#ifdef KWS_X86
+    if (isa == Isa::kAvx512) {
+      if (VectorPlanes(p, in_layout))
+        BuildPlanesAvx512(p, in, LoadHybrid{h}, planes);
+      else
+        BuildPlanesPlain(p, in_layout, in, [&h](float v) { return HybridValue(h, v); }, planes);
+      AccumulateAvx512(p, planes, acc);
+      EpilogueAvx512(p, acc, out_layout, out, EpiHybrid{bias, filter_scale, in_scale, act.min, act.max, {}, {}});
+      continue;
+    }
+#endif
+    BuildPlanesPlain(p, in_layout, in, [&h](float v) { return HybridValue(h, v); }, planes);
+    Accumulate(isa, p, planes, acc);
+    EpiloguePlain(p, acc, out_layout, out, [&](float a, int c) {
+      float v = float(static_cast<int32_t>(a)) * in_scale * filter_scale[c];
+      if (bias) v += bias[c];
+      return std::clamp(v, act.min, act.max);
+    });
+  }
+}
+
+}  // namespace kws::rt::opt
