@@ -316,9 +316,261 @@ bool CpuHasAvx2() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
 }
+
+// ---------------------------------------------------------------------------
+// AVX-512F: N = 16*NV (a 16-channel layer is one zmm register per row). The A
+// operand is broadcast straight from memory into the FMA ({1to16}). Up to 24
+// accumulators of the 32 zmm registers; row tails are run in blocks of 8/4/2/1.
+// ---------------------------------------------------------------------------
+#define KWS_T512 __attribute__((target("avx512f")))
+constexpr int KWS_CNN_R = 8;
+
+template <int NV>
+constexpr int Rows512() { return 24 / NV; }
+
+// Calls f.template operator()<R>(offset) over [0, total) in blocks of R, the rest in blocks of 8, 4, 2, 1.
+template <int R, class F>
+inline void Blocks(int total, F&& f) {
+  int i = 0;
+  for (; i + R <= total; i += R) f.template operator()<R>(i);
+  if constexpr (R > 8) {
+    for (; i + 8 <= total; i += 8) f.template operator()<8>(i);
+  }
+  if constexpr (R > 4) {
+    if (i + 4 <= total) f.template operator()<4>(i), i += 4;
+  }
+  if constexpr (R > 2) {
+    if (i + 2 <= total) f.template operator()<2>(i), i += 2;
+  }
+  if constexpr (R > 1) {
+    if (i + 1 <= total) f.template operator()<1>(i), i += 1;
+  }
+}
+
+template <int NV, int R>
+KWS_T512 void nn_block_512(float* C, const float* A, const float* B, int K, int N) {
+  __m512 c[R][NV];
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm512_setzero_ps();
+  for (int k = 0; k < K; ++k) {
+    __m512 b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(B + size_t(k) * N + 16 * v);
+#pragma GCC unroll 24
+    for (int r = 0; r < R; ++r) {
+      const __m512 a = _mm512_set1_ps(A[size_t(r) * K + k]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(a, b[v], c[r][v]);
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(C + size_t(r) * N + 16 * v, c[r][v]);
+}
+
+template <int NV>
+void nn_512(float* C, const float* A, const float* B, int M, int K, int N) {
+  Blocks<Rows512<NV>()>(M, [&]<int R>(int m) { nn_block_512<NV, R>(C + size_t(m) * N, A + size_t(m) * K, B, K, N); });
+}
+
+template <int NV, int R>
+KWS_T512 void tn_block_512(float* C, const float* A, const float* D, int M, int K, int N) {
+  __m512 c[R][NV];
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm512_loadu_ps(C + size_t(r) * N + 16 * v);
+  for (int m = 0; m < M; ++m) {
+    __m512 d[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) d[v] = _mm512_loadu_ps(D + size_t(m) * N + 16 * v);
+    const float* a = A + size_t(m) * K;
+#pragma GCC unroll 24
+    for (int r = 0; r < R; ++r) {
+      const __m512 x = _mm512_set1_ps(a[r]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(x, d[v], c[r][v]);
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(C + size_t(r) * N + 16 * v, c[r][v]);
+}
+
+template <int NV>
+void tn_512(float* C, const float* A, const float* D, int M, int K, int N) {
+  Blocks<Rows512<NV>()>(K, [&]<int R>(int k) { tn_block_512<NV, R>(C + size_t(k) * N, A + k, D, M, K, N); });
+}
+
+template <int NV, int R>
+KWS_T512 void cnn_block_512(float* C, const ConvA& a, int m0, const float* B, int N) {
+  __m512 c[R][NV];
+  const float* p[R];
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r) {
+    const int m = m0 + r, oy = m / a.ow, ox = m - oy * a.ow;
+    p[r] = a.base + oy * a.line_stride + long(ox) * a.pix_stride;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm512_setzero_ps();
+  }
+  const float* b = B;
+  for (int seg = 0; seg < a.nseg; ++seg) {
+    for (int j = 0; j < a.seg_len; ++j, b += N) {
+      __m512 bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+#pragma GCC unroll 24
+      for (int r = 0; r < R; ++r) {
+        const __m512 x = _mm512_set1_ps(p[r][j]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(x, bv[v], c[r][v]);
+      }
+    }
+#pragma GCC unroll 24
+    for (int r = 0; r < R; ++r) p[r] += a.seg_stride;
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(C + size_t(m0 + r) * N + 16 * v, c[r][v]);
+}
+
+// 16 output channels: a tile of RY output rows x RX pixels (RY*RX <= 24 accumulators). The A
+// operand of pixel (ry, rx) is q[ry] + rx*PS (PS = stride * input channels, a compile-time 16 or 32)
+// + the segment offset: RY base registers and immediate offsets, nothing spilled.
+template <int PS, int RX, int RY>
+KWS_T512 void cnn_tile_512(float* C, long c_row, const float* p0, const ConvA& a, const float* B) {
+  __m512 c[RY][RX];
+  const float* q[RY];
+#pragma GCC unroll 8
+  for (int ry = 0; ry < RY; ++ry) {
+    q[ry] = p0 + ry * a.line_stride;
+#pragma GCC unroll 24
+    for (int rx = 0; rx < RX; ++rx) c[ry][rx] = _mm512_setzero_ps();
+  }
+  const float* b = B;
+  for (int seg = 0; seg < a.nseg; ++seg) {
+    for (int j = 0; j < a.seg_len; ++j, b += 16) {
+      const __m512 bv = _mm512_loadu_ps(b);
+#pragma GCC unroll 8
+      for (int ry = 0; ry < RY; ++ry)
+#pragma GCC unroll 24
+        for (int rx = 0; rx < RX; ++rx) c[ry][rx] = _mm512_fmadd_ps(_mm512_set1_ps(q[ry][rx * PS + j]), bv, c[ry][rx]);
+    }
+#pragma GCC unroll 8
+    for (int ry = 0; ry < RY; ++ry) q[ry] += a.seg_stride;
+  }
+#pragma GCC unroll 8
+  for (int ry = 0; ry < RY; ++ry)
+#pragma GCC unroll 24
+    for (int rx = 0; rx < RX; ++rx) _mm512_storeu_ps(C + ry * c_row + rx * 16, c[ry][rx]);
+}
+
+// Columns [ox0, ox0 + RX) of every output row (oh rows), RY rows at a time.
+template <int PS, int RX>
+void cnn_cols_512(float* C, const ConvA& a, const float* B, int oh, int ox0) {
+  constexpr int RY = std::min(8, 24 / RX);
+  const long c_row = long(a.ow) * 16;
+  int oy = 0;
+  for (; oy + RY <= oh; oy += RY)
+    cnn_tile_512<PS, RX, RY>(C + oy * c_row + ox0 * 16, c_row, a.base + oy * a.line_stride + ox0 * PS, a, B);
+  for (; oy < oh; ++oy)
+    cnn_tile_512<PS, RX, 1>(C + oy * c_row + ox0 * 16, c_row, a.base + oy * a.line_stride + ox0 * PS, a, B);
+}
+
+template <int PS>
+void cnn_cols_any_512(float* C, const ConvA& a, const float* B, int oh, int ox0, int rx) {
+  switch (rx) {
+    case 1: return cnn_cols_512<PS, 1>(C, a, B, oh, ox0);
+    case 2: return cnn_cols_512<PS, 2>(C, a, B, oh, ox0);
+    case 3: return cnn_cols_512<PS, 3>(C, a, B, oh, ox0);
+    case 4: return cnn_cols_512<PS, 4>(C, a, B, oh, ox0);
+    case 5: return cnn_cols_512<PS, 5>(C, a, B, oh, ox0);
+    case 6: return cnn_cols_512<PS, 6>(C, a, B, oh, ox0);
+    case 7: return cnn_cols_512<PS, 7>(C, a, B, oh, ox0);
+    case 8: return cnn_cols_512<PS, 8>(C, a, B, oh, ox0);
+    case 9: return cnn_cols_512<PS, 9>(C, a, B, oh, ox0);
+    case 10: return cnn_cols_512<PS, 10>(C, a, B, oh, ox0);
+    case 11: return cnn_cols_512<PS, 11>(C, a, B, oh, ox0);
+    default: return cnn_cols_512<PS, 12>(C, a, B, oh, ox0);
+  }
+}
+
+template <int PS>
+void cnn16_512(float* C, const ConvA& a, const float* B, int oh) {
+  for (int ox0 = 0; ox0 < a.ow; ox0 += 12) cnn_cols_any_512<PS>(C, a, B, oh, ox0, std::min(12, a.ow - ox0));
+}
+
+// One A pointer per row: at most 12 rows, or the pointers spill out of the 16 general registers.
+template <int NV>
+void cnn_512(float* C, const ConvA& a, const float* B, int M, int N) {
+  if (NV == 1 && N == 16 && M % a.ow == 0) {
+    if (a.pix_stride == 16) return cnn16_512<16>(C, a, B, M / a.ow);
+    if (a.pix_stride == 32) return cnn16_512<32>(C, a, B, M / a.ow);
+  }
+  Blocks<std::min(KWS_CNN_R, Rows512<NV>())>(M, [&]<int R>(int m) { cnn_block_512<NV, R>(C, a, m, B, N); });
+}
+
+template <int NV, int R>
+KWS_T512 void ctn_block_512(float* C, const ConvA& a, long off, const float* D, int M, int N) {
+  __m512 c[R][NV];
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm512_loadu_ps(C + size_t(r) * N + 16 * v);
+  int m = 0;
+  for (int oy = 0; m < M; ++oy) {
+    const float* row = a.base + oy * a.line_stride + off;
+    for (int ox = 0; ox < a.ow && m < M; ++ox, ++m) {
+      const float* x = row + long(ox) * a.pix_stride;
+      __m512 d[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) d[v] = _mm512_loadu_ps(D + size_t(m) * N + 16 * v);
+#pragma GCC unroll 24
+      for (int r = 0; r < R; ++r) {
+        const __m512 xv = _mm512_set1_ps(x[r]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(xv, d[v], c[r][v]);
+      }
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(C + size_t(r) * N + 16 * v, c[r][v]);
+}
+
+template <int NV>
+void ctn_512(float* C, const ConvA& a, const float* D, int M, int N) {
+  for (int seg = 0; seg < a.nseg; ++seg) {
+    float* cs = C + size_t(seg) * a.seg_len * N;
+    const long base = seg * a.seg_stride;
+    Blocks<Rows512<NV>()>(a.seg_len, [&]<int R>(int j) { ctn_block_512<NV, R>(cs + size_t(j) * N, a, base + j, D, M, N); });
+  }
+}
+
+// Runs f(panel_offset, NV) over column panels of width 64/48/32/16 (N % 16 == 0).
+template <class F>
+void Panels512(int N, F f) {
+  for (int j0 = 0; j0 < N;) {
+    const int w = std::min(64, N - j0);
+    f(j0, w / 16);
+    j0 += w;
+  }
+}
+
+bool CpuHasAvx512() {
+  static const bool has = __builtin_cpu_supports("avx512f");
+  return has;
+}
 #endif
 
 bool g_allow_avx2 = true;
+bool g_allow_avx512 = true;
 
 }  // namespace
 
@@ -332,10 +584,35 @@ bool GemmUsesAvx2() {
 
 void GemmAllowAvx2(bool allow) { g_allow_avx2 = allow; }
 
+bool GemmUsesAvx512() {
+#ifdef KWS_GEMM_AVX2
+  return g_allow_avx512 && GemmUsesAvx2() && CpuHasAvx512();
+#else
+  return false;
+#endif
+}
+
+void GemmAllowAvx512(bool allow) { g_allow_avx512 = allow; }
+
+namespace {
+// AVX-512 kernels take N (the output channels) in multiples of 16.
+inline bool Use512(int n) { return n >= 16 && n % 16 == 0 && GemmUsesAvx512(); }
+}  // namespace
+
 bool ConvGemmSupported(int n) { return GemmUsesAvx2() && n >= 8 && n % 8 == 0; }
 
 void conv_gemm_nn(float* C, const ConvA& a, const float* B, int M, int N) {
 #ifdef KWS_GEMM_AVX2
+  if (Use512(N)) {
+    return Panels512(N, [&](int j, int nv) {
+      switch (nv) {
+        case 1: return cnn_512<1>(C + j, a, B + j, M, N);
+        case 2: return cnn_512<2>(C + j, a, B + j, M, N);
+        case 3: return cnn_512<3>(C + j, a, B + j, M, N);
+        default: return cnn_512<4>(C + j, a, B + j, M, N);
+      }
+    });
+  }
   if (ConvGemmSupported(N)) {
     return Panels(N, [&](int j, int nv) {
       switch (nv) {
@@ -363,6 +640,16 @@ void conv_gemm_nn(float* C, const ConvA& a, const float* B, int M, int N) {
 
 void conv_gemm_tn_acc(float* C, const ConvA& a, const float* D, int M, int N) {
 #ifdef KWS_GEMM_AVX2
+  if (Use512(N)) {
+    return Panels512(N, [&](int j, int nv) {
+      switch (nv) {
+        case 1: return ctn_512<1>(C + j, a, D + j, M, N);
+        case 2: return ctn_512<2>(C + j, a, D + j, M, N);
+        case 3: return ctn_512<3>(C + j, a, D + j, M, N);
+        default: return ctn_512<4>(C + j, a, D + j, M, N);
+      }
+    });
+  }
   if (ConvGemmSupported(N)) {
     return Panels(N, [&](int j, int nv) {
       switch (nv) {
@@ -387,6 +674,16 @@ void conv_gemm_tn_acc(float* C, const ConvA& a, const float* D, int M, int N) {
 
 void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N) {
 #ifdef KWS_GEMM_AVX2
+  if (Use512(N)) {
+    return Panels512(N, [&](int j, int nv) {
+      switch (nv) {
+        case 1: return nn_512<1>(C + j, A, B + j, M, K, N);
+        case 2: return nn_512<2>(C + j, A, B + j, M, K, N);
+        case 3: return nn_512<3>(C + j, A, B + j, M, K, N);
+        default: return nn_512<4>(C + j, A, B + j, M, K, N);
+      }
+    });
+  }
   if (GemmUsesAvx2() && N >= 8 && N % 8 == 0) {
     return Panels(N, [&](int j, int nv) {
       switch (nv) {
@@ -409,6 +706,16 @@ void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N) {
 
 void gemm_tn_acc(float* C, const float* A, const float* D, int M, int K, int N) {
 #ifdef KWS_GEMM_AVX2
+  if (Use512(N)) {
+    return Panels512(N, [&](int j, int nv) {
+      switch (nv) {
+        case 1: return tn_512<1>(C + j, A, D + j, M, K, N);
+        case 2: return tn_512<2>(C + j, A, D + j, M, K, N);
+        case 3: return tn_512<3>(C + j, A, D + j, M, K, N);
+        default: return tn_512<4>(C + j, A, D + j, M, K, N);
+      }
+    });
+  }
   if (GemmUsesAvx2() && N >= 8 && N % 8 == 0) {
     return Panels(N, [&](int j, int nv) {
       switch (nv) {

@@ -4,9 +4,10 @@
 // batch-level ParallelFor and stalls on a loaded machine.
 //
 // gemm_*_ref are the plain-loop specification; the fast versions use an
-// AVX2+FMA kernel (chosen at run time, so the binary still runs on any
-// x86-64) when N is a multiple of 8 (column panels of up to 32), and portable
-// loops otherwise. FMA rounds differently from mul+add, so results are
+// AVX-512F kernel when N is a multiple of 16, an AVX2+FMA kernel when N is a
+// multiple of 8 (both chosen at run time with __builtin_cpu_supports, so the
+// binary still runs on any x86-64; other CPUs such as ARM64 build only the
+// portable loops), and portable loops otherwise. FMA rounds differently from mul+add, so results are
 // bit-identical run to run on one machine, not across CPU families.
 #pragma once
 
@@ -45,5 +46,10 @@ void conv_gemm_tn_acc(float* C, const ConvA& a, const float* D, int M, int N);
 bool GemmUsesAvx2();
 // For tests/benchmarks: force the portable kernels (false) or allow AVX2 (true, the default).
 void GemmAllowAvx2(bool allow);
+// True when the AVX-512F kernels are in use (CPU has AVX-512F, AVX2 allowed, AVX-512 allowed);
+// they take N % 16 == 0 (N = 16: one zmm register per output row), the AVX2 ones the other N % 8 == 0.
+bool GemmUsesAvx512();
+// For tests/benchmarks: false forces the AVX2 kernels on AVX-512 machines (default true).
+void GemmAllowAvx512(bool allow);
 
 }  // namespace kws

@@ -75,10 +75,11 @@ TEST(Conv2D, FastMatchesReference) {
                        // Winograd (>= 48 channels, 3x3 stride 1), odd output sizes
                        {{7, 5, 48}, 3, 3, 1, 1, true, 48, 2},  {{8, 7, 64}, 3, 3, 1, 1, false, 56, 1}};
   Rng rng(7);
-  for (int variant : {0, 1, 2, 3, 4}) {
+  for (int variant : {0, 1, 2, 3, 4, 5}) {
     const int threads = variant + 1 > 3 ? 1 : variant + 1;
     GemmAllowAvx2(variant != 3);          // variant 3: portable kernels
     Conv2DAllowWinograd(variant != 4);    // variant 4: implicit GEMM instead of Winograd
+    GemmAllowAvx512(variant != 5);        // variant 5: AVX2 kernels on AVX-512 machines
     SetNumThreads(threads);
     for (auto& g : gs) {
       Conv2DShape s = MakeConv2DShape(g.in, g.kh, g.kw, g.sh, g.sw, g.same, g.oc, "t");
@@ -107,6 +108,7 @@ TEST(Conv2D, FastMatchesReference) {
     }
   }
   GemmAllowAvx2(true);
+  GemmAllowAvx512(true);
   SetNumThreads(0);
 }
 
@@ -342,9 +344,12 @@ namespace {
 // The fast GEMM kernels (AVX2 when available, portable otherwise) against the plain loops.
 TEST(Gemm, FastMatchesReferenceBothPaths) {
   Rng rng(9);
-  for (bool avx2 : {true, false}) {
+  // path 0: AVX-512 where the CPU has it (N % 16 == 0), 1: AVX2 only, 2: portable
+  for (int path : {0, 1, 2}) {
+    const bool avx2 = path < 2;
     GemmAllowAvx2(avx2);
-    for (int n : {1, 3, 4, 8, 16, 24, 32, 40})
+    GemmAllowAvx512(path == 0);
+    for (int n : {1, 3, 4, 8, 16, 24, 32, 40, 48, 64, 80, 144})
       for (int m : {1, 5, 13, 490})
         for (int k : {1, 9, 17, 144}) {
           auto a = test::RandomVec(size_t(m) * k, rng), b = test::RandomVec(size_t(k) * n, rng);
@@ -358,11 +363,12 @@ TEST(Gemm, FastMatchesReferenceBothPaths) {
           for (size_t i = 0; i < c1.size(); ++i) e1 = std::max(e1, double(std::fabs(c1[i] - c2[i])));
           for (size_t i = 0; i < t1.size(); ++i) e2 = std::max(e2, double(std::fabs(t1[i] - t2[i])));
           // sums of up to 490 products of U(-1,1) values (magnitude <= ~20): float reordering error
-          EXPECT_LT(e1, 1e-4) << "nn m=" << m << " k=" << k << " n=" << n << " avx2=" << avx2;
-          EXPECT_LT(e2, 1e-4) << "tn m=" << m << " k=" << k << " n=" << n << " avx2=" << avx2;
+          EXPECT_LT(e1, 1e-4) << "nn m=" << m << " k=" << k << " n=" << n << " path=" << path;
+          EXPECT_LT(e2, 1e-4) << "tn m=" << m << " k=" << k << " n=" << n << " path=" << path;
         }
   }
   GemmAllowAvx2(true);
+  GemmAllowAvx512(true);
 }
 
 }  // namespace
