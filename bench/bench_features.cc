@@ -1,13 +1,20 @@
 // Feature extraction speed (Google Benchmark).
 //   build/bench_features                       # all
 //   build/bench_features --benchmark_filter=Clip
-// Cases: log-mel of one 1 s clip (single thread, seed recipe 512/160/20 mel),
-// MFCC variant, the FFT alone for the 97 frames of a clip (kws::RealFft: FFTW
-// double with FFTW_ESTIMATE by default, kissfft<double> with -DKWS_FFT=kissfft),
-// in the FFTW build also FFTW double planned with FFTW_MEASURE (the plan kws does
-// not use because it is not deterministic across processes), the float32
-// kiss_fftr for the same 97 frames, and the whole shared Speech Commands pool
-// on 2 threads (clips preloaded).
+//   bench/features_vs_torchaudio.sh            # the same-run comparison with torchaudio (issue 2)
+// Cases, per 1 s clip, single thread, seed recipe 512/160/20 mel 20-6000 Hz:
+//   BM_LogMelClip   the 97x20 log-mel (FeatureExtractor::Compute)
+//   BM_MfccClip     49x10 MFCC (MLPerf Tiny framing, 40 mel)
+//   BM_FftClip      the FFT alone as the extractor runs it: 97 complete real
+//                   transforms (kws::PackedRealFft::Forward: the library's
+//                   complex FFT of size 256 read in place + unpacking all 257 bins)
+//   BM_FftLibClip   the library part of that alone (97 x PackedRealFft::Transform)
+//   BM_FftR2cClip   kws::RealFft (FFTW r2c 512 double, FFTW_ESTIMATE, copies in
+//                   and out: what the extractor used before)
+//   BM_FftwMeasureClip  (FFTW build) r2c 512 double planned with FFTW_MEASURE
+//   BM_LibFloatFftClip  float32 kiss_fftr for the same frames (not used: a float32
+//                   FFT fails the log-mel parity, see src/features/fft.h)
+//   BM_Pool2Threads the whole shared Speech Commands pool on 2 threads (clips preloaded)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -79,8 +86,40 @@ void BM_MfccClip(benchmark::State& st) {
 }
 BENCHMARK(BM_MfccClip)->Unit(benchmark::kMicrosecond);
 
-// The FFT kws uses, alone, for the 97 frames of a clip (same windowed input).
+// The clip in double, as FeatureExtractor::Compute holds it (frames are read in place).
+std::vector<double> ClipDouble() {
+  std::vector<float> x = OneClip();
+  return std::vector<double>(x.begin(), x.end());
+}
+
+// The FFT as the extractor runs it: a complete real FFT of each of the 97 frames.
 void BM_FftClip(benchmark::State& st) {
+  kws::PackedRealFft fft(512);
+  std::vector<double> x = ClipDouble();
+  std::vector<std::complex<double>> spec(257);
+  for (auto _ : st) {
+    for (int f = 0; f < 97; ++f) fft.Forward(x.data() + f * 160, spec.data());
+    benchmark::DoNotOptimize(spec.data());
+  }
+  st.SetLabel(std::string("97 x rfft(512): ") + fft.backend());
+}
+BENCHMARK(BM_FftClip)->Unit(benchmark::kMicrosecond);
+
+// Just the library call of that (complex FFT of size 256, no unpacking).
+void BM_FftLibClip(benchmark::State& st) {
+  kws::PackedRealFft fft(512);
+  std::vector<double> x = ClipDouble();
+  const std::complex<double>* z = nullptr;
+  for (auto _ : st) {
+    for (int f = 0; f < 97; ++f) z = fft.Transform(x.data() + f * 160);
+    benchmark::DoNotOptimize(z);
+  }
+  st.SetLabel("97 x library complex FFT(256) only");
+}
+BENCHMARK(BM_FftLibClip)->Unit(benchmark::kMicrosecond);
+
+// kws::RealFft (r2c 512 with copies in and out), the extractor's FFT before.
+void BM_FftR2cClip(benchmark::State& st) {
   kws::RealFft fft(512);
   std::vector<float> x = OneClip();
   std::vector<double> w = kws::MakeWindow("hann", 512);
@@ -94,7 +133,7 @@ void BM_FftClip(benchmark::State& st) {
   }
   st.SetLabel(std::string("97 x rfft(512), ") + fft.backend());
 }
-BENCHMARK(BM_FftClip)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FftR2cClip)->Unit(benchmark::kMicrosecond);
 
 #ifdef KWS_FFT_FFTW
 // FFTW double planned with FFTW_MEASURE (same copies in and out as RealFft),

@@ -16,10 +16,10 @@
 //       of the frame (zero-padded to fft_length) and the filter is the identity.
 //   |Xw[k]|: power summed in double, square root in float (relative error
 //       6e-8, harmless after the log)
-//   mel: per band, the dot product with its run of non-zero weights
-// Then log(mel + offset) for all frames at once, 4 values per Eigen packet
-// (each value goes through the same packet code wherever it sits, so Compute
-// and ComputeFrame give the same bits).
+//   mel: per segment between mel edges, float (see SparseMel::Apply(float))
+// Then log(mel + offset) for all frames at once, 4 values per step (vlog.h;
+// each value goes through the same code wherever it sits, so Compute and
+// ComputeFrame give the same bits).
 //
 // Precision: a float32 FFT leaves ~1e-7 x frame-energy noise in every bin; for
 // a pure tone or a quiet band next to a loud one that noise is far above the
@@ -28,7 +28,6 @@
 // the worst case is ~1e-6.
 #include <immintrin.h>
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <complex>
@@ -38,6 +37,7 @@
 #include "features/fft.h"
 #include "features/mel.h"
 #include "features/mfcc.h"
+#include "features/vlog.h"
 #include "features/window.h"
 #include "util/error.h"
 
@@ -86,24 +86,6 @@ typedef float v4f __attribute__((vector_size(16)));
     const double yr = wa * re[t + 1] - wc * (re[t] + re[t + 2]);
     const double yi = wa * im[t + 1] - wc * (im[t] + im[t + 2]);
     m[t] = std::sqrt(float(yr * yr + yi * yi));
-  }
-}
-
-// out[i] = log(x[i] + offset) in float, 4 at a time through Eigen's
-// vectorized log (a partial last group is padded), so every value takes the
-// same path wherever it sits.
-void LogOffset(const float* x, double offset, float* out, int n) {
-  int i = 0;
-  for (; i + 4 <= n; i += 4) {
-    Eigen::Array4f a(float(double(x[i]) + offset), float(double(x[i + 1]) + offset), float(double(x[i + 2]) + offset),
-                     float(double(x[i + 3]) + offset));
-    Eigen::Map<Eigen::Array4f>(out + i) = a.log();
-  }
-  if (i < n) {
-    Eigen::Array4f a = Eigen::Array4f::Ones();
-    for (int j = i; j < n; ++j) a[j - i] = float(double(x[j]) + offset);
-    const Eigen::Array4f r = a.log();
-    for (int j = i; j < n; ++j) out[j] = r[j - i];
   }
 }
 

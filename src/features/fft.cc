@@ -94,13 +94,6 @@ typedef double v4d __attribute__((vector_size(32)));
 
 }  // namespace
 
-void PackedRealFft::Forward(const double* in, std::complex<double>* out) {
-  const int N = n_ / 2;
-  const std::complex<double>* Z = Transform(in);
-  std::vector<double> re(size_t(N) + 1), im(size_t(N) + 1);
-  Unpack2(Z, 0, N + 1, re.data(), im.data());
-  for (int k = 0; k <= N; ++k) out[k] = {0.5 * re[size_t(k)], 0.5 * im[size_t(k)]};
-}
 
 #ifdef KWS_FFT_FFTW
 
@@ -212,6 +205,7 @@ const char* RealFft::backend() const { return "fftw3 double, FFTW_ESTIMATE"; }
 
 struct PackedRealFft::Impl {
   std::vector<double> wr, wi;
+  std::vector<double> re, im;   // Forward's scratch
   fftw_complex* in = nullptr;   // n/2 values, used when the caller's frame is misaligned for the plan
   fftw_complex* out = nullptr;  // n/2 + 1 values
   fftw_plan plan = nullptr;
@@ -223,6 +217,8 @@ PackedRealFft::PackedRealFft(int n) : n_(n), impl_(std::make_unique<Impl>()) {
   const int N = n / 2;
   Impl& p = *impl_;
   MakeTwiddles(n, p.wr, p.wi);
+  p.re.assign(size_t(N) + 1, 0.0);
+  p.im.assign(size_t(N) + 1, 0.0);
   p.in = fftw_alloc_complex(size_t(N));
   p.out = fftw_alloc_complex(size_t(N) + 1);
   if (!p.in || !p.out) {
@@ -375,6 +371,7 @@ const char* RealFft::backend() const { return "kissfft<double>"; }
 struct PackedRealFft::Impl {
   explicit Impl(int half) : fwd(size_t(half), false), out(size_t(half) + 1) {}
   std::vector<double> wr, wi;
+  std::vector<double> re, im;  // Forward's scratch
   kissfft<double> fwd;
   std::vector<std::complex<double>> out;
 };
@@ -383,6 +380,8 @@ PackedRealFft::PackedRealFft(int n) : n_(n) {
   CheckRealSize(n);
   impl_ = std::make_unique<Impl>(n / 2);
   MakeTwiddles(n, impl_->wr, impl_->wi);
+  impl_->re.assign(size_t(n / 2) + 1, 0.0);
+  impl_->im.assign(size_t(n / 2) + 1, 0.0);
 }
 
 PackedRealFft::~PackedRealFft() = default;
@@ -421,5 +420,15 @@ void ComplexFft::Transform(const std::complex<double>* in, std::complex<double>*
 }
 
 #endif
+
+// Shared by both backends (needs the Impl of the one compiled in).
+void PackedRealFft::Forward(const double* in, std::complex<double>* out) {
+  const int N = n_ / 2;
+  const std::complex<double>* Z = Transform(in);
+  double* re = impl_->re.data();
+  double* im = impl_->im.data();
+  Unpack2(Z, 0, N + 1, re, im);
+  for (int k = 0; k <= N; ++k) out[k] = {0.5 * re[k], 0.5 * im[k]};
+}
 
 }  // namespace kws

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <complex>
+#include <limits>
+#include <tuple>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "features/mel.h"
 #include "features/mfcc.h"
 #include "features/options_io.h"
+#include "features/vlog.h"
 #include "features/window.h"
 #include "util/error.h"
 #include "util/rng.h"
@@ -416,4 +419,146 @@ TEST(Extractor, MfccEqualsDctOfLogMel) {
         want += std::sqrt(2.0 / 40) * std::cos(std::numbers::pi * k * (2 * n + 1) / 80.0) * a.at(f, n);
       EXPECT_NEAR(c.at(f, k), want, 1e-4) << f << "," << k;
     }
+}
+
+// ---- The fast path (issue 2): packed real FFT, spectral window, float mel, vector log ----
+
+TEST(Fft, PackedRealForwardMatchesNaiveDft) {
+  for (int n : {2, 4, 6, 8, 10, 16, 30, 64, 256, 400, 480, 512, 1000, 1024}) {
+    PackedRealFft fft(n);
+    Rng rng{uint64_t(n) + 7};
+    std::vector<double> x(static_cast<size_t>(n));
+    std::vector<std::complex<double>> xc(x.size()), X(static_cast<size_t>(n / 2 + 1), {-7.0, -7.0});
+    for (size_t t = 0; t < x.size(); ++t) xc[t] = x[t] = rng.Uniform() * 2 - 1;
+    fft.Forward(x.data(), X.data());
+    const auto want = NaiveDft(xc, -1);
+    double err = 0, scale = 0;
+    for (int k = 0; k <= n / 2; ++k) {
+      err = std::max(err, std::abs(want[size_t(k)] - X[size_t(k)]));
+      scale = std::max(scale, std::abs(want[size_t(k)]));
+    }
+    EXPECT_LT(err, 1e-12 * std::max(1.0, scale)) << "n=" << n << " " << fft.backend();
+    EXPECT_EQ(X[0].imag(), 0.0) << "n=" << n;
+    EXPECT_EQ(X[size_t(n / 2)].imag(), 0.0) << "n=" << n;
+  }
+  EXPECT_THROW(PackedRealFft(7), Error);
+}
+
+// A frame read in place (aligned for the plan) and one that has to be copied
+// (misaligned by one double) give the same bits: the same plan runs.
+TEST(Fft, PackedRealSameBitsWhereverTheFrameLies) {
+  PackedRealFft fft(512);
+  Rng rng(11);
+  std::vector<double> buf(600);
+  for (auto& v : buf) v = rng.Uniform() - 0.5;
+  std::vector<double> a(buf.begin() + 1, buf.begin() + 513);  // a fresh (aligned) copy of the misaligned frame
+  std::vector<std::complex<double>> X1(257), X2(257);
+  fft.Forward(buf.data() + 1, X1.data());
+  fft.Forward(a.data(), X2.data());
+  for (size_t k = 0; k < X1.size(); ++k) ASSERT_EQ(X1[k], X2[k]) << k;
+  PackedRealFft other(512);
+  other.Forward(a.data(), X2.data());
+  for (size_t k = 0; k < X1.size(); ++k) ASSERT_EQ(X1[k], X2[k]) << k;
+}
+
+TEST(Mel, FloatSegmentsEqualDense) {
+  for (auto [M, lo, hi] : {std::tuple{20, 20.0, 6000.0}, std::tuple{40, 20.0, 4000.0}, std::tuple{64, 0.0, 8000.0},
+                           std::tuple{3, 300.0, 500.0}}) {
+    auto dense = MelWeightMatrix(M, 257, 16000, lo, hi);
+    SparseMel s = SparseMel::Build(M, 257, 16000, lo, hi);
+    ASSERT_EQ(s.segments.size(), size_t(M) + 1);
+    Rng rng(4);
+    std::vector<float> spec(257 + 4, 0.0f), out(static_cast<size_t>(M));
+    for (int k = 0; k < 257; ++k) spec[size_t(k)] = float(rng.Uniform() * 10 * (k % 7 == 0 ? 1e-4 : 1.0));
+    s.Apply(spec.data(), out.data());
+    for (int b = 0; b < M; ++b) {
+      double want = 0;
+      for (int k = 0; k < 257; ++k) want += double(spec[size_t(k)]) * dense[size_t(k * M + b)];
+      EXPECT_NEAR(out[size_t(b)], want, 1e-6 * want + 1e-30) << M << " band " << b;
+    }
+  }
+}
+
+TEST(Extractor, LogOffsetIsTheRoundedLog) {
+  Rng rng(8);
+  std::vector<float> x;
+  for (int e = -149; e <= 127; ++e)
+    for (int j = 0; j < 50; ++j) x.push_back(std::ldexp(float(1 + rng.Uniform()), e));
+  for (float v : {0.0f, -0.0f, 1.0f, 2.0f, 0.5f, float(std::numbers::sqrt2)}) x.push_back(v);
+  x.push_back(std::numeric_limits<float>::infinity());
+  for (double off : {1e-6, 1.0, 1e-310}) {
+    for (int n : {int(x.size()), 1, 2, 3, 5}) {  // partial groups take the same path
+      std::vector<float> out(static_cast<size_t>(n));
+      LogOffset(x.data(), off, out.data(), n);
+      for (int i = 0; i < n; ++i) {
+        const float want = float(std::log(double(x[size_t(i)]) + off));
+        if (std::isinf(want)) {
+          EXPECT_EQ(out[size_t(i)], want) << x[size_t(i)];
+          continue;
+        }
+        EXPECT_LE(std::fabs(out[size_t(i)] - want), std::fabs(std::nextafter(want, INFINITY) - want))
+            << "x=" << x[size_t(i)] << " offset=" << off;
+      }
+    }
+  }
+}
+
+namespace {
+
+// Log-mel by the textbook route: time-domain window, RealFft, dense mel, double log.
+std::vector<double> SlowLogMel(const FeatureOptions& o, const std::vector<float>& x) {
+  const int L = o.frame_length(), step = o.frame_step(), n = o.fft_size(), M = o.num_mel_bins;
+  const int frames = o.num_frames(int(x.size()));
+  const auto w = MakeWindow(o.window, L);
+  const auto mel = MelWeightMatrix(M, n / 2 + 1, o.sample_rate, o.lower_hz, o.upper_hz);
+  RealFft fft(n);
+  std::vector<double> fr(static_cast<size_t>(n)), out(static_cast<size_t>(frames) * size_t(M));
+  std::vector<std::complex<double>> X(size_t(n / 2 + 1));
+  for (int f = 0; f < frames; ++f) {
+    std::fill(fr.begin(), fr.end(), 0.0);
+    for (int i = 0; i < L; ++i) fr[size_t(i)] = double(x[size_t(f * step + i)]) * w[size_t(i)];
+    fft.Forward(fr.data(), X.data());
+    for (int b = 0; b < M; ++b) {
+      double s = 0;
+      for (int k = 0; k <= n / 2; ++k) s += std::abs(X[size_t(k)]) * mel[size_t(k * M + b)];
+      out[size_t(f * M + b)] = std::log(s + o.log_offset);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// Spectral window (frame == fft length: hann/hamming as a 3-tap filter, none as
+// the identity) and time-domain window (frame < fft length, odd frames), each
+// against the textbook route, and Compute == ComputeFrame bit for bit on every frame.
+TEST(Extractor, EveryWindowPathMatchesTheTextbookAndComputeFrame) {
+  Rng rng(21);
+  std::vector<float> x(16000);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = float(0.3 * std::sin(0.07 * double(i)) + 0.05 * (rng.Uniform() - 0.5) + 0.2 * std::sin(1.9 * double(i)));
+  struct Case {
+    double frame_s, step_s;
+    int fft;
+    const char* window;
+  };
+  for (const Case& c : {Case{0.032, 0.010, 512, "hann"}, Case{0.032, 0.010, 512, "hamming"},
+                        Case{0.032, 0.010, 512, "none"}, Case{0.030, 0.020, 512, "hann"},
+                        Case{0.030, 0.020, 512, "hamming"}, Case{0.0300625, 0.0100625, 512, "hann"},
+                        Case{0.016, 0.008, 256, "hann"}}) {
+    FeatureOptions o;
+    o.frame_length_s = c.frame_s, o.frame_step_s = c.step_s, o.fft_length = c.fft, o.window = c.window;
+    FeatureExtractor fx(o);
+    const FeatureMatrix m = fx.Compute(x.data(), int(x.size()));
+    const auto want = SlowLogMel(o, x);
+    ASSERT_EQ(size_t(m.frames) * m.bins, want.size());
+    double worst = 0;
+    for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::fabs(double(m.data[i]) - want[i]));
+    EXPECT_LT(worst, 1e-5) << c.window << " frame " << o.frame_length() << " fft " << c.fft;
+    std::vector<float> row(size_t(m.bins));
+    for (int f = 0; f < m.frames; ++f) {
+      fx.ComputeFrame(x.data() + size_t(f) * size_t(o.frame_step()), row.data());
+      for (int b = 0; b < m.bins; ++b) ASSERT_EQ(row[size_t(b)], m.at(f, b)) << c.window << " frame " << f;
+    }
+  }
 }
