@@ -63,7 +63,8 @@ json DefaultTable() {
           {"time_masks", a.time_masks},
           {"time_mask_frames", a.time_mask_frames},
           {"freq_masks", a.freq_masks},
-          {"freq_mask_bins", a.freq_mask_bins}}}}},
+          {"freq_mask_bins", a.freq_mask_bins},
+          {"background_dir", t.augment_background_dir}}}}},
       {"prune",
        {{"enabled", p.enabled},
         {"schedule", p.schedule},
@@ -291,6 +292,7 @@ Config FromTable(const json& tbl, const std::string& source) {
   tr.augment_options.time_mask_frames = au.at("time_mask_frames").get<int>();
   tr.augment_options.freq_masks = au.at("freq_masks").get<int>();
   tr.augment_options.freq_mask_bins = au.at("freq_mask_bins").get<int>();
+  tr.augment_background_dir = au.at("background_dir").get<std::string>();
 
   const json& p = tbl.at("prune");
   auto& pr = c.prune;

@@ -11,7 +11,11 @@
 //                     marks the probability output (training always uses softmax cross-entropy on logits).
 //   [train]           epochs, batch_size, optimizer ("adam"/"sgd"), weight_decay, seed, validation, ...
 //   [train.learning_rate]  schedule "polynomial"/"cosine"/"constant", initial, end, power, decay_steps (int or "auto")
-//   [train.augment]   enabled, copies (0 = fresh augmentation every epoch; K = K precomputed copies), shift_ms, ...
+//   [train.augment]   enabled, copies (0 = fresh augmentation every epoch; K = K precomputed copies), shift_ms,
+//                     background_prob/_volume, silence_volume, background_dir ("" = the data's
+//                     _background_noise_), speed_min/max, pitch_min/max, gain_db, background_mode
+//                     ("volume"/"snr"), snr_min_db/max_db, time_masks, time_mask_frames, freq_masks,
+//                     freq_mask_bins (see data/augment.h)
 //   [prune]           enabled, schedule "polynomial"/"constant", initial_sparsity, final_sparsity, power,
 //                     begin_step, end_step (int or "end"), begin_fraction / end_fraction (>= 0 override the
 //                     steps as fractions of all training steps), frequency, structured
@@ -62,6 +66,8 @@ struct TrainOptions {
   // whole training epoch; 10 copies cost that once per 8 epochs of the seed recipe.
   int augment_copies = 10;
   AugmentOptions augment_options;
+  // Folder of noise recordings to mix in; "" = the data folder's _background_noise_.
+  std::string augment_background_dir;
 };
 
 struct PruneOptions {

@@ -50,6 +50,8 @@ synth::SynthOptions SynthOptionsFor(const Config& cfg, const Dataset& data) {
   o.clip_samples = cfg.features.window_samples();
   if (sd.background && !data.noise.empty())
     o.background_dir = std::filesystem::path(data.noise.front().path).parent_path().string();
+  else if (sd.background)
+    o.background_dir = cfg.train.augment_background_dir;  // "" when none
   return o;
 }
 
@@ -143,7 +145,16 @@ PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
   if (cfg.train.augment) {
     p.windows = std::make_unique<WindowSet>(
         LoadWindows(p.dataset, p.task, cfg.features.sample_rate, cfg.features.window_samples()));
-    p.noise = std::make_unique<BackgroundNoise>(p.dataset, cfg.features.sample_rate);
+    const std::string& bg = cfg.train.augment_background_dir;
+    if (!bg.empty()) {
+      try {
+        p.noise = std::make_unique<BackgroundNoise>(BackgroundNoise::FromFolder(bg, cfg.features.sample_rate));
+      } catch (const Error& e) {
+        throw BadInput("train.augment.background_dir: " + std::string(e.what()));
+      }
+    } else {
+      p.noise = std::make_unique<BackgroundNoise>(p.dataset, cfg.features.sample_rate);
+    }
     if (p.noise->empty() && cfg.train.augment_options.background_prob > 0)
       LogWarn("%s: no %s folder: augmentation uses time shifts only", data_dir.c_str(), kBackgroundNoiseFolder);
     const int silence = p.task.LabelIndex(kSilenceLabel);

@@ -61,8 +61,8 @@ struct PreparedData {
 // with [data.synth] enabled, also the synthetic items (see above).
 PreparedData PrepareData(const Config& cfg, const std::string& data_dir);
 
-// The `kws data synth` options [data.synth] asks for on `data` (background: the data folder's
-// _background_noise_ when data.synth.background and the folder has one).
+// The `kws data synth` options [data.synth] asks for on `data` (background, when
+// data.synth.background: the data folder's _background_noise_, else train.augment.background_dir).
 synth::SynthOptions SynthOptionsFor(const Config& cfg, const Dataset& data);
 
 // Writes dir/features.f32 (float32 little-endian [n, frames, bins]) and dir/features.json

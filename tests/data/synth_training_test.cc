@@ -177,4 +177,32 @@ TEST(SynthTraining, OptionsForTheConfig) {
   EXPECT_EQ(o.background_dir, "");
 }
 
+TEST(SynthTraining, AugmentBackgroundDirReplacesTheDataFolders) {
+  const Folders f = MakeFolders();
+  const fs::path noise = kws_test::TempDir("synthtrain_noise");
+  WriteClip(noise / "a.wav", 300, 32000);
+  WriteClip(noise / "b.wav", 301, 32000);
+  // The synthetic folder has no _background_noise_ of its own.
+  kws::Config cfg = kws::ParseConfig(kCfg, "t.toml", {"data.labels=yes,no", "data.synth.enabled=false",
+                                                      "train.augment.background_dir=" + noise.string()});
+  kws::PreparedData p = kws::PrepareData(cfg, f.synth.string());
+  ASSERT_TRUE(p.noise);
+  ASSERT_EQ(p.noise->size(), 2);
+  EXPECT_EQ(p.noise->name(0), "a.wav");
+  EXPECT_EQ(p.noise->samples(1).size(), 32000u);
+  cfg = kws::ParseConfig(kCfg, "t.toml", {"data.labels=yes,no", "data.synth.enabled=false",
+                                          "train.augment.background_dir=" + (noise / "missing").string()});
+  try {
+    kws::PrepareData(cfg, f.synth.string());
+    FAIL();
+  } catch (const kws::Error& e) {
+    EXPECT_EQ(e.kind(), kws::ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("train.augment.background_dir"), std::string::npos) << e.what();
+  }
+  // Without a data noise folder, [data.synth] mixes the augmentation folder into its clips.
+  cfg = kws::ParseConfig(kCfg, "t.toml", {"data.labels=yes,no", "train.augment.background_dir=" + noise.string()});
+  kws::Dataset ds = kws::LoadDataset(f.synth.string());
+  EXPECT_EQ(kws::SynthOptionsFor(cfg, ds).background_dir, noise.string());
+}
+
 }  // namespace

@@ -93,6 +93,9 @@ TEST(ConfigAugment, DefaultsAreOff) {
   EXPECT_TRUE(c.data.synth.background);
   EXPECT_EQ(c.data.synth.silence, -1);
   EXPECT_EQ(c.data.synth.dir, "");
+  EXPECT_EQ(c.train.augment_background_dir, "");
+  Config d = ParseConfig("[[model.layers]]\ntype = \"dense\"\n[train.augment]\nbackground_dir = \"/n\"\n", "d.toml");
+  EXPECT_EQ(d.train.augment_background_dir, "/n");
 }
 
 TEST(ConfigSynth, ParsesAndOverrides) {
