@@ -2,6 +2,7 @@
 // the streaming detector on long synthetic streams (see stream/stream_eval.h).
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 
 #include "cli/command.h"
@@ -20,6 +21,7 @@ struct Opts {
   bool sweep = false;
   bool json = false;
   std::string svg;
+  std::string noise_part;
 };
 
 nlohmann::json ResultJson(const kws::ThresholdResult& r) {
@@ -49,6 +51,20 @@ int Run(Opts& o) {
     for (double t : {0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99}) o.ev.sweep.push_back(t);
   }
   if (!o.svg.empty() && !o.sweep) throw kws::UsageError("--svg needs --sweep");
+  if (!o.noise_part.empty()) {
+    const size_t c = o.noise_part.find(':');
+    try {
+      if (c == std::string::npos) throw std::invalid_argument("no colon");
+      size_t used = 0;
+      o.ev.noise_from = std::stod(o.noise_part.substr(0, c), &used);
+      if (used != c) throw std::invalid_argument("trailing");
+      const std::string rest = o.noise_part.substr(c + 1);
+      o.ev.noise_to = std::stod(rest, &used);
+      if (used != rest.size()) throw std::invalid_argument("trailing");
+    } catch (const std::logic_error&) {
+      throw kws::UsageError("--noise-part: expected FROM:TO fractions like 0.75:1 (got '" + o.noise_part + "')");
+    }
+  }
   o.ev.Validate();
   kws::StreamModel model = kws::LoadStreamModel(o.model);
   kws::InterpreterScorer scorer(model);
@@ -81,12 +97,18 @@ int Run(Opts& o) {
                         {"data", o.ev.data},
                         {"minutes", o.ev.minutes},
                         {"snr_db", o.ev.snr_db},
+                        {"noise_dbfs", o.ev.NoiseDbfs()},
                         {"seed", o.ev.seed},
                         {"tolerance_ms", o.ev.tolerance_ms},
                         {"hop_ms", o.ev.det.hop_ms},
                         {"smooth_ms", o.ev.det.post.smooth_ms},
                         {"suppress_ms", o.ev.det.post.suppress_ms},
                         {"vad", o.ev.det.vad},
+                        {"min_results", o.ev.det.post.min_results},
+                        {"exclude_speakers_of", o.ev.exclude_speakers_of},
+                        {"excluded_clips", r.excluded_clips},
+                        {"speakers", r.speakers},
+                        {"noise_part", {o.ev.noise_from, o.ev.noise_to}},
                         {"events", {{"keyword", r.keyword_events}, {"other_word", r.other_events}, {"noise", r.noise_events}}},
                         {"audio_seconds", r.audio_seconds},
                         {"processing_seconds", r.processing_seconds},
@@ -102,6 +124,8 @@ int Run(Opts& o) {
   std::printf("stream      %.1f min, %d keyword events, %d other words, %d noise stretches, SNR %g dB, seed %llu\n",
               r.audio_seconds / 60, r.keyword_events, r.other_events, r.noise_events, o.ev.snr_db,
               static_cast<unsigned long long>(o.ev.seed));
+  if (!o.ev.exclude_speakers_of.empty())
+    std::printf("speakers    %d (%d clips of speakers in the excluded folders left out)\n", r.speakers, r.excluded_clips);
   std::printf("threshold   %.3f   (smooth %g ms, suppress %g ms, hop %g ms, tolerance %g ms, VAD %s)\n", r.main.threshold,
               o.ev.det.post.smooth_ms, o.ev.det.post.suppress_ms, o.ev.det.hop_ms, o.ev.tolerance_ms,
               o.ev.det.vad ? "on" : "off");
@@ -137,7 +161,9 @@ kws::cli::Registrar reg(
       app.add_option("--data", o->ev.data, "Dataset folder: label folders + _background_noise_")->required();
       app.add_option("--minutes", o->ev.minutes, "Stream length")->capture_default_str();
       app.add_option("--snr-db", o->ev.snr_db, "Keyword speech level above the noise")->capture_default_str();
-      app.add_option("--noise-dbfs", o->ev.noise_dbfs, "Noise bed RMS level")->capture_default_str();
+      app.add_option("--speech-dbfs", o->ev.speech_dbfs, "Keyword speech RMS level (noise at this minus the SNR)")
+          ->capture_default_str();
+      app.add_option("--noise-dbfs", o->ev.noise_dbfs, "Noise bed RMS level instead (speech then at this plus the SNR)");
       app.add_option("--seed", o->ev.seed, "Clip choice, placement and noise")->capture_default_str();
       app.add_option("--tolerance-ms", o->ev.tolerance_ms, "A detection may come this long after the keyword ends")
           ->capture_default_str();
@@ -149,6 +175,10 @@ kws::cli::Registrar reg(
       app.add_option("--vad-dbfs", o->ev.det.vad_dbfs, "VAD level (dBFS)")->capture_default_str();
       app.add_option("--vad-min-ms", o->ev.det.vad_min_ms, "VAD minimum duration")->capture_default_str();
       app.add_flag("--no-vad", o->no_vad, "Run the model every hop");
+      app.add_option("--exclude-speakers-of", o->ev.exclude_speakers_of,
+                     "Leave out every speaker that has a clip in this data folder (e.g. the training data); repeatable");
+      app.add_option("--noise-part", o->noise_part,
+                     "FROM:TO: use only this part of each _background_noise_ file (fractions, e.g. 0.75:1)");
       app.add_flag("--sweep", o->sweep, "Also replay thresholds 0.5 ... 0.99");
       app.add_option("--svg", o->svg, "With --sweep: write the recall vs false-alarms/hour curve as SVG");
       app.add_flag("--json", o->json, "Print JSON");
@@ -156,6 +186,7 @@ kws::cli::Registrar reg(
     },
     "Examples:\n"
     "  kws stream-eval --model model.tflite --data data/speech_commands --minutes 30 --snr-db 10\n"
-    "  kws stream-eval --model model.tflite --data data/speech_commands --sweep --svg roc.svg");
+    "  kws stream-eval --model model.tflite --data data/speech_commands --sweep --svg roc.svg\n"
+    "  kws stream-eval --model runs/s/model_float.tflite --data POOL --exclude-speakers-of TRAIN_DIR --noise-part 0.75:1");
 
 }  // namespace

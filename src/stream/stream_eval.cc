@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <set>
 
 #include "audio/audio.h"
 #include "util/error.h"
@@ -24,7 +25,9 @@ void StreamEvalOptions::Validate() const {
   if (data.empty()) throw UsageError("--data is required");
   if (!(minutes > 0 && minutes <= 24 * 60)) throw UsageError("--minutes must be in (0, 1440]");
   if (!(snr_db >= -30 && snr_db <= 80)) throw UsageError("--snr-db must be in [-30, 80]");
-  if (!(noise_dbfs <= 0 && noise_dbfs >= -100)) throw UsageError("--noise-dbfs must be in [-100, 0]");
+  if (!std::isnan(noise_dbfs) && !(noise_dbfs <= 0 && noise_dbfs >= -100))
+    throw UsageError("--noise-dbfs must be in [-100, 0]");
+  if (!(speech_dbfs <= 0 && speech_dbfs >= -100)) throw UsageError("--speech-dbfs must be in [-100, 0]");
   if (!(tolerance_ms >= 0)) throw UsageError("--tolerance-ms must be >= 0");
   if (!(keyword_fraction > 0 && other_fraction >= 0 && keyword_fraction + other_fraction <= 1))
     throw UsageError("keyword/other fractions must be > 0, >= 0 and sum to <= 1");
@@ -32,6 +35,34 @@ void StreamEvalOptions::Validate() const {
   det.Validate();
   for (double t : sweep)
     if (!(t >= 0 && t <= 1)) throw UsageError("--sweep thresholds must be in [0, 1]");
+  if (!(noise_from >= 0 && noise_from < noise_to && noise_to <= 1))
+    throw UsageError("--noise-part must be FROM:TO with 0 <= FROM < TO <= 1");
+}
+
+int ExcludeSpeakersOf(Dataset& ds, const std::vector<std::string>& dirs) {
+  std::set<std::string> seen;
+  DatasetOptions lo;
+  lo.probe = false;
+  for (const std::string& d : dirs) {
+    const Dataset other = LoadDataset(d, lo);
+    for (const Clip& c : other.clips)
+      if (c.has_speaker) seen.insert(c.speaker);
+  }
+  const size_t before = ds.clips.size();
+  ds.clips.erase(std::remove_if(ds.clips.begin(), ds.clips.end(),
+                                [&](const Clip& c) { return c.has_speaker && seen.count(c.speaker) > 0; }),
+                 ds.clips.end());
+  return int(before - ds.clips.size());
+}
+
+BackgroundNoise NoisePart(const BackgroundNoise& noise, double from, double to) {
+  BackgroundNoise out(noise.sample_rate());
+  for (int i = 0; i < noise.size(); ++i) {
+    const std::vector<float>& x = noise.samples(i);
+    const size_t a = size_t(double(x.size()) * from), b = size_t(double(x.size()) * to);
+    if (b > a) out.Add(noise.name(i), std::vector<float>(x.begin() + long(a), x.begin() + long(b)));
+  }
+  return out;
 }
 
 namespace {
@@ -122,7 +153,7 @@ StreamPlan PlanStream(const Dataset& ds, const BackgroundNoise& noise, const std
 
   // Noise bed.
   const int fade = rate * kFadeMs / 1000;
-  const float target = float(std::pow(10.0, o.noise_dbfs / 20.0));
+  const float target = float(std::pow(10.0, o.NoiseDbfs() / 20.0));
   Rng nrng = Rng::Derive(o.seed, 7);
   for (int64_t t = 0; t < plan.total;) {
     NoiseSegment s;
@@ -140,7 +171,7 @@ StreamPlan PlanStream(const Dataset& ds, const BackgroundNoise& noise, const std
   }
 
   // Events.
-  const double speech_rms = std::pow(10.0, (o.noise_dbfs + o.snr_db) / 20.0);
+  const double speech_rms = std::pow(10.0, (o.NoiseDbfs() + o.snr_db) / 20.0);
   int64_t cursor = rate;  // 1 s lead-in
   while (true) {
     const double u = rng.Uniform();
@@ -300,10 +331,18 @@ ThresholdResult ScoreDetections(const StreamPlan& plan, const std::vector<std::s
 StreamEvalResult RunStreamEval(const StreamEvalOptions& o, const FeatureOptions& features,
                                const std::vector<std::string>& labels, Scorer* scorer) {
   o.Validate();
-  const Dataset ds = LoadDataset(o.data);
-  const BackgroundNoise noise(ds, features.sample_rate);
-  const StreamPlan plan = PlanStream(ds, noise, labels, o);
+  Dataset ds = LoadDataset(o.data);
   StreamEvalResult res;
+  if (!o.exclude_speakers_of.empty()) res.excluded_clips = ExcludeSpeakersOf(ds, o.exclude_speakers_of);
+  {
+    std::set<std::string> spk;
+    for (const Clip& c : ds.clips)
+      if (c.has_speaker) spk.insert(c.speaker);
+    res.speakers = int(spk.size());
+  }
+  BackgroundNoise noise(ds, features.sample_rate);
+  if (o.noise_from > 0 || o.noise_to < 1) noise = NoisePart(noise, o.noise_from, o.noise_to);
+  const StreamPlan plan = PlanStream(ds, noise, labels, o);
   for (const auto& e : plan.events)
     ++(e.kind == StreamEvent::Kind::kKeyword ? res.keyword_events
        : e.kind == StreamEvent::Kind::kOther ? res.other_events

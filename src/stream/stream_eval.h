@@ -3,7 +3,9 @@
 //
 // Stream construction (deterministic in `seed`):
 //   * a continuous noise bed of _background_noise_ segments (random file and
-//     offset, 5–30 s each, 20 ms cross-fades), each scaled to noise_dbfs RMS;
+//     offset, 5–30 s each, 20 ms cross-fades), each scaled to NoiseDbfs() RMS
+//     (speech_dbfs − snr_db unless noise_dbfs is set: speech stays at the level of
+//     Speech Commands clips and the noise moves with the SNR, so no SNR clips);
 //   * events after a 1 s lead-in, one after another: a keyword clip (prob.
 //     keyword_fraction), a clip of another word (other_fraction: any folder that
 //     is not a model keyword and not _silence_), or a pure-noise stretch of 2–6 s;
@@ -23,7 +25,9 @@
 // The model runs once per stream; every hop's scores (after the VAD gate) are
 // recorded so other thresholds replay only the post-processing (--sweep).
 #pragma once
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -37,13 +41,21 @@ struct StreamEvalOptions {
   double minutes = 10;
   double snr_db = 10;
   uint64_t seed = 1;
-  double noise_dbfs = -30;        // noise bed RMS level (speech at noise + SNR: -20 dBFS at 10 dB, typical of Speech Commands clips)
+  double speech_dbfs = -20;       // keyword speech RMS (over its speech region), typical of Speech Commands clips
+  double noise_dbfs = std::numeric_limits<double>::quiet_NaN();  // noise bed RMS; NaN = speech_dbfs - snr_db
+  double NoiseDbfs() const { return std::isnan(noise_dbfs) ? speech_dbfs - snr_db : noise_dbfs; }
   double tolerance_ms = 1500;     // a detection may come this long after the keyword's speech ends
   double keyword_fraction = 0.5;
   double other_fraction = 0.25;
   double extra_gap_ms = 2000;     // gap after a clip: suppress_ms + U(0, extra_gap_ms)
   DetectorOptions det;
   std::vector<double> sweep;      // extra thresholds to replay (empty = only det.post.threshold)
+  // Held-out protocol: clips of every speaker that has a clip in one of these data folders
+  // (e.g. the training data) are left out of the stream.
+  std::vector<std::string> exclude_speakers_of;
+  // Only this part of every _background_noise_ file feeds the noise bed, as fractions of its
+  // length (e.g. 0.75..1 when training mixed noise from the first 75% of each file).
+  double noise_from = 0, noise_to = 1;
   void Validate() const;          // UsageError naming the flag
 };
 
@@ -120,6 +132,8 @@ struct StreamEvalResult {
   long peak_rss_kb = 0;
   DetectorStats stats;
   int keyword_events = 0, other_events = 0, noise_events = 0;
+  int excluded_clips = 0;         // clips left out by exclude_speakers_of
+  int speakers = 0;               // distinct speakers of the clips the stream could use
   ThresholdResult main;           // at det.post.threshold
   std::vector<ThresholdResult> sweep;
 };
@@ -127,6 +141,13 @@ struct StreamEvalResult {
 // Matches detections against the plan's keyword events.
 ThresholdResult ScoreDetections(const StreamPlan& plan, const std::vector<std::string>& labels,
                                 const std::vector<Detection>& detections, double threshold, double tolerance_ms);
+
+// Drops the clips of every speaker (clips with a parsed speaker id) found in the folders
+// `dirs`; returns how many clips were dropped. UsageError if a folder cannot be read.
+int ExcludeSpeakersOf(Dataset& ds, const std::vector<std::string>& dirs);
+
+// The [from, to) part (fractions of the length) of every file of `noise`.
+BackgroundNoise NoisePart(const BackgroundNoise& noise, double from, double to);
 
 // Plans, renders and runs `scorer` over the stream; `progress` is called with the fraction done.
 StreamEvalResult RunStreamEval(const StreamEvalOptions& opts, const FeatureOptions& features,

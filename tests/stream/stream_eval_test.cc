@@ -171,3 +171,91 @@ TEST(Svg, LinePlotHasSeriesPointsAndEscapedText) {
 }
 
 }  // namespace
+
+namespace {
+
+// Held-out protocol: speakers present in another folder never reach the stream.
+TEST(StreamEval, ExcludeSpeakersOfDropsSeenSpeakers) {
+  kws::test::TempDir dir("excl");
+  const std::string root = dir / "data", train = dir / "train";
+  MakeToneDataset(root);
+  fs::create_directories(fs::path(train) / "yes");
+  fs::create_directories(fs::path(train) / "up");
+  kws::WriteWav16(train + "/yes/spk0_nohash_3.wav", ToneClip(500, 1), 16000);
+  kws::WriteWav16(train + "/up/spk1_nohash_0.wav", ToneClip(1200, 2), 16000);
+  kws::Dataset ds = kws::LoadDataset(root);
+  const size_t before = ds.clips.size();
+  EXPECT_EQ(kws::ExcludeSpeakersOf(ds, {train}), 6);  // spk0 and spk1: 3 clips each
+  EXPECT_EQ(ds.clips.size(), before - 6);
+  for (const auto& c : ds.clips) EXPECT_TRUE(c.speaker != "spk0" && c.speaker != "spk1") << c.path;
+  // Planned streams use only the other speakers.
+  kws::StreamEvalOptions o;
+  o.data = root;
+  o.minutes = 1;
+  o.exclude_speakers_of = {train};
+  kws::test::ToneScorer sc;
+  const kws::StreamEvalResult r = kws::RunStreamEval(o, kws::FeatureOptions{}, kLabels, &sc);
+  EXPECT_EQ(r.excluded_clips, 6);
+  EXPECT_EQ(r.speakers, 4);
+  EXPECT_EQ(r.main.hits, r.main.events);
+  const kws::BackgroundNoise noise(ds, 16000);
+  const kws::StreamPlan plan = kws::PlanStream(ds, noise, kLabels, o);
+  for (const auto& e : plan.events)
+    if (e.kind != kws::StreamEvent::Kind::kNoise) {
+      EXPECT_EQ(e.clip.find("spk0_"), std::string::npos);
+      EXPECT_EQ(e.clip.find("spk1_"), std::string::npos);
+    }
+}
+
+TEST(StreamEval, NoisePartKeepsOnlyThatStretch) {
+  kws::BackgroundNoise n(16000);
+  std::vector<float> x(1000);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(i);
+  n.Add("ramp", x);
+  const kws::BackgroundNoise tail = kws::NoisePart(n, 0.75, 1.0);
+  ASSERT_EQ(tail.size(), 1);
+  ASSERT_EQ(tail.samples(0).size(), 250u);
+  EXPECT_EQ(tail.samples(0).front(), 750.0f);
+  EXPECT_EQ(tail.samples(0).back(), 999.0f);
+  const kws::BackgroundNoise head = kws::NoisePart(n, 0.0, 0.6);
+  EXPECT_EQ(head.samples(0).size(), 600u);
+  EXPECT_EQ(head.samples(0).back(), 599.0f);
+  kws::StreamEvalOptions o;
+  o.data = "x";
+  o.noise_from = 0.8;
+  o.noise_to = 0.5;
+  EXPECT_THROW(o.Validate(), kws::Error);
+}
+
+// Speech stays at speech_dbfs whatever the SNR (the noise moves), so high SNRs do not clip.
+TEST(StreamEval, NoiseLevelFollowsSnr) {
+  kws::StreamEvalOptions o;
+  o.snr_db = 10;
+  EXPECT_DOUBLE_EQ(o.NoiseDbfs(), -30);
+  o.snr_db = 30;
+  EXPECT_DOUBLE_EQ(o.NoiseDbfs(), -50);
+  o.noise_dbfs = -40;
+  EXPECT_DOUBLE_EQ(o.NoiseDbfs(), -40);
+  kws::test::TempDir dir("lvl");
+  const std::string root = dir / "data";
+  MakeToneDataset(root);
+  const kws::Dataset ds = kws::LoadDataset(root);
+  const kws::BackgroundNoise noise(ds, 16000);
+  kws::StreamEvalOptions a;
+  a.data = root;
+  a.minutes = 0.5;
+  a.snr_db = 30;
+  const kws::StreamPlan plan = kws::PlanStream(ds, noise, kLabels, a);
+  kws::StreamRenderer render(plan, noise);
+  std::vector<float> buf(size_t(plan.total));
+  render.Render(0, buf.data(), int(plan.total));
+  int clipped = 0;
+  for (float v : buf) clipped += std::fabs(v) >= 1.0f;
+  EXPECT_EQ(clipped, 0);
+  // Noise-only lead-in (first second) at about -50 dBFS.
+  double s = 0;
+  for (int i = 0; i < 8000; ++i) s += double(buf[size_t(i)]) * buf[size_t(i)];
+  EXPECT_NEAR(10 * std::log10(s / 8000), -50, 1.5);
+}
+
+}  // namespace
