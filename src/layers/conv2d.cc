@@ -162,15 +162,21 @@ void Grow(std::vector<std::vector<float>>& v, size_t chunks) {
 
 // P (PH,PW,C) = x (H,W,C) placed at (pt,pl), zeros elsewhere (rows/cols of x
 // beyond the extent are dropped: VALID convs may not read them).
+// Only the padding is zeroed (the rest is overwritten by the copy).
 void PadInto(std::vector<float>& P, const float* x, int H, int W, int C, int pt, int pl, int PH, int PW) {
-  P.assign(size_t(PH) * PW * C, 0.0f);
+  P.resize(size_t(PH) * PW * C);
+  const size_t row = size_t(PW) * C;
   for (int py = 0; py < PH; ++py) {
+    float* pr = P.data() + size_t(py) * row;
     const int iy = py - pt;
-    if (iy < 0 || iy >= H) continue;
     const int px0 = std::max(pl, 0), px1 = std::min(PW, W + pl);
-    if (px1 > px0)
-      std::memcpy(P.data() + (size_t(py) * PW + px0) * C, x + (size_t(iy) * W + (px0 - pl)) * C,
-                  size_t(px1 - px0) * C * sizeof(float));
+    if (iy < 0 || iy >= H || px1 <= px0) {
+      std::memset(pr, 0, row * sizeof(float));
+      continue;
+    }
+    std::memset(pr, 0, size_t(px0) * C * sizeof(float));
+    std::memcpy(pr + size_t(px0) * C, x + (size_t(iy) * W + (px0 - pl)) * C, size_t(px1 - px0) * C * sizeof(float));
+    std::memset(pr + size_t(px1) * C, 0, size_t(PW - px1) * C * sizeof(float));
   }
 }
 

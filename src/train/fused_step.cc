@@ -13,6 +13,10 @@
 #include "util/error.h"
 #include "util/parallel.h"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
+
 namespace kws {
 
 // One Conv2D -> BatchNorm -> ReLU block and its buffers (rows = pixels of the conv output, C channels).
@@ -96,7 +100,134 @@ void MaskAndSums(float* __restrict dy, const float* __restrict a, const float* _
   });
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// ---------------------------------------------------------------------------
+// 16 channels = one AVX-512 register per pixel: the same loops as above with the
+// channel loop as one vector op (same per-channel summation order; chosen at run time).
+// ---------------------------------------------------------------------------
+#define KWS_FUSED_AVX512 1
+#define KWS_T512 __attribute__((target("avx512f")))
+
+KWS_T512 inline void AddToDouble16(double* out, __m512 v) {
+  _mm512_storeu_pd(out, _mm512_add_pd(_mm512_loadu_pd(out), _mm512_cvtps_pd(_mm512_castps512_ps256(v))));
+  _mm512_storeu_pd(out + 8, _mm512_add_pd(_mm512_loadu_pd(out + 8),
+                                          _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))));
+}
+
+KWS_T512 void ShareStats16(double* sum, double* m2, const float* z, long M) {
+  std::fill(sum, sum + 16, 0.0);
+  std::fill(m2, m2 + 16, 0.0);
+  for (long m0 = 0; m0 < M; m0 += 64) {
+    const long m1 = std::min(M, m0 + 64);
+    __m512 acc = _mm512_setzero_ps();
+    for (long m = m0; m < m1; ++m) acc = _mm512_add_ps(acc, _mm512_loadu_ps(z + m * 16));
+    AddToDouble16(sum, acc);
+  }
+  alignas(64) float mean[16];
+  for (int c = 0; c < 16; ++c) mean[c] = M ? float(sum[c] / double(M)) : 0.0f;
+  const __m512 mv = _mm512_load_ps(mean);
+  for (long m0 = 0; m0 < M; m0 += 64) {
+    const long m1 = std::min(M, m0 + 64);
+    __m512 acc = _mm512_setzero_ps();
+    for (long m = m0; m < m1; ++m) {
+      const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(z + m * 16), mv);
+      acc = _mm512_add_ps(acc, _mm512_mul_ps(d, d));
+    }
+    AddToDouble16(m2, acc);
+  }
+  for (int c = 0; c < 16; ++c) {
+    const double dm = double(mean[c]) - (M ? sum[c] / double(M) : 0.0);
+    m2[c] -= double(M) * dm * dm;
+  }
+}
+
+KWS_T512 void BnRelu16(float* a, const float* z, const float* scale, const float* shift, long M) {
+  const __m512 sc = _mm512_loadu_ps(scale), sh = _mm512_loadu_ps(shift), zero = _mm512_setzero_ps();
+  for (long m = 0; m < M; ++m)
+    _mm512_storeu_ps(a + m * 16, _mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(z + m * 16), sc), sh), zero));
+}
+
+KWS_T512 void MaskAndSums16(float* dy, const float* a, const float* z, const float* mean, const float* invstd,
+                            double* sum_d, double* sum_dx, long M) {
+  std::fill(sum_d, sum_d + 16, 0.0);
+  std::fill(sum_dx, sum_dx + 16, 0.0);
+  const __m512 mv = _mm512_loadu_ps(mean), iv = _mm512_loadu_ps(invstd), zero = _mm512_setzero_ps();
+  for (long m0 = 0; m0 < M; m0 += 64) {
+    const long m1 = std::min(M, m0 + 64);
+    __m512 s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps();
+    for (long m = m0; m < m1; ++m) {
+      const __mmask16 keep = _mm512_cmp_ps_mask(_mm512_loadu_ps(a + m * 16), zero, _CMP_GT_OQ);
+      const __m512 d = _mm512_maskz_mov_ps(keep, _mm512_loadu_ps(dy + m * 16));
+      _mm512_storeu_ps(dy + m * 16, d);
+      s1 = _mm512_add_ps(s1, d);
+      const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(z + m * 16), mv), iv);
+      s2 = _mm512_add_ps(s2, _mm512_mul_ps(d, xhat));
+    }
+    AddToDouble16(sum_d, s1);
+    AddToDouble16(sum_dx, s2);
+  }
+}
+
+// dz = k*dy + kx*z + k0 in place.
+KWS_T512 void BnBackwardApply16(float* dz, const float* z, const float* k, const float* kx, const float* k0, long M) {
+  const __m512 kv = _mm512_loadu_ps(k), kxv = _mm512_loadu_ps(kx), k0v = _mm512_loadu_ps(k0);
+  for (long m = 0; m < M; ++m) {
+    const __m512 r = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(kv, _mm512_loadu_ps(dz + m * 16)),
+                                                 _mm512_mul_ps(kxv, _mm512_loadu_ps(z + m * 16))), k0v);
+    _mm512_storeu_ps(dz + m * 16, r);
+  }
+}
+
+bool g_fused_avx512 = true;
+bool Use512(int C) {
+  static const bool has = __builtin_cpu_supports("avx512f");
+  return C == 16 && has && g_fused_avx512;
+}
+#else
+bool Use512(int) { return false; }
+#endif
+
+void BnReluAny(float* a, const float* z, const float* scale, const float* shift, long M, int C) {
+#ifdef KWS_FUSED_AVX512
+  if (Use512(C)) return BnRelu16(a, z, scale, shift, M);
+#endif
+  BnRelu(a, z, scale, shift, M, C);
+}
+
+void ShareStatsAny(double* sum, double* m2, const float* z, long M, int C) {
+#ifdef KWS_FUSED_AVX512
+  if (Use512(C)) return ShareStats16(sum, m2, z, M);
+#endif
+  ShareStats(sum, m2, z, M, C);
+}
+
+void MaskAndSumsAny(float* dy, const float* a, const float* z, const float* mean, const float* invstd, double* sum_d,
+                    double* sum_dx, long M, int C) {
+#ifdef KWS_FUSED_AVX512
+  if (Use512(C)) return MaskAndSums16(dy, a, z, mean, invstd, sum_d, sum_dx, M);
+#endif
+  MaskAndSums(dy, a, z, mean, invstd, sum_d, sum_dx, M, C);
+}
+
+void BnBackwardApply(float* __restrict dz, const float* __restrict z, const float* k, const float* kx, const float* k0,
+                     long M, int C) {
+#ifdef KWS_FUSED_AVX512
+  if (Use512(C)) return BnBackwardApply16(dz, z, k, kx, k0, M);
+#endif
+  for (long m = 0; m < M; ++m)
+    for (int ch = 0; ch < C; ++ch) {
+      const size_t i = size_t(m) * C + ch;
+      dz[i] = k[ch] * dz[i] + kx[ch] * z[i] + k0[ch];
+    }
+}
+
 }  // namespace
+
+void FusedConvStepAllowAvx512(bool allow) {
+#ifdef KWS_FUSED_AVX512
+  g_fused_avx512 = allow;
+#endif
+}
 
 std::unique_ptr<FusedConvStep> FusedConvStep::TryCreate(Model& model) {
   auto& layers = model.mutable_layers();
@@ -177,14 +308,14 @@ float FusedConvStep::Step(const float* x, const int32_t* labels, int batch) {
       const float* in = x + size_t(s0) * b.in_sz;
       if (prev) {
         float* a = prev->a.data() + size_t(s0) * prev->out_sz;
-        BnRelu(a, prev->z.data() + size_t(s0) * prev->out_sz, prev->scale.data(), prev->shift.data(),
+        BnReluAny(a, prev->z.data() + size_t(s0) * prev->out_sz, prev->scale.data(), prev->shift.data(),
                (s1 - s0) * prev->hw, prev->C);
         in = a;
       }
       float* z = b.z.data() + size_t(s0) * b.out_sz;
       conv2d_forward(z, in, kern, bias, b.conv->Geometry(int(s1 - s0)), b.scratch[size_t(c)]);
       b.rows[size_t(c)] = (s1 - s0) * b.hw;
-      ShareStats(b.sum[size_t(c)].data(), b.m2[size_t(c)].data(), z, b.rows[size_t(c)], b.C);
+      ShareStatsAny(b.sum[size_t(c)].data(), b.m2[size_t(c)].data(), z, b.rows[size_t(c)], b.C);
     });
     // Merge the shares in order (Chan et al.): M2 = sum M2_s + n_s (mean_s - mean)^2.
     const long M = long(batch) * b.hw;
@@ -225,7 +356,7 @@ float FusedConvStep::Step(const float* x, const int32_t* labels, int batch) {
   ParallelFor(batch, [&](long s0, long s1, int c) {
     float* a = last.a.data() + size_t(s0) * last.out_sz;
     const long rows = (s1 - s0) * last.hw;
-    BnRelu(a, last.z.data() + size_t(s0) * last.out_sz, last.scale.data(), last.shift.data(), rows, K);
+    BnReluAny(a, last.z.data() + size_t(s0) * last.out_sz, last.scale.data(), last.shift.data(), rows, K);
     const long ns = s1 - s0;
     float* g = gap_.data() + size_t(s0) * K;
     global_average_pool_forward(g, a, int(ns), last.hw, K);
@@ -245,7 +376,7 @@ float FusedConvStep::Step(const float* x, const int32_t* labels, int batch) {
     dense_backward(dg, dw.data(), bd ? db.data() : nullptr, lg, g, wd, int(ns), K, U);
     float* dy = last.dy.data() + size_t(s0) * last.out_sz;
     global_average_pool_backward(dy, dg, int(ns), last.hw, K);
-    MaskAndSums(dy, a, last.z.data() + size_t(s0) * last.out_sz, last.mean.data(), last.invstd.data(),
+    MaskAndSumsAny(dy, a, last.z.data() + size_t(s0) * last.out_sz, last.mean.data(), last.invstd.data(),
                 last.sum_d[size_t(c)].data(), last.sum_dx[size_t(c)].data(), rows, K);
   });
   double loss = 0;
@@ -279,13 +410,8 @@ float FusedConvStep::Step(const float* x, const int32_t* labels, int batch) {
     const bool has_bias = b.conv->use_bias;
     ParallelFor(batch, [&](long s0, long s1, int c) {
       const long rows = (s1 - s0) * b.hw;
-      float* __restrict dz = b.dy.data() + size_t(s0) * b.out_sz;
-      const float* __restrict z = b.z.data() + size_t(s0) * b.out_sz;
-      for (long m = 0; m < rows; ++m)
-        for (int ch = 0; ch < b.C; ++ch) {
-          const size_t i = size_t(m) * b.C + ch;
-          dz[i] = b.k[size_t(ch)] * dz[i] + b.kx[size_t(ch)] * z[i] + b.k0[size_t(ch)];
-        }
+      float* dz = b.dy.data() + size_t(s0) * b.out_sz;
+      BnBackwardApply(dz, b.z.data() + size_t(s0) * b.out_sz, b.k.data(), b.kx.data(), b.k0.data(), rows, b.C);
       auto& dw = b.dw[size_t(c)];
       auto& db = b.db[size_t(c)];
       std::fill(dw.begin(), dw.end(), 0.0f);
@@ -295,7 +421,7 @@ float FusedConvStep::Step(const float* x, const int32_t* labels, int batch) {
       conv2d_backward(din, dw.data(), has_bias ? db.data() : nullptr, dz, in, kern, b.conv->Geometry(int(s1 - s0)),
                       b.scratch[size_t(c)]);
       if (prev)
-        MaskAndSums(din, prev->a.data() + size_t(s0) * prev->out_sz, prev->z.data() + size_t(s0) * prev->out_sz,
+        MaskAndSumsAny(din, prev->a.data() + size_t(s0) * prev->out_sz, prev->z.data() + size_t(s0) * prev->out_sz,
                     prev->mean.data(), prev->invstd.data(), prev->sum_d[size_t(c)].data(),
                     prev->sum_dx[size_t(c)].data(), (s1 - s0) * prev->hw, prev->C);
     });

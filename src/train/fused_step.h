@@ -28,6 +28,9 @@
 
 namespace kws {
 
+// For tests: false runs the portable loops instead of the AVX-512 ones for 16-channel blocks.
+void FusedConvStepAllowAvx512(bool allow);
+
 class FusedConvStep {
  public:
   // nullptr unless the model is exactly the stack above (any conv geometry, with or without bias).

@@ -112,10 +112,12 @@ TEST(FusedConvStep, MatchesLayerPath) {
 }
 
 TEST(FusedConvStep, MatchesLayerPathWithPortableKernels) {
-  GemmAllowAvx2(false);
+  GemmAllowAvx2(false);  // the portable GEMM and BN loops, as on a machine without AVX-512 / AVX2
+  FusedConvStepAllowAvx512(false);
   CompareWithLayerPath(2, 6, 2);
   CompareWithLayerPath(2, 6, 1, /*bias=*/true);
   GemmAllowAvx2(true);
+  FusedConvStepAllowAvx512(true);
 }
 
 TEST(FusedConvStep, BitIdenticalRunToRun) {
