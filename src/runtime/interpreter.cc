@@ -34,6 +34,7 @@ const char* DTypeName(DType t) {
     case DType::kFloat32: return "float32";
     case DType::kInt8: return "int8";
     case DType::kInt32: return "int32";
+    case DType::kUInt8: return "uint8";
   }
   return "?";
 }
@@ -62,7 +63,7 @@ class AlignedBuffer {
   size_t size_ = 0;
 };
 
-size_t TypeSize(DType t) { return t == DType::kInt8 ? 1 : 4; }
+size_t TypeSize(DType t) { return t == DType::kInt8 || t == DType::kUInt8 ? 1 : 4; }
 
 struct Tensor {
   std::string name;
@@ -90,6 +91,7 @@ enum class Kind {
   kReshape,
   kSoftmaxFloat, kSoftmaxInt8,
   kQuantize, kRequantize, kDequantize,
+  kQuantizeU8, kRequantize8, kDequantizeU8,  // uint8 at the graph edges
   // Element-wise and layout ops found in models other tools wrote.
   kAddFloat, kAddInt8, kMulFloat, kMulInt8, kConcat, kPadFloat, kPadInt8,
   kLogisticFloat, kTanhFloat, kClampFloat, kLutInt8, kReluInt8,
@@ -103,6 +105,9 @@ const char* KernelFamily(Kind k) {
     case Kind::kAddInt8: case Kind::kMulInt8: case Kind::kPadInt8: case Kind::kLutInt8: case Kind::kReluInt8:
       return "int8";
     case Kind::kQuantize: return "float->int8";
+    case Kind::kQuantizeU8: return "float->uint8";
+    case Kind::kRequantize8: return "8-bit requantize";
+    case Kind::kDequantizeU8: return "uint8->float";
     case Kind::kDequantize: return "int8->float";
     default: return "float";
   }
@@ -309,6 +314,7 @@ void Interpreter::Impl::LoadTensors(const tflite::Model* m, const tflite::SubGra
       case tflite::TensorType::FLOAT32: t.type = DType::kFloat32; break;
       case tflite::TensorType::INT8: t.type = DType::kInt8; break;
       case tflite::TensorType::INT32: t.type = DType::kInt32; break;
+      case tflite::TensorType::UINT8: t.type = DType::kUInt8; break;
       default: {
         const char* tn = tflite::EnumNameTensorType(src->type());
         Fail(what + ": type " + std::string(tn && *tn ? tn : std::to_string(int(src->type()))) +
@@ -378,8 +384,10 @@ void Interpreter::Impl::LoadTensors(const tflite::Model* m, const tflite::SubGra
   outputs = index_list(sg->outputs(), "outputs");
   for (int x : inputs) {
     if (tensors[size_t(x)].is_const) Fail("graph input tensor " + std::to_string(x) + " is a constant");
-    if (tensors[size_t(x)].type == DType::kInt8 && tensors[size_t(x)].scales.size() != 1)
-      Fail("graph input tensor " + std::to_string(x) + " is int8 without per-tensor quantization");
+    if ((tensors[size_t(x)].type == DType::kInt8 || tensors[size_t(x)].type == DType::kUInt8) &&
+        tensors[size_t(x)].scales.size() != 1)
+      Fail("graph input tensor " + std::to_string(x) + " is " + DTypeName(tensors[size_t(x)].type) +
+           " without per-tensor quantization");
     tensors[size_t(x)].produced = true;
     tensors[size_t(x)].is_graph_input = true;
   }
@@ -766,7 +774,8 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         same_q(xi, yi);
         ActivationRangeInt8(act, T(yi).scales[0], int32_t(T(yi).zero_points[0]), &o.q.act_min, &o.q.act_max);
       } else {
-        fail("type int32 not supported");
+        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported" +
+             (T(o.in[0]).type == DType::kUInt8 ? " (uint8 runs only through QUANTIZE/DEQUANTIZE at the graph edges)" : ""));
       }
       break;
     }
@@ -811,7 +820,8 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         need(std::isfinite(o.mean.xnn_scale) && si / so < 65536.0f, "input/output scale ratio out of range");
         o.s0.bytes = sizeof(int32_t) * size_t(T(yi).elements);
       } else {
-        fail("type int32 not supported");
+        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported" +
+             (T(o.in[0]).type == DType::kUInt8 ? " (uint8 runs only through QUANTIZE/DEQUANTIZE at the graph edges)" : ""));
       }
       break;
     }
@@ -860,7 +870,8 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         o.sm.output_scale = T(yi).scales[0];
         o.sm.output_zero_point = int32_t(T(yi).zero_points[0]);
       } else {
-        fail("type int32 not supported");
+        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported" +
+             (T(o.in[0]).type == DType::kUInt8 ? " (uint8 runs only through QUANTIZE/DEQUANTIZE at the graph edges)" : ""));
       }
       break;
     }
@@ -891,6 +902,41 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         per_tensor_q(xi, "input");
         o.scale = T(xi).scales[0];
         o.in_zp = int32_t(T(xi).zero_points[0]);
+      } else if (xt == DType::kUInt8 || yt == DType::kUInt8) {
+        // uint8 at the graph edges: float <-> uint8, uint8 <-> int8.
+        auto q8 = [&](int x, const char* role) {
+          const Tensor& t = T(x);
+          need(t.scales.size() == 1, std::string(role) + " tensor " + std::to_string(x) + " is " + DTypeName(t.type) +
+                                         " without per-tensor quantization (scale, zero point)");
+          const int64_t lo = t.type == DType::kUInt8 ? 0 : -128, hi = t.type == DType::kUInt8 ? 255 : 127;
+          need(t.zero_points[0] >= lo && t.zero_points[0] <= hi,
+               std::string(role) + " zero point " + std::to_string(t.zero_points[0]) + " outside " + DTypeName(t.type));
+        };
+        const bool q = code == tflite::BuiltinOperator::QUANTIZE;
+        if (q && xt == DType::kFloat32 && yt == DType::kUInt8) {
+          o.kind = Kind::kQuantizeU8;
+          q8(yi, "output");
+          o.scale = T(yi).scales[0];
+          o.out_zp = int32_t(T(yi).zero_points[0]);
+        } else if (q && (xt == DType::kInt8 || xt == DType::kUInt8) && (yt == DType::kInt8 || yt == DType::kUInt8)) {
+          o.kind = Kind::kRequantize8;
+          q8(xi, "input");
+          q8(yi, "output");
+          const double real = double(T(xi).scales[0]) / double(T(yi).scales[0]);
+          need(std::isfinite(real) && real < 65536.0, "input/output scale ratio out of range");
+          o.mult.resize(1);
+          o.shift.resize(1);
+          QuantizeMultiplier(real, &o.mult[0], &o.shift[0]);
+          o.in_zp = int32_t(T(xi).zero_points[0]);
+          o.out_zp = int32_t(T(yi).zero_points[0]);
+        } else if (!q && xt == DType::kUInt8 && yt == DType::kFloat32) {
+          o.kind = Kind::kDequantizeU8;
+          q8(xi, "input");
+          o.scale = T(xi).scales[0];
+          o.in_zp = int32_t(T(xi).zero_points[0]);
+        } else {
+          fail(std::string("unsupported conversion ") + DTypeName(xt) + " -> " + DTypeName(yt));
+        }
       } else {
         fail(std::string("unsupported conversion ") + DTypeName(xt) + " -> " + DTypeName(yt));
       }
@@ -964,6 +1010,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
       need(opt->fused_activation_function() == tflite::ActivationFunctionType::NONE,
            "fused activation on CONCATENATION is not supported");
       const int yi = o.out[0];
+      need(T(yi).type != DType::kUInt8, "type uint8 not supported (uint8 runs only through QUANTIZE/DEQUANTIZE)");
       const auto& ys = T(yi).shape;
       const int r = int(ys.size());
       int axis = opt->axis();
@@ -1034,7 +1081,8 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         same_q(xi, yi);
         o.pad_int8 = vi >= 0 ? static_cast<int8_t>(T(vi).file_data[0]) : static_cast<int8_t>(T(yi).zero_points[0]);
       } else {
-        fail("type int32 not supported");
+        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported" +
+             (T(o.in[0]).type == DType::kUInt8 ? " (uint8 runs only through QUANTIZE/DEQUANTIZE at the graph edges)" : ""));
       }
       break;
     }
@@ -1082,7 +1130,8 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
           }
         }
       } else {
-        fail("type int32 not supported");
+        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported" +
+             (T(o.in[0]).type == DType::kUInt8 ? " (uint8 runs only through QUANTIZE/DEQUANTIZE at the graph edges)" : ""));
       }
       break;
     }
@@ -1336,6 +1385,24 @@ void Interpreter::Impl::Invoke() {
       case Kind::kDequantize:
         ref::DequantizeInt8(o.scale, o.in_zp, o.n, D<int8_t>(x), D<float>(y));
         break;
+      case Kind::kQuantizeU8:
+        ref::QuantizeFloatToUInt8(o.scale, o.out_zp, xnn, o.n, D<float>(x), D<uint8_t>(y));
+        break;
+      case Kind::kDequantizeU8:
+        ref::DequantizeUInt8(o.scale, o.in_zp, o.n, D<uint8_t>(x), D<float>(y));
+        break;
+      case Kind::kRequantize8: {
+        const bool su = tensors[size_t(x)].type == DType::kUInt8, du = tensors[size_t(y)].type == DType::kUInt8;
+        if (su && du)
+          ref::Requantize8(o.mult[0], o.shift[0], o.in_zp, o.out_zp, o.n, D<uint8_t>(x), D<uint8_t>(y));
+        else if (su)
+          ref::Requantize8(o.mult[0], o.shift[0], o.in_zp, o.out_zp, o.n, D<uint8_t>(x), D<int8_t>(y));
+        else if (du)
+          ref::Requantize8(o.mult[0], o.shift[0], o.in_zp, o.out_zp, o.n, D<int8_t>(x), D<uint8_t>(y));
+        else
+          ref::Requantize8(o.mult[0], o.shift[0], o.in_zp, o.out_zp, o.n, D<int8_t>(x), D<int8_t>(y));
+        break;
+      }
       case Kind::kAddFloat:
         ref::AddFloat(o.bc, o.fact, o.subtract, D<float>(x), D<float>(w), D<float>(y));
         break;
@@ -1384,7 +1451,7 @@ TensorInfo Interpreter::Impl::Info(int t) const {
   r.shape = x.shape;
   r.type = x.type;
   r.bytes = x.bytes;
-  if (x.type == DType::kInt8 && !x.scales.empty()) {
+  if ((x.type == DType::kInt8 || x.type == DType::kUInt8) && !x.scales.empty()) {
     r.scale = x.scales[0];
     r.zero_point = int32_t(x.zero_points[0]);
   }
@@ -1443,6 +1510,9 @@ void Interpreter::RunFloat(const float* features, float* out) {
     std::memcpy(impl_->Data(xi), features, x.bytes);
   } else if (x.type == DType::kInt8) {
     ref::QuantizeFloatToInt8(x.scales[0], int32_t(x.zero_points[0]), x.elements, features, impl_->D<int8_t>(xi));
+  } else if (x.type == DType::kUInt8) {
+    ref::QuantizeFloatToUInt8(x.scales[0], int32_t(x.zero_points[0]), false, x.elements, features,
+                              impl_->D<uint8_t>(xi));
   } else {
     throw BadInput(impl_->name + ": input 0 is int32 (RunFloat needs float32 or int8)");
   }
@@ -1452,6 +1522,9 @@ void Interpreter::RunFloat(const float* features, float* out) {
   } else if (y.type == DType::kInt8) {
     ref::DequantizeInt8(y.scales.empty() ? 1.0f : y.scales[0], y.zero_points.empty() ? 0 : int32_t(y.zero_points[0]),
                         y.elements, impl_->D<int8_t>(yi), out);
+  } else if (y.type == DType::kUInt8) {
+    ref::DequantizeUInt8(y.scales.empty() ? 1.0f : y.scales[0], y.zero_points.empty() ? 0 : int32_t(y.zero_points[0]),
+                         y.elements, impl_->D<uint8_t>(yi), out);
   } else {
     throw BadInput(impl_->name + ": output 0 is int32 (RunFloat needs float32 or int8)");
   }

@@ -33,15 +33,15 @@
 
 namespace kws::rt {
 
-enum class DType { kFloat32, kInt8, kInt32 };
-const char* DTypeName(DType t);  // "float32", "int8", "int32"
+enum class DType { kFloat32, kInt8, kInt32, kUInt8 };  // uint8: graph edges only (QUANTIZE/DEQUANTIZE)
+const char* DTypeName(DType t);  // "float32", "int8", "int32", "uint8"
 
 struct TensorInfo {
   std::string name;
   std::vector<int> shape;
   DType type = DType::kFloat32;
-  float scale = 0.0f;      // int8 only (per-tensor); 0 for float
-  int32_t zero_point = 0;  // int8 only
+  float scale = 0.0f;      // int8/uint8 only (per-tensor); 0 for float
+  int32_t zero_point = 0;  // int8/uint8 only
   size_t bytes = 0;        // elements × element size
   int64_t elements() const {
     int64_t n = 1;

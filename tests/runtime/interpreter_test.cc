@@ -244,7 +244,7 @@ TEST(Loader, RejectsBrokenFilesWithClearMessages) {
   ExpectRejected(m.Build(), "cannot be split into rows of 4");
   m = RawFc{};
   m.in_type = tflite::TensorType::UINT8;
-  ExpectRejected(m.Build(), "type UINT8 not supported");
+  ExpectRejected(m.Build(), "graph input tensor 0 is uint8 without per-tensor quantization");
   m = RawFc{};
   m.in_type = tflite::TensorType::INT8;
   ExpectRejected(m.Build(), "int8 without per-tensor quantization");
