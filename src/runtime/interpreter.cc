@@ -116,6 +116,7 @@ const char* KernelFamily(Kind k) {
 struct Scratch {
   size_t bytes = 0;
   size_t offset = 0;
+  int from = -1;  // first op (time step) it must live from; -1 = only its own op
 };
 
 struct Op {
@@ -158,6 +159,7 @@ struct Op {
   // its input / output tensor is kept channel-planar between two sparse convs.
   std::shared_ptr<const opt::SparseConvPlan> sparse;
   opt::Layout in_layout = opt::Layout::kNhwc, out_layout = opt::Layout::kNhwc;
+  int sparse_next = -1;  // op index whose phase planes this sparse conv writes directly
   int64_t macs = 0;
   // ADD / SUB / MUL / PAD / CONCATENATION / LOGISTIC / TANH / RELU.
   ref::Broadcast4 bc;
@@ -1154,7 +1156,9 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
 // ---------------------------------------------------------------------------
 
 // A tensor written by one sparse conv and read only by another (as its input)
-// stays channel-planar between them (no NHWC round trip).
+// never exists as NHWC: the first writes the second's phase planes directly
+// (its scratch then lives from the first op on), or, when that hand-off does
+// not apply, the tensor is kept channel-planar.
 void Interpreter::Impl::PlanSparseLayouts() {
   std::vector<int> readers(tensors.size(), 0), reader(tensors.size(), -1);
   for (size_t i = 0; i < ops.size(); ++i)
@@ -1166,7 +1170,14 @@ void Interpreter::Impl::PlanSparseLayouts() {
     const int t = a.out[0];
     if (readers[size_t(t)] != 1) continue;
     Op& b = ops[size_t(reader[size_t(t)])];
-    if (b.sparse && b.in[0] == t) a.out_layout = b.in_layout = opt::Layout::kChw;
+    if (!b.sparse || b.in[0] != t) continue;
+    if (opt::SparseConvCanFuse(*a.sparse, *b.sparse)) {
+      a.sparse_next = reader[size_t(t)];
+      b.in_layout = opt::Layout::kPlanes;
+      b.s3.from = int(&a - ops.data()) + 1;
+    } else {
+      a.out_layout = b.in_layout = opt::Layout::kChw;
+    }
   }
 }
 
@@ -1192,7 +1203,7 @@ void Interpreter::Impl::PlanArena() {
     if (!t.is_const && t.first >= 0) items.push_back({AlignUp(t.bytes), t.first, t.last, &t.offset});
   for (size_t i = 0; i < ops.size(); ++i)
     for (Scratch* s : {&ops[i].s0, &ops[i].s1, &ops[i].s2, &ops[i].s3})
-      if (s->bytes > 0) items.push_back({AlignUp(s->bytes), int(i) + 1, int(i) + 1, &s->offset});
+      if (s->bytes > 0) items.push_back({AlignUp(s->bytes), s->from >= 0 ? s->from : int(i) + 1, int(i) + 1, &s->offset});
   std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.bytes > b.bytes; });
   std::vector<const Item*> placed;
   size_t total = 0;
@@ -1263,11 +1274,18 @@ void Interpreter::Impl::Invoke() {
     }
     const int w = o.in.size() > 1 ? o.in[1] : -1;
     const int b = o.in.size() > 2 ? o.in[2] : -1;
+    opt::SparseNext next_planes;
+    const opt::SparseNext* next = nullptr;
+    if (o.sparse_next >= 0) {
+      const Op& n = ops[size_t(o.sparse_next)];
+      next_planes = {n.sparse.get(), S<float>(n.s3), n.q.input_offset};
+      next = &next_planes;
+    }
     switch (o.kind) {
       case Kind::kConvFloat:
         if (fast && o.sparse)
           opt::SparseConvFloat(*o.sparse, o.fact, o.in_layout, D<float>(x), b >= 0 ? D<float>(b) : nullptr,
-                               o.out_layout, D<float>(y), S<float>(o.s3));
+                               o.out_layout, D<float>(y), S<float>(o.s3), next);
         else if (fast && !o.packed.empty())
           opt::ConvFloatDirect(o.g, o.fact, o.is, D<float>(x), o.fs, o.packed.data(), b >= 0 ? D<float>(b) : nullptr,
                                o.os, D<float>(y));
@@ -1281,7 +1299,7 @@ void Interpreter::Impl::Invoke() {
       case Kind::kConvInt8:
         if (fast && o.sparse)
           opt::SparseConvInt8(*o.sparse, q, o.mult.data(), o.shift.data(), o.in_layout, D<int8_t>(x),
-                              b >= 0 ? D<int32_t>(b) : nullptr, o.out_layout, D<int8_t>(y), S<float>(o.s3));
+                              b >= 0 ? D<int32_t>(b) : nullptr, o.out_layout, D<int8_t>(y), S<float>(o.s3), next);
         else if (fast)
           opt::ConvInt8(o.g, q, o.mult.data(), o.shift.data(), o.is, D<int8_t>(x), o.fs, D<int8_t>(w),
                         o.filter_sums.data(), b >= 0 ? D<int32_t>(b) : nullptr, o.os, D<int8_t>(y), S<int8_t>(o.s0));
@@ -1306,7 +1324,7 @@ void Interpreter::Impl::Invoke() {
       case Kind::kFcHybrid: {
         if (fast && o.sparse) {
           opt::SparseConvHybrid(*o.sparse, o.fact, o.asymmetric, o.in_layout, D<float>(x), o.wscale.data(),
-                                b >= 0 ? D<float>(b) : nullptr, o.out_layout, D<float>(y), S<float>(o.s3));
+                                b >= 0 ? D<float>(b) : nullptr, o.out_layout, D<float>(y), S<float>(o.s3), next);
           break;
         }
         int8_t* qx = S<int8_t>(o.s0);

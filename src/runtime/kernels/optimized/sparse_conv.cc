@@ -211,6 +211,24 @@ void EpiloguePlain(const SparseConvPlan& p, const float* acc, Layout lay, U* out
     }
 }
 
+// Fused hand-off, plain: e(acc, channel) into the next conv's phase planes.
+template <typename E>
+void EpilogueToPlanesPlain(const SparseConvPlan& p, const float* acc, const SparseConvPlan& nx, float* planes, E e) {
+  std::fill(planes, planes + nx.planes() * nx.plane, 0.0f);
+  const int sh = nx.g.stride_h, sw = nx.g.stride_w, C = p.os.c;
+  for (int co = 0; co < C; ++co)
+    for (int oy = 0; oy < p.os.h; ++oy) {
+      const int y = oy + nx.g.pad_top, py = y % sh, i = y / sh;
+      if (i >= nx.hq) continue;
+      const float* a = acc + int64_t(co) * p.span + int64_t(oy) * p.wq;
+      for (int ox = 0; ox < p.os.w; ++ox) {
+        const int x = ox + nx.g.pad_left, px = x % sw, j = x / sw;
+        if (j >= nx.wq) continue;
+        planes[(int64_t(py * sw + px) * C + co) * nx.plane + int64_t(i) * nx.wq + j] = e(a[ox], co);
+      }
+    }
+}
+
 void Accumulate(Isa isa, const SparseConvPlan& p, const float* planes, float* acc);
 
 // ---- AVX-512 path -------------------------------------------------------------
@@ -382,10 +400,10 @@ struct EpiFloat {
   __m512 b;
   KWS_AVX512 void Bcast(int c) { b = _mm512_set1_ps(bias ? bias[c] : 0.0f); }
   KWS_AVX512 void Lanes(int cb, __mmask16 m) { b = bias ? _mm512_maskz_loadu_ps(m, bias + cb) : _mm512_setzero_ps(); }
-  KWS_AVX512 void Store(float* dst, __mmask16 m, __m512 acc) const {
-    const __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(acc, b), _mm512_set1_ps(lo)), _mm512_set1_ps(hi));
-    _mm512_mask_storeu_ps(dst, m, v);
+  KWS_AVX512 __m512 Plane(__m512 acc) const {
+    return _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(acc, b), _mm512_set1_ps(lo)), _mm512_set1_ps(hi));
   }
+  KWS_AVX512 void Store(float* dst, __mmask16 m, __m512 acc) const { _mm512_mask_storeu_ps(dst, m, Plane(acc)); }
 };
 struct EpiHybrid {
   const float* bias;
@@ -400,12 +418,12 @@ struct EpiHybrid {
     b = bias ? _mm512_maskz_loadu_ps(m, bias + cb) : _mm512_setzero_ps();
     s = _mm512_maskz_loadu_ps(m, fscale + cb);
   }
-  KWS_AVX512 void Store(float* dst, __mmask16 m, __m512 acc) const {
+  KWS_AVX512 __m512 Plane(__m512 acc) const {
     __m512 v = _mm512_mul_ps(_mm512_mul_ps(acc, _mm512_set1_ps(in_scale)), s);
     v = _mm512_add_ps(v, b);
-    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(lo)), _mm512_set1_ps(hi));
-    _mm512_mask_storeu_ps(dst, m, v);
+    return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(lo)), _mm512_set1_ps(hi));
   }
+  KWS_AVX512 void Store(float* dst, __mmask16 m, __m512 acc) const { _mm512_mask_storeu_ps(dst, m, Plane(acc)); }
 };
 // XNNPACK-style fp32 requantization (QuantParams::fp32_scale set).
 struct EpiInt8 {
@@ -423,14 +441,26 @@ struct EpiInt8 {
     b = bias ? _mm512_maskz_loadu_epi32(m, bias + cb) : _mm512_setzero_si512();
     s = _mm512_maskz_loadu_ps(m, scale + cb);
   }
-  KWS_AVX512 void Store(int8_t* dst, __mmask16 m, __m512 acc) const {
+  int32_t next_offset;  // Plane(): the next conv's input offset
+  KWS_AVX512 __m512i Out(__m512 acc) const {
     const __m512i a = _mm512_add_epi32(_mm512_cvtps_epi32(acc), b);
     __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(a), s);
     v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(lo)), _mm512_set1_ps(hi));
-    const __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(zp));
-    _mm512_mask_cvtepi32_storeu_epi8(dst, m, r);
+    return _mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(zp));
+  }
+  KWS_AVX512 __m512 Plane(__m512 acc) const {
+    return _mm512_cvtepi32_ps(_mm512_add_epi32(Out(acc), _mm512_set1_epi32(next_offset)));
+  }
+  KWS_AVX512 void Store(int8_t* dst, __mmask16 m, __m512 acc) const {
+    _mm512_mask_cvtepi32_storeu_epi8(dst, m, Out(acc));
   }
 };
+
+// x → q − zp in place over n floats (n a multiple of 16).
+KWS_AVX512 void QuantizePlanesAvx512(const HybridQ& h, int64_t n, float* x) {
+  const LoadHybrid q{h};
+  for (int64_t i = 0; i < n; i += 16) _mm512_storeu_ps(x + i, q(x + i, 0xFFFF));
+}
 
 // Running min/max from 0 over n floats (NaN ignored, as std::min(mn, x)).
 KWS_AVX512 void MinMaxAvx512(const float* in, int64_t n, float* mn, float* mx) {
@@ -475,6 +505,69 @@ KWS_AVX512 void EpilogueAvx512(const SparseConvPlan& p, const float* acc, Layout
       for (int j = 0; j < 16 && oy < OH; ++j) {
         if (ox < OW) e.Store(out + (int64_t(oy) * OW + ox) * C + cb, cm, r[j]);
         if (++ox == wq) ox = 0, ++oy;
+      }
+    }
+  }
+}
+// Fused hand-off: the values go straight into the next conv's phase planes
+// (`nx`), zero padding included. Stores run strictly forward in every plane
+// with the lanes past the row's end zeroed, so each spill only writes zeros
+// where padding belongs or where a later store writes.
+template <typename E>
+KWS_AVX512 void EpilogueToPlanesAvx512(const SparseConvPlan& p, const float* acc, const SparseConvPlan& nx,
+                                       float* planes, E e) {
+  const int64_t total = nx.planes() * nx.plane;
+  for (int64_t k = 0; k < total; k += 16) _mm512_storeu_ps(planes + k, _mm512_setzero_ps());
+  const int OH = p.os.h, OW = p.os.w, C = p.os.c, sh = nx.g.stride_h, sw = nx.g.stride_w;
+  const int pt = nx.g.pad_top, pl = nx.g.pad_left, wq = nx.wq;
+  const __m512i idx[2] = {
+      _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0),
+      _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0)};
+  const int shift_h = sh - 1;  // strides 1 or 2 (SparseConvCanFuse): shifts, not divisions
+  // Per 16-column block and destination phase: column, lane count, lane mask.
+  struct Part {
+    int ph_x, j0, ox0;
+    __mmask16 load, store;
+    __m512i idx;
+  };
+  const int nblocks = (OW + 15) / 16;
+  std::vector<Part> parts_storage;  // only for rows wider than 64 columns
+  Part small[8];
+  Part* parts = small;
+  if (nblocks * 2 > 8) {
+    parts_storage.resize(size_t(nblocks) * 2);
+    parts = parts_storage.data();
+  }
+  int np = 0;
+  for (int ox0 = 0; ox0 < OW; ox0 += 16) {
+    const int n = std::min(16, OW - ox0);
+    if (sw == 1) {
+      const int j0 = ox0 + pl;
+      if (j0 >= wq) break;
+      parts[np++] = {0, j0, ox0, LaneMask(n), LaneMask(std::min(n, wq - j0)), idx[0]};
+    } else {
+      for (int px = 0; px < 2; ++px) {
+        const int lf = (px + pl) & 1;  // first lane whose column lands in phase px
+        const int j0 = (ox0 + lf + pl) >> 1;
+        const int nk = std::min((n - lf + 1) >> 1, wq - j0);
+        if (nk > 0) parts[np++] = {px, j0, ox0, LaneMask(n), LaneMask(nk), idx[lf]};
+      }
+    }
+  }
+  const int rows = std::min(OH, (nx.hq << shift_h) - pt);  // output rows that land in the planes
+  for (int co = 0; co < C; ++co) {
+    e.Bcast(co);
+    float* base = planes + int64_t(co) * nx.plane;
+    const int64_t phase_stride = int64_t(C) * nx.plane;  // next phase plane of the same channel
+    const float* a = acc + int64_t(co) * p.span;
+    for (int oy = 0; oy < rows; ++oy, a += p.wq) {
+      const int y = oy + pt;
+      float* d = base + int64_t((y & shift_h) * sw) * phase_stride + int64_t(y >> shift_h) * wq;
+      for (int k = 0; k < np; ++k) {
+        const Part& q = parts[k];
+        const __m512 v = e.Plane(_mm512_maskz_loadu_ps(q.load, a + q.ox0));
+        const __m512 w = sw == 1 ? _mm512_maskz_mov_ps(q.store, v) : _mm512_maskz_permutexvar_ps(q.store, q.idx, v);
+        _mm512_storeu_ps(d + q.ph_x * phase_stride + q.j0, w);
       }
     }
   }
@@ -527,114 +620,160 @@ bool SparseConvPays(const SparseConvPlan& p, bool int8) {
   return sparse < (int8 ? 1.5 : 0.8) * dense;
 }
 
+bool SparseConvCanFuse(const SparseConvPlan& a, const SparseConvPlan& b) {
+  if (a.os.n != 1 || b.is.n != 1 || a.os.h != b.is.h || a.os.w != b.is.w || a.os.c != b.is.c) return false;
+  if (b.g.stride_h > 2 || b.g.stride_w > 2) return false;
+  // Every input element must land in the planes (hybrid min/max reads them).
+  return (b.is.h - 1 + b.g.pad_top) / b.g.stride_h < b.hq && (b.is.w - 1 + b.g.pad_left) / b.g.stride_w < b.wq;
+}
+
 void SparseConvFloat(const SparseConvPlan& p, const FloatAct& act, Layout in_layout, const float* input,
-                     const float* bias, Layout out_layout, float* output, float* scratch) {
+                     const float* bias, Layout out_layout, float* output, float* scratch, const SparseNext* next) {
   const Isa isa = ActiveIsa();
   float* planes = scratch;
   float* acc = scratch + p.planes() * p.plane;
   const int64_t in_n = int64_t(p.is.h) * p.is.w * p.is.c, out_n = int64_t(p.os.h) * p.os.w * p.os.c;
+  const auto plain = [&](float a, int c) { return std::clamp(a + (bias ? bias[c] : 0.0f), act.min, act.max); };
   for (int b = 0; b < p.os.n; ++b) {
     const float* in = input + b * in_n;
     float* out = output + b * out_n;
 #ifdef KWS_X86
     if (isa == Isa::kAvx512) {
-      if (VectorPlanes(p, in_layout))
+      if (in_layout == Layout::kPlanes) {
+      } else if (VectorPlanes(p, in_layout)) {
         BuildPlanesAvx512(p, in, LoadFloat{}, planes);
-      else
+      } else {
         BuildPlanesPlain(p, in_layout, in, [](float v) { return v; }, planes);
+      }
       AccumulateAvx512(p, planes, acc);
-      EpilogueAvx512(p, acc, out_layout, out, EpiFloat{bias, act.min, act.max, {}});
+      const EpiFloat e{bias, act.min, act.max, {}};
+      if (next)
+        EpilogueToPlanesAvx512(p, acc, *next->plan, next->planes, e);
+      else
+        EpilogueAvx512(p, acc, out_layout, out, e);
       continue;
     }
 #endif
-    BuildPlanesPlain(p, in_layout, in, [](float v) { return v; }, planes);
+    if (in_layout != Layout::kPlanes) BuildPlanesPlain(p, in_layout, in, [](float v) { return v; }, planes);
     Accumulate(isa, p, planes, acc);
-    EpiloguePlain(p, acc, out_layout, out, [&](float a, int c) {
-      return std::clamp(a + (bias ? bias[c] : 0.0f), act.min, act.max);
-    });
+    if (next)
+      EpilogueToPlanesPlain(p, acc, *next->plan, next->planes, plain);
+    else
+      EpiloguePlain(p, acc, out_layout, out, plain);
   }
 }
 
 void SparseConvInt8(const SparseConvPlan& p, const QuantParams& q, const int32_t* multiplier, const int* shift,
                     Layout in_layout, const int8_t* input, const int32_t* bias, Layout out_layout, int8_t* output,
-                    float* scratch) {
+                    float* scratch, const SparseNext* next) {
   const Isa isa = ActiveIsa();
   float* planes = scratch;
   float* acc = scratch + p.planes() * p.plane;
   const int64_t in_n = int64_t(p.is.h) * p.is.w * p.is.c, out_n = int64_t(p.os.h) * p.os.w * p.os.c;
   const int32_t off = q.input_offset;
+  const auto to_float = [off](int8_t v) { return float(int32_t(v) + off); };
+  const auto requant = [&](float a, int c) {
+    int32_t v = static_cast<int32_t>(a);  // an exact integer
+    if (bias) v += bias[c];
+    return Requantize(v, q, multiplier, shift, c);
+  };
   for (int b = 0; b < p.os.n; ++b) {
     const int8_t* in = input + b * in_n;
     int8_t* out = output + b * out_n;
 #ifdef KWS_X86
     if (isa == Isa::kAvx512) {
-      if (VectorPlanes(p, in_layout))
+      if (in_layout == Layout::kPlanes) {
+      } else if (VectorPlanes(p, in_layout)) {
         BuildPlanesAvx512(p, in, LoadInt8{off}, planes);
-      else
-        BuildPlanesPlain(p, in_layout, in, [off](int8_t v) { return float(int32_t(v) + off); }, planes);
+      } else {
+        BuildPlanesPlain(p, in_layout, in, to_float, planes);
+      }
       AccumulateAvx512(p, planes, acc);
       if (q.fp32_scale) {
-        EpilogueAvx512(p, acc, out_layout, out,
-                       EpiInt8{bias, q.fp32_scale, float(q.act_min - q.output_offset),
-                               float(q.act_max - q.output_offset), q.output_offset, {}, {}});
+        const EpiInt8 e{bias, q.fp32_scale, float(q.act_min - q.output_offset), float(q.act_max - q.output_offset),
+                        q.output_offset, {}, {}, next ? next->input_offset : 0};
+        if (next)
+          EpilogueToPlanesAvx512(p, acc, *next->plan, next->planes, e);
+        else
+          EpilogueAvx512(p, acc, out_layout, out, e);
         continue;
       }
     } else
 #endif
     {
-      BuildPlanesPlain(p, in_layout, in, [off](int8_t v) { return float(int32_t(v) + off); }, planes);
+      if (in_layout != Layout::kPlanes) BuildPlanesPlain(p, in_layout, in, to_float, planes);
       Accumulate(isa, p, planes, acc);
     }
-    EpiloguePlain(p, acc, out_layout, out, [&](float a, int c) {
-      int32_t v = static_cast<int32_t>(a);  // an exact integer
-      if (bias) v += bias[c];
-      return static_cast<int8_t>(Requantize(v, q, multiplier, shift, c));
-    });
+    if (next) {
+      const int32_t noff = next->input_offset;
+      EpilogueToPlanesPlain(p, acc, *next->plan, next->planes,
+                            [&](float a, int c) { return float(requant(a, c) + noff); });
+    } else {
+      EpiloguePlain(p, acc, out_layout, out, [&](float a, int c) { return static_cast<int8_t>(requant(a, c)); });
+    }
   }
 }
 
 void SparseConvHybrid(const SparseConvPlan& p, const FloatAct& act, bool asymmetric, Layout in_layout,
                       const float* input, const float* filter_scale, const float* bias, Layout out_layout,
-                      float* output, float* scratch) {
+                      float* output, float* scratch, const SparseNext* next) {
   const Isa isa = ActiveIsa();
   float* planes = scratch;
   float* acc = scratch + p.planes() * p.plane;
   const int64_t in_n = int64_t(p.is.h) * p.is.w * p.is.c, out_n = int64_t(p.os.h) * p.os.w * p.os.c;
+  const int64_t np = p.planes() * p.plane;
   for (int b = 0; b < p.os.n; ++b) {
     const float* in = input + b * in_n;
     float* out = output + b * out_n;
+    // min/max over the input (or over the planes, which then hold every input
+    // value plus zeros: the same result, since both start from 0).
+    const float* mm = in_layout == Layout::kPlanes ? planes : in;
+    const int64_t mm_n = in_layout == Layout::kPlanes ? np : in_n;
     float mn = 0.0f, mx = 0.0f;
 #ifdef KWS_X86
     if (isa == Isa::kAvx512) {
-      MinMaxAvx512(in, in_n, &mn, &mx);
+      MinMaxAvx512(mm, mm_n, &mn, &mx);
     } else
 #endif
     {
-      for (int64_t i = 0; i < in_n; ++i) {
-        mn = std::min(mn, in[i]);
-        mx = std::max(mx, in[i]);
+      for (int64_t i = 0; i < mm_n; ++i) {
+        mn = std::min(mn, mm[i]);
+        mx = std::max(mx, mm[i]);
       }
     }
     const HybridQ h = HybridParams(asymmetric, mn, mx);
     const float in_scale = h.scale;
-#ifdef KWS_X86
-    if (isa == Isa::kAvx512) {
-      if (VectorPlanes(p, in_layout))
-        BuildPlanesAvx512(p, in, LoadHybrid{h}, planes);
-      else
-        BuildPlanesPlain(p, in_layout, in, [&h](float v) { return HybridValue(h, v); }, planes);
-      AccumulateAvx512(p, planes, acc);
-      EpilogueAvx512(p, acc, out_layout, out, EpiHybrid{bias, filter_scale, in_scale, act.min, act.max, {}, {}});
-      continue;
-    }
-#endif
-    BuildPlanesPlain(p, in_layout, in, [&h](float v) { return HybridValue(h, v); }, planes);
-    Accumulate(isa, p, planes, acc);
-    EpiloguePlain(p, acc, out_layout, out, [&](float a, int c) {
+    const auto plain = [&](float a, int c) {
       float v = float(static_cast<int32_t>(a)) * in_scale * filter_scale[c];
       if (bias) v += bias[c];
       return std::clamp(v, act.min, act.max);
-    });
+    };
+    // Float planes, then q − zp in place (padding 0 maps to 0).
+#ifdef KWS_X86
+    if (isa == Isa::kAvx512) {
+      if (in_layout == Layout::kPlanes) {
+      } else if (VectorPlanes(p, in_layout)) {
+        BuildPlanesAvx512(p, in, LoadFloat{}, planes);
+      } else {
+        BuildPlanesPlain(p, in_layout, in, [](float v) { return v; }, planes);
+      }
+      QuantizePlanesAvx512(h, np, planes);
+      AccumulateAvx512(p, planes, acc);
+      const EpiHybrid e{bias, filter_scale, in_scale, act.min, act.max, {}, {}};
+      if (next)
+        EpilogueToPlanesAvx512(p, acc, *next->plan, next->planes, e);
+      else
+        EpilogueAvx512(p, acc, out_layout, out, e);
+      continue;
+    }
+#endif
+    if (in_layout != Layout::kPlanes) BuildPlanesPlain(p, in_layout, in, [](float v) { return v; }, planes);
+    for (int64_t i = 0; i < np; ++i) planes[i] = HybridValue(h, planes[i]);
+    Accumulate(isa, p, planes, acc);
+    if (next)
+      EpilogueToPlanesPlain(p, acc, *next->plan, next->planes, plain);
+    else
+      EpiloguePlain(p, acc, out_layout, out, plain);
   }
 }
 

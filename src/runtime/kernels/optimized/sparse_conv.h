@@ -38,7 +38,9 @@
 
 namespace kws::rt::opt {
 
-enum class Layout { kNhwc, kChw };
+// kPlanes (input only): the phase planes are already at the start of
+// `scratch`, written there by the previous sparse conv (SparseNext).
+enum class Layout { kNhwc, kChw, kPlanes };
 
 struct SparseConvPlan {
   ConvGeometry g;
@@ -67,14 +69,25 @@ void PrepareSparseConv(const ConvGeometry& g, const Shape4& is, const Shape4& fs
 // filter (fraction of zero weights, shapes). int8: also requires exact_int.
 bool SparseConvPays(const SparseConvPlan& plan, bool int8);
 
+// Fused hand-off between two sparse convs A → B (batch 1): A writes its
+// results straight into B's phase planes (B's scratch) instead of its output
+// tensor, and B runs with in_layout kPlanes. Needs SparseConvCanFuse(A, B).
+struct SparseNext {
+  const SparseConvPlan* plan = nullptr;  // B's plan
+  float* planes = nullptr;               // B's scratch
+  int32_t input_offset = 0;              // int8 B: its input offset (−zero point)
+};
+bool SparseConvCanFuse(const SparseConvPlan& a, const SparseConvPlan& b);
+
 // out = act(conv(input) + bias), float.
 void SparseConvFloat(const SparseConvPlan& p, const FloatAct& act, Layout in_layout, const float* input,
-                     const float* bias, Layout out_layout, float* output, float* scratch);
+                     const float* bias, Layout out_layout, float* output, float* scratch,
+                     const SparseNext* next = nullptr);
 
 // int8 per-channel: acc = Σ w·(x + input_offset) + bias, Requantize() (either arithmetic).
 void SparseConvInt8(const SparseConvPlan& p, const QuantParams& q, const int32_t* multiplier, const int* shift,
                     Layout in_layout, const int8_t* input, const int32_t* bias, Layout out_layout, int8_t* output,
-                    float* scratch);
+                    float* scratch, const SparseNext* next = nullptr);
 
 // Hybrid: quantizes each batch item's float input on the fly exactly as
 // ref::AsymmetricQuantize (asymmetric) or ref::SymmetricQuantize, then
@@ -82,7 +95,7 @@ void SparseConvInt8(const SparseConvPlan& p, const QuantParams& q, const int32_t
 // identical to the reference quantization followed by ref::ConvHybrid.
 void SparseConvHybrid(const SparseConvPlan& p, const FloatAct& act, bool asymmetric, Layout in_layout,
                       const float* input, const float* filter_scale, const float* bias, Layout out_layout,
-                      float* output, float* scratch);
+                      float* output, float* scratch, const SparseNext* next = nullptr);
 
 // Highest instruction set the optimized kernels may use (run-time dispatch
 // takes min(this, what the CPU has)). kPlain = portable C++ only: tests force
