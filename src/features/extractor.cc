@@ -3,7 +3,7 @@
 // Compute/ComputeFrame only touch preallocated buffers (Compute resizes its
 // clip-sized scratch on the first clip of a new length, then reuses it).
 //
-// Per frame (all double until the log):
+// Per frame (double up to the power |Xw|^2, float from its square root on):
 //   Z = complex FFT of size nfft/2 of the frame read as complex pairs
 //       (PackedRealFft: FFTW reads the frame in place, no copy)
 //   2 X[k] for the bins the mel bands touch, plus one on each side
