@@ -193,6 +193,21 @@ TEST(Trainer, SameSeedSameBytes) {
   for (auto& p : {a, b, c}) fsys::remove_all(p);
 }
 
+// The fused conv-bn-relu step (train/fused_step.h, used for this model) and the layer-by-layer
+// path train the same model up to float rounding (the trainer wiring; tests/train_math holds the
+// gradients themselves to the layer path: Adam would hide a gradient scale error here).
+TEST(Trainer, FusedStepTrainsLikeTheLayerPath) {
+  FeatureSet fs = Synthetic(64, 5);
+  Config cfg = ParseConfig(kTiny, "tiny.toml", {"train.epochs=2", "prune.enabled=false"});
+  TrainResult a = Train(cfg, Split(fs), TrainerOptions{.progress = false});
+  TrainResult b = Train(cfg, Split(fs), TrainerOptions{.progress = false, .fused_step = false});
+  ASSERT_EQ(a.history.size(), b.history.size());
+  for (size_t e = 0; e < a.history.size(); ++e) {
+    EXPECT_NEAR(a.history[e].train_loss, b.history[e].train_loss, 1e-4) << "epoch " << e + 1;
+    EXPECT_NEAR(a.history[e].val_loss, b.history[e].val_loss, 1e-4) << "epoch " << e + 1;
+  }
+}
+
 TEST(Trainer, ResumeIsBitIdentical) {
   FeatureSet fs = Synthetic(64, 4);
   Config cfg = ParseConfig(kTiny, "tiny.toml");  // 4 epochs, pruning every 3 steps
