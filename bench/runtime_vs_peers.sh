@@ -1,19 +1,20 @@
 #!/bin/sh
 # Batch-1, single-thread inference latency of the seed-shaped keyword model, in ONE run:
-#   (a) kws's runtime (kws bench),
+#   (a) kws's runtime (kws bench; also with KWS_FORCE_PORTABLE=1, the plain C++ kernels),
 #   (b) the official TFLite interpreter as WebAssembly SIMD under node (tools/js/bench_tflite.js),
 #   (c) ONNX Runtime through onnxruntime-node (tools/js/bench_ort.js) on the same network with the
 #       same weights, converted from the float .tflite by tools/torch/seed_to_onnx.py.
 #
 #   bench/runtime_vs_peers.sh [--run RUN_DIR | --train] [--runs N] [--warmup N] [--rounds R] [--build BUILD_DIR]
 #
-# Models: with --run, the float / dynamic / int8 .tflite exported by `kws export` from that training
-# run (int8 calibrated on $KWS_SHARED_DATA/speech_commands); --train first trains configs/seed.toml
+# Models: with --run, the float / dynamic / int8 .tflite that `kws train` wrote into that run folder
+# (model_{float,dynamic,int8}.tflite), else exported from it by `kws export` (int8 calibrated on
+# $KWS_SHARED_DATA/speech_commands); --train first trains configs/seed.toml
 # on $KWS_SHARED_DATA/speech_commands (yes/no, 80 epochs, 85% pruning; a few minutes) into a
 # temporary run folder; without either, the synthetic seed graph (export/synthetic.h) with 85% of
 # each kernel zeroed. Each runtime measures the median over --runs timed calls after --warmup calls;
 # the whole set is repeated --rounds times (interleaved) and the table shows the median of the
-# per-round medians. The official interpreter's dynamic-range model runs 20x fewer calls (its hybrid
+# per-round medians with [min-max] over the rounds. The official interpreter's dynamic-range model runs 20x fewer calls (its hybrid
 # kernels take tens of ms in WebAssembly). The outputs of the three runtimes on one input are compared
 # first (max |difference|).
 # A dev-machine benchmark (needs node + tools/js/node_modules, /usr/bin/python3 with torch + numpy);
@@ -58,10 +59,14 @@ if [ "$train" = 1 ] && [ -z "$run" ]; then
 fi
 if [ -n "$run" ]; then
   source="trained run $run"
-  "$kws" -q export --model "$run" --quant float --out "$tmp/seed_float.tflite" >/dev/null
-  "$kws" -q export --model "$run" --quant dynamic --out "$tmp/seed_dynamic.tflite" >/dev/null
-  "$kws" -q export --model "$run" --quant int8 --calibration-data "$data/speech_commands" \
-    --out "$tmp/seed_int8.tflite" >/dev/null
+  if [ -f "$run/model_float.tflite" ] && [ -f "$run/model_dynamic.tflite" ] && [ -f "$run/model_int8.tflite" ]; then
+    for q in float dynamic int8; do cp "$run/model_$q.tflite" "$tmp/seed_$q.tflite"; done
+  else
+    "$kws" -q export --model "$run" --quant float --out "$tmp/seed_float.tflite" >/dev/null
+    "$kws" -q export --model "$run" --quant dynamic --out "$tmp/seed_dynamic.tflite" >/dev/null
+    "$kws" -q export --model "$run" --quant int8 --calibration-data "$data/speech_commands" \
+      --out "$tmp/seed_int8.tflite" >/dev/null
+  fi
 else
   source="synthetic seed graph, 85% zeros"
   "$kws" bench --write-seed-models "$tmp" --seed-sparsity 0.85 >/dev/null
@@ -90,6 +95,8 @@ i=1
 while [ "$i" -le "$rounds" ]; do
   for q in float dynamic int8; do
     "$kws" bench --model "$tmp/seed_$q.tflite" --runs "$runs" --warmup "$warmup" --json > "$tmp/kws_${q}_$i.json"
+    KWS_FORCE_PORTABLE=1 "$kws" bench --model "$tmp/seed_$q.tflite" --runs "$runs" --warmup "$warmup" --json \
+      > "$tmp/kwsp_${q}_$i.json"
     # TFLite's hybrid kernels are ~100x slower than XNNPACK's float/int8 ones in wasm: fewer calls there.
     n=$runs; w=$warmup
     if [ "$q" = dynamic ]; then n=$(( (runs + 19) / 20 )); w=$(( (warmup + 19) / 20 )); fi
@@ -112,13 +119,21 @@ def load(name):
         return json.loads(text)                   # kws bench --json (indented)
     except ValueError:
         return json.loads(text.splitlines()[-1])  # node tools: one JSON line
-def med(prefix, q, key):
+def vals_of(prefix, q, key):
     vals = []
     for r in range(1, rounds + 1):
         p = '%s_%s_%d.json' % (prefix, q, r)
         if os.path.exists(os.path.join(tmp, p)):
             vals.append(load(p)[key])
+    return vals
+def med(prefix, q, key):
+    vals = vals_of(prefix, q, key)
     return statistics.median(vals) if vals else None
+def cell(prefix, q, key):
+    vals = vals_of(prefix, q, key)
+    if not vals:
+        return '-'
+    return '%.1f [%.1f-%.1f]' % (statistics.median(vals), min(vals), max(vals))
 
 kws_out = json.load(open(os.path.join(tmp, 'out_kws.json')))
 tfl_out = load('out_tfl.json')['output']
@@ -128,23 +143,26 @@ d_ort = max(abs(a - b) for a, b in zip(kws_out, ort_out))
 k0 = load('kws_float_1.json')
 print('model: %s  (%s MACs, %s params, %s non-zero)' % (source, k0['macs'], k0['params'], k0['nonzero_params']))
 print('float outputs on one input: max |kws - tflite| = %.2g, max |kws - onnxruntime| = %.2g' % (d_tfl, d_ort))
-print('batch 1, one thread; median us over %s calls, median of %d rounds\n' % (runs, rounds))
+print('batch 1, one thread; us: median over %s calls per round, median [min-max] of %d rounds\n' % (runs, rounds))
 rows = [('kws invoke (Invoke only)', 'kws', 'invoke_us'),
         ('kws inference (+float I/O)', 'kws', 'inference_us'),
+        ('kws invoke, plain C++', 'kwsp', 'invoke_us'),
         ('TFLite wasm SIMD Infer()', 'tfl', 'median_us'),
         ('ONNX Runtime 1.30 run()', 'ort', 'median_us')]
 qs = ['float', 'dynamic', 'int8']
 table = {}
-print('%-28s %10s %10s %10s' % ('runtime', *qs))
+print('%-28s %20s %20s %20s' % ('runtime', *qs))
 for label, prefix, key in rows:
-    vals = [med(prefix, q, key) for q in qs]
-    table[label] = vals
-    print('%-28s %10s %10s %10s' % (label, *['%.1f' % v if v is not None else '-' for v in vals]))
+    table[label] = [med(prefix, q, key) for q in qs]
+    print('%-28s %20s %20s %20s' % (label, *[cell(prefix, q, key) for q in qs]))
 base = table['kws invoke (Invoke only)']
-print('\nkws speed-up (peer median / kws Invoke median):')
+print('\nkws speed-up (peer median / kws Invoke median; ONNX Runtime runs the float network only,')
+print('so its row compares every kws model with ONNX Runtime float):')
 for label in ('TFLite wasm SIMD Infer()', 'ONNX Runtime 1.30 run()'):
     vals = table[label]
-    print('%-28s %10s %10s %10s' % (label, *['%.2fx' % (v / b) if v is not None and b else '-' for v, b in zip(vals, base)]))
+    if label.startswith('ONNX'):
+        vals = [vals[0]] * 3
+    print('%-28s %20s %20s %20s' % (label, *['%.2fx' % (v / b) if v is not None and b else '-' for v, b in zip(vals, base)]))
 ovh = med('ortx', 'float', 'median_us')
 ort = table['ONNX Runtime 1.30 run()'][0]
 print('\nONNX Runtime per-call overhead (one-ReLU model, same input, through node): %.1f us;' % ovh)

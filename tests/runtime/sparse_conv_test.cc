@@ -5,6 +5,7 @@
 // NHWC / channel-planar layouts and the fused hand-off between two convs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -243,6 +244,116 @@ TEST(SparseConv, HybridIdenticalToReference) {
       }
     }
   }
+}
+
+// Two chained convs A → B with the fused hand-off (A writes B's phase planes,
+// B reads Layout::kPlanes) against the reference kernels run one after the
+// other: random widths (one and several 16-column blocks), strides 1 / 2,
+// SAME / VALID, float and int8 (fp32 requantization) and float → hybrid.
+TEST(SparseConv, FusedHandOffMatchesReferenceChain) {
+  IsaGuard guard;
+  kws::Rng rng(24);
+  int fused = 0;
+  for (int t = 0; t < 60; ++t) {
+    Case a = MakeCase(rng, t);
+    a.is.n = a.os.n = 1;
+    Case b;
+    b.is = a.os;
+    b.sparsity = kSparsity[(t + 1) % 4];
+    const int k = 1 + 2 * int(rng.Below(2));
+    b.g.stride_h = 1 + int(rng.Below(2));
+    b.g.stride_w = 1 + int(rng.Below(2));
+    const bool same = rng.Below(3) != 0;
+    auto dim = [&](int in, int s, int* pad) {
+      const int out = same ? (in + s - 1) / s : std::max(1, (in - k + s) / s);
+      *pad = std::max(((out - 1) * s + k - in) / 2, 0);
+      return out;
+    };
+    const int cout = kChannels[(t / 3) % 4];
+    b.fs = Shape4{cout, k, k, b.is.c};
+    b.os = Shape4{1, dim(b.is.h, b.g.stride_h, &b.g.pad_top), dim(b.is.w, b.g.stride_w, &b.g.pad_left), cout};
+    if (!same && (b.is.h < k || b.is.w < k)) continue;
+    std::vector<float> fa(size_t(a.fs.size())), fb(size_t(b.fs.size())), ba(size_t(a.os.c)), bb(size_t(b.os.c));
+    for (auto& v : fa) v = float(rng.Normal());
+    for (auto& v : fb) v = float(rng.Normal());
+    for (auto& v : ba) v = float(rng.Normal());
+    for (auto& v : bb) v = float(rng.Normal());
+    Prune(rng, a.sparsity, &fa);
+    Prune(rng, b.sparsity, &fb);
+    opt::SparseConvPlan pa, pb;
+    opt::PrepareSparseConv(a.g, a.is, a.fs, a.os, fa.data(), &pa);
+    opt::PrepareSparseConv(b.g, b.is, b.fs, b.os, fb.data(), &pb);
+    if (!opt::SparseConvCanFuse(pa, pb)) continue;
+    ++fused;
+    std::vector<float> sa(pa.ScratchFloats()), sb(pb.ScratchFloats());
+    const opt::SparseNext next{&pb, sb.data(), 0};
+    const FloatAct relu{0.0f, 3.4e38f};
+    std::vector<float> in(size_t(a.is.size()));
+    for (auto& v : in) v = float(rng.Normal());
+    std::vector<float> mid(size_t(a.os.size())), want(size_t(b.os.size())), got(want.size());
+    ref::ConvFloat(a.g, relu, a.is, in.data(), a.fs, fa.data(), ba.data(), a.os, mid.data());
+    // float → float
+    ref::ConvFloat(b.g, FloatAct{}, b.is, mid.data(), b.fs, fb.data(), bb.data(), b.os, want.data());
+    for (Isa isa : Levels()) {
+      opt::SetMaxIsa(isa);
+      opt::SparseConvFloat(pa, relu, Layout::kNhwc, in.data(), ba.data(), Layout::kNhwc, nullptr, sa.data(), &next);
+      opt::SparseConvFloat(pb, FloatAct{}, Layout::kPlanes, nullptr, bb.data(), Layout::kNhwc, got.data(), sb.data());
+      for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_NEAR(want[i], got[i], 1e-4f * (1.0f + std::fabs(want[i]))) << "float case " << t << " isa " << int(isa);
+    }
+    // float → hybrid (the dynamic-range model's first two convs)
+    std::vector<int8_t> qb(fb.size());
+    std::vector<float> fscale(size_t(b.os.c), 0.01f);
+    for (size_t i = 0; i < fb.size(); ++i) qb[i] = int8_t(std::clamp(std::lround(fb[i] * 40.0f), -127L, 127L));
+    opt::SparseConvPlan pbh;
+    opt::PrepareSparseConv(b.g, b.is, b.fs, b.os, qb.data(), &pbh);
+    std::vector<int8_t> qmid(mid.size());
+    float sc = 0.0f;
+    int32_t zp = 0;
+    ref::AsymmetricQuantize(int64_t(mid.size()), mid.data(), qmid.data(), &sc, &zp);
+    ref::ConvHybrid(b.g, FloatAct{}, b.is, qmid.data(), &sc, &zp, b.fs, qb.data(), fscale.data(), bb.data(), b.os,
+                    want.data());
+    const opt::SparseNext next_h{&pbh, sb.data(), 0};
+    for (Isa isa : Levels()) {
+      opt::SetMaxIsa(isa);
+      opt::SparseConvFloat(pa, relu, Layout::kNhwc, in.data(), ba.data(), Layout::kNhwc, nullptr, sa.data(), &next_h);
+      opt::SparseConvHybrid(pbh, FloatAct{}, true, Layout::kPlanes, nullptr, fscale.data(), bb.data(), Layout::kNhwc,
+                            got.data(), sb.data());
+      for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_NEAR(want[i], got[i], 1e-6f * (1.0f + std::fabs(want[i]))) << "hybrid case " << t << " isa " << int(isa);
+    }
+    // int8 → int8
+    std::vector<int8_t> qa(fa.size()), qin(in.size());
+    for (size_t i = 0; i < fa.size(); ++i) qa[i] = int8_t(std::clamp(std::lround(fa[i] * 40.0f), -127L, 127L));
+    for (auto& v : qin) v = int8_t(int(rng.Below(256)) - 128);
+    std::vector<int32_t> ia(size_t(a.os.c), 100), ib(size_t(b.os.c), -100), ma(size_t(a.os.c)), mb(size_t(b.os.c));
+    std::vector<int> sha(size_t(a.os.c)), shb(size_t(b.os.c));
+    std::vector<float> fpa(size_t(a.os.c), 0.002f), fpb(size_t(b.os.c), 0.003f);
+    QuantParams qpa, qpb;
+    qpa.input_offset = 5;
+    qpa.output_offset = -20;
+    qpa.act_min = -20;  // ReLU
+    qpa.fp32_scale = fpa.data();
+    qpb.input_offset = 20;  // = −(A's output zero point)
+    qpb.output_offset = 3;
+    qpb.fp32_scale = fpb.data();
+    std::vector<int8_t> qmid8(mid.size()), want8(want.size()), got8(want.size());
+    ref::ConvInt8(a.g, qpa, ma.data(), sha.data(), a.is, qin.data(), a.fs, qa.data(), ia.data(), a.os, qmid8.data());
+    ref::ConvInt8(b.g, qpb, mb.data(), shb.data(), b.is, qmid8.data(), b.fs, qb.data(), ib.data(), b.os,
+                  want8.data());
+    opt::SparseConvPlan pa8;
+    opt::PrepareSparseConv(a.g, a.is, a.fs, a.os, qa.data(), &pa8);
+    const opt::SparseNext next8{&pbh, sb.data(), qpb.input_offset};
+    for (Isa isa : Levels()) {
+      opt::SetMaxIsa(isa);
+      opt::SparseConvInt8(pa8, qpa, ma.data(), sha.data(), Layout::kNhwc, qin.data(), ia.data(), Layout::kNhwc, nullptr,
+                          sa.data(), &next8);
+      opt::SparseConvInt8(pbh, qpb, mb.data(), shb.data(), Layout::kPlanes, nullptr, ib.data(), Layout::kNhwc,
+                          got8.data(), sb.data());
+      ASSERT_EQ(want8, got8) << "int8 case " << t << " isa " << int(isa);
+    }
+  }
+  EXPECT_GT(fused, 20);
 }
 
 TEST(SparseConv, ForcedPortableSwitchesEveryKernelOff) {

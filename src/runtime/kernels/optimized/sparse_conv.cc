@@ -560,6 +560,26 @@ KWS_AVX512 void EpilogueToPlanesAvx512(const SparseConvPlan& p, const float* acc
     float* base = planes + int64_t(co) * nx.plane;
     const int64_t phase_stride = int64_t(C) * nx.plane;  // next phase plane of the same channel
     const float* a = acc + int64_t(co) * p.span;
+    if (sw == 1 && np == 1) {  // one 16-column block (OW <= 16), stride-1 consumer
+      const Part q = parts[0];
+      for (int oy = 0; oy < rows; ++oy, a += p.wq) {
+        const int y = oy + pt;
+        float* d = base + int64_t(y & shift_h) * phase_stride + int64_t(y >> shift_h) * wq + q.j0;
+        _mm512_storeu_ps(d, _mm512_maskz_mov_ps(q.store, e.Plane(_mm512_maskz_loadu_ps(q.load, a))));
+      }
+      continue;
+    }
+    if (sw == 2 && np == 2 && parts[0].ox0 == 0 && parts[1].ox0 == 0) {  // one block, stride-2 consumer
+      const Part q0 = parts[0], q1 = parts[1];
+      for (int oy = 0; oy < rows; ++oy, a += p.wq) {
+        const int y = oy + pt;
+        float* d = base + int64_t((y & shift_h) * 2) * phase_stride + int64_t(y >> shift_h) * wq;
+        const __m512 v = e.Plane(_mm512_maskz_loadu_ps(q0.load, a));
+        _mm512_storeu_ps(d + q0.ph_x * phase_stride + q0.j0, _mm512_maskz_permutexvar_ps(q0.store, q0.idx, v));
+        _mm512_storeu_ps(d + q1.ph_x * phase_stride + q1.j0, _mm512_maskz_permutexvar_ps(q1.store, q1.idx, v));
+      }
+      continue;
+    }
     for (int oy = 0; oy < rows; ++oy, a += p.wq) {
       const int y = oy + pt;
       float* d = base + int64_t((y & shift_h) * sw) * phase_stride + int64_t(y >> shift_h) * wq;
