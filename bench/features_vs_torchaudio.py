@@ -117,7 +117,7 @@ def main():
         name = next((n for n in p if n.startswith("BM_Pool2Threads") and n + ":cpu" in p), None)
         if name and name + ":clips" in p:
             print("whole shared pool, 2 threads: %d clips in %.0f ms = %.1f us/clip (wall, best of 3, clips preloaded)"
-                  % (p[name + ":clips"], p[name], p[name + ":us_per_clip"] * 1e6))
+                  % (p[name + ":clips"], p[name] / 1e3, p[name + ":us_per_clip"] * 1e6))
         else:
             print("whole shared pool: not measured (no Speech Commands pool under KWS_SHARED_DATA)")
 
