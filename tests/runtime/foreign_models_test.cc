@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -175,7 +176,8 @@ class ForeignModels : public ::testing::Test {
   }
   void TearDown() override {
     std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
+    // KWS_KEEP_FOREIGN=1 keeps the compiled models (e.g. as fuzzing seeds).
+    if (!dir_.empty() && !std::getenv("KWS_KEEP_FOREIGN")) fs::remove_all(dir_, ec);
   }
 
   // JSON -> .tflite bytes with flatc and the official schema.
