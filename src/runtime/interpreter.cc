@@ -63,6 +63,20 @@ class AlignedBuffer {
   size_t size_ = 0;
 };
 
+// IEEE half -> float (exact; subnormals, infinities and NaN included).
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = uint32_t(h >> 15) << 31, exp = (h >> 10) & 31, man = h & 1023;
+  float v;
+  if (exp == 0) {
+    v = std::ldexp(float(man), -24);
+  } else if (exp == 31) {
+    v = man ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+  } else {
+    v = std::ldexp(float(man | 1024), int(exp) - 25);
+  }
+  return sign ? -v : v;
+}
+
 size_t TypeSize(DType t) { return t == DType::kInt8 || t == DType::kUInt8 ? 1 : 4; }
 
 struct Tensor {
@@ -79,6 +93,7 @@ struct Tensor {
   size_t offset = 0;                   // in the constant block or the arena
   bool produced = false;               // graph input, constant, or written by an earlier op
   bool is_graph_input = false;
+  bool float16 = false;                // FLOAT16 constant, converted to float32 at load
   int first = -1, last = -1;           // lifetime in "time steps" (0 = inputs, op i = i + 1)
 };
 
@@ -92,6 +107,7 @@ enum class Kind {
   kSoftmaxFloat, kSoftmaxInt8,
   kQuantize, kRequantize, kDequantize,
   kQuantizeU8, kRequantize8, kDequantizeU8,  // uint8 at the graph edges
+  kNop,                                       // folded at load (float16 DEQUANTIZE of a constant)
   // Element-wise and layout ops found in models other tools wrote.
   kAddFloat, kAddInt8, kMulFloat, kMulInt8, kConcat, kPadFloat, kPadInt8,
   kLogisticFloat, kTanhFloat, kClampFloat, kLutInt8, kReluInt8,
@@ -201,6 +217,7 @@ struct Interpreter::Impl {
   KernelSet kernels = KernelSet::kOptimized;
   Int8Arithmetic arithmetic = Int8Arithmetic::kXnnpack;
   int64_t macs = 0, weights = 0, nonzero_weights = 0;
+  std::vector<std::vector<float>> float16_data;  // FLOAT16 constants converted to float32
 
   [[noreturn]] void Fail(const std::string& msg) const { throw BadInput(name + ": " + msg); }
 
@@ -317,6 +334,7 @@ void Interpreter::Impl::LoadTensors(const tflite::Model* m, const tflite::SubGra
       case tflite::TensorType::INT8: t.type = DType::kInt8; break;
       case tflite::TensorType::INT32: t.type = DType::kInt32; break;
       case tflite::TensorType::UINT8: t.type = DType::kUInt8; break;
+      case tflite::TensorType::FLOAT16: t.type = DType::kFloat32, t.float16 = true; break;  // constants only
       default: {
         const char* tn = tflite::EnumNameTensorType(src->type());
         Fail(what + ": type " + std::string(tn && *tn ? tn : std::to_string(int(src->type()))) +
@@ -333,7 +351,7 @@ void Interpreter::Impl::LoadTensors(const tflite::Model* m, const tflite::SubGra
         t.elements *= d;
       }
     }
-    t.bytes = size_t(t.elements) * TypeSize(t.type);
+    t.bytes = size_t(t.elements) * (t.float16 ? 2 : TypeSize(t.type));
     if (src->is_variable()) Fail(what + ": variable tensors are not supported");
     if (src->sparsity()) Fail(what + ": sparse tensors are not supported");
     if (const auto* qp = src->quantization()) {
@@ -370,7 +388,15 @@ void Interpreter::Impl::LoadTensors(const tflite::Model* m, const tflite::SubGra
       t.is_const = true;
       t.produced = true;
       t.file_data = data;
+      if (t.float16) {  // float16 weights (the converter's float16 quantization): float32 from here on
+        std::vector<float> f(size_t(t.elements));
+        for (size_t k = 0; k < f.size(); ++k) f[k] = HalfToFloat(uint16_t(data[2 * k] | (data[2 * k + 1] << 8)));
+        float16_data.push_back(std::move(f));
+        t.file_data = reinterpret_cast<const uint8_t*>(float16_data.back().data());
+        t.bytes = size_t(t.elements) * 4;
+      }
     }
+    if (t.float16 && !t.is_const) Fail(what + ": float16 activations are not supported (only float16 constants)");
   }
   auto index_list = [&](const flatbuffers::Vector<int32_t>* v, const char* what) {
     std::vector<int> r;
@@ -431,7 +457,19 @@ void Interpreter::Impl::LoadOps(const tflite::Model* m, const tflite::SubGraph* 
         Fail(where + " (" + OpName(bc) + "): input tensor " + std::to_string(x) + " '" + tensors[size_t(x)].name +
              "' is read before any operator writes it");
     }
-    PrepareOp(int(i), op, bc, o);
+    if (bc == tflite::BuiltinOperator::DEQUANTIZE && o.in.size() == 1 && o.out.size() == 1 && o.in[0] >= 0 &&
+        tensors[size_t(o.in[0])].float16 && tensors[size_t(o.in[0])].is_const) {
+      // float16 weights -> float32: the output is that constant (already converted), nothing runs.
+      Tensor& src = tensors[size_t(o.in[0])];
+      Tensor& dst = tensors[size_t(o.out[0])];
+      if (dst.type != DType::kFloat32 || dst.float16 || dst.shape != src.shape || dst.is_const)
+        Fail(where + " (DEQUANTIZE): float16 input needs a float32 output of the same shape");
+      dst.is_const = true;
+      dst.file_data = src.file_data;
+      o.kind = Kind::kNop;
+    } else {
+      PrepareOp(int(i), op, bc, o);
+    }
     for (int x : o.out) {
       Tensor& t = tensors[size_t(x)];
       if (t.produced)
@@ -1403,6 +1441,8 @@ void Interpreter::Impl::Invoke() {
         break;
       case Kind::kDequantize:
         ref::DequantizeInt8(o.scale, o.in_zp, o.n, D<int8_t>(x), D<float>(y));
+        break;
+      case Kind::kNop:
         break;
       case Kind::kQuantizeU8:
         ref::QuantizeFloatToUInt8(o.scale, o.out_zp, xnn, o.n, D<float>(x), D<uint8_t>(y));

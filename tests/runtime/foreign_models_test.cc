@@ -539,6 +539,38 @@ TEST_F(ForeignModels, Uint8InputOutputThroughQuantize) {
   }
 }
 
+// Converter float16 quantization: FLOAT16 constant weights/biases, each through DEQUANTIZE to float32
+// feeding CONV_2D and FULLY_CONNECTED.
+TEST_F(ForeignModels, Float16WeightsThroughDequantize) {
+  JsonModel m;
+  auto half_const = [&](const std::vector<int>& shape) {
+    std::string b;
+    for (int64_t i = 0; i < JsonModel::Count(shape); ++i) {
+      // sign, exponent 8..15 (values ~2^-7..1), random mantissa; every 97th a subnormal.
+      uint16_t h = uint16_t((m.rng.Below(2) << 15) | ((8 + m.rng.Below(8)) << 10) | m.rng.Below(1024));
+      if (i % 97 == 5) h = uint16_t(m.rng.Below(1024));
+      b.push_back(char(h & 0xff));
+      b.push_back(char(h >> 8));
+    }
+    int h16 = m.Tensor(shape, "FLOAT16", m.Buffer(b));
+    int f32 = m.Tensor(shape, "FLOAT32");
+    m.Op("DEQUANTIZE", 6, {h16}, {f32});
+    return f32;
+  };
+  int x = m.Tensor({1, 6, 5, 2}, "FLOAT32", 0, 0, 0, "x");
+  int cw = half_const({3, 3, 3, 2}), cb = half_const({3});
+  int c = m.Tensor({1, 6, 5, 3}, "FLOAT32");
+  m.Op("CONV_2D", 3, {x, cw, cb}, {c}, "Conv2DOptions",
+       {{"padding", "SAME"}, {"stride_w", 1}, {"stride_h", 1}, {"fused_activation_function", "RELU"}});
+  int fw = half_const({4, 90}), fb = half_const({4});
+  int y = m.Tensor({1, 4}, "FLOAT32", 0, 0, 0, "y");
+  m.Op("FULLY_CONNECTED", 9, {c, fw, fb}, {y}, "FullyConnectedOptions", json::object());
+  const std::string bytes = Compile("float16", m.Model(x, y));
+  Interpreter it = Interpreter::FromBuffer("float16.tflite", bytes);
+  EXPECT_EQ(it.model_kind(), "float32");
+  Compare("float16", bytes, 4);
+}
+
 // What kws still refuses, refuses clearly.
 TEST_F(ForeignModels, UnsupportedOpsAndTypesNamed) {
   {
