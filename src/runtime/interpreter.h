@@ -1,8 +1,11 @@
 // kws's .tflite runtime: loads a model file, checks it completely, plans one
 // arena for all activations, and runs it with kws's own kernels (float32,
 // full-int8 and dynamic-range "hybrid" models; ops CONV_2D, DEPTHWISE_CONV_2D,
-// FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESHAPE, SOFTMAX,
-// QUANTIZE, DEQUANTIZE). No TensorFlow involved.
+// FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESHAPE, SQUEEZE, SOFTMAX,
+// QUANTIZE, DEQUANTIZE, ADD, SUB, MUL, CONCATENATION, PAD, PADV2, LOGISTIC,
+// TANH, RELU, RELU6; uint8 only at the graph edges through QUANTIZE/DEQUANTIZE;
+// float16 constants through DEQUANTIZE; subgraph 0 of multi-subgraph files;
+// buffers inside the FlatBuffer or at offset/size after it). No TensorFlow involved.
 //
 //   auto it = kws::rt::Interpreter::FromFile("model.tflite");   // throws kws::Error (BadInput)
 //   std::vector<float> probs = it.RunFloat(features.data());     // quantizes/dequantizes as needed
