@@ -7,9 +7,10 @@ no centre padding (97 frames). torch.set_num_threads(1); kws single thread.
 
 The machine is shared, so kws and torchaudio are measured alternately in
 ROUNDS rounds (kws, torch, kws, torch, ...). In each round a time is the best of
-many short batches (torchaudio: 40 batches of 20 calls; kws: Google Benchmark
-repetitions of >= 20 ms), as wall time and as this process's CPU time (CPU
-time excludes time spent descheduled). Printed: every round's ratio, then the
+many short batches of about the same length (torchaudio: 40 batches of 20
+calls, ~6 ms; kws: 40 Google Benchmark repetitions of >= 6 ms), as wall time
+and as the process's CPU time (CPU time excludes time spent descheduled: on a
+loaded machine it is the fairer of the two). Printed: every round's ratio, then the
 best time of each side over all rounds and their ratio. Goals: torchaudio / kws
 log-mel >= 5, kws log-mel / its own FFT <= 2. Finally the whole shared Speech
 Commands pool on 2 threads (BM_Pool2Threads).
@@ -25,7 +26,7 @@ import time
 CASES = "BM_(LogMelClip|MfccClip|FftClip|FftLibClip|FftR2cClip|FftwMeasureClip|LibFloatFftClip)$"
 
 
-def kws_times(bench, reps, flt=CASES, min_time="0.02"):
+def kws_times(bench, reps, flt=CASES, min_time="0.006"):
     r = subprocess.run([bench, "--benchmark_filter=" + flt, "--benchmark_repetitions=%d" % reps,
                         "--benchmark_min_time=" + min_time, "--benchmark_format=json"],
                        capture_output=True, text=True, check=True)
@@ -70,7 +71,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bench", nargs="?", default="build/bench_features")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--reps", type=int, default=10, help="Google Benchmark repetitions per round")
+    ap.add_argument("--reps", type=int, default=40, help="Google Benchmark repetitions (>= 6 ms each) per round")
     ap.add_argument("--no-pool", action="store_true")
     args = ap.parse_args()
 
