@@ -1,6 +1,7 @@
 #include "features/fft.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <numbers>
 #include <string>
@@ -210,6 +211,7 @@ struct PackedRealFft::Impl {
   fftw_complex* out = nullptr;  // n/2 + 1 values
   fftw_plan plan = nullptr;
   int in_alignment = 0;
+  bool pinned = false;  // the plan is the one kWisdom describes
 };
 
 PackedRealFft::PackedRealFft(int n) : n_(n), impl_(std::make_unique<Impl>()) {
@@ -238,6 +240,14 @@ PackedRealFft::PackedRealFft(int n) : n_(n), impl_(std::make_unique<Impl>()) {
     throw InternalError("fft: FFTW could not plan a size-" + std::to_string(N) + " complex transform");
   }
   p.in_alignment = fftw_alignment_of(reinterpret_cast<double*>(p.in));
+  if (n == 512) {
+    char* desc = fftw_sprint_plan(p.plan);
+    if (desc) {
+      const std::string d(desc);
+      p.pinned = d.find("t2fv_4_avx") != std::string::npos && d.find("n2fv_64_avx") != std::string::npos;
+      std::free(desc);
+    }
+  }
 }
 
 PackedRealFft::~PackedRealFft() {
@@ -269,7 +279,10 @@ void PackedRealFft::Unpack2(const std::complex<double>* Z, int first, int count,
   UnpackLoop(reinterpret_cast<const double*>(Z), impl_->wr.data(), impl_->wi.data(), n_ / 2, first, count, re, im);
 }
 
-const char* PackedRealFft::backend() const { return "fftw3 double complex(n/2) + unpack, FFTW_ESTIMATE + pinned wisdom"; }
+const char* PackedRealFft::backend() const {
+  return impl_->pinned ? "fftw3 double complex(n/2) + unpack, pinned plan (wisdom)"
+                       : "fftw3 double complex(n/2) + unpack, FFTW_ESTIMATE";
+}
 
 struct ComplexFft::Impl {
   fftw_complex* buf = nullptr;

@@ -562,3 +562,15 @@ TEST(Extractor, EveryWindowPathMatchesTheTextbookAndComputeFrame) {
     }
   }
 }
+
+// The embedded FFTW wisdom pins the extractor's default transform (fft.cc):
+// if an FFTW update stops honouring it, this says so (speed, not correctness).
+TEST(Fft, PackedRealDefaultPlanIsPinned) {
+#if defined(KWS_FFT_FFTW) && defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx")) GTEST_SKIP() << "the pinned plan uses FFTW's AVX codelets";
+  PackedRealFft fft(512);
+  EXPECT_NE(std::string(fft.backend()).find("pinned"), std::string::npos) << fft.backend();
+#else
+  GTEST_SKIP() << "FFTW on x86-64 only";
+#endif
+}
