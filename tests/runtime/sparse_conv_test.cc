@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/interpreter.h"
+#include "runtime/kernels/optimized/optimized.h"
 #include "runtime/kernels/optimized/sparse_conv.h"
 #include "runtime/kernels/reference/conv.h"
 #include "runtime/kernels/reference/quantize.h"
@@ -354,6 +355,35 @@ TEST(SparseConv, FusedHandOffMatchesReferenceChain) {
     }
   }
   EXPECT_GT(fused, 20);
+}
+
+// The optimized float → int8 input quantization (Interpreter::RunFloat) is
+// identical to the reference one, halves / NaN / infinities / huge values included.
+TEST(SparseConv, QuantizeFloatToInt8IdenticalToReference) {
+  IsaGuard guard;
+  kws::Rng rng(25);
+  std::vector<float> x(1000);
+  for (auto& v : x) v = float(rng.Normal() * 20.0);
+  for (int i = 0; i < 200; ++i) x[size_t(i)] = (float(i - 100) + 0.5f) * 0.125f;  // exact ties for scale 0.125
+  x[200] = std::nanf("");
+  x[201] = 3.4e38f;
+  x[202] = -3.4e38f;
+  x[203] = 1.0f / 0.0f;
+  x[204] = -1.0f / 0.0f;
+  x[205] = 0.49999997f * 0.125f;
+  for (float scale : {0.125f, 0.0761f, 3.0f})
+    for (int32_t zp : {-128, 0, 54, 127}) {
+      std::vector<int8_t> want(x.size()), got(x.size());
+      for (size_t i = 0; i < x.size(); ++i) want[i] = QuantizeToInt8(x[i], scale, zp);
+      for (Isa isa : Levels()) {
+        opt::SetMaxIsa(isa);
+        for (size_t n : {x.size(), size_t(13)}) {
+          std::fill(got.begin(), got.end(), int8_t(0));
+          opt::QuantizeFloatToInt8(scale, zp, int64_t(n), x.data(), got.data());
+          for (size_t i = 0; i < n; ++i) ASSERT_EQ(want[i], got[i]) << "x " << x[i] << " scale " << scale << " zp " << zp;
+        }
+      }
+    }
 }
 
 TEST(SparseConv, ForcedPortableSwitchesEveryKernelOff) {

@@ -329,6 +329,40 @@ void DepthwiseFloat(const ConvGeometry& g, const FloatAct& act, const Shape4& is
       }
 }
 
+#ifdef KWS_X86
+namespace {
+__attribute__((target("avx512f,avx512dq"))) void QuantizeAvx512(float scale, int32_t zp, int64_t n, const float* in,
+                                                               int8_t* out) {
+  const __m512 vs = _mm512_set1_ps(scale), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+  const __m512 sign = _mm512_set1_ps(-0.0f), lim = _mm512_set1_ps(1.0e6f);
+  const __m512i vzp = _mm512_set1_epi32(zp), lo = _mm512_set1_epi32(-128), hi = _mm512_set1_epi32(127);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1u);
+    const __m512 y = _mm512_div_ps(_mm512_maskz_loadu_ps(m, in + i), vs);
+    // std::round: truncate, then step away from zero when the dropped part is >= 0.5.
+    const __m512 t = _mm512_roundscale_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(y, t)), half, _CMP_GE_OQ);
+    __m512 r = _mm512_mask_add_ps(t, up, t, _mm512_or_ps(_mm512_and_ps(y, sign), one));
+    r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), r);  // NaN → 0
+    r = _mm512_min_ps(_mm512_max_ps(r, _mm512_sub_ps(_mm512_setzero_ps(), lim)), lim);
+    __m512i q = _mm512_add_epi32(_mm512_cvttps_epi32(r), vzp);
+    q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+    _mm512_mask_cvtepi32_storeu_epi8(out + i, m, q);
+  }
+}
+}  // namespace
+#endif
+
+void QuantizeFloatToInt8(float scale, int32_t zero_point, int64_t n, const float* in, int8_t* out) {
+#ifdef KWS_X86
+  if (HasAvx512()) {
+    QuantizeAvx512(scale, zero_point, n, in, out);
+    return;
+  }
+#endif
+  for (int64_t i = 0; i < n; ++i) out[i] = QuantizeToInt8(in[i], scale, zero_point);
+}
+
 void FullyConnectedFloat(const FloatAct& act, int batches, int depth, int units, const float* input,
                          const float* weights, const float* bias, float* output) {
   Eigen::Map<const RowMat> a(input, batches, depth);

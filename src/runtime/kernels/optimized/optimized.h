@@ -4,6 +4,7 @@
 // by the caller (the interpreter's arena): nothing here allocates.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "runtime/kernels/types.h"
 
@@ -41,6 +42,10 @@ void DepthwiseFloat(const ConvGeometry& g, const FloatAct& act, const Shape4& is
 // FULLY_CONNECTED float via Eigen.
 void FullyConnectedFloat(const FloatAct& act, int batches, int depth, int units, const float* input,
                          const float* weights, const float* bias, float* output);
+
+// float → int8 exactly as QuantizeToInt8 (fixed_point.h: round(x/scale) half
+// away from zero, NaN → zero point, saturating), AVX-512 when available.
+void QuantizeFloatToInt8(float scale, int32_t zero_point, int64_t n, const float* in, int8_t* out);
 
 // True when the int8 GEMM uses AVX-512 VNNI on this machine.
 bool HasVnni();
