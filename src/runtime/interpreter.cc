@@ -94,6 +94,7 @@ struct Tensor {
   bool produced = false;               // graph input, constant, or written by an earlier op
   bool is_graph_input = false;
   bool float16 = false;                // FLOAT16 constant, converted to float32 at load
+  bool uint8 = false;                  // UINT8 in the file: run as int8 (values and zero points − 128)
   int first = -1, last = -1;           // lifetime in "time steps" (0 = inputs, op i = i + 1)
 };
 
@@ -106,7 +107,6 @@ enum class Kind {
   kReshape,
   kSoftmaxFloat, kSoftmaxInt8,
   kQuantize, kRequantize, kDequantize,
-  kQuantizeU8, kRequantize8, kDequantizeU8,  // uint8 at the graph edges
   kNop,                                       // folded at load (float16 DEQUANTIZE of a constant)
   // Element-wise and layout ops found in models other tools wrote.
   kAddFloat, kAddInt8, kMulFloat, kMulInt8, kConcat, kPadFloat, kPadInt8,
@@ -121,9 +121,6 @@ const char* KernelFamily(Kind k) {
     case Kind::kAddInt8: case Kind::kMulInt8: case Kind::kPadInt8: case Kind::kLutInt8: case Kind::kReluInt8:
       return "int8";
     case Kind::kQuantize: return "float->int8";
-    case Kind::kQuantizeU8: return "float->uint8";
-    case Kind::kRequantize8: return "8-bit requantize";
-    case Kind::kDequantizeU8: return "uint8->float";
     case Kind::kDequantize: return "int8->float";
     default: return "float";
   }
@@ -177,6 +174,7 @@ struct Op {
   opt::Layout in_layout = opt::Layout::kNhwc, out_layout = opt::Layout::kNhwc;
   int sparse_next = -1;  // op index whose phase planes this sparse conv writes directly
   int64_t macs = 0;
+  bool uint8_weights = false;  // legacy uint8 weights: weight_offset != 0, reference kernels only
   // ADD / SUB / MUL / PAD / CONCATENATION / LOGISTIC / TANH / RELU.
   ref::Broadcast4 bc;
   ref::AddInt8Params add;
@@ -218,6 +216,7 @@ struct Interpreter::Impl {
   Int8Arithmetic arithmetic = Int8Arithmetic::kXnnpack;
   int64_t macs = 0, weights = 0, nonzero_weights = 0;
   std::vector<std::vector<float>> float16_data;  // FLOAT16 constants converted to float32
+  std::set<uint32_t> uint8_buffers;               // buffers of UINT8 constants (shifted to int8)
 
   [[noreturn]] void Fail(const std::string& msg) const { throw BadInput(name + ": " + msg); }
 
@@ -333,7 +332,7 @@ void Interpreter::Impl::LoadTensors(const tflite::Model* m, const tflite::SubGra
       case tflite::TensorType::FLOAT32: t.type = DType::kFloat32; break;
       case tflite::TensorType::INT8: t.type = DType::kInt8; break;
       case tflite::TensorType::INT32: t.type = DType::kInt32; break;
-      case tflite::TensorType::UINT8: t.type = DType::kUInt8; break;
+      case tflite::TensorType::UINT8: t.type = DType::kInt8, t.uint8 = true; break;  // shifted, see below
       case tflite::TensorType::FLOAT16: t.type = DType::kFloat32, t.float16 = true; break;  // constants only
       default: {
         const char* tn = tflite::EnumNameTensorType(src->type());
@@ -375,6 +374,13 @@ void Interpreter::Impl::LoadTensors(const tflite::Model* m, const tflite::SubGra
       if (!t.scales.empty() && t.zero_points.size() != t.scales.size())
         Fail(what + ": " + std::to_string(t.scales.size()) + " scales but " + std::to_string(t.zero_points.size()) +
              " zero points");
+      // uint8 (legacy quantized models, uint8 I/O): q − 128 with zero point − 128 is the same real
+      // value, so uint8 tensors run through the int8 kernels (rounding kept by the kernels that care).
+      if (t.uint8)
+        for (int64_t& z : t.zero_points) {
+          if (z < 0 || z > 255) Fail(what + ": uint8 zero point " + std::to_string(z) + " outside [0, 255]");
+          z -= 128;
+        }
       t.quantized_dimension = qp->quantized_dimension();
     }
     if (buffers == nullptr || src->buffer() >= buffers->size())
@@ -388,6 +394,14 @@ void Interpreter::Impl::LoadTensors(const tflite::Model* m, const tflite::SubGra
       t.is_const = true;
       t.produced = true;
       t.file_data = data;
+      if (t.uint8) {  // shift the constant in kws's own copy of the file, once per buffer
+        if (data < model.data() || data + size > model.data() + model.size())
+          Fail(what + ": buffer outside the file");
+        if (uint8_buffers.insert(src->buffer()).second)
+          for (size_t k = 0; k < size; ++k) const_cast<uint8_t*>(data)[k] ^= 0x80;
+      } else if (uint8_buffers.count(src->buffer())) {
+        Fail(what + ": shares its buffer with a uint8 tensor");
+      }
       if (t.float16) {  // float16 weights (the converter's float16 quantization): float32 from here on
         std::vector<float> f(size_t(t.elements));
         for (size_t k = 0; k < f.size(); ++k) f[k] = HalfToFloat(uint16_t(data[2 * k] | (data[2 * k + 1] << 8)));
@@ -414,7 +428,8 @@ void Interpreter::Impl::LoadTensors(const tflite::Model* m, const tflite::SubGra
     if (tensors[size_t(x)].is_const) Fail("graph input tensor " + std::to_string(x) + " is a constant");
     if ((tensors[size_t(x)].type == DType::kInt8 || tensors[size_t(x)].type == DType::kUInt8) &&
         tensors[size_t(x)].scales.size() != 1)
-      Fail("graph input tensor " + std::to_string(x) + " is " + DTypeName(tensors[size_t(x)].type) +
+      Fail("graph input tensor " + std::to_string(x) + " is " +
+           (tensors[size_t(x)].uint8 ? "uint8" : DTypeName(tensors[size_t(x)].type)) +
            " without per-tensor quantization");
     tensors[size_t(x)].produced = true;
     tensors[size_t(x)].is_graph_input = true;
@@ -579,7 +594,13 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
       need(t.quantized_dimension == axis, "weight tensor " + std::to_string(x) + " quantized along dimension " +
                                               std::to_string(t.quantized_dimension) + " (expected " +
                                               std::to_string(axis) + ")");
-    for (int64_t z : t.zero_points) need(z == 0, "weight tensor " + std::to_string(x) + " has a non-zero zero point");
+    if (t.uint8) {  // legacy uint8 weights: asymmetric, per tensor
+      need(t.scales.size() == 1, "uint8 weight tensor " + std::to_string(x) + " must be quantized per tensor");
+      o.q.weight_offset = -int32_t(t.zero_points[0]);
+      o.uint8_weights = true;
+    } else {
+      for (int64_t z : t.zero_points) need(z == 0, "weight tensor " + std::to_string(x) + " has a non-zero zero point");
+    }
     std::vector<float> s(static_cast<size_t>(channels));
     for (int c = 0; c < channels; ++c) s[size_t(c)] = t.scales.size() == 1 ? t.scales[0] : t.scales[size_t(c)];
     return s;
@@ -694,6 +715,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         if (!dw) o.s0.bytes = opt::ConvIm2colElements(o.g, o.is, o.fs, o.os);
       } else if (xt == DType::kFloat32 && wt == DType::kInt8 && yt == DType::kFloat32) {
         o.kind = dw ? Kind::kDwHybrid : Kind::kConvHybrid;
+        need(!T(wi).uint8, "uint8 weights with float activations are not supported");
         bias_check(bi, cout, DType::kFloat32);
         accumulator_fits(int64_t(o.fs.h) * o.fs.w * (dw ? 1 : o.fs.c), -1);
         o.wscale = weight_scales(wi, cout, dw ? 3 : 0);
@@ -765,11 +787,12 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         bias_check(bi, o.units, DType::kInt32);
         accumulator_fits(o.depth, bi);
         const auto ws = weight_scales(wi, o.units, 0);
-        int8_requant(xi, ws, yi, /*float_product=*/T(wi).scales.size() == 1);
+        int8_requant(xi, ws, yi, /*float_product=*/T(wi).scales.size() == 1 && !T(wi).uint8);
         ActivationRangeInt8(act, T(yi).scales[0], int32_t(T(yi).zero_points[0]), &o.q.act_min, &o.q.act_max);
         xnn_range(act, yi);
       } else if (xt == DType::kFloat32 && wt == DType::kInt8 && yt == DType::kFloat32) {
         o.kind = Kind::kFcHybrid;
+        need(!T(wi).uint8, "uint8 weights with float activations are not supported");
         bias_check(bi, o.units, DType::kFloat32);
         accumulator_fits(o.depth, -1);
         o.wscale = weight_scales(wi, o.units, 0);
@@ -815,8 +838,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         same_q(xi, yi);
         ActivationRangeInt8(act, T(yi).scales[0], int32_t(T(yi).zero_points[0]), &o.q.act_min, &o.q.act_max);
       } else {
-        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported" +
-             (T(o.in[0]).type == DType::kUInt8 ? " (uint8 runs only through QUANTIZE/DEQUANTIZE at the graph edges)" : ""));
+        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported");
       }
       break;
     }
@@ -861,8 +883,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         need(std::isfinite(o.mean.xnn_scale) && si / so < 65536.0f, "input/output scale ratio out of range");
         o.s0.bytes = sizeof(int32_t) * size_t(T(yi).elements);
       } else {
-        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported" +
-             (T(o.in[0]).type == DType::kUInt8 ? " (uint8 runs only through QUANTIZE/DEQUANTIZE at the graph edges)" : ""));
+        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported");
       }
       break;
     }
@@ -911,8 +932,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         o.sm.output_scale = T(yi).scales[0];
         o.sm.output_zero_point = int32_t(T(yi).zero_points[0]);
       } else {
-        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported" +
-             (T(o.in[0]).type == DType::kUInt8 ? " (uint8 runs only through QUANTIZE/DEQUANTIZE at the graph edges)" : ""));
+        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported");
       }
       break;
     }
@@ -943,41 +963,6 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         per_tensor_q(xi, "input");
         o.scale = T(xi).scales[0];
         o.in_zp = int32_t(T(xi).zero_points[0]);
-      } else if (xt == DType::kUInt8 || yt == DType::kUInt8) {
-        // uint8 at the graph edges: float <-> uint8, uint8 <-> int8.
-        auto q8 = [&](int x, const char* role) {
-          const Tensor& t = T(x);
-          need(t.scales.size() == 1, std::string(role) + " tensor " + std::to_string(x) + " is " + DTypeName(t.type) +
-                                         " without per-tensor quantization (scale, zero point)");
-          const int64_t lo = t.type == DType::kUInt8 ? 0 : -128, hi = t.type == DType::kUInt8 ? 255 : 127;
-          need(t.zero_points[0] >= lo && t.zero_points[0] <= hi,
-               std::string(role) + " zero point " + std::to_string(t.zero_points[0]) + " outside " + DTypeName(t.type));
-        };
-        const bool q = code == tflite::BuiltinOperator::QUANTIZE;
-        if (q && xt == DType::kFloat32 && yt == DType::kUInt8) {
-          o.kind = Kind::kQuantizeU8;
-          q8(yi, "output");
-          o.scale = T(yi).scales[0];
-          o.out_zp = int32_t(T(yi).zero_points[0]);
-        } else if (q && (xt == DType::kInt8 || xt == DType::kUInt8) && (yt == DType::kInt8 || yt == DType::kUInt8)) {
-          o.kind = Kind::kRequantize8;
-          q8(xi, "input");
-          q8(yi, "output");
-          const double real = double(T(xi).scales[0]) / double(T(yi).scales[0]);
-          need(std::isfinite(real) && real < 65536.0, "input/output scale ratio out of range");
-          o.mult.resize(1);
-          o.shift.resize(1);
-          QuantizeMultiplier(real, &o.mult[0], &o.shift[0]);
-          o.in_zp = int32_t(T(xi).zero_points[0]);
-          o.out_zp = int32_t(T(yi).zero_points[0]);
-        } else if (!q && xt == DType::kUInt8 && yt == DType::kFloat32) {
-          o.kind = Kind::kDequantizeU8;
-          q8(xi, "input");
-          o.scale = T(xi).scales[0];
-          o.in_zp = int32_t(T(xi).zero_points[0]);
-        } else {
-          fail(std::string("unsupported conversion ") + DTypeName(xt) + " -> " + DTypeName(yt));
-        }
       } else {
         fail(std::string("unsupported conversion ") + DTypeName(xt) + " -> " + DTypeName(yt));
       }
@@ -1051,7 +1036,6 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
       need(opt->fused_activation_function() == tflite::ActivationFunctionType::NONE,
            "fused activation on CONCATENATION is not supported");
       const int yi = o.out[0];
-      need(T(yi).type != DType::kUInt8, "type uint8 not supported (uint8 runs only through QUANTIZE/DEQUANTIZE)");
       const auto& ys = T(yi).shape;
       const int r = int(ys.size());
       int axis = opt->axis();
@@ -1122,8 +1106,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         same_q(xi, yi);
         o.pad_int8 = vi >= 0 ? static_cast<int8_t>(T(vi).file_data[0]) : static_cast<int8_t>(T(yi).zero_points[0]);
       } else {
-        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported" +
-             (T(o.in[0]).type == DType::kUInt8 ? " (uint8 runs only through QUANTIZE/DEQUANTIZE at the graph edges)" : ""));
+        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported");
       }
       break;
     }
@@ -1171,8 +1154,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
           }
         }
       } else {
-        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported" +
-             (T(o.in[0]).type == DType::kUInt8 ? " (uint8 runs only through QUANTIZE/DEQUANTIZE at the graph edges)" : ""));
+        fail(std::string("type ") + DTypeName(T(o.in[0]).type) + " not supported");
       }
       break;
     }
@@ -1301,9 +1283,19 @@ void Interpreter::Impl::CountWeights() {
 // ---------------------------------------------------------------------------
 
 void Interpreter::Impl::Invoke() {
-  const bool fast = kernels == KernelSet::kOptimized;
-  const bool xnn = arithmetic == Int8Arithmetic::kXnnpack;
+  const bool fast_all = kernels == KernelSet::kOptimized;
+  const bool xnn_all = arithmetic == Int8Arithmetic::kXnnpack;
+  // uint8 graph inputs arrive as uint8: flip to the int8 view (and back at the end).
+  auto flip = [&](int t) {
+    uint8_t* p = Data(t);
+    for (size_t k = 0; k < tensors[size_t(t)].bytes; ++k) p[k] ^= 0x80;
+  };
+  for (int t : inputs)
+    if (tensors[size_t(t)].uint8) flip(t);
   for (Op& o : ops) {
+    // Legacy uint8 weights (non-zero weight zero point): TFLite's reference kernels and arithmetic.
+    const bool fast = fast_all && !o.uint8_weights;
+    const bool xnn = xnn_all && !o.uint8_weights;
     const int x = o.in[0], y = o.out[0];
     QuantParams q = o.q;
     if (xnn && !o.fp32_scale.empty()) {
@@ -1405,7 +1397,8 @@ void Interpreter::Impl::Invoke() {
         ref::AveragePoolFloat(o.g, o.fact, o.fh, o.fw, o.is, D<float>(x), o.os, D<float>(y));
         break;
       case Kind::kAvgInt8:
-        ref::AveragePoolInt8(o.g, o.q.act_min, o.q.act_max, o.fh, o.fw, o.is, D<int8_t>(x), o.os, D<int8_t>(y));
+        ref::AveragePoolInt8(o.g, o.q.act_min, o.q.act_max, o.fh, o.fw, o.is, D<int8_t>(x), o.os, D<int8_t>(y),
+                             tensors[size_t(x)].uint8 ? 128 : 0);
         break;
       case Kind::kMaxFloat:
         ref::MaxPoolFloat(o.g, o.fact, o.fh, o.fw, o.is, D<float>(x), o.os, D<float>(y));
@@ -1444,24 +1437,6 @@ void Interpreter::Impl::Invoke() {
         break;
       case Kind::kNop:
         break;
-      case Kind::kQuantizeU8:
-        ref::QuantizeFloatToUInt8(o.scale, o.out_zp, xnn, o.n, D<float>(x), D<uint8_t>(y));
-        break;
-      case Kind::kDequantizeU8:
-        ref::DequantizeUInt8(o.scale, o.in_zp, o.n, D<uint8_t>(x), D<float>(y));
-        break;
-      case Kind::kRequantize8: {
-        const bool su = tensors[size_t(x)].type == DType::kUInt8, du = tensors[size_t(y)].type == DType::kUInt8;
-        if (su && du)
-          ref::Requantize8(o.mult[0], o.shift[0], o.in_zp, o.out_zp, o.n, D<uint8_t>(x), D<uint8_t>(y));
-        else if (su)
-          ref::Requantize8(o.mult[0], o.shift[0], o.in_zp, o.out_zp, o.n, D<uint8_t>(x), D<int8_t>(y));
-        else if (du)
-          ref::Requantize8(o.mult[0], o.shift[0], o.in_zp, o.out_zp, o.n, D<int8_t>(x), D<uint8_t>(y));
-        else
-          ref::Requantize8(o.mult[0], o.shift[0], o.in_zp, o.out_zp, o.n, D<int8_t>(x), D<int8_t>(y));
-        break;
-      }
       case Kind::kAddFloat:
         ref::AddFloat(o.bc, o.fact, o.subtract, D<float>(x), D<float>(w), D<float>(y));
         break;
@@ -1501,6 +1476,14 @@ void Interpreter::Impl::Invoke() {
         break;
     }
   }
+  for (int t : inputs)
+    if (tensors[size_t(t)].uint8) flip(t);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const int t = outputs[i];
+    bool seen = std::find(inputs.begin(), inputs.end(), t) != inputs.end();  // already uint8 again
+    for (size_t j = 0; j < i; ++j) seen |= outputs[j] == t;
+    if (tensors[size_t(t)].uint8 && !seen) flip(t);
+  }
 }
 
 TensorInfo Interpreter::Impl::Info(int t) const {
@@ -1513,6 +1496,10 @@ TensorInfo Interpreter::Impl::Info(int t) const {
   if ((x.type == DType::kInt8 || x.type == DType::kUInt8) && !x.scales.empty()) {
     r.scale = x.scales[0];
     r.zero_point = int32_t(x.zero_points[0]);
+  }
+  if (x.uint8) {  // as the file says: uint8 values, zero point in [0, 255]
+    r.type = DType::kUInt8;
+    r.zero_point += 128;
   }
   return r;
 }
@@ -1565,28 +1552,27 @@ void Interpreter::RunFloat(const float* features, float* out) {
   const int xi = impl_->inputs[0], yi = impl_->outputs[0];
   const Tensor& x = impl_->tensors[size_t(xi)];
   const Tensor& y = impl_->tensors[size_t(yi)];
-  if (x.type == DType::kFloat32) {
+  if (x.uint8) {
+    ref::QuantizeFloatToUInt8(x.scales[0], int32_t(x.zero_points[0]) + 128, false, x.elements, features,
+                              impl_->D<uint8_t>(xi));
+  } else if (x.type == DType::kFloat32) {
     std::memcpy(impl_->Data(xi), features, x.bytes);
   } else if (x.type == DType::kInt8) {
     if (impl_->kernels == KernelSet::kOptimized)  // identical results, vectorized
       opt::QuantizeFloatToInt8(x.scales[0], int32_t(x.zero_points[0]), x.elements, features, impl_->D<int8_t>(xi));
     else
       ref::QuantizeFloatToInt8(x.scales[0], int32_t(x.zero_points[0]), x.elements, features, impl_->D<int8_t>(xi));
-  } else if (x.type == DType::kUInt8) {
-    ref::QuantizeFloatToUInt8(x.scales[0], int32_t(x.zero_points[0]), false, x.elements, features,
-                              impl_->D<uint8_t>(xi));
   } else {
     throw BadInput(impl_->name + ": input 0 is int32 (RunFloat needs float32 or int8)");
   }
   Invoke();
-  if (y.type == DType::kFloat32) {
+  if (y.uint8) {
+    ref::DequantizeUInt8(y.scales[0], int32_t(y.zero_points[0]) + 128, y.elements, impl_->D<uint8_t>(yi), out);
+  } else if (y.type == DType::kFloat32) {
     std::memcpy(out, impl_->Data(yi), y.bytes);
   } else if (y.type == DType::kInt8) {
     ref::DequantizeInt8(y.scales.empty() ? 1.0f : y.scales[0], y.zero_points.empty() ? 0 : int32_t(y.zero_points[0]),
                         y.elements, impl_->D<int8_t>(yi), out);
-  } else if (y.type == DType::kUInt8) {
-    ref::DequantizeUInt8(y.scales.empty() ? 1.0f : y.scales[0], y.zero_points.empty() ? 0 : int32_t(y.zero_points[0]),
-                         y.elements, impl_->D<uint8_t>(yi), out);
   } else {
     throw BadInput(impl_->name + ": output 0 is int32 (RunFloat needs float32 or int8)");
   }

@@ -571,6 +571,61 @@ TEST_F(ForeignModels, Float16WeightsThroughDequantize) {
   Compare("float16", bytes, 4);
 }
 
+// Legacy uint8 quantized model (TF1 quantization-aware training style): uint8 activations and weights
+// with non-zero weight zero points, per-tensor; CONV_2D + DEPTHWISE_CONV_2D + AVERAGE_POOL_2D + RESHAPE +
+// FULLY_CONNECTED + SOFTMAX, plus MAX_POOL_2D and CONCATENATION.
+TEST_F(ForeignModels, LegacyUint8Model) {
+  JsonModel m;
+  auto u8w = [&](const std::vector<int>& shape, float scale, int zp) {
+    std::string b;
+    for (int64_t i = 0; i < JsonModel::Count(shape); ++i) b.push_back(char(m.rng.Below(256)));
+    return m.Tensor(shape, "UINT8", m.Buffer(b), scale, zp);
+  };
+  auto bias = [&](int n, float scale) {
+    std::vector<int32_t> v;
+    for (int c = 0; c < n; ++c) v.push_back(int32_t(m.rng.Below(4001)) - 2000);
+    return m.Tensor({n}, "INT32", m.Buffer(std::string(reinterpret_cast<const char*>(v.data()), v.size() * 4)), scale, 0);
+  };
+  const float sx = 0.02f, s1 = 0.05f, s2 = 0.04f, s3 = 0.03f;
+  int x = m.Tensor({1, 12, 12, 2}, "UINT8", 0, sx, 128, "input");
+  int w1 = u8w({6, 3, 3, 2}, 0.004f, 121);
+  int c1 = m.Tensor({1, 6, 6, 6}, "UINT8", 0, s1, 0);
+  m.Op("CONV_2D", 3, {x, w1, bias(6, sx * 0.004f)}, {c1}, "Conv2DOptions",
+       {{"padding", "SAME"}, {"stride_w", 2}, {"stride_h", 2}, {"fused_activation_function", "RELU6"}});
+  int w2 = u8w({1, 3, 3, 6}, 0.01f, 140);
+  int c2 = m.Tensor({1, 6, 6, 6}, "UINT8", 0, s2, 0);
+  m.Op("DEPTHWISE_CONV_2D", 4, {c1, w2, bias(6, s1 * 0.01f)}, {c2}, "DepthwiseConv2DOptions",
+       {{"padding", "SAME"}, {"stride_w", 1}, {"stride_h", 1}, {"depth_multiplier", 1},
+        {"fused_activation_function", "RELU6"}});
+  int mp = m.Tensor({1, 6, 6, 6}, "UINT8", 0, s2, 0);
+  m.Op("MAX_POOL_2D", 17, {c2}, {mp}, "Pool2DOptions",
+       {{"padding", "SAME"}, {"stride_w", 1}, {"stride_h", 1}, {"filter_width", 2}, {"filter_height", 2}});
+  int cat = m.Tensor({1, 6, 6, 12}, "UINT8", 0, s2, 0);
+  m.Op("CONCATENATION", 2, {c2, mp}, {cat}, "ConcatenationOptions", {{"axis", 3}});
+  int ap = m.Tensor({1, 1, 1, 12}, "UINT8", 0, s2, 0);
+  m.Op("AVERAGE_POOL_2D", 1, {cat}, {ap}, "Pool2DOptions",
+       {{"padding", "VALID"}, {"stride_w", 6}, {"stride_h", 6}, {"filter_width", 6}, {"filter_height", 6}});
+  int r = m.Tensor({1, 12}, "UINT8", 0, s2, 0);
+  m.Op("RESHAPE", 22, {ap, m.Int32Const({2}, {1, 12})}, {r}, "ReshapeOptions", {{"new_shape", {1, 12}}});
+  int fw = u8w({5, 12}, 0.02f, 118);
+  int f = m.Tensor({1, 5}, "UINT8", 0, s3 * 4, 130);
+  m.Op("FULLY_CONNECTED", 9, {r, fw, bias(5, s2 * 0.02f)}, {f}, "FullyConnectedOptions", json::object());
+  int y = m.Tensor({1, 5}, "UINT8", 0, 1.0f / 256, 0, "probs");
+  m.Op("SOFTMAX", 25, {f}, {y}, "SoftmaxOptions", {{"beta", 1.0}});
+  const std::string bytes = Compile("uint8_legacy", m.Model(x, y));
+  Interpreter it = Interpreter::FromBuffer("uint8_legacy.tflite", bytes);
+  EXPECT_EQ(it.input(0).type, kws::rt::DType::kUInt8);
+  EXPECT_EQ(it.input(0).zero_point, 128);
+  EXPECT_EQ(it.output(0).type, kws::rt::DType::kUInt8);
+  Compare("uint8_legacy", bytes, 6);
+  // RunFloat quantizes with the uint8 parameters and gives probabilities.
+  std::vector<float> feat(size_t(it.input(0).elements()), 0.3f);
+  std::vector<float> p = it.RunFloat(feat.data());
+  float sum = 0;
+  for (float v : p) sum += v;
+  EXPECT_NEAR(sum, 1.0f, 0.03f);
+}
+
 // What kws still refuses, refuses clearly.
 TEST_F(ForeignModels, UnsupportedOpsAndTypesNamed) {
   {
@@ -587,13 +642,13 @@ TEST_F(ForeignModels, UnsupportedOpsAndTypesNamed) {
   }
   {
     JsonModel m;
-    int x = m.Tensor({1, 4}, "UINT8", 0, 0.1f, 128), y = m.Tensor({1, 4}, "UINT8", 0, 0.1f, 128);
-    m.Op("RELU", 19, {x}, {y});
+    int x = m.Tensor({1, 4}, "FLOAT16"), y = m.Tensor({1, 4}, "FLOAT32");
+    m.Op("DEQUANTIZE", 6, {x}, {y});
     try {
-      Interpreter::FromBuffer("legacy.tflite", Compile("u8", m.Model(x, y)));
+      Interpreter::FromBuffer("half.tflite", Compile("f16", m.Model(x, y)));
       FAIL() << "expected an error";
     } catch (const kws::Error& e) {
-      EXPECT_NE(std::string(e.what()).find("legacy.tflite: operator 0 (RELU): type uint8 not supported"),
+      EXPECT_NE(std::string(e.what()).find("half.tflite: tensor 0 '': float16 activations are not supported"),
                 std::string::npos) << e.what();
     }
   }

@@ -33,7 +33,7 @@ inline void ConvFloat(const ConvGeometry& g, const FloatAct& act, const Shape4& 
         }
 }
 
-// acc = Σ filter·(input + input_offset) + bias[oc]; requantize with
+// acc = Σ (filter + weight_offset)·(input + input_offset) + bias[oc]; requantize with
 // (multiplier[oc], shift[oc]); + output_offset; clamp.
 inline void ConvInt8(const ConvGeometry& g, const QuantParams& q, const int32_t* multiplier, const int* shift,
                      const Shape4& is, const int8_t* input, const Shape4& fs, const int8_t* filter,
@@ -52,7 +52,8 @@ inline void ConvInt8(const ConvGeometry& g, const QuantParams& q, const int32_t*
               if (x < 0 || x >= is.w) continue;
               const int8_t* in = input + Offset(is, b, y, x, 0);
               const int8_t* f = filter + Offset(fs, oc, ky, kx, 0);
-              for (int ic = 0; ic < is.c; ++ic) acc += int32_t(f[ic]) * (int32_t(in[ic]) + q.input_offset);
+              for (int ic = 0; ic < is.c; ++ic)
+                acc += (int32_t(f[ic]) + q.weight_offset) * (int32_t(in[ic]) + q.input_offset);
             }
           }
           if (bias) acc += bias[oc];

@@ -52,7 +52,7 @@ inline void DepthwiseInt8(const ConvGeometry& g, const QuantParams& q, const int
               for (int kx = 0; kx < fs.w; ++kx) {
                 const int x = x0 + kx * g.dilation_w;
                 if (x < 0 || x >= is.w) continue;
-                acc += int32_t(filter[Offset(fs, 0, ky, kx, oc)]) *
+                acc += (int32_t(filter[Offset(fs, 0, ky, kx, oc)]) + q.weight_offset) *
                        (int32_t(input[Offset(is, b, y, x, ic)]) + q.input_offset);
               }
             }

@@ -35,16 +35,19 @@ inline void AveragePoolFloat(const ConvGeometry& g, const FloatAct& act, int fh,
 }
 
 // int8 average: int32 sum, division rounded half away from zero, clamp.
+// `offset` (128 for uint8 models run shifted into int8) is added to every input before averaging and
+// removed after, so the rounding is the one of the original (unsigned) values.
 inline void AveragePoolInt8(const ConvGeometry& g, int32_t act_min, int32_t act_max, int fh, int fw,
-                            const Shape4& is, const int8_t* input, const Shape4& os, int8_t* output) {
+                            const Shape4& is, const int8_t* input, const Shape4& os, int8_t* output,
+                            int32_t offset = 0) {
   PoolWindows<int8_t>(g, fh, fw, is, os, [&](int b, int oy, int ox, int ys, int ye, int xs, int xe) {
     for (int c = 0; c < os.c; ++c) {
       int32_t sum = 0;
       int32_t count = 0;
       for (int y = ys; y < ye; ++y)
-        for (int x = xs; x < xe; ++x, ++count) sum += input[Offset(is, b, y, x, c)];
+        for (int x = xs; x < xe; ++x, ++count) sum += input[Offset(is, b, y, x, c)] + offset;
       int32_t v = 0;
-      if (count > 0) v = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+      if (count > 0) v = (sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count) - offset;
       output[Offset(os, b, oy, ox, c)] = static_cast<int8_t>(std::clamp(v, act_min, act_max));
     }
   });
