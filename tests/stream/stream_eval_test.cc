@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "audio/audio.h"
 #include "report/plots.h"
@@ -256,6 +258,56 @@ TEST(StreamEval, NoiseLevelFollowsSnr) {
   double s = 0;
   for (int i = 0; i < 8000; ++i) s += double(buf[size_t(i)]) * buf[size_t(i)];
   EXPECT_NEAR(10 * std::log10(s / 8000), -50, 1.5);
+}
+
+}  // namespace
+
+namespace {
+
+// tests/stream/split_pool.py: every speaker in exactly one part, noise cut by time with nothing
+// shared or lost, no _silence_ folder; then --exclude-speakers-of train,tune leaves exactly eval.
+TEST(StreamEval, SplitPoolIsSpeakerAndNoiseDisjoint) {
+  if (!fs::exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+  kws::test::TempDir dir("split");
+  const std::string root = dir / "data", out = dir / "split";
+  MakeToneDataset(root);
+  fs::create_directories(fs::path(root) / "_unknown_");
+  fs::create_directories(fs::path(root) / "_silence_");
+  for (int i = 0; i < 40; ++i) {
+    const std::string spk = "u" + std::to_string(i);
+    kws::WriteWav16(root + "/_unknown_/bed_" + spk + "_nohash_0.wav", ToneClip(900, 40 + i), 16000);
+    kws::WriteWav16(root + "/yes/" + spk + "_nohash_1.wav", ToneClip(500, 90 + i), 16000);
+  }
+  kws::WriteWav16(root + "/_silence_/1.wav", std::vector<float>(16000, 0.0f), 16000);
+  const auto r = kws::test::Sh("/usr/bin/python3 " KWS_SOURCE_DIR "/tests/stream/split_pool.py " + root + " " + out);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  std::map<std::string, std::set<std::string>> parts;  // speaker -> parts
+  size_t noise_total = 0;
+  for (const char* p : {"train", "tune", "eval"}) {
+    EXPECT_FALSE(fs::exists(fs::path(out) / p / "_silence_"));
+    const kws::Dataset ds = kws::LoadDataset(out + "/" + p);
+    for (const auto& c : ds.clips) {
+      ASSERT_TRUE(c.has_speaker) << c.path;
+      parts[c.speaker].insert(p);
+    }
+    noise_total += kws::ReadAudio(out + "/" + p + "/_background_noise_/white.wav", 16000).samples.size();
+  }
+  EXPECT_EQ(parts.size(), 46u);  // spk0..5 + u0..39, _unknown_ speakers parsed from WORD_<speaker>
+  std::map<std::string, int> per_part;
+  for (const auto& [spk, ps] : parts) {
+    EXPECT_EQ(ps.size(), 1u) << spk;
+    ++per_part[*ps.begin()];
+  }
+  EXPECT_GT(per_part["train"], per_part["eval"]);
+  EXPECT_GT(per_part["eval"], 0);
+  EXPECT_GT(per_part["tune"], 0);
+  EXPECT_EQ(noise_total, size_t(16000 * 20));
+  kws::Dataset all = kws::LoadDataset(root);
+  kws::ExcludeSpeakersOf(all, {out + "/train", out + "/tune"});
+  const kws::Dataset eval = kws::LoadDataset(out + "/eval");
+  size_t with_speaker = 0;
+  for (const auto& c : all.clips) with_speaker += c.has_speaker;
+  EXPECT_EQ(with_speaker, eval.clips.size());
 }
 
 }  // namespace
