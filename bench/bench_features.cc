@@ -229,7 +229,7 @@ void BM_Pool2Threads(benchmark::State& st) {
                                                                              benchmark::Counter::kInvert);
   st.SetLabel("whole pool, 2 threads");
 }
-BENCHMARK(BM_Pool2Threads)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_Pool2Threads)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Iterations(3);
 
 }  // namespace
 
