@@ -3,8 +3,8 @@
 // full-int8 and dynamic-range "hybrid" models; ops CONV_2D, DEPTHWISE_CONV_2D,
 // FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESHAPE, SQUEEZE, SOFTMAX,
 // QUANTIZE, DEQUANTIZE, ADD, SUB, MUL, CONCATENATION, PAD, PADV2, LOGISTIC,
-// TANH, RELU, RELU6; uint8 only at the graph edges through QUANTIZE/DEQUANTIZE;
-// float16 constants through DEQUANTIZE; subgraph 0 of multi-subgraph files;
+// TANH, RELU, RELU6; legacy uint8 models and uint8 I/O (run as int8 shifted by
+// 128, reported as uint8); float16 constants through DEQUANTIZE; subgraph 0 of multi-subgraph files;
 // buffers inside the FlatBuffer or at offset/size after it). No TensorFlow involved.
 //
 //   auto it = kws::rt::Interpreter::FromFile("model.tflite");   // throws kws::Error (BadInput)
@@ -36,7 +36,7 @@
 
 namespace kws::rt {
 
-enum class DType { kFloat32, kInt8, kInt32, kUInt8 };  // uint8: graph edges only (QUANTIZE/DEQUANTIZE)
+enum class DType { kFloat32, kInt8, kInt32, kUInt8 };  // uint8: as the file says (run as int8 internally)
 const char* DTypeName(DType t);  // "float32", "int8", "int32", "uint8"
 
 struct TensorInfo {

@@ -100,9 +100,8 @@ inline void AsymmetricQuantize(int64_t n, const float* in, int8_t* out, float* s
 
 namespace kws::rt::ref {
 
-// uint8 at the graph edges (converter option inference_input/output_type = uint8): QUANTIZE float →
-// uint8, QUANTIZE uint8 ↔ int8 (requantization), DEQUANTIZE uint8 → float. Same arithmetic as the int8
-// versions with the range [0, 255].
+// float <-> uint8 for Interpreter::RunFloat on uint8 inputs/outputs (same arithmetic as the int8
+// versions with the range [0, 255]).
 inline void QuantizeFloatToUInt8(float scale, int32_t zero_point, bool half_even, int64_t n, const float* in,
                                  uint8_t* out) {
   const float inv = 1.0f / scale;
@@ -116,17 +115,6 @@ inline void QuantizeFloatToUInt8(float scale, int32_t zero_point, bool half_even
 
 inline void DequantizeUInt8(float scale, int32_t zero_point, int64_t n, const uint8_t* in, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = float(int32_t(in[i]) - zero_point) * scale;
-}
-
-// QUANTIZE between 8-bit types (int8/uint8 in, int8/uint8 out).
-template <typename In, typename Out>
-inline void Requantize8(int32_t multiplier, int shift, int32_t in_zp, int32_t out_zp, int64_t n, const In* in,
-                        Out* out) {
-  constexpr int64_t lo = std::is_signed_v<Out> ? -128 : 0, hi = std::is_signed_v<Out> ? 127 : 255;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t v = int64_t(MultiplyByQuantizedMultiplier(int32_t(in[i]) - in_zp, multiplier, shift)) + out_zp;
-    out[i] = static_cast<Out>(std::clamp<int64_t>(v, lo, hi));
-  }
 }
 
 }  // namespace kws::rt::ref
