@@ -731,7 +731,7 @@ void Interpreter::Impl::PrepareOp(int index, const tflite::Operator* op, tflite:
         fail(std::string("unsupported type combination input ") + DTypeName(xt) + ", filter " + DTypeName(wt) +
              ", output " + DTypeName(yt));
       }
-      if (!dw) {  // pruned filter: sparse kernel (sparse_conv.h) when it pays
+      if (!dw && !o.uint8_weights) {  // pruned filter: sparse kernel (sparse_conv.h) when it pays
         auto plan = std::make_shared<opt::SparseConvPlan>();
         if (wt == DType::kFloat32) {
           std::vector<float> f(size_t(T(wi).elements));
