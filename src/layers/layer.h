@@ -26,9 +26,11 @@
 //
 // Types (one file pair each): conv2d, depthwise_conv2d, batchnorm, relu,
 // average_pool2d, max_pool2d, global_average_pool, dense, dropout. Speed:
-// conv2d uses gemm.h (AVX2+FMA when the CPU has it) with implicit GEMM or
-// Winograd (winograd.h), parallel over the batch with kws::ParallelFor;
-// results are deterministic for a given machine and thread count.
+// conv2d uses gemm.h (AVX-512F for 16k channels, AVX2+FMA for 8k, chosen at run
+// time; portable loops elsewhere) with implicit GEMM or Winograd (winograd.h),
+// parallel over the batch with kws::ParallelFor; results are deterministic for a
+// given machine and thread count. The trainer runs conv-bn-relu stacks through
+// train/fused_step.h (the same math, fewer parallel phases).
 #pragma once
 #include <cstdint>
 #include <memory>
