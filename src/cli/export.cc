@@ -11,6 +11,8 @@ namespace {
 struct Opts {
   kws::ModelExportOptions e;
   std::string quant = "dynamic";
+  std::string int8_weights = "per-channel";
+  std::string global_pool = "mean";
   bool float_io = false;
   bool logits = false;
   bool json = false;
@@ -33,12 +35,20 @@ kws::cli::Registrar reg(
       app.add_option("--calibration-count", o->e.calibration_count, "int8: clips used for calibration (shuffled)")
           ->capture_default_str();
       app.add_option("--seed", o->e.seed, "Shuffle seed for the calibration clips")->capture_default_str();
+      app.add_option("--int8-weights", o->int8_weights,
+                     "int8: weight scales per output channel or one per tensor (per-channel | per-tensor)")
+          ->capture_default_str();
+      app.add_option("--global-pool", o->global_pool,
+                     "Global average pool as MEAN or as a whole-extent AVERAGE_POOL_2D (mean | avg-pool)")
+          ->capture_default_str();
       app.add_flag("--float-io", o->float_io, "int8: keep float input/output (adds QUANTIZE/DEQUANTIZE ops)");
       app.add_flag("--logits", o->logits, "Output logits instead of softmax probabilities");
       app.add_flag("--json", o->json, "Print the result as JSON");
       return [o]() -> int {
         o->e.quant = kws::ParseQuantMode(o->quant);
         o->e.int8_io = !o->float_io;
+        o->e.int8_weights = kws::ParseInt8Weights(o->int8_weights);
+        o->e.global_pool = kws::ParseGlobalPool(o->global_pool);
         o->e.softmax = !o->logits;
         kws::ModelExportResult r = kws::ExportModel(o->e);
         if (o->json) {
@@ -46,6 +56,8 @@ kws::cli::Registrar reg(
                               {"out", r.out},
                               {"format", o->e.format},
                               {"quant", kws::QuantModeName(o->e.quant)},
+                              {"int8_weights", kws::Int8WeightsName(o->e.int8_weights)},
+                              {"global_pool", kws::GlobalPoolName(o->e.global_pool)},
                               {"tflite_bytes", r.bytes},
                               {"zip_bytes", r.zip_bytes},
                               {"labels", r.labels},

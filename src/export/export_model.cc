@@ -93,6 +93,8 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
   ExportOptions eo;
   eo.quant = o.quant;
   eo.int8_io = o.int8_io;
+  eo.int8_weights = o.int8_weights;
+  eo.global_pool = o.global_pool;
   eo.description = "kws " KWS_VERSION;
   tfl::KwsMetadata md;
   md.labels = ck.labels;

@@ -29,6 +29,8 @@ struct ModelExportOptions {
   uint64_t seed = 1;
   bool int8_io = true;             // int8: int8 input/output tensors (false: float I/O + QUANTIZE/DEQUANTIZE)
   bool softmax = true;             // probabilities out (false: logits)
+  Int8Weights int8_weights = Int8Weights::kPerChannel;  // int8: weight scale granularity
+  GlobalPool global_pool = GlobalPool::kMean;            // MEAN, or a whole-extent AVERAGE_POOL_2D
 
   void Validate() const;           // UsageError naming the flag
 };

@@ -36,6 +36,24 @@ QuantMode ParseQuantMode(const std::string& s) {
   throw UsageError("--quant: unknown mode '" + s + "' (expected float, dynamic or int8)");
 }
 
+const char* Int8WeightsName(Int8Weights w) {
+  return w == Int8Weights::kPerTensor ? "per-tensor" : "per-channel";
+}
+
+Int8Weights ParseInt8Weights(const std::string& s) {
+  if (s == "per-channel") return Int8Weights::kPerChannel;
+  if (s == "per-tensor") return Int8Weights::kPerTensor;
+  throw UsageError("--int8-weights: unknown granularity '" + s + "' (expected per-channel or per-tensor)");
+}
+
+const char* GlobalPoolName(GlobalPool p) { return p == GlobalPool::kAveragePool ? "avg-pool" : "mean"; }
+
+GlobalPool ParseGlobalPool(const std::string& s) {
+  if (s == "mean") return GlobalPool::kMean;
+  if (s == "avg-pool" || s == "average-pool") return GlobalPool::kAveragePool;
+  throw UsageError("--global-pool: unknown op '" + s + "' (expected mean or avg-pool)");
+}
+
 void ExportOptions::Validate() const {
   if (dynamic_min_elements < 0) throw UsageError("export: dynamic_min_elements must be >= 0");
 }
@@ -174,6 +192,18 @@ class Exporter {
       tfl::AddKwsMetadata(b_, md);
     }
     info_->ops_used = g_.OpsUsed();
+    if (means_as_pool_ > 0) {  // some or all MEANs were written as AVERAGE_POOL_2D
+      auto& u = info_->ops_used;
+      auto mean = std::find(u.begin(), u.end(), std::string("MEAN"));
+      const bool have_pool = std::find(u.begin(), u.end(), std::string("AVERAGE_POOL_2D")) != u.end();
+      const bool all = means_as_pool_ == int(std::count_if(g_.ops.begin(), g_.ops.end(),
+                                                           [](const ir::Op& o) { return o.kind == OpKind::kMean; }));
+      if (mean != u.end()) {
+        if (all && have_pool) u.erase(mean);
+        else if (all) *mean = "AVERAGE_POOL_2D";
+        else if (!have_pool) u.insert(mean + 1, "AVERAGE_POOL_2D");
+      }
+    }
     if (int8 && !o_.int8_io) {
       info_->ops_used.insert(info_->ops_used.begin(), "QUANTIZE");
       info_->ops_used.push_back("DEQUANTIZE");
@@ -188,10 +218,25 @@ class Exporter {
   }
   TensorType ActType() const { return o_.quant == QuantMode::kInt8 ? TensorType::INT8 : TensorType::FLOAT32; }
 
-  int AddValueTensor(int v, const std::string& suffix = "") {
+  int AddValueTensor(int v, const std::string& suffix = "", const std::optional<std::vector<int>>& shape = {}) {
     tfl::QuantParams q;
     if (o_.quant == QuantMode::kInt8) q = tfl::QuantParams::PerTensor(value_quant_[v].scale, value_quant_[v].zero_point);
-    return b_.AddTensor(g_.names[v] + suffix, g_.shapes[v], ActType(), 0, q);
+    return b_.AddTensor(g_.names[v] + suffix, shape ? *shape : g_.shapes[v], ActType(), 0, q);
+  }
+
+  // global_pool = kAveragePool: a MEAN whose result is read only by FULLY_CONNECTED ops (which flatten
+  // their input) is written as a whole-extent AVERAGE_POOL_2D with a [1,1,1,C] output.
+  bool MeanAsPool(const ir::Op& op) const {
+    if (o_.global_pool != GlobalPool::kAveragePool || op.output == g_.output) return false;
+    const auto& is = g_.shapes[op.input];
+    if (is.size() != 4 || is[0] != 1) return false;
+    bool used = false;
+    for (const ir::Op& o : g_.ops)
+      if (o.input == op.output) {
+        if (o.kind != OpKind::kFullyConnected) return false;
+        used = true;
+      }
+    return used;
   }
 
   // Adds the weight (+ bias) tensors of a conv/depthwise/fc op; returns {weights, bias, hybrid?}.
@@ -210,6 +255,7 @@ class Exporter {
     }
     ++info_->quantized_weight_tensors;
     std::vector<int8_t> q;
+    if (int8 && o_.int8_weights == Int8Weights::kPerTensor) axis = -1;
     std::vector<float> scales = QuantizeSymmetric(op.weights, op.weight_dims, axis, &q);
     tfl::QuantParams wq;
     wq.scale = scales;
@@ -250,6 +296,10 @@ class Exporter {
         case OpKind::kReshape:
           value_quant_[op.output] = value_quant_[op.input];
           break;
+        case OpKind::kMean:
+          value_quant_[op.output] = MeanAsPool(op) ? value_quant_[op.input]
+                                                   : ChooseInt8Params(cal_->min[op.output], cal_->max[op.output]);
+          break;
         case OpKind::kSoftmax:
           value_quant_[op.output] = {1.0f / 256.0f, -128};
           break;
@@ -257,7 +307,10 @@ class Exporter {
           value_quant_[op.output] = ChooseInt8Params(cal_->min[op.output], cal_->max[op.output]);
       }
     }
-    const int y = AddValueTensor(op.output);
+    const bool mean_as_pool = op.kind == OpKind::kMean && MeanAsPool(op);
+    std::optional<std::vector<int>> shape;
+    if (mean_as_pool) shape = std::vector<int>{1, 1, 1, g_.shapes[op.output].back()};
+    const int y = AddValueTensor(op.output, "", shape);
     value_tensor_[op.output] = y;
 
     switch (op.kind) {
@@ -295,6 +348,13 @@ class Exporter {
                        int8 ? 2 : 1);
         break;
       case OpKind::kMean: {
+        if (mean_as_pool) {
+          ++means_as_pool_;
+          const auto& is = g_.shapes[op.input];  // [1,H,W,C]
+          b_.AddOperator(BuiltinOperator::AVERAGE_POOL_2D, {x}, {y},
+                         tfl::Pool2DOptions{::tflite::Padding::VALID, 1, 1, is[2], is[1]}, int8 ? 2 : 1);
+          break;
+        }
         int axes = b_.AddConstTensor(CName(op, "/axes"), {2}, TensorType::INT32, std::vector<int32_t>{1, 2});
         b_.AddOperator(BuiltinOperator::MEAN, {x, axes}, {y}, tfl::ReducerOptions{false}, int8 ? 2 : 1);
         break;
@@ -331,6 +391,7 @@ class Exporter {
   tfl::ModelBuilder b_;
   std::vector<int> value_tensor_;
   std::vector<AffineQuant> value_quant_;
+  int means_as_pool_ = 0;
 };
 
 }  // namespace

@@ -17,6 +17,13 @@
 //    scale input_scale * weight_scale[c], zero point 0; softmax output scale 1/256, zero point -128;
 //    average/max pool and reshape outputs keep their input's scale and zero point; MEAN gets its own
 //    calibrated range (TFLite's int8 MEAN requantizes). All-zero weight channels (pruned) get scale 1/127.
+//    int8_weights = kPerTensor: conv/depthwise/FC weights get one scale (max|w|/127 over the whole
+//    tensor) and the bias one scale input_scale * weight_scale; saves the per-channel scale/zero-point
+//    vectors (~16 B per channel per tensor) at some accuracy risk for channels with small weights.
+//  * global_pool = kAveragePool: a MEAN over H,W whose result feeds only FULLY_CONNECTED ops is written as
+//    AVERAGE_POOL_2D with the whole spatial extent as window (VALID, output [1,1,1,C]; FC flattens it), so
+//    no axes constant; in int8 its output keeps the input's scale and zero point (no requantization, so
+//    int8 rounding differs slightly from MEAN's; the file's runtimes agree with each other).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -31,14 +38,22 @@
 namespace kws {
 
 enum class QuantMode { kFloat, kDynamic, kInt8 };
+enum class Int8Weights { kPerChannel, kPerTensor };
+enum class GlobalPool { kMean, kAveragePool };
 const char* QuantModeName(QuantMode m);                 // "float" | "dynamic" | "int8"
 QuantMode ParseQuantMode(const std::string& s);         // throws UsageError naming --quant
+const char* Int8WeightsName(Int8Weights w);             // "per-channel" | "per-tensor"
+Int8Weights ParseInt8Weights(const std::string& s);     // throws UsageError naming --int8-weights
+const char* GlobalPoolName(GlobalPool p);               // "mean" | "avg-pool"
+GlobalPool ParseGlobalPool(const std::string& s);       // throws UsageError naming --global-pool
 
 struct ExportOptions {
   QuantMode quant = QuantMode::kFloat;
   int dynamic_min_elements = 1024;         // converter default: smaller weight tensors stay float
   bool dynamic_fc_asymmetric_inputs = true;
   bool int8_io = true;                     // int8 model: int8 input/output tensors (micro-style)
+  Int8Weights int8_weights = Int8Weights::kPerChannel;  // int8 model: weight scale granularity
+  GlobalPool global_pool = GlobalPool::kMean;            // how a global average pool (MEAN over H,W) is written
   std::string description = "kws";
   bool write_signature = false;            // "serving_default" SignatureDef
   bool legacy_opcodes = false;             // old-converter op codes (deprecated_builtin_code only), for reader tests
