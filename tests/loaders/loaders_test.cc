@@ -285,9 +285,9 @@ struct Int8Compare {
   double max_prob_diff = 0;  // dequantized official output vs float reference
 };
 
-Int8Compare CompareInt8(const ir::Graph& g, int calib, int inputs, std::string* armnn_note, int* armnn_lsb) {
+Int8Compare CompareInt8(const ir::Graph& g, int calib, int inputs, std::string* armnn_note, int* armnn_lsb,
+                        ExportOptions eo = {}) {
   auto cal = Calibrate(g, ir::SyntheticInputs(g, calib, 99));
-  ExportOptions eo;
   eo.quant = QuantMode::kInt8;
   ExportInfo info;
   std::string model = ExportTflite(g, eo, &cal, &info);
@@ -406,6 +406,36 @@ TEST_P(Loaders, Int8NetworkCloseToOfficialAndReference) {
   EXPECT_LE(c.max_prob_diff, 0.1);   // int8 end to end stays close to float
   EXPECT_LE(armnn_lsb, 1);           // Arm NN has its own integer arithmetic: allow 1 LSB
   if (!armnn_note.empty()) GTEST_SKIP() << "Arm NN part failed: " << armnn_note;
+}
+
+// Exporter size options (issue 4): per-tensor int8 weights and MEAN written as a whole-extent
+// AVERAGE_POOL_2D. kws's runtime must still match the official interpreter byte for byte, Arm NN within 1 LSB.
+TEST_P(Loaders, Int8SizeOptionsIdenticalToOfficial) {
+  std::string why;
+  if (!HaveOfficial(&why)) GTEST_SKIP() << why;
+  ir::Graph g = MakeGraph(GetParam(), /*softmax=*/true);
+  struct V { const char* name; Int8Weights w; GlobalPool p; };
+  for (const V& v : {V{"per-tensor", Int8Weights::kPerTensor, GlobalPool::kMean},
+                     V{"avg-pool", Int8Weights::kPerChannel, GlobalPool::kAveragePool},
+                     V{"per-tensor+avg-pool", Int8Weights::kPerTensor, GlobalPool::kAveragePool}}) {
+    ExportOptions eo;
+    eo.int8_weights = v.w;
+    eo.global_pool = v.p;
+    std::string armnn_note;
+    int armnn_lsb = 0;
+    Int8Compare c = CompareInt8(g, 32, 8, &armnn_note, &armnn_lsb, eo);
+    std::printf("[%s int8 %s] official vs kws runtime: %d of %d outputs differ, max %d LSB; official dequantized vs "
+                "float reference max diff %.3g; Arm NN vs kws max %d LSB%s\n",
+                GetParam().c_str(), v.name, c.differing, c.total, c.max_lsb, c.max_prob_diff, armnn_lsb,
+                armnn_note.empty() ? "" : (" (Arm NN failed: " + armnn_note + ")").c_str());
+    EXPECT_GT(c.total, 0) << v.name;
+    EXPECT_EQ(c.differing, 0) << v.name << ": max " << c.max_lsb << " LSB";
+    EXPECT_LE(c.max_prob_diff, 0.15) << v.name;
+    // Arm NN 20.08 (CpuRef) differs from the official interpreter by up to 3 LSB on the "reshape" graph
+    // with per-tensor conv weights (measured; kws == official there), 0 on the others.
+    EXPECT_LE(armnn_lsb, v.w == Int8Weights::kPerTensor ? 3 : 1) << v.name;
+    EXPECT_TRUE(armnn_note.empty()) << v.name << ": Arm NN failed: " << armnn_note;
+  }
 }
 
 // Old-converter op codes (only deprecated_builtin_code set) and a SignatureDef: the official interpreter,
