@@ -11,7 +11,7 @@ namespace {
 struct Opts {
   kws::ModelExportOptions e;
   std::string quant = "dynamic";
-  std::string int8_weights = "per-channel";
+  std::string int8_weights = "per-tensor";
   std::string global_pool = "mean";
   bool float_io = false;
   bool logits = false;

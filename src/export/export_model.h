@@ -29,7 +29,10 @@ struct ModelExportOptions {
   uint64_t seed = 1;
   bool int8_io = true;             // int8: int8 input/output tensors (false: float I/O + QUANTIZE/DEQUANTIZE)
   bool softmax = true;             // probabilities out (false: logits)
-  Int8Weights int8_weights = Int8Weights::kPerChannel;  // int8: weight scale granularity
+  // int8 weight scale granularity. Per-tensor by default: on the seed models it matched per-channel
+  // accuracy on held-out speakers (yes/no: identical over 3 seeds; 6 words: 0 and -0.3 points) and
+  // makes the int8 file ~620 B smaller (10,032 B vs 10,656 B; the dynamic-range file is 10,464 B).
+  Int8Weights int8_weights = Int8Weights::kPerTensor;
   GlobalPool global_pool = GlobalPool::kMean;            // MEAN, or a whole-extent AVERAGE_POOL_2D
 
   void Validate() const;           // UsageError naming the flag
