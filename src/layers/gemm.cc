@@ -511,6 +511,7 @@ void cnn_512(float* C, const ConvA& a, const float* B, int M, int N) {
   if (NV == 1 && N == 16 && M % a.ow == 0) {
     if (a.pix_stride == 16) return cnn16_512<16>(C, a, B, M / a.ow);
     if (a.pix_stride == 32) return cnn16_512<32>(C, a, B, M / a.ow);
+    if (a.pix_stride == 2) return cnn16_512<2>(C, a, B, M / a.ow);  // 1 input channel, stride 2 (a first layer)
   }
   Blocks<std::min(KWS_CNN_R, Rows512<NV>())>(M, [&]<int R>(int m) { cnn_block_512<NV, R>(C, a, m, B, N); });
 }
@@ -544,8 +545,38 @@ KWS_T512 void ctn_block_512(float* C, const ConvA& a, long off, const float* D, 
     for (int v = 0; v < NV; ++v) _mm512_storeu_ps(C + size_t(r) * N + 16 * v, c[r][v]);
 }
 
+// 16 output channels and a whole small kernel (NSEG*SL <= 24 rows of C, e.g. a 3x3 kernel over one
+// input channel): every row of C in one pass over the pixels, so each D row is loaded once instead of
+// once per segment. Each C element sums over m in the same order as ctn_block_512 (bit-identical).
+template <int NSEG, int SL>
+KWS_T512 void ctn_all16_512(float* C, const ConvA& a, const float* D, int M) {
+  __m512 c[NSEG][SL];
+#pragma GCC unroll 8
+  for (int s = 0; s < NSEG; ++s)
+#pragma GCC unroll 24
+    for (int j = 0; j < SL; ++j) c[s][j] = _mm512_loadu_ps(C + (size_t(s) * SL + j) * 16);
+  const long ss = a.seg_stride;
+  int m = 0;
+  for (int oy = 0; m < M; ++oy) {
+    const float* row = a.base + oy * a.line_stride;
+    for (int ox = 0; ox < a.ow && m < M; ++ox, ++m) {
+      const float* x = row + long(ox) * a.pix_stride;
+      const __m512 d = _mm512_loadu_ps(D + size_t(m) * 16);
+#pragma GCC unroll 8
+      for (int s = 0; s < NSEG; ++s)
+#pragma GCC unroll 24
+        for (int j = 0; j < SL; ++j) c[s][j] = _mm512_fmadd_ps(_mm512_set1_ps(x[s * ss + j]), d, c[s][j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int s = 0; s < NSEG; ++s)
+#pragma GCC unroll 24
+    for (int j = 0; j < SL; ++j) _mm512_storeu_ps(C + (size_t(s) * SL + j) * 16, c[s][j]);
+}
+
 template <int NV>
 void ctn_512(float* C, const ConvA& a, const float* D, int M, int N) {
+  if (NV == 1 && N == 16 && a.nseg == 3 && a.seg_len == 3) return ctn_all16_512<3, 3>(C, a, D, M);
   for (int seg = 0; seg < a.nseg; ++seg) {
     float* cs = C + size_t(seg) * a.seg_len * N;
     const long base = seg * a.seg_stride;

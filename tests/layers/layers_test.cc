@@ -72,6 +72,8 @@ TEST(Conv2D, FastMatchesReference) {
                        {{10, 8, 16}, 3, 3, 1, 1, true, 16, 2}, {{9, 7, 8}, 3, 3, 1, 1, false, 8, 2},
                        {{11, 9, 8}, 3, 5, 2, 2, true, 24, 2},  {{7, 6, 32}, 2, 3, 1, 1, true, 32, 3},
                        {{49, 10, 16}, 3, 3, 1, 1, true, 16, 3},
+                       // the seed's first layer (1 input channel, stride 2): one-pass 3x3x1 dW kernel
+                       {{97, 20, 1}, 3, 3, 2, 2, true, 16, 3},
                        // Winograd (>= 48 channels, 3x3 stride 1), odd output sizes
                        {{7, 5, 48}, 3, 3, 1, 1, true, 48, 2},  {{8, 7, 64}, 3, 3, 1, 1, false, 56, 1}};
   Rng rng(7);
