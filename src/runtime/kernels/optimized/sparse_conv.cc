@@ -609,6 +609,19 @@ bool VectorPlanes(const SparseConvPlan& p, Layout lay) {
          p.wq <= 128;
 }
 
+#ifdef KWS_X86
+// The AVX-512 paths' input planes: nothing to do when the previous sparse conv already wrote them
+// (Layout::kPlanes), the vector builder where the layout allows it, the plain one otherwise.
+template <typename T, typename L, typename F>
+void FillPlanesAvx512(const SparseConvPlan& p, Layout lay, const T* in, const L& load, F f, float* planes) {
+  if (lay == Layout::kPlanes) return;
+  if (VectorPlanes(p, lay))
+    BuildPlanesAvx512(p, in, load, planes);
+  else
+    BuildPlanesPlain(p, lay, in, f, planes);
+}
+#endif
+
 }  // namespace
 
 // ---- public -------------------------------------------------------------------
@@ -659,12 +672,7 @@ void SparseConvFloat(const SparseConvPlan& p, const FloatAct& act, Layout in_lay
     float* out = output + b * out_n;
 #ifdef KWS_X86
     if (isa == Isa::kAvx512) {
-      if (in_layout == Layout::kPlanes) {
-      } else if (VectorPlanes(p, in_layout)) {
-        BuildPlanesAvx512(p, in, LoadFloat{}, planes);
-      } else {
-        BuildPlanesPlain(p, in_layout, in, [](float v) { return v; }, planes);
-      }
+      FillPlanesAvx512(p, in_layout, in, LoadFloat{}, [](float v) { return v; }, planes);
       AccumulateAvx512(p, planes, acc);
       const EpiFloat e{bias, act.min, act.max, {}};
       if (next)
@@ -702,12 +710,7 @@ void SparseConvInt8(const SparseConvPlan& p, const QuantParams& q, const int32_t
     int8_t* out = output + b * out_n;
 #ifdef KWS_X86
     if (isa == Isa::kAvx512) {
-      if (in_layout == Layout::kPlanes) {
-      } else if (VectorPlanes(p, in_layout)) {
-        BuildPlanesAvx512(p, in, LoadInt8{off}, planes);
-      } else {
-        BuildPlanesPlain(p, in_layout, in, to_float, planes);
-      }
+      FillPlanesAvx512(p, in_layout, in, LoadInt8{off}, to_float, planes);
       AccumulateAvx512(p, planes, acc);
       if (q.fp32_scale) {
         const EpiInt8 e{bias, q.fp32_scale, float(q.act_min - q.output_offset), float(q.act_max - q.output_offset),
@@ -771,12 +774,7 @@ void SparseConvHybrid(const SparseConvPlan& p, const FloatAct& act, bool asymmet
     // Float planes, then q − zp in place (padding 0 maps to 0).
 #ifdef KWS_X86
     if (isa == Isa::kAvx512) {
-      if (in_layout == Layout::kPlanes) {
-      } else if (VectorPlanes(p, in_layout)) {
-        BuildPlanesAvx512(p, in, LoadFloat{}, planes);
-      } else {
-        BuildPlanesPlain(p, in_layout, in, [](float v) { return v; }, planes);
-      }
+      FillPlanesAvx512(p, in_layout, in, LoadFloat{}, [](float v) { return v; }, planes);
       QuantizePlanesAvx512(h, np, planes);
       AccumulateAvx512(p, planes, acc);
       const EpiHybrid e{bias, filter_scale, in_scale, act.min, act.max, {}, {}};
