@@ -9,37 +9,13 @@
 // JS <-> native binding overhead per call). Prints one JSON line like bench_tflite.js, runtime "onnxruntime".
 'use strict';
 const fs = require('fs');
+const {failer, parseArgs, fillFloat, report} = require('./bench_common');
 
-function fail(code, msg) {
-  process.stderr.write(`bench_ort: ${msg}\n`);
-  process.exit(code);
-}
-
-function stats(samples) {
-  const v = Float64Array.from(samples).sort();
-  const n = v.length;
-  const median = n % 2 ? v[(n - 1) / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-  const p90 = v[Math.min(n, Math.max(1, Math.ceil(0.9 * n))) - 1];
-  let sum = 0;
-  for (const x of v) sum += x;
-  return {median_us: median, p90_us: p90, mean_us: sum / n, min_us: v[0]};
-}
+const fail = failer('bench_ort');
 
 async function main() {
-  const args = process.argv.slice(2);
-  let runs = 1000, warmup = 100, inputPath = null, outPath = null;
-  const pos = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--runs') runs = parseInt(args[++i], 10);
-    else if (args[i] === '--warmup') warmup = parseInt(args[++i], 10);
-    else if (args[i] === '--input') inputPath = args[++i];
-    else if (args[i] === '--output') outPath = args[++i];
-    else pos.push(args[i]);
-  }
-  if (pos.length !== 1 || !(runs >= 1) || !(warmup >= 0)) {
-    fail(1, 'usage: bench_ort.js MODEL.onnx [--runs N] [--warmup N] [--input INPUT.raw] [--output OUT.json]');
-  }
-  const modelPath = pos[0];
+  const {modelPath, runs, warmup, inputPath, outPath} =
+      parseArgs(process.argv.slice(2), 'usage: bench_ort.js MODEL.onnx [--runs N] [--warmup N] [--input INPUT.raw] [--output OUT.json]', fail);
   if (!fs.existsSync(modelPath)) fail(2, `${modelPath}: no such file`);
   let ort;
   try {
@@ -67,7 +43,7 @@ async function main() {
     data = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
   } else {
     data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = -6 + 4 * Math.sin(0.37 * i) * Math.cos(0.011 * i);
+    fillFloat(data);
   }
   const feeds = {[inName]: new ort.Tensor('float32', data, dims)};
   let out;
@@ -78,12 +54,8 @@ async function main() {
     out = await session.run(feeds);
     samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
   }
-  const result = Object.assign({runtime: 'onnxruntime', version: ort.env.versions ? ort.env.versions.common : undefined,
-                                model: modelPath, runs}, stats(samples),
-                               {output: Array.from(out[outName].data)});
-  const text = JSON.stringify(result);
-  if (outPath) fs.writeFileSync(outPath, text + '\n');
-  process.stdout.write(text + '\n');
+  report({runtime: 'onnxruntime', version: ort.env.versions ? ort.env.versions.common : undefined, model: modelPath,
+          runs}, samples, Array.from(out[outName].data), outPath);
 }
 
 main().catch((e) => fail(3, e && e.stack ? e.stack : String(e)));

@@ -11,38 +11,14 @@
 //    "min_us": ..., "output": [...]}      (output = output tensor 0 after the last call, raw values)
 'use strict';
 const fs = require('fs');
+const {failer, parseArgs, fillFloat, report} = require('./bench_common');
 const path = require('path');
 
-function fail(code, msg) {
-  process.stderr.write(`bench_tflite: ${msg}\n`);
-  process.exit(code);
-}
-
-function stats(samples) {
-  const v = Float64Array.from(samples).sort();
-  const n = v.length;
-  const median = n % 2 ? v[(n - 1) / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-  const p90 = v[Math.min(n, Math.max(1, Math.ceil(0.9 * n))) - 1];
-  let sum = 0;
-  for (const x of v) sum += x;
-  return {median_us: median, p90_us: p90, mean_us: sum / n, min_us: v[0]};
-}
+const fail = failer('bench_tflite');
 
 async function main() {
-  const args = process.argv.slice(2);
-  let runs = 1000, warmup = 100, inputPath = null, outPath = null;
-  const pos = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--runs') runs = parseInt(args[++i], 10);
-    else if (args[i] === '--warmup') warmup = parseInt(args[++i], 10);
-    else if (args[i] === '--input') inputPath = args[++i];
-    else if (args[i] === '--output') outPath = args[++i];
-    else pos.push(args[i]);
-  }
-  if (pos.length !== 1 || !(runs >= 1) || !(warmup >= 0)) {
-    fail(1, 'usage: bench_tflite.js MODEL.tflite [--runs N] [--warmup N] [--input INPUT.raw] [--output OUT.json]');
-  }
-  const modelPath = pos[0];
+  const {modelPath, runs, warmup, inputPath, outPath} =
+      parseArgs(process.argv.slice(2), 'usage: bench_tflite.js MODEL.tflite [--runs N] [--warmup N] [--input INPUT.raw] [--output OUT.json]', fail);
   const wasmDir = path.join(__dirname, 'node_modules', '@tensorflow', 'tfjs-tflite', 'wasm');
   const factoryPath = path.join(wasmDir, 'tflite_web_api_cc_simd.js');
   if (!fs.existsSync(factoryPath)) fail(3, `${factoryPath}: missing (run npm install in tools/js)`);
@@ -69,7 +45,7 @@ async function main() {
     if (raw.length !== bytes.length) fail(2, `${inputPath}: ${raw.length} bytes, input needs ${bytes.length}`);
     bytes.set(raw);
   } else if (view instanceof Float32Array) {
-    for (let i = 0; i < view.length; i++) view[i] = -6 + 4 * Math.sin(0.37 * i) * Math.cos(0.011 * i);
+    fillFloat(view);
   } else {
     for (let i = 0; i < view.length; i++) view[i] = Math.round(60 * Math.sin(0.37 * i));
   }
@@ -80,11 +56,7 @@ async function main() {
     runner.Infer();
     samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
   }
-  const result = Object.assign({runtime: 'tflite-wasm-simd', model: modelPath, runs}, stats(samples),
-                               {output: Array.from(output.data())});
-  const text = JSON.stringify(result);
-  if (outPath) fs.writeFileSync(outPath, text + '\n');
-  process.stdout.write(text + '\n');
+  report({runtime: 'tflite-wasm-simd', model: modelPath, runs}, samples, Array.from(output.data()), outPath);
 }
 
 main().catch((e) => fail(3, e && e.stack ? e.stack : String(e)));
