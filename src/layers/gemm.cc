@@ -302,15 +302,25 @@ void ctn_avx2(float* C, const ConvA& a, const float* D, int M, int N) {
   }
 }
 
-// Runs f(panel_offset, NV) over column panels of width 32/24/16/8 (N % 8 == 0).
-template <class F>
-void Panels(int N, F f) {
+// Runs f.template operator()<NV>(panel_offset) over column panels of NV = 4/3/2/1 vectors of
+// `Lanes` floats (N % Lanes == 0): a kernel templated on its panel width is called as
+// PanelsOf<8>(N, [&]<int NV>(int j) { kernel<NV>(C + j, ...); }).
+template <int Lanes, class F>
+void PanelsOf(int N, F f) {
   for (int j0 = 0; j0 < N;) {
-    const int w = std::min(32, N - j0);
-    f(j0, w / 8);
+    const int w = std::min(4 * Lanes, N - j0);
+    switch (w / Lanes) {
+      case 1: f.template operator()<1>(j0); break;
+      case 2: f.template operator()<2>(j0); break;
+      case 3: f.template operator()<3>(j0); break;
+      default: f.template operator()<4>(j0); break;
+    }
     j0 += w;
   }
 }
+// AVX2: panels of 32/24/16/8 columns.
+template <class F>
+void Panels(int N, F f) { PanelsOf<8>(N, f); }
 
 bool CpuHasAvx2() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -584,15 +594,9 @@ void ctn_512(float* C, const ConvA& a, const float* D, int M, int N) {
   }
 }
 
-// Runs f(panel_offset, NV) over column panels of width 64/48/32/16 (N % 16 == 0).
+// AVX-512: panels of 64/48/32/16 columns (N % 16 == 0).
 template <class F>
-void Panels512(int N, F f) {
-  for (int j0 = 0; j0 < N;) {
-    const int w = std::min(64, N - j0);
-    f(j0, w / 16);
-    j0 += w;
-  }
-}
+void Panels512(int N, F f) { PanelsOf<16>(N, f); }
 
 bool CpuHasAvx512() {
   static const bool has = __builtin_cpu_supports("avx512f");
@@ -635,24 +639,10 @@ bool ConvGemmSupported(int n) { return GemmUsesAvx2() && n >= 8 && n % 8 == 0; }
 void conv_gemm_nn(float* C, const ConvA& a, const float* B, int M, int N) {
 #ifdef KWS_GEMM_AVX2
   if (Use512(N)) {
-    return Panels512(N, [&](int j, int nv) {
-      switch (nv) {
-        case 1: return cnn_512<1>(C + j, a, B + j, M, N);
-        case 2: return cnn_512<2>(C + j, a, B + j, M, N);
-        case 3: return cnn_512<3>(C + j, a, B + j, M, N);
-        default: return cnn_512<4>(C + j, a, B + j, M, N);
-      }
-    });
+    return Panels512(N, [&]<int NV>(int j) { cnn_512<NV>(C + j, a, B + j, M, N); });
   }
   if (ConvGemmSupported(N)) {
-    return Panels(N, [&](int j, int nv) {
-      switch (nv) {
-        case 1: return cnn_avx2<1>(C + j, a, B + j, M, N);
-        case 2: return cnn_avx2<2>(C + j, a, B + j, M, N);
-        case 3: return cnn_avx2<3>(C + j, a, B + j, M, N);
-        default: return cnn_avx2<4>(C + j, a, B + j, M, N);
-      }
-    });
+    return Panels(N, [&]<int NV>(int j) { cnn_avx2<NV>(C + j, a, B + j, M, N); });
   }
 #endif
   // Portable (slow) form of the same product, for completeness; conv2d uses im2col instead.
@@ -672,24 +662,10 @@ void conv_gemm_nn(float* C, const ConvA& a, const float* B, int M, int N) {
 void conv_gemm_tn_acc(float* C, const ConvA& a, const float* D, int M, int N) {
 #ifdef KWS_GEMM_AVX2
   if (Use512(N)) {
-    return Panels512(N, [&](int j, int nv) {
-      switch (nv) {
-        case 1: return ctn_512<1>(C + j, a, D + j, M, N);
-        case 2: return ctn_512<2>(C + j, a, D + j, M, N);
-        case 3: return ctn_512<3>(C + j, a, D + j, M, N);
-        default: return ctn_512<4>(C + j, a, D + j, M, N);
-      }
-    });
+    return Panels512(N, [&]<int NV>(int j) { ctn_512<NV>(C + j, a, D + j, M, N); });
   }
   if (ConvGemmSupported(N)) {
-    return Panels(N, [&](int j, int nv) {
-      switch (nv) {
-        case 1: return ctn_avx2<1>(C + j, a, D + j, M, N);
-        case 2: return ctn_avx2<2>(C + j, a, D + j, M, N);
-        case 3: return ctn_avx2<3>(C + j, a, D + j, M, N);
-        default: return ctn_avx2<4>(C + j, a, D + j, M, N);
-      }
-    });
+    return Panels(N, [&]<int NV>(int j) { ctn_avx2<NV>(C + j, a, D + j, M, N); });
   }
 #endif
   const int K = a.nseg * a.seg_len;
@@ -706,24 +682,10 @@ void conv_gemm_tn_acc(float* C, const ConvA& a, const float* D, int M, int N) {
 void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N) {
 #ifdef KWS_GEMM_AVX2
   if (Use512(N)) {
-    return Panels512(N, [&](int j, int nv) {
-      switch (nv) {
-        case 1: return nn_512<1>(C + j, A, B + j, M, K, N);
-        case 2: return nn_512<2>(C + j, A, B + j, M, K, N);
-        case 3: return nn_512<3>(C + j, A, B + j, M, K, N);
-        default: return nn_512<4>(C + j, A, B + j, M, K, N);
-      }
-    });
+    return Panels512(N, [&]<int NV>(int j) { nn_512<NV>(C + j, A, B + j, M, K, N); });
   }
   if (GemmUsesAvx2() && N >= 8 && N % 8 == 0) {
-    return Panels(N, [&](int j, int nv) {
-      switch (nv) {
-        case 1: return nn_avx2<1>(C + j, A, B + j, M, K, N);
-        case 2: return nn_avx2<2>(C + j, A, B + j, M, K, N);
-        case 3: return nn_avx2<3>(C + j, A, B + j, M, K, N);
-        default: return nn_avx2<4>(C + j, A, B + j, M, K, N);
-      }
-    });
+    return Panels(N, [&]<int NV>(int j) { nn_avx2<NV>(C + j, A, B + j, M, K, N); });
   }
 #endif
   switch (N) {
@@ -738,24 +700,10 @@ void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N) {
 void gemm_tn_acc(float* C, const float* A, const float* D, int M, int K, int N) {
 #ifdef KWS_GEMM_AVX2
   if (Use512(N)) {
-    return Panels512(N, [&](int j, int nv) {
-      switch (nv) {
-        case 1: return tn_512<1>(C + j, A, D + j, M, K, N);
-        case 2: return tn_512<2>(C + j, A, D + j, M, K, N);
-        case 3: return tn_512<3>(C + j, A, D + j, M, K, N);
-        default: return tn_512<4>(C + j, A, D + j, M, K, N);
-      }
-    });
+    return Panels512(N, [&]<int NV>(int j) { tn_512<NV>(C + j, A, D + j, M, K, N); });
   }
   if (GemmUsesAvx2() && N >= 8 && N % 8 == 0) {
-    return Panels(N, [&](int j, int nv) {
-      switch (nv) {
-        case 1: return tn_avx2<1>(C + j, A, D + j, M, K, N);
-        case 2: return tn_avx2<2>(C + j, A, D + j, M, K, N);
-        case 3: return tn_avx2<3>(C + j, A, D + j, M, K, N);
-        default: return tn_avx2<4>(C + j, A, D + j, M, K, N);
-      }
-    });
+    return Panels(N, [&]<int NV>(int j) { tn_avx2<NV>(C + j, A, D + j, M, K, N); });
   }
 #endif
   switch (N) {
