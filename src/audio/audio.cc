@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "audio/audio_internal.h"
 #include "audio/riff.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -20,7 +21,12 @@ namespace kws {
 namespace {
 
 namespace fs = std::filesystem;
+using audio_internal::CheckFinite;
+using audio_internal::CheckInfo;
+using audio_internal::CheckPath;
+using audio_internal::CheckReadEnd;
 using audio_internal::CheckRiff;
+using audio_internal::DownMix;
 using audio_internal::RiffCheck;
 
 struct MemFile {
@@ -58,19 +64,6 @@ std::string FormatName(int format) {
   return s;
 }
 
-// Missing file / directory / empty checks shared by ProbeAudio and ReadAudio.
-int64_t CheckPath(const std::string& path) {
-  std::error_code ec;
-  fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) throw BadInput(path + ": no such file");
-  if (fs::is_directory(st)) throw BadInput(path + ": is a directory, not an audio file");
-  if (!fs::is_regular_file(st)) throw BadInput(path + ": not a regular file");
-  int64_t size = int64_t(fs::file_size(path, ec));
-  if (ec) throw BadInput(path + ": cannot read (" + ec.message() + ")");
-  if (size == 0) throw BadInput(path + ": empty file (0 bytes), not an audio file");
-  return size;
-}
-
 void ThrowIfRiffProblem(const std::string& name, const RiffCheck& rc) {
   if (!rc.problem.empty()) throw BadInput(name + ": " + rc.problem);
 }
@@ -94,7 +87,54 @@ class SndHandle {
   SNDFILE* f_ = nullptr;
 };
 
-AudioInfo ToInfo(const SF_INFO& in) {
+}  // namespace
+
+// Missing file / directory / empty checks shared by ProbeAudio, ReadAudio and AudioFileReader.
+int64_t audio_internal::CheckPath(const std::string& path) {
+  std::error_code ec;
+  fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) throw BadInput(path + ": no such file");
+  if (fs::is_directory(st)) throw BadInput(path + ": is a directory, not an audio file");
+  if (!fs::is_regular_file(st)) throw BadInput(path + ": not a regular file");
+  int64_t size = int64_t(fs::file_size(path, ec));
+  if (ec) throw BadInput(path + ": cannot read (" + ec.message() + ")");
+  if (size == 0) throw BadInput(path + ": empty file (0 bytes), not an audio file");
+  return size;
+}
+
+SNDFILE* audio_internal::OpenChecked(const std::string& path, SF_INFO* info) {
+  const int64_t size = CheckPath(path);
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw BadInput(path + ": cannot open (" + std::strerror(errno) + ")");
+    auto read_at = [&](int64_t off, void* buf, size_t n) -> size_t {
+      in.clear();
+      in.seekg(off);
+      in.read(static_cast<char*>(buf), std::streamsize(n));
+      return size_t(in.gcount());
+    };
+    ThrowIfRiffProblem(path, CheckRiff(read_at, size));
+  }
+  // libsndfile opens the file itself and reads it on demand (headers only here).
+  *info = SF_INFO{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, info);
+  if (!f) throw BadInput(path + ": not an audio file (libsndfile: " + sf_strerror(nullptr) + ")");
+  try {
+    CheckInfo(path, *info);
+  } catch (...) {
+    sf_close(f);
+    throw;
+  }
+  return f;
+}
+
+void audio_internal::CheckInfo(const std::string& name, const SF_INFO& in) {
+  if (in.channels <= 0) throw BadInput(name + ": invalid channel count " + std::to_string(in.channels));
+  if (in.samplerate <= 0) throw BadInput(name + ": invalid sample rate " + std::to_string(in.samplerate));
+  if (in.frames <= 0) throw BadInput(name + ": contains zero samples");
+}
+
+AudioInfo audio_internal::ToInfo(const SF_INFO& in) {
   AudioInfo a;
   a.sample_rate = in.samplerate;
   a.channels = in.channels;
@@ -103,33 +143,35 @@ AudioInfo ToInfo(const SF_INFO& in) {
   return a;
 }
 
-void CheckInfo(const std::string& name, const SF_INFO& in) {
-  if (in.channels <= 0) throw BadInput(name + ": invalid channel count " + std::to_string(in.channels));
-  if (in.samplerate <= 0) throw BadInput(name + ": invalid sample rate " + std::to_string(in.samplerate));
-  if (in.frames <= 0) throw BadInput(name + ": contains zero samples");
+void audio_internal::DownMix(const float* in, size_t frames, int ch, float* out) {
+  if (ch == 1) {
+    if (out != in) std::memcpy(out, in, frames * sizeof(float));
+    return;
+  }
+  const float inv = 1.0f / float(ch);
+  for (size_t i = 0; i < frames; ++i) {
+    float s = 0;
+    for (int c = 0; c < ch; ++c) s += in[i * size_t(ch) + size_t(c)];
+    out[i] = s * inv;
+  }
 }
 
-}  // namespace
+void audio_internal::CheckFinite(const std::string& name, const float* x, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(x[i])) throw BadInput(name + ": contains NaN or infinite samples");
+}
+
+void audio_internal::CheckReadEnd(const std::string& name, SNDFILE* f, int64_t read_frames, int64_t declared) {
+  if (sf_error(f) != SF_ERR_NO_ERROR) throw BadInput(name + ": unreadable (libsndfile: " + sf_strerror(f) + ")");
+  if (read_frames < declared)
+    throw BadInput(name + ": truncated (header says " + std::to_string(declared) + " frames, " +
+                   std::to_string(read_frames) + " present)");
+}
 
 AudioInfo ProbeAudio(const std::string& path) {
-  const int64_t size = CheckPath(path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BadInput(path + ": cannot open (" + std::strerror(errno) + ")");
-  auto read_at = [&](int64_t off, void* buf, size_t n) -> size_t {
-    in.clear();
-    in.seekg(off);
-    in.read(static_cast<char*>(buf), std::streamsize(n));
-    return size_t(in.gcount());
-  };
-  ThrowIfRiffProblem(path, CheckRiff(read_at, size));
-  // Headers only: give libsndfile the first 64 KB is not enough for every
-  // format, so let it open the file itself.
   SF_INFO info{};
-  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
-  if (!f) throw BadInput(path + ": not an audio file (libsndfile: " + sf_strerror(nullptr) + ")");
-  sf_close(f);
-  CheckInfo(path, info);
-  return ToInfo(info);
+  sf_close(audio_internal::OpenChecked(path, &info));
+  return audio_internal::ToInfo(info);
 }
 
 Audio DecodeAudio(const std::string& name, const void* data, size_t size, int target_rate) {
@@ -160,26 +202,14 @@ Audio DecodeAudio(const std::string& name, const void* data, size_t size, int ta
     sf_count_t got = sf_readf_float(h.get(), block.data(), 4096);
     if (got <= 0) break;
     total += got;
-    if (ch == 1) {
-      mono.insert(mono.end(), block.begin(), block.begin() + got);
-    } else {
-      const float inv = 1.0f / float(ch);
-      for (sf_count_t i = 0; i < got; ++i) {
-        float s = 0;
-        for (int c = 0; c < ch; ++c) s += block[size_t(i) * size_t(ch) + size_t(c)];
-        mono.push_back(s * inv);
-      }
-    }
+    const size_t at = mono.size();
+    mono.resize(at + size_t(got));
+    DownMix(block.data(), size_t(got), ch, mono.data() + at);
     if (total > info.frames) break;
   }
-  if (sf_error(h.get()) != SF_ERR_NO_ERROR)
-    throw BadInput(name + ": unreadable (libsndfile: " + sf_strerror(h.get()) + ")");
-  if (total < info.frames)
-    throw BadInput(name + ": truncated (header says " + std::to_string(info.frames) + " frames, " +
-                   std::to_string(total) + " present)");
+  CheckReadEnd(name, h.get(), total, info.frames);
   if (mono.empty()) throw BadInput(name + ": contains zero samples");
-  for (float v : mono)
-    if (!std::isfinite(v)) throw BadInput(name + ": contains NaN or infinite samples");
+  CheckFinite(name, mono.data(), mono.size());
 
   Audio a;
   a.sample_rate = info.samplerate;
