@@ -20,6 +20,8 @@ struct Opts {
   bool no_vad = false;
   bool sweep = false;
   bool json = false;
+  bool list_detections = false;
+  std::vector<double> thresholds;
   std::string svg;
   std::string noise_part;
 };
@@ -35,8 +37,11 @@ nlohmann::json ResultJson(const kws::ThresholdResult& r) {
                       {"false_alarm_kinds",
                        {{"wrong_label", r.fa_wrong_label}, {"repeat", r.fa_repeat}, {"other_word", r.fa_other_word},
                         {"noise", r.fa_noise}}},
+                      {"noise_false_alarms_late", r.fa_noise_late},
                       {"mean_delay_ms", r.mean_delay_ms},
-                      {"median_delay_ms", r.median_delay_ms}};
+                      {"median_delay_ms", r.median_delay_ms},
+                      {"p90_delay_ms", r.p90_delay_ms},
+                      {"max_delay_ms", r.max_delay_ms}};
   for (const auto& k : r.keywords)
     j["keywords"][k.label] = {{"events", k.events}, {"hits", k.hits}, {"recall", k.recall()},
                               {"false_rejection_rate", k.events ? 1.0 - k.recall() : 0.0}};
@@ -48,7 +53,12 @@ int Run(Opts& o) {
   if (o.sweep) {
     o.ev.sweep.clear();
     for (int i = 0; i <= 8; ++i) o.ev.sweep.push_back(0.5 + 0.05 * i);  // 0.5 .. 0.9
-    for (double t : {0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99}) o.ev.sweep.push_back(t);
+    for (double t : {0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.998}) o.ev.sweep.push_back(t);
+  }
+  if (!o.thresholds.empty()) {
+    if (o.sweep) throw kws::UsageError("--sweep and --thresholds: give one of them");
+    o.ev.sweep = o.thresholds;
+    o.sweep = true;
   }
   if (!o.svg.empty() && !o.sweep) throw kws::UsageError("--svg needs --sweep");
   if (!o.noise_part.empty()) {
@@ -118,6 +128,16 @@ int Run(Opts& o) {
                         {"peak_rss_kb", r.peak_rss_kb},
                         {"result", ResultJson(r.main)}};
     for (const auto& t : r.sweep) j["sweep"].push_back(ResultJson(t));
+    if (!o.ev.dump_false_alarms.empty())
+      j["dumped_false_alarms"] = {{"folder", o.ev.dump_false_alarms}, {"silence", r.dumped.silence},
+                                  {"unknown", r.dumped.unknown}, {"keyword", r.dumped.keyword},
+                                  {"skipped", r.dumped.skipped}};
+    if (o.list_detections)
+      for (const auto& d : r.main.detections)
+        j["result"]["detections"].push_back({{"time_ms", d.time_ms},
+                                             {"label", model.meta.labels[size_t(d.label)]},
+                                             {"kind", kws::ScoredKindName(d.kind)},
+                                             {"event", d.event}});
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -138,8 +158,14 @@ int Run(Opts& o) {
   std::printf("false alarms %d = %.2f per hour (wrong label %d, repeat %d, on other words %d, on noise %d)\n",
               r.main.false_alarms, r.main.fa_per_hour, r.main.fa_wrong_label, r.main.fa_repeat, r.main.fa_other_word,
               r.main.fa_noise);
-  std::printf("delay       mean %.0f ms, median %.0f ms after the keyword's speech ends\n", r.main.mean_delay_ms,
-              r.main.median_delay_ms);
+  std::printf("delay       mean %.0f ms, median %.0f ms, 90%% %.0f ms, max %.0f ms after the keyword's speech ends"
+              " (%d noise false alarms within 2 x tolerance of a keyword)\n",
+              r.main.mean_delay_ms, r.main.median_delay_ms, r.main.p90_delay_ms, r.main.max_delay_ms,
+              r.main.fa_noise_late);
+  if (!o.ev.dump_false_alarms.empty())
+    std::printf("dumped      %d to _silence_, %d to _unknown_, %d to keyword folders, %d skipped, in %s\n",
+                r.dumped.silence, r.dumped.unknown, r.dumped.keyword, r.dumped.skipped,
+                o.ev.dump_false_alarms.c_str());
   std::printf("speed       %.2f s for %.0f s of audio: real-time factor %.5f (%lld inferences, %lld hops gated)\n",
               r.processing_seconds, r.audio_seconds, r.real_time_factor, (long long)r.stats.inferences,
               (long long)r.stats.gated);
@@ -179,7 +205,13 @@ kws::cli::Registrar reg(
                      "Leave out every speaker that has a clip in this data folder (e.g. the training data); repeatable");
       app.add_option("--noise-part", o->noise_part,
                      "FROM:TO: use only this part of each _background_noise_ file (fractions, e.g. 0.75:1)");
-      app.add_flag("--sweep", o->sweep, "Also replay thresholds 0.5 ... 0.99");
+      app.add_flag("--sweep", o->sweep, "Also replay thresholds 0.5 ... 0.998");
+      app.add_option("--thresholds", o->thresholds, "Replay these thresholds instead of --sweep's (comma-separated)")
+          ->delimiter(',');
+      app.add_option("--dump-false-alarms", o->ev.dump_false_alarms,
+                     "Hard-negative mining: write the 1 s of audio ending at each false alarm (at --threshold) to "
+                     "DIR/_silence_ (on noise), DIR/_unknown_ (on other words) or DIR/<keyword> (wrong label)");
+      app.add_flag("--list-detections", o->list_detections, "With --json: list every detection at --threshold");
       app.add_option("--svg", o->svg, "With --sweep: write the recall vs false-alarms/hour curve as SVG");
       app.add_flag("--json", o->json, "Print JSON");
       return [o]() -> int { return Run(*o); };
@@ -187,6 +219,7 @@ kws::cli::Registrar reg(
     "Examples:\n"
     "  kws stream-eval --model model.tflite --data data/speech_commands --minutes 30 --snr-db 10\n"
     "  kws stream-eval --model model.tflite --data data/speech_commands --sweep --svg roc.svg\n"
-    "  kws stream-eval --model runs/s/model_float.tflite --data POOL --exclude-speakers-of TRAIN_DIR --noise-part 0.75:1");
+    "  kws stream-eval --model runs/s/model_float.tflite --data POOL --exclude-speakers-of TRAIN_DIR --noise-part 0.75:1\n"
+    "  kws stream-eval --model M --data TRAIN_DIR --noise-part 0:0.6 --threshold 0.6 --dump-false-alarms mined");
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "audio/audio.h"
@@ -37,6 +39,8 @@ void StreamEvalOptions::Validate() const {
     if (!(t >= 0 && t <= 1)) throw UsageError("--sweep thresholds must be in [0, 1]");
   if (!(noise_from >= 0 && noise_from < noise_to && noise_to <= 1))
     throw UsageError("--noise-part must be FROM:TO with 0 <= FROM < TO <= 1");
+  if (!dump_false_alarms.empty() && !(dump_seconds > 0 && dump_seconds <= 10))
+    throw UsageError("false-alarm dump length must be in (0, 10] s");
 }
 
 int ExcludeSpeakersOf(Dataset& ds, const std::vector<std::string>& dirs) {
@@ -278,15 +282,21 @@ ThresholdResult ScoreDetections(const StreamPlan& plan, const std::vector<std::s
     }
   std::vector<char> hit(plan.events.size(), 0);
   std::vector<double> delays;
+  using SK = ScoredDetection::Kind;
   for (const Detection& d : dets) {
     const double t = double(d.time_ms);
+    ScoredDetection sd;
+    sd.time_ms = d.time_ms;
+    sd.label = d.label;
     bool matched = false, on_event = false, wrong = false;
+    int on = -1;
     for (size_t i : kw_events) {
       const StreamEvent& e = plan.events[i];
       const double s = 1000.0 * double(e.start) / rate, f = 1000.0 * double(e.speech_end) / rate;
       if (t < s) break;
       if (t > f + tolerance_ms) continue;
       on_event = true;
+      if (on < 0) on = int(i);
       if (d.label != e.label_index) {
         wrong = true;
         continue;
@@ -294,26 +304,48 @@ ThresholdResult ScoreDetections(const StreamPlan& plan, const std::vector<std::s
       if (hit[i]) continue;
       hit[i] = 1;
       matched = true;
+      on = int(i);
       ++r.hits;
       ++r.keywords[size_t(kw_slot[size_t(e.label_index)])].hits;
       delays.push_back(t - f);
       break;
     }
-    if (matched) continue;
+    sd.event = on;
+    if (matched) {
+      sd.kind = SK::kHit;
+      r.detections.push_back(sd);
+      continue;
+    }
     ++r.false_alarms;
     if (wrong) {
       ++r.fa_wrong_label;
+      sd.kind = SK::kWrongLabel;
     } else if (on_event) {
       ++r.fa_repeat;
+      sd.kind = SK::kRepeat;
     } else {
       // On another word (within its clip + tolerance) or on noise.
-      bool other = false;
-      for (const StreamEvent& e : plan.events)
-        if (e.kind == StreamEvent::Kind::kOther && t >= 1000.0 * double(e.start) / rate &&
-            t <= 1000.0 * double(e.speech_end) / rate + tolerance_ms)
-          other = true;
-      ++(other ? r.fa_other_word : r.fa_noise);
+      int other = -1;
+      double last_kw_end = -1e300;
+      for (size_t i = 0; i < plan.events.size(); ++i) {
+        const StreamEvent& e = plan.events[i];
+        const double s = 1000.0 * double(e.start) / rate, f = 1000.0 * double(e.speech_end) / rate;
+        if (s > t) break;
+        if (e.kind == StreamEvent::Kind::kOther && t <= f + tolerance_ms && other < 0) other = int(i);
+        if (e.kind == StreamEvent::Kind::kKeyword) last_kw_end = f;
+      }
+      if (other >= 0) {
+        ++r.fa_other_word;
+        sd.kind = SK::kOtherWord;
+        sd.event = other;
+      } else {
+        ++r.fa_noise;
+        sd.kind = SK::kNoise;
+        sd.event = -1;
+        if (t - last_kw_end <= 2 * tolerance_ms) ++r.fa_noise_late;
+      }
     }
+    r.detections.push_back(sd);
   }
   const double hours = double(plan.total) / rate / 3600.0;
   r.fa_per_hour = hours > 0 ? r.false_alarms / hours : 0;
@@ -324,8 +356,78 @@ ThresholdResult ScoreDetections(const StreamPlan& plan, const std::vector<std::s
     std::sort(delays.begin(), delays.end());
     const size_t m = delays.size() / 2;
     r.median_delay_ms = delays.size() % 2 ? delays[m] : 0.5 * (delays[m - 1] + delays[m]);
+    r.p90_delay_ms = delays[std::min(delays.size() - 1, size_t(std::ceil(0.9 * double(delays.size()))) - 1)];
+    r.max_delay_ms = delays.back();
   }
   return r;
+}
+
+const char* ScoredKindName(ScoredDetection::Kind k) {
+  switch (k) {
+    case ScoredDetection::Kind::kHit: return "hit";
+    case ScoredDetection::Kind::kWrongLabel: return "wrong_label";
+    case ScoredDetection::Kind::kRepeat: return "repeat";
+    case ScoredDetection::Kind::kOtherWord: return "other_word";
+    case ScoredDetection::Kind::kNoise: return "noise";
+  }
+  return "?";
+}
+
+std::string FalseAlarmFileName(uint64_t seed, double snr_db, int64_t time_ms) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "fa_%llu_%g_%lld.wav", static_cast<unsigned long long>(seed), snr_db,
+                static_cast<long long>(time_ms));
+  return buf;
+}
+
+DumpCounts DumpFalseAlarms(const StreamPlan& plan, const BackgroundNoise& noise, const ThresholdResult& scored,
+                           const std::string& dir, uint64_t seed, double snr_db, double seconds) {
+  if (dir.empty()) throw UsageError("--dump-false-alarms: empty folder name");
+  if (!(seconds > 0 && seconds <= 10)) throw UsageError("false-alarm dump length must be in (0, 10] s");
+  DumpCounts n;
+  const int rate = plan.sample_rate;
+  const int64_t len = int64_t(std::llround(seconds * rate));
+  using SK = ScoredDetection::Kind;
+  std::vector<const ScoredDetection*> todo;
+  for (const ScoredDetection& d : scored.detections)
+    if (d.kind != SK::kHit && d.kind != SK::kRepeat) todo.push_back(&d);
+  std::stable_sort(todo.begin(), todo.end(),
+                   [](const ScoredDetection* a, const ScoredDetection* b) { return a->time_ms < b->time_ms; });
+  StreamRenderer render(plan, noise);
+  std::vector<float> buf(static_cast<size_t>(len));
+  for (const ScoredDetection* d : todo) {
+    const int64_t end = d->time_ms * rate / 1000, begin = end - len;
+    std::string folder;
+    int keep_keyword = -1;  // the keyword event whose speech the window may hold
+    if (d->kind == SK::kNoise) {
+      folder = kSilenceLabel;
+    } else if (d->kind == SK::kOtherWord) {
+      folder = kUnknownLabel;
+    } else if (d->kind == SK::kWrongLabel && d->event >= 0) {
+      const StreamEvent& e = plan.events[size_t(d->event)];
+      if (begin <= e.speech_start && e.speech_end <= end) {
+        folder = e.label;
+        keep_keyword = d->event;
+      }
+    }
+    bool ok = !folder.empty() && begin >= 0 && end <= plan.total;
+    for (size_t i = 0; ok && i < plan.events.size(); ++i) {
+      const StreamEvent& e = plan.events[i];
+      if (e.kind == StreamEvent::Kind::kKeyword && int(i) != keep_keyword && e.speech_start < end &&
+          e.speech_end > begin)
+        ok = false;
+    }
+    if (!ok) {
+      ++n.skipped;
+      continue;
+    }
+    render.Render(begin, buf.data(), int(len));
+    const std::filesystem::path out = std::filesystem::path(dir) / folder;
+    std::filesystem::create_directories(out);
+    WriteWav16((out / FalseAlarmFileName(seed, snr_db, d->time_ms)).string(), buf, rate);
+    ++(d->kind == SK::kNoise ? n.silence : d->kind == SK::kOtherWord ? n.unknown : n.keyword);
+  }
+  return n;
 }
 
 StreamEvalResult RunStreamEval(const StreamEvalOptions& o, const FeatureOptions& features,
@@ -376,6 +478,8 @@ StreamEvalResult RunStreamEval(const StreamEvalOptions& o, const FeatureOptions&
   res.real_time_factor = busy / res.audio_seconds;
   res.stats = det.stats();
   res.main = ScoreDetections(plan, labels, found, o.det.post.threshold, o.tolerance_ms);
+  if (!o.dump_false_alarms.empty())
+    res.dumped = DumpFalseAlarms(plan, noise, res.main, o.dump_false_alarms, o.seed, o.snr_db, o.dump_seconds);
   for (double th : o.sweep) {
     PostProcessOptions p = o.det.post;
     p.threshold = th;

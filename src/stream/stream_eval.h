@@ -22,6 +22,18 @@
 // a false alarm. recall = hits / keyword events per keyword; false alarms per
 // hour of stream audio.
 //
+// Hard-negative mining (dump_false_alarms = DIR): the `dump_seconds` of stream audio
+// ending at each false alarm at det.post.threshold is written as 16-bit WAV at the
+// stream's rate, named fa_<seed>_<snr>_<ms>.wav (snr as %g, ms = detection time):
+//   * on pure noise                    -> DIR/_silence_/
+//   * on another word                  -> DIR/_unknown_/
+//   * wrong label on a keyword event   -> DIR/<the event's keyword>/ (the window holds that
+//     keyword, so it is a hard example of it, never _unknown_), only if the window covers
+//     the keyword's whole speech region;
+//   * repeats (a second detection of a found keyword) are not written;
+//   * nothing is written whose window overlaps the speech of a keyword it is not labelled
+//     with, or that starts before the stream does.
+//
 // The model runs once per stream; every hop's scores (after the VAD gate) are
 // recorded so other thresholds replay only the post-processing (--sweep).
 #pragma once
@@ -56,6 +68,8 @@ struct StreamEvalOptions {
   // Only this part of every _background_noise_ file feeds the noise bed, as fractions of its
   // length (e.g. 0.75..1 when training mixed noise from the first 75% of each file).
   double noise_from = 0, noise_to = 1;
+  std::string dump_false_alarms;  // "" = off; else the mining folder (see above)
+  double dump_seconds = 1.0;
   void Validate() const;          // UsageError naming the flag
 };
 
@@ -109,6 +123,16 @@ struct KeywordStats {
   double recall() const { return events ? double(hits) / events : 0.0; }
 };
 
+// What one detection was scored as.
+struct ScoredDetection {
+  enum class Kind { kHit, kWrongLabel, kRepeat, kOtherWord, kNoise };
+  int64_t time_ms = 0;
+  int label = -1;                 // detected class
+  Kind kind = Kind::kNoise;
+  int event = -1;                 // plan event it fell on (-1 for noise)
+};
+const char* ScoredKindName(ScoredDetection::Kind k);  // "hit", "wrong_label", "repeat", "other_word", "noise"
+
 struct ThresholdResult {
   double threshold = 0;
   std::vector<KeywordStats> keywords;
@@ -117,12 +141,22 @@ struct ThresholdResult {
   int fa_wrong_label = 0, fa_repeat = 0, fa_other_word = 0, fa_noise = 0;
   double fa_per_hour = 0;
   double mean_delay_ms = 0, median_delay_ms = 0;
+  double p90_delay_ms = 0, max_delay_ms = 0;
+  // Noise false alarms that came within 2 x tolerance_ms after a keyword's speech end: a
+  // diagnostic for detections that were merely late (each of those keywords is also a miss).
+  int fa_noise_late = 0;
+  std::vector<ScoredDetection> detections;  // every detection, in time order
   double recall() const { return events ? double(hits) / events : 0.0; }
 };
 
 struct HopResult {
   int64_t time_ms;
   bool gate_open;
+};
+
+struct DumpCounts {
+  int silence = 0, unknown = 0, keyword = 0;
+  int skipped = 0;                // false alarms not written (repeats are not counted)
 };
 
 struct StreamEvalResult {
@@ -136,11 +170,19 @@ struct StreamEvalResult {
   int speakers = 0;               // distinct speakers of the clips the stream could use
   ThresholdResult main;           // at det.post.threshold
   std::vector<ThresholdResult> sweep;
+  DumpCounts dumped;              // with dump_false_alarms
 };
 
 // Matches detections against the plan's keyword events.
 ThresholdResult ScoreDetections(const StreamPlan& plan, const std::vector<std::string>& labels,
                                 const std::vector<Detection>& detections, double threshold, double tolerance_ms);
+
+// Writes the false alarms of `scored` (its detections) as WAV files under `dir` (see the
+// hard-negative mining comment above); renders the windows from `plan` and `noise`.
+DumpCounts DumpFalseAlarms(const StreamPlan& plan, const BackgroundNoise& noise, const ThresholdResult& scored,
+                           const std::string& dir, uint64_t seed, double snr_db, double seconds = 1.0);
+// The file name a false alarm is dumped under: fa_<seed>_<snr %g>_<ms>.wav.
+std::string FalseAlarmFileName(uint64_t seed, double snr_db, int64_t time_ms);
 
 // Drops the clips of every speaker (clips with a parsed speaker id) found in the folders
 // `dirs`; returns how many clips were dropped. UsageError if a folder cannot be read.
