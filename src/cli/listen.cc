@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "audio/audio.h"
+#include "audio/audio_stream.h"
 #include "cli/command.h"
 #include "stream/capture.h"
 #include "stream/detector.h"
@@ -215,12 +216,17 @@ int Run(const Opts& o) {
     }
     std::fclose(f);
   } else {
-    const kws::AudioInfo info = kws::ProbeAudio(o.input);
+    // Streamed hop by hop (decode, down-mix, resample): memory does not grow with the file's length.
+    kws::AudioFileReader reader(o.input, rate);
+    const kws::AudioInfo& info = reader.info();
     if (info.sample_rate != rate && !quiet)
       kws::LogInfo("kws listen: %s is %d Hz; resampling to the model's %d Hz\n", o.input.c_str(), info.sample_rate, rate);
-    const kws::Audio a = kws::ReadAudio(o.input, rate);
-    for (size_t i = 0; i < a.samples.size() && !g_stop; i += chunk)
-      run.Feed(a.samples.data() + i, std::min(chunk, a.samples.size() - i));
+    std::vector<float> buf(chunk);
+    while (!g_stop) {
+      const size_t n = reader.Read(buf.data(), buf.size());
+      if (n == 0) break;
+      run.Feed(buf.data(), n);
+    }
   }
   run.Reap(true);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
