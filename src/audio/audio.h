@@ -2,6 +2,8 @@
 // FLAC, OGG, ...), any channel count and sample rate -> mono float32 in
 // [-1, 1] at the rate the caller asks for (soxr, high quality).
 //
+// ReadAudio holds the whole file; for recordings of any length use
+// AudioFileReader (audio/audio_stream.h), which streams it in O(chunk) memory.
 // Raw s16le PCM (for streaming) comes from a file or stdin via RawPcmReader.
 // Every failure throws kws::BadInput naming the file and the problem:
 //   "x.wav: not an audio file (libsndfile: ...)", "x.wav: contains zero samples",
