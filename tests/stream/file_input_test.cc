@@ -188,4 +188,29 @@ TEST_F(ListenFile, LongFileCompletesWithFlatMemory) {
   EXPECT_LT(long_kb, short_kb + 20 * 1024);
 }
 
+// Broken files are BadInput (exit 2) naming the file; a WAV whose data chunk is
+// cut is caught when it is opened, before any detection is printed.
+TEST_F(ListenFile, BrokenFilesExitTwoNamingTheFile) {
+  const std::string full = P("full.wav");
+  WriteNoiseWithTones(full, 16000, 1, 4.0, {{0.5, 3.0, 500}}, 3);
+  const std::string bytes = kws::ReadFile(full);
+  const std::string cut = P("cut.wav");
+  kws::AtomicWriteFile(cut, bytes.substr(0, bytes.size() / 2));
+  const std::string text = P("notes.wav");
+  kws::AtomicWriteFile(text, "not audio at all, just some text that is long enough\n");
+  struct Case {
+    std::string path, reason;
+  } cases[] = {{cut, "cut.wav: truncated (header says 64000 frames, 31989 present)"},
+               {text, "notes.wav: not an audio file"},
+               {P("missing.wav"), "missing.wav: no such file"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.path);
+    auto r = Sh(kBin + " listen --model " + model_ + " --threshold 0 --input " + c.path + " < /dev/null 2> " + P("e"));
+    EXPECT_EQ(r.rc, 2);
+    EXPECT_EQ(r.out, "");
+    const std::string err = kws::ReadFile(P("e"));
+    EXPECT_NE(err.find(c.reason), std::string::npos) << err;
+  }
+}
+
 }  // namespace
