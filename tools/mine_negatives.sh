@@ -20,7 +20,7 @@
 # training speakers finds few false alarms once the model has seen all their clips.
 # Env: KWS (binary, default build/kws), SMOOTH_MS (500), MIN_RESULTS (2), MINUTES (60).
 set -euo pipefail
-if [ $# -lt 4 ]; then sed -n 3,24p "$0"; exit 1; fi
+if [ $# -lt 4 ]; then sed -n 3,21p "$0"; exit 1; fi
 model=$1 pool=$2 split=$3 out=$4
 th=${5:-0.5}
 seeds=${6:-"11 12 13 14 15 16"}
