@@ -3,6 +3,8 @@
 // a tone stream where another word sounds like a keyword.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -194,6 +196,47 @@ TEST(Mining, StreamEvalDumpsFalseAlarmsOnOtherWords) {
   EXPECT_EQ(got.size(), size_t(r.dumped.unknown));
   for (const auto& f : got) EXPECT_TRUE(want.count(f)) << f;
   EXPECT_FALSE(fs::exists(fs::path(o.dump_false_alarms) / "_silence_"));
+}
+
+// The CLI: --dump-false-alarms reports what it wrote in the JSON and the files are there;
+// --thresholds replays exactly the given list; --sweep with --thresholds is a usage error.
+TEST(Mining, CliDumpAndThresholds) {
+  kws::test::TempDir dir("mining_cli");
+  const fs::path root = dir.path / "data";
+  for (const char* d : {"yes", "no", "up", "_background_noise_"}) fs::create_directories(root / d);
+  for (int i = 0; i < 3; ++i) {
+    const std::string spk = "spk" + std::to_string(i) + "_nohash_0.wav";
+    kws::WriteWav16((root / "yes" / spk).string(), Tone(500, 0.2), 16000);
+    kws::WriteWav16((root / "no" / spk).string(), Tone(3000, 0.2), 16000);
+    kws::WriteWav16((root / "up" / spk).string(), Tone(1200, 0.2), 16000);
+  }
+  {
+    kws::Rng r(6);
+    std::vector<float> n(16000 * 20);
+    for (auto& v : n) v = float(0.1 * r.Normal());
+    kws::WriteWav16((root / "_background_noise_/white.wav").string(), n, 16000);
+  }
+  const std::string model = dir / "m.tflite";
+  kws::AtomicWriteFile(model, kws::test::SeedModelBytes());
+  const std::string mined = dir / "mined";
+  // An untrained model at a threshold of 0: every detection that is not a hit is a false alarm.
+  const std::string base = std::string(KWS_BINARY) + " -q stream-eval --model " + model + " --data " + root.string() +
+                           " --minutes 1 --no-vad --min-results 1 --smooth-ms 100 --threshold 0";
+  const auto r = kws::test::Sh(base + " --thresholds 0.5,0.9 --dump-false-alarms " + mined + " --json 2>/dev/null");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["sweep"].size(), 2u);
+  EXPECT_DOUBLE_EQ(j["sweep"][0]["threshold"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(j["sweep"][1]["threshold"].get<double>(), 0.9);
+  const auto& d = j["dumped_false_alarms"];
+  const int fa = j["result"]["false_alarms"].get<int>();
+  ASSERT_GT(fa, 0);
+  EXPECT_EQ(d["silence"].get<int>() + d["unknown"].get<int>() + d["keyword"].get<int>() + d["skipped"].get<int>(),
+            fa - j["result"]["false_alarm_kinds"]["repeat"].get<int>());
+  EXPECT_EQ(int(Files(fs::path(mined) / "_silence_").size()), d["silence"].get<int>());
+  EXPECT_EQ(int(Files(fs::path(mined) / "_unknown_").size()), d["unknown"].get<int>());
+  EXPECT_GT(d["silence"].get<int>() + d["unknown"].get<int>(), 0);
+  EXPECT_EQ(kws::test::Sh(base + " --sweep --thresholds 0.5 2>/dev/null").rc, 1);
 }
 
 }  // namespace
