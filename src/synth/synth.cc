@@ -548,7 +548,12 @@ std::string DefaultSynthCacheRoot() {
 
 std::string SynthesizeCached(const SynthOptions& options, const std::string& cache_root, SynthResult* result) {
   options.Validate();
-  const std::string key = Sha1Hex(options.ToJson().dump()).substr(0, 16);
+  // The key covers the options and the generator's version: bump kGeneratorVersion whenever
+  // the same options would produce different clips (2: Resample stopped zero-filling the last
+  // ~20 ms of each SpeedPerturb when downsampling), so no stale cache is reused.
+  constexpr int kGeneratorVersion = 2;
+  const std::string key =
+      Sha1Hex(options.ToJson().dump() + "\ngenerator " + std::to_string(kGeneratorVersion)).substr(0, 16);
   const fs::path dir = fs::path(cache_root) / ("synth-" + key);
   if (fs::exists(dir / "synth.json")) {
     if (result) {
