@@ -56,21 +56,29 @@ std::vector<std::vector<float>> Windows(const std::vector<float>& samples, size_
 
 // Incremental reader of raw signed 16-bit little-endian mono PCM from a FILE*
 // (stdin or a file). Handles a stream that stops mid-sample (the odd byte is
-// dropped and counted).
+// dropped and counted). A stream that starts with a WAV header (what `arecord`
+// writes unless told `-t raw`) has the header checked and skipped: it must be
+// 16-bit PCM, mono and, when expected_rate > 0, at that rate (else BadInput
+// naming the stream and the problem); its data size is ignored (streams say 2 GB).
 class RawPcmReader {
  public:
-  explicit RawPcmReader(std::FILE* f, std::string name = "<stdin>");
+  explicit RawPcmReader(std::FILE* f, std::string name = "<stdin>", int expected_rate = 0);
   // Reads up to max_samples samples; returns how many (0 at end of input).
   size_t Read(float* out, size_t max_samples);
-  bool eof() const { return eof_; }
+  bool eof() const { return eof_ && buf_.size() < 2; }
   size_t dropped_bytes() const { return dropped_; }
+  bool had_wav_header() const { return wav_header_; }
 
  private:
+  size_t ReadSome(uint8_t* dst, size_t n);  // loops over short reads; < n only at end of input
+  void SniffWavHeader();
   std::FILE* f_;
   std::string name_;
+  int expected_rate_ = 0;
+  bool sniffed_ = false, wav_header_ = false;
   bool eof_ = false;
   size_t dropped_ = 0;
-  std::vector<uint8_t> buf_;
+  std::vector<uint8_t> buf_;  // bytes read but not yet delivered
 };
 
 }  // namespace kws

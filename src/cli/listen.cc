@@ -138,9 +138,9 @@ bool IsRawExtension(const std::string& path) {
 
 // Reads raw s16le from `f` in hop-sized chunks until end of input or a signal.
 // poll() first so that a signal is noticed while the input is idle.
-size_t ReadRaw(std::FILE* f, const std::string& name, Runner& run, size_t chunk) {
+size_t ReadRaw(std::FILE* f, const std::string& name, Runner& run, size_t chunk, int rate) {
   setvbuf(f, nullptr, _IONBF, 0);  // no hidden buffered bytes: poll() sees everything
-  kws::RawPcmReader reader(f, name);
+  kws::RawPcmReader reader(f, name, rate);  // a leading WAV header (arecord's default) is checked and skipped
   std::vector<float> buf(chunk);
   const int fd = fileno(f);
   while (!g_stop) {
@@ -195,7 +195,7 @@ int Run(const Opts& o) {
                  opt.det.vad ? (std::to_string(int(opt.det.vad_dbfs)) + " dBFS for " + std::to_string(int(opt.det.vad_min_ms)) + " ms").c_str() : "off");
   if (o.input == "-") {
     source = "<stdin>";
-    dropped = ReadRaw(stdin, source, run, chunk);
+    dropped = ReadRaw(stdin, source, run, chunk, rate);
   } else if (o.input == "mic" || o.input.rfind("mic:", 0) == 0) {
     const std::string device = o.input.size() > 4 ? o.input.substr(4) : "default";
     kws::Capture cap(device, rate);  // BadInput if ALSA is unavailable or the device cannot be opened
@@ -209,7 +209,7 @@ int Run(const Opts& o) {
     std::FILE* f = std::fopen(o.input.c_str(), "rb");
     if (!f) throw kws::BadInput(o.input + ": cannot open (" + std::strerror(errno) + ")");
     try {
-      dropped = ReadRaw(f, o.input, run, chunk);
+      dropped = ReadRaw(f, o.input, run, chunk, rate);
     } catch (...) {
       std::fclose(f);
       throw;

@@ -288,3 +288,123 @@ TEST(RawPcm, ReadsLittleEndianAndDropsOddByte) {
   EXPECT_EQ(r.Read(out, 3), 0u);
   std::fclose(f);
 }
+
+namespace kws {
+namespace {
+
+// A WAV header as a streaming writer (arecord) puts it before the samples.
+std::vector<unsigned char> WavHeader(int rate, int channels, int bits, int tag, bool list_chunk) {
+  std::vector<unsigned char> h;
+  auto put = [&](const char* s) { h.insert(h.end(), s, s + 4); };
+  auto le = [&](uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) h.push_back(static_cast<unsigned char>(v >> (8 * i)));
+  };
+  put("RIFF");
+  le(0xFFFFFFFFu, 4);
+  put("WAVE");
+  if (list_chunk) {  // an odd-sized chunk to skip (padded to even)
+    put("LIST");
+    le(3, 4);
+    h.insert(h.end(), {'a', 'b', 'c', 0});
+  }
+  put("fmt ");
+  le(16, 4);
+  le(uint32_t(tag), 2);
+  le(uint32_t(channels), 2);
+  le(uint32_t(rate), 4);
+  le(uint32_t(rate * channels * bits / 8), 4);
+  le(uint32_t(channels * bits / 8), 2);
+  le(uint32_t(bits), 2);
+  put("data");
+  le(0x7FFFFFFFu, 4);
+  return h;
+}
+
+std::FILE* StreamOf(const std::vector<unsigned char>& bytes) {
+  std::FILE* f = std::tmpfile();
+  if (f) {
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::rewind(f);
+  }
+  return f;
+}
+
+TEST(RawPcm, SkipsAWavHeaderAndReadsItsSamples) {
+  for (bool list : {false, true}) {
+    std::vector<unsigned char> b = WavHeader(16000, 1, 16, 1, list);
+    const unsigned char s[] = {0x00, 0x40, 0x00, 0xc0, 0xff, 0x7f};
+    b.insert(b.end(), s, s + sizeof s);
+    std::FILE* f = StreamOf(b);
+    ASSERT_NE(f, nullptr);
+    RawPcmReader r(f, "<stdin>", 16000);
+    float out[2];
+    ASSERT_EQ(r.Read(out, 2), 2u);  // the 44+ header bytes are not samples
+    EXPECT_FLOAT_EQ(out[0], 0.5f);
+    EXPECT_FLOAT_EQ(out[1], -0.5f);
+    ASSERT_EQ(r.Read(out, 2), 1u);
+    EXPECT_FLOAT_EQ(out[0], 32767.0f / 32768);
+    EXPECT_TRUE(r.had_wav_header());
+    EXPECT_EQ(r.Read(out, 2), 0u);
+    EXPECT_TRUE(r.eof());
+    EXPECT_EQ(r.dropped_bytes(), 0u);
+    std::fclose(f);
+  }
+}
+
+TEST(RawPcm, RawStreamsStillReadFromTheFirstByteEvenOneSampleAtATime) {
+  // 7 samples: more than the 12 bytes the header check reads ahead, delivered one by one.
+  std::vector<unsigned char> b;
+  for (int i = 0; i < 7; ++i) {
+    b.push_back(static_cast<unsigned char>(i));
+    b.push_back(0);
+  }
+  b.push_back(0x55);  // and a trailing odd byte
+  std::FILE* f = StreamOf(b);
+  ASSERT_NE(f, nullptr);
+  RawPcmReader r(f, "pipe", 16000);
+  std::vector<float> all;
+  float one;
+  while (!r.eof()) {
+    const size_t n = r.Read(&one, 1);
+    if (n == 0) break;
+    all.push_back(one);
+  }
+  ASSERT_EQ(all.size(), 7u);
+  for (int i = 0; i < 7; ++i) EXPECT_FLOAT_EQ(all[size_t(i)], float(i) / 32768);
+  EXPECT_FALSE(r.had_wav_header());
+  EXPECT_EQ(r.dropped_bytes(), 1u);
+  std::fclose(f);
+}
+
+TEST(RawPcm, RejectsWavStreamsItCannotUseNamingTheProblem) {
+  struct Case {
+    std::vector<unsigned char> bytes;
+    const char* needle;
+  };
+  std::vector<unsigned char> cut = WavHeader(16000, 1, 16, 1, false);
+  cut.resize(30);  // ends inside the fmt chunk
+  const std::vector<Case> cases = {
+      {WavHeader(44100, 1, 16, 1, false), "44100 Hz; the model needs 16000 Hz"},
+      {WavHeader(16000, 2, 16, 1, false), "2 channels"},
+      {WavHeader(16000, 1, 32, 3, false), "not 16-bit PCM"},
+      {cut, "ends inside its fmt chunk"},
+  };
+  for (const Case& c : cases) {
+    std::FILE* f = StreamOf(c.bytes);
+    ASSERT_NE(f, nullptr);
+    RawPcmReader r(f, "<stdin>", 16000);
+    float out[4];
+    try {
+      r.Read(out, 4);
+      ADD_FAILURE() << "no error for " << c.needle;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+      EXPECT_NE(std::string(e.what()).find("<stdin>: "), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.needle), std::string::npos) << e.what();
+    }
+    std::fclose(f);
+  }
+}
+
+}  // namespace
+}  // namespace kws
