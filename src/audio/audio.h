@@ -70,6 +70,7 @@ class RawPcmReader {
   bool had_wav_header() const { return wav_header_; }
 
  private:
+  size_t ReadOnce(uint8_t* dst, size_t n);  // one fread, retried on EINTR; 0 only at end of input
   size_t ReadSome(uint8_t* dst, size_t n);  // loops over short reads; < n only at end of input
   void SniffWavHeader();
   std::FILE* f_;

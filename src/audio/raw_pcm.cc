@@ -19,22 +19,22 @@ RawPcmReader::RawPcmReader(std::FILE* f, std::string name, int expected_rate)
   if (!f_) throw UsageError(name_ + ": no input stream");
 }
 
+size_t RawPcmReader::ReadOnce(uint8_t* dst, size_t n) {
+  while (true) {
+    const size_t k = std::fread(dst, 1, n, f_);
+    if (k > 0) return k;
+    if (!std::ferror(f_)) {
+      eof_ = true;
+      return 0;
+    }
+    if (errno != EINTR) throw BadInput(name_ + ": read error (" + std::strerror(errno) + ")");
+    std::clearerr(f_);  // interrupted by a signal: try again
+  }
+}
+
 size_t RawPcmReader::ReadSome(uint8_t* dst, size_t n) {
   size_t got = 0;
-  while (got < n && !eof_) {
-    const size_t k = std::fread(dst + got, 1, n - got, f_);
-    got += k;
-    if (k == 0) {
-      if (std::ferror(f_)) {
-        if (errno == EINTR) {
-          std::clearerr(f_);
-          continue;
-        }
-        throw BadInput(name_ + ": read error (" + std::strerror(errno) + ")");
-      }
-      eof_ = true;
-    }
-  }
+  while (got < n && !eof_) got += ReadOnce(dst + got, n - got);
   return got;
 }
 
@@ -98,22 +98,10 @@ size_t RawPcmReader::Read(float* out, size_t max_samples) {
   const size_t want = max_samples * 2;
   if (got < want && !eof_) {
     buf_.resize(want);
-    while (got < want) {
-      const size_t k = std::fread(buf_.data() + got, 1, want - got, f_);
-      got += k;
-      if (k == 0) {
-        if (std::ferror(f_)) {
-          if (errno == EINTR) {
-            std::clearerr(f_);
-            continue;
-          }
-          throw BadInput(name_ + ": read error (" + std::strerror(errno) + ")");
-        }
-        eof_ = true;
-        break;
-      }
-      if (got % 2 == 0) break;  // deliver what we have; don't wait for a full buffer
-    }
+    // Deliver what we have once it is whole samples; don't wait for a full buffer.
+    do {
+      got += ReadOnce(buf_.data() + got, want - got);
+    } while (got < want && got % 2 != 0 && !eof_);
     buf_.resize(got);
   }
   const size_t n = std::min(got / 2, max_samples);
