@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "audio/audio.h"
+#include "audio_fixture.h"
 #include "audio/audio_stream.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -24,36 +25,7 @@ using namespace kws;
 
 namespace {
 
-class AudioStreamTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kws_audio_stream_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string P(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::string WriteSf(const std::string& name, int format, int channels, int rate, const std::vector<float>& inter) {
-    SF_INFO info{};
-    info.samplerate = rate;
-    info.channels = channels;
-    info.format = format;
-    const std::string path = P(name);
-    SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
-    EXPECT_NE(f, nullptr) << sf_strerror(nullptr);
-    if (!f) return path;
-    sf_writef_float(f, inter.data(), sf_count_t(inter.size() / size_t(channels)));
-    sf_close(f);
-    return path;
-  }
-  std::string WriteBytes(const std::string& name, const std::string& bytes) {
-    const std::string path = P(name);
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
-  }
-  fs::path dir_;
-};
+class AudioStreamTest : public kws::test::AudioFileTest {};
 
 // Interleaved test signal: a different tone per channel plus a little noise.
 std::vector<float> Signal(int channels, int rate, int frames, uint64_t seed) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "audio/audio.h"
+#include "audio_fixture.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -21,37 +22,7 @@ using namespace kws;
 
 namespace {
 
-class AudioTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("kws_audio_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string P(const std::string& name) const { return (dir_ / name).string(); }
-
-  // Writes interleaved float frames with libsndfile in the given format.
-  std::string WriteSf(const std::string& name, int format, int channels, int rate, const std::vector<float>& inter) {
-    SF_INFO info{};
-    info.samplerate = rate;
-    info.channels = channels;
-    info.format = format;
-    std::string path = P(name);
-    SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
-    EXPECT_NE(f, nullptr) << sf_strerror(nullptr);
-    sf_writef_float(f, inter.data(), sf_count_t(inter.size() / size_t(channels)));
-    sf_close(f);
-    return path;
-  }
-  std::string WriteBytes(const std::string& name, const std::string& bytes) {
-    std::string path = P(name);
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
-  }
-  fs::path dir_;
-};
+class AudioTest : public kws::test::AudioFileTest {};
 
 std::vector<float> Sine(double hz, int rate, int n, double amp) {
   std::vector<float> x(static_cast<size_t>(n));
