@@ -72,12 +72,7 @@ TEST(Mining, FolderSplitAndExactAudio) {
   };
   using K = kws::StreamEvent::Kind;
   plan.events = {ev(K::kKeyword, 2, "yes", 10000), ev(K::kOther, -1, "up", 20000), ev(K::kKeyword, 3, "no", 30000)};
-  auto det = [](int64_t t, int l) {
-    kws::Detection d;
-    d.time_ms = t;
-    d.label = l;
-    return d;
-  };
+  const auto det = kws::test::DetectionAt;
   const std::vector<kws::Detection> d = {
       det(500, 3),    // noise, but the window would start before the stream: skipped
       det(5000, 3),   // noise -> _silence_

@@ -108,12 +108,7 @@ TEST(StreamEval, ScoringRules) {
   using K = kws::StreamEvent::Kind;
   plan.events = {ev(K::kKeyword, 2, 10000, 10800), ev(K::kKeyword, 3, 20000, 20700), ev(K::kOther, -1, 30000, 30800),
                  ev(K::kKeyword, 2, 40000, 40800)};
-  auto det = [](int64_t t, int l) {
-    kws::Detection d;
-    d.time_ms = t;
-    d.label = l;
-    return d;
-  };
+  const auto det = kws::test::DetectionAt;
   const std::vector<kws::Detection> d = {
       det(5000, 2),   // on noise
       det(11300, 2),  // hit, delay 500

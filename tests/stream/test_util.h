@@ -16,6 +16,14 @@
 
 namespace kws::test {
 
+// A detection of class `label` at stream time `time_ms` (for scoring tests).
+inline Detection DetectionAt(int64_t time_ms, int label) {
+  Detection d;
+  d.time_ms = time_ms;
+  d.label = label;
+  return d;
+}
+
 inline std::string SeedModelBytes(QuantMode q = QuantMode::kFloat, bool with_metadata = true, uint64_t seed = 1) {
   ir::SyntheticOptions so;
   so.classes = 4;
