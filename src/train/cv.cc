@@ -225,7 +225,9 @@ json CvResult::ToJson() const {
                    {"max", accuracy.max},   {"n", accuracy.n}};
   j["repeat_means"] = repeat_means;
   json rs = json::array();
-  for (auto& r : runs)
+  for (auto& r : runs) {
+    json misses = json::array();
+    for (auto& m : r.misses) misses.push_back({{"path", m.path}, {"label", m.label}, {"predicted", m.predicted}});
     rs.push_back({{"fold", r.fold},
                   {"repeat", r.repeat},
                   {"seed", r.seed},
@@ -234,7 +236,9 @@ json CvResult::ToJson() const {
                   {"test_accuracy", r.test.accuracy},
                   {"test_n", r.test.n},
                   {"confusion", r.test.confusion},
-                  {"train_seconds", r.train_seconds}});
+                  {"train_seconds", r.train_seconds},
+                  {"misses", misses}});
+  }
   j["runs"] = rs;
   return j;
 }
@@ -283,6 +287,14 @@ CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOpti
       run.val_accuracy = tr.best_val_accuracy;
       run.test = Evaluate(truth, ev.predicted, data.features.label_names);
       run.train_seconds = tr.wall_seconds;
+      for (size_t t = 0; t < test.size(); ++t) {
+        if (ev.predicted[t] == truth[t]) continue;
+        const int clip = data.task.clip[size_t(test[t])];
+        run.misses.push_back({clip >= 0 ? data.dataset.clips[size_t(clip)].rel : "item " + std::to_string(test[t]),
+                              data.features.label_names[size_t(truth[t])],
+                              data.features.label_names[size_t(ev.predicted[t])]});
+      }
+      std::sort(run.misses.begin(), run.misses.end(), [](auto& a, auto& b) { return a.path < b.path; });
       LogInfo("%sheld-out accuracy %.2f%% (%ld items, best epoch %d)", to.log_prefix.c_str(),
               100 * run.test.accuracy, run.test.n, run.best_epoch);
       if (!opts.out_dir.empty()) {

@@ -88,6 +88,11 @@ struct CvRun {
   double val_accuracy = 0;
   Evaluation test;           // on the held-out fold
   double train_seconds = 0;
+  struct Miss {
+    std::string path;        // the clip, relative to the data folder
+    std::string label, predicted;
+  };
+  std::vector<Miss> misses;  // held-out clips the model got wrong (sorted by path)
 };
 
 struct CvResult {

@@ -195,6 +195,33 @@ TEST_F(CliTest, CrossValidationWritesFolds) {
   EXPECT_TRUE(fsys::exists(fsys::path(run) / "fold1_seed1" / "model.ckpt"));
 }
 
+TEST_F(CliTest, CrossValidationListsMisclassifiedClips) {
+  // An untrained model (learning rate 1e-12) gets many held-out clips wrong; each run lists exactly
+  // the off-diagonal of its confusion matrix, as real clips with differing label and prediction.
+  const std::string run = (root_ / "cv_misses").string();
+  Result t = RunKws("train --config " + Config() + " --data " + Data() + " --out " + run +
+                    " --cv 2 --seeds 1 --set train.epochs=1 --set train.learning_rate.initial=1e-12"
+                    " --set train.learning_rate.end=1e-12 --json");
+  ASSERT_EQ(t.code, 0) << t.err;
+  auto j = nlohmann::json::parse(t.out);
+  long listed = 0;
+  for (auto& r : j["runs"]) {
+    long off = 0;
+    const auto& cm = r["confusion"];
+    for (size_t a = 0; a < cm.size(); ++a)
+      for (size_t b = 0; b < cm.size(); ++b)
+        if (a != b) off += cm[a][b].get<long>();
+    ASSERT_EQ(long(r["misses"].size()), off);
+    for (auto& m : r["misses"]) {
+      EXPECT_NE(m["label"], m["predicted"]);
+      EXPECT_TRUE(fsys::exists(fsys::path(Data()) / m["path"].get<std::string>())) << m["path"];
+      EXPECT_EQ(fsys::path(m["path"].get<std::string>()).parent_path().string(), m["label"]) << m["path"];
+    }
+    listed += off;
+  }
+  EXPECT_GT(listed, 0);
+}
+
 TEST_F(CliTest, BadInputsExitWithMessages) {
   const std::string out = (root_ / "bad").string();
   const std::string base = "train --config " + Config() + " --data " + Data() + " --out " + out;
