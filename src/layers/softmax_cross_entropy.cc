@@ -1,5 +1,6 @@
 #include "layers/softmax_cross_entropy.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -19,7 +20,20 @@ void softmax_forward(float* probs, const float* logits, int N, int C) {
   }
 }
 
-float softmax_cross_entropy_forward(float* probs, const float* logits, const int32_t* labels, int N, int C) {
+namespace {
+
+void CheckWeights(const CrossEntropyOptions& opt, int C) {
+  if (!opt.class_weights.empty() && int(opt.class_weights.size()) != C)
+    throw InternalError("softmax_cross_entropy: " + std::to_string(opt.class_weights.size()) +
+                        " class weights for " + std::to_string(C) + " classes");
+}
+
+}  // namespace
+
+float softmax_cross_entropy_forward(float* probs, const float* logits, const int32_t* labels, int N, int C,
+                                    const CrossEntropyOptions& opt) {
+  CheckWeights(opt, C);
+  const double eps = opt.label_smoothing;
   double loss = 0.0;
   for (int n = 0; n < N; ++n) {
     const int y = labels[n];
@@ -32,18 +46,36 @@ float softmax_cross_entropy_forward(float* probs, const float* logits, const int
     double sum = 0.0;
     for (int c = 0; c < C; ++c) sum += std::exp(double(z[c] - mx));
     const double logsum = std::log(sum);
-    loss += logsum - double(z[y] - mx);  // -log p_y, computed stably
+    double l = logsum - double(z[y] - mx);  // -log p_y, computed stably
+    if (eps != 0.0) {                       // -sum_c q_c log p_c = (1 - eps)(-log p_y) + eps/C sum_c -log p_c
+      double all = 0.0;
+      for (int c = 0; c < C; ++c) all += logsum - double(z[c] - mx);
+      l = (1.0 - eps) * l + eps / C * all;
+    }
+    if (!opt.class_weights.empty()) l *= double(opt.class_weights[size_t(y)]);
+    loss += l;
     if (probs)
       for (int c = 0; c < C; ++c) probs[size_t(n) * C + c] = float(std::exp(double(z[c] - mx) - logsum));
   }
   return float(loss / N);
 }
 
-void softmax_cross_entropy_backward(float* dlogits, const float* probs, const int32_t* labels, int N, int C) {
-  const float inv = 1.0f / float(N);
-  for (int n = 0; n < N; ++n)
+void softmax_cross_entropy_backward(float* dlogits, const float* probs, const int32_t* labels, int N, int C,
+                                    const CrossEntropyOptions& opt, int norm) {
+  CheckWeights(opt, C);
+  const float inv = 1.0f / float(norm > 0 ? norm : N);
+  if (opt.plain()) {
+    for (int n = 0; n < N; ++n)
+      for (int c = 0; c < C; ++c)
+        dlogits[size_t(n) * C + c] = (probs[size_t(n) * C + c] - (c == labels[n] ? 1.0f : 0.0f)) * inv;
+    return;
+  }
+  const float eps = opt.label_smoothing, off = eps / float(C), on = 1.0f - eps + off;
+  for (int n = 0; n < N; ++n) {
+    const float s = opt.class_weights.empty() ? 1.0f : opt.class_weights[size_t(labels[n])];
     for (int c = 0; c < C; ++c)
-      dlogits[size_t(n) * C + c] = (probs[size_t(n) * C + c] - (c == labels[n] ? 1.0f : 0.0f)) * inv;
+      dlogits[size_t(n) * C + c] = s * (probs[size_t(n) * C + c] - (c == labels[n] ? on : off)) * inv;
+  }
 }
 
 }  // namespace kws

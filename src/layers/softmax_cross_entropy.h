@@ -3,15 +3,33 @@
 //   probs[n,c] = exp(z[n,c] - max_c z) / sum_c exp(...)
 //   loss = mean_n -log(probs[n, label_n])
 //   dlogits[n,c] = (probs[n,c] - [c == label_n]) / N     (written, not accumulated)
+//
+// With CrossEntropyOptions (Keras semantics: class_weight multiplies each sample's loss, the mean
+// is still over N; label_smoothing mixes the one-hot target with the uniform distribution):
+//   s_n = class_weights[label_n] (1 when empty)   q[n,c] = (1 - eps) [c == label_n] + eps / C
+//   loss = (1/N) sum_n s_n * -sum_c q[n,c] log probs[n,c]
+//   dlogits[n,c] = s_n (probs[n,c] - q[n,c]) / N
+// The defaults give exactly (bit for bit) the plain loss above.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace kws {
 
-// Writes probs (may be null) and returns the mean loss. Throws UsageError for a label outside [0, C).
-float softmax_cross_entropy_forward(float* probs, const float* logits, const int32_t* labels, int N, int C);
-// probs from the forward.
-void softmax_cross_entropy_backward(float* dlogits, const float* probs, const int32_t* labels, int N, int C);
+struct CrossEntropyOptions {
+  std::vector<float> class_weights;  // per class, > 0; empty = all 1
+  float label_smoothing = 0.0f;      // eps in [0, 1)
+  bool plain() const { return class_weights.empty() && label_smoothing == 0.0f; }
+};
+
+// Writes probs (may be null) and returns the mean loss. Throws UsageError for a label outside [0, C)
+// (and InternalError when class_weights is not empty and has not C entries).
+float softmax_cross_entropy_forward(float* probs, const float* logits, const int32_t* labels, int N, int C,
+                                    const CrossEntropyOptions& opt = {});
+// probs from the forward. `norm` is the N divided by (0 = N; a batch computed in chunks passes the
+// whole batch size).
+void softmax_cross_entropy_backward(float* dlogits, const float* probs, const int32_t* labels, int N, int C,
+                                    const CrossEntropyOptions& opt = {}, int norm = 0);
 
 // Plain softmax over the last axis (inference / export).
 void softmax_forward(float* probs, const float* logits, int N, int C);

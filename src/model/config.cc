@@ -37,6 +37,8 @@ json DefaultTable() {
         {"beta2", t.beta2},
         {"epsilon", t.epsilon},
         {"weight_decay", t.weight_decay},
+        {"class_weights", json::array()},
+        {"label_smoothing", t.label_smoothing},
         {"seed", int64_t(t.seed)},
         {"validation", t.validation},
         {"learning_rate",
@@ -207,6 +209,9 @@ void Merge(json& def, const json& file, const std::string& prefix) {
       if (!v.is_array()) throw UsageError(path + ": must be an array of names or \"yes,no\"");
     } else if (path == "model.layers") {
       if (!v.is_array()) throw UsageError(path + ": must be an array of tables ([[model.layers]])");
+    } else if (path == "train.class_weights") {
+      if (!(v.is_array() || (v.is_string() && v.get<std::string>() == "balanced")))
+        throw UsageError(path + ": must be an array of numbers (one per label) or \"balanced\"");
     } else if (std::string(TypeName(d)) != TypeName(v)) {
       throw UsageError(path + ": must be " + TypeName(d) + " (got " + TypeName(v) + ")");
     }
@@ -261,6 +266,19 @@ Config FromTable(const json& tbl, const std::string& source) {
   tr.beta2 = t.at("beta2").get<double>();
   tr.epsilon = t.at("epsilon").get<double>();
   tr.weight_decay = t.at("weight_decay").get<double>();
+  {
+    const json& cw = t.at("class_weights");
+    tr.class_weights.clear();
+    tr.class_weights_balanced = cw.is_string();
+    if (cw.is_string() && cw.get<std::string>() != "balanced")
+      Bad("train.class_weights", "must be an array of numbers (one per label) or \"balanced\"");
+    if (cw.is_array())
+      for (auto& w : cw) {
+        if (!w.is_number()) Bad("train.class_weights", "must be an array of numbers (got " + w.dump() + ")");
+        tr.class_weights.push_back(w.get<double>());
+      }
+  }
+  tr.label_smoothing = t.at("label_smoothing").get<double>();
   const int64_t seed = t.at("seed").get<int64_t>();
   if (seed < 0) Bad("train.seed", "must be >= 0 (got " + std::to_string(seed) + ")");
   tr.seed = uint64_t(seed);
@@ -379,6 +397,14 @@ void Config::Validate() const {
   CheckRange("train.beta2", t.beta2, 0, 1, false, true);
   CheckPositive("train.epsilon", t.epsilon);
   CheckRange("train.weight_decay", t.weight_decay, 0, 1);
+  CheckRange("train.label_smoothing", t.label_smoothing, 0, 1, false, true);
+  for (double w : t.class_weights) {
+    CheckFinite("train.class_weights", w);
+    if (w <= 0) Bad("train.class_weights", "every weight must be > 0 (got " + Fmt(w) + ")");
+  }
+  if (!t.class_weights.empty() && !data.labels.empty() && t.class_weights.size() != data.labels.size())
+    Bad("train.class_weights", "has " + std::to_string(t.class_weights.size()) + " weights for " +
+                                   std::to_string(data.labels.size()) + " labels (data.labels order)");
   CheckRange("train.validation", t.validation, 0, 1, false, true);
   const auto& lr = t.lr;
   if (lr.schedule != "polynomial" && lr.schedule != "cosine" && lr.schedule != "constant")
@@ -501,6 +527,13 @@ void ApplyOverride(json& tbl, const std::string& assignment) {
     throw UsageError("--set " + path + "=" + value + ": must be " + want);
   };
   std::string kw;
+  if (path == "train.class_weights") {  // "balanced" or numbers (the default [] has no element type)
+    if (value == "balanced") {
+      cur = value;
+      return;
+    }
+    cur = json::array({0.0});  // typed as numbers for the list parser below
+  }
   auto parse_int = [&](int64_t* out) {
     char* e = nullptr;
     errno = 0;

@@ -9,7 +9,9 @@
 //   [model]           [[model.layers]] array of tables: type + layer fields (passed as JSON to MakeLayer).
 //                     The last "dense" may omit "units" (= number of labels); a final {type="softmax"}
 //                     marks the probability output (training always uses softmax cross-entropy on logits).
-//   [train]           epochs, batch_size, optimizer ("adam"/"sgd"), weight_decay, seed, validation, ...
+//   [train]           epochs, batch_size, optimizer ("adam"/"sgd"), weight_decay, seed, validation,
+//                     class_weights (one number per label, or "balanced" = n / (classes * count) over
+//                     the training items; [] = all 1), label_smoothing (0..1), ...
 //   [train.learning_rate]  schedule "polynomial"/"cosine"/"constant", initial, end, power, decay_steps (int or "auto")
 //   [train.augment]   enabled, copies (0 = fresh augmentation every epoch; K = K precomputed copies), shift_ms,
 //                     background_prob/_volume, silence_volume, background_dir ("" = the data's
@@ -56,6 +58,11 @@ struct TrainOptions {
   double momentum = 0.9;                // sgd
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7;  // adam (Keras defaults)
   double weight_decay = 0.0;
+  // Loss weight per label (data.labels order); empty = 1 each. class_weights_balanced: computed from
+  // the training items' label counts instead (sklearn/Keras "balanced": n / (classes * count)).
+  std::vector<double> class_weights;
+  bool class_weights_balanced = false;
+  double label_smoothing = 0.0;         // target = (1 - eps) one-hot + eps / classes
   uint64_t seed = 1;
   double validation = 0.1;              // speaker-disjoint validation fraction of the training items
   LearningRateOptions lr;

@@ -82,11 +82,11 @@ const float* Model::Forward(const float* x, int batch, bool training) {
 
 float Model::Loss(const int32_t* labels, int batch) {
   std::memcpy(labels_.data(), labels, sizeof(int32_t) * size_t(batch));
-  return softmax_cross_entropy_forward(probs_.data(), acts_.back().data(), labels, batch, classes_);
+  return softmax_cross_entropy_forward(probs_.data(), acts_.back().data(), labels, batch, classes_, loss_opts_);
 }
 
 void Model::Backward(int batch) {
-  softmax_cross_entropy_backward(dlogits_.data(), probs_.data(), labels_.data(), batch, classes_);
+  softmax_cross_entropy_backward(dlogits_.data(), probs_.data(), labels_.data(), batch, classes_, loss_opts_);
   const float* dout = dlogits_.data();
   int which = 0;
   for (size_t i = layers_.size(); i-- > 0;) {

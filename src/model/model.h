@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "layers/layer.h"
+#include "layers/softmax_cross_entropy.h"
 
 namespace kws {
 
@@ -43,7 +44,11 @@ class Model {
   // Forward pass; returns logits (batch, num_classes), valid until the next Forward.
   const float* Forward(const float* x, int batch, bool training);
   // Softmax cross-entropy of the last Forward's logits; fills probabilities. Mean over the batch.
+  // Class weights and label smoothing (train.class_weights, train.label_smoothing) come from
+  // SetLossOptions; the default is the plain loss.
   float Loss(const int32_t* labels, int batch);
+  void SetLossOptions(CrossEntropyOptions o) { loss_opts_ = std::move(o); }
+  const CrossEntropyOptions& loss_options() const { return loss_opts_; }
   // Gradients of the last Loss() (accumulated into Param::grad: call ZeroGrad() first).
   void Backward(int batch);
   void ZeroGrad();
@@ -75,6 +80,7 @@ class Model {
   std::vector<float> dbuf_[2];
   std::vector<float> probs_, dlogits_;
   std::vector<int32_t> labels_;
+  CrossEntropyOptions loss_opts_;
 };
 
 }  // namespace kws

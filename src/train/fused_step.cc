@@ -232,6 +232,7 @@ void FusedConvStepAllowAvx512(bool allow) {
 std::unique_ptr<FusedConvStep> FusedConvStep::TryCreate(Model& model) {
   auto& layers = model.mutable_layers();
   std::unique_ptr<FusedConvStep> f(new FusedConvStep());
+  f->loss_opts_ = model.loss_options();
   size_t i = 0;
   while (i + 2 < layers.size()) {
     auto* conv = dynamic_cast<Conv2DLayer*>(layers[i].get());
@@ -352,7 +353,6 @@ float FusedConvStep::Step(const float* x, const int32_t* labels, int batch) {
   const int K = last.C, U = classes_;
   const float* wd = dense_->kernel.value.data();
   const float* bd = dense_->use_bias ? dense_->bias.value.data() : nullptr;
-  const float inv_n = 1.0f / float(batch);
   ParallelFor(batch, [&](long s0, long s1, int c) {
     float* a = last.a.data() + size_t(s0) * last.out_sz;
     const long rows = (s1 - s0) * last.hw;
@@ -363,11 +363,10 @@ float FusedConvStep::Step(const float* x, const int32_t* labels, int batch) {
     float* lg = logits_.data() + size_t(s0) * U;
     dense_forward(lg, g, wd, bd, int(ns), K, U);
     float* p = probs_.data() + size_t(s0) * U;
-    loss_part_[size_t(c)] = double(softmax_cross_entropy_forward(p, lg, labels + s0, int(ns), U)) * double(ns);
-    // dlogits (into logits_, no longer needed), as softmax_cross_entropy_backward with the full batch size.
-    for (long n = 0; n < ns; ++n)
-      for (int u = 0; u < U; ++u)
-        lg[size_t(n) * U + u] = (p[size_t(n) * U + u] - (u == labels[s0 + n] ? 1.0f : 0.0f)) * inv_n;
+    loss_part_[size_t(c)] =
+        double(softmax_cross_entropy_forward(p, lg, labels + s0, int(ns), U, loss_opts_)) * double(ns);
+    // dlogits (into logits_, no longer needed), normalised by the full batch size.
+    softmax_cross_entropy_backward(lg, p, labels + s0, int(ns), U, loss_opts_, batch);
     auto& dw = ddense_w_[size_t(c)];
     auto& db = ddense_b_[size_t(c)];
     std::fill(dw.begin(), dw.end(), 0.0f);

@@ -52,6 +52,7 @@ class FusedConvStep {
   std::vector<float> probs_, logits_, gap_, dgap_;
   std::vector<std::vector<float>> ddense_w_, ddense_b_;  // per share
   std::vector<double> loss_part_;
+  CrossEntropyOptions loss_opts_;  // the model's, at TryCreate
 };
 
 }  // namespace kws

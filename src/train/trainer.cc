@@ -73,6 +73,27 @@ OptimizerOptions MakeOptimizerOptions(const TrainOptions& t) {
   return o;
 }
 
+// train.class_weights / label_smoothing as loss options. "balanced" weighs class c by
+// n / (classes * count_c) over the training items (every class has items: CheckData).
+CrossEntropyOptions MakeLossOptions(const TrainOptions& t, const TrainData& d) {
+  CrossEntropyOptions o;
+  o.label_smoothing = float(t.label_smoothing);
+  const FeatureSet& fs = *d.features;
+  const size_t C = fs.label_names.size();
+  if (t.class_weights_balanced) {
+    std::vector<long> counts(C, 0);
+    for (int i : d.train) counts[size_t(fs.labels[size_t(i)])]++;
+    for (size_t c = 0; c < C; ++c)
+      o.class_weights.push_back(float(double(d.train.size()) / (double(C) * double(counts[c]))));
+  } else if (!t.class_weights.empty()) {
+    if (t.class_weights.size() != C)
+      throw UsageError("train.class_weights: has " + std::to_string(t.class_weights.size()) + " weights for " +
+                       std::to_string(C) + " labels (data.labels order)");
+    for (double w : t.class_weights) o.class_weights.push_back(float(w));
+  }
+  return o;
+}
+
 double MeanSparsity(const std::vector<Param*>& params) {
   size_t n = 0, z = 0;
   for (auto& r : SparsityReport(params)) {
@@ -255,6 +276,14 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   const auto& tr = cfg.train;
 
   Model model = Model::Build(cfg.layers, input, C, Rng::Derive(tr.seed, kTagInit).Next());
+  const CrossEntropyOptions loss_opts = MakeLossOptions(tr, d);
+  model.SetLossOptions(loss_opts);
+  if (!loss_opts.class_weights.empty()) {
+    std::string w;
+    for (size_t c = 0; c < loss_opts.class_weights.size(); ++c)
+      w += (c ? ", " : "") + fs.label_names[c] + " " + std::to_string(loss_opts.class_weights[c]);
+    LogVerbose("%strain: class weights %s", opts.log_prefix.c_str(), w.c_str());
+  }
   std::vector<Param*> params = model.Params();
   Optimizer opt(MakeOptimizerOptions(tr));
 
@@ -288,6 +317,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       throw UsageError(last_path + ": was trained with different settings (resume with the run's config.toml)");
     if (c.labels != fs.label_names) throw UsageError(last_path + ": was trained on different labels");
     model = ModelFromCheckpoint(c, last_path);
+    model.SetLossOptions(loss_opts);
     params = model.Params();
     RestoreOptimizer(c, opt);
     start_epoch = c.state.value("epoch", 0);

@@ -5,6 +5,7 @@
 #include "layers/layer.h"
 #include "layers/softmax_cross_entropy.h"
 #include "check.h"
+#include "util/error.h"
 
 namespace kws {
 namespace {
@@ -145,6 +146,46 @@ TEST(GradCheck, SoftmaxCrossEntropy) {
   test::CompareGrad("softmax_ce dlogits", dz, z.size(), [&](size_t i, float d) { z[i] += d; },
                     [&]() { return double(softmax_cross_entropy_forward(nullptr, z.data(), y.data(), N, C)); },
                     1e-2f);
+}
+
+TEST(GradCheck, SoftmaxCrossEntropyWeightedSmoothed) {
+  Rng rng(12);
+  const int N = 5, C = 4;
+  CrossEntropyOptions o;
+  o.class_weights = {0.5f, 2.0f, 1.0f, 3.0f};
+  o.label_smoothing = 0.2f;
+  std::vector<float> z = test::RandomVec(N * C, rng, -2, 2), p(N * C), dz(N * C);
+  std::vector<int32_t> y = {0, 3, 1, 1, 2};
+  softmax_cross_entropy_forward(p.data(), z.data(), y.data(), N, C, o);
+  softmax_cross_entropy_backward(dz.data(), p.data(), y.data(), N, C, o);
+  test::CompareGrad("weighted smoothed dlogits", dz, z.size(), [&](size_t i, float d) { z[i] += d; },
+                    [&]() { return double(softmax_cross_entropy_forward(nullptr, z.data(), y.data(), N, C, o)); },
+                    1e-2f);
+}
+
+// Default options are the plain loss bit for bit (existing configs train bit-identically), and a
+// chunked backward normalised by the whole batch equals the one-shot backward.
+TEST(SoftmaxCrossEntropy, DefaultOptionsAreThePlainLossAndChunksNormaliseByTheBatch) {
+  Rng rng(13);
+  const int N = 6, C = 3;
+  std::vector<float> z = test::RandomVec(N * C, rng, -3, 3), p(N * C), d1(N * C), d2(N * C);
+  std::vector<int32_t> y = {2, 0, 1, 1, 0, 2};
+  CrossEntropyOptions ones;
+  ones.class_weights = {1.0f, 1.0f, 1.0f};
+  const float a = softmax_cross_entropy_forward(p.data(), z.data(), y.data(), N, C);
+  const float b = softmax_cross_entropy_forward(nullptr, z.data(), y.data(), N, C, ones);
+  EXPECT_EQ(a, b);
+  softmax_cross_entropy_backward(d1.data(), p.data(), y.data(), N, C);
+  softmax_cross_entropy_backward(d2.data(), p.data(), y.data(), N, C, ones);
+  EXPECT_EQ(d1, d2);
+  CrossEntropyOptions w;
+  w.class_weights = {1.0f, 2.0f, 0.5f};
+  softmax_cross_entropy_backward(d1.data(), p.data(), y.data(), N, C, w);
+  softmax_cross_entropy_backward(d2.data(), p.data(), y.data(), 2, C, w, N);
+  softmax_cross_entropy_backward(d2.data() + 2 * C, p.data() + 2 * C, y.data() + 2, N - 2, C, w, N);
+  EXPECT_EQ(d1, d2);
+  EXPECT_THROW(softmax_cross_entropy_forward(nullptr, z.data(), y.data(), N, C, CrossEntropyOptions{{1.0f, 2.0f}, 0}),
+               Error);
 }
 
 }  // namespace

@@ -114,6 +114,25 @@ TEST(TorchParity, SoftmaxCrossEntropy) {
   Compare("softmax_ce dlogits", dz, V(j["dlogits"]));
 }
 
+// train.class_weights + train.label_smoothing against torch's label_smoothing, times the weight.
+TEST(TorchParity, SoftmaxCrossEntropyWeightedSmoothed) {
+  json j = Load("softmax_cross_entropy_weighted_smoothed");
+  const int n = j["n"], c = j["c"];
+  CrossEntropyOptions o;
+  o.label_smoothing = j["label_smoothing"].get<float>();
+  o.class_weights = V(j["class_weights"]);
+  std::vector<float> z = V(j["logits"]), p(n * c), dz(n * c);
+  std::vector<int32_t> y = j["labels"].get<std::vector<int32_t>>();
+  float loss = softmax_cross_entropy_forward(p.data(), z.data(), y.data(), n, c, o);
+  softmax_cross_entropy_backward(dz.data(), p.data(), y.data(), n, c, o);
+  Compare("weighted smoothed loss", {loss}, {j["loss"].get<float>()});
+  Compare("weighted smoothed probs", p, V(j["probs"]));
+  Compare("weighted smoothed dlogits", dz, V(j["dlogits"]));
+  // The plain loss differs from it (the options are applied, not ignored).
+  const float plain = softmax_cross_entropy_forward(nullptr, z.data(), y.data(), n, c);
+  EXPECT_GT(std::fabs(plain - loss), 1e-2f);
+}
+
 // 20 steps of Keras Adam (lr 0.01) on conv+BN+ReLU, conv/s2+BN+ReLU, GAP, dense.
 // Rounding differences compound over the steps (measured: <= 7e-7), and Adam's
 // m/sqrt(v) amplifies relative gradient differences, so the bound stays the

@@ -153,6 +153,45 @@ TEST(Config, BadValuesNameTheSetting) {
   }
 }
 
+TEST(Config, ClassWeightsAndLabelSmoothing) {
+  Config d = ParseConfig(kTiny, "tiny.toml");
+  EXPECT_TRUE(d.train.class_weights.empty());
+  EXPECT_FALSE(d.train.class_weights_balanced);
+  EXPECT_EQ(d.train.label_smoothing, 0.0);
+  // In the file: numbers (one per label) or "balanced"; both survive the resolved config.toml.
+  std::string text = kTiny;
+  text.replace(text.find("batch_size = 4"), 14, "batch_size = 4\nclass_weights = [1, 2.5]\nlabel_smoothing = 0.1");
+  Config c = ParseConfig(text, "w.toml");
+  EXPECT_EQ(c.train.class_weights, (std::vector<double>{1.0, 2.5}));
+  EXPECT_DOUBLE_EQ(c.train.label_smoothing, 0.1);
+  EXPECT_EQ(ParseConfig(c.ToToml(), "resolved.toml").train.class_weights, c.train.class_weights);
+  text.replace(text.find("[1, 2.5]"), 8, "\"balanced\"");
+  Config b = ParseConfig(text, "b.toml");
+  EXPECT_TRUE(b.train.class_weights_balanced);
+  EXPECT_TRUE(b.train.class_weights.empty());
+  EXPECT_TRUE(ParseConfig(b.ToToml(), "resolved.toml").train.class_weights_balanced);
+  // With --set: numbers, "[...]", "balanced", and back to numbers.
+  Config o = ParseConfig(kTiny, "tiny.toml", {"train.class_weights=3,0.5"});
+  EXPECT_EQ(o.train.class_weights, (std::vector<double>{3.0, 0.5}));
+  o = ParseConfig(kTiny, "tiny.toml", {"train.class_weights=balanced", "train.class_weights=[2, 1]"});
+  EXPECT_EQ(o.train.class_weights, (std::vector<double>{2.0, 1.0}));
+  EXPECT_FALSE(o.train.class_weights_balanced);
+  EXPECT_TRUE(ParseConfig(kTiny, "tiny.toml", {"train.class_weights=balanced"}).train.class_weights_balanced);
+  // Bad values name the setting.
+  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_weights=1,2,3"}); }, ErrorKind::kUsage,
+              "train.class_weights: has 3 weights for 2 labels");
+  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_weights=1,0"}); }, ErrorKind::kUsage,
+              "train.class_weights: every weight must be > 0 (got 0)");
+  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_weights=1,x"}); }, ErrorKind::kUsage,
+              "a list of numbers");
+  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.label_smoothing=1"}); }, ErrorKind::kUsage,
+              "train.label_smoothing: must be in [0, 1)");
+  std::string bad = kTiny;
+  bad.replace(bad.find("batch_size = 4"), 14, "batch_size = 4\nclass_weights = \"even\"");
+  ExpectError([&] { ParseConfig(bad, "e.toml"); }, ErrorKind::kUsage,
+              "train.class_weights: must be an array of numbers (one per label) or \"balanced\"");
+}
+
 TEST(Config, FileErrors) {
   ExpectError([] { ParseConfig("[train]\nepochs = ", "broken.toml"); }, ErrorKind::kUsage, "broken.toml:");
   ExpectError([] { ParseConfig("[train]\nepoks = 3\n", "f.toml"); }, ErrorKind::kUsage,

@@ -208,6 +208,40 @@ TEST(Trainer, FusedStepTrainsLikeTheLayerPath) {
   }
 }
 
+// train.class_weights: all-1 weights train exactly like none; "balanced" is n / (classes * count)
+// over the training items (here 32 "low", 8 "high" -> 40 / 64 = 0.625 and 40 / 16 = 2.5), exactly
+// like those numbers given by hand; and weights and smoothing change training.
+TEST(Trainer, ClassWeights) {
+  FeatureSet fs = Synthetic(64, 6);
+  TrainData d = Split(fs);  // 48 training items: 32 low, 16 high
+  std::vector<int> train;
+  int high = 0;
+  for (int i : d.train)
+    if (fs.labels[size_t(i)] == 0 || ++high <= 8) train.push_back(i);
+  d.train = train;
+  ASSERT_EQ(d.train.size(), 40u);
+  auto run = [&](std::vector<std::string> sets) {
+    sets.push_back("train.epochs=2");
+    sets.push_back("prune.enabled=false");
+    return Train(ParseConfig(kTiny, "tiny.toml", sets), d, TrainerOptions{.progress = false});
+  };
+  auto params = [](TrainResult& r) {
+    Model m = ModelFromCheckpoint(r.best);
+    std::vector<float> v;
+    for (Param* p : m.Params()) v.insert(v.end(), p->value.begin(), p->value.end());
+    return v;
+  };
+  TrainResult plain = run({}), ones = run({"train.class_weights=1,1"});
+  TrainResult bal = run({"train.class_weights=balanced"}), hand = run({"train.class_weights=0.625,2.5"});
+  TrainResult smooth = run({"train.label_smoothing=0.2"});
+  EXPECT_EQ(params(plain), params(ones));
+  EXPECT_EQ(plain.history[0].train_loss, ones.history[0].train_loss);
+  EXPECT_EQ(params(bal), params(hand));
+  EXPECT_EQ(bal.history[1].train_loss, hand.history[1].train_loss);
+  EXPECT_NE(params(plain), params(bal));
+  EXPECT_NE(params(plain), params(smooth));
+}
+
 TEST(Trainer, ResumeIsBitIdentical) {
   FeatureSet fs = Synthetic(64, 4);
   Config cfg = ParseConfig(kTiny, "tiny.toml");  // 4 epochs, pruning every 3 steps

@@ -67,11 +67,13 @@ std::vector<std::pair<std::string, std::vector<float>>> State(Model& m) {
 // Runs `steps` training steps (zero grads, forward/loss/backward, Adam) both ways and compares.
 // (A conv bias right before a BatchNorm has a gradient that is zero up to rounding; Adam scales that
 // noise to a full step, so runs with such a bias compare one step only.)
-void CompareWithLayerPath(int threads, int batch, int steps, bool bias = false) {
+void CompareWithLayerPath(int threads, int batch, int steps, bool bias = false, const CrossEntropyOptions& loss = {}) {
   SetNumThreads(threads);
   FlushDenormalsScope ftz;
   Model ref = Model::Build(Layers(bias), {kH, kW, 1}, kClasses, 7);
   Model fm = Model::Build(Layers(bias), {kH, kW, 1}, kClasses, 7);
+  ref.SetLossOptions(loss);
+  fm.SetLossOptions(loss);
   auto fused = FusedConvStep::TryCreate(fm);
   ASSERT_TRUE(fused);
   Optimizer opt_ref(OptimizerOptions{}), opt_fused(OptimizerOptions{});
@@ -109,6 +111,15 @@ TEST(FusedConvStep, MatchesLayerPath) {
   for (int threads : {1, 2, 3}) CompareWithLayerPath(threads, 7, 3);
   for (int threads : {1, 2}) CompareWithLayerPath(threads, 7, 1, /*bias=*/true);
   CompareWithLayerPath(2, 1, 1);  // fewer samples than threads
+}
+
+// train.class_weights / label_smoothing reach the fused step's loss and gradients.
+TEST(FusedConvStep, MatchesLayerPathWithWeightedSmoothedLoss) {
+  CrossEntropyOptions loss;
+  loss.class_weights.assign(size_t(kClasses), 1.0f);
+  loss.class_weights[0] = 3.0f;
+  loss.label_smoothing = 0.1f;
+  for (int threads : {1, 2}) CompareWithLayerPath(threads, 7, 3, false, loss);
 }
 
 TEST(FusedConvStep, MatchesLayerPathWithPortableKernels) {

@@ -272,6 +272,22 @@ def keras_adam_network():
     })
 
 
+def softmax_ce_weighted_smoothed_case():
+    # train.class_weights + train.label_smoothing, Keras semantics: each sample's smoothed loss times
+    # its class weight, mean over the batch (not torch's weight= normalisation by the weight sum).
+    g = torch.Generator().manual_seed(77)
+    n, c, eps = 6, 4, 0.1
+    w = torch.tensor([1.0, 2.5, 0.5, 1.5])
+    z = (torch.randn(n, c, generator=g) * 2).requires_grad_(True)
+    y = torch.tensor([0, 3, 1, 1, 2, 1])
+    per = F.cross_entropy(z, y, reduction="none", label_smoothing=eps)
+    loss = (per * w[y]).mean()
+    loss.backward()
+    write("softmax_cross_entropy_weighted_smoothed",
+          {"n": n, "c": c, "label_smoothing": eps, "class_weights": w.tolist(), "logits": flat(z),
+           "labels": y.tolist(), "loss": float(loss), "probs": flat(torch.softmax(z, 1)), "dlogits": flat(z.grad)})
+
+
 def main():
     conv_case("conv2d_same_s1", 2, 5, 4, 3, 4, 3, 3, 1, 1, True, True)
     conv_case("conv2d_same_s2", 2, 7, 6, 3, 4, 3, 3, 2, 2, True, True)     # asymmetric TF padding
@@ -289,6 +305,7 @@ def main():
     dense_case()
     softmax_ce_case()
     keras_adam_network()
+    softmax_ce_weighted_smoothed_case()
 
 
 if __name__ == "__main__":
