@@ -172,7 +172,7 @@ json TrainJson(const Config& cfg, const TrainResult& r, const std::string& run_d
 }
 
 void CurvePlots(const TrainResult& r, const std::string& name, const std::string& plots_dir, json& pictures) {
-  Series tl{"train", {}, {}}, vl{"validation", {}, {}}, ta{"train", {}, {}}, va{"validation", {}, {}};
+  Series tl{"train", {}, {}, {}}, vl{"validation", {}, {}, {}}, ta{"train", {}, {}, {}}, va{"validation", {}, {}, {}};
   for (const auto& e : r.history) {
     const double x = e.epoch;
     tl.x.push_back(x), tl.y.push_back(e.train_loss);
@@ -424,13 +424,13 @@ QuickstartResult RunQuickstart(const QuickstartOptions& o) {
   size.y_label = "bytes";
   size.log_scale = true;
   size.value_format = ",";
-  size.series = {{".tflite", {}, {}}, {"zipped", {}, {}}};
+  size.series = {{".tflite", {}, {}, {}}, {"zipped", {}, {}, {}}};
   BarChart lat;
   lat.title = "Latency per 1 s clip, one thread (median, log scale)";
   lat.y_label = "microseconds";
   lat.log_scale = true;
   lat.value_format = ",";
-  lat.series = {{"pre-processing", {}, {}}, {"inference", {}, {}}, {"total", {}, {}}};
+  lat.series = {{"pre-processing", {}, {}, {}}, {"inference", {}, {}, {}}, {"total", {}, {}, {}}};
   for (size_t i = 0; i < models.size(); ++i) {
     size.categories.push_back(models[i].first);
     lat.categories.push_back(models[i].first);
