@@ -39,6 +39,7 @@ json DefaultTable() {
         {"weight_decay", t.weight_decay},
         {"class_weights", json::array()},
         {"label_smoothing", t.label_smoothing},
+        {"class_repeats", json::array()},
         {"seed", int64_t(t.seed)},
         {"validation", t.validation},
         {"learning_rate",
@@ -279,6 +280,13 @@ Config FromTable(const json& tbl, const std::string& source) {
       }
   }
   tr.label_smoothing = t.at("label_smoothing").get<double>();
+  tr.class_repeats.clear();
+  for (auto& r : t.at("class_repeats")) {
+    if (!r.is_number_integer()) Bad("train.class_repeats", "must be an array of integers (got " + r.dump() + ")");
+    const int64_t v = r.get<int64_t>();
+    if (v < 1 || v > 1000) Bad("train.class_repeats", "every count must be in [1, 1000] (got " + std::to_string(v) + ")");
+    tr.class_repeats.push_back(int(v));
+  }
   const int64_t seed = t.at("seed").get<int64_t>();
   if (seed < 0) Bad("train.seed", "must be >= 0 (got " + std::to_string(seed) + ")");
   tr.seed = uint64_t(seed);
@@ -404,6 +412,9 @@ void Config::Validate() const {
   }
   if (!t.class_weights.empty() && !data.labels.empty() && t.class_weights.size() != data.labels.size())
     Bad("train.class_weights", "has " + std::to_string(t.class_weights.size()) + " weights for " +
+                                   std::to_string(data.labels.size()) + " labels (data.labels order)");
+  if (!t.class_repeats.empty() && !data.labels.empty() && t.class_repeats.size() != data.labels.size())
+    Bad("train.class_repeats", "has " + std::to_string(t.class_repeats.size()) + " counts for " +
                                    std::to_string(data.labels.size()) + " labels (data.labels order)");
   CheckRange("train.validation", t.validation, 0, 1, false, true);
   const auto& lr = t.lr;
@@ -534,6 +545,7 @@ void ApplyOverride(json& tbl, const std::string& assignment) {
     }
     cur = json::array({0.0});  // typed as numbers for the list parser below
   }
+  if (path == "train.class_repeats") cur = json::array({int64_t(1)});  // typed as integers (default [])
   auto parse_int = [&](int64_t* out) {
     char* e = nullptr;
     errno = 0;

@@ -11,7 +11,9 @@
 //                     marks the probability output (training always uses softmax cross-entropy on logits).
 //   [train]           epochs, batch_size, optimizer ("adam"/"sgd"), weight_decay, seed, validation,
 //                     class_weights (one number per label, or "balanced" = n / (classes * count) over
-//                     the training items; [] = all 1), label_smoothing (0..1), ...
+//                     the training items; [] = all 1), label_smoothing (0..1), class_repeats (integers
+//                     >= 1, one per label: each training clip of that label is used that many times per
+//                     epoch, each time with its own augmentation; [] = once), ...
 //   [train.learning_rate]  schedule "polynomial"/"cosine"/"constant", initial, end, power, decay_steps (int or "auto")
 //   [train.augment]   enabled, copies (0 = fresh augmentation every epoch; K = K precomputed copies), shift_ms,
 //                     background_prob/_volume, silence_volume, background_dir ("" = the data's
@@ -63,6 +65,7 @@ struct TrainOptions {
   std::vector<double> class_weights;
   bool class_weights_balanced = false;
   double label_smoothing = 0.0;         // target = (1 - eps) one-hot + eps / classes
+  std::vector<int> class_repeats;       // per label (data.labels order): uses per epoch; empty = 1 each
   uint64_t seed = 1;
   double validation = 0.1;              // speaker-disjoint validation fraction of the training items
   LearningRateOptions lr;

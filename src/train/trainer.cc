@@ -30,7 +30,8 @@ using json = nlohmann::json;
 namespace {
 
 // Tags separating the random streams derived from the run seed.
-constexpr uint64_t kTagInit = 0x1A1700, kTagShuffle = 0x5B0FF1E, kTagAugment = 0xA06, kTagStep = 0x57E9;
+constexpr uint64_t kTagInit = 0x1A1700, kTagShuffle = 0x5B0FF1E, kTagAugment = 0xA06, kTagStep = 0x57E9,
+                   kTagRepeat = 0x4E9EA7;
 
 double Seconds(std::chrono::steady_clock::time_point a) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
@@ -94,6 +95,27 @@ CrossEntropyOptions MakeLossOptions(const TrainOptions& t, const TrainData& d) {
   return o;
 }
 
+// The epoch's sample list: every training item, listed train.class_repeats[label] times (its
+// repeats side by side); reps[k] numbers the repeat. Without repeats: d.train, all reps 0.
+struct TrainList {
+  std::vector<int> items, reps;
+};
+TrainList MakeTrainList(const TrainOptions& t, const TrainData& d) {
+  TrainList l;
+  const FeatureSet& fs = *d.features;
+  if (!t.class_repeats.empty() && t.class_repeats.size() != fs.label_names.size())
+    throw UsageError("train.class_repeats: has " + std::to_string(t.class_repeats.size()) + " counts for " +
+                     std::to_string(fs.label_names.size()) + " labels (data.labels order)");
+  for (int i : d.train) {
+    const int r = t.class_repeats.empty() ? 1 : t.class_repeats[size_t(fs.labels[size_t(i)])];
+    for (int k = 0; k < r; ++k) {
+      l.items.push_back(i);
+      l.reps.push_back(k);
+    }
+  }
+  return l;
+}
+
 double MeanSparsity(const std::vector<Param*>& params) {
   size_t n = 0, z = 0;
   for (auto& r : SparsityReport(params)) {
@@ -105,8 +127,10 @@ double MeanSparsity(const std::vector<Param*>& params) {
 
 // Features of the training items for one augmentation copy: each item's audio window is
 // augmented with its own random stream (seeded by copy and item), then featurised.
-void AugmentedFeatures(const Config& cfg, const TrainData& d, const std::vector<int>& items, uint64_t copy,
-                       std::vector<float>& out) {
+// `reps` (same length as items, or empty) numbers the repeats of an item (train.class_repeats):
+// repeat 0 uses the item's own stream, repeat r > 0 one derived from it, so every repeat differs.
+void AugmentedFeatures(const Config& cfg, const TrainData& d, const std::vector<int>& items,
+                       const std::vector<int>& reps, uint64_t copy, std::vector<float>& out) {
   const auto t0 = std::chrono::steady_clock::now();
   const FeatureSet& fs = *d.features;
   const size_t row = size_t(fs.frames) * size_t(fs.bins);
@@ -120,6 +144,7 @@ void AugmentedFeatures(const Config& cfg, const TrainData& d, const std::vector<
       const int item = items[size_t(k)];
       std::memcpy(audio.data(), w.item(item), sizeof(float) * audio.size());
       Rng rng = Rng::Derive(base, copy * 0x100000000ull + uint64_t(item));
+      if (!reps.empty() && reps[size_t(k)] > 0) rng = Rng::Derive(rng.Next() ^ kTagRepeat, uint64_t(reps[size_t(k)]));
       const bool silence = !d.is_silence.empty() && d.is_silence[size_t(item)];
       const AugmentInfo info = Augment(cfg.train.augment_options, d.noise, w.sample_rate, rng, audio, silence);
       FeatureMatrix m = fx.Compute(audio.data(), int(audio.size()));
@@ -288,7 +313,8 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   Optimizer opt(MakeOptimizerOptions(tr));
 
   const int B = tr.batch_size;
-  const long ntrain = long(d.train.size());
+  const TrainList list = MakeTrainList(tr, d);
+  const long ntrain = long(list.items.size());
   const long steps_per_epoch = (ntrain + B - 1) / B;
   const long total_steps = steps_per_epoch * tr.epochs;
   const LrSchedule lr_sched = MakeLrSchedule(tr.lr, total_steps);
@@ -347,17 +373,17 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   std::vector<std::vector<float>> copies;
   if (tr.augment && tr.augment_copies > 0) {
     copies.resize(size_t(tr.augment_copies));
-    for (int k = 0; k < tr.augment_copies; ++k) AugmentedFeatures(cfg, d, d.train, uint64_t(k), copies[size_t(k)]);
+    for (int k = 0; k < tr.augment_copies; ++k)
+      AugmentedFeatures(cfg, d, list.items, list.reps, uint64_t(k), copies[size_t(k)]);
   }
   std::vector<float> fresh;
-  // Position of each training item in d.train (rows of augmented buffers).
-  std::vector<int> pos_of(size_t(fs.n), -1);
-  for (size_t k = 0; k < d.train.size(); ++k) pos_of[size_t(d.train[k])] = int(k);
 
   const size_t row = size_t(fs.frames) * size_t(fs.bins);
   std::vector<float> xb(size_t(B) * row);
   std::vector<int32_t> yb(static_cast<size_t>(B));
-  std::vector<int> order(d.train);
+  // Positions in `list` (= rows of the augmented buffers), shuffled per epoch. (Shuffling positions
+  // gives the same item order as shuffling the items themselves: the shuffle depends only on the size.)
+  std::vector<int> order(list.items.size());
 
   // The seed network's shape (conv-bn-relu blocks, GAP, dense) trains through one fused,
   // batch-parallel step; anything else layer by layer.
@@ -371,7 +397,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
 
   for (int epoch = start_epoch; epoch < stop_epoch; ++epoch) {
     const auto t_epoch = std::chrono::steady_clock::now();
-    order = d.train;
+    for (size_t k = 0; k < order.size(); ++k) order[k] = int(k);
     Rng shuffle = Rng::Derive(Rng::Derive(tr.seed, kTagShuffle).Next(), uint64_t(epoch));
     shuffle.Shuffle(order);
     const float* aug = nullptr;
@@ -379,7 +405,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       if (!copies.empty()) {
         aug = copies[size_t(epoch % tr.augment_copies)].data();
       } else {
-        AugmentedFeatures(cfg, d, d.train, uint64_t(epoch), fresh);
+        AugmentedFeatures(cfg, d, list.items, list.reps, uint64_t(epoch), fresh);
         aug = fresh.data();
       }
     }
@@ -391,8 +417,9 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
     for (long b = 0; b < ntrain; b += B) {
       const int n = int(std::min<long>(B, ntrain - b));
       for (int k = 0; k < n; ++k) {
-        const int item = order[size_t(b + k)];
-        const float* src = aug ? aug + size_t(pos_of[size_t(item)]) * row : fs.item(item);
+        const int pos = order[size_t(b + k)];
+        const int item = list.items[size_t(pos)];
+        const float* src = aug ? aug + size_t(pos) * row : fs.item(item);
         std::memcpy(xb.data() + size_t(k) * row, src, sizeof(float) * row);
         yb[size_t(k)] = fs.labels[size_t(item)];
       }

@@ -192,6 +192,26 @@ TEST(Config, ClassWeightsAndLabelSmoothing) {
               "train.class_weights: must be an array of numbers (one per label) or \"balanced\"");
 }
 
+TEST(Config, ClassRepeats) {
+  EXPECT_TRUE(ParseConfig(kTiny, "tiny.toml").train.class_repeats.empty());
+  std::string text = kTiny;
+  text.replace(text.find("batch_size = 4"), 14, "batch_size = 4\nclass_repeats = [3, 1]");
+  Config c = ParseConfig(text, "r.toml");
+  EXPECT_EQ(c.train.class_repeats, (std::vector<int>{3, 1}));
+  EXPECT_EQ(ParseConfig(c.ToToml(), "resolved.toml").train.class_repeats, c.train.class_repeats);
+  EXPECT_EQ(ParseConfig(kTiny, "tiny.toml", {"train.class_repeats=2,5"}).train.class_repeats,
+            (std::vector<int>{2, 5}));
+  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_repeats=1,0"}); }, ErrorKind::kUsage,
+              "train.class_repeats: every count must be in [1, 1000] (got 0)");
+  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_repeats=3"}); }, ErrorKind::kUsage,
+              "train.class_repeats: has 1 counts for 2 labels");
+  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_repeats=1.5,1"}); }, ErrorKind::kUsage,
+              "a list of integers");
+  std::string bad = kTiny;
+  bad.replace(bad.find("batch_size = 4"), 14, "batch_size = 4\nclass_repeats = [2.5, 1]");
+  ExpectError([&] { ParseConfig(bad, "b.toml"); }, ErrorKind::kUsage, "train.class_repeats: must be an array of integers");
+}
+
 TEST(Config, FileErrors) {
   ExpectError([] { ParseConfig("[train]\nepochs = ", "broken.toml"); }, ErrorKind::kUsage, "broken.toml:");
   ExpectError([] { ParseConfig("[train]\nepoks = 3\n", "f.toml"); }, ErrorKind::kUsage,

@@ -341,6 +341,47 @@ AudioSet MakeAudio(const Config& cfg, int n) {
   return a;
 }
 
+// train.class_repeats lists each clip of a label that many times per epoch (side by side), each
+// repeat with its own augmentation: [1, 1] trains exactly like no setting; [2, 1] trains like the
+// same clips listed twice in the split when augmentation is off, and differently when it is on
+// (the second use of a clip is augmented anew); precomputed copies still equal fresh ones.
+TEST(Trainer, ClassRepeats) {
+  const std::vector<std::string> base = {"features.sample_rate=8000", "features.num_mel_bins=8",
+                                         "features.upper_hz=3900", "features.frame_step_s=0.05",
+                                         "features.frame_length_s=0.064", "train.epochs=3", "prune.enabled=false",
+                                         "train.augment.enabled=true", "train.augment.background_volume=0.5",
+                                         "train.augment.copies=0"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> v = base;
+    v.insert(v.end(), extra.begin(), extra.end());
+    return ParseConfig(kTiny, "tiny.toml", v);
+  };
+  AudioSet a = MakeAudio(with({}), 32);
+  TrainData d = Split(a.features);
+  d.windows = &a.windows;
+  d.noise = &a.noise;
+  TrainData twice = d;  // label-0 clips listed twice, side by side
+  twice.train.clear();
+  for (int i : d.train) {
+    twice.train.push_back(i);
+    if (a.features.labels[size_t(i)] == 0) twice.train.push_back(i);
+  }
+  auto weights = [](const TrainResult& r) { return ModelFromCheckpoint(r.best).Params()[0]->value; };
+  auto run = [](const Config& c, const TrainData& td) { return Train(c, td, TrainerOptions{.progress = false}); };
+  TrainResult plain = run(with({}), d), ones = run(with({"train.class_repeats=1,1"}), d);
+  EXPECT_EQ(weights(plain), weights(ones));
+  TrainResult rep = run(with({"train.class_repeats=2,1"}), d), dup = run(with({}), twice);
+  EXPECT_EQ(rep.steps, dup.steps);
+  EXPECT_GT(rep.steps, plain.steps);
+  EXPECT_NE(weights(rep), weights(dup));  // repeat 1 is augmented differently from repeat 0
+  EXPECT_NE(weights(rep), weights(plain));
+  TrainResult rep_off = run(with({"train.class_repeats=2,1", "train.augment.enabled=false"}), d);
+  TrainResult dup_off = run(with({"train.augment.enabled=false"}), twice);
+  EXPECT_EQ(weights(rep_off), weights(dup_off));
+  TrainResult rep_copies = run(with({"train.class_repeats=2,1", "train.augment.copies=3"}), d);
+  EXPECT_EQ(weights(rep), weights(rep_copies));
+}
+
 TEST(Trainer, AugmentationCopiesMatchFreshAugmentation) {
   const std::vector<std::string> base = {"features.sample_rate=8000", "features.num_mel_bins=8",
                                          "features.upper_hz=3900", "features.frame_step_s=0.05",
