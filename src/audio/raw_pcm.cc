@@ -5,14 +5,13 @@
 #include <cstring>
 
 #include "audio/audio.h"
+#include "audio/riff.h"
 #include "util/error.h"
 
 namespace kws {
 
-namespace {
-uint32_t Le32(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
-uint16_t Le16(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
-}  // namespace
+using audio_internal::Le16;
+using audio_internal::Le32;
 
 RawPcmReader::RawPcmReader(std::FILE* f, std::string name, int expected_rate)
     : f_(f), name_(std::move(name)), expected_rate_(expected_rate) {

@@ -11,6 +11,12 @@
 
 namespace kws::audio_internal {
 
+// Little-endian fields of RIFF headers.
+inline uint32_t Le32(const uint8_t* p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+inline uint16_t Le16(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
+
 // Reads up to n bytes at offset into buf; returns how many were read.
 using ReadAt = std::function<size_t(int64_t offset, void* buf, size_t n)>;
 
