@@ -64,12 +64,7 @@ void softmax_cross_entropy_backward(float* dlogits, const float* probs, const in
                                     const CrossEntropyOptions& opt, int norm) {
   CheckWeights(opt, C);
   const float inv = 1.0f / float(norm > 0 ? norm : N);
-  if (opt.plain()) {
-    for (int n = 0; n < N; ++n)
-      for (int c = 0; c < C; ++c)
-        dlogits[size_t(n) * C + c] = (probs[size_t(n) * C + c] - (c == labels[n] ? 1.0f : 0.0f)) * inv;
-    return;
-  }
+  // With the defaults s = 1, on = 1, off = 0: exactly (probs - onehot) / N.
   const float eps = opt.label_smoothing, off = eps / float(C), on = 1.0f - eps + off;
   for (int n = 0; n < N; ++n) {
     const float s = opt.class_weights.empty() ? 1.0f : opt.class_weights[size_t(labels[n])];

@@ -19,7 +19,6 @@ namespace kws {
 struct CrossEntropyOptions {
   std::vector<float> class_weights;  // per class, > 0; empty = all 1
   float label_smoothing = 0.0f;      // eps in [0, 1)
-  bool plain() const { return class_weights.empty() && label_smoothing == 0.0f; }
 };
 
 // Writes probs (may be null) and returns the mean loss. Throws UsageError for a label outside [0, C)

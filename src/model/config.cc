@@ -383,6 +383,16 @@ long PruneOptions::EndStep(long total) const {
   return end_step < 0 ? total : end_step;
 }
 
+void TrainOptions::CheckPerLabelLists(size_t num_labels) const {
+  auto check = [&](const char* path, size_t n, const char* what) {
+    if (n != 0 && n != num_labels)
+      Bad(path, "has " + std::to_string(n) + " " + what + " for " + std::to_string(num_labels) +
+                    " labels (data.labels order)");
+  };
+  check("train.class_weights", class_weights.size(), "weights");
+  check("train.class_repeats", class_repeats.size(), "counts");
+}
+
 void Config::Validate() const {
   try {
     features.Validate();
@@ -410,12 +420,7 @@ void Config::Validate() const {
     CheckFinite("train.class_weights", w);
     if (w <= 0) Bad("train.class_weights", "every weight must be > 0 (got " + Fmt(w) + ")");
   }
-  if (!t.class_weights.empty() && !data.labels.empty() && t.class_weights.size() != data.labels.size())
-    Bad("train.class_weights", "has " + std::to_string(t.class_weights.size()) + " weights for " +
-                                   std::to_string(data.labels.size()) + " labels (data.labels order)");
-  if (!t.class_repeats.empty() && !data.labels.empty() && t.class_repeats.size() != data.labels.size())
-    Bad("train.class_repeats", "has " + std::to_string(t.class_repeats.size()) + " counts for " +
-                                   std::to_string(data.labels.size()) + " labels (data.labels order)");
+  if (!data.labels.empty()) t.CheckPerLabelLists(data.labels.size());
   CheckRange("train.validation", t.validation, 0, 1, false, true);
   const auto& lr = t.lr;
   if (lr.schedule != "polynomial" && lr.schedule != "cosine" && lr.schedule != "constant")

@@ -66,6 +66,9 @@ struct TrainOptions {
   bool class_weights_balanced = false;
   double label_smoothing = 0.0;         // target = (1 - eps) one-hot + eps / classes
   std::vector<int> class_repeats;       // per label (data.labels order): uses per epoch; empty = 1 each
+  // UsageError naming class_weights / class_repeats when a non-empty list has not num_labels entries
+  // (Config::Validate checks against data.labels when given; the trainer against the labels found).
+  void CheckPerLabelLists(size_t num_labels) const;
   uint64_t seed = 1;
   double validation = 0.1;              // speaker-disjoint validation fraction of the training items
   LearningRateOptions lr;

@@ -74,6 +74,13 @@ OptimizerOptions MakeOptimizerOptions(const TrainOptions& t) {
   return o;
 }
 
+// Training items per label.
+std::vector<long> LabelCounts(const FeatureSet& fs, const std::vector<int>& items) {
+  std::vector<long> counts(fs.label_names.size(), 0);
+  for (int i : items) counts[size_t(fs.labels[size_t(i)])]++;
+  return counts;
+}
+
 // train.class_weights / label_smoothing as loss options. "balanced" weighs class c by
 // n / (classes * count_c) over the training items (every class has items: CheckData).
 CrossEntropyOptions MakeLossOptions(const TrainOptions& t, const TrainData& d) {
@@ -82,15 +89,11 @@ CrossEntropyOptions MakeLossOptions(const TrainOptions& t, const TrainData& d) {
   const FeatureSet& fs = *d.features;
   const size_t C = fs.label_names.size();
   if (t.class_weights_balanced) {
-    std::vector<long> counts(C, 0);
-    for (int i : d.train) counts[size_t(fs.labels[size_t(i)])]++;
+    const std::vector<long> counts = LabelCounts(fs, d.train);
     for (size_t c = 0; c < C; ++c)
       o.class_weights.push_back(float(double(d.train.size()) / (double(C) * double(counts[c]))));
-  } else if (!t.class_weights.empty()) {
-    if (t.class_weights.size() != C)
-      throw UsageError("train.class_weights: has " + std::to_string(t.class_weights.size()) + " weights for " +
-                       std::to_string(C) + " labels (data.labels order)");
-    for (double w : t.class_weights) o.class_weights.push_back(float(w));
+  } else {
+    for (double w : t.class_weights) o.class_weights.push_back(float(w));  // one per label: CheckData
   }
   return o;
 }
@@ -103,11 +106,8 @@ struct TrainList {
 TrainList MakeTrainList(const TrainOptions& t, const TrainData& d) {
   TrainList l;
   const FeatureSet& fs = *d.features;
-  if (!t.class_repeats.empty() && t.class_repeats.size() != fs.label_names.size())
-    throw UsageError("train.class_repeats: has " + std::to_string(t.class_repeats.size()) + " counts for " +
-                     std::to_string(fs.label_names.size()) + " labels (data.labels order)");
   for (int i : d.train) {
-    const int r = t.class_repeats.empty() ? 1 : t.class_repeats[size_t(fs.labels[size_t(i)])];
+    const int r = t.class_repeats.empty() ? 1 : t.class_repeats[size_t(fs.labels[size_t(i)])];  // CheckData: one per label
     for (int k = 0; k < r; ++k) {
       l.items.push_back(i);
       l.reps.push_back(k);
@@ -234,10 +234,10 @@ void CheckData(const Config& cfg, const TrainData& d) {
     if (!d.windows) throw InternalError("Train: augmentation needs audio windows");
     if (d.windows->n != fs.n) throw InternalError("Train: windows and features differ in item count");
   }
-  std::vector<int> counts(fs.label_names.size(), 0);
-  for (int i : d.train) counts[size_t(fs.labels[size_t(i)])]++;
+  const std::vector<long> counts = LabelCounts(fs, d.train);
   for (size_t c = 0; c < counts.size(); ++c)
     if (counts[c] == 0) throw UsageError("data.labels: no training items for label '" + fs.label_names[c] + "'");
+  cfg.train.CheckPerLabelLists(fs.label_names.size());
 }
 
 }  // namespace

@@ -240,6 +240,18 @@ TEST(Trainer, ClassWeights) {
   EXPECT_EQ(bal.history[1].train_loss, hand.history[1].train_loss);
   EXPECT_NE(params(plain), params(bal));
   EXPECT_NE(params(plain), params(smooth));
+  // With the labels left to the data, the list lengths are checked against the labels found.
+  for (const char* set : {"train.class_weights=1,2,3", "train.class_repeats=1,2,3"}) {
+    Config c = ParseConfig(kTiny, "tiny.toml", {"data.labels=", set});
+    ASSERT_TRUE(c.data.labels.empty());
+    try {
+      Train(c, d, TrainerOptions{.progress = false});
+      ADD_FAILURE() << set << ": no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+      EXPECT_NE(std::string(e.what()).find("for 2 labels (data.labels order)"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Trainer, ResumeIsBitIdentical) {
