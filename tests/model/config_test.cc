@@ -56,6 +56,13 @@ void ExpectError(F&& f, ErrorKind kind, const std::string& needle) {
   }
 }
 
+// kTiny with extra lines in its [train] table.
+std::string TinyWithTrain(const std::string& lines) {
+  std::string text = kTiny;
+  text.replace(text.find("batch_size = 4"), 14, "batch_size = 4\n" + lines);
+  return text;
+}
+
 TEST(Config, ParsesValuesAndDefaults) {
   Config c = ParseConfig(kTiny, "tiny.toml");
   EXPECT_EQ(c.features.num_mel_bins, 8);
@@ -145,6 +152,13 @@ TEST(Config, BadValuesNameTheSetting) {
       {"prune.end_step=-5", "prune.end_step: must be >= 0 or \"end\""},
       {"prune.begin_fraction=2", "prune.begin_fraction: must be <= 1"},
       {"data.labels=yes,yes", "data.labels: label 'yes' given twice"},
+      {"train.class_weights=1,2,3", "train.class_weights: has 3 weights for 2 labels"},
+      {"train.class_weights=1,0", "train.class_weights: every weight must be > 0 (got 0)"},
+      {"train.class_weights=1,x", "a list of numbers"},
+      {"train.label_smoothing=1", "train.label_smoothing: must be in [0, 1)"},
+      {"train.class_repeats=1,0", "train.class_repeats: every count must be in [1, 1000] (got 0)"},
+      {"train.class_repeats=3", "train.class_repeats: has 1 counts for 2 labels"},
+      {"train.class_repeats=1.5,1", "a list of integers"},
       {"features.num_mel_bins=0", "features"},
   };
   for (const auto& c : cases) {
@@ -159,8 +173,7 @@ TEST(Config, ClassWeightsAndLabelSmoothing) {
   EXPECT_FALSE(d.train.class_weights_balanced);
   EXPECT_EQ(d.train.label_smoothing, 0.0);
   // In the file: numbers (one per label) or "balanced"; both survive the resolved config.toml.
-  std::string text = kTiny;
-  text.replace(text.find("batch_size = 4"), 14, "batch_size = 4\nclass_weights = [1, 2.5]\nlabel_smoothing = 0.1");
+  std::string text = TinyWithTrain("class_weights = [1, 2.5]\nlabel_smoothing = 0.1");
   Config c = ParseConfig(text, "w.toml");
   EXPECT_EQ(c.train.class_weights, (std::vector<double>{1.0, 2.5}));
   EXPECT_DOUBLE_EQ(c.train.label_smoothing, 0.1);
@@ -177,39 +190,20 @@ TEST(Config, ClassWeightsAndLabelSmoothing) {
   EXPECT_EQ(o.train.class_weights, (std::vector<double>{2.0, 1.0}));
   EXPECT_FALSE(o.train.class_weights_balanced);
   EXPECT_TRUE(ParseConfig(kTiny, "tiny.toml", {"train.class_weights=balanced"}).train.class_weights_balanced);
-  // Bad values name the setting.
-  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_weights=1,2,3"}); }, ErrorKind::kUsage,
-              "train.class_weights: has 3 weights for 2 labels");
-  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_weights=1,0"}); }, ErrorKind::kUsage,
-              "train.class_weights: every weight must be > 0 (got 0)");
-  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_weights=1,x"}); }, ErrorKind::kUsage,
-              "a list of numbers");
-  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.label_smoothing=1"}); }, ErrorKind::kUsage,
-              "train.label_smoothing: must be in [0, 1)");
-  std::string bad = kTiny;
-  bad.replace(bad.find("batch_size = 4"), 14, "batch_size = 4\nclass_weights = \"even\"");
-  ExpectError([&] { ParseConfig(bad, "e.toml"); }, ErrorKind::kUsage,
+  // A string other than "balanced" names the setting (bad --set values: BadValuesNameTheSetting).
+  ExpectError([] { ParseConfig(TinyWithTrain("class_weights = \"even\""), "e.toml"); }, ErrorKind::kUsage,
               "train.class_weights: must be an array of numbers (one per label) or \"balanced\"");
 }
 
 TEST(Config, ClassRepeats) {
   EXPECT_TRUE(ParseConfig(kTiny, "tiny.toml").train.class_repeats.empty());
-  std::string text = kTiny;
-  text.replace(text.find("batch_size = 4"), 14, "batch_size = 4\nclass_repeats = [3, 1]");
-  Config c = ParseConfig(text, "r.toml");
+  Config c = ParseConfig(TinyWithTrain("class_repeats = [3, 1]"), "r.toml");
   EXPECT_EQ(c.train.class_repeats, (std::vector<int>{3, 1}));
   EXPECT_EQ(ParseConfig(c.ToToml(), "resolved.toml").train.class_repeats, c.train.class_repeats);
   EXPECT_EQ(ParseConfig(kTiny, "tiny.toml", {"train.class_repeats=2,5"}).train.class_repeats,
             (std::vector<int>{2, 5}));
-  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_repeats=1,0"}); }, ErrorKind::kUsage,
-              "train.class_repeats: every count must be in [1, 1000] (got 0)");
-  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_repeats=3"}); }, ErrorKind::kUsage,
-              "train.class_repeats: has 1 counts for 2 labels");
-  ExpectError([] { ParseConfig(kTiny, "tiny.toml", {"train.class_repeats=1.5,1"}); }, ErrorKind::kUsage,
-              "a list of integers");
-  std::string bad = kTiny;
-  bad.replace(bad.find("batch_size = 4"), 14, "batch_size = 4\nclass_repeats = [2.5, 1]");
-  ExpectError([&] { ParseConfig(bad, "b.toml"); }, ErrorKind::kUsage, "train.class_repeats: must be an array of integers");
+  ExpectError([] { ParseConfig(TinyWithTrain("class_repeats = [2.5, 1]"), "b.toml"); }, ErrorKind::kUsage,
+              "train.class_repeats: must be an array of integers");
 }
 
 TEST(Config, FileErrors) {
