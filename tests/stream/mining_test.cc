@@ -35,6 +35,23 @@ std::set<std::string> Files(const fs::path& dir) {
   return s;
 }
 
+// A Speech Commands-style folder of tones: per speaker i < n, "yes" 500 Hz, "no" 3000 Hz and "up"
+// at up_hz, amplitude 0.2 + amp_step * i; 20 s of white noise (seeded) in _background_noise_.
+void WriteToneData(const fs::path& root, int n, double up_hz, double amp_step, uint64_t noise_seed) {
+  for (const char* d : {"yes", "no", "up", "_background_noise_"}) fs::create_directories(root / d);
+  for (int i = 0; i < n; ++i) {
+    const std::string spk = "spk" + std::to_string(i) + "_nohash_0.wav";
+    const double amp = 0.2 + amp_step * i;
+    kws::WriteWav16((root / "yes" / spk).string(), Tone(500, amp), 16000);
+    kws::WriteWav16((root / "no" / spk).string(), Tone(3000, amp), 16000);
+    kws::WriteWav16((root / "up" / spk).string(), Tone(up_hz, amp), 16000);
+  }
+  kws::Rng r(noise_seed);
+  std::vector<float> noise(16000 * 20);
+  for (auto& v : noise) v = float(0.1 * r.Normal());
+  kws::WriteWav16((root / "_background_noise_/white.wav").string(), noise, 16000);
+}
+
 TEST(Mining, FileNameIsSeedSnrAndTime) {
   EXPECT_EQ(kws::FalseAlarmFileName(7, 10, 123456), "fa_7_10_123456.wav");
   EXPECT_EQ(kws::FalseAlarmFileName(1, -2.5, 0), "fa_1_-2.5_0.wav");
@@ -155,19 +172,7 @@ TEST(Mining, FolderSplitAndExactAudio) {
 TEST(Mining, StreamEvalDumpsFalseAlarmsOnOtherWords) {
   kws::test::TempDir dir("mining_e2e");
   const fs::path root = dir.path / "data";
-  for (const char* d : {"yes", "no", "up", "_background_noise_"}) fs::create_directories(root / d);
-  for (int i = 0; i < 4; ++i) {
-    const std::string spk = "spk" + std::to_string(i) + "_nohash_0.wav";
-    kws::WriteWav16((root / "yes" / spk).string(), Tone(500, 0.2 + 0.02 * i), 16000);
-    kws::WriteWav16((root / "no" / spk).string(), Tone(3000, 0.2 + 0.02 * i), 16000);
-    kws::WriteWav16((root / "up" / spk).string(), Tone(520, 0.2 + 0.02 * i), 16000);
-  }
-  {
-    kws::Rng r(5);
-    std::vector<float> n(16000 * 20);
-    for (auto& v : n) v = float(0.1 * r.Normal());
-    kws::WriteWav16((root / "_background_noise_/white.wav").string(), n, 16000);
-  }
+  WriteToneData(root, 4, 520, 0.02, 5);
   kws::StreamEvalOptions o;
   o.data = root.string();
   o.minutes = 2;
@@ -198,19 +203,7 @@ TEST(Mining, StreamEvalDumpsFalseAlarmsOnOtherWords) {
 TEST(Mining, CliDumpAndThresholds) {
   kws::test::TempDir dir("mining_cli");
   const fs::path root = dir.path / "data";
-  for (const char* d : {"yes", "no", "up", "_background_noise_"}) fs::create_directories(root / d);
-  for (int i = 0; i < 3; ++i) {
-    const std::string spk = "spk" + std::to_string(i) + "_nohash_0.wav";
-    kws::WriteWav16((root / "yes" / spk).string(), Tone(500, 0.2), 16000);
-    kws::WriteWav16((root / "no" / spk).string(), Tone(3000, 0.2), 16000);
-    kws::WriteWav16((root / "up" / spk).string(), Tone(1200, 0.2), 16000);
-  }
-  {
-    kws::Rng r(6);
-    std::vector<float> n(16000 * 20);
-    for (auto& v : n) v = float(0.1 * r.Normal());
-    kws::WriteWav16((root / "_background_noise_/white.wav").string(), n, 16000);
-  }
+  WriteToneData(root, 3, 1200, 0.0, 6);
   const std::string model = dir / "m.tflite";
   kws::AtomicWriteFile(model, kws::test::SeedModelBytes());
   const std::string mined = dir / "mined";
