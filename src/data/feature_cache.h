@@ -33,6 +33,10 @@ struct FeatureSet {
   std::vector<float> data;                // [n, frames, bins] row-major
   std::vector<int> labels;                // class index per item
   std::vector<std::string> label_names;   // class names
+  // Training classes that refine the labels (data.unknown_subclasses): class per item and class names,
+  // the first label_names.size() of them being label_names. Empty = the labels are the classes.
+  std::vector<int> classes;
+  std::vector<std::string> class_names;
   const float* item(int i) const { return data.data() + size_t(i) * size_t(frames) * size_t(bins); }
 };
 

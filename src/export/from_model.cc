@@ -121,6 +121,17 @@ ir::Graph GraphFromModel(const Model& model, bool softmax) {
       foldable = -1;
   }
   if (softmax) x = g.Softmax(x, 1.0f, "softmax");
+  if (!model.output_map().empty()) {
+    // Word classes (data.unknown_subclasses): each output is the sum of its classes' probabilities,
+    // a FULLY_CONNECTED with 0/1 weights (small: it stays float in dynamic-range models).
+    if (!softmax)
+      throw UsageError("export: this model's _unknown_ is the sum of several classes' probabilities; export it with "
+                       "its softmax");
+    const int K = model.num_classes(), O = model.num_outputs();
+    std::vector<float> w(size_t(O) * size_t(K), 0.0f);
+    for (int k = 0; k < K; ++k) w[size_t(model.output_map()[size_t(k)]) * size_t(K) + size_t(k)] = 1.0f;
+    x = g.FullyConnected(x, std::move(w), {O, K}, {}, ir::Activation::kNone, "merge_classes");
+  }
   g.SetOutput(x);
   g.Validate();
   return g;

@@ -11,6 +11,7 @@
 //   global_average_pool                   -> MEAN over H,W ([1,C])
 //   average_pool2d / max_pool2d           -> AVERAGE_POOL_2D / MAX_POOL_2D
 //   end                                   -> SOFTMAX (beta 1) when `softmax` (probabilities out)
+//   word classes (Model::output_map)      -> FULLY_CONNECTED summing each label's class probabilities
 // A relu that cannot be fused (e.g. after a pool) is a UsageError naming the layer.
 #pragma once
 #include "export/graph.h"

@@ -97,10 +97,21 @@ Graph MakeSyntheticGraph(const SyntheticOptions& o) {
     x = g.Reshape(x, {1, int(g.NumElements(x))}, "flatten");
     x = m.Dense(x, 32, Activation::kRelu);
     x = m.Dense(x, o.classes);
+  } else if (o.kind == "merged") {
+    x = m.Conv(x, f, 3, 2);
+    x = m.Conv(x, f, 3, 2);
+    x = g.Mean(x, "global_average_pooling2d");
+    x = m.Dense(x, o.classes);
+    x = g.Softmax(x, 1.0f, "softmax");
+    // data.unknown_subclasses' merge: classes 0..2 are outputs 0..2, every later class sums into output 3.
+    const int outputs = std::min(o.classes, 4);
+    std::vector<float> w(size_t(outputs) * size_t(o.classes), 0.0f);
+    for (int k = 0; k < o.classes; ++k) w[size_t(std::min(k, outputs - 1)) * size_t(o.classes) + size_t(k)] = 1.0f;
+    x = g.FullyConnected(x, std::move(w), {outputs, o.classes}, {}, Activation::kNone, "merge_classes");
   } else {
-    throw UsageError("synthetic graph: unknown kind '" + o.kind + "' (seed, depthwise, pools, reshape)");
+    throw UsageError("synthetic graph: unknown kind '" + o.kind + "' (seed, depthwise, pools, reshape, merged)");
   }
-  if (o.softmax) x = g.Softmax(x, 1.0f, "softmax");
+  if (o.softmax && o.kind != "merged") x = g.Softmax(x, 1.0f, "softmax");
   g.SetOutput(x);
   g.Validate();
   return std::move(g);

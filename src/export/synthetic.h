@@ -14,6 +14,8 @@ struct SyntheticOptions {
   // "depthwise": Conv 3x3 s2 -> 2 x (DepthwiseConv 3x3 + Conv 1x1), ReLU; MEAN; FC; Softmax
   // "pools":     Conv s1 -> MaxPool 2x2 -> Conv -> AvgPool 3x3 s2 SAME -> Conv; MEAN; FC; Softmax
   // "reshape":   Conv s2 -> Conv s2 -> AvgPool 2x2 -> Reshape [1, N] -> FC (ReLU) -> FC; Softmax
+  // "merged":    Conv s2 -> Conv s2; MEAN; FC; Softmax (always); FC with 0/1 weights summing classes
+  //              3.. into output 3 (data.unknown_subclasses' export; min(classes, 4) outputs)
   std::string kind = "seed";
   int height = 97, width = 20;  // input frames x features
   int filters = 16;

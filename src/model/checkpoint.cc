@@ -1,5 +1,6 @@
 #include "model/checkpoint.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "features/options_io.h"
@@ -82,10 +83,22 @@ void RestoreOptimizer(const Checkpoint& c, Optimizer& opt) {
   }
 }
 
+std::vector<int> OutputMapOf(const std::vector<std::string>& labels, const std::vector<std::string>& classes) {
+  if (classes.empty()) return {};
+  if (classes.size() < labels.size() || !std::equal(labels.begin(), labels.end(), classes.begin()))
+    throw UsageError("classes must start with the labels");
+  const auto unknown = std::find(labels.begin(), labels.end(), "_unknown_");
+  if (unknown == labels.end()) throw UsageError("word classes need an _unknown_ label");
+  std::vector<int> map(classes.size(), int(unknown - labels.begin()));
+  for (size_t c = 0; c < labels.size(); ++c) map[c] = int(c);
+  return map;
+}
+
 Model ModelFromCheckpoint(const Checkpoint& c, const std::string& what) {
   Model m;
   try {
-    m = Model::Build(c.layers, c.input, int(c.labels.size()), 0);
+    m = Model::Build(c.layers, c.input, int(c.classes.empty() ? c.labels.size() : c.classes.size()), 0);
+    m.SetOutputMap(OutputMapOf(c.labels, c.classes));
   } catch (const Error& e) {
     throw BadInput(what + ": cannot rebuild the model (" + e.what() + ")");
   }
@@ -111,6 +124,7 @@ std::string SerializeCheckpoint(const Checkpoint& c) {
   h["format"] = "kws-checkpoint";
   h["config"] = c.config;
   h["labels"] = c.labels;
+  if (!c.classes.empty()) h["classes"] = c.classes;
   h["features"] = FeatureOptionsToJsonObject(c.features);
   h["input_shape"] = {c.input.h, c.input.w, c.input.c};
   h["layers"] = c.layers;
@@ -158,6 +172,7 @@ Checkpoint ParseCheckpoint(const std::string& b, const std::string& what) {
   try {
     c.config = h.at("config");
     c.labels = h.at("labels").get<std::vector<std::string>>();
+    c.classes = h.value("classes", std::vector<std::string>());
     c.features = FeatureOptionsFromJsonObject(h.at("features"), FeatureOptions{}, what + ": features");
     auto is = h.at("input_shape").get<std::vector<int>>();
     if (is.size() != 3) throw BadInput(what + ": input_shape must have 3 values");

@@ -44,6 +44,9 @@ class Optimizer;
 struct Checkpoint {
   nlohmann::json config = nlohmann::json::object();  // Config::table (resolved settings)
   std::vector<std::string> labels;
+  // The head's classes when they refine the labels (data.unknown_subclasses): the labels, then
+  // "_unknown_/<word>" classes merged into _unknown_ (OutputMapOf). Empty = the labels are the classes.
+  std::vector<std::string> classes;
   FeatureOptions features;
   Shape input;
   nlohmann::json layers = nlohmann::json::array();   // Model::LayersConfig()
@@ -52,6 +55,11 @@ struct Checkpoint {
 
   const NamedTensor* Find(const std::string& name) const;
 };
+
+// The output label of each class: k for the labels, _unknown_'s index for the word classes after them.
+// Empty when `classes` is. BadInput/InternalError-free: throws UsageError if the classes do not start
+// with the labels or there is no _unknown_ label.
+std::vector<int> OutputMapOf(const std::vector<std::string>& labels, const std::vector<std::string>& classes);
 
 // Weights, buffers and masks of a model (config/labels/features left for the caller).
 Checkpoint CaptureModel(Model& model);

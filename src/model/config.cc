@@ -84,6 +84,7 @@ json DefaultTable() {
        {{"labels", json::array()},
         {"silence_count", d.silence_count},
         {"unknown_ratio", d.unknown_ratio},
+        {"unknown_subclasses", d.unknown_subclasses},
         {"cache", d.cache},
         {"synth",
          {{"enabled", d.synth.enabled},
@@ -344,6 +345,7 @@ Config FromTable(const json& tbl, const std::string& source) {
   }
   c.data.silence_count = d.at("silence_count").get<int>();
   c.data.unknown_ratio = d.at("unknown_ratio").get<double>();
+  c.data.unknown_subclasses = d.at("unknown_subclasses").get<bool>();
   c.data.cache = d.at("cache").get<bool>();
   {
     const json& sy = d.at("synth");
@@ -500,6 +502,9 @@ void Config::Validate() const {
   }
   CheckFinite("data.unknown_ratio", data.unknown_ratio);
   if (data.unknown_ratio < 0) Bad("data.unknown_ratio", "must be >= 0");
+  if (data.unknown_subclasses && !data.labels.empty() &&
+      std::find(data.labels.begin(), data.labels.end(), "_unknown_") == data.labels.end())
+    Bad("data.unknown_subclasses", "needs _unknown_ among data.labels");
 }
 
 std::string Config::ToToml() const {

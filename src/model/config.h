@@ -23,7 +23,7 @@
 //   [prune]           enabled, schedule "polynomial"/"constant", initial_sparsity, final_sparsity, power,
 //                     begin_step, end_step (int or "end"), begin_fraction / end_fraction (>= 0 override the
 //                     steps as fractions of all training steps), frequency, structured
-//   [data]            labels (array or "yes,no"), silence_count, unknown_ratio, cache
+//   [data]            labels (array or "yes,no"), silence_count, unknown_ratio, unknown_subclasses, cache
 //   [data.synth]      synthetic speech added to the TRAINING items only (never validation/test folds):
 //                     enabled, words (empty = the keyword labels), per_word, seed, speakers, engines,
 //                     unknown_words, silence, background (mix the data's _background_noise_ in), dir
@@ -119,6 +119,10 @@ struct DataOptions {
   std::vector<std::string> labels;      // class names (order = model outputs)
   int silence_count = 0;
   double unknown_ratio = 0;
+  // Train _unknown_ as one class per source word folder ("_unknown_/go", ...; the _unknown_ folder's own
+  // clips stay "_unknown_"), merged back into _unknown_ in every output: the model's predictions, its
+  // metrics and the exported .tflite (a FULLY_CONNECTED that sums the classes' probabilities).
+  bool unknown_subclasses = false;
   bool cache = true;
   SynthDataOptions synth;
 };

@@ -104,7 +104,50 @@ void Model::ZeroGrad() {
 
 void Model::Predict(const float* x, int batch, float* probs) {
   const float* logits = Forward(x, batch, false);
-  softmax_forward(probs, logits, batch, classes_);
+  if (output_map_.empty()) {
+    softmax_forward(probs, logits, batch, classes_);
+    return;
+  }
+  head_probs_.resize(size_t(batch) * size_t(classes_));
+  softmax_forward(head_probs_.data(), logits, batch, classes_);
+  std::fill(probs, probs + size_t(batch) * size_t(outputs_), 0.0f);
+  for (int b = 0; b < batch; ++b)
+    for (int k = 0; k < classes_; ++k)
+      probs[size_t(b) * size_t(outputs_) + size_t(output_map_[size_t(k)])] += head_probs_[size_t(b) * size_t(classes_) + size_t(k)];
+}
+
+void Model::SetOutputMap(std::vector<int> map) {
+  if (map.empty()) {
+    output_map_.clear();
+    outputs_ = 0;
+    return;
+  }
+  if (int(map.size()) != classes_)
+    throw UsageError("model: output map has " + std::to_string(map.size()) + " entries for " + std::to_string(classes_) +
+                     " classes");
+  const int outputs = *std::max_element(map.begin(), map.end()) + 1;
+  std::vector<bool> used(size_t(outputs), false);
+  for (int o : map) {
+    if (o < 0) throw UsageError("model: output map entries must be >= 0");
+    used[size_t(o)] = true;
+  }
+  if (std::find(used.begin(), used.end(), false) != used.end())
+    throw UsageError("model: output map leaves an output without classes");
+  output_map_ = std::move(map);
+  outputs_ = outputs;
+}
+
+int Model::OutputArgmax(const float* p) const {
+  if (output_map_.empty()) return int(std::max_element(p, p + classes_) - p);
+  float sums[64] = {};
+  std::vector<float> big;
+  float* s = sums;
+  if (outputs_ > 64) {
+    big.assign(size_t(outputs_), 0.0f);
+    s = big.data();
+  }
+  for (int k = 0; k < classes_; ++k) s[output_map_[size_t(k)]] += p[k];
+  return int(std::max_element(s, s + outputs_) - s);
 }
 
 std::vector<Param*> Model::Params() {

@@ -35,7 +35,15 @@ class Model {
   static Model Build(const nlohmann::json& layers, Shape input, int num_classes, uint64_t seed);
 
   Shape input_shape() const { return input_; }
-  int num_classes() const { return classes_; }
+  int num_classes() const { return classes_; }  // the head's classes (what Forward/Loss see)
+  // Output merge (data.unknown_subclasses): the head's class k counts as output class map[k]; Predict and
+  // OutputArgmax then give num_outputs() values, the sums of their classes' probabilities (as the
+  // exported .tflite does). Empty = no merge: num_outputs() == num_classes().
+  void SetOutputMap(std::vector<int> map);
+  const std::vector<int>& output_map() const { return output_map_; }
+  int num_outputs() const { return outputs_ ? outputs_ : classes_; }
+  // Output class of one example's head probabilities (classes values): argmax after the merge.
+  int OutputArgmax(const float* probs) const;
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
   std::vector<Shape> shapes() const { return shapes_; }  // input shape, then each layer's output
   // The resolved layer list (each layer's Config(), plus {"type":"softmax"} at the end).
@@ -54,7 +62,7 @@ class Model {
   void ZeroGrad();
   // Probabilities of the last Forward/Loss (batch, num_classes).
   const float* probs() const { return probs_.data(); }
-  // Inference-mode probabilities for `batch` inputs into probs (batch, num_classes).
+  // Inference-mode probabilities for `batch` inputs into probs (batch, num_outputs()).
   void Predict(const float* x, int batch, float* probs);
 
   std::vector<Param*> Params();   // trainable, in layer order
@@ -81,6 +89,9 @@ class Model {
   std::vector<float> probs_, dlogits_;
   std::vector<int32_t> labels_;
   CrossEntropyOptions loss_opts_;
+  std::vector<int> output_map_;
+  int outputs_ = 0;
+  std::vector<float> head_probs_;
 };
 
 }  // namespace kws

@@ -98,6 +98,7 @@ void AddSynth(const Config& cfg, PreparedData& p) {
   p.features.data.insert(p.features.data.end(), sf.data.begin(), sf.data.end());
   for (int i = 0; i < sf.n; ++i) {
     p.features.labels.push_back(to_task[size_t(sf.labels[size_t(i)])]);
+    if (!p.features.classes.empty()) p.features.classes.push_back(p.features.labels.back());  // no word classes
     p.synth_items.push_back(base + i);
   }
   p.features.n += sf.n;
@@ -113,6 +114,29 @@ void AddSynth(const Config& cfg, PreparedData& p) {
   LogInfo("synth: %d synthetic training items from %s", sf.n, p.synth_dir.c_str());
 }
 }  // namespace
+
+void AddUnknownSubclasses(const Dataset& ds, const TaskView& task, FeatureSet& fs) {
+  const int unknown = task.LabelIndex(kUnknownLabel);
+  if (unknown < 0) throw UsageError("data.unknown_subclasses: needs _unknown_ among data.labels");
+  std::vector<std::string> words;  // source folders of the _unknown_ items, sorted
+  for (int i = 0; i < task.size(); ++i) {
+    const int clip = task.clip[size_t(i)];
+    if (task.label[size_t(i)] == unknown && clip >= 0 && ds.clips[size_t(clip)].label != kUnknownLabel)
+      words.push_back(ds.clips[size_t(clip)].label);
+  }
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  fs.class_names = fs.label_names;
+  for (auto& w : words) fs.class_names.push_back(std::string(kUnknownLabel) + "/" + w);
+  fs.classes = fs.labels;
+  for (int i = 0; i < task.size(); ++i) {
+    const int clip = task.clip[size_t(i)];
+    if (task.label[size_t(i)] != unknown || clip < 0) continue;
+    auto it = std::lower_bound(words.begin(), words.end(), ds.clips[size_t(clip)].label);
+    if (it != words.end() && *it == ds.clips[size_t(clip)].label)
+      fs.classes[size_t(i)] = int(fs.label_names.size() + size_t(it - words.begin()));
+  }
+}
 
 PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
   if (cfg.data.labels.empty())
@@ -142,6 +166,7 @@ PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
   p.features = ExtractFeatures(p.dataset, p.task, cfg.features, cache, &p.extract_stats);
   LogVerbose("features: %d items (%d computed, %d cached) in %.2fs", p.features.n, p.extract_stats.computed,
              p.extract_stats.cached, p.extract_stats.seconds);
+  if (cfg.data.unknown_subclasses) AddUnknownSubclasses(p.dataset, p.task, p.features);
   if (cfg.train.augment) {
     p.windows = std::make_unique<WindowSet>(
         LoadWindows(p.dataset, p.task, cfg.features.sample_rate, cfg.features.window_samples()));

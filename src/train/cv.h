@@ -56,6 +56,11 @@ struct PreparedData {
   TrainData Data(std::vector<int> train, std::vector<int> val) const;
 };
 
+// data.unknown_subclasses: fills fs.classes / fs.class_names (task items in feature order) with one
+// class "_unknown_/<folder>" per word folder that feeds _unknown_ (sorted; the _unknown_ folder's own
+// clips keep _unknown_). UsageError if the task has no _unknown_.
+void AddUnknownSubclasses(const Dataset& ds, const TaskView& task, FeatureSet& fs);
+
 // Loads the dataset, builds the task for cfg.data.labels (UsageError naming a label the data lacks),
 // extracts (cached) features and, with augmentation, the audio windows and background noise;
 // with [data.synth] enabled, also the synthetic items (see above).

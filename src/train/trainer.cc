@@ -83,6 +83,13 @@ std::vector<long> LabelCounts(const FeatureSet& fs, const std::vector<int>& item
 
 // train.class_weights / label_smoothing as loss options. "balanced" weighs class c by
 // n / (classes * count_c) over the training items (every class has items: CheckData).
+// The output label of each training class: itself for the labels, _unknown_ for the word classes of
+// data.unknown_subclasses. Empty when the labels are the classes.
+std::vector<int> OutputMap(const FeatureSet& fs) { return OutputMapOf(fs.label_names, fs.class_names); }
+
+// Training class per item: fs.classes with data.unknown_subclasses, else the labels.
+const std::vector<int>& TrainClasses(const FeatureSet& fs) { return fs.classes.empty() ? fs.labels : fs.classes; }
+
 CrossEntropyOptions MakeLossOptions(const TrainOptions& t, const TrainData& d) {
   CrossEntropyOptions o;
   o.label_smoothing = float(t.label_smoothing);
@@ -95,6 +102,9 @@ CrossEntropyOptions MakeLossOptions(const TrainOptions& t, const TrainData& d) {
   } else {
     for (double w : t.class_weights) o.class_weights.push_back(float(w));  // one per label: CheckData
   }
+  // Word classes (data.unknown_subclasses) weigh what their label (_unknown_) weighs.
+  if (!o.class_weights.empty())
+    for (size_t k = C; k < fs.class_names.size(); ++k) o.class_weights.push_back(o.class_weights[OutputMap(fs)[k]]);
   return o;
 }
 
@@ -260,6 +270,7 @@ EvalOutput EvaluateModel(Model& model, const FeatureSet& fs, const std::vector<i
   if (items.empty()) return out;
   const size_t row = size_t(fs.frames) * size_t(fs.bins);
   const int C = model.num_classes();
+  const std::vector<int>& classes = TrainClasses(fs);
   std::vector<float> x;
   std::vector<int32_t> y;
   double loss = 0;
@@ -271,16 +282,15 @@ EvalOutput EvaluateModel(Model& model, const FeatureSet& fs, const std::vector<i
     y.resize(size_t(n));
     for (int k = 0; k < n; ++k) {
       std::memcpy(x.data() + size_t(k) * row, fs.item(items[b + k]), sizeof(float) * row);
-      y[size_t(k)] = fs.labels[size_t(items[b + k])];
+      y[size_t(k)] = classes[size_t(items[b + k])];
     }
     model.Forward(x.data(), n, false);
     loss += double(model.Loss(y.data(), n)) * n;
     const float* p = model.probs();
     for (int k = 0; k < n; ++k) {
-      const float* pk = p + size_t(k) * C;
-      const int arg = int(std::max_element(pk, pk + C) - pk);
+      const int arg = model.OutputArgmax(p + size_t(k) * C);  // a label (word classes merged)
       out.predicted[b + size_t(k)] = arg;
-      correct += arg == y[size_t(k)];
+      correct += arg == fs.labels[size_t(items[b + k])];
     }
   }
   out.loss = loss / double(items.size());
@@ -297,16 +307,20 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   CheckData(cfg, d);
   const FeatureSet& fs = *d.features;
   const Shape input{fs.frames, fs.bins, 1};
-  const int C = int(fs.label_names.size());
+  const std::vector<int>& classes = TrainClasses(fs);
+  const std::vector<int> output_map = OutputMap(fs);
+  const int C = int(output_map.empty() ? fs.label_names.size() : output_map.size());  // the head's classes
   const auto& tr = cfg.train;
 
   Model model = Model::Build(cfg.layers, input, C, Rng::Derive(tr.seed, kTagInit).Next());
+  model.SetOutputMap(output_map);
   const CrossEntropyOptions loss_opts = MakeLossOptions(tr, d);
   model.SetLossOptions(loss_opts);
   if (!loss_opts.class_weights.empty()) {
     std::string w;
     for (size_t c = 0; c < loss_opts.class_weights.size(); ++c)
-      w += (c ? ", " : "") + fs.label_names[c] + " " + std::to_string(loss_opts.class_weights[c]);
+      w += (c ? ", " : "") + (output_map.empty() ? fs.label_names : fs.class_names)[c] + " " +
+           std::to_string(loss_opts.class_weights[c]);
     LogVerbose("%strain: class weights %s", opts.log_prefix.c_str(), w.c_str());
   }
   std::vector<Param*> params = model.Params();
@@ -332,6 +346,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   auto fill_meta = [&](Checkpoint& c) {
     c.config = cfg.table;
     c.labels = fs.label_names;
+    c.classes = fs.class_names;
     c.features = cfg.features;
   };
 
@@ -341,7 +356,8 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
     Checkpoint c = LoadCheckpoint(last_path);
     if (c.config != cfg.table)
       throw UsageError(last_path + ": was trained with different settings (resume with the run's config.toml)");
-    if (c.labels != fs.label_names) throw UsageError(last_path + ": was trained on different labels");
+    if (c.labels != fs.label_names || c.classes != fs.class_names)
+      throw UsageError(last_path + ": was trained on different labels");
     model = ModelFromCheckpoint(c, last_path);
     model.SetLossOptions(loss_opts);
     params = model.Params();
@@ -380,7 +396,8 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
 
   const size_t row = size_t(fs.frames) * size_t(fs.bins);
   std::vector<float> xb(size_t(B) * row);
-  std::vector<int32_t> yb(static_cast<size_t>(B));
+  std::vector<int32_t> yb(static_cast<size_t>(B));  // training classes
+  std::vector<int> lb(static_cast<size_t>(B));       // their labels (the same without word classes)
   // Positions in `list` (= rows of the augmented buffers), shuffled per epoch. (Shuffling positions
   // gives the same item order as shuffling the items themselves: the shuffle depends only on the size.)
   std::vector<int> order(list.items.size());
@@ -421,7 +438,8 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
         const int item = list.items[size_t(pos)];
         const float* src = aug ? aug + size_t(pos) * row : fs.item(item);
         std::memcpy(xb.data() + size_t(k) * row, src, sizeof(float) * row);
-        yb[size_t(k)] = fs.labels[size_t(item)];
+        yb[size_t(k)] = classes[size_t(item)];
+        lb[size_t(k)] = fs.labels[size_t(item)];
       }
       if (cfg.prune.enabled) {
         if (cfg.prune.structured) UpdateFilterMasks(model, prune_sched, step);
@@ -436,10 +454,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
                        " (loss " + std::to_string(loss) + "); lower train.learning_rate.initial");
       loss_sum += double(loss) * n;
       const float* p = fused ? fused->probs() : model.probs();
-      for (int k = 0; k < n; ++k) {
-        const float* pk = p + size_t(k) * C;
-        correct += int(std::max_element(pk, pk + C) - pk) == yb[size_t(k)];
-      }
+      for (int k = 0; k < n; ++k) correct += model.OutputArgmax(p + size_t(k) * C) == lb[size_t(k)];
       if (!fused) {
         ZeroGrads(params);
         model.Backward(n);
@@ -531,6 +546,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
     Checkpoint c = CaptureModel(small);
     c.config = res.best.config;
     c.labels = res.best.labels;
+    c.classes = res.best.classes;
     c.features = res.best.features;
     c.state = res.best.state;
     c.state["filters_removed"] = filters_removed;

@@ -566,7 +566,7 @@ TEST(LoadersInt8, FloatIoIdenticalToOfficial) {
   EXPECT_EQ(differing, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Variants, Loaders, ::testing::Values("seed", "depthwise", "pools", "reshape"));
+INSTANTIATE_TEST_SUITE_P(Variants, Loaders, ::testing::Values("seed", "depthwise", "pools", "reshape", "merged"));
 
 }  // namespace
 }  // namespace kws
