@@ -166,7 +166,11 @@ PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
   p.features = ExtractFeatures(p.dataset, p.task, cfg.features, cache, &p.extract_stats);
   LogVerbose("features: %d items (%d computed, %d cached) in %.2fs", p.features.n, p.extract_stats.computed,
              p.extract_stats.cached, p.extract_stats.seconds);
-  if (cfg.data.unknown_subclasses) AddUnknownSubclasses(p.dataset, p.task, p.features);
+  if (cfg.data.unknown_subclasses) {
+    AddUnknownSubclasses(p.dataset, p.task, p.features);
+    LogInfo("data: _unknown_ trained as %zu classes (one per word folder), merged in every output",
+            p.features.class_names.size() - p.features.label_names.size() + 1);
+  }
   if (cfg.train.augment) {
     p.windows = std::make_unique<WindowSet>(
         LoadWindows(p.dataset, p.task, cfg.features.sample_rate, cfg.features.window_samples()));

@@ -557,6 +557,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
 
   json m;
   m["labels"] = fs.label_names;
+  if (!fs.class_names.empty()) m["classes"] = fs.class_names;
   if (cfg.prune.enabled && cfg.prune.structured) {
     m["filters_removed"] = filters_removed;
     m["params_after_filter_removal"] = res.best.state.value("params", 0L);

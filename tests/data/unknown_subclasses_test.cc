@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <numeric>
 
+#include <nlohmann/json.hpp>
+
 #include "data_test_util.h"
 #include "export/export_model.h"
 #include "model/checkpoint.h"
@@ -117,6 +119,9 @@ TEST(UnknownSubclasses, TrainedModelAndExportsGiveTheLabels) {
   EXPECT_EQ(r.best.labels, (std::vector<std::string>{"yes", "_unknown_"}));
   EXPECT_EQ(r.best.classes, p.features.class_names);
 
+  const auto metrics = nlohmann::json::parse(kws::ReadFile(out / "metrics.json"));
+  EXPECT_EQ(metrics["labels"].get<std::vector<std::string>>(), r.best.labels);
+  EXPECT_EQ(metrics["classes"].get<std::vector<std::string>>(), p.features.class_names);
   kws::Checkpoint c = kws::LoadCheckpoint((out / "model.ckpt").string());
   EXPECT_EQ(c.classes, p.features.class_names);
   kws::Model m = kws::ModelFromCheckpoint(c);
