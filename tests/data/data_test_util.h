@@ -63,6 +63,26 @@ inline void WriteBytes(const fs::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary) << bytes;
 }
 
+// A tiny network on 8 mel bins, one epoch of batch 8 with a 25 % validation carve-out: the start of
+// the configs of the tests that train on folders written by WriteClip (append sections as needed).
+inline const std::string kTinyTrainToml = R"(
+[features]
+num_mel_bins = 8
+[[model.layers]]
+type = "conv2d"
+filters = 2
+kernel = [3, 3]
+strides = [2, 2]
+[[model.layers]]
+type = "global_average_pool"
+[[model.layers]]
+type = "dense"
+[train]
+epochs = 1
+batch_size = 8
+validation = 0.25
+)";
+
 // A tone whose frequency/phase depend on `seed`, so every clip has distinct bytes.
 inline std::vector<float> Tone(int seed, int n, float amp = 0.3f) {
   std::vector<float> x(static_cast<size_t>(n));

@@ -18,23 +18,7 @@ namespace {
 using kws_test::WriteClip;
 namespace fs = std::filesystem;
 
-const char* kCfg = R"(
-[features]
-num_mel_bins = 8
-[[model.layers]]
-type = "conv2d"
-filters = 2
-kernel = [3, 3]
-strides = [2, 2]
-[[model.layers]]
-type = "global_average_pool"
-[[model.layers]]
-type = "dense"
-[train]
-epochs = 1
-batch_size = 8
-validation = 0.25
-[train.augment]
+const std::string kCfg = kws_test::kTinyTrainToml + R"([train.augment]
 enabled = true
 copies = 1
 speed_min = 0.9

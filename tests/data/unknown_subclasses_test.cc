@@ -22,22 +22,7 @@ namespace {
 using kws_test::WriteClip;
 namespace fs = std::filesystem;
 
-const char* kCfg = R"(
-[features]
-num_mel_bins = 8
-[[model.layers]]
-type = "conv2d"
-filters = 2
-kernel = [3, 3]
-strides = [2, 2]
-[[model.layers]]
-type = "global_average_pool"
-[[model.layers]]
-type = "dense"
-[train]
-epochs = 2
-batch_size = 8
-validation = 0.25
+const std::string kCfg = kws_test::kTinyTrainToml + R"(
 [data]
 cache = false
 )";
@@ -110,7 +95,7 @@ TEST(UnknownSubclasses, TrainedModelAndExportsGiveTheLabels) {
   const fs::path data = MakeData();
   const fs::path out = kws_test::TempDir("unknown_subclasses_run");
   const kws::Config cfg =
-      kws::ParseConfig(kCfg, "t.toml", {"data.labels=yes,_unknown_", "data.unknown_subclasses=true"});
+      kws::ParseConfig(kCfg, "t.toml", {"data.labels=yes,_unknown_", "data.unknown_subclasses=true", "train.epochs=2"});
   kws::PreparedData p = kws::PrepareData(cfg, data.string());
   kws::TrainerOptions to;
   to.out_dir = out.string();
