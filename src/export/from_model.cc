@@ -127,10 +127,7 @@ ir::Graph GraphFromModel(const Model& model, bool softmax) {
     if (!softmax)
       throw UsageError("export: this model's _unknown_ is the sum of several classes' probabilities; export it with "
                        "its softmax");
-    const int K = model.num_classes(), O = model.num_outputs();
-    std::vector<float> w(size_t(O) * size_t(K), 0.0f);
-    for (int k = 0; k < K; ++k) w[size_t(model.output_map()[size_t(k)]) * size_t(K) + size_t(k)] = 1.0f;
-    x = g.FullyConnected(x, std::move(w), {O, K}, {}, ir::Activation::kNone, "merge_classes");
+    x = g.SumClasses(x, model.output_map(), "merge_classes");
   }
   g.SetOutput(x);
   g.Validate();

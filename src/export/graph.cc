@@ -117,6 +117,17 @@ int Graph::FullyConnected(int x, std::vector<float> w, const std::vector<int>& d
   return output;
 }
 
+int Graph::SumClasses(int x, const std::vector<int>& output_of, const std::string& name) {
+  if (output_of.empty()) Fail(name, "no classes to sum");
+  const int K = int(output_of.size()), O = *std::max_element(output_of.begin(), output_of.end()) + 1;
+  std::vector<float> w(size_t(O) * size_t(K), 0.0f);
+  for (int k = 0; k < K; ++k) {
+    if (output_of[size_t(k)] < 0) Fail(name, "negative output index");
+    w[size_t(output_of[size_t(k)]) * size_t(K) + size_t(k)] = 1.0f;
+  }
+  return FullyConnected(x, std::move(w), {O, K}, {}, Activation::kNone, name);
+}
+
 int Graph::AddPool(OpKind kind, int x, int fh, int fw, int sh, int sw, Padding p, const std::string& name) {
   const auto& in = shapes.at(x);
   if (in.size() != 4) Fail(name, "input must be NHWC, got " + ShapeStr(in));

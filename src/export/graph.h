@@ -60,6 +60,9 @@ struct Graph {
   // x: [1, in] (or any shape whose element count is `in`: flattened); weights [out, in]
   int FullyConnected(int x, std::vector<float> weights, const std::vector<int>& dims, std::vector<float> bias,
                      Activation act, const std::string& name);
+  // Output o = the sum of the inputs k with output_of[k] == o: a FULLY_CONNECTED with 0/1 weights
+  // [max(output_of) + 1, in] (data.unknown_subclasses' merge of class probabilities).
+  int SumClasses(int x, const std::vector<int>& output_of, const std::string& name);
   int AveragePool2D(int x, int filter_h, int filter_w, int stride_h, int stride_w, Padding padding,
                     const std::string& name);
   int MaxPool2D(int x, int filter_h, int filter_w, int stride_h, int stride_w, Padding padding,

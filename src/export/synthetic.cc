@@ -104,10 +104,9 @@ Graph MakeSyntheticGraph(const SyntheticOptions& o) {
     x = m.Dense(x, o.classes);
     x = g.Softmax(x, 1.0f, "softmax");
     // data.unknown_subclasses' merge: classes 0..2 are outputs 0..2, every later class sums into output 3.
-    const int outputs = std::min(o.classes, 4);
-    std::vector<float> w(size_t(outputs) * size_t(o.classes), 0.0f);
-    for (int k = 0; k < o.classes; ++k) w[size_t(std::min(k, outputs - 1)) * size_t(o.classes) + size_t(k)] = 1.0f;
-    x = g.FullyConnected(x, std::move(w), {outputs, o.classes}, {}, Activation::kNone, "merge_classes");
+    std::vector<int> output_of(size_t(o.classes));
+    for (int k = 0; k < o.classes; ++k) output_of[size_t(k)] = std::min(k, 3);
+    x = g.SumClasses(x, output_of, "merge_classes");
   } else {
     throw UsageError("synthetic graph: unknown kind '" + o.kind + "' (seed, depthwise, pools, reshape, merged)");
   }

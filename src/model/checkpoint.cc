@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "data/dataset.h"
 #include "features/options_io.h"
 #include "train/optimizer.h"
 #include "util/error.h"
@@ -87,7 +88,7 @@ std::vector<int> OutputMapOf(const std::vector<std::string>& labels, const std::
   if (classes.empty()) return {};
   if (classes.size() < labels.size() || !std::equal(labels.begin(), labels.end(), classes.begin()))
     throw UsageError("classes must start with the labels");
-  const auto unknown = std::find(labels.begin(), labels.end(), "_unknown_");
+  const auto unknown = std::find(labels.begin(), labels.end(), kUnknownLabel);
   if (unknown == labels.end()) throw UsageError("word classes need an _unknown_ label");
   std::vector<int> map(classes.size(), int(unknown - labels.begin()));
   for (size_t c = 0; c < labels.size(); ++c) map[c] = int(c);

@@ -6,6 +6,7 @@
 
 #include <toml++/toml.h>
 
+#include "data/dataset.h"
 #include "features/options_io.h"
 #include "synth/synth.h"
 #include "util/error.h"
@@ -503,7 +504,7 @@ void Config::Validate() const {
   CheckFinite("data.unknown_ratio", data.unknown_ratio);
   if (data.unknown_ratio < 0) Bad("data.unknown_ratio", "must be >= 0");
   if (data.unknown_subclasses && !data.labels.empty() &&
-      std::find(data.labels.begin(), data.labels.end(), "_unknown_") == data.labels.end())
+      std::find(data.labels.begin(), data.labels.end(), kUnknownLabel) == data.labels.end())
     Bad("data.unknown_subclasses", "needs _unknown_ among data.labels");
 }
 

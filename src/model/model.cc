@@ -139,15 +139,15 @@ void Model::SetOutputMap(std::vector<int> map) {
 
 int Model::OutputArgmax(const float* p) const {
   if (output_map_.empty()) return int(std::max_element(p, p + classes_) - p);
-  float sums[64] = {};
-  std::vector<float> big;
-  float* s = sums;
-  if (outputs_ > 64) {
-    big.assign(size_t(outputs_), 0.0f);
-    s = big.data();
+  int best = 0;
+  float best_sum = 0.0f;
+  for (int o = 0; o < outputs_; ++o) {  // the first largest sum, as max_element
+    float s = 0.0f;
+    for (int k = 0; k < classes_; ++k)
+      if (output_map_[size_t(k)] == o) s += p[k];
+    if (o == 0 || s > best_sum) best = o, best_sum = s;
   }
-  for (int k = 0; k < classes_; ++k) s[output_map_[size_t(k)]] += p[k];
-  return int(std::max_element(s, s + outputs_) - s);
+  return best;
 }
 
 std::vector<Param*> Model::Params() {

@@ -81,8 +81,6 @@ std::vector<long> LabelCounts(const FeatureSet& fs, const std::vector<int>& item
   return counts;
 }
 
-// train.class_weights / label_smoothing as loss options. "balanced" weighs class c by
-// n / (classes * count_c) over the training items (every class has items: CheckData).
 // The output label of each training class: itself for the labels, _unknown_ for the word classes of
 // data.unknown_subclasses. Empty when the labels are the classes.
 std::vector<int> OutputMap(const FeatureSet& fs) { return OutputMapOf(fs.label_names, fs.class_names); }
@@ -90,6 +88,8 @@ std::vector<int> OutputMap(const FeatureSet& fs) { return OutputMapOf(fs.label_n
 // Training class per item: fs.classes with data.unknown_subclasses, else the labels.
 const std::vector<int>& TrainClasses(const FeatureSet& fs) { return fs.classes.empty() ? fs.labels : fs.classes; }
 
+// train.class_weights / label_smoothing as loss options. "balanced" weighs class c by
+// n / (classes * count_c) over the training items (every class has items: CheckData).
 CrossEntropyOptions MakeLossOptions(const TrainOptions& t, const TrainData& d) {
   CrossEntropyOptions o;
   o.label_smoothing = float(t.label_smoothing);
@@ -103,8 +103,10 @@ CrossEntropyOptions MakeLossOptions(const TrainOptions& t, const TrainData& d) {
     for (double w : t.class_weights) o.class_weights.push_back(float(w));  // one per label: CheckData
   }
   // Word classes (data.unknown_subclasses) weigh what their label (_unknown_) weighs.
-  if (!o.class_weights.empty())
-    for (size_t k = C; k < fs.class_names.size(); ++k) o.class_weights.push_back(o.class_weights[OutputMap(fs)[k]]);
+  if (!o.class_weights.empty()) {
+    const std::vector<int> map = OutputMap(fs);
+    for (size_t k = C; k < map.size(); ++k) o.class_weights.push_back(o.class_weights[size_t(map[k])]);
+  }
   return o;
 }
 
