@@ -41,6 +41,7 @@ json DefaultTable() {
         {"class_weights", json::array()},
         {"label_smoothing", t.label_smoothing},
         {"class_repeats", json::array()},
+        {"ema_decay", t.ema_decay},
         {"seed", int64_t(t.seed)},
         {"validation", t.validation},
         {"learning_rate",
@@ -289,6 +290,7 @@ Config FromTable(const json& tbl, const std::string& source) {
     if (v < 1 || v > 1000) Bad("train.class_repeats", "every count must be in [1, 1000] (got " + std::to_string(v) + ")");
     tr.class_repeats.push_back(int(v));
   }
+  tr.ema_decay = t.at("ema_decay").get<double>();
   const int64_t seed = t.at("seed").get<int64_t>();
   if (seed < 0) Bad("train.seed", "must be >= 0 (got " + std::to_string(seed) + ")");
   tr.seed = uint64_t(seed);
@@ -419,6 +421,7 @@ void Config::Validate() const {
   CheckPositive("train.epsilon", t.epsilon);
   CheckRange("train.weight_decay", t.weight_decay, 0, 1);
   CheckRange("train.label_smoothing", t.label_smoothing, 0, 1, false, true);
+  CheckRange("train.ema_decay", t.ema_decay, 0, 1, false, true);
   for (double w : t.class_weights) {
     CheckFinite("train.class_weights", w);
     if (w <= 0) Bad("train.class_weights", "every weight must be > 0 (got " + Fmt(w) + ")");

@@ -13,7 +13,8 @@
 //                     class_weights (one number per label, or "balanced" = n / (classes * count) over
 //                     the training items; [] = all 1), label_smoothing (0..1), class_repeats (integers
 //                     >= 1, one per label: each training clip of that label is used that many times per
-//                     epoch, each time with its own augmentation; [] = once), ...
+//                     epoch, each time with its own augmentation; [] = once), ema_decay (0 = off; else
+//                     the kept model is an exponential moving average of the weights), ...
 //   [train.learning_rate]  schedule "polynomial"/"cosine"/"constant", initial, end, power, decay_steps (int or "auto")
 //   [train.augment]   enabled, copies (0 = fresh augmentation every epoch; K = K precomputed copies), shift_ms,
 //                     background_prob/_volume, silence_volume, background_dir ("" = the data's
@@ -69,6 +70,11 @@ struct TrainOptions {
   // UsageError naming class_weights / class_repeats when a non-empty list has not num_labels entries
   // (Config::Validate checks against data.labels when given; the trainer against the labels found).
   void CheckPerLabelLists(size_t num_labels) const;
+  // Exponential moving average of the weights and BatchNorm statistics, updated after every step
+  // (tf.train.ExponentialMovingAverage with num_updates: decay_t = min(ema_decay, (1 + t) / (10 + t))).
+  // 0 = off. When on, every epoch's validation, the kept model and the exports use the average,
+  // with the pruning masks of that step applied.
+  double ema_decay = 0.0;
   uint64_t seed = 1;
   double validation = 0.1;              // speaker-disjoint validation fraction of the training items
   LearningRateOptions lr;

@@ -13,6 +13,7 @@
 #include "layers/batchnorm.h"
 #include "layers/conv2d.h"
 #include "train/denormals.h"
+#include "train/ema.h"
 #include "train/fused_step.h"
 #include "train/optimizer.h"
 #include "train/pruning.h"
@@ -383,6 +384,11 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
     if (fsys::exists(best_path)) res.best = LoadCheckpoint(best_path);
     if (start_epoch >= tr.epochs) LogInfo("%s: already trained %d epochs", last_path.c_str(), start_epoch);
   }
+  std::optional<WeightAverage> ema;
+  if (tr.ema_decay > 0) {
+    ema.emplace(tr.ema_decay, model);
+    if (opts.resume) ema->Load(LoadCheckpoint(last_path), last_path);
+  }
   if (write && !opts.resume && fsys::exists(last_path))
     LogWarn("%s: replacing the previous run in this folder (use --resume to continue it)", opts.out_dir.c_str());
   if (write) AtomicWriteFile(fsys::path(opts.out_dir) / "config.toml", cfg.ToToml());
@@ -463,6 +469,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       }
       lr = lr_sched(step);
       opt.Step(params, lr);
+      if (ema) ema->Update(step);
       ++step;
       if (progress) progress->Tick();
     }
@@ -476,6 +483,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
     m.learning_rate = lr;
     m.sparsity = MeanSparsity(params);
     bool improved = false;
+    if (ema) ema->Apply();  // validation and the kept model use the averaged weights
     if (!d.val.empty()) {
       EvalOutput ev = EvaluateModel(model, fs, d.val);
       m.val_loss = ev.loss;
@@ -503,6 +511,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       res.best.state = {{"epoch", m.epoch}, {"val_accuracy", m.val_accuracy}, {"val_loss", m.val_loss}};
       if (write) SaveCheckpoint(best_path, res.best);
     }
+    if (ema) ema->Restore();
     if (progress) {
       char buf[160];
       std::snprintf(buf, sizeof buf, "epoch %d/%d loss %.4f acc %.1f%% val %.1f%%", m.epoch, tr.epochs, m.train_loss,
@@ -517,6 +526,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       Checkpoint c = CaptureModel(model);
       fill_meta(c);
       CaptureOptimizer(opt, c);
+      if (ema) ema->Save(c);
       json hist = json::array();
       for (auto& h : res.history) {
         json hj = h.ToJson();
