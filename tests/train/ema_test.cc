@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/rng.h"
+#include "train_test_util.h"
 
 namespace kws {
 namespace {
@@ -73,64 +74,9 @@ TEST(WeightAverage, FollowsTheFormulaAndRestores) {
   EXPECT_EQ(Values(m), live);
 }
 
-const char* kTiny = R"(
-[[model.layers]]
-type = "conv2d"
-filters = 4
-kernel = [3, 3]
-strides = [2, 2]
-padding = "same"
-use_bias = false
-[[model.layers]]
-type = "batchnorm"
-momentum = 0.8
-[[model.layers]]
-type = "relu"
-[[model.layers]]
-type = "global_average_pool"
-[[model.layers]]
-type = "dense"
-[[model.layers]]
-type = "softmax"
-
-[train]
-epochs = 3
-batch_size = 8
-validation = 0.25
-
-[train.learning_rate]
-initial = 0.01
-end = 0.0001
-
-[prune]
-enabled = true
-frequency = 3
-)";
-
-FeatureSet Synthetic(int n) {
-  FeatureSet fs;
-  fs.n = n;
-  fs.frames = 12;
-  fs.bins = 6;
-  fs.label_names = {"low", "high"};
-  Rng rng(11);
-  fs.data.resize(size_t(n) * 72);
-  for (int i = 0; i < n; ++i) {
-    const int y = i % 2;
-    fs.labels.push_back(y);
-    for (int f = 0; f < 12; ++f)
-      for (int b = 0; b < 6; ++b)
-        fs.data[size_t(i) * 72 + size_t(f) * 6 + b] = float(((y == 0) == (b < 3) ? 1.0 : -1.0) + 0.8 * rng.Normal());
-  }
-  return fs;
-}
-
-TrainData Split(const FeatureSet& fs) {
-  TrainData d;
-  d.features = &fs;
-  for (int i = 0; i < fs.n; ++i) (i % 4 == 3 ? d.val : d.train).push_back(i);
-  return d;
-}
+using train_test::kTiny;
+using train_test::Split;
+using train_test::Synthetic;
 
 std::vector<float> Weights(const Checkpoint& c) {
   Model m = ModelFromCheckpoint(c);
@@ -143,8 +89,9 @@ std::vector<float> Weights(const Checkpoint& c) {
 // A vanishing decay keeps the last weights (up to the rounding of s - (s - v)); a real one keeps
 // something else, at the final masks, and the reported validation numbers are the kept model's.
 TEST(WeightAverage, TrainerKeepsTheAverage) {
-  FeatureSet fs = Synthetic(64);
+  FeatureSet fs = Synthetic(64, 11);
   auto run = [&](std::vector<std::string> sets) {
+    sets.push_back("train.epochs=3");
     return Train(ParseConfig(kTiny, "tiny.toml", sets), Split(fs), TrainerOptions{.progress = false});
   };
   TrainResult plain = run({}), tiny = run({"train.ema_decay=1e-12"}), avg = run({"train.ema_decay=0.9"});
@@ -160,15 +107,12 @@ TEST(WeightAverage, TrainerKeepsTheAverage) {
   EXPECT_GT(far, 1e-3);
   // The training itself is untouched by the average: same losses.
   for (size_t e = 0; e < plain.history.size(); ++e) EXPECT_EQ(plain.history[e].train_loss, avg.history[e].train_loss);
-  Model m = ModelFromCheckpoint(avg.best);
-  EvalOutput ev = EvaluateModel(m, fs, Split(fs).val);
-  EXPECT_DOUBLE_EQ(ev.accuracy, avg.best_val_accuracy);
-  EXPECT_NEAR(ev.loss, avg.best_val_loss, 1e-6);
+  train_test::ExpectBestMatchesValidation(avg, fs);
 }
 
 TEST(WeightAverage, ResumeIsBitIdentical) {
-  FeatureSet fs = Synthetic(64);
-  Config cfg = ParseConfig(kTiny, "tiny.toml", {"train.ema_decay=0.95"});
+  FeatureSet fs = Synthetic(64, 11);
+  Config cfg = ParseConfig(kTiny, "tiny.toml", {"train.ema_decay=0.95", "train.epochs=3"});
   const auto base = fsys::temp_directory_path() / ("kws_ema_test_" + std::to_string(getpid()));
   const auto full = base / "full", split = base / "split";
   fsys::create_directories(full);

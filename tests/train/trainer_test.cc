@@ -12,73 +12,16 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/parallel.h"
+#include "train_test_util.h"
 
 namespace kws {
 namespace {
 
 namespace fsys = std::filesystem;
 
-const char* kTiny = R"(
-[[model.layers]]
-type = "conv2d"
-filters = 4
-kernel = [3, 3]
-strides = [2, 2]
-padding = "same"
-use_bias = false
-[[model.layers]]
-type = "batchnorm"
-momentum = 0.8     # few steps in these tests: let the moving statistics settle
-[[model.layers]]
-type = "relu"
-[[model.layers]]
-type = "global_average_pool"
-[[model.layers]]
-type = "dense"
-[[model.layers]]
-type = "softmax"
-
-[train]
-epochs = 4
-batch_size = 8
-validation = 0.25
-
-[train.learning_rate]
-initial = 0.01
-end = 0.0001
-
-[prune]
-enabled = true
-frequency = 3
-)";
-
-// Two classes of 12x6 "spectrograms": class 0 is loud in the low bins, class 1 in the high bins.
-FeatureSet Synthetic(int n, uint64_t seed) {
-  FeatureSet fs;
-  fs.n = n;
-  fs.frames = 12;
-  fs.bins = 6;
-  fs.label_names = {"low", "high"};
-  Rng rng(seed);
-  fs.data.resize(size_t(n) * 72);
-  for (int i = 0; i < n; ++i) {
-    const int y = i % 2;
-    fs.labels.push_back(y);
-    for (int f = 0; f < 12; ++f)
-      for (int b = 0; b < 6; ++b) {
-        const bool loud = y == 0 ? b < 3 : b >= 3;
-        fs.data[size_t(i) * 72 + size_t(f) * 6 + b] = float((loud ? 1.0 : -1.0) + 0.8 * rng.Normal());
-      }
-  }
-  return fs;
-}
-
-TrainData Split(const FeatureSet& fs) {
-  TrainData d;
-  d.features = &fs;
-  for (int i = 0; i < fs.n; ++i) (i % 4 == 3 ? d.val : d.train).push_back(i);
-  return d;
-}
+using train_test::kTiny;
+using train_test::Split;
+using train_test::Synthetic;
 
 fsys::path TempDir(const std::string& name) {
   auto p = fsys::temp_directory_path() / ("kws_trainer_test_" + name + "_" + std::to_string(getpid()));
@@ -102,11 +45,7 @@ TEST(Trainer, LearnsASeparableProblem) {
   EXPECT_GT(r.history.back().val_accuracy, 0.95);
   EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
   EXPECT_GE(r.best_epoch, 1);
-  // The best checkpoint predicts like the trainer said.
-  Model m = ModelFromCheckpoint(r.best);
-  EvalOutput ev = EvaluateModel(m, fs, Split(fs).val);
-  EXPECT_DOUBLE_EQ(ev.accuracy, r.best_val_accuracy);
-  EXPECT_NEAR(ev.loss, r.best_val_loss, 1e-6);
+  train_test::ExpectBestMatchesValidation(r, fs);  // the best checkpoint predicts like the trainer said
 }
 
 TEST(Trainer, PruningReachesTheScheduledSparsity) {
