@@ -42,6 +42,7 @@ std::string OutputJson(const kws::rt::TensorInfo& info, const void* data) {
         break;
       }
       case kws::rt::DType::kInt8: s += std::to_string(int(static_cast<const int8_t*>(data)[i])); break;
+      case kws::rt::DType::kUInt8: s += std::to_string(int(static_cast<const uint8_t*>(data)[i])); break;
       case kws::rt::DType::kInt32: {
         int32_t v;
         std::memcpy(&v, static_cast<const char*>(data) + 4 * i, 4);

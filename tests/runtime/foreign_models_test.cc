@@ -527,6 +527,20 @@ TEST_F(ForeignModels, Uint8InputOutputThroughQuantize) {
     EXPECT_EQ(it.input(0).zero_point, 128);
     EXPECT_EQ(it.output(0).type, kws::rt::DType::kUInt8);
     Compare("uint8_io", bytes, 6);
+    // `kws invoke` prints the uint8 output values (0..255) the library computes.
+    const std::string raw = Input(it.input(0), 7);
+    const fs::path mp = dir_ / "uint8_io_cli.tflite", ip = dir_ / "uint8_io_cli.raw";
+    kws::AtomicWriteFile(mp.string(), bytes);
+    kws::AtomicWriteFile(ip.string(), raw);
+    std::memcpy(it.input_data(0), raw.data(), raw.size());
+    it.Invoke();
+    json want = json::array();
+    for (int i = 0; i < 5; ++i) want.push_back(int(static_cast<const uint8_t*>(it.output_data(0))[i]));
+    int st = 0;
+    const std::string cli =
+        Shell(std::string(KWS_BINARY) + " invoke --model " + mp.string() + " --input-raw " + ip.string(), &st);
+    ASSERT_EQ(st, 0) << cli;
+    EXPECT_EQ(json::parse(cli), want) << cli;
   }
   {
     JsonModel m;
