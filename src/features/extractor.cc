@@ -26,7 +26,10 @@
 // true value and log(x + 1e-6) turns it into errors up to ~3 (measured
 // against the float64 reference, also with the mel sums in double). In double
 // the worst case is ~1e-6.
+#if defined(__x86_64__)
 #include <immintrin.h>
+#define KWS_X86 1  // SSE sqrtps and an AVX2 clone; elsewhere (aarch64) the same arithmetic lane by lane
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -39,6 +42,7 @@
 #include "features/mfcc.h"
 #include "features/vlog.h"
 #include "features/window.h"
+#include "util/cpu.h"
 #include "util/error.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -49,11 +53,11 @@ namespace kws {
 namespace {
 
 // out[i] = double(x[i]) * w[i]
-[[gnu::target_clones("arch=x86-64-v3", "default")]] void ApplyWindow(const float* x, const double* w, double* out, int n) {
+KWS_CLONES_AVX2 void ApplyWindow(const float* x, const double* w, double* out, int n) {
   for (int i = 0; i < n; ++i) out[i] = double(x[i]) * w[i];
 }
 
-[[gnu::target_clones("arch=x86-64-v3", "default")]] void ToDouble(const float* x, double* out, int n) {
+KWS_CLONES_AVX2 void ToDouble(const float* x, double* out, int n) {
   for (int i = 0; i < n; ++i) out[i] = double(x[i]);
 }
 
@@ -64,8 +68,7 @@ typedef float v4f __attribute__((vector_size(16)));
 // is summed in double; the square root is taken in float (SSE sqrtps, the
 // same correctly rounded result as the scalar tail's std::sqrt; relative
 // error 6e-8, harmless after the log).
-[[gnu::target_clones("arch=x86-64-v3", "default")]] void FilteredMagnitude(const double* re, const double* im,
-                                                                           double wa, double wc, float* m, int n) {
+KWS_CLONES_AVX2 void FilteredMagnitude(const double* re, const double* im, double wa, double wc, float* m, int n) {
   const v4d a = {wa, wa, wa, wa}, c = {wc, wc, wc, wc};
   int t = 0;
   for (; t + 4 <= n; t += 4) {
@@ -79,7 +82,11 @@ typedef float v4f __attribute__((vector_size(16)));
     const v4d yr = a * r1 - c * (r0 + r2), yi = a * i1 - c * (i0 + i2);
     const v4d p = yr * yr + yi * yi;
     v4f pf = __builtin_convertvector(p, v4f);
+#ifdef KWS_X86
     pf = (v4f)_mm_sqrt_ps((__m128)pf);
+#else
+    for (int k = 0; k < 4; ++k) pf[k] = std::sqrt(pf[k]);
+#endif
     std::memcpy(m + t, &pf, 16);
   }
   for (; t < n; ++t) {

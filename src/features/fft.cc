@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "util/cpu.h"
 #include "util/error.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -62,7 +63,7 @@ typedef double v4d __attribute__((vector_size(32)));
 // registers, the default one pairs of SSE2 registers). The vector and scalar
 // paths do the same IEEE operations in the same order (no FMA), so a bin's
 // value does not depend on which path computed it.
-[[gnu::target_clones("arch=x86-64-v3", "default")]] void UnpackLoop(const double* z, const double* wr, const double* wi, int N,
+KWS_CLONES_AVX2 void UnpackLoop(const double* z, const double* wr, const double* wi, int N,
                                                           int first, int count, double* re, double* im) {
   int t = 0;
   for (; t + 4 <= count && first + t + 3 <= N; t += 4) {

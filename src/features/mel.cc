@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "util/cpu.h"
 #include "util/error.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -112,7 +113,7 @@ typedef double v4d __attribute__((vector_size(32)));
 
 // out[b] = sum over segment b of rise*x + sum over segment b+1 of fall*x. Each
 // segment's two sums use 4-lane partial sums, then a fixed reduction order.
-[[gnu::target_clones("arch=x86-64-v3", "default")]] void SegmentSums(const SparseMel::Segment* seg, int M,
+KWS_CLONES_AVX2 void SegmentSums(const SparseMel::Segment* seg, int M,
                                                                      const double* rise, const double* fall,
                                                                      const double* x, double* out) {
   double prev_rise = 0.0;
@@ -146,7 +147,7 @@ typedef float v4f __attribute__((vector_size(16)));
 // Float version: every segment is whole 4-bin chunks (zero-padded weights), so
 // there is no scalar tail; each segment's two 4-lane sums are reduced in a
 // fixed order.
-[[gnu::target_clones("arch=x86-64-v3", "default")]] void SegmentSumsF(const SparseMel::Segment* seg,
+KWS_CLONES_AVX2 void SegmentSumsF(const SparseMel::Segment* seg,
                                                                       const int* chunk_first, int M,
                                                                       const float* rise, const float* fall,
                                                                       const float* x, float* out) {

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <numbers>
 
+#include "util/cpu.h"
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
@@ -45,7 +47,7 @@ inline void Log4(const v4d& y, v4d& out, v4i& bad) {
   out = e * std::numbers::ln2 + 2.0 * s * p;
 }
 
-[[gnu::target_clones("arch=x86-64-v3", "default")]] void LogOffsetImpl(const float* x, double offset, float* out,
+KWS_CLONES_AVX2 void LogOffsetImpl(const float* x, double offset, float* out,
                                                                        int n) {
   const v4d off = {offset, offset, offset, offset};
   int i = 0;

@@ -184,7 +184,7 @@ bool Use512(int C) {
   return C == 16 && has && g_fused_avx512;
 }
 #else
-bool Use512(int) { return false; }
+[[maybe_unused]] bool Use512(int) { return false; }
 #endif
 
 void BnReluAny(float* a, const float* z, const float* scale, const float* shift, long M, int C) {

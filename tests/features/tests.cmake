@@ -4,6 +4,6 @@
 foreach(set mel20 mel40 mfcc10 mfcc13)
   add_test(NAME features_parity_${set}
            COMMAND ${KWS_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/features/parity.py
-                   --kws $<TARGET_FILE:kws> --set ${set} --data ${KWS_SHARED_DATA}/speech_commands)
+                   --kws ${KWS_BIN} --set ${set} --data ${KWS_SHARED_DATA}/speech_commands)
   set_tests_properties(features_parity_${set} PROPERTIES LABELS features TIMEOUT 120)
 endforeach()

@@ -12,11 +12,11 @@ set_tests_properties(runtime.invoke_info_arena PROPERTIES PASS_REGULAR_EXPRESSIO
 
 # Wrong input size: exit code 2 and a message with expected vs got.
 add_test(NAME runtime.invoke_wrong_size COMMAND sh -c
-  "out=$($<TARGET_FILE:kws> invoke --model ${_rt_models}/float.tflite --input-raw ${_rt_zeros} 2>&1); echo \"$out exit=$?\"")
+  "out=$(${KWS_BIN} invoke --model ${_rt_models}/float.tflite --input-raw ${_rt_zeros} 2>&1); echo \"$out exit=$?\"")
 set_tests_properties(runtime.invoke_wrong_size PROPERTIES PASS_REGULAR_EXPRESSION "64 bytes.*needs 256 exit=2")
 
 # Broken model: exit code 2, the path and the problem named.
 add_test(NAME runtime.invoke_broken_model COMMAND sh -c
-  "out=$($<TARGET_FILE:kws> invoke --model ${_rt_models}/broken_truncated.tflite --info 2>&1); echo \"$out exit=$?\"")
+  "out=$(${KWS_BIN} invoke --model ${_rt_models}/broken_truncated.tflite --info 2>&1); echo \"$out exit=$?\"")
 set_tests_properties(runtime.invoke_broken_model PROPERTIES
   PASS_REGULAR_EXPRESSION "broken_truncated.tflite: corrupt .tflite file.* exit=2")

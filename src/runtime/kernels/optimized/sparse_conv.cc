@@ -604,7 +604,7 @@ void Accumulate(Isa isa, const SparseConvPlan& p, const float* planes, float* ac
   AccumulatePlain(p, planes, acc);
 }
 
-bool VectorPlanes(const SparseConvPlan& p, Layout lay) {
+[[maybe_unused]] bool VectorPlanes(const SparseConvPlan& p, Layout lay) {  // used by the x86 paths
   return (lay == Layout::kChw || p.is.c == 1) && p.g.stride_h <= 2 && (p.g.stride_w == 1 || p.g.stride_w == 2) &&
          p.wq <= 128;
 }
