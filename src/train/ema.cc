@@ -53,8 +53,8 @@ void WeightAverage::Save(Checkpoint& c) const {
 void WeightAverage::Load(const Checkpoint& c, const std::string& path) {
   for (size_t t = 0; t < tensors_.size(); ++t) {
     const std::string name = "ema/" + tensors_[t]->name;
-    auto it = std::find_if(c.tensors.begin(), c.tensors.end(), [&](const NamedTensor& n) { return n.name == name; });
-    if (it == c.tensors.end()) throw BadInput(path + ": no tensor '" + name + "' (train.ema_decay needs it to resume)");
+    const NamedTensor* it = c.Find(name);
+    if (!it) throw BadInput(path + ": no tensor '" + name + "' (train.ema_decay needs it to resume)");
     if (it->data.size() != shadow_[t].size())
       throw BadInput(path + ": tensor '" + name + "' has " + std::to_string(it->data.size()) + " values, expected " +
                      std::to_string(shadow_[t].size()));

@@ -353,6 +353,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
     c.features = cfg.features;
   };
 
+  std::optional<WeightAverage> ema;  // train.ema_decay; built on the model that trains (after a resume's reload)
   if (opts.resume) {
     if (!write) throw UsageError("--resume needs the run folder");
     if (!fsys::exists(last_path)) throw UsageError(last_path + ": no checkpoint to resume from");
@@ -365,6 +366,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
     model.SetLossOptions(loss_opts);
     params = model.Params();
     RestoreOptimizer(c, opt);
+    if (tr.ema_decay > 0) ema.emplace(tr.ema_decay, model).Load(c, last_path);
     start_epoch = c.state.value("epoch", 0);
     step = c.state.value("step", 0L);
     res.best_epoch = c.state.value("best_epoch", 0);
@@ -384,11 +386,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
     if (fsys::exists(best_path)) res.best = LoadCheckpoint(best_path);
     if (start_epoch >= tr.epochs) LogInfo("%s: already trained %d epochs", last_path.c_str(), start_epoch);
   }
-  std::optional<WeightAverage> ema;
-  if (tr.ema_decay > 0) {
-    ema.emplace(tr.ema_decay, model);
-    if (opts.resume) ema->Load(LoadCheckpoint(last_path), last_path);
-  }
+  if (tr.ema_decay > 0 && !ema) ema.emplace(tr.ema_decay, model);
   if (write && !opts.resume && fsys::exists(last_path))
     LogWarn("%s: replacing the previous run in this folder (use --resume to continue it)", opts.out_dir.c_str());
   if (write) AtomicWriteFile(fsys::path(opts.out_dir) / "config.toml", cfg.ToToml());
