@@ -39,18 +39,7 @@ if [ "$WITH_BENCH" = 1 ]; then
   PKGS+=(python3-torch python3-torchaudio)
 fi
 
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "setup.sh: installing ${#missing[@]} Debian packages: ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash tools/apt_install.sh setup.sh "${PKGS[@]}"
 
 # npm references for tests (official TFLite interpreter as WebAssembly) and benchmarks.
 if [ -f tools/js/package.json ]; then

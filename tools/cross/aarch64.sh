@@ -14,21 +14,12 @@ PKGS=(qemu-user g++-aarch64-linux-gnu flatbuffers-compiler libeigen3-dev libcli1
   libsndfile1-dev:arm64 libsoxr-dev:arm64 libfftw3-dev:arm64 libkissfft-dev:arm64 libzip-dev:arm64
   zlib1g-dev:arm64 libpng-dev:arm64 libssl-dev:arm64 libasound2-dev:arm64 libflatbuffers-dev:arm64
   libtomlplusplus-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64)
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-  $SUDO dpkg --add-architecture arm64
-  $SUDO apt-get update -qq
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO dpkg --add-architecture arm64  # apt_install.sh updates the package lists before installing
 fi
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "aarch64.sh: installing ${#missing[@]} Debian packages: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash tools/apt_install.sh aarch64.sh "${PKGS[@]}"
 
 GEN=()
 command -v ninja >/dev/null && GEN=(-G Ninja)
