@@ -371,7 +371,7 @@ EvalResult EvaluateOnData(const std::string& model_arg, const std::string& data_
   EvalResult res;
   std::string path = model_arg;
   if (fsys::is_directory(path)) path = (fsys::path(path) / "model.ckpt").string();
-  if (!fsys::exists(path)) throw UsageError(path + ": no such model (give a run folder, a .ckpt or a .tflite)");
+  if (!fsys::exists(path)) throw BadInput(path + ": no such model (give a run folder, a .ckpt or a .tflite)");
   res.model_path = path;
   const bool is_tflite = path.size() > 7 && path.substr(path.size() - 7) == ".tflite";
 

@@ -236,7 +236,8 @@ TEST_F(CliTest, BadInputsExitWithMessages) {
       {base + " --set model.layers.0.kernel=[60,3] --set model.layers.0.padding=valid", "layer 'conv2d_1': kernel 60x3", 1},
       {base + " --cv 9", "--cv 9", 1},
       {"train --config /nonexistent.toml --data " + Data() + " --out " + out, "/nonexistent.toml", 2},
-      {"eval --model /nonexistent_run --data " + Data(), "/nonexistent_run", 1},
+      {"eval --model /nonexistent_run --data " + Data(), "/nonexistent_run", 2},
+      {"eval --model " + root_.string() + " --data " + Data(), "model.ckpt: no such model", 2},
       {base + " --seeds 3", "--seeds needs --cv", 1},
   };
   for (auto& c : cases) {
