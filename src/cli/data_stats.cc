@@ -19,7 +19,9 @@ kws::cli::Registrar reg(
       app.add_option("dir", o->dir, "Dataset folder (one sub-folder per label)")->required();
       app.add_flag("--json", o->json, "Print JSON instead of a table");
       return [o]() -> int {
-        kws::Dataset ds = kws::LoadDataset(o->dir);
+        kws::DatasetOptions lo;
+        lo.skip_bad_files = true;  // listed with their reasons, not fatal
+        kws::Dataset ds = kws::LoadDataset(o->dir, lo);
         kws::DatasetStats s = kws::ComputeStats(ds);
         if (o->json)
           std::printf("%s\n", kws::StatsToJson(s).dump(2).c_str());

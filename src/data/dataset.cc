@@ -54,7 +54,7 @@ void ReadCandidate(Candidate& c, bool probe) {
   try {
     bytes = ReadFile(c.path);
   } catch (const Error& e) {
-    c.error = "unreadable (" + StripPathPrefix(e.what(), c.path) + ")";
+    c.error = "unreadable: " + StripPathPrefix(e.what(), c.path);
     return;
   }
   c.bytes = int64_t(bytes.size());
@@ -65,7 +65,7 @@ void ReadCandidate(Candidate& c, bool probe) {
       c.info = ProbeAudio(c.path);
       if (c.info.frames <= 0) c.error = "not audio (contains zero samples)";
     } catch (const Error& e) {
-      c.error = "not audio (" + StripPathPrefix(e.what(), c.path) + ")";
+      c.error = "not audio: " + StripPathPrefix(e.what(), c.path);
     }
   }
 }
@@ -169,6 +169,22 @@ Dataset LoadDataset(const std::string& root_in, const DatasetOptions& options) {
   ParallelFor(long(cands.size()), [&](long b, long e, int) {
     for (long i = b; i < e; ++i) ReadCandidate(cands[size_t(i)], options.probe);
   });
+
+  if (!options.skip_bad_files) {
+    const Candidate* first = nullptr;
+    size_t bad = 0;
+    for (const auto& c : cands)
+      if (!c.error.empty()) {
+        if (!first) first = &c;
+        ++bad;
+      }
+    if (first)
+      throw BadInput(first->path + ": " + first->error +
+                     (bad > 1 ? "; " + std::to_string(bad - 1) + " more unusable file" + (bad > 2 ? "s" : "") +
+                                    " ('kws data stats " + root_in + "' lists them all)"
+                              : std::string()) +
+                     ". Fix or remove it, or leave such files out with --set data.skip_bad_files=true (train, quickstart)");
+  }
 
   // Candidates are in sorted order (folders sorted, files sorted): rel order.
   std::unordered_map<std::string, std::string> first_by_hash;  // hash -> rel of the kept clip

@@ -58,6 +58,9 @@ struct NoiseFile {
 struct DatasetOptions {
   bool probe = true;              // read each clip's header (detects non-audio files, gives durations)
   bool remove_duplicates = true;  // drop byte-identical clips (keep the first by sorted path)
+  // false: an audio-named file that cannot be read or decoded (empty, truncated, corrupt) throws
+  // BadInput naming it; true: it is listed in Dataset::skipped and left out.
+  bool skip_bad_files = false;
   void Validate() const {}
 };
 
@@ -75,7 +78,8 @@ struct Dataset {
 };
 
 // Scans `root`. Throws BadInput naming the path when it is missing, not a
-// folder, has no label folders, or has no usable clips. Reads every file once
+// folder, has no label folders, or has no usable clips, and (unless
+// options.skip_bad_files) naming the first audio file it cannot read. Reads every file once
 // (hash) on all cores.
 Dataset LoadDataset(const std::string& root, const DatasetOptions& options = {});
 

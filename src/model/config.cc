@@ -88,6 +88,7 @@ json DefaultTable() {
         {"unknown_ratio", d.unknown_ratio},
         {"unknown_subclasses", d.unknown_subclasses},
         {"cache", d.cache},
+        {"skip_bad_files", d.skip_bad_files},
         {"synth",
          {{"enabled", d.synth.enabled},
           {"words", json::array()},
@@ -350,6 +351,7 @@ Config FromTable(const json& tbl, const std::string& source) {
   c.data.unknown_ratio = d.at("unknown_ratio").get<double>();
   c.data.unknown_subclasses = d.at("unknown_subclasses").get<bool>();
   c.data.cache = d.at("cache").get<bool>();
+  c.data.skip_bad_files = d.at("skip_bad_files").get<bool>();
   {
     const json& sy = d.at("synth");
     auto& so = c.data.synth;

@@ -24,7 +24,7 @@
 //   [prune]           enabled, schedule "polynomial"/"constant", initial_sparsity, final_sparsity, power,
 //                     begin_step, end_step (int or "end"), begin_fraction / end_fraction (>= 0 override the
 //                     steps as fractions of all training steps), frequency, structured
-//   [data]            labels (array or "yes,no"), silence_count, unknown_ratio, unknown_subclasses, cache
+//   [data]            labels (array or "yes,no"), silence_count, unknown_ratio, unknown_subclasses, cache, skip_bad_files
 //   [data.synth]      synthetic speech added to the TRAINING items only (never validation/test folds):
 //                     enabled, words (empty = the keyword labels), per_word, seed, speakers, engines,
 //                     unknown_words, silence, background (mix the data's _background_noise_ in), dir
@@ -130,6 +130,9 @@ struct DataOptions {
   // metrics and the exported .tflite (a FULLY_CONNECTED that sums the classes' probabilities).
   bool unknown_subclasses = false;
   bool cache = true;
+  // false: an unreadable or non-audio file in the data folder stops the run with its name and the
+  // problem (exit 2); true: such files are left out (kws data stats lists them).
+  bool skip_bad_files = false;
   SynthDataOptions synth;
 };
 

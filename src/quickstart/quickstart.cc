@@ -82,12 +82,14 @@ struct DataSplit {
 
 // Speaker-disjoint split of the task's items into OUT/data/{train,test} (same relative paths).
 DataSplit SplitData(const std::string& source, const std::vector<std::string>& labels, double test_fraction,
-                    uint64_t seed, const std::string& out_dir) {
+                    uint64_t seed, const std::string& out_dir, bool skip_bad_files) {
   DataSplit d;
   d.source = source;
   d.train_dir = (fsys::path(out_dir) / "data" / "train").string();
   d.test_dir = (fsys::path(out_dir) / "data" / "test").string();
-  Dataset ds = LoadDataset(source);
+  DatasetOptions lo;
+  lo.skip_bad_files = skip_bad_files;
+  Dataset ds = LoadDataset(source, lo);
   TaskView task = MakeTask(ds, labels);
   std::vector<int> all(size_t(task.size()));
   for (int i = 0; i < task.size(); ++i) all[size_t(i)] = i;
@@ -213,7 +215,22 @@ void QuickstartOptions::Validate() const {
   if (bench_warmup < 0) throw UsageError("--bench-warmup: must be >= 0");
 }
 
+QuickstartResult RunQuickstartInto(const QuickstartOptions& o);
+
+// A run that fails leaves no half-written output folder behind: a folder this run created is
+// removed again (a folder that existed before is left as it was, apart from what was written).
 QuickstartResult RunQuickstart(const QuickstartOptions& o) {
+  std::error_code ec;
+  const bool existed = fsys::exists(o.out_dir, ec);
+  try {
+    return RunQuickstartInto(o);
+  } catch (...) {
+    if (!existed) fsys::remove_all(o.out_dir, ec);
+    throw;
+  }
+}
+
+QuickstartResult RunQuickstartInto(const QuickstartOptions& o) {
   o.Validate();
   const auto t_start = std::chrono::steady_clock::now();
   json timings = json::object();
@@ -277,7 +294,7 @@ QuickstartResult RunQuickstart(const QuickstartOptions& o) {
   } else {
     LogInfo("[1/6] data: %s (labels %s)", source.c_str(), label_csv.c_str());
   }
-  DataSplit split = SplitData(source, cfg.data.labels, o.test_fraction, seed, o.out_dir);
+  DataSplit split = SplitData(source, cfg.data.labels, o.test_fraction, seed, o.out_dir, cfg.data.skip_bad_files);
   data_info = split.info;
   data_info["kind"] = o.data_dir.empty() ? "synthetic" : "folder";
   data_info["synth"] = synth_info;

@@ -47,6 +47,7 @@ int ExcludeSpeakersOf(Dataset& ds, const std::vector<std::string>& dirs) {
   std::set<std::string> seen;
   DatasetOptions lo;
   lo.probe = false;
+  lo.skip_bad_files = true;  // only the speakers in the file names are needed
   for (const std::string& d : dirs) {
     const Dataset other = LoadDataset(d, lo);
     for (const Clip& c : other.clips)

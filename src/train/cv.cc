@@ -146,7 +146,9 @@ PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
   Model::Build(cfg.layers, {fo.num_frames(fo.window_samples()), fo.num_features(), 1},
                int(std::max<size_t>(2, cfg.data.labels.size())), 0);
   PreparedData p;
-  p.dataset = LoadDataset(data_dir);
+  DatasetOptions lo;
+  lo.skip_bad_files = cfg.data.skip_bad_files;
+  p.dataset = LoadDataset(data_dir, lo);
   TaskOptions to;
   to.silence_count = cfg.data.silence_count;
   to.unknown_ratio = cfg.data.unknown_ratio;

@@ -101,9 +101,15 @@ TEST(IsAudioExtension, KnownAndUnknown) {
   EXPECT_FALSE(kws::IsAudioExtension("README"));
 }
 
+kws::DatasetOptions Lenient() {
+  kws::DatasetOptions o;
+  o.skip_bad_files = true;
+  return o;
+}
+
 TEST(LoadDataset, SyntheticTree) {
   fs::path r = MakeTree("tree");
-  kws::Dataset ds = kws::LoadDataset(r.string());
+  kws::Dataset ds = kws::LoadDataset(r.string(), Lenient());
   EXPECT_EQ(ds.labels, (std::vector<std::string>{"_silence_", "_unknown_", "no", "yes"}));
   ASSERT_EQ(ds.clips.size(), 9u);
   for (size_t i = 1; i < ds.clips.size(); ++i) EXPECT_LT(ds.clips[i - 1].rel, ds.clips[i].rel);
@@ -149,9 +155,49 @@ TEST(LoadDataset, SyntheticTree) {
   EXPECT_EQ(ds.ClipsOf("yes").size(), 3u);
 }
 
+// By default an audio-named file that cannot be used stops the scan, naming the first one
+// (sorted order) and counting the rest; other names and sub-folders are still just left out.
+TEST(LoadDataset, UnusableAudioFileIsBadInputByDefault) {
+  fs::path r = MakeTree("strict");
+  try {
+    kws::LoadDataset(r.string());
+    FAIL() << "expected BadInput";
+  } catch (const kws::Error& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(e.kind(), kws::ErrorKind::kBadInput);
+    EXPECT_EQ(m.rfind((r / "yes/empty.wav").string() + ": empty file; 1 more unusable file", 0), 0u) << m;
+    EXPECT_NE(m.find("kws data stats " + r.string()), std::string::npos) << m;
+    EXPECT_NE(m.find("data.skip_bad_files=true"), std::string::npos) << m;
+  }
+  fs::remove(r / "yes/empty.wav");
+  try {
+    kws::LoadDataset(r.string());
+    FAIL() << "expected BadInput";
+  } catch (const kws::Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind((r / "yes/garbage.wav").string() + ": not audio: ", 0), 0u) << e.what();
+  }
+  fs::remove(r / "yes/garbage.wav");
+  kws::Dataset ds = kws::LoadDataset(r.string());
+  EXPECT_EQ(ds.clips.size(), 9u);
+  EXPECT_EQ(ds.skipped.size(), 3u);  // the duplicate and two non-audio names
+
+  // A WAV cut short (its header promises more samples than the file holds).
+  const std::string good = kws::ReadFile((r / "yes/aa11_nohash_0.wav").string());
+  WriteBytes(r / "no/dd44_nohash_0.wav", good.substr(0, good.size() / 2));
+  try {
+    kws::LoadDataset(r.string());
+    FAIL() << "expected BadInput";
+  } catch (const kws::Error& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.rfind((r / "no/dd44_nohash_0.wav").string() + ": not audio: truncated", 0), 0u) << m;
+    EXPECT_EQ(m.find("more unusable"), std::string::npos) << m;
+  }
+  EXPECT_EQ(kws::LoadDataset(r.string(), Lenient()).clips.size(), 9u);
+}
+
 TEST(LoadDataset, KeepDuplicatesWhenAsked) {
   fs::path r = MakeTree("dups");
-  kws::DatasetOptions o;
+  kws::DatasetOptions o = Lenient();
   o.remove_duplicates = false;
   kws::Dataset ds = kws::LoadDataset(r.string(), o);
   EXPECT_EQ(ds.duplicates, 0);
@@ -160,7 +206,7 @@ TEST(LoadDataset, KeepDuplicatesWhenAsked) {
 
 TEST(LoadDataset, Deterministic) {
   fs::path r = MakeTree("det");
-  kws::Dataset a = kws::LoadDataset(r.string()), b = kws::LoadDataset(r.string());
+  kws::Dataset a = kws::LoadDataset(r.string(), Lenient()), b = kws::LoadDataset(r.string(), Lenient());
   ASSERT_EQ(a.clips.size(), b.clips.size());
   for (size_t i = 0; i < a.clips.size(); ++i) {
     EXPECT_EQ(a.clips[i].rel, b.clips[i].rel);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "audio/audio.h"
 #include "quickstart/quickstart.h"
 #include "report/plots.h"
 #include "report/report.h"
@@ -26,8 +27,8 @@ struct CmdResult {
   std::string out;
 };
 
-CmdResult RunKws(const std::string& args) {
-  const std::string cmd = std::string(KWS_BINARY) + " " + args + " 2>/dev/null";
+CmdResult RunKws(const std::string& args, bool with_stderr = false) {
+  const std::string cmd = std::string(KWS_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
   FILE* p = popen(cmd.c_str(), "r");
   CmdResult r;
   if (!p) return r;
@@ -133,6 +134,17 @@ TEST(Quickstart, BadInputsExitTwo) {
   EXPECT_EQ(RunKws("quickstart --data " + tmp.string() + " --out " + (tmp / "file" / "sub").string()).code, 2);
   EXPECT_EQ(RunKws("quickstart --out " + (tmp / "o").string() + " --per-word 1").code, 1);
   EXPECT_FALSE(fs::exists(tmp / "o" / "report.md"));
+  // A truncated clip in the data: exit 2 naming it, and the output folder this run made is gone again.
+  fs::create_directories(tmp / "d" / "yes");
+  fs::create_directories(tmp / "d" / "no");
+  const std::vector<float> tone(16000, 0.25f);
+  kws::WriteWav16((tmp / "d" / "no" / "a_nohash_0.wav").string(), tone, 16000);
+  kws::AtomicWriteFile(tmp / "d" / "yes" / "a_nohash_0.wav",
+                       kws::ReadFile((tmp / "d" / "no" / "a_nohash_0.wav").string()).substr(0, 500));
+  const CmdResult t = RunKws("quickstart --data " + (tmp / "d").string() + " --out " + (tmp / "q").string(), true);
+  EXPECT_EQ(t.code, 2) << t.out;
+  EXPECT_NE(t.out.find("yes/a_nohash_0.wav: not audio: truncated"), std::string::npos) << t.out;
+  EXPECT_FALSE(fs::exists(tmp / "q"));
   fs::remove_all(tmp);
 }
 

@@ -222,6 +222,31 @@ TEST_F(CliTest, CrossValidationListsMisclassifiedClips) {
   EXPECT_GT(listed, 0);
 }
 
+// A truncated clip in the data folder stops training and evaluation (exit 2, naming the file) before
+// anything is written; data.skip_bad_files = true trains without it.
+TEST_F(CliTest, TruncatedClipInDataIsBadInput) {
+  const fsys::path data = root_ / "data_truncated";
+  fsys::remove_all(data);
+  fsys::copy(Data(), data, fsys::copy_options::recursive);
+  const std::string good = ReadFile((data / "low" / "spk00_nohash_0.wav").string());
+  AtomicWriteFile(data / "low" / "spk09_nohash_0.wav", good.substr(0, 1000));
+  const std::string out = (root_ / "run_truncated").string();
+  const std::string train = "train --config " + Config() + " --data " + data.string() + " --out " + out;
+  Result r = RunKws(train);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find((data / "low" / "spk09_nohash_0.wav").string() + ": not audio: truncated"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fsys::exists(out));
+  Result e = RunKws("eval --model " + out + " --data " + data.string());
+  EXPECT_EQ(e.code, 2) << e.err;
+  Result ok = RunKws(train + " --set data.skip_bad_files=true --json");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_TRUE(fsys::exists(fsys::path(out) / "model.ckpt"));
+  Result e2 = RunKws("eval --model " + out + " --data " + data.string());
+  EXPECT_EQ(e2.code, 2) << e2.err;
+  EXPECT_NE(e2.err.find("spk09_nohash_0.wav"), std::string::npos) << e2.err;
+}
+
 TEST_F(CliTest, BadInputsExitWithMessages) {
   const std::string out = (root_ / "bad").string();
   const std::string base = "train --config " + Config() + " --data " + Data() + " --out " + out;
