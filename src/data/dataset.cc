@@ -8,6 +8,7 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/parallel.h"
 
 namespace kws {
@@ -224,6 +225,21 @@ Dataset LoadDataset(const std::string& root_in, const DatasetOptions& options) {
   std::sort(ds.skipped.begin(), ds.skipped.end(), [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
   if (ds.clips.empty()) throw BadInput(root_in + ": no usable audio clips in its label folders");
   return ds;
+}
+
+int WarnOtherSampleRates(const Dataset& ds, int sample_rate) {
+  int n = 0;
+  std::string first;
+  auto check = [&](const std::string& path, const AudioInfo& info) {
+    if (info.sample_rate <= 0 || info.sample_rate == sample_rate) return;
+    if (n++ == 0) first = path + " at " + std::to_string(info.sample_rate) + " Hz";
+  };
+  for (const Clip& c : ds.clips) check(c.path, c.info);
+  for (const NoiseFile& f : ds.noise) check(f.path, f.info);
+  if (n > 0)
+    LogWarn("%s: %d audio file%s not at %d Hz (first: %s); resampled with soxr when read", ds.root.c_str(), n,
+            n == 1 ? "" : "s", sample_rate, first.c_str());
+  return n;
 }
 
 // ---------------------------------------------------------------------------

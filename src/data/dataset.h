@@ -83,6 +83,11 @@ struct Dataset {
 // (hash) on all cores.
 Dataset LoadDataset(const std::string& root, const DatasetOptions& options = {});
 
+// Clips and noise files whose (probed) sample rate is not `sample_rate`: they are resampled when
+// read. Logs one warning naming how many and the first of them (nothing when all match), and
+// returns the count.
+int WarnOtherSampleRates(const Dataset& ds, int sample_rate);
+
 // True for the file extensions kws reads as audio (wav, flac, ogg, ...).
 bool IsAudioExtension(const std::string& file_name);
 

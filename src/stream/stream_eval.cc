@@ -435,6 +435,7 @@ StreamEvalResult RunStreamEval(const StreamEvalOptions& o, const FeatureOptions&
                                const std::vector<std::string>& labels, Scorer* scorer) {
   o.Validate();
   Dataset ds = LoadDataset(o.data);
+  WarnOtherSampleRates(ds, features.sample_rate);
   StreamEvalResult res;
   if (!o.exclude_speakers_of.empty()) res.excluded_clips = ExcludeSpeakersOf(ds, o.exclude_speakers_of);
   {

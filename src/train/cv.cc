@@ -149,6 +149,7 @@ PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
   DatasetOptions lo;
   lo.skip_bad_files = cfg.data.skip_bad_files;
   p.dataset = LoadDataset(data_dir, lo);
+  WarnOtherSampleRates(p.dataset, cfg.features.sample_rate);
   TaskOptions to;
   to.silence_count = cfg.data.silence_count;
   to.unknown_ratio = cfg.data.unknown_ratio;
@@ -404,6 +405,7 @@ EvalResult EvaluateOnData(const std::string& model_arg, const std::string& data_
     to_model.push_back(int(it - model_labels.begin()));
   }
   Dataset ds = LoadDataset(data_dir);
+  WarnOtherSampleRates(ds, fo.sample_rate);
   TaskView task = MakeTask(ds, labels);
   CacheOptions cache;
   cache.enabled = cache_on;

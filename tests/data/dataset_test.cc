@@ -195,6 +195,17 @@ TEST(LoadDataset, UnusableAudioFileIsBadInputByDefault) {
   EXPECT_EQ(kws::LoadDataset(r.string(), Lenient()).clips.size(), 9u);
 }
 
+TEST(LoadDataset, OtherSampleRatesAreCounted) {
+  fs::path r = TempDir("rates");
+  WriteClip(r / "yes/aa11_nohash_0.wav", 1);
+  WriteClip(r / "yes/bb22_nohash_0.wav", 2, 8000, 8000);
+  WriteClip(r / "no/aa11_nohash_0.wav", 3, 22050, 22050);
+  WriteClip(r / "_background_noise_/n.wav", 4, 32000, 16000);
+  kws::Dataset ds = kws::LoadDataset(r.string());
+  EXPECT_EQ(kws::WarnOtherSampleRates(ds, 16000), 2);
+  EXPECT_EQ(kws::WarnOtherSampleRates(ds, 8000), 3);  // the noise file counts too
+}
+
 TEST(LoadDataset, KeepDuplicatesWhenAsked) {
   fs::path r = MakeTree("dups");
   kws::DatasetOptions o = Lenient();
