@@ -21,6 +21,7 @@
 #include "audio/audio.h"
 #include "audio/audio_stream.h"
 #include "cli/command.h"
+#include "cli/detector_flags.h"
 #include "stream/capture.h"
 #include "stream/detector.h"
 #include "util/error.h"
@@ -39,7 +40,7 @@ struct Opts {
   std::string model;
   std::string input = "-";
   kws::DetectorOptions det;
-  bool no_vad = false;
+  kws::cli::DetectorFlags det_flags;
   std::string exec;
   bool json = false;
   bool scores = false;
@@ -158,7 +159,7 @@ size_t ReadRaw(std::FILE* f, const std::string& name, Runner& run, size_t chunk,
 int Run(const Opts& o) {
   const bool quiet = kws::cli::Globals().quiet;
   Opts opt = o;
-  opt.det.vad = !o.no_vad;
+  kws::cli::ApplyDetectorFlags(o.det_flags, &opt.det);
   opt.det.Validate();
   if (o.max_children < 1) throw kws::UsageError("--max-exec must be >= 1");
   kws::StreamModel model = kws::LoadStreamModel(o.model);
@@ -189,9 +190,9 @@ int Run(const Opts& o) {
   size_t dropped = 0;
   std::string source = o.input;
   if (!quiet)
-    kws::LogInfo("kws listen: %s (%s, %d Hz, %zu labels, window %d frames), hop %.0f ms, threshold %.2f, VAD %s\n",
+    kws::LogInfo("kws listen: %s (%s, %d Hz, %zu labels, window %d frames), hop %.0f ms, %s, VAD %s\n",
                  o.model.c_str(), model.interpreter.model_kind().c_str(), rate, model.meta.labels.size(), model.frames,
-                 opt.det.hop_ms, opt.det.post.threshold,
+                 opt.det.hop_ms, kws::cli::DescribeThresholds(opt.det.post).c_str(),
                  opt.det.vad ? (std::to_string(int(opt.det.vad_dbfs)) + " dBFS for " + std::to_string(int(opt.det.vad_min_ms)) + " ms").c_str() : "off");
   if (o.input == "-") {
     source = "<stdin>";
@@ -276,14 +277,7 @@ kws::cli::Registrar reg(
                      "'-' = raw s16le mono PCM at the model rate on stdin (default); an audio file (any format "
                      "libsndfile reads, resampled; .raw/.pcm/.s16 = raw s16le); mic[:DEVICE] = ALSA capture")
           ->capture_default_str();
-      app.add_option("--hop-ms", o->det.hop_ms, "Evaluate every this many ms")->capture_default_str();
-      app.add_option("--threshold", o->det.post.threshold, "Smoothed score needed to fire")->capture_default_str();
-      app.add_option("--smooth-ms", o->det.post.smooth_ms, "Average scores over this window")->capture_default_str();
-      app.add_option("--suppress-ms", o->det.post.suppress_ms, "No detection this long after one")->capture_default_str();
-      app.add_option("--min-results", o->det.post.min_results, "Results needed in the smoothing window")->capture_default_str();
-      app.add_option("--vad-dbfs", o->det.vad_dbfs, "VAD: 10 ms block level needed (dBFS)")->capture_default_str();
-      app.add_option("--vad-min-ms", o->det.vad_min_ms, "VAD: for at least this long")->capture_default_str();
-      app.add_flag("--no-vad", o->no_vad, "Run the model every hop (no energy gate)");
+      kws::cli::AddDetectorFlags(app, &o->det, &o->det_flags);
       app.add_option("--exec", o->exec,
                      "Run this /bin/sh command per detection (env KWS_LABEL, KWS_SCORE, KWS_TIME); not waited for");
       app.add_option("--max-exec", o->max_children, "At most this many --exec commands running at once")->capture_default_str();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/detector_flags.h"
 #include "report/plots.h"
 #include "stream/stream_eval.h"
 #include "util/error.h"
@@ -17,7 +18,7 @@ namespace {
 struct Opts {
   std::string model;
   kws::StreamEvalOptions ev;
-  bool no_vad = false;
+  kws::cli::DetectorFlags det_flags;
   bool sweep = false;
   bool json = false;
   bool list_detections = false;
@@ -48,8 +49,14 @@ nlohmann::json ResultJson(const kws::ThresholdResult& r) {
   return j;
 }
 
+nlohmann::json LabelThresholdsJson(const kws::PostProcessOptions& p) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [label, t] : p.label_thresholds) j[label] = t;
+  return j;
+}
+
 int Run(Opts& o) {
-  o.ev.det.vad = !o.no_vad;
+  kws::cli::ApplyDetectorFlags(o.det_flags, &o.ev.det);
   if (o.sweep) {
     o.ev.sweep.clear();
     for (int i = 0; i <= 8; ++i) o.ev.sweep.push_back(0.5 + 0.05 * i);  // 0.5 .. 0.9
@@ -115,6 +122,7 @@ int Run(Opts& o) {
                         {"suppress_ms", o.ev.det.post.suppress_ms},
                         {"vad", o.ev.det.vad},
                         {"min_results", o.ev.det.post.min_results},
+                        {"label_thresholds", LabelThresholdsJson(o.ev.det.post)},
                         {"exclude_speakers_of", o.ev.exclude_speakers_of},
                         {"excluded_clips", r.excluded_clips},
                         {"speakers", r.speakers},
@@ -146,7 +154,8 @@ int Run(Opts& o) {
               static_cast<unsigned long long>(o.ev.seed));
   if (!o.ev.exclude_speakers_of.empty())
     std::printf("speakers    %d (%d clips of speakers in the excluded folders left out)\n", r.speakers, r.excluded_clips);
-  std::printf("threshold   %.3f   (smooth %g ms, suppress %g ms, hop %g ms, tolerance %g ms, VAD %s)\n", r.main.threshold,
+  std::printf("threshold   %.3f%s   (smooth %g ms, suppress %g ms, hop %g ms, tolerance %g ms, VAD %s)\n", r.main.threshold,
+              kws::cli::DescribeLabelThresholds(o.ev.det.post).c_str(),
               o.ev.det.post.smooth_ms, o.ev.det.post.suppress_ms, o.ev.det.hop_ms, o.ev.tolerance_ms,
               o.ev.det.vad ? "on" : "off");
   std::printf("%-12s %7s %6s %8s %8s\n", "keyword", "events", "hits", "recall", "FRR");
@@ -193,14 +202,7 @@ kws::cli::Registrar reg(
       app.add_option("--seed", o->ev.seed, "Clip choice, placement and noise")->capture_default_str();
       app.add_option("--tolerance-ms", o->ev.tolerance_ms, "A detection may come this long after the keyword ends")
           ->capture_default_str();
-      app.add_option("--hop-ms", o->ev.det.hop_ms, "Evaluate every this many ms")->capture_default_str();
-      app.add_option("--threshold", o->ev.det.post.threshold, "Smoothed score needed to fire")->capture_default_str();
-      app.add_option("--smooth-ms", o->ev.det.post.smooth_ms, "Average scores over this window")->capture_default_str();
-      app.add_option("--suppress-ms", o->ev.det.post.suppress_ms, "No detection this long after one")->capture_default_str();
-      app.add_option("--min-results", o->ev.det.post.min_results, "Results needed in the window")->capture_default_str();
-      app.add_option("--vad-dbfs", o->ev.det.vad_dbfs, "VAD level (dBFS)")->capture_default_str();
-      app.add_option("--vad-min-ms", o->ev.det.vad_min_ms, "VAD minimum duration")->capture_default_str();
-      app.add_flag("--no-vad", o->no_vad, "Run the model every hop");
+      kws::cli::AddDetectorFlags(app, &o->ev.det, &o->det_flags);
       app.add_option("--exclude-speakers-of", o->ev.exclude_speakers_of,
                      "Leave out every speaker that has a clip in this data folder (e.g. the training data); repeatable");
       app.add_option("--noise-part", o->noise_part,

@@ -13,6 +13,40 @@ void PostProcessOptions::Validate() const {
   if (!(smooth_ms > 0)) throw UsageError("--smooth-ms must be > 0");
   if (!(suppress_ms >= 0)) throw UsageError("--suppress-ms must be >= 0");
   if (min_results < 1) throw UsageError("--min-results must be >= 1");
+  for (size_t i = 0; i < label_thresholds.size(); ++i) {
+    const auto& [label, t] = label_thresholds[i];
+    if (!(t >= 0 && t <= 1))
+      throw UsageError("--label-threshold " + label + ": must be in [0, 1] (got " + std::to_string(t) + ")");
+    for (size_t k = 0; k < i; ++k)
+      if (label_thresholds[k].first == label) throw UsageError("--label-threshold " + label + ": given twice");
+  }
+}
+
+double PostProcessOptions::ThresholdOf(const std::string& label) const {
+  for (const auto& [l, t] : label_thresholds)
+    if (l == label) return t;
+  return threshold;
+}
+
+std::vector<std::pair<std::string, double>> ParseLabelThresholds(const std::vector<std::string>& items) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const std::string& it : items) {
+    const size_t eq = it.find('=');
+    double v = 0;
+    size_t used = 0;
+    bool ok = eq != std::string::npos && eq > 0 && eq + 1 < it.size();
+    if (ok) {
+      try {
+        v = std::stod(it.substr(eq + 1), &used);
+      } catch (const std::exception&) {
+        ok = false;
+      }
+      ok = ok && used == it.size() - eq - 1;
+    }
+    if (!ok) throw UsageError("--label-threshold '" + it + "': expected LABEL=VALUE, e.g. no=0.7");
+    out.emplace_back(it.substr(0, eq), v);
+  }
+  return out;
 }
 
 int SmootherCapacity(double smooth_ms, double hop_ms) { return int(std::ceil(smooth_ms / hop_ms)) + 2; }
@@ -29,6 +63,18 @@ ScoreSmoother::ScoreSmoother(std::vector<std::string> labels, const PostProcessO
   bool any = false;
   for (size_t i = 0; i < labels_.size(); ++i) any |= (keyword_[i] = IsKeywordLabel(labels_[i])) != 0;
   if (!any) throw UsageError("post-processing: the model has no keyword labels (only _silence_/_unknown_)");
+  for (const auto& lt : opt_.label_thresholds) {
+    bool found = false;
+    std::string keywords;
+    for (size_t i = 0; i < labels_.size(); ++i) {
+      found |= keyword_[i] && labels_[i] == lt.first;
+      if (keyword_[i]) keywords += (keywords.empty() ? "" : ", ") + labels_[i];
+    }
+    if (!found)
+      throw UsageError("--label-threshold " + lt.first + ": not a keyword of the model (its keywords: " + keywords + ")");
+  }
+  threshold_.resize(labels_.size());
+  for (size_t i = 0; i < labels_.size(); ++i) threshold_[i] = float(opt_.ThresholdOf(labels_[i]));
   ring_.assign(size_t(capacity_) * size_t(classes_), 0.0f);
   times_.assign(size_t(capacity_), 0);
 }
@@ -66,7 +112,7 @@ bool ScoreSmoother::Process(int64_t now, const float* scores, Detection* out) {
   int best = -1;
   for (int c = 0; c < classes_; ++c)
     if (keyword_[size_t(c)] && (best < 0 || avg_[size_t(c)] > avg_[size_t(best)])) best = c;
-  if (best < 0 || !(avg_[size_t(best)] >= float(opt_.threshold))) return false;
+  if (best < 0 || !(avg_[size_t(best)] >= threshold_[size_t(best)])) return false;
   if (last_detection_ms_ != INT64_MIN && double(now - last_detection_ms_) < opt_.suppress_ms) return false;
   last_detection_ms_ = now;
   if (out) {

@@ -6,12 +6,14 @@
 //   * with fewer than min_results in the window nothing fires;
 //   * the scores in the window are averaged per class; the best keyword class
 //     (every label except _silence_ and _unknown_) fires when its average is
-//     >= threshold and at least suppress_ms have passed since the last detection.
+//     >= threshold (or its own entry in label_thresholds) and at least suppress_ms have
+//     passed since the last detection.
 // The ring holds `capacity` results (the detector passes smooth_ms / hop + 2);
 // if results arrive faster the oldest are overwritten: memory never grows.
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kws {
@@ -21,8 +23,15 @@ struct PostProcessOptions {
   double smooth_ms = 1000;    // averaging window
   double suppress_ms = 1500;  // no detection this long after one
   int min_results = 3;        // results needed in the window
+  // Per-keyword thresholds replacing `threshold` for that label ("no" at 0.7, every other keyword
+  // at `threshold`). Labels are checked against the model's keywords by ScoreSmoother.
+  std::vector<std::pair<std::string, double>> label_thresholds;
   void Validate() const;      // UsageError naming the flag
+  double ThresholdOf(const std::string& label) const;
 };
+
+// "LABEL=VALUE" items of --label-threshold (UsageError naming the flag and the item).
+std::vector<std::pair<std::string, double>> ParseLabelThresholds(const std::vector<std::string>& items);
 
 struct Detection {
   int64_t time_ms = 0;  // stream time of the result that fired
@@ -53,6 +62,7 @@ class ScoreSmoother {
  private:
   std::vector<std::string> labels_;
   std::vector<char> keyword_;
+  std::vector<float> threshold_;  // per class
   PostProcessOptions opt_;
   int capacity_, classes_;
   std::vector<float> ring_;       // capacity_ x classes_

@@ -189,6 +189,30 @@ TEST_F(ListenCli, MissingCaptureDeviceIsBadInput) {
 TEST_F(ListenCli, BadFlagsAreUsageErrors) {
   EXPECT_EQ(Sh(kBin + " listen --model " + model_ + " --threshold 2 < /dev/null 2>/dev/null").rc, 1);
   EXPECT_EQ(Sh(kBin + " listen --model " + model_ + " --hop-ms 0 < /dev/null 2>/dev/null").rc, 1);
+  auto r = Sh(kBin + " listen --model " + model_ + " --label-threshold maybe=0.5 < /dev/null 2> " + P("e"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(kws::ReadFile(P("e")).find("--label-threshold maybe: not a keyword of the model (its keywords: yes, no)"),
+            std::string::npos)
+      << kws::ReadFile(P("e"));
+  EXPECT_EQ(Sh(kBin + " listen --model " + model_ + " --label-threshold no:0.5 < /dev/null 2>/dev/null").rc, 1);
+}
+
+// Per-keyword thresholds: with --threshold 1 nothing fires; both keywords at 0 behave like --threshold 0
+// (4 detections on 6 s of noise, see above); one keyword at 0 fires only that keyword.
+TEST_F(ListenCli, LabelThresholdsOverrideTheGlobalOne) {
+  kws::Rng rng(2);
+  std::vector<int16_t> x(16000 * 6);
+  for (auto& v : x) v = int16_t(rng.Below(8001)) - 4000;
+  WriteRaw(P("n.raw"), x);
+  EXPECT_TRUE(Lines(Listen("--threshold 1", P("n.raw"), nullptr).out).empty());
+  const auto both = Lines(Listen("--threshold 1 --label-threshold yes=0 --label-threshold no=0", P("n.raw"), nullptr).out);
+  ASSERT_EQ(both.size(), 4u);
+  const std::string top = nlohmann::json::parse(both[0])["label"], other = top == "yes" ? "no" : "yes";
+  const auto only_top = Lines(Listen("--threshold 1 --label-threshold " + top + "=0", P("n.raw"), nullptr).out);
+  EXPECT_FALSE(only_top.empty());
+  for (const auto& l : only_top) EXPECT_EQ(nlohmann::json::parse(l)["label"], top) << l;
+  for (const auto& l : Lines(Listen("--threshold 1 --label-threshold " + other + "=0", P("n.raw"), nullptr).out))
+    EXPECT_EQ(nlohmann::json::parse(l)["label"], other) << l;
 }
 
 }  // namespace

@@ -137,6 +137,62 @@ TEST(ScoreSmoother, RingIsBounded) {
   EXPECT_EQ(s.capacity(), 4);
 }
 
+// --label-threshold: "no" at 0.6 fires where the global 0.9 does not; "yes" keeps 0.9; the top keyword
+// must pass its own threshold (a "no" below "yes" does not fire even above its lower threshold).
+TEST(ScoreSmoother, LabelThresholdsApplyToTheirKeywordOnly) {
+  kws::PostProcessOptions o;  // 0.9
+  o.label_thresholds = {{"no", 0.6}};
+  EXPECT_DOUBLE_EQ(o.ThresholdOf("no"), 0.6);
+  EXPECT_DOUBLE_EQ(o.ThresholdOf("yes"), 0.9);
+  kws::ScoreSmoother a(kLabels, o, 12);
+  auto f = Replay(a, Constant(0, 1000, 100, {0.3f, 0, 0, 0.7f}));
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].label, "no");
+  EXPECT_EQ(f[0].t, 200);
+  kws::ScoreSmoother b(kLabels, o, 12);
+  EXPECT_TRUE(Replay(b, Constant(0, 1000, 100, {0.3f, 0, 0.7f, 0})).empty());
+  kws::ScoreSmoother c(kLabels, o, 12);
+  EXPECT_TRUE(Replay(c, Constant(0, 1000, 100, {0, 0, 0.35f, 0.61f})).size() == 1u);
+  kws::ScoreSmoother d(kLabels, o, 12);
+  EXPECT_TRUE(Replay(d, Constant(0, 1000, 100, {0, 0.1f, 0.5f, 0.4f})).empty());  // top is yes (0.5 < 0.9)
+  kws::PostProcessOptions none;  // without the override the same "no" scores never fire
+  kws::ScoreSmoother e(kLabels, none, 12);
+  EXPECT_TRUE(Replay(e, Constant(0, 1000, 100, {0.3f, 0, 0, 0.7f})).empty());
+}
+
+TEST(ScoreSmoother, LabelThresholdErrorsNameTheFlag) {
+  auto message = [](const kws::PostProcessOptions& o) -> std::string {
+    try {
+      kws::ScoreSmoother s(kLabels, o, 4);
+    } catch (const kws::Error& e) {
+      EXPECT_EQ(e.kind(), kws::ErrorKind::kUsage);
+      return e.what();
+    }
+    return "<no error>";
+  };
+  kws::PostProcessOptions o;
+  o.label_thresholds = {{"maybe", 0.5}};
+  EXPECT_EQ(message(o), "--label-threshold maybe: not a keyword of the model (its keywords: yes, no)");
+  o.label_thresholds = {{"_unknown_", 0.5}};
+  EXPECT_NE(message(o).find("not a keyword"), std::string::npos);
+  o.label_thresholds = {{"no", 1.5}};
+  EXPECT_NE(message(o).find("--label-threshold no: must be in [0, 1]"), std::string::npos);
+  o.label_thresholds = {{"no", 0.5}, {"no", 0.6}};
+  EXPECT_NE(message(o).find("given twice"), std::string::npos);
+
+  EXPECT_EQ(kws::ParseLabelThresholds({"no=0.7", "yes=1"}),
+            (std::vector<std::pair<std::string, double>>{{"no", 0.7}, {"yes", 1.0}}));
+  for (const char* bad : {"no", "no=", "=0.5", "no=abc", "no=0.5x"}) {
+    try {
+      kws::ParseLabelThresholds({bad});
+      ADD_FAILURE() << bad;
+    } catch (const kws::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + bad + "': expected LABEL=VALUE"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(ScoreSmoother, RejectsBadInput) {
   kws::PostProcessOptions o;
   o.threshold = 1.5;

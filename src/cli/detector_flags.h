@@ -1,0 +1,29 @@
+// The streaming detector's flags, shared by `kws listen` and `kws stream-eval` so both
+// commands take the same names, defaults and help texts.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "stream/detector.h"
+
+namespace kws::cli {
+
+struct DetectorFlags {
+  std::vector<std::string> label_thresholds;  // "LABEL=VALUE" items
+  bool no_vad = false;
+};
+
+// --hop-ms, --threshold, --label-threshold, --smooth-ms, --suppress-ms, --min-results, --vad-dbfs,
+// --vad-min-ms, --no-vad, bound to *det (values) and *flags (the two that need a conversion).
+void AddDetectorFlags(CLI::App& app, DetectorOptions* det, DetectorFlags* flags);
+
+// Applies *flags to *det (UsageError naming the flag for a malformed --label-threshold item).
+void ApplyDetectorFlags(const DetectorFlags& flags, DetectorOptions* det);
+
+// "threshold 0.90" or "threshold 0.90 (no 0.70)" for headers and tables; the second part alone
+// ("" without --label-threshold).
+std::string DescribeThresholds(const PostProcessOptions& post);
+std::string DescribeLabelThresholds(const PostProcessOptions& post);
+
+}  // namespace kws::cli
