@@ -79,7 +79,7 @@ class Runner {
   void Spawn(const kws::Detection& d) {
     if (children_ >= o_.max_children) {
       ++skipped_exec_;
-      kws::LogWarn("kws listen: %d --exec commands still running; not starting another\n", children_);
+      kws::LogWarn("kws listen: %d --exec commands still running; not starting another", children_);
       return;
     }
     char score[32], time[32];
@@ -88,7 +88,7 @@ class Runner {
     std::fflush(stderr);
     const pid_t pid = fork();
     if (pid < 0) {
-      kws::LogWarn("kws listen: --exec: fork failed (%s)\n", std::strerror(errno));
+      kws::LogWarn("kws listen: --exec: fork failed (%s)", std::strerror(errno));
       return;
     }
     if (pid == 0) {
@@ -190,7 +190,7 @@ int Run(const Opts& o) {
   size_t dropped = 0;
   std::string source = o.input;
   if (!quiet)
-    kws::LogInfo("kws listen: %s (%s, %d Hz, %zu labels, window %d frames), hop %.0f ms, %s, VAD %s\n",
+    kws::LogInfo("kws listen: %s (%s, %d Hz, %zu labels, window %d frames), hop %.0f ms, %s, VAD %s",
                  o.model.c_str(), model.interpreter.model_kind().c_str(), rate, model.meta.labels.size(), model.frames,
                  opt.det.hop_ms, kws::cli::DescribeThresholds(opt.det.post).c_str(),
                  opt.det.vad ? (std::to_string(int(opt.det.vad_dbfs)) + " dBFS for " + std::to_string(int(opt.det.vad_min_ms)) + " ms").c_str() : "off");
@@ -200,7 +200,7 @@ int Run(const Opts& o) {
   } else if (o.input == "mic" || o.input.rfind("mic:", 0) == 0) {
     const std::string device = o.input.size() > 4 ? o.input.substr(4) : "default";
     kws::Capture cap(device, rate);  // BadInput if ALSA is unavailable or the device cannot be opened
-    if (!quiet) kws::LogInfo("kws listen: capturing from ALSA device '%s' at %d Hz (Ctrl-C to stop)\n", device.c_str(), rate);
+    if (!quiet) kws::LogInfo("kws listen: capturing from ALSA device '%s' at %d Hz (Ctrl-C to stop)", device.c_str(), rate);
     std::vector<float> buf(chunk);
     while (!g_stop) {
       const size_t n = cap.Read(buf.data(), buf.size());
@@ -221,7 +221,7 @@ int Run(const Opts& o) {
     kws::AudioFileReader reader(o.input, rate);
     const kws::AudioInfo& info = reader.info();
     if (info.sample_rate != rate && !quiet)
-      kws::LogInfo("kws listen: %s is %d Hz; resampling to the model's %d Hz\n", o.input.c_str(), info.sample_rate, rate);
+      kws::LogInfo("kws listen: %s is %d Hz; resampling to the model's %d Hz", o.input.c_str(), info.sample_rate, rate);
     std::vector<float> buf(chunk);
     while (!g_stop) {
       const size_t n = reader.Read(buf.data(), buf.size());
