@@ -167,6 +167,7 @@ WindowSet LoadWindows(const Dataset& ds, const TaskView& task, int sample_rate, 
       if (chunk == 0) p.Set(done.load());
     }
   });
+  p.Set(done.load());  // chunk 0 may finish before the others
   p.Done();
   return w;
 }
@@ -249,6 +250,7 @@ FeatureSet ExtractFeatures(const Dataset& ds, const TaskView& task, const Featur
         if (chunk == 0) p.Set(done.load());
       }
     });
+    p.Set(done.load());  // chunk 0 may finish before the others
     p.Done();
     st.computed = int(todo.size());
   }

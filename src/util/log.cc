@@ -71,7 +71,10 @@ void Progress::Draw(bool force) {
   } else {
     int pct = int(frac * 100);
     if (!force && pct / 10 == last_plain_pct_ / 10) return;
+    if (force && done_ == last_plain_done_ && status_ == last_plain_status_) return;
     last_plain_pct_ = pct;
+    last_plain_done_ = done_;
+    last_plain_status_ = status_;
     std::fprintf(stderr, "%s: %ld/%ld (%d%%) %s %s\n", label_.c_str(), done_, total_, pct,
                  FormatSeconds(elapsed).c_str(), status_.c_str());
   }

@@ -40,6 +40,8 @@ class Progress {
   bool tty_, enabled_, finished_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_;
   int last_plain_pct_ = -1;
+  long last_plain_done_ = -1;      // what the last plain line showed (Done() does not repeat it)
+  std::string last_plain_status_;
 };
 
 }  // namespace kws
