@@ -23,6 +23,7 @@ struct Opts {
   bool json = false;
   bool list_detections = false;
   std::vector<double> thresholds;
+  double fa_budget = 1.0;
   std::string svg;
   std::string noise_part;
 };
@@ -68,6 +69,7 @@ int Run(Opts& o) {
     o.sweep = true;
   }
   if (!o.svg.empty() && !o.sweep) throw kws::UsageError("--svg needs --sweep");
+  if (!(o.fa_budget >= 0)) throw kws::UsageError("--fa-budget must be >= 0");
   if (!o.noise_part.empty()) {
     const size_t c = o.noise_part.find(':');
     try {
@@ -136,6 +138,9 @@ int Run(Opts& o) {
                         {"peak_rss_kb", r.peak_rss_kb},
                         {"result", ResultJson(r.main)}};
     for (const auto& t : r.sweep) j["sweep"].push_back(ResultJson(t));
+    const kws::ThresholdResult* op = kws::OperatingPoint(r, o.fa_budget);
+    j["operating_point"] = {{"max_false_alarms_per_hour", o.fa_budget},
+                            {"result", op ? ResultJson(*op) : nlohmann::json(nullptr)}};
     if (!o.ev.dump_false_alarms.empty())
       j["dumped_false_alarms"] = {{"folder", o.ev.dump_false_alarms}, {"silence", r.dumped.silence},
                                   {"unknown", r.dumped.unknown}, {"keyword", r.dumped.keyword},
@@ -184,6 +189,13 @@ int Run(Opts& o) {
     for (const auto& t : r.sweep)
       std::printf("%-10.2f %7.2f%% %10.2f %10.0f\n", t.threshold, 100 * t.recall(), t.fa_per_hour, t.median_delay_ms);
   }
+  if (const kws::ThresholdResult* op = kws::OperatingPoint(r, o.fa_budget)) {
+    std::printf("\nat <= %g false alarms/hour: recall %.2f%% at threshold %.3f (%.2f/hour; chosen on this stream)\n",
+                o.fa_budget, 100 * op->recall(), op->threshold, op->fa_per_hour);
+  } else {
+    std::printf("\nat <= %g false alarms/hour: no threshold tried gets there (add --sweep or higher --thresholds)\n",
+                o.fa_budget);
+  }
   if (!o.svg.empty()) std::printf("wrote %s\n", o.svg.c_str());
   return 0;
 }
@@ -208,6 +220,10 @@ kws::cli::Registrar reg(
       app.add_option("--noise-part", o->noise_part,
                      "FROM:TO: use only this part of each _background_noise_ file (fractions, e.g. 0.75:1)");
       app.add_flag("--sweep", o->sweep, "Also replay thresholds 0.5 ... 0.998");
+      app.add_option("--fa-budget", o->fa_budget,
+                     "Report the operating point: the best recall of --threshold and the sweep at <= this many false "
+                     "alarms/hour (chosen on the same stream: optimistic; choose on a tuning stream)")
+          ->capture_default_str();
       app.add_option("--thresholds", o->thresholds, "Replay these thresholds instead of --sweep's (comma-separated)")
           ->delimiter(',');
       app.add_option("--dump-false-alarms", o->ev.dump_false_alarms,

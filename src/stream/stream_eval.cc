@@ -496,4 +496,17 @@ StreamEvalResult RunStreamEval(const StreamEvalOptions& o, const FeatureOptions&
   return res;
 }
 
+const ThresholdResult* OperatingPoint(const StreamEvalResult& r, double max_fa_per_hour) {
+  const ThresholdResult* best = nullptr;
+  auto consider = [&](const ThresholdResult& t) {
+    if (!(t.fa_per_hour <= max_fa_per_hour)) return;
+    if (!best || t.hits > best->hits || (t.hits == best->hits && t.false_alarms < best->false_alarms) ||
+        (t.hits == best->hits && t.false_alarms == best->false_alarms && t.threshold > best->threshold))
+      best = &t;
+  };
+  consider(r.main);
+  for (const ThresholdResult& t : r.sweep) consider(t);
+  return best;
+}
+
 }  // namespace kws

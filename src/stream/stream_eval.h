@@ -195,6 +195,12 @@ BackgroundNoise NoisePart(const BackgroundNoise& noise, double from, double to);
 StreamEvalResult RunStreamEval(const StreamEvalOptions& opts, const FeatureOptions& features,
                                const std::vector<std::string>& labels, Scorer* scorer);
 
+// The operating point: of the main result and the sweep, the one with the highest recall among
+// those with at most `max_fa_per_hour` false alarms/hour (ties: fewer false alarms, then the
+// higher threshold); nullptr when none qualifies. Chosen on the stream it is measured on, so it
+// is optimistic: pick the threshold on one stream and report another stream at it.
+const ThresholdResult* OperatingPoint(const StreamEvalResult& r, double max_fa_per_hour);
+
 long PeakRssKb();
 
 }  // namespace kws

@@ -134,6 +134,34 @@ TEST(StreamEval, ScoringRules) {
   EXPECT_EQ(r.keywords[1].hits, 1);
 }
 
+TEST(StreamEval, OperatingPointIsTheBestRecallWithinTheBudget) {
+  auto at = [](double th, int hits, int fa, double fa_h) {
+    kws::ThresholdResult t;
+    t.threshold = th;
+    t.events = 100;
+    t.hits = hits;
+    t.false_alarms = fa;
+    t.fa_per_hour = fa_h;
+    return t;
+  };
+  kws::StreamEvalResult r;
+  r.main = at(0.9, 60, 1, 0.5);
+  r.sweep = {at(0.5, 90, 40, 20), at(0.7, 75, 2, 1.0), at(0.8, 75, 1, 0.5), at(0.85, 75, 1, 0.5), at(0.99, 20, 0, 0)};
+  const kws::ThresholdResult* op = kws::OperatingPoint(r, 1.0);
+  ASSERT_NE(op, nullptr);
+  EXPECT_DOUBLE_EQ(op->threshold, 0.85);  // 75 hits within 1/hour; fewest false alarms, then the higher threshold
+  op = kws::OperatingPoint(r, 0.1);
+  ASSERT_NE(op, nullptr);
+  EXPECT_DOUBLE_EQ(op->threshold, 0.99);
+  op = kws::OperatingPoint(r, 100);
+  ASSERT_NE(op, nullptr);
+  EXPECT_DOUBLE_EQ(op->threshold, 0.5);
+  r.sweep.clear();
+  r.main = at(0.9, 60, 10, 5);
+  EXPECT_EQ(kws::OperatingPoint(r, 1.0), nullptr);
+  EXPECT_EQ(kws::OperatingPoint(r, 5.0), &r.main);  // the budget is inclusive
+}
+
 TEST(StreamEval, MissingDataOrNoiseIsAnError) {
   kws::test::TempDir dir("eval_bad");
   kws::StreamEvalOptions o;
