@@ -8,7 +8,9 @@ void AddDetectorFlags(CLI::App& app, DetectorOptions* det, DetectorFlags* flags)
   app.add_option("--hop-ms", det->hop_ms, "Evaluate every this many ms")->capture_default_str();
   app.add_option("--threshold", det->post.threshold, "Smoothed score needed to fire")->capture_default_str();
   app.add_option("--label-threshold", flags->label_thresholds,
-                 "LABEL=VALUE: this keyword's own threshold instead of --threshold (repeatable, e.g. no=0.7)");
+                 "LABEL=VALUE: this keyword's own threshold instead of --threshold (repeatable or comma-separated, "
+                 "e.g. no=0.7)")
+      ->delimiter(',');
   app.add_option("--smooth-ms", det->post.smooth_ms, "Average scores over this window")->capture_default_str();
   app.add_option("--suppress-ms", det->post.suppress_ms, "No detection this long after one")->capture_default_str();
   app.add_option("--min-results", det->post.min_results, "Results needed in the smoothing window")

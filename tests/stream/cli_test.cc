@@ -207,6 +207,7 @@ TEST_F(ListenCli, LabelThresholdsOverrideTheGlobalOne) {
   EXPECT_TRUE(Lines(Listen("--threshold 1", P("n.raw"), nullptr).out).empty());
   const auto both = Lines(Listen("--threshold 1 --label-threshold yes=0 --label-threshold no=0", P("n.raw"), nullptr).out);
   ASSERT_EQ(both.size(), 4u);
+  EXPECT_EQ(Lines(Listen("--threshold 1 --label-threshold yes=0,no=0", P("n.raw"), nullptr).out), both);
   const std::string top = nlohmann::json::parse(both[0])["label"], other = top == "yes" ? "no" : "yes";
   const auto only_top = Lines(Listen("--threshold 1 --label-threshold " + top + "=0", P("n.raw"), nullptr).out);
   EXPECT_FALSE(only_top.empty());
