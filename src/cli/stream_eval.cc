@@ -108,6 +108,9 @@ int Run(Opts& o) {
       s.point_labels.push_back(thr);
     }
     p.series.push_back(s);
+    char budget[64];
+    std::snprintf(budget, sizeof budget, "%g false alarm%s/hour", o.fa_budget, o.fa_budget == 1 ? "" : "s");
+    p.x_lines.push_back({o.fa_budget, budget});
     kws::WriteSvg(o.svg, kws::LineChartSvg(p));
   }
 
@@ -187,7 +190,7 @@ int Run(Opts& o) {
   if (!r.sweep.empty()) {
     std::printf("\n%-10s %8s %10s %10s\n", "threshold", "recall", "FA/hour", "delay ms");
     for (const auto& t : r.sweep)
-      std::printf("%-10.2f %7.2f%% %10.2f %10.0f\n", t.threshold, 100 * t.recall(), t.fa_per_hour, t.median_delay_ms);
+      std::printf("%-10g %7.2f%% %10.2f %10.0f\n", t.threshold, 100 * t.recall(), t.fa_per_hour, t.median_delay_ms);
   }
   if (const kws::ThresholdResult* op = kws::OperatingPoint(r, o.fa_budget)) {
     std::printf("\nat <= %g false alarms/hour: recall %.2f%% at threshold %.3f (%.2f/hour; chosen on this stream)\n",

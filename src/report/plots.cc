@@ -163,6 +163,8 @@ std::string LineChartSvg(const LineChart& c) {
       ymax = std::max(ymax, s.y[i]);
     }
   if (!std::isfinite(xmin)) xmin = 0, xmax = 1, ymin = 0, ymax = 1;
+  for (const RefLine& l : c.x_lines)
+    if (std::isfinite(l.value)) xmin = std::min(xmin, l.value), xmax = std::max(xmax, l.value);
   if (c.y_max > c.y_min) ymin = c.y_min, ymax = c.y_max;
   if (c.y_from_zero) ymin = std::min(ymin, 0.0), ymax = std::max(ymax, 0.0);
   std::vector<double> yt = NiceTicks(ymin, ymax, 5);
@@ -197,8 +199,15 @@ std::string LineChartSvg(const LineChart& c) {
     s += Text(X(v), f.bottom + 17, TickLabel(v, xstep), "middle", 11);
   }
   s += Axes(f, c.width, c.height, c.title, c.x_label, c.y_label);
+  for (const RefLine& l : c.x_lines) {
+    if (!std::isfinite(l.value)) continue;
+    s += Fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n",
+             X(l.value), f.bottom, X(l.value), f.top);
+    if (!l.label.empty()) s += Text(X(l.value) + 4, f.top + 12, l.label, "start", 10, " fill=\"#555\"");
+  }
   for (size_t k = 0; k < c.series.size(); ++k) {
     const Series& se = c.series[k];
+    double last_lx = -1e9, last_ly = -1e9;  // where the previous point label went
     std::string pts;
     for (size_t i = 0; i < std::min(se.x.size(), se.y.size()); ++i) {
       if (!std::isfinite(se.x[i]) || !std::isfinite(se.y[i])) continue;
@@ -206,8 +215,15 @@ std::string LineChartSvg(const LineChart& c) {
       if (c.markers)
         s += Fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n", X(se.x[i]),
                  Y(std::clamp(se.y[i], ymin, ymax)), Color(k));
-      if (!se.point_labels.empty())
-        s += Text(X(se.x[i]) + 5, Y(std::clamp(se.y[i], ymin, ymax)) - 5, se.point_labels[i], "start", 10);
+      if (!se.point_labels.empty()) {
+        const double px = X(se.x[i]), py = Y(std::clamp(se.y[i], ymin, ymax));
+        if (std::abs(px - last_lx) < 24 && std::abs(py - last_ly) < 11) continue;  // would overlap
+        last_lx = px, last_ly = py;
+        if (px > f.right - 30)
+          s += Text(px - 5, py - 5, se.point_labels[i], "end", 10);
+        else
+          s += Text(px + 5, py - 5, se.point_labels[i], "start", 10);
+      }
     }
     s += Fmt("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
              "stroke-linejoin=\"round\"/>\n",

@@ -19,9 +19,15 @@ struct Series {
   std::vector<std::string> point_labels;  // line charts, optional: a label beside each point
 };
 
+struct RefLine {
+  double value = 0;
+  std::string label;  // drawn at the top end of the line
+};
+
 struct LineChart {
   std::string title, x_label, y_label;
   std::vector<Series> series;
+  std::vector<RefLine> x_lines;  // dashed vertical lines (e.g. a false-alarm budget), inside the x range
   bool y_from_zero = false;     // include 0 in the y range
   double y_min = 0, y_max = 0;  // fixed y range when y_max > y_min (e.g. 0..100 for accuracy)
   bool markers = false;         // a dot on every point
@@ -46,7 +52,9 @@ struct HeatMap {
   int cell = 64;                            // cell size in pixels
 };
 
-// Line chart. UsageError if a series' point labels are given but not one per point.
+// Line chart. UsageError if a series' point labels are given but not one per point. A point label
+// that would overlap the series' previous label is left out (the point keeps its marker); labels
+// near the right edge go to the left of their point.
 std::string LineChartSvg(const LineChart& c);
 std::string BarChartSvg(const BarChart& c);
 std::string HeatMapSvg(const HeatMap& h);

@@ -191,6 +191,22 @@ TEST(Svg, LinePlotHasSeriesPointsAndEscapedText) {
   for (size_t i = s.find("<circle"); i != std::string::npos; i = s.find("<circle", i + 1)) ++circles;
   EXPECT_EQ(circles, 3u);
   EXPECT_NE(s.find(">0.9<"), std::string::npos);
+  EXPECT_EQ(s.find("stroke-dasharray"), std::string::npos);
+  // A budget line widens the x range to include it; a label that would sit on the previous one is
+  // left out (its marker stays).
+  p.x_lines.push_back({10, "1 false alarm/hour"});
+  p.series[0].x.push_back(4.01);
+  p.series[0].y.push_back(0.971);
+  p.series[0].point_labels.push_back("0.45");
+  const std::string t = kws::LineChartSvg(p);
+  EXPECT_NE(t.find("stroke-dasharray"), std::string::npos);
+  EXPECT_NE(t.find(">1 false alarm/hour<"), std::string::npos);
+  EXPECT_NE(t.find(">10<"), std::string::npos);  // an x tick at the line
+  EXPECT_NE(t.find(">0.5<"), std::string::npos);
+  EXPECT_EQ(t.find(">0.45<"), std::string::npos);
+  circles = 0;
+  for (size_t i = t.find("<circle"); i != std::string::npos; i = t.find("<circle", i + 1)) ++circles;
+  EXPECT_EQ(circles, 4u);
   p.series[0].point_labels.pop_back();
   EXPECT_THROW(kws::LineChartSvg(p), kws::Error);
 }
