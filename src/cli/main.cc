@@ -74,14 +74,22 @@ int main(int argc, char** argv) {
   }
 
   if (help->parsed()) {
+    // CLI11's help() shows the help of the subcommand that was parsed (here: `help` itself), so
+    // forget the parse first; a subcommand's usage line then needs its parents' names as prefix.
+    const std::vector<std::string> topic = help_topic;
+    app.clear();
     CLI::App* target = &app;
-    for (auto& t : help_topic) {
-      try { target = target->get_subcommand(t); } catch (const CLI::Error&) {
+    std::string prefix;
+    for (const auto& t : topic) {
+      try {
+        prefix = target == &app ? app.get_name() : prefix + " " + target->get_name();
+        target = target->get_subcommand(t);
+      } catch (const CLI::Error&) {
         std::fprintf(stderr, "kws help: unknown command '%s'\n", t.c_str());
         return 1;
       }
     }
-    std::fputs(target->help().c_str(), stdout);
+    std::fputs(target->help(prefix).c_str(), stdout);
     return 0;
   }
 
