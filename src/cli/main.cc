@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
              "Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error.");
 
   std::map<std::string, CLI::App*> parents;
+  std::map<std::string, std::string> group_leaves;
   std::vector<std::pair<CLI::App*, Runner*>> bound;
   std::vector<std::unique_ptr<Runner>> runners;
   std::string running_name;
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
         it = parents.emplace(group, g).first;
       }
       parent = it->second;
+      // "data: stats, synth" once every leaf is known (below).
+      group_leaves[group] += (group_leaves[group].empty() ? "" : ", ") + leaf;
     }
     CLI::App* sub = parent->add_subcommand(leaf, spec.description);
     if (!spec.footer.empty()) sub->footer(spec.footer);
@@ -61,6 +64,7 @@ int main(int argc, char** argv) {
     });
     bound.emplace_back(sub, r);
   }
+  for (auto& [group, g] : parents) g->description(group + " commands: " + group_leaves[group]);
   // `kws help [cmd]` mirrors --help.
   std::vector<std::string> help_topic;
   CLI::App* help = app.add_subcommand("help", "Show help for kws or for one command");
