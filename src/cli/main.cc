@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   // `kws help [cmd]` mirrors --help.
   std::vector<std::string> help_topic;
   CLI::App* help = app.add_subcommand("help", "Show help for kws or for one command");
-  help->add_option("command", help_topic, "Command name")->expected(0, 2);
+  help->add_option("command", help_topic, "Command name, and a sub-command (kws help data stats)");
 
   try {
     app.parse(argc, argv);
