@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "data/dataset.h"
 #include "util/error.h"
@@ -65,6 +66,12 @@ Detector::Detector(const FeatureOptions& features, std::vector<std::string> labe
       vad_(features.sample_rate, options.vad_dbfs, options.vad_min_ms, 1000.0 * features.window_samples() / features.sample_rate),
       smoother_(labels, options.post, SmootherCapacity(options.post.smooth_ms, options.hop_ms)) {
   if (!scorer_) throw UsageError("detector: no scorer");
+  if (hop_ > features.window_samples()) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "--hop-ms %g is longer than the model's %g ms window: audio between windows would never be seen",
+                  options.hop_ms, 1000.0 * features.window_samples() / features.sample_rate);
+    throw UsageError(buf);
+  }
   if (scorer_->bins() != features.num_features())
     throw UsageError("detector: scorer takes " + std::to_string(scorer_->bins()) + " features per frame, the settings give " +
                      std::to_string(features.num_features()));

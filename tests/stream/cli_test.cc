@@ -189,6 +189,11 @@ TEST_F(ListenCli, MissingCaptureDeviceIsBadInput) {
 TEST_F(ListenCli, BadFlagsAreUsageErrors) {
   EXPECT_EQ(Sh(kBin + " listen --model " + model_ + " --threshold 2 < /dev/null 2>/dev/null").rc, 1);
   EXPECT_EQ(Sh(kBin + " listen --model " + model_ + " --hop-ms 0 < /dev/null 2>/dev/null").rc, 1);
+  auto h = Sh(kBin + " listen --model " + model_ + " --hop-ms 1500 < /dev/null 2> " + P("e"));
+  EXPECT_EQ(h.rc, 1);
+  EXPECT_NE(kws::ReadFile(P("e")).find("--hop-ms 1500 is longer than the model's 1000 ms window"), std::string::npos)
+      << kws::ReadFile(P("e"));
+  EXPECT_EQ(Sh(kBin + " listen --model " + model_ + " --hop-ms 1000 < /dev/null 2>/dev/null").rc, 0);
   auto r = Sh(kBin + " listen --model " + model_ + " --label-threshold maybe=0.5 < /dev/null 2> " + P("e"));
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(kws::ReadFile(P("e")).find("--label-threshold maybe: not a keyword of the model (its keywords: yes, no)"),
