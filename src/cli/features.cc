@@ -46,7 +46,20 @@ kws::FeatureOptions Resolve(const Opts& o) {
   }
   for (const auto& [opt, apply] : o.overrides)
     if (opt->count() > 0) apply(f);
-  f.Validate();
+  try {
+    f.Validate();
+  } catch (const kws::Error& e) {
+    // "features: num_mel_bins must be ..." -> "--num-mel-bins (or [features] num_mel_bins) must be ..."
+    std::string m = e.what();
+    const std::string prefix = "features: ";
+    if (m.rfind(prefix, 0) != 0) throw;
+    const size_t end = m.find(' ', prefix.size());
+    const std::string key = m.substr(prefix.size(), end - prefix.size());
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    throw kws::UsageError(flag + (o.config.empty() ? "" : " (or [features] " + key + ")") +
+                          (end == std::string::npos ? "" : m.substr(end)));
+  }
   return f;
 }
 

@@ -72,7 +72,7 @@ TEST_F(CliTest, TruncatedFileExits2NamingTheFile) {
 TEST_F(CliTest, BadSettingExits1NamingIt) {
   CmdResult r = Kws("features " + clip_ + " --upper-hz 9000", dir_);
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("upper_hz"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("kws features: --upper-hz "), std::string::npos) << r.err;
 }
 
 TEST_F(CliTest, JsonShapeAndConfigOverrides) {
