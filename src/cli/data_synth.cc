@@ -7,6 +7,7 @@
 #include "synth/synth.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/text.h"
 
 namespace {
 
@@ -55,16 +56,9 @@ kws::cli::Registrar reg(
         so.unknown_words = SplitList(o->unknown_words, "--unknown-words");
         so.engines = SplitList(o->engines, "--engines");
         for (auto& item : SplitList(o->engine_weights, "--engine-weights")) {
-          auto eq = item.find('=');
-          if (eq == std::string::npos) throw kws::UsageError("--engine-weights: '" + item + "' is not ENGINE=WEIGHT");
-          try {
-            size_t used = 0;
-            double w = std::stod(item.substr(eq + 1), &used);
-            if (used != item.size() - eq - 1) throw std::invalid_argument("trailing");
-            so.engine_weights[item.substr(0, eq)] = w;
-          } catch (const std::logic_error&) {
-            throw kws::UsageError("--engine-weights: '" + item + "' is not ENGINE=WEIGHT");
-          }
+          const auto nw = kws::ParseNameNumber(item);
+          if (!nw) throw kws::UsageError("--engine-weights: '" + item + "' is not ENGINE=WEIGHT");
+          so.engine_weights[nw->first] = nw->second;
         }
         so.out_dir = o->out;
         so.per_word = o->per_word;

@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "data/dataset.h"
 #include "util/error.h"
+#include "util/text.h"
 
 namespace kws {
 
@@ -31,20 +33,9 @@ double PostProcessOptions::ThresholdOf(const std::string& label) const {
 std::vector<std::pair<std::string, double>> ParseLabelThresholds(const std::vector<std::string>& items) {
   std::vector<std::pair<std::string, double>> out;
   for (const std::string& it : items) {
-    const size_t eq = it.find('=');
-    double v = 0;
-    size_t used = 0;
-    bool ok = eq != std::string::npos && eq > 0 && eq + 1 < it.size();
-    if (ok) {
-      try {
-        v = std::stod(it.substr(eq + 1), &used);
-      } catch (const std::exception&) {
-        ok = false;
-      }
-      ok = ok && used == it.size() - eq - 1;
-    }
-    if (!ok) throw UsageError("--label-threshold '" + it + "': expected LABEL=VALUE, e.g. no=0.7");
-    out.emplace_back(it.substr(0, eq), v);
+    auto lv = ParseNameNumber(it);
+    if (!lv || lv->first.empty()) throw UsageError("--label-threshold '" + it + "': expected LABEL=VALUE, e.g. no=0.7");
+    out.push_back(std::move(*lv));
   }
   return out;
 }
