@@ -171,26 +171,14 @@ Dataset LoadDataset(const std::string& root_in, const DatasetOptions& options) {
     for (long i = b; i < e; ++i) ReadCandidate(cands[size_t(i)], options.probe);
   });
 
-  if (!options.skip_bad_files) {
-    const Candidate* first = nullptr;
-    size_t bad = 0;
-    for (const auto& c : cands)
-      if (!c.error.empty()) {
-        if (!first) first = &c;
-        ++bad;
-      }
-    if (first)
-      throw BadInput(first->path + ": " + first->error +
-                     (bad > 1 ? "; " + std::to_string(bad - 1) + " more unusable file" + (bad > 2 ? "s" : "") +
-                                    " ('kws data stats " + root_in + "' lists them all)"
-                              : std::string()) +
-                     ". Fix or remove it, or leave such files out with --set data.skip_bad_files=true (train, quickstart)");
-  }
-
   // Candidates are in sorted order (folders sorted, files sorted): rel order.
   std::unordered_map<std::string, std::string> first_by_hash;  // hash -> rel of the kept clip
+  const Candidate* first_bad = nullptr;  // unreadable audio files: fatal unless skip_bad_files
+  size_t bad = 0;
   for (auto& c : cands) {
     if (!c.error.empty()) {
+      if (!first_bad) first_bad = &c;
+      ++bad;
       ds.skipped.push_back({c.path, c.error});
       continue;
     }
@@ -222,6 +210,12 @@ Dataset LoadDataset(const std::string& root_in, const DatasetOptions& options) {
     if (ds.labels.empty() || ds.labels.back() != clip.label) ds.labels.push_back(clip.label);
     ds.clips.push_back(std::move(clip));
   }
+  if (first_bad && !options.skip_bad_files)
+    throw BadInput(first_bad->path + ": " + first_bad->error +
+                   (bad > 1 ? "; " + std::to_string(bad - 1) + " more unusable file" + (bad > 2 ? "s" : "") +
+                                  " ('kws data stats " + root_in + "' lists them all)"
+                            : std::string()) +
+                   ". Fix or remove it, or leave such files out with --set data.skip_bad_files=true (train, quickstart)");
   std::sort(ds.skipped.begin(), ds.skipped.end(), [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
   if (ds.clips.empty()) throw BadInput(root_in + ": no usable audio clips in its label folders");
   return ds;
