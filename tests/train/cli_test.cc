@@ -10,6 +10,7 @@
 
 #include "audio/audio.h"
 #include "model/checkpoint.h"
+#include "train_test_util.h"
 #include "util/fs.h"
 #include "util/rng.h"
 
@@ -65,24 +66,7 @@ class CliTest : public ::testing::Test {
 [features]
 num_mel_bins = 10
 frame_step_s = 0.02
-[[model.layers]]
-type = "conv2d"
-filters = 4
-kernel = [3, 3]
-strides = [2, 2]
-padding = "same"
-use_bias = false
-[[model.layers]]
-type = "batchnorm"
-momentum = 0.8
-[[model.layers]]
-type = "relu"
-[[model.layers]]
-type = "global_average_pool"
-[[model.layers]]
-type = "dense"
-[[model.layers]]
-type = "softmax"
+)" + std::string(train_test::kTinyLayers) + R"(
 [train]
 epochs = 6
 batch_size = 8

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 
 #include "features/features.h"
 #include "model/checkpoint.h"
@@ -12,7 +13,9 @@
 
 namespace kws::train_test {
 
-inline constexpr const char* kTiny = R"(
+// conv2d(4, 3x3, stride 2) + BN + ReLU + global average pool + Dense + Softmax: the model of every
+// config in test_train (kTiny below, the CLI tests' tiny.toml).
+inline constexpr const char* kTinyLayers = R"(
 [[model.layers]]
 type = "conv2d"
 filters = 4
@@ -31,7 +34,9 @@ type = "global_average_pool"
 type = "dense"
 [[model.layers]]
 type = "softmax"
+)";
 
+inline const std::string kTiny = std::string(kTinyLayers) + R"(
 [train]
 epochs = 4
 batch_size = 8
