@@ -2,9 +2,12 @@
 
 #include <cstdio>
 
+#include "util/error.h"
+
 namespace kws::cli {
 
 void AddDetectorFlags(CLI::App& app, DetectorOptions* det, DetectorFlags* flags) {
+  flags->app = &app;
   app.add_option("--hop-ms", det->hop_ms, "Evaluate every this many ms")->capture_default_str();
   app.add_option("--threshold", det->post.threshold, "Smoothed score needed to fire")->capture_default_str();
   app.add_option("--label-threshold", flags->label_thresholds,
@@ -23,6 +26,27 @@ void AddDetectorFlags(CLI::App& app, DetectorOptions* det, DetectorFlags* flags)
 void ApplyDetectorFlags(const DetectorFlags& flags, DetectorOptions* det) {
   det->vad = !flags.no_vad;
   det->post.label_thresholds = ParseLabelThresholds(flags.label_thresholds);
+}
+
+bool ApplyModelDetectorSettings(const DetectorFlags& flags, const tfl::KwsMetadata& meta, const std::string& model_path,
+                                DetectorOptions* det) {
+  if (meta.detector.is_null()) return false;
+  const DetectorOptions m = DetectorOptionsFromJson(meta.detector, DetectorOptions{}, model_path + ": kws metadata");
+  try {
+    m.Validate(SettingNames::kConfig);
+  } catch (const Error& e) {
+    throw BadInput(model_path + ": kws metadata: " + e.what());
+  }
+  auto given = [&](const char* flag) { return flags.app && flags.app->count(flag) > 0; };
+  if (!given("--hop-ms")) det->hop_ms = m.hop_ms;
+  if (!given("--threshold")) det->post.threshold = m.post.threshold;
+  if (!given("--smooth-ms")) det->post.smooth_ms = m.post.smooth_ms;
+  if (!given("--suppress-ms")) det->post.suppress_ms = m.post.suppress_ms;
+  if (!given("--min-results")) det->post.min_results = m.post.min_results;
+  if (!given("--vad-dbfs")) det->vad_dbfs = m.vad_dbfs;
+  if (!given("--vad-min-ms")) det->vad_min_ms = m.vad_min_ms;
+  if (!flags.no_vad) det->vad = m.vad;
+  return true;
 }
 
 std::string DescribeLabelThresholds(const PostProcessOptions& post) {

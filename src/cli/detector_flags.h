@@ -12,6 +12,7 @@ namespace kws::cli {
 struct DetectorFlags {
   std::vector<std::string> label_thresholds;  // "LABEL=VALUE" items
   bool no_vad = false;
+  const CLI::App* app = nullptr;              // to tell flags given from defaults
 };
 
 // --hop-ms, --threshold, --label-threshold, --smooth-ms, --suppress-ms, --min-results, --vad-dbfs,
@@ -20,6 +21,12 @@ void AddDetectorFlags(CLI::App& app, DetectorOptions* det, DetectorFlags* flags)
 
 // Applies *flags to *det (UsageError naming the flag for a malformed --label-threshold item).
 void ApplyDetectorFlags(const DetectorFlags& flags, DetectorOptions* det);
+
+// The model's own detector settings (kws metadata "detector", from its training config's [detector])
+// replace the built-in defaults of every flag not given on the command line. Returns whether the
+// model had any; BadInput naming the model file if they are malformed or out of range.
+bool ApplyModelDetectorSettings(const DetectorFlags& flags, const tfl::KwsMetadata& meta, const std::string& model_path,
+                                DetectorOptions* det);
 
 // "threshold 0.90" or "threshold 0.90 (no 0.70)" for headers and tables; the second part alone
 // ("" without --label-threshold).

@@ -163,6 +163,8 @@ int Run(const Opts& o) {
   opt.det.Validate();
   if (o.max_children < 1) throw kws::UsageError("--max-exec must be >= 1");
   kws::StreamModel model = kws::LoadStreamModel(o.model);
+  const bool model_settings = kws::cli::ApplyModelDetectorSettings(o.det_flags, model.meta, o.model, &opt.det);
+  opt.det.Validate();
   const kws::FeatureOptions& fo = model.meta.features;
   const int rate = fo.sample_rate;
   kws::InterpreterScorer scorer(model);
@@ -190,10 +192,13 @@ int Run(const Opts& o) {
   size_t dropped = 0;
   std::string source = o.input;
   if (!quiet)
-    kws::LogInfo("kws listen: %s (%s, %d Hz, %zu labels, window %d frames), hop %.0f ms, %s, VAD %s",
+    kws::LogInfo("kws listen: %s (%s, %d Hz, %zu labels, window %d frames), hop %.0f ms, %s, smooth %.0f ms (min %d), "
+                 "suppress %.0f ms, VAD %s%s",
                  o.model.c_str(), model.interpreter.model_kind().c_str(), rate, model.meta.labels.size(), model.frames,
-                 opt.det.hop_ms, kws::cli::DescribeThresholds(opt.det.post).c_str(),
-                 opt.det.vad ? (std::to_string(int(opt.det.vad_dbfs)) + " dBFS for " + std::to_string(int(opt.det.vad_min_ms)) + " ms").c_str() : "off");
+                 opt.det.hop_ms, kws::cli::DescribeThresholds(opt.det.post).c_str(), opt.det.post.smooth_ms,
+                 opt.det.post.min_results, opt.det.post.suppress_ms,
+                 opt.det.vad ? (std::to_string(int(opt.det.vad_dbfs)) + " dBFS for " + std::to_string(int(opt.det.vad_min_ms)) + " ms").c_str() : "off",
+                 model_settings ? " (the model's detector settings, flags override)" : "");
   if (o.input == "-") {
     source = "<stdin>";
     dropped = ReadRaw(stdin, source, run, chunk, rate);

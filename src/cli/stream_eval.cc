@@ -86,6 +86,8 @@ int Run(Opts& o) {
   }
   o.ev.Validate();
   kws::StreamModel model = kws::LoadStreamModel(o.model);
+  const bool model_settings = kws::cli::ApplyModelDetectorSettings(o.det_flags, model.meta, o.model, &o.ev.det);
+  o.ev.Validate();
   kws::InterpreterScorer scorer(model);
   const kws::StreamEvalResult r = kws::RunStreamEval(o.ev, model.meta.features, model.meta.labels, &scorer);
 
@@ -128,6 +130,7 @@ int Run(Opts& o) {
                         {"vad", o.ev.det.vad},
                         {"min_results", o.ev.det.post.min_results},
                         {"label_thresholds", LabelThresholdsJson(o.ev.det.post)},
+                        {"detector_settings", model_settings ? "model" : "defaults"},
                         {"exclude_speakers_of", o.ev.exclude_speakers_of},
                         {"excluded_clips", r.excluded_clips},
                         {"speakers", r.speakers},
@@ -162,10 +165,10 @@ int Run(Opts& o) {
               static_cast<unsigned long long>(o.ev.seed));
   if (!o.ev.exclude_speakers_of.empty())
     std::printf("speakers    %d (%d clips of speakers in the excluded folders left out)\n", r.speakers, r.excluded_clips);
-  std::printf("threshold   %.3f%s   (smooth %g ms, suppress %g ms, hop %g ms, tolerance %g ms, VAD %s)\n", r.main.threshold,
-              kws::cli::DescribeLabelThresholds(o.ev.det.post).c_str(),
-              o.ev.det.post.smooth_ms, o.ev.det.post.suppress_ms, o.ev.det.hop_ms, o.ev.tolerance_ms,
-              o.ev.det.vad ? "on" : "off");
+  std::printf("threshold   %.3f%s   (smooth %g ms, min %d results, suppress %g ms, hop %g ms, tolerance %g ms, VAD %s%s)\n",
+              r.main.threshold, kws::cli::DescribeLabelThresholds(o.ev.det.post).c_str(), o.ev.det.post.smooth_ms,
+              o.ev.det.post.min_results, o.ev.det.post.suppress_ms, o.ev.det.hop_ms, o.ev.tolerance_ms,
+              o.ev.det.vad ? "on" : "off", model_settings ? "; the model's detector settings, flags override" : "");
   std::printf("%-12s %7s %6s %8s %8s\n", "keyword", "events", "hits", "recall", "FRR");
   for (const auto& k : r.main.keywords)
     std::printf("%-12s %7d %6d %7.2f%% %7.2f%%\n", k.label.c_str(), k.events, k.hits, 100 * k.recall(),

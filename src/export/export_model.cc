@@ -100,6 +100,8 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
   md.labels = ck.labels;
   md.features = ck.features;
   md.extra = nlohmann::json{{"checkpoint_sha256", Sha256Hex(ReadFile(r.checkpoint))}, {"softmax", o.softmax}};
+  // The config's [detector] settings travel with the model (kws listen / stream-eval defaults).
+  if (ck.config.is_object() && ck.config.contains("detector")) md.detector = ck.config["detector"];
   eo.metadata = md;
 
   Calibration cal;

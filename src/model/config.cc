@@ -100,6 +100,7 @@ json DefaultTable() {
           {"silence", d.synth.silence},
           {"background", d.synth.background},
           {"dir", d.synth.dir}}}}},
+      {"detector", DetectorOptionsToJson(DetectorOptions{})},
   };
 }
 
@@ -376,6 +377,7 @@ Config FromTable(const json& tbl, const std::string& source) {
     so.background = sy.at("background").get<bool>();
     so.dir = sy.at("dir").get<std::string>();
   }
+  c.detector = DetectorOptionsFromJson(tbl.at("detector"), DetectorOptions{}, source);
   c.Validate();
   return c;
 }
@@ -408,6 +410,7 @@ void Config::Validate() const {
     throw UsageError(m.rfind("features", 0) == 0 ? m : "features: " + m);
   }
   if (!layers.is_array() || layers.empty()) Bad("model.layers", "no layers ([[model.layers]] tables)");
+  detector.Validate(SettingNames::kConfig);
   for (size_t i = 0; i < layers.size(); ++i)
     if (!layers[i].is_object() || !layers[i].contains("type"))
       Bad("model.layers." + std::to_string(i), "must be a table with a \"type\"");

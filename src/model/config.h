@@ -30,6 +30,9 @@
 //                     unknown_words, silence, background (mix the data's _background_noise_ in), dir
 //                     (a ready `kws data synth` folder instead of generating). Generated with
 //                     kws::synth::SynthesizeCached, cached by its settings under the synth cache folder.
+//   [detector]        the streaming detector's defaults, written into every exported model's metadata:
+//                     hop_ms, threshold, smooth_ms, suppress_ms, min_results, vad, vad_dbfs, vad_min_ms
+//                     (stream/detector_options.h; `kws listen` / `kws stream-eval` flags override them)
 //
 // Overrides: "dotted.path=value", typed by the existing value (int, float, bool, string, array of strings
 // as comma-separated text); array elements by index ("model.layers.0.filters=8"). An unknown key is a
@@ -43,6 +46,7 @@
 
 #include "data/augment.h"
 #include "features/features.h"
+#include "stream/detector_options.h"
 
 namespace kws {
 
@@ -143,6 +147,7 @@ struct Config {
   TrainOptions train;
   PruneOptions prune;
   DataOptions data;
+  DetectorOptions detector;
   nlohmann::json table;                 // the resolved settings (defaults + file + overrides)
 
   // Resolved TOML text (every setting), parseable by ParseConfig.

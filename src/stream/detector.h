@@ -31,6 +31,7 @@
 
 #include "features/features.h"
 #include "runtime/interpreter.h"
+#include "stream/detector_options.h"
 #include "stream/frontend.h"
 #include "stream/postprocess.h"
 #include "stream/vad.h"
@@ -71,15 +72,6 @@ class InterpreterScorer : public Scorer {
 
  private:
   StreamModel& m_;
-};
-
-struct DetectorOptions {
-  double hop_ms = 100;
-  PostProcessOptions post;   // threshold 0.9, smooth 1000 ms, suppress 1500 ms, min 3 results
-  bool vad = true;
-  double vad_dbfs = -50;
-  double vad_min_ms = 100;
-  void Validate() const;     // UsageError naming the flag
 };
 
 struct DetectorStats {

@@ -1,5 +1,6 @@
 #include "stream/postprocess.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -10,11 +11,20 @@
 
 namespace kws {
 
-void PostProcessOptions::Validate() const {
-  if (!(threshold >= 0 && threshold <= 1)) throw UsageError("--threshold must be in [0, 1] (got " + std::to_string(threshold) + ")");
-  if (!(smooth_ms > 0)) throw UsageError("--smooth-ms must be > 0");
-  if (!(suppress_ms >= 0)) throw UsageError("--suppress-ms must be >= 0");
-  if (min_results < 1) throw UsageError("--min-results must be >= 1");
+std::string SettingName(SettingNames names, const std::string& key) {
+  if (names == SettingNames::kConfig) return "detector." + key;
+  std::string flag = "--" + key;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+void PostProcessOptions::Validate(SettingNames names) const {
+  auto name = [&](const char* key) { return SettingName(names, key); };
+  if (!(threshold >= 0 && threshold <= 1))
+    throw UsageError(name("threshold") + " must be in [0, 1] (got " + std::to_string(threshold) + ")");
+  if (!(smooth_ms > 0)) throw UsageError(name("smooth_ms") + " must be > 0");
+  if (!(suppress_ms >= 0)) throw UsageError(name("suppress_ms") + " must be >= 0");
+  if (min_results < 1) throw UsageError(name("min_results") + " must be >= 1");
   for (size_t i = 0; i < label_thresholds.size(); ++i) {
     const auto& [label, t] = label_thresholds[i];
     if (!(t >= 0 && t <= 1))

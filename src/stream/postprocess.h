@@ -18,6 +18,11 @@
 
 namespace kws {
 
+// How a validation message names a setting: as the command-line flag ("--smooth-ms") or as the
+// config key ("detector.smooth_ms").
+enum class SettingNames { kFlags, kConfig };
+std::string SettingName(SettingNames names, const std::string& key);  // key in snake_case
+
 struct PostProcessOptions {
   double threshold = 0.9;     // smoothed score needed to fire
   double smooth_ms = 1000;    // averaging window
@@ -26,7 +31,7 @@ struct PostProcessOptions {
   // Per-keyword thresholds replacing `threshold` for that label ("no" at 0.7, every other keyword
   // at `threshold`). Labels are checked against the model's keywords by ScoreSmoother.
   std::vector<std::pair<std::string, double>> label_thresholds;
-  void Validate() const;      // UsageError naming the flag
+  void Validate(SettingNames names = SettingNames::kFlags) const;  // UsageError naming the setting
   double ThresholdOf(const std::string& label) const;
 };
 

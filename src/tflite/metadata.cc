@@ -54,6 +54,7 @@ std::string KwsMetadataToJson(const KwsMetadata& m) {
          {"input", m.features.mfcc > 0 ? std::string("mfcc") : m.input},
          {"features", FeatureOptionsToJson(m.features)}};
   if (!m.quant.empty()) j["quant"] = m.quant;
+  if (!m.detector.is_null()) j["detector"] = m.detector;
   if (!m.extra.is_null() && !m.extra.empty()) j["extra"] = m.extra;
   return j.dump();
 }
@@ -71,6 +72,10 @@ KwsMetadata KwsMetadataFromJson(std::string_view text, const std::string& what) 
   Get(j, "quant", m.quant, what);
   if (j.contains("features")) m.features = FeatureOptionsFromJson(j["features"], what);
   if (j.contains("extra")) m.extra = j["extra"];
+  if (j.contains("detector") && !j["detector"].is_null()) {
+    if (!j["detector"].is_object()) throw BadInput(what + ": kws metadata: 'detector' is not an object");
+    m.detector = j["detector"];
+  }
   if (m.input != "log-mel" && m.input != "mfcc")
     throw BadInput(what + ": kws metadata: unknown input '" + m.input + "' (expected log-mel or mfcc)");
   return m;

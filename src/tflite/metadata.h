@@ -6,6 +6,8 @@
 //    "input": "log-mel",                  // or "mfcc"
 //    "features": {"sample_rate": 16000, "frame_length_s": 0.032, ..., "clip_seconds": 1.0},
 //    "quant": "dynamic",                  // float | dynamic | int8 (informational)
+//    "detector": {"threshold": 0.9, "smooth_ms": 500, ...},  // optional: streaming defaults
+//                                         // (stream/detector_options.h; from the config's [detector])
 //    "extra": {...}}                      // free-form (training run, accuracy, ...)
 //
 // Official readers ignore unknown metadata entries, so this costs only its bytes.
@@ -31,6 +33,8 @@ struct KwsMetadata {
   FeatureOptions features;
   std::string input = "log-mel";  // "log-mel" | "mfcc" (follows features.mfcc when written)
   std::string quant;              // "float" | "dynamic" | "int8" | "" (unknown)
+  nlohmann::json detector;        // null, or the streaming detector's settings (an object; read by
+                                  // DetectorOptionsFromJson)
   nlohmann::json extra = nlohmann::json::object();
 };
 

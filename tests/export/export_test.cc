@@ -155,6 +155,13 @@ TEST(Metadata, RoundTripsThroughModel) {
   EXPECT_EQ(back->quant, "dynamic");
   EXPECT_EQ(back->input, "log-mel");
   EXPECT_EQ(back->extra["run"], "abc");
+  EXPECT_TRUE(back->detector.is_null());  // none given: none written
+  md.detector = {{"threshold", 0.75}, {"smooth_ms", 500}};
+  eo.metadata = md;
+  auto with_detector = tfl::ReadKwsMetadata(ExportTflite(g, eo), "m.tflite");
+  ASSERT_TRUE(with_detector.has_value());
+  EXPECT_EQ(with_detector->detector, md.detector);
+  EXPECT_THROW(tfl::KwsMetadataFromJson("{\"detector\":0.5}", "m"), Error);
   // No metadata -> nullopt; malformed -> BadInput.
   EXPECT_FALSE(tfl::ReadKwsMetadata(ExportTflite(g, ExportOptions{})).has_value());
   EXPECT_THROW(tfl::KwsMetadataFromJson("{\"format\":2}", "m"), Error);

@@ -135,6 +135,7 @@ class ExportCli : public ::testing::Test {
     c.features = FeatureOptions{};
     c.input = m.input_shape();
     c.layers = m.LayersConfig();
+    c.config = {{"detector", {{"threshold", 0.75}, {"smooth_ms", 500}}}};  // the training config's [detector]
     SaveCheckpoint((dir_ / "run" / "model.ckpt").string(), c);
     // A few clips for calibration (tones and noise), in label folders plus a background-noise folder.
     Rng rng(1);
@@ -167,6 +168,7 @@ TEST_F(ExportCli, DynamicInt8AndCSource) {
   EXPECT_EQ(md->labels, (std::vector<std::string>{"_silence_", "yes", "no"}));
   EXPECT_EQ(md->quant, "dynamic");
   EXPECT_EQ(md->features.num_mel_bins, 20);
+  EXPECT_EQ(md->detector, (nlohmann::json{{"threshold", 0.75}, {"smooth_ms", 500}}));  // travels with the model
   auto it = rt::Interpreter::FromBuffer("d.tflite", dyn);
   EXPECT_EQ(it.output(0).shape, (std::vector<int>{1, 3}));
 

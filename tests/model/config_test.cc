@@ -160,11 +160,57 @@ TEST(Config, BadValuesNameTheSetting) {
       {"train.class_repeats=3", "train.class_repeats: has 1 counts for 2 labels"},
       {"train.class_repeats=1.5,1", "a list of integers"},
       {"features.num_mel_bins=0", "features"},
+      {"detector.threshold=1.5", "detector.threshold must be in [0, 1] (got 1.5"},
+      {"detector.smooth_ms=0", "detector.smooth_ms must be > 0"},
+      {"detector.min_results=0", "detector.min_results must be >= 1"},
+      {"detector.hop_ms=0", "detector.hop_ms must be in [1, 10000]"},
+      {"detector.vad_dbfs=3", "detector.vad_dbfs must be in [-200, 0]"},
+      {"detector.min_results=2.5", "must be an integer"},
+      {"detector.labels=yes", "unknown setting 'detector.labels'"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.set);
     ExpectError([&] { ParseConfig(kTiny, "tiny.toml", {c.set}); }, ErrorKind::kUsage, c.needle);
   }
+}
+
+// [detector]: the streaming detector's defaults (exported into the model's metadata).
+TEST(Config, DetectorSettings) {
+  Config d = ParseConfig(kTiny, "tiny.toml");
+  EXPECT_DOUBLE_EQ(d.detector.post.threshold, DetectorOptions{}.post.threshold);
+  EXPECT_EQ(d.table["detector"], DetectorOptionsToJson(DetectorOptions{}));
+  Config c = ParseConfig(std::string(kTiny) + "\n[detector]\nthreshold = 0.8\nsmooth_ms = 500\nmin_results = 2\nvad = false\n",
+                         "tiny.toml", {"detector.suppress_ms=2000"});
+  EXPECT_DOUBLE_EQ(c.detector.post.threshold, 0.8);
+  EXPECT_DOUBLE_EQ(c.detector.post.smooth_ms, 500);
+  EXPECT_EQ(c.detector.post.min_results, 2);
+  EXPECT_DOUBLE_EQ(c.detector.post.suppress_ms, 2000);
+  EXPECT_FALSE(c.detector.vad);
+  EXPECT_DOUBLE_EQ(c.detector.hop_ms, 100);  // not given: the default
+  Config r = ParseConfig(c.ToToml(), "resolved.toml");
+  EXPECT_DOUBLE_EQ(r.detector.post.smooth_ms, 500);
+  EXPECT_EQ(r.table["detector"], c.table["detector"]);
+}
+
+TEST(DetectorOptionsJson, RoundTripAndErrors) {
+  DetectorOptions d;
+  d.hop_ms = 50;
+  d.post.threshold = 0.7;
+  d.post.min_results = 4;
+  d.vad = false;
+  const DetectorOptions back = DetectorOptionsFromJson(DetectorOptionsToJson(d), DetectorOptions{}, "m");
+  EXPECT_EQ(DetectorOptionsToJson(back), DetectorOptionsToJson(d));
+  // Missing keys keep the base's values.
+  DetectorOptions base;
+  base.post.smooth_ms = 321;
+  EXPECT_DOUBLE_EQ(DetectorOptionsFromJson(nlohmann::json{{"threshold", 0.5}}, base, "m").post.smooth_ms, 321);
+  ExpectError([] { DetectorOptionsFromJson(nlohmann::json{{"threshold", "high"}}, {}, "m.tflite"); },
+              ErrorKind::kBadInput, "m.tflite: detector.threshold: expected a number");
+  ExpectError([] { DetectorOptionsFromJson(nlohmann::json{{"min_results", 1.5}}, {}, "m"); }, ErrorKind::kBadInput,
+              "detector.min_results: expected an integer");
+  ExpectError([] { DetectorOptionsFromJson(nlohmann::json{{"loud", 1}}, {}, "m"); }, ErrorKind::kBadInput,
+              "detector.loud: unknown setting");
+  ExpectError([] { DetectorOptionsFromJson(nlohmann::json::array(), {}, "m"); }, ErrorKind::kBadInput, "not a table");
 }
 
 TEST(Config, ClassWeightsAndLabelSmoothing) {

@@ -221,4 +221,44 @@ TEST_F(ListenCli, LabelThresholdsOverrideTheGlobalOne) {
     EXPECT_EQ(nlohmann::json::parse(l)["label"], other) << l;
 }
 
+// The model's detector settings (from its training config's [detector]) replace the built-in
+// defaults; a flag given on the command line still wins. Same noise as above: at threshold 0 the
+// detector fires at 1.2 s and then every suppress_ms.
+TEST_F(ListenCli, ModelDetectorSettingsAreTheDefaultsFlagsOverride) {
+  kws::Rng rng(2);
+  std::vector<int16_t> x(16000 * 6);
+  for (auto& v : x) v = int16_t(rng.Below(8001)) - 4000;
+  WriteRaw(P("n.raw"), x);
+  ASSERT_EQ(Lines(Listen("--threshold 0", P("n.raw"), nullptr).out).size(), 4u);  // 1.2, 2.7, 4.2, 5.7
+  kws::AtomicWriteFile(model_, kws::test::SeedModelBytes(kws::QuantMode::kFloat, true, 1,
+                                                          {{"threshold", 0.0}, {"suppress_ms", 3000}}));
+  const auto r = Listen("", P("n.raw"), nullptr);
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(Lines(r.out).size(), 2u);  // 1.2, 4.2
+  EXPECT_NE(kws::ReadFile(P("err.txt")).find("the model's detector settings"), std::string::npos)
+      << kws::ReadFile(P("err.txt"));
+  EXPECT_EQ(Lines(Listen("--suppress-ms 1500", P("n.raw"), nullptr).out).size(), 4u);
+  EXPECT_TRUE(Lines(Listen("--threshold 1", P("n.raw"), nullptr).out).empty());
+  // `kws invoke --info` shows them with the labels.
+  const auto info = Sh(kBin + " invoke --model " + model_ + " --info");
+  EXPECT_EQ(info.rc, 0);
+  EXPECT_NE(info.out.find("labels       _silence_, _unknown_, yes, no"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("\"suppress_ms\":3000"), std::string::npos) << info.out;
+}
+
+TEST_F(ListenCli, MalformedModelDetectorSettingsAreBadInput) {
+  const nlohmann::json bad[] = {{{"threshold", 2.0}}, {{"smooth_ms", "long"}}, {{"loudness", 3}}};
+  const std::string needle[] = {"detector.threshold must be in [0, 1]", "detector.smooth_ms: expected a number",
+                                "detector.loudness: unknown setting"};
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(bad[i].dump());
+    kws::AtomicWriteFile(model_, kws::test::SeedModelBytes(kws::QuantMode::kFloat, true, 1, bad[i]));
+    auto r = Sh(kBin + " listen --model " + model_ + " < /dev/null 2> " + P("e"));
+    EXPECT_EQ(r.rc, 2);
+    const std::string err = kws::ReadFile(P("e"));
+    EXPECT_NE(err.find(model_ + ": kws metadata"), std::string::npos) << err;
+    EXPECT_NE(err.find(needle[i]), std::string::npos) << err;
+  }
+}
+
 }  // namespace

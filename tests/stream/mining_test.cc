@@ -227,4 +227,31 @@ TEST(Mining, CliDumpAndThresholds) {
   EXPECT_EQ(kws::test::Sh(base + " --sweep --thresholds 0.5 2>/dev/null").rc, 1);
 }
 
+// stream-eval takes the model's detector settings where no flag is given (and says so in the JSON).
+TEST(StreamEvalCli, ModelDetectorSettingsUnlessFlagged) {
+  kws::test::TempDir dir("stream_eval_cli_detector");
+  const fs::path root = dir.path / "data";
+  WriteToneData(root, 3, 1200, 0.0, 6);
+  const std::string plain = dir / "plain.tflite", tuned = dir / "tuned.tflite";
+  kws::AtomicWriteFile(plain, kws::test::SeedModelBytes());
+  kws::AtomicWriteFile(tuned, kws::test::SeedModelBytes(kws::QuantMode::kFloat, true, 1,
+                                                         {{"smooth_ms", 250}, {"min_results", 2}, {"vad", false}}));
+  auto run = [&](const std::string& model, const std::string& flags) {
+    const auto r = kws::test::Sh(std::string(KWS_BINARY) + " -q stream-eval --model " + model + " --data " +
+                                 root.string() + " --minutes 0.5 --json " + flags + " 2>/dev/null");
+    EXPECT_EQ(r.rc, 0) << r.out;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  };
+  const nlohmann::json p = run(plain, ""), t = run(tuned, ""), f = run(tuned, "--smooth-ms 100");
+  ASSERT_TRUE(p.is_object() && t.is_object() && f.is_object());
+  EXPECT_EQ(p["detector_settings"], "defaults");
+  EXPECT_DOUBLE_EQ(p["smooth_ms"].get<double>(), kws::DetectorOptions{}.post.smooth_ms);
+  EXPECT_EQ(t["detector_settings"], "model");
+  EXPECT_DOUBLE_EQ(t["smooth_ms"].get<double>(), 250);
+  EXPECT_EQ(t["min_results"], 2);
+  EXPECT_EQ(t["vad"], false);
+  EXPECT_DOUBLE_EQ(f["smooth_ms"].get<double>(), 100);  // the flag wins
+  EXPECT_EQ(f["min_results"], 2);                       // the rest still from the model
+}
+
 }  // namespace

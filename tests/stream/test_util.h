@@ -24,7 +24,9 @@ inline Detection DetectionAt(int64_t time_ms, int label) {
   return d;
 }
 
-inline std::string SeedModelBytes(QuantMode q = QuantMode::kFloat, bool with_metadata = true, uint64_t seed = 1) {
+// `detector`: the metadata's detector settings (null = none, as in models exported before them).
+inline std::string SeedModelBytes(QuantMode q = QuantMode::kFloat, bool with_metadata = true, uint64_t seed = 1,
+                                  const nlohmann::json& detector = nullptr) {
   ir::SyntheticOptions so;
   so.classes = 4;
   so.seed = seed;
@@ -34,6 +36,7 @@ inline std::string SeedModelBytes(QuantMode q = QuantMode::kFloat, bool with_met
   if (with_metadata) {
     tfl::KwsMetadata md;
     md.labels = {"_silence_", "_unknown_", "yes", "no"};
+    md.detector = detector;
     eo.metadata = md;  // default features: 16 kHz, 512/160, 20 mel -> 97 x 20
   }
   return ExportTflite(g, eo);
