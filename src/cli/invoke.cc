@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "cli/command.h"
 #include "runtime/interpreter.h"
+#include "tflite/metadata.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -74,6 +76,11 @@ void PrintInfo(const Opts& o, kws::rt::Interpreter& it) {
   j["weights"] = it.num_weights();
   j["nonzero_weights"] = it.num_nonzero_weights();
   j["has_kws_metadata"] = it.has_metadata("kws");
+  std::optional<kws::tfl::KwsMetadata> md;
+  if (it.has_metadata(kws::tfl::kKwsMetadataName)) {
+    md = kws::tfl::KwsMetadataFromJson(it.metadata(kws::tfl::kKwsMetadataName), o.model);
+    j["kws_metadata"] = nlohmann::json::parse(kws::tfl::KwsMetadataToJson(*md));
+  }
   for (int i = 0; i < it.num_inputs(); ++i) j["inputs"].push_back(TensorJson(it.input(i), i));
   for (int i = 0; i < it.num_outputs(); ++i) j["outputs"].push_back(TensorJson(it.output(i), i));
   for (const auto& op : it.ops())
@@ -88,6 +95,15 @@ void PrintInfo(const Opts& o, kws::rt::Interpreter& it) {
   std::printf("MACs         %lld\n", static_cast<long long>(it.macs()));
   std::printf("weights      %lld (%lld non-zero)\n", static_cast<long long>(it.num_weights()),
               static_cast<long long>(it.num_nonzero_weights()));
+  if (md) {
+    std::string labels;
+    for (const auto& l : md->labels) labels += (labels.empty() ? "" : ", ") + l;
+    std::printf("labels       %s\n", labels.c_str());
+    std::printf("features     %s\n", md->features.ToString().c_str());
+    if (!md->detector.is_null()) std::printf("detector     %s (kws listen / stream-eval defaults)\n", md->detector.dump().c_str());
+  } else {
+    std::printf("labels       (no kws metadata)\n");
+  }
   auto shape = [](const std::vector<int>& s) {
     std::string r = "[";
     for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
