@@ -42,6 +42,9 @@ json DefaultTable() {
         {"label_smoothing", t.label_smoothing},
         {"class_repeats", json::array()},
         {"ema_decay", t.ema_decay},
+        {"distill_teachers", t.distill_teachers},
+        {"distill_weight", t.distill_weight},
+        {"distill_temperature", t.distill_temperature},
         {"seed", int64_t(t.seed)},
         {"validation", t.validation},
         {"learning_rate",
@@ -293,6 +296,9 @@ Config FromTable(const json& tbl, const std::string& source) {
     tr.class_repeats.push_back(int(v));
   }
   tr.ema_decay = t.at("ema_decay").get<double>();
+  tr.distill_teachers = t.at("distill_teachers").get<int>();
+  tr.distill_weight = t.at("distill_weight").get<double>();
+  tr.distill_temperature = t.at("distill_temperature").get<double>();
   const int64_t seed = t.at("seed").get<int64_t>();
   if (seed < 0) Bad("train.seed", "must be >= 0 (got " + std::to_string(seed) + ")");
   tr.seed = uint64_t(seed);
@@ -427,6 +433,10 @@ void Config::Validate() const {
   CheckRange("train.weight_decay", t.weight_decay, 0, 1);
   CheckRange("train.label_smoothing", t.label_smoothing, 0, 1, false, true);
   CheckRange("train.ema_decay", t.ema_decay, 0, 1, false, true);
+  if (t.distill_teachers < 0 || t.distill_teachers > 16)
+    Bad("train.distill_teachers", "must be in [0, 16] (got " + std::to_string(t.distill_teachers) + ")");
+  CheckRange("train.distill_weight", t.distill_weight, 0, 1);
+  CheckRange("train.distill_temperature", t.distill_temperature, 0, 100, true);
   for (double w : t.class_weights) {
     CheckFinite("train.class_weights", w);
     if (w <= 0) Bad("train.class_weights", "every weight must be > 0 (got " + Fmt(w) + ")");

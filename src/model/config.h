@@ -14,7 +14,9 @@
 //                     the training items; [] = all 1), label_smoothing (0..1), class_repeats (integers
 //                     >= 1, one per label: each training clip of that label is used that many times per
 //                     epoch, each time with its own augmentation; [] = once), ema_decay (0 = off; else
-//                     the kept model is an exponential moving average of the weights), ...
+//                     the kept model is an exponential moving average of the weights), distill_teachers /
+//                     distill_weight / distill_temperature (knowledge distillation from models trained
+//                     first with the same config), ...
 //   [train.learning_rate]  schedule "polynomial"/"cosine"/"constant", initial, end, power, decay_steps (int or "auto")
 //   [train.augment]   enabled, copies (0 = fresh augmentation every epoch; K = K precomputed copies), shift_ms,
 //                     background_prob/_volume, silence_volume, background_dir ("" = the data's
@@ -79,6 +81,13 @@ struct TrainOptions {
   // 0 = off. When on, every epoch's validation, the kept model and the exports use the average,
   // with the pruning masks of that step applied.
   double ema_decay = 0.0;
+  // Knowledge distillation: first train `distill_teachers` models with this config (without
+  // distillation; seeds derived from `seed`) on the same data, then train this model towards
+  // (1 - distill_weight) (its labels) + distill_weight (the teachers' mean probabilities at
+  // distill_temperature, on the same augmented inputs). 0 = off. Only this model is kept.
+  int distill_teachers = 0;
+  double distill_weight = 0.5;
+  double distill_temperature = 1.0;
   uint64_t seed = 1;
   double validation = 0.1;              // speaker-disjoint validation fraction of the training items
   LearningRateOptions lr;

@@ -80,13 +80,14 @@ const float* Model::Forward(const float* x, int batch, bool training) {
   return in;
 }
 
-float Model::Loss(const int32_t* labels, int batch) {
+float Model::Loss(const int32_t* labels, int batch, const float* soft) {
   std::memcpy(labels_.data(), labels, sizeof(int32_t) * size_t(batch));
-  return softmax_cross_entropy_forward(probs_.data(), acts_.back().data(), labels, batch, classes_, loss_opts_);
+  soft_ = soft;
+  return softmax_cross_entropy_forward(probs_.data(), acts_.back().data(), labels, batch, classes_, loss_opts_, soft);
 }
 
 void Model::Backward(int batch) {
-  softmax_cross_entropy_backward(dlogits_.data(), probs_.data(), labels_.data(), batch, classes_, loss_opts_);
+  softmax_cross_entropy_backward(dlogits_.data(), probs_.data(), labels_.data(), batch, classes_, loss_opts_, 0, soft_);
   const float* dout = dlogits_.data();
   int which = 0;
   for (size_t i = layers_.size(); i-- > 0;) {

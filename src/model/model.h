@@ -54,7 +54,9 @@ class Model {
   // Softmax cross-entropy of the last Forward's logits; fills probabilities. Mean over the batch.
   // Class weights and label smoothing (train.class_weights, train.label_smoothing) come from
   // SetLossOptions; the default is the plain loss.
-  float Loss(const int32_t* labels, int batch);
+  // `soft` (may be null): (batch, num_classes) soft targets weighted by loss_options().soft_weight
+  // (distillation); kept for Backward, so it must stay valid until then.
+  float Loss(const int32_t* labels, int batch, const float* soft = nullptr);
   void SetLossOptions(CrossEntropyOptions o) { loss_opts_ = std::move(o); }
   const CrossEntropyOptions& loss_options() const { return loss_opts_; }
   // Gradients of the last Loss() (accumulated into Param::grad: call ZeroGrad() first).
@@ -89,6 +91,7 @@ class Model {
   std::vector<float> probs_, dlogits_;
   std::vector<int32_t> labels_;
   CrossEntropyOptions loss_opts_;
+  const float* soft_ = nullptr;  // soft targets of the last Loss()
   std::vector<int> output_map_;
   int outputs_ = 0;
   std::vector<float> head_probs_;

@@ -287,7 +287,7 @@ void FusedConvStep::Reserve(int batch) {
   loss_part_.assign(shares, 0.0);
 }
 
-float FusedConvStep::Step(const float* x, const int32_t* labels, int batch) {
+float FusedConvStep::Step(const float* x, const int32_t* labels, int batch, const float* soft) {
   if (batch < 1) throw InternalError("FusedConvStep: batch < 1");
   for (int n = 0; n < batch; ++n)
     if (labels[n] < 0 || labels[n] >= classes_)
@@ -363,10 +363,11 @@ float FusedConvStep::Step(const float* x, const int32_t* labels, int batch) {
     float* lg = logits_.data() + size_t(s0) * U;
     dense_forward(lg, g, wd, bd, int(ns), K, U);
     float* p = probs_.data() + size_t(s0) * U;
+    const float* t = soft ? soft + size_t(s0) * U : nullptr;
     loss_part_[size_t(c)] =
-        double(softmax_cross_entropy_forward(p, lg, labels + s0, int(ns), U, loss_opts_)) * double(ns);
+        double(softmax_cross_entropy_forward(p, lg, labels + s0, int(ns), U, loss_opts_, t)) * double(ns);
     // dlogits (into logits_, no longer needed), normalised by the full batch size.
-    softmax_cross_entropy_backward(lg, p, labels + s0, int(ns), U, loss_opts_, batch);
+    softmax_cross_entropy_backward(lg, p, labels + s0, int(ns), U, loss_opts_, batch, t);
     auto& dw = ddense_w_[size_t(c)];
     auto& db = ddense_b_[size_t(c)];
     std::fill(dw.begin(), dw.end(), 0.0f);

@@ -38,7 +38,8 @@ class FusedConvStep {
   ~FusedConvStep();
 
   // Forward (training mode), loss, backward for `batch` inputs (batch, H, W, C). Returns the mean loss.
-  float Step(const float* x, const int32_t* labels, int batch);
+  // `soft` (may be null): (batch, classes) soft targets, as Model::Loss.
+  float Step(const float* x, const int32_t* labels, int batch, const float* soft = nullptr);
   const float* probs() const { return probs_.data(); }
 
  private:

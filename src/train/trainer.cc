@@ -32,7 +32,7 @@ namespace {
 
 // Tags separating the random streams derived from the run seed.
 constexpr uint64_t kTagInit = 0x1A1700, kTagShuffle = 0x5B0FF1E, kTagAugment = 0xA06, kTagStep = 0x57E9,
-                   kTagRepeat = 0x4E9EA7;
+                   kTagRepeat = 0x4E9EA7, kTagTeacher = 0x7EAC4E;
 
 double Seconds(std::chrono::steady_clock::time_point a) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
@@ -94,6 +94,7 @@ const std::vector<int>& TrainClasses(const FeatureSet& fs) { return fs.classes.e
 CrossEntropyOptions MakeLossOptions(const TrainOptions& t, const TrainData& d) {
   CrossEntropyOptions o;
   o.label_smoothing = float(t.label_smoothing);
+  if (t.distill_teachers > 0) o.soft_weight = float(t.distill_weight);
   const FeatureSet& fs = *d.features;
   const size_t C = fs.label_names.size();
   if (t.class_weights_balanced) {
@@ -301,6 +302,40 @@ EvalOutput EvaluateModel(Model& model, const FeatureSet& fs, const std::vector<i
   return out;
 }
 
+// train.distill_teachers: the teachers, trained first with the same config and data (no distillation,
+// nothing written, seeds derived from train.seed), as inference models.
+std::vector<Model> TrainTeachers(const Config& cfg, const TrainData& d, const TrainerOptions& opts) {
+  std::vector<Model> teachers;
+  const int K = cfg.train.distill_teachers;
+  for (int k = 0; k < K; ++k) {
+    Config tc = cfg;
+    tc.train.distill_teachers = 0;
+    tc.train.seed = Rng::Derive(cfg.train.seed, kTagTeacher + uint64_t(k)).Next() >> 1;
+    TrainerOptions to;
+    to.progress = opts.progress;
+    to.fused_step = opts.fused_step;
+    to.log_prefix = opts.log_prefix + "teacher " + std::to_string(k + 1) + "/" + std::to_string(K) + " ";
+    TrainResult r = Train(tc, d, to);
+    LogVerbose("%sdistill: teacher %d/%d best validation accuracy %.4f (epoch %d)", opts.log_prefix.c_str(), k + 1, K,
+               r.best_val_accuracy, r.best_epoch);
+    teachers.push_back(ModelFromCheckpoint(r.best, "teacher"));
+  }
+  return teachers;
+}
+
+// The teachers' mean probabilities at temperature T for n inputs -> soft (n, C).
+void TeacherTargets(std::vector<Model>& teachers, const float* x, int n, int C, double T, float* soft) {
+  std::fill(soft, soft + size_t(n) * C, 0.0f);
+  std::vector<float> scaled(size_t(n) * C), p(size_t(n) * C);
+  const float inv_t = float(1.0 / T), share = 1.0f / float(teachers.size());
+  for (Model& t : teachers) {
+    const float* logits = t.Forward(x, n, false);
+    for (size_t i = 0; i < scaled.size(); ++i) scaled[i] = logits[i] * inv_t;
+    softmax_forward(p.data(), scaled.data(), n, C);
+    for (size_t i = 0; i < p.size(); ++i) soft[i] += share * p[i];
+  }
+}
+
 TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& opts) {
   const auto t_start = std::chrono::steady_clock::now();
   // The layers parallelise over the batch (ParallelFor); Eigen's own OpenMP GEMM threads on
@@ -314,6 +349,17 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   const std::vector<int> output_map = OutputMap(fs);
   const int C = int(output_map.empty() ? fs.label_names.size() : output_map.size());  // the head's classes
   const auto& tr = cfg.train;
+
+  std::vector<Model> teachers;
+  if (tr.distill_teachers > 0) {
+    if (opts.resume) LogInfo("%sdistill: training the %d teachers again (they are not saved)", opts.log_prefix.c_str(),
+                             tr.distill_teachers);
+    teachers = TrainTeachers(cfg, d, opts);
+    for (const Model& t : teachers)
+      if (t.num_classes() != C) throw InternalError("distill: a teacher has " + std::to_string(t.num_classes()) +
+                                                    " classes, the model " + std::to_string(C));
+  }
+  std::vector<float> soft;
 
   Model model = Model::Build(cfg.layers, input, C, Rng::Derive(tr.seed, kTagInit).Next());
   model.SetOutputMap(output_map);
@@ -453,8 +499,14 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       }
       model.SetSeed(Rng::Derive(Rng::Derive(tr.seed, kTagStep).Next(), uint64_t(step)).Next());
       if (fused) ZeroGrads(params);  // the fused step accumulates its gradients at once
-      const float loss = fused ? fused->Step(xb.data(), yb.data(), n)
-                               : (model.Forward(xb.data(), n, true), model.Loss(yb.data(), n));
+      const float* sb = nullptr;
+      if (!teachers.empty()) {
+        soft.resize(size_t(B) * size_t(C));
+        TeacherTargets(teachers, xb.data(), n, C, tr.distill_temperature, soft.data());
+        sb = soft.data();
+      }
+      const float loss = fused ? fused->Step(xb.data(), yb.data(), n, sb)
+                               : (model.Forward(xb.data(), n, true), model.Loss(yb.data(), n, sb));
       if (!std::isfinite(loss))
         throw BadInput("training diverged at epoch " + std::to_string(epoch + 1) + " step " + std::to_string(step) +
                        " (loss " + std::to_string(loss) + "); lower train.learning_rate.initial");

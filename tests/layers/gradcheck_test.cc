@@ -163,6 +163,34 @@ TEST(GradCheck, SoftmaxCrossEntropyWeightedSmoothed) {
                     1e-2f);
 }
 
+// Soft targets (distillation) on top of class weights and label smoothing.
+TEST(GradCheck, SoftmaxCrossEntropySoftTargets) {
+  Rng rng(14);
+  const int N = 5, C = 4;
+  CrossEntropyOptions o;
+  o.class_weights = {0.5f, 2.0f, 1.0f, 3.0f};
+  o.label_smoothing = 0.1f;
+  o.soft_weight = 0.7f;
+  std::vector<float> z = test::RandomVec(N * C, rng, -2, 2), p(N * C), dz(N * C), t(N * C);
+  for (int n = 0; n < N; ++n) {
+    float sum = 0;
+    for (int c = 0; c < C; ++c) sum += t[size_t(n * C + c)] = float(0.05 + rng.Uniform());
+    for (int c = 0; c < C; ++c) t[size_t(n * C + c)] /= sum;
+  }
+  std::vector<int32_t> y = {0, 3, 1, 1, 2};
+  const float with = softmax_cross_entropy_forward(p.data(), z.data(), y.data(), N, C, o, t.data());
+  softmax_cross_entropy_backward(dz.data(), p.data(), y.data(), N, C, o, 0, t.data());
+  test::CompareGrad("soft-target dlogits", dz, z.size(), [&](size_t i, float d) { z[i] += d; },
+                    [&]() { return double(softmax_cross_entropy_forward(nullptr, z.data(), y.data(), N, C, o, t.data())); },
+                    1e-2f);
+  // Without targets the weight is unused: the weighted smoothed loss.
+  const float without = softmax_cross_entropy_forward(nullptr, z.data(), y.data(), N, C, o);
+  CrossEntropyOptions no_soft = o;
+  no_soft.soft_weight = 0;
+  EXPECT_EQ(without, softmax_cross_entropy_forward(nullptr, z.data(), y.data(), N, C, no_soft, t.data()));
+  EXPECT_GT(std::fabs(with - without), 1e-3f);
+}
+
 // Default options are the plain loss bit for bit (existing configs train bit-identically), and a
 // chunked backward normalised by the whole batch equals the one-shot backward.
 TEST(SoftmaxCrossEntropy, DefaultOptionsAreThePlainLossAndChunksNormaliseByTheBatch) {

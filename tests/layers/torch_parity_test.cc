@@ -133,6 +133,22 @@ TEST(TorchParity, SoftmaxCrossEntropyWeightedSmoothed) {
   EXPECT_GT(std::fabs(plain - loss), 1e-2f);
 }
 
+TEST(TorchParity, SoftmaxCrossEntropySoftTargets) {
+  json j = Load("softmax_cross_entropy_soft_targets");
+  const int n = j["n"], c = j["c"];
+  CrossEntropyOptions o;
+  o.label_smoothing = j["label_smoothing"].get<float>();
+  o.soft_weight = j["soft_weight"].get<float>();
+  o.class_weights = V(j["class_weights"]);
+  std::vector<float> z = V(j["logits"]), t = V(j["soft"]), p(n * c), dz(n * c);
+  std::vector<int32_t> y = j["labels"].get<std::vector<int32_t>>();
+  float loss = softmax_cross_entropy_forward(p.data(), z.data(), y.data(), n, c, o, t.data());
+  softmax_cross_entropy_backward(dz.data(), p.data(), y.data(), n, c, o, 0, t.data());
+  Compare("soft-target loss", {loss}, {j["loss"].get<float>()});
+  Compare("soft-target probs", p, V(j["probs"]));
+  Compare("soft-target dlogits", dz, V(j["dlogits"]));
+}
+
 // 20 steps of Keras Adam (lr 0.01) on conv+BN+ReLU, conv/s2+BN+ReLU, GAP, dense.
 // Rounding differences compound over the steps (measured: <= 7e-7), and Adam's
 // m/sqrt(v) amplifies relative gradient differences, so the bound stays the

@@ -132,6 +132,27 @@ TEST(Trainer, SameSeedSameBytes) {
   for (auto& p : {a, b, c}) fsys::remove_all(p);
 }
 
+// train.distill_*: teachers trained first, their probabilities mixed into the targets. Weight 0
+// trains exactly the plain model (the teachers change nothing else); a weight > 0 changes it, and
+// the whole thing is deterministic.
+TEST(Trainer, DistillationFromTeachers) {
+  FeatureSet fs = Synthetic(64, 3);
+  auto probs = [&](std::vector<std::string> sets) {
+    sets.push_back("train.epochs=2");
+    TrainResult r = Train(ParseConfig(kTiny, "tiny.toml", sets), Split(fs), TrainerOptions{.progress = false});
+    Model m = ModelFromCheckpoint(r.best);
+    std::vector<float> p(size_t(fs.n) * size_t(m.num_outputs()));
+    m.Predict(fs.data.data(), fs.n, p.data());
+    return p;
+  };
+  const auto plain = probs({});
+  EXPECT_EQ(probs({"train.distill_teachers=2", "train.distill_weight=0"}), plain);
+  const auto distilled = probs({"train.distill_teachers=2", "train.distill_weight=0.7", "train.distill_temperature=2"});
+  EXPECT_NE(distilled, plain);
+  EXPECT_EQ(probs({"train.distill_teachers=2", "train.distill_weight=0.7", "train.distill_temperature=2"}), distilled);
+  EXPECT_NE(probs({"train.distill_teachers=2", "train.distill_weight=0.7", "train.distill_temperature=1"}), distilled);
+}
+
 // The fused conv-bn-relu step (train/fused_step.h, used for this model) and the layer-by-layer
 // path train the same model up to float rounding (the trainer wiring; tests/train_math holds the
 // gradients themselves to the layer path: Adam would hide a gradient scale error here).

@@ -80,12 +80,22 @@ void CompareWithLayerPath(int threads, int batch, int steps, bool bias = false, 
   auto pr = ref.Params(), pf = fm.Params();
   for (int step = 0; step < steps; ++step) {
     Batch b = MakeBatch(batch, 100 + step);
+    // Soft targets (used when loss.soft_weight > 0): a different distribution for every sample, so a
+    // chunk reading another sample's row shows.
+    std::vector<float> soft(size_t(batch) * kClasses);
+    Rng srng(500 + uint64_t(step));
+    for (int n = 0; n < batch; ++n) {
+      float sum = 0;
+      for (int c = 0; c < kClasses; ++c) sum += soft[size_t(n) * kClasses + c] = float(0.05 + srng.Uniform());
+      for (int c = 0; c < kClasses; ++c) soft[size_t(n) * kClasses + c] /= sum;
+    }
+    const float* sp = loss.soft_weight > 0 ? soft.data() : nullptr;
     ZeroGrads(pr);
     ref.Forward(b.x.data(), batch, true);
-    const float loss_ref = ref.Loss(b.y.data(), batch);
+    const float loss_ref = ref.Loss(b.y.data(), batch, sp);
     ref.Backward(batch);
     ZeroGrads(pf);
-    const float loss_fused = fused->Step(b.x.data(), b.y.data(), batch);
+    const float loss_fused = fused->Step(b.x.data(), b.y.data(), batch, sp);
     EXPECT_NEAR(loss_fused, loss_ref, 1e-5 * std::max(1.0f, std::fabs(loss_ref))) << "step " << step;
     for (int i = 0; i < batch * kClasses; ++i)
       ASSERT_NEAR(fused->probs()[i], ref.probs()[i], 1e-5) << "step " << step << " prob " << i;
@@ -120,6 +130,14 @@ TEST(FusedConvStep, MatchesLayerPathWithWeightedSmoothedLoss) {
   loss.class_weights[0] = 3.0f;
   loss.label_smoothing = 0.1f;
   for (int threads : {1, 2}) CompareWithLayerPath(threads, 7, 3, false, loss);
+}
+
+// Distillation's soft targets reach the fused step's loss and gradients, each sample its own row.
+TEST(FusedConvStep, MatchesLayerPathWithSoftTargets) {
+  CrossEntropyOptions loss;
+  loss.soft_weight = 0.6f;
+  loss.label_smoothing = 0.05f;
+  for (int threads : {1, 2, 3}) CompareWithLayerPath(threads, 7, 3, false, loss);
 }
 
 TEST(FusedConvStep, MatchesLayerPathWithPortableKernels) {

@@ -288,6 +288,26 @@ def softmax_ce_weighted_smoothed_case():
            "labels": y.tolist(), "loss": float(loss), "probs": flat(torch.softmax(z, 1)), "dlogits": flat(z.grad)})
 
 
+def softmax_ce_soft_targets_case():
+    # Distillation: target = (1 - w) * (label-smoothed one-hot) + w * teacher probabilities, times the
+    # class weight of the label, mean over the batch. torch's cross_entropy with probability targets.
+    g = torch.Generator().manual_seed(78)
+    n, c, eps, w_soft = 6, 4, 0.1, 0.6
+    w = torch.tensor([1.0, 2.5, 0.5, 1.5])
+    z = (torch.randn(n, c, generator=g) * 2).requires_grad_(True)
+    y = torch.tensor([0, 3, 1, 1, 2, 1])
+    t = torch.softmax(torch.randn(n, c, generator=g), 1)
+    smoothed = F.one_hot(y, c).float() * (1 - eps) + eps / c
+    target = (1 - w_soft) * smoothed + w_soft * t
+    per = F.cross_entropy(z, target, reduction="none")
+    loss = (per * w[y]).mean()
+    loss.backward()
+    write("softmax_cross_entropy_soft_targets",
+          {"n": n, "c": c, "label_smoothing": eps, "soft_weight": w_soft, "class_weights": w.tolist(),
+           "logits": flat(z), "labels": y.tolist(), "soft": flat(t), "loss": float(loss),
+           "probs": flat(torch.softmax(z, 1)), "dlogits": flat(z.grad)})
+
+
 def main():
     conv_case("conv2d_same_s1", 2, 5, 4, 3, 4, 3, 3, 1, 1, True, True)
     conv_case("conv2d_same_s2", 2, 7, 6, 3, 4, 3, 3, 2, 2, True, True)     # asymmetric TF padding
@@ -306,6 +326,7 @@ def main():
     softmax_ce_case()
     keras_adam_network()
     softmax_ce_weighted_smoothed_case()
+    softmax_ce_soft_targets_case()
 
 
 if __name__ == "__main__":
