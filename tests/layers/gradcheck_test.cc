@@ -148,41 +148,51 @@ TEST(GradCheck, SoftmaxCrossEntropy) {
                     1e-2f);
 }
 
-TEST(GradCheck, SoftmaxCrossEntropyWeightedSmoothed) {
-  Rng rng(12);
+// Gradient check of the loss with options `o` on 5 samples of 4 classes, with random soft targets
+// (one distribution per sample) when `soft`. Returns the loss at the start.
+float CheckLossGradient(const std::string& what, const CrossEntropyOptions& o, uint64_t seed, bool soft,
+                        std::vector<float>* z_out = nullptr, std::vector<float>* t_out = nullptr) {
+  Rng rng(seed);
   const int N = 5, C = 4;
+  std::vector<float> z = test::RandomVec(N * C, rng, -2, 2), p(N * C), dz(N * C), t;
+  if (soft) {
+    t.resize(N * C);
+    for (int n = 0; n < N; ++n) {
+      float sum = 0;
+      for (int c = 0; c < C; ++c) sum += t[size_t(n * C + c)] = float(0.05 + rng.Uniform());
+      for (int c = 0; c < C; ++c) t[size_t(n * C + c)] /= sum;
+    }
+  }
+  const float* tp = soft ? t.data() : nullptr;
+  const std::vector<int32_t> y = {0, 3, 1, 1, 2};
+  const float loss = softmax_cross_entropy_forward(p.data(), z.data(), y.data(), N, C, o, tp);
+  softmax_cross_entropy_backward(dz.data(), p.data(), y.data(), N, C, o, 0, tp);
+  std::vector<float> z0 = z;
+  test::CompareGrad(what, dz, z.size(), [&](size_t i, float d) { z[i] += d; },
+                    [&]() { return double(softmax_cross_entropy_forward(nullptr, z.data(), y.data(), N, C, o, tp)); },
+                    1e-2f);
+  if (z_out) *z_out = z0;
+  if (t_out) *t_out = t;
+  return loss;
+}
+
+TEST(GradCheck, SoftmaxCrossEntropyWeightedSmoothed) {
   CrossEntropyOptions o;
   o.class_weights = {0.5f, 2.0f, 1.0f, 3.0f};
   o.label_smoothing = 0.2f;
-  std::vector<float> z = test::RandomVec(N * C, rng, -2, 2), p(N * C), dz(N * C);
-  std::vector<int32_t> y = {0, 3, 1, 1, 2};
-  softmax_cross_entropy_forward(p.data(), z.data(), y.data(), N, C, o);
-  softmax_cross_entropy_backward(dz.data(), p.data(), y.data(), N, C, o);
-  test::CompareGrad("weighted smoothed dlogits", dz, z.size(), [&](size_t i, float d) { z[i] += d; },
-                    [&]() { return double(softmax_cross_entropy_forward(nullptr, z.data(), y.data(), N, C, o)); },
-                    1e-2f);
+  CheckLossGradient("weighted smoothed dlogits", o, 12, false);
 }
 
 // Soft targets (distillation) on top of class weights and label smoothing.
 TEST(GradCheck, SoftmaxCrossEntropySoftTargets) {
-  Rng rng(14);
   const int N = 5, C = 4;
   CrossEntropyOptions o;
   o.class_weights = {0.5f, 2.0f, 1.0f, 3.0f};
   o.label_smoothing = 0.1f;
   o.soft_weight = 0.7f;
-  std::vector<float> z = test::RandomVec(N * C, rng, -2, 2), p(N * C), dz(N * C), t(N * C);
-  for (int n = 0; n < N; ++n) {
-    float sum = 0;
-    for (int c = 0; c < C; ++c) sum += t[size_t(n * C + c)] = float(0.05 + rng.Uniform());
-    for (int c = 0; c < C; ++c) t[size_t(n * C + c)] /= sum;
-  }
-  std::vector<int32_t> y = {0, 3, 1, 1, 2};
-  const float with = softmax_cross_entropy_forward(p.data(), z.data(), y.data(), N, C, o, t.data());
-  softmax_cross_entropy_backward(dz.data(), p.data(), y.data(), N, C, o, 0, t.data());
-  test::CompareGrad("soft-target dlogits", dz, z.size(), [&](size_t i, float d) { z[i] += d; },
-                    [&]() { return double(softmax_cross_entropy_forward(nullptr, z.data(), y.data(), N, C, o, t.data())); },
-                    1e-2f);
+  std::vector<float> z, t;
+  const float with = CheckLossGradient("soft-target dlogits", o, 14, true, &z, &t);
+  const std::vector<int32_t> y = {0, 3, 1, 1, 2};
   // Without targets the weight is unused: the weighted smoothed loss.
   const float without = softmax_cross_entropy_forward(nullptr, z.data(), y.data(), N, C, o);
   CrossEntropyOptions no_soft = o;
