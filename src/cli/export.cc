@@ -43,6 +43,9 @@ kws::cli::Registrar reg(
           ->capture_default_str();
       app.add_flag("--float-io", o->float_io, "int8: keep float input/output (adds QUANTIZE/DEQUANTIZE ops)");
       app.add_flag("--logits", o->logits, "Output logits instead of softmax probabilities");
+      app.add_option("--set", o->e.detector_overrides,
+                     "detector.KEY=VALUE: change a streaming detector setting stored in the model (e.g. a threshold "
+                     "chosen with kws stream-eval on a tuning stream); repeatable");
       app.add_flag("--json", o->json, "Print the result as JSON");
       return [o]() -> int {
         o->e.quant = kws::ParseQuantMode(o->quant);
@@ -66,7 +69,8 @@ kws::cli::Registrar reg(
                               {"runtime_arena_bytes", r.runtime_arena_bytes},
                               {"quantized_weight_tensors", r.info.quantized_weight_tensors},
                               {"float_weight_tensors", r.info.float_weight_tensors},
-                              {"calibration_samples", r.calibration_samples}};
+                              {"calibration_samples", r.calibration_samples},
+                              {"detector", r.detector}};
           if (o->e.quant == kws::QuantMode::kInt8) {
             j["input_scale"] = r.info.input_quant.scale;
             j["input_zero_point"] = r.info.input_quant.zero_point;
@@ -84,6 +88,7 @@ kws::cli::Registrar reg(
                       r.info.float_weight_tensors);
           if (r.calibration_samples) std::printf("  calibration    %d clips\n", r.calibration_samples);
           std::printf("  arena          %zu bytes (kws runtime)\n", r.runtime_arena_bytes);
+          if (!r.detector.is_null()) std::printf("  detector       %s\n", r.detector.dump().c_str());
         }
         return 0;
       };
@@ -91,6 +96,7 @@ kws::cli::Registrar reg(
     "Examples:\n"
     "  kws export --model runs/seed --quant dynamic --out seed.tflite\n"
     "  kws export --model runs/seed --quant int8 --calibration-data data/ --out seed_int8.tflite\n"
-    "  kws export --model runs/seed/model.ckpt --quant int8 --calibration-data data/ --format c --out model_data.cc");
+    "  kws export --model runs/seed/model.ckpt --quant int8 --calibration-data data/ --format c --out model_data.cc\n"
+    "  kws export --model runs/stream --quant int8 --calibration-data data/ --set detector.threshold=0.85 --out m.tflite");
 
 }  // namespace

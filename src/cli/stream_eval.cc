@@ -198,6 +198,10 @@ int Run(Opts& o) {
   if (const kws::ThresholdResult* op = kws::OperatingPoint(r, o.fa_budget)) {
     std::printf("\nat <= %g false alarms/hour: recall %.2f%% at threshold %.3f (%.2f/hour; chosen on this stream)\n",
                 o.fa_budget, 100 * op->recall(), op->threshold, op->fa_per_hour);
+    if (!r.sweep.empty())
+      std::printf("(to make it the model's default, for measuring it on other streams: kws export --model RUN ... "
+                  "--set detector.threshold=%.3f)\n",
+                  op->threshold);
   } else {
     std::printf("\nat <= %g false alarms/hour: no threshold tried gets there (add --sweep or higher --thresholds)\n",
                 o.fa_budget);

@@ -7,7 +7,9 @@
 #include "data/dataset.h"
 #include "export/from_model.h"
 #include "model/checkpoint.h"
+#include "model/config.h"
 #include "runtime/interpreter.h"
+#include "stream/detector_options.h"
 #include "tflite/metadata.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -80,6 +82,20 @@ std::vector<std::vector<float>> LoadCalibrationFeatures(const std::string& dir, 
   return out;
 }
 
+nlohmann::json DetectorSettingsWithOverrides(const nlohmann::json& detector, const std::vector<std::string>& overrides) {
+  nlohmann::json table = {{"detector", DetectorOptionsToJson(DetectorOptions{})}};
+  if (!detector.is_null()) table["detector"] = DetectorOptionsToJson(
+      DetectorOptionsFromJson(detector, DetectorOptions{}, "checkpoint"));
+  for (const std::string& item : overrides) {
+    if (item.rfind("detector.", 0) != 0)
+      throw UsageError("--set " + item + ": kws export sets only detector.* settings (the training settings are "
+                       "fixed in the checkpoint)");
+    ApplyOverride(table, item);
+  }
+  DetectorOptionsFromJson(table["detector"], DetectorOptions{}, "--set").Validate(SettingNames::kConfig);
+  return table["detector"];
+}
+
 ModelExportResult ExportModel(const ModelExportOptions& o) {
   o.Validate();
   ModelExportResult r;
@@ -102,6 +118,8 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
   md.extra = nlohmann::json{{"checkpoint_sha256", Sha256Hex(ReadFile(r.checkpoint))}, {"softmax", o.softmax}};
   // The config's [detector] settings travel with the model (kws listen / stream-eval defaults).
   if (ck.config.is_object() && ck.config.contains("detector")) md.detector = ck.config["detector"];
+  if (!o.detector_overrides.empty()) md.detector = DetectorSettingsWithOverrides(md.detector, o.detector_overrides);
+  r.detector = md.detector;
   eo.metadata = md;
 
   Calibration cal;

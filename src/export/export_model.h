@@ -10,6 +10,7 @@
 // The file carries kws metadata (labels, feature settings) so `kws invoke`/`kws stream` need no flags.
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct ModelExportOptions {
   // makes the int8 file ~620 B smaller (10,032 B vs 10,656 B; the dynamic-range file is 10,464 B).
   Int8Weights int8_weights = Int8Weights::kPerTensor;
   GlobalPool global_pool = GlobalPool::kMean;            // MEAN, or a whole-extent AVERAGE_POOL_2D
+  // "detector.KEY=VALUE" items (kws export --set): change the streaming detector settings written into
+  // the metadata (the checkpoint's [detector], else the defaults), e.g. a threshold chosen on a tuning
+  // stream. Other keys are usage errors: the training settings are fixed in the checkpoint.
+  std::vector<std::string> detector_overrides;
 
   void Validate() const;           // UsageError naming the flag
 };
@@ -46,6 +51,7 @@ struct ModelExportResult {
   int calibration_samples = 0;
   size_t runtime_arena_bytes = 0;  // arena of kws's runtime for this file (the file is loaded as a self-check)
   std::vector<std::string> labels;
+  nlohmann::json detector;         // the detector settings written into the metadata (null: none)
   ExportInfo info;
   std::string graph_summary;
 };
@@ -58,6 +64,10 @@ std::string ResolveCheckpointPath(const std::string& model);
 // window. Each result has `expected_values` floats (BadInput if the features do not fit).
 std::vector<std::vector<float>> LoadCalibrationFeatures(const std::string& dir, const FeatureOptions& features,
                                                         int count, uint64_t seed, size_t expected_values);
+
+// The detector settings `detector` (null = the defaults) with "detector.KEY=VALUE" overrides applied,
+// complete and validated (UsageError naming the setting).
+nlohmann::json DetectorSettingsWithOverrides(const nlohmann::json& detector, const std::vector<std::string>& overrides);
 
 ModelExportResult ExportModel(const ModelExportOptions& o);
 

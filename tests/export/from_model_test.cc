@@ -157,6 +157,35 @@ class ExportCli : public ::testing::Test {
   fs::path dir_;
 };
 
+// --set detector.KEY=VALUE changes the detector settings stored in the file (a threshold chosen on a
+// tuning stream) and keeps the checkpoint's others; training settings and bad values are usage errors
+// that write nothing.
+TEST_F(ExportCli, SetDetectorSettings) {
+  if (!fs::exists(KWS_BINARY)) GTEST_SKIP() << "kws binary not built at " << KWS_BINARY;
+  const std::string run = (dir_ / "run").string(), out = (dir_ / "t.tflite").string();
+  ASSERT_EQ(Run("export --model " + run + " --out " + out + " --set detector.threshold=0.6 --set detector.min_results=4"),
+            0)
+      << ReadFile(dir_ / "stderr.txt");
+  auto md = tfl::ReadKwsMetadata(ReadFile(out), out);
+  ASSERT_TRUE(md.has_value());
+  EXPECT_DOUBLE_EQ(md->detector["threshold"].get<double>(), 0.6);
+  EXPECT_EQ(md->detector["min_results"], 4);
+  EXPECT_DOUBLE_EQ(md->detector["smooth_ms"].get<double>(), 500);  // from the checkpoint's [detector]
+  EXPECT_NE(ReadFile(dir_ / "stdout.txt").find("\"threshold\":0.6"), std::string::npos);
+  const std::string bad_out = (dir_ / "bad.tflite").string();
+  const std::pair<std::string, std::string> bad[] = {
+      {"train.epochs=3", "sets only detector.* settings"},
+      {"detector.threshold=2", "detector.threshold must be in [0, 1]"},
+      {"detector.loud=1", "unknown setting 'detector.loud'"},
+  };
+  for (const auto& [set, needle] : bad) {
+    SCOPED_TRACE(set);
+    EXPECT_EQ(Run("export --model " + run + " --out " + bad_out + " --set " + set), 1);
+    EXPECT_NE(ReadFile(dir_ / "stderr.txt").find(needle), std::string::npos) << ReadFile(dir_ / "stderr.txt");
+    EXPECT_FALSE(fs::exists(bad_out));
+  }
+}
+
 TEST_F(ExportCli, DynamicInt8AndCSource) {
   if (!fs::exists(KWS_BINARY)) GTEST_SKIP() << "kws binary not built at " << KWS_BINARY;
   const std::string run = (dir_ / "run").string();
