@@ -303,38 +303,56 @@ EvalOutput EvaluateModel(Model& model, const FeatureSet& fs, const std::vector<i
 }
 
 // train.distill_teachers: the teachers, trained first with the same config and data (no distillation,
-// nothing written, seeds derived from train.seed), as inference models.
-std::vector<Model> TrainTeachers(const Config& cfg, const TrainData& d, const TrainerOptions& opts) {
-  std::vector<Model> teachers;
-  const int K = cfg.train.distill_teachers;
-  for (int k = 0; k < K; ++k) {
-    Config tc = cfg;
-    tc.train.distill_teachers = 0;
-    tc.train.seed = Rng::Derive(cfg.train.seed, kTagTeacher + uint64_t(k)).Next() >> 1;
-    TrainerOptions to;
-    to.progress = opts.progress;
-    to.fused_step = opts.fused_step;
-    to.log_prefix = opts.log_prefix + "teacher " + std::to_string(k + 1) + "/" + std::to_string(K) + " ";
-    TrainResult r = Train(tc, d, to);
-    LogVerbose("%sdistill: teacher %d/%d best validation accuracy %.4f (epoch %d)", opts.log_prefix.c_str(), k + 1, K,
-               r.best_val_accuracy, r.best_epoch);
-    teachers.push_back(ModelFromCheckpoint(r.best, "teacher"));
+// nothing written, seeds derived from train.seed), kept as inference models; Targets() gives their
+// mean probabilities at train.distill_temperature for a batch (scratch buffers reused across batches).
+class Teachers {
+ public:
+  Teachers(const Config& cfg, const TrainData& d, const TrainerOptions& opts, int classes)
+      : inv_t_(float(1.0 / cfg.train.distill_temperature)), classes_(classes) {
+    const int K = cfg.train.distill_teachers;
+    if (K > 0 && opts.resume)
+      LogInfo("%sdistill: training the %d teachers again (they are not saved)", opts.log_prefix.c_str(), K);
+    for (int k = 0; k < K; ++k) {
+      Config tc = cfg;
+      tc.train.distill_teachers = 0;
+      tc.train.seed = Rng::Derive(cfg.train.seed, kTagTeacher + uint64_t(k)).Next() >> 1;
+      TrainerOptions to;
+      to.progress = opts.progress;
+      to.fused_step = opts.fused_step;
+      to.log_prefix = opts.log_prefix + "teacher " + std::to_string(k + 1) + "/" + std::to_string(K) + " ";
+      TrainResult r = Train(tc, d, to);
+      LogVerbose("%sdistill: teacher %d/%d best validation accuracy %.4f (epoch %d)", opts.log_prefix.c_str(), k + 1,
+                 K, r.best_val_accuracy, r.best_epoch);
+      models_.push_back(ModelFromCheckpoint(r.best, "teacher"));
+      if (models_.back().num_classes() != classes)
+        throw InternalError("distill: a teacher has " + std::to_string(models_.back().num_classes()) +
+                            " classes, the model " + std::to_string(classes));
+    }
   }
-  return teachers;
-}
 
-// The teachers' mean probabilities at temperature T for n inputs -> soft (n, C).
-void TeacherTargets(std::vector<Model>& teachers, const float* x, int n, int C, double T, float* soft) {
-  std::fill(soft, soft + size_t(n) * C, 0.0f);
-  std::vector<float> scaled(size_t(n) * C), p(size_t(n) * C);
-  const float inv_t = float(1.0 / T), share = 1.0f / float(teachers.size());
-  for (Model& t : teachers) {
-    const float* logits = t.Forward(x, n, false);
-    for (size_t i = 0; i < scaled.size(); ++i) scaled[i] = logits[i] * inv_t;
-    softmax_forward(p.data(), scaled.data(), n, C);
-    for (size_t i = 0; i < p.size(); ++i) soft[i] += share * p[i];
+  // (n, classes) soft targets for inputs x; nullptr without teachers. Valid until the next call.
+  const float* Targets(const float* x, int n) {
+    if (models_.empty()) return nullptr;
+    const size_t m = size_t(n) * size_t(classes_);
+    scaled_.resize(m);
+    p_.resize(m);
+    soft_.assign(m, 0.0f);
+    const float share = 1.0f / float(models_.size());
+    for (Model& t : models_) {
+      const float* logits = t.Forward(x, n, false);
+      for (size_t i = 0; i < m; ++i) scaled_[i] = logits[i] * inv_t_;
+      softmax_forward(p_.data(), scaled_.data(), n, classes_);
+      for (size_t i = 0; i < m; ++i) soft_[i] += share * p_[i];
+    }
+    return soft_.data();
   }
-}
+
+ private:
+  std::vector<Model> models_;
+  float inv_t_;
+  int classes_;
+  std::vector<float> scaled_, p_, soft_;
+};
 
 TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& opts) {
   const auto t_start = std::chrono::steady_clock::now();
@@ -350,16 +368,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   const int C = int(output_map.empty() ? fs.label_names.size() : output_map.size());  // the head's classes
   const auto& tr = cfg.train;
 
-  std::vector<Model> teachers;
-  if (tr.distill_teachers > 0) {
-    if (opts.resume) LogInfo("%sdistill: training the %d teachers again (they are not saved)", opts.log_prefix.c_str(),
-                             tr.distill_teachers);
-    teachers = TrainTeachers(cfg, d, opts);
-    for (const Model& t : teachers)
-      if (t.num_classes() != C) throw InternalError("distill: a teacher has " + std::to_string(t.num_classes()) +
-                                                    " classes, the model " + std::to_string(C));
-  }
-  std::vector<float> soft;
+  Teachers teachers(cfg, d, opts, C);  // none unless train.distill_teachers > 0
 
   Model model = Model::Build(cfg.layers, input, C, Rng::Derive(tr.seed, kTagInit).Next());
   model.SetOutputMap(output_map);
@@ -499,12 +508,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       }
       model.SetSeed(Rng::Derive(Rng::Derive(tr.seed, kTagStep).Next(), uint64_t(step)).Next());
       if (fused) ZeroGrads(params);  // the fused step accumulates its gradients at once
-      const float* sb = nullptr;
-      if (!teachers.empty()) {
-        soft.resize(size_t(B) * size_t(C));
-        TeacherTargets(teachers, xb.data(), n, C, tr.distill_temperature, soft.data());
-        sb = soft.data();
-      }
+      const float* sb = teachers.Targets(xb.data(), n);
       const float loss = fused ? fused->Step(xb.data(), yb.data(), n, sb)
                                : (model.Forward(xb.data(), n, true), model.Loss(yb.data(), n, sb));
       if (!std::isfinite(loss))
