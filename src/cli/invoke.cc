@@ -75,12 +75,12 @@ void PrintInfo(const Opts& o, kws::rt::Interpreter& it) {
   j["macs"] = it.macs();
   j["weights"] = it.num_weights();
   j["nonzero_weights"] = it.num_nonzero_weights();
-  j["has_kws_metadata"] = it.has_metadata("kws");
   std::optional<kws::tfl::KwsMetadata> md;
   if (it.has_metadata(kws::tfl::kKwsMetadataName)) {
     md = kws::tfl::KwsMetadataFromJson(it.metadata(kws::tfl::kKwsMetadataName), o.model);
     j["kws_metadata"] = nlohmann::json::parse(kws::tfl::KwsMetadataToJson(*md));
   }
+  j["has_kws_metadata"] = md.has_value();
   for (int i = 0; i < it.num_inputs(); ++i) j["inputs"].push_back(TensorJson(it.input(i), i));
   for (int i = 0; i < it.num_outputs(); ++i) j["outputs"].push_back(TensorJson(it.output(i), i));
   for (const auto& op : it.ops())

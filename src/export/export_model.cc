@@ -83,9 +83,9 @@ std::vector<std::vector<float>> LoadCalibrationFeatures(const std::string& dir, 
 }
 
 nlohmann::json DetectorSettingsWithOverrides(const nlohmann::json& detector, const std::vector<std::string>& overrides) {
-  nlohmann::json table = {{"detector", DetectorOptionsToJson(DetectorOptions{})}};
-  if (!detector.is_null()) table["detector"] = DetectorOptionsToJson(
-      DetectorOptionsFromJson(detector, DetectorOptions{}, "checkpoint"));
+  const DetectorOptions base =
+      detector.is_null() ? DetectorOptions{} : DetectorOptionsFromJson(detector, DetectorOptions{}, "checkpoint");
+  nlohmann::json table = {{"detector", DetectorOptionsToJson(base)}};
   for (const std::string& item : overrides) {
     if (item.rfind("detector.", 0) != 0)
       throw UsageError("--set " + item + ": kws export sets only detector.* settings (the training settings are "
