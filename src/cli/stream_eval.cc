@@ -1,5 +1,6 @@
 // kws stream-eval: recall / false alarms per hour / delay / real-time factor of
 // the streaming detector on long synthetic streams (see stream/stream_eval.h).
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -28,11 +29,14 @@ struct Opts {
   std::string noise_part;
 };
 
-nlohmann::json ResultJson(const kws::ThresholdResult& r) {
+// with_clips: also list the keyword clips that were missed at least once (worst first).
+nlohmann::json ResultJson(const kws::ThresholdResult& r, const std::vector<std::string>& labels,
+                          bool with_clips = false) {
   nlohmann::json j = {{"threshold", r.threshold},
                       {"keyword_events", r.events},
                       {"hits", r.hits},
                       {"recall", r.recall()},
+                      {"recall_ci90", {r.recall_low, r.recall_high}},
                       {"false_rejection_rate", r.events ? 1.0 - r.recall() : 0.0},
                       {"false_alarms", r.false_alarms},
                       {"false_alarms_per_hour", r.fa_per_hour},
@@ -45,8 +49,25 @@ nlohmann::json ResultJson(const kws::ThresholdResult& r) {
                       {"p90_delay_ms", r.p90_delay_ms},
                       {"max_delay_ms", r.max_delay_ms}};
   for (const auto& k : r.keywords)
-    j["keywords"][k.label] = {{"events", k.events}, {"hits", k.hits}, {"recall", k.recall()},
-                              {"false_rejection_rate", k.events ? 1.0 - k.recall() : 0.0}};
+    j["keywords"][k.label] = {{"events", k.events},
+                              {"hits", k.hits},
+                              {"recall", k.recall()},
+                              {"false_rejection_rate", k.events ? 1.0 - k.recall() : 0.0},
+                              {"clips", k.clips},
+                              {"speakers", k.speakers},
+                              {"clips_never_found", k.clips_never_found}};
+  if (with_clips) {
+    std::vector<const kws::ClipResult*> missed;
+    for (const auto& c : r.clips)
+      if (c.hits < c.events) missed.push_back(&c);
+    std::stable_sort(missed.begin(), missed.end(), [](const kws::ClipResult* a, const kws::ClipResult* b) {
+      return double(a->hits) / a->events < double(b->hits) / b->events;
+    });
+    j["missed_clips"] = nlohmann::json::array();
+    for (const kws::ClipResult* c : missed)
+      j["missed_clips"].push_back({{"clip", c->clip}, {"label", labels[size_t(c->label)]}, {"speaker", c->speaker},
+                                   {"events", c->events}, {"hits", c->hits}});
+  }
   return j;
 }
 
@@ -90,6 +111,7 @@ int Run(Opts& o) {
   o.ev.Validate();
   kws::InterpreterScorer scorer(model);
   const kws::StreamEvalResult r = kws::RunStreamEval(o.ev, model.meta.features, model.meta.labels, &scorer);
+  const std::vector<std::string>& labels = model.meta.labels;
 
   if (!o.svg.empty()) {
     char snr[32], thr[32];
@@ -142,11 +164,11 @@ int Run(Opts& o) {
                         {"inferences", r.stats.inferences},
                         {"gated", r.stats.gated},
                         {"peak_rss_kb", r.peak_rss_kb},
-                        {"result", ResultJson(r.main)}};
-    for (const auto& t : r.sweep) j["sweep"].push_back(ResultJson(t));
+                        {"result", ResultJson(r.main, labels, true)}};
+    for (const auto& t : r.sweep) j["sweep"].push_back(ResultJson(t, labels));
     const kws::ThresholdResult* op = kws::OperatingPoint(r, o.fa_budget);
     j["operating_point"] = {{"max_false_alarms_per_hour", o.fa_budget},
-                            {"result", op ? ResultJson(*op) : nlohmann::json(nullptr)}};
+                            {"result", op ? ResultJson(*op, labels, true) : nlohmann::json(nullptr)}};
     if (!o.ev.dump_false_alarms.empty())
       j["dumped_false_alarms"] = {{"folder", o.ev.dump_false_alarms}, {"silence", r.dumped.silence},
                                   {"unknown", r.dumped.unknown}, {"keyword", r.dumped.keyword},
@@ -169,12 +191,23 @@ int Run(Opts& o) {
               r.main.threshold, kws::cli::DescribeLabelThresholds(o.ev.det.post).c_str(), o.ev.det.post.smooth_ms,
               o.ev.det.post.min_results, o.ev.det.post.suppress_ms, o.ev.det.hop_ms, o.ev.tolerance_ms,
               o.ev.det.vad ? "on" : "off", model_settings ? "; the model's detector settings, flags override" : "");
-  std::printf("%-12s %7s %6s %8s %8s\n", "keyword", "events", "hits", "recall", "FRR");
-  for (const auto& k : r.main.keywords)
-    std::printf("%-12s %7d %6d %7.2f%% %7.2f%%\n", k.label.c_str(), k.events, k.hits, 100 * k.recall(),
-                100 * (k.events ? 1 - k.recall() : 0));
-  std::printf("%-12s %7d %6d %7.2f%% %7.2f%%\n", "all", r.main.events, r.main.hits, 100 * r.main.recall(),
-              100 * (r.main.events ? 1 - r.main.recall() : 0));
+  std::printf("%-12s %7s %6s %8s %8s %6s %8s %12s\n", "keyword", "events", "hits", "recall", "FRR", "clips", "speakers",
+              "never found");
+  int clips = 0, never = 0;
+  for (const auto& k : r.main.keywords) {
+    std::printf("%-12s %7d %6d %7.2f%% %7.2f%% %6d %8d %12d\n", k.label.c_str(), k.events, k.hits, 100 * k.recall(),
+                100 * (k.events ? 1 - k.recall() : 0), k.clips, k.speakers, k.clips_never_found);
+    clips += k.clips;
+    never += k.clips_never_found;
+  }
+  std::printf("%-12s %7d %6d %7.2f%% %7.2f%% %6d %8s %12d\n", "all", r.main.events, r.main.hits, 100 * r.main.recall(),
+              100 * (r.main.events ? 1 - r.main.recall() : 0), clips, "", never);
+  std::printf("recall      90%% interval over speakers (bootstrap) %.1f-%.1f%%", 100 * r.main.recall_low,
+              100 * r.main.recall_high);
+  if (clips > 0 && r.main.events > clips)
+    std::printf("; %d events from %d recordings (each used ~%.1fx): more speakers' clips give a firmer figure",
+                r.main.events, clips, double(r.main.events) / clips);
+  std::printf("\n");
   std::printf("false alarms %d = %.2f per hour (wrong label %d, repeat %d, on other words %d, on noise %d)\n",
               r.main.false_alarms, r.main.fa_per_hour, r.main.fa_wrong_label, r.main.fa_repeat, r.main.fa_other_word,
               r.main.fa_noise);
@@ -196,8 +229,10 @@ int Run(Opts& o) {
       std::printf("%-10g %7.2f%% %10.2f %10.0f\n", t.threshold, 100 * t.recall(), t.fa_per_hour, t.median_delay_ms);
   }
   if (const kws::ThresholdResult* op = kws::OperatingPoint(r, o.fa_budget)) {
-    std::printf("\nat <= %g false alarms/hour: recall %.2f%% at threshold %.3f (%.2f/hour; chosen on this stream)\n",
-                o.fa_budget, 100 * op->recall(), op->threshold, op->fa_per_hour);
+    std::printf("\nat <= %g false alarms/hour: recall %.2f%% (speakers' 90%% interval %.1f-%.1f%%) at threshold %.3f "
+                "(%.2f/hour; chosen on this stream)\n",
+                o.fa_budget, 100 * op->recall(), 100 * op->recall_low, 100 * op->recall_high, op->threshold,
+                op->fa_per_hour);
     if (!r.sweep.empty())
       std::printf("(to make it the model's default, for measuring it on other streams: kws export --model RUN ... "
                   "--set detector.threshold=%.3f)\n",

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "audio/audio.h"
@@ -118,6 +119,55 @@ int NextClip(WordPool& p) {
   return c;
 }
 
+// Fills r->clips, the keywords' clip/speaker counts and the speaker-bootstrap recall interval
+// from the keyword events and which of them were hit.
+void ScoreClips(const StreamPlan& plan, const std::vector<int>& kw_slot, const std::vector<char>& hit,
+                ThresholdResult* r) {
+  std::map<std::string, size_t> clip_index;
+  std::map<std::string, std::pair<int, int>> by_speaker;  // speaker -> (events, hits)
+  std::vector<std::set<std::string>> speakers(r->keywords.size());
+  for (size_t i = 0; i < plan.events.size(); ++i) {
+    const StreamEvent& e = plan.events[i];
+    if (e.kind != StreamEvent::Kind::kKeyword) continue;
+    auto [it, fresh] = clip_index.emplace(e.clip + '\n' + std::to_string(e.label_index), r->clips.size());
+    if (fresh) r->clips.push_back({e.clip, e.speaker, e.label_index, 0, 0});
+    ClipResult& c = r->clips[it->second];
+    ++c.events;
+    c.hits += hit[i] ? 1 : 0;
+    speakers[size_t(kw_slot[size_t(e.label_index)])].insert(e.speaker);
+    auto& s = by_speaker[e.speaker];
+    ++s.first;
+    s.second += hit[i] ? 1 : 0;
+  }
+  for (const ClipResult& c : r->clips) {
+    KeywordStats& k = r->keywords[size_t(kw_slot[size_t(c.label)])];
+    ++k.clips;
+    k.clips_never_found += c.hits == 0 ? 1 : 0;
+  }
+  for (size_t k = 0; k < speakers.size(); ++k) r->keywords[k].speakers = int(speakers[k].size());
+  // Bootstrap over speakers: the events of one speaker are not independent (the same voice,
+  // the same few recordings), so resample whole speakers.
+  std::vector<std::pair<int, int>> spk;
+  for (const auto& [name, eh] : by_speaker) spk.push_back(eh);
+  if (spk.empty()) return;
+  constexpr int kResamples = 2000;
+  std::vector<double> recalls;
+  recalls.reserve(kResamples);
+  Rng rng(12345);
+  for (int b = 0; b < kResamples; ++b) {
+    long ev = 0, hits = 0;
+    for (size_t j = 0; j < spk.size(); ++j) {
+      const auto& s = spk[size_t(rng.Below(spk.size()))];
+      ev += s.first;
+      hits += s.second;
+    }
+    recalls.push_back(ev ? double(hits) / double(ev) : 0.0);
+  }
+  std::sort(recalls.begin(), recalls.end());
+  r->recall_low = recalls[size_t(0.05 * kResamples)];
+  r->recall_high = recalls[size_t(0.95 * kResamples) - 1];
+}
+
 }  // namespace
 
 StreamPlan PlanStream(const Dataset& ds, const BackgroundNoise& noise, const std::vector<std::string>& labels,
@@ -205,6 +255,7 @@ StreamPlan PlanStream(const Dataset& ds, const BackgroundNoise& noise, const std
       e.label = ds.clips[size_t(clip)].word.empty() ? ds.clips[size_t(clip)].label : ds.clips[size_t(clip)].word;
     }
     e.clip = ds.clips[size_t(clip)].path;
+    e.speaker = ds.clips[size_t(clip)].speaker;
     const std::vector<float> x = ReadAudio(e.clip, rate).samples;
     int64_t sb, se;
     SpeechRegion(x, rate, &sb, &se);
@@ -348,6 +399,7 @@ ThresholdResult ScoreDetections(const StreamPlan& plan, const std::vector<std::s
     }
     r.detections.push_back(sd);
   }
+  ScoreClips(plan, kw_slot, hit, &r);
   const double hours = double(plan.total) / rate / 3600.0;
   r.fa_per_hour = hours > 0 ? r.false_alarms / hours : 0;
   if (!delays.empty()) {

@@ -20,7 +20,10 @@
 // on an unmatched event is a hit (delay = t − speech_end); anything else — the
 // wrong label, a second detection, a detection on another word or on noise — is
 // a false alarm. recall = hits / keyword events per keyword; false alarms per
-// hour of stream audio.
+// hour of stream audio. Clips are reused once a word's clips run out (a 180-minute
+// stream has ~1,500 keyword events), so the results also say how many recordings and
+// speakers the recall rests on, which clips were missed, and a speaker-bootstrap
+// interval for the recall.
 //
 // Hard-negative mining (dump_false_alarms = DIR): the `dump_seconds` of stream audio
 // ending at each false alarm at det.post.threshold is written as 16-bit WAV at the
@@ -79,6 +82,7 @@ struct StreamEvent {
   std::string label;              // keyword label (kKeyword), word folder (kOther)
   int label_index = -1;           // model class (kKeyword)
   std::string clip;               // path
+  std::string speaker;            // the clip's speaker (Clip::speaker; a pseudo-speaker if none)
   int64_t start = 0, end = 0;     // stream samples of the clip (or noise stretch)
   int64_t speech_start = 0, speech_end = 0;
   float gain = 1;
@@ -120,7 +124,18 @@ class StreamRenderer {
 struct KeywordStats {
   std::string label;
   int events = 0, hits = 0;
+  // A stream reuses clips when it has more keyword events than recordings: recall then rests on
+  // `clips` recordings of `speakers` people, whatever the number of events.
+  int clips = 0, speakers = 0;
+  int clips_never_found = 0;      // clips none of whose events was hit
   double recall() const { return events ? double(hits) / events : 0.0; }
+};
+
+// One keyword recording over all the events that used it.
+struct ClipResult {
+  std::string clip, speaker;
+  int label = -1;                 // model class
+  int events = 0, hits = 0;
 };
 
 // What one detection was scored as.
@@ -146,6 +161,10 @@ struct ThresholdResult {
   // diagnostic for detections that were merely late (each of those keywords is also a miss).
   int fa_noise_late = 0;
   std::vector<ScoredDetection> detections;  // every detection, in time order
+  std::vector<ClipResult> clips;  // every keyword clip, in order of first use
+  // 90% interval of the recall over speakers: 2,000 bootstrap resamples of the keyword events'
+  // speakers (with replacement, fixed seed), 5th and 95th percentiles of sum(hits)/sum(events).
+  double recall_low = 0, recall_high = 0;
   double recall() const { return events ? double(hits) / events : 0.0; }
 };
 

@@ -227,6 +227,52 @@ TEST(Mining, CliDumpAndThresholds) {
   EXPECT_EQ(kws::test::Sh(base + " --sweep --thresholds 0.5 2>/dev/null").rc, 1);
 }
 
+// The JSON says how many recordings and speakers the recall rests on and lists the missed clips;
+// the missed clips' misses add up to the keyword misses. The table says it too.
+TEST(StreamEvalCli, ClipsSpeakersAndMissedClips) {
+  kws::test::TempDir dir("stream_eval_cli_clips");
+  const fs::path root = dir.path / "data";
+  WriteToneData(root, 3, 1200, 0.02, 6);  // distinct levels: identical files would count as one
+  const std::string model = dir / "m.tflite";
+  kws::AtomicWriteFile(model, kws::test::SeedModelBytes());
+  const std::string base = std::string(KWS_BINARY) + " -q stream-eval --model " + model + " --data " + root.string() +
+                           " --minutes 2 --no-vad --min-results 1 --smooth-ms 100 --threshold 0.5";
+  const auto r = kws::test::Sh(base + " --thresholds 0.9 --json 2>/dev/null");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  const auto& res = j["result"];
+  int clips = 0, misses = 0;
+  for (const char* k : {"yes", "no"}) {
+    const auto& kw = res["keywords"][k];
+    EXPECT_EQ(kw["clips"].get<int>(), 3) << k;  // WriteToneData: 3 clips of each word, one speaker each
+    EXPECT_EQ(kw["speakers"].get<int>(), 3) << k;
+    EXPECT_LE(kw["clips_never_found"].get<int>(), 3);
+    EXPECT_GT(kw["events"].get<int>(), kw["clips"].get<int>()) << k;  // 2 minutes reuse every clip
+    clips += kw["clips"].get<int>();
+    misses += kw["events"].get<int>() - kw["hits"].get<int>();
+  }
+  ASSERT_TRUE(res["missed_clips"].is_array());
+  int listed = 0;
+  for (const auto& c : res["missed_clips"]) {
+    EXPECT_TRUE(fs::exists(c["clip"].get<std::string>())) << c;
+    EXPECT_TRUE(c["label"] == "yes" || c["label"] == "no") << c;
+    EXPECT_LT(c["hits"].get<int>(), c["events"].get<int>());
+    listed += c["events"].get<int>() - c["hits"].get<int>();
+  }
+  EXPECT_GT(misses, 0);  // an untrained model
+  EXPECT_EQ(listed, misses);
+  EXPECT_LE(int(res["missed_clips"].size()), clips);
+  const double lo = res["recall_ci90"][0].get<double>(), hi = res["recall_ci90"][1].get<double>();
+  EXPECT_LE(lo, res["recall"].get<double>());
+  EXPECT_GE(hi, res["recall"].get<double>());
+  EXPECT_FALSE(j["sweep"][0].contains("missed_clips"));  // only the main result and the operating point list them
+  const auto t = kws::test::Sh(base + " 2>/dev/null");
+  ASSERT_EQ(t.rc, 0);
+  EXPECT_NE(t.out.find("never found"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("90% interval over speakers"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("from 6 recordings"), std::string::npos) << t.out;
+}
+
 // stream-eval takes the model's detector settings where no flag is given (and says so in the JSON).
 TEST(StreamEvalCli, ModelDetectorSettingsUnlessFlagged) {
   kws::test::TempDir dir("stream_eval_cli_detector");

@@ -134,6 +134,65 @@ TEST(StreamEval, ScoringRules) {
   EXPECT_EQ(r.keywords[1].hits, 1);
 }
 
+// Clips reused across events are counted once; the speaker bootstrap brackets the recall.
+TEST(StreamEval, ClipsSpeakersAndRecallInterval) {
+  kws::StreamPlan plan;
+  plan.sample_rate = 1000;
+  plan.total = 3600 * 1000;
+  auto ev = [](const char* clip, const char* speaker, int label, int64_t s) {
+    kws::StreamEvent x;
+    x.kind = kws::StreamEvent::Kind::kKeyword;
+    x.label_index = label;
+    x.clip = clip;
+    x.speaker = speaker;
+    x.start = s;
+    x.end = s + 1000;
+    x.speech_start = s + 200;
+    x.speech_end = s + 800;
+    return x;
+  };
+  // "yes": clip a (speaker A) used 3 times, clip b (speaker B) twice; "no": clip c (speaker A) twice.
+  plan.events = {ev("a", "A", 2, 10000), ev("b", "B", 2, 20000), ev("c", "A", 3, 30000), ev("a", "A", 2, 40000),
+                 ev("b", "B", 2, 50000), ev("c", "A", 3, 60000), ev("a", "A", 2, 70000)};
+  const auto det = kws::test::DetectionAt;
+  // Hits: every event of a, one of c, none of b.
+  const std::vector<kws::Detection> d = {det(10900, 2), det(30900, 3), det(40900, 2), det(70900, 2)};
+  const kws::ThresholdResult r = kws::ScoreDetections(plan, kLabels, d, 0.9, 1500);
+  ASSERT_EQ(r.hits, 4);
+  ASSERT_EQ(r.keywords.size(), 2u);
+  EXPECT_EQ(r.keywords[0].events, 5);
+  EXPECT_EQ(r.keywords[0].clips, 2);
+  EXPECT_EQ(r.keywords[0].speakers, 2);
+  EXPECT_EQ(r.keywords[0].clips_never_found, 1);  // b
+  EXPECT_EQ(r.keywords[1].clips, 1);
+  EXPECT_EQ(r.keywords[1].speakers, 1);
+  EXPECT_EQ(r.keywords[1].clips_never_found, 0);
+  ASSERT_EQ(r.clips.size(), 3u);
+  EXPECT_EQ(r.clips[0].clip, "a");
+  EXPECT_EQ(r.clips[0].events, 3);
+  EXPECT_EQ(r.clips[0].hits, 3);
+  EXPECT_EQ(r.clips[1].clip, "b");
+  EXPECT_EQ(r.clips[1].speaker, "B");
+  EXPECT_EQ(r.clips[1].hits, 0);
+  EXPECT_EQ(r.clips[2].clip, "c");
+  EXPECT_EQ(r.clips[2].hits, 1);
+  // Speaker A: 4 of 5 events hit, speaker B: 0 of 2. Resamples are AA (0.8), AB/BA (4/7) or BB (0):
+  // the 5th percentile is 0 (BB has probability 1/4), the 95th 0.8.
+  EXPECT_DOUBLE_EQ(r.recall_low, 0.0);
+  EXPECT_DOUBLE_EQ(r.recall_high, 0.8);
+  EXPECT_LE(r.recall_low, r.recall());
+  EXPECT_GE(r.recall_high, r.recall());
+
+  // Every event found: the interval is the point.
+  std::vector<kws::Detection> all;
+  for (const auto& e : plan.events) all.push_back(det(e.speech_end + 100, e.label_index));
+  const kws::ThresholdResult p = kws::ScoreDetections(plan, kLabels, all, 0.9, 1500);
+  EXPECT_EQ(p.hits, 7);
+  EXPECT_DOUBLE_EQ(p.recall_low, 1.0);
+  EXPECT_DOUBLE_EQ(p.recall_high, 1.0);
+  EXPECT_EQ(p.keywords[0].clips_never_found, 0);
+}
+
 TEST(StreamEval, OperatingPointIsTheBestRecallWithinTheBudget) {
   auto at = [](double th, int hits, int fa, double fa_h) {
     kws::ThresholdResult t;
