@@ -411,8 +411,9 @@ EvalResult EvaluateOnData(const std::string& model_arg, const std::string& data_
   cache.enabled = cache_on;
   FeatureSet fs = ExtractFeatures(ds, task, fo, cache);
   std::vector<int> truth(size_t(fs.n)), pred(size_t(fs.n));
-  for (int i = 0; i < fs.n; ++i) truth[size_t(i)] = to_model[size_t(fs.labels[size_t(i)])];
   const int C = int(model_labels.size());
+  std::vector<float> all_probs(size_t(fs.n) * size_t(C));
+  for (int i = 0; i < fs.n; ++i) truth[size_t(i)] = to_model[size_t(fs.labels[size_t(i)])];
   if (model) {
     if (model->input_shape() != Shape{fs.frames, fs.bins, 1})
       throw BadInput(path + ": model input does not match its own feature settings");
@@ -421,10 +422,7 @@ EvalResult EvaluateOnData(const std::string& model_arg, const std::string& data_
       const int n = std::min(256, fs.n - b);
       probs.resize(size_t(n) * C);
       model->Predict(fs.item(b), n, probs.data());
-      for (int k = 0; k < n; ++k) {
-        const float* p = probs.data() + size_t(k) * C;
-        pred[size_t(b + k)] = int(std::max_element(p, p + C) - p);
-      }
+      std::copy(probs.begin(), probs.end(), all_probs.begin() + long(b) * C);
     }
   } else {
     if (interp->input(0).elements() != int64_t(fs.frames) * fs.bins)
@@ -433,11 +431,28 @@ EvalResult EvaluateOnData(const std::string& model_arg, const std::string& data_
     if (interp->output(0).elements() != C)
       throw BadInput(path + ": output has " + std::to_string(interp->output(0).elements()) + " values but " +
                      std::to_string(C) + " labels");
-    std::vector<float> out(static_cast<size_t>(C));
-    for (int i = 0; i < fs.n; ++i) {
-      interp->RunFloat(fs.item(i), out.data());
-      pred[size_t(i)] = int(std::max_element(out.begin(), out.end()) - out.begin());
+    for (int i = 0; i < fs.n; ++i) interp->RunFloat(fs.item(i), all_probs.data() + size_t(i) * C);
+  }
+  for (int i = 0; i < fs.n; ++i) {
+    const float* p = all_probs.data() + size_t(i) * C;
+    pred[size_t(i)] = int(std::max_element(p, p + C) - p);
+    if (pred[size_t(i)] == truth[size_t(i)]) continue;
+    EvalMiss m;
+    const int clip = task.clip[size_t(i)];
+    if (clip >= 0) {
+      m.item = ds.clips[size_t(clip)].path;
+    } else {
+      const NoiseSlice& sl = task.slices[size_t(i)];
+      char at[32];
+      std::snprintf(at, sizeof at, "%.2f", double(sl.offset) / fo.sample_rate);
+      m.item = std::string(kSilenceLabel) + " from " + ds.noise[size_t(sl.noise)].path + " at " + at + " s";
     }
+    m.speaker = task.speakers[size_t(i)];
+    m.truth = truth[size_t(i)];
+    m.predicted = pred[size_t(i)];
+    m.score = p[m.predicted];
+    m.truth_score = p[m.truth];
+    res.misses.push_back(std::move(m));
   }
   res.eval = Evaluate(truth, pred, model_labels);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

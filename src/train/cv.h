@@ -114,8 +114,18 @@ CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOpti
 //          kws::rt::Interpreter; labels and feature settings from its "kws" metadata).
 //   labels: "" = the model's labels; else a subset of them (only those items are evaluated).
 // Rows/columns of the confusion matrix follow the model's label order.
+// One misclassified item of EvaluateOnData.
+struct EvalMiss {
+  std::string item;           // the clip's path, or "_silence_ from <noise recording> at <s> s"
+  std::string speaker;        // speaker (or pseudo-speaker)
+  int truth = -1, predicted = -1;  // indices into Evaluation::labels
+  float score = 0;            // the predicted class's probability
+  float truth_score = 0;      // the true class's probability
+};
+
 struct EvalResult {
   Evaluation eval;
+  std::vector<EvalMiss> misses;  // in data order
   std::string model_path;     // the file actually read
   std::string model_kind;     // "checkpoint" or "tflite:<float32|int8|hybrid>"
   double seconds = 0;         // features + inference

@@ -137,6 +137,31 @@ TEST_F(CliTest, TrainThenEvalJson) {
   ASSERT_EQ(e3.code, 0) << e3.err;
   EXPECT_NE(e3.out.find("confusion (rows = truth"), std::string::npos) << e3.out;
 
+  // Every misclassified clip is listed: on the data with its two folders swapped nearly all are.
+  const fsys::path swapped = root_ / "swapped";
+  fsys::create_directories(swapped);
+  fsys::create_directory_symlink(fsys::absolute(fsys::path(Data()) / "high"), swapped / "low");
+  fsys::create_directory_symlink(fsys::absolute(fsys::path(Data()) / "low"), swapped / "high");
+  Result es = RunKws("eval --model " + run + " --data " + swapped.string() + " --json");
+  ASSERT_EQ(es.code, 0) << es.err;
+  auto esj = nlohmann::json::parse(es.out);
+  const long wrong = esj["n"].get<long>() - esj["correct"].get<long>();
+  EXPECT_GT(wrong, 50);
+  ASSERT_EQ(long(esj["errors"].size()), wrong);
+  for (const auto& m : esj["errors"]) {
+    EXPECT_TRUE(fsys::exists(m["item"].get<std::string>())) << m;
+    EXPECT_NE(m["truth"], m["predicted"]) << m;
+    EXPECT_EQ(m["item"].get<std::string>().find(m["truth"].get<std::string>() == "low" ? "/low/" : "/high/") !=
+                  std::string::npos,
+              true)
+        << m;
+    EXPECT_GE(m["score"].get<double>(), m["truth_score"].get<double>()) << m;
+  }
+  EXPECT_EQ(ej["errors"].size(), size_t(64 - correct));  // and on the right data, the few wrong ones
+  Result et2 = RunKws("eval --model " + run + " --data " + swapped.string() + " --errors");
+  ASSERT_EQ(et2.code, 0) << et2.err;
+  EXPECT_NE(et2.out.find("misclassified (" + std::to_string(wrong) + ")"), std::string::npos) << et2.out;
+
   // The same model as a float .tflite (run by kws's interpreter) predicts the same labels.
   const std::string tfl = (fsys::path(run) / "model.tflite").string();
   Result x = RunKws("export --model " + run + " --out " + tfl + " --quant float");
