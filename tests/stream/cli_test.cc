@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "audio/audio.h"
@@ -184,6 +185,44 @@ TEST_F(ListenCli, MissingCaptureDeviceIsBadInput) {
   auto r = Sh(kBin + " listen --model " + model_ + " --input mic:kws_no_such_device < /dev/null 2> " + P("e"));
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(kws::ReadFile(P("e")).find("mic:kws_no_such_device: "), std::string::npos);
+}
+
+// --input mic:DEVICE end to end, without a sound card: ALSA's "file" plugin plays a raw file into
+// capture (its "null" slave then gives silence, unpaced). The detections over the file's length are
+// the ones listen makes on the same samples from a file.
+TEST_F(ListenCli, MicCaptureThroughAlsaMatchesTheFile) {
+  std::vector<int16_t> s(16000 * 6);
+  kws::Rng rng(11);
+  for (size_t i = 0; i < s.size(); ++i)
+    s[i] = int16_t(std::lround(4000 * std::sin(0.19 * double(i)) * (1 + std::sin(double(i) / 7000.0)) +
+                               1500 * rng.Normal()));
+  const std::string raw = P("in.raw");
+  WriteRaw(raw, s);
+  const std::string home = P("home");
+  std::filesystem::create_directories(home);
+  kws::AtomicWriteFile(home + "/.asoundrc", "pcm.kwstestfile {\n  type file\n  slave.pcm \"null\"\n"
+                                            "  file \"/dev/null\"\n  infile \"" + raw + "\"\n  format \"raw\"\n}\n");
+  const std::string flags = " listen --model " + model_ + " --threshold 0 --no-vad --suppress-ms 300";
+  const auto mic = Sh("HOME=" + home + " timeout --preserve-status -s INT 4 " + kBin + flags + " --input mic:kwstestfile < /dev/null 2> " +
+                      P("mic_err"));
+  const std::string err = kws::ReadFile(P("mic_err"));
+  if (err.find("ALSA not available") != std::string::npos) GTEST_SKIP() << "no libasound.so.2: " << err;
+  EXPECT_EQ(mic.rc, 0) << err;  // SIGINT ends it cleanly
+  EXPECT_NE(err.find("capturing from ALSA device 'kwstestfile' at 16000 Hz"), std::string::npos) << err;
+  EXPECT_NE(err.find("(interrupted)"), std::string::npos) << err;
+  const auto file = Sh(kBin + flags + " --input " + raw + " 2>/dev/null");
+  ASSERT_EQ(file.rc, 0);
+  auto upto = [](const std::string& out, double t_max) {
+    std::vector<std::string> keep;
+    for (const auto& l : Lines(out)) {
+      const auto j = nlohmann::json::parse(l, nullptr, false);
+      if (j.is_object() && j["t"].get<double>() <= t_max) keep.push_back(l);
+    }
+    return keep;
+  };
+  const auto want = upto(file.out, 6.0), got = upto(mic.out, 6.0);
+  EXPECT_GE(want.size(), 10u);  // threshold 0: a detection every ~0.4 s once the window is full
+  EXPECT_EQ(got, want);
 }
 
 TEST_F(ListenCli, BadFlagsAreUsageErrors) {
