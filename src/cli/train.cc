@@ -17,7 +17,7 @@ namespace {
 struct Opts {
   std::string config, data, out, labels;
   std::vector<std::string> sets;
-  int cv = 0, seeds = 1;
+  int cv = 0, seeds = 1, partitions = 1;
   bool resume = false, json = false, export_features = false, no_export = false;
 };
 
@@ -30,6 +30,7 @@ int Run(const Opts& o) {
   }
   if (o.resume && o.cv > 0) throw kws::UsageError("--resume cannot be combined with --cv");
   if (o.seeds != 1 && o.cv == 0) throw kws::UsageError("--seeds needs --cv K");
+  if (o.partitions != 1 && o.cv == 0) throw kws::UsageError("--cv-partitions needs --cv K");
   std::vector<std::string> sets = o.sets;
   if (!o.labels.empty()) sets.push_back("data.labels=" + o.labels);
   kws::Config cfg = kws::LoadConfig(config_path, sets);
@@ -41,6 +42,7 @@ int Run(const Opts& o) {
     kws::CvOptions co;
     co.folds = o.cv;
     co.seeds = o.seeds;
+    co.partitions = o.partitions;
     co.out_dir = o.out;
     co.progress = !o.json;
     kws::CvResult r = kws::CrossValidate(cfg, data, co);
@@ -49,12 +51,24 @@ int Run(const Opts& o) {
       j["cv_json"] = (fsys::path(o.out) / "cv.json").string();
       std::printf("%s\n", j.dump(2).c_str());
     } else {
+      const bool parts = o.partitions > 1;
+      if (parts) std::printf("%-10s", "partition");
       std::printf("%-6s %-6s %10s %10s %6s\n", "fold", "seed", "test acc", "val acc", "epoch");
-      for (auto& run : r.runs)
+      for (auto& run : r.runs) {
+        if (parts) std::printf("%-10d", run.partition);
         std::printf("%-6d %-6llu %9.2f%% %9.2f%% %6d\n", run.fold, (unsigned long long)run.seed,
                     100 * run.test.accuracy, 100 * run.val_accuracy, run.best_epoch);
+      }
       std::printf("\naccuracy over %d runs: mean %.2f%%  std %.2f  min %.2f%%  max %.2f%%\n", r.accuracy.n,
                   100 * r.accuracy.mean, 100 * r.accuracy.stddev, 100 * r.accuracy.min, 100 * r.accuracy.max);
+      if (parts) {
+        std::printf("speaker partitions (train.seed):");
+        for (size_t p = 0; p < r.partition_means.size(); ++p)
+          std::printf(" %llu: %.2f%%", (unsigned long long)r.partition_seeds[p], 100 * r.partition_means[p]);
+        std::printf("\nover %d partitions: mean %.2f%%  std %.2f  min %.2f%%  max %.2f%%\n", r.partitions.n,
+                    100 * r.partitions.mean, 100 * r.partitions.stddev, 100 * r.partitions.min,
+                    100 * r.partitions.max);
+      }
       std::printf("details: %s\n", (fsys::path(o.out) / "cv.json").string().c_str());
     }
     return 0;
@@ -127,6 +141,10 @@ kws::cli::Registrar reg(
           ->check(CLI::NonNegativeNumber);
       app.add_option("--seeds", o->seeds, "Repeats of the cross-validation with seeds seed..seed+N-1")
           ->check(CLI::PositiveNumber);
+      app.add_option("--cv-partitions", o->partitions,
+                     "Run the cross-validation on P speaker partitions (train.seed, then seed*101*p) and pool "
+                     "them: one partition can be lucky")
+          ->capture_default_str();
       app.add_flag("--resume", o->resume, "Continue from RUN_DIR/last.ckpt (bit-identical to an uninterrupted run)");
       app.add_flag("--json", o->json, "Print the result as JSON");
       app.add_flag("--no-export", o->no_export,
@@ -139,5 +157,6 @@ kws::cli::Registrar reg(
     "  kws train --config configs/seed.toml --data data/speech_commands --out runs/seed\n"
     "  kws train --config configs/seed.toml --data DIR --out runs/s2 --set train.epochs=20 --set prune.enabled=false\n"
     "  kws train --data DIR --out runs/seed --resume\n"
-    "  kws train --config configs/seed.toml --data DIR --out runs/cv --cv 5 --seeds 3");
+    "  kws train --config configs/seed.toml --data DIR --out runs/cv --cv 5 --seeds 3\n"
+    "  kws train --config configs/yesno.toml --data DIR --labels yes,no --out runs/cv4 --cv 5 --cv-partitions 4");
 }  // namespace

@@ -256,11 +256,16 @@ json CvResult::ToJson() const {
   j["accuracy"] = {{"mean", accuracy.mean}, {"std", accuracy.stddev}, {"min", accuracy.min},
                    {"max", accuracy.max},   {"n", accuracy.n}};
   j["repeat_means"] = repeat_means;
+  j["partition_seeds"] = partition_seeds;
+  j["partition_means"] = partition_means;
+  j["partitions"] = {{"n", partitions.n},     {"mean", partitions.mean}, {"std", partitions.stddev},
+                     {"min", partitions.min}, {"max", partitions.max}};
   json rs = json::array();
   for (auto& r : runs) {
     json misses = json::array();
     for (auto& m : r.misses) misses.push_back({{"path", m.path}, {"label", m.label}, {"predicted", m.predicted}});
-    rs.push_back({{"fold", r.fold},
+    rs.push_back({{"partition", r.partition},
+                  {"fold", r.fold},
                   {"repeat", r.repeat},
                   {"seed", r.seed},
                   {"best_epoch", r.best_epoch},
@@ -275,9 +280,14 @@ json CvResult::ToJson() const {
   return j;
 }
 
-CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOptions& opts) {
-  if (opts.folds < 2) throw UsageError("--cv: needs at least 2 folds (got " + std::to_string(opts.folds) + ")");
-  if (opts.seeds < 1) throw UsageError("--seeds: must be >= 1 (got " + std::to_string(opts.seeds) + ")");
+uint64_t CvPartitionSeed(uint64_t seed, int p) { return p == 0 ? seed : seed * 101u * uint64_t(p); }
+
+namespace {
+
+// One speaker partition of CrossValidate: cfg.train.seed is the partition's seed. Appends its runs
+// to res->runs; returns the fold of every item and the fold splits (for cv.json).
+void CrossValidatePartition(const Config& cfg, const PreparedData& data, const CvOptions& opts, int partition,
+                            CvResult* res, std::vector<int>* folds_out, json* fold_info_out) {
   std::vector<int> folds;
   try {
     folds = SpeakerKFold(data.task.speakers, opts.folds, cfg.train.seed);
@@ -285,15 +295,16 @@ CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOpti
     throw UsageError("--cv " + std::to_string(opts.folds) + ": " + e.what());
   }
   namespace fsys = std::filesystem;
-  CvResult res;
   json fold_info = json::array();
-  std::vector<double> accs;
   for (int k = 0; k < opts.folds; ++k) {
     IndexSplit outer = FoldSplit(folds, k);
     if (outer.test.empty()) throw UsageError("--cv: fold " + std::to_string(k) + " is empty");
     IndexSplit inner = Holdout(cfg, data, outer.train, cfg.train.seed + uint64_t(k));
     fold_info.push_back({{"fold", k}, {"test", outer.test}, {"train", inner.train}, {"val", inner.test}});
   }
+  const std::string part_prefix =
+      opts.partitions > 1 ? "partition " + std::to_string(partition + 1) + "/" + std::to_string(opts.partitions) + " "
+                          : "";
   for (int r = 0; r < opts.seeds; ++r) {
     double sum = 0;
     for (int k = 0; k < opts.folds; ++k) {
@@ -303,7 +314,7 @@ CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOpti
       const json& fi = fold_info[size_t(k)];
       TrainerOptions to;
       to.progress = opts.progress;
-      to.log_prefix = "fold " + std::to_string(k + 1) + "/" + std::to_string(opts.folds) + " seed " +
+      to.log_prefix = part_prefix + "fold " + std::to_string(k + 1) + "/" + std::to_string(opts.folds) + " seed " +
                       std::to_string(r + 1) + "/" + std::to_string(opts.seeds) + " ";
       TrainResult tr = Train(c, data.Data(fi["train"].get<std::vector<int>>(), fi["val"].get<std::vector<int>>()), to);
       Model m = ModelFromCheckpoint(tr.best);
@@ -312,6 +323,7 @@ CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOpti
       std::vector<int> truth;
       for (int i : test) truth.push_back(data.features.labels[size_t(i)]);
       CvRun run;
+      run.partition = partition;
       run.fold = k;
       run.repeat = r;
       run.seed = c.train.seed;
@@ -330,19 +342,49 @@ CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOpti
       LogInfo("%sheld-out accuracy %.2f%% (%ld items, best epoch %d)", to.log_prefix.c_str(),
               100 * run.test.accuracy, run.test.n, run.best_epoch);
       if (!opts.out_dir.empty()) {
-        const fsys::path dir = fsys::path(opts.out_dir) / ("fold" + std::to_string(k) + "_seed" + std::to_string(r));
+        const std::string name = (partition > 0 ? "part" + std::to_string(partition) + "_" : std::string()) + "fold" +
+                                 std::to_string(k) + "_seed" + std::to_string(r);
+        const fsys::path dir = fsys::path(opts.out_dir) / name;
         SaveCheckpoint((dir / "model.ckpt").string(), tr.best);
         json mj = tr.metrics;
         mj["test"] = run.test.ToJson();
         AtomicWriteFile(dir / "metrics.json", mj.dump(2) + "\n");
       }
-      accs.push_back(run.test.accuracy);
       sum += run.test.accuracy;
-      res.runs.push_back(std::move(run));
+      res->runs.push_back(std::move(run));
     }
-    res.repeat_means.push_back(sum / opts.folds);
+    if (partition == 0) res->repeat_means.push_back(sum / opts.folds);
   }
+  *folds_out = std::move(folds);
+  *fold_info_out = std::move(fold_info);
+}
+
+}  // namespace
+
+CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOptions& opts) {
+  if (opts.folds < 2) throw UsageError("--cv: needs at least 2 folds (got " + std::to_string(opts.folds) + ")");
+  if (opts.seeds < 1) throw UsageError("--seeds: must be >= 1 (got " + std::to_string(opts.seeds) + ")");
+  if (opts.partitions < 1 || opts.partitions > 100)
+    throw UsageError("--cv-partitions: must be in [1, 100] (got " + std::to_string(opts.partitions) + ")");
+  namespace fsys = std::filesystem;
+  CvResult res;
+  std::vector<std::vector<int>> folds(size_t(opts.partitions));
+  std::vector<json> fold_info(size_t(opts.partitions));
+  for (int p = 0; p < opts.partitions; ++p) {
+    Config c = cfg;
+    c.train.seed = CvPartitionSeed(cfg.train.seed, p);
+    c.table["train"]["seed"] = int64_t(c.train.seed);
+    const size_t first = res.runs.size();
+    CrossValidatePartition(c, data, opts, p, &res, &folds[size_t(p)], &fold_info[size_t(p)]);
+    double sum = 0;
+    for (size_t i = first; i < res.runs.size(); ++i) sum += res.runs[i].test.accuracy;
+    res.partition_seeds.push_back(c.train.seed);
+    res.partition_means.push_back(sum / double(res.runs.size() - first));
+  }
+  std::vector<double> accs;
+  for (const CvRun& r : res.runs) accs.push_back(r.test.accuracy);
   res.accuracy = Summarize(accs);
+  res.partitions = Summarize(res.partition_means);
   if (!opts.out_dir.empty()) {
     json j = res.ToJson();
     j["folds"] = opts.folds;
@@ -351,14 +393,21 @@ CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOpti
     json items = json::array();
     for (int i = 0; i < data.task.size(); ++i) {
       const int clip = data.task.clip[size_t(i)];
-      items.push_back({{"index", i},
-                       {"path", clip >= 0 ? data.dataset.clips[size_t(clip)].rel : std::string()},
-                       {"label", data.task.labels[size_t(data.task.label[size_t(i)])]},
-                       {"speaker", data.task.speakers[size_t(i)]},
-                       {"fold", folds[size_t(i)]}});
+      json item = {{"index", i},
+                   {"path", clip >= 0 ? data.dataset.clips[size_t(clip)].rel : std::string()},
+                   {"label", data.task.labels[size_t(data.task.label[size_t(i)])]},
+                   {"speaker", data.task.speakers[size_t(i)]},
+                   {"fold", folds[0][size_t(i)]}};  // partition 0
+      if (opts.partitions > 1) {
+        json per = json::array();
+        for (const auto& f : folds) per.push_back(f[size_t(i)]);
+        item["partition_folds"] = per;
+      }
+      items.push_back(std::move(item));
     }
     j["items"] = items;
-    j["fold_splits"] = fold_info;
+    j["fold_splits"] = fold_info[0];  // partition 0
+    if (opts.partitions > 1) j["partition_fold_splits"] = fold_info;
     // Synthetic items: appended to every run's training items, never validated or tested on.
     j["synth"] = {{"dir", data.synth_dir}, {"items", data.synth_items.size()}};
     AtomicWriteFile(fsys::path(opts.out_dir) / "cv.json", j.dump(1) + "\n");

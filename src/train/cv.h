@@ -14,6 +14,13 @@
 // shuffling and augmentation. RUN_DIR/cv.json holds the fold of every item (so other tools can
 // reproduce the folds), each fold's validation items, per-run accuracy and the summary.
 //
+// Partitions (`--cv-partitions P`): one speaker partition can be lucky. With P > 1 the whole
+// cross-validation is run P times, partition p with train.seed = CvPartitionSeed(seed, p) for
+// everything (folds, carve-outs, initialisation, augmentation): partition 0 is the plain run, and
+// for seed 1 partitions 1..3 are the seeds 101/202/303 the README reports. The summary pools every
+// run and gives the spread of the partition means; run folders of partition p > 0 are
+// part<p>_fold<k>_seed<r>.
+//
 // Synthetic speech ([data.synth] enabled): PrepareData generates (or reuses from the synth cache) a
 // `kws data synth` folder and appends its items AFTER the real ones (features, windows). Folds,
 // validation carve-outs and tests are built from the real items only; every synthetic item is added
@@ -79,14 +86,19 @@ void ExportFeatures(const PreparedData& data, const std::string& dir);
 // With opts.out_dir, also writes out_dir/split.json ({"train": [...], "val": [...]} item indices).
 TrainResult TrainHoldout(const Config& cfg, const PreparedData& data, const TrainerOptions& opts);
 
+// train.seed of speaker partition p: `seed` for p = 0, seed * 101 * p after that.
+uint64_t CvPartitionSeed(uint64_t seed, int p);
+
 struct CvOptions {
   int folds = 5;
   int seeds = 1;
+  int partitions = 1;    // speaker partitions (see above)
   std::string out_dir;   // "" = no files; else cv.json and fold<k>_seed<r>/{model.ckpt,metrics.json}
   bool progress = true;
 };
 
 struct CvRun {
+  int partition = 0;
   int fold = 0, repeat = 0;
   uint64_t seed = 0;
   int best_epoch = 0;
@@ -103,7 +115,10 @@ struct CvRun {
 struct CvResult {
   std::vector<CvRun> runs;
   Summary accuracy;          // over all runs
-  std::vector<double> repeat_means;  // mean over folds per repeat
+  std::vector<double> repeat_means;  // mean over folds per repeat (partition 0)
+  std::vector<uint64_t> partition_seeds;
+  std::vector<double> partition_means;  // mean over the runs of each partition
+  Summary partitions;        // over partition_means
   nlohmann::json ToJson() const;     // without the item lists (those go to cv.json only)
 };
 

@@ -10,6 +10,7 @@
 
 #include "audio/audio.h"
 #include "model/checkpoint.h"
+#include "train/cv.h"
 #include "train_test_util.h"
 #include "util/fs.h"
 #include "util/rng.h"
@@ -202,6 +203,65 @@ TEST_F(CliTest, CrossValidationWritesFolds) {
     for (int i : f["val"]) EXPECT_NE(cv["items"][size_t(i)]["fold"], f["fold"]);
   }
   EXPECT_TRUE(fsys::exists(fsys::path(run) / "fold1_seed1" / "model.ckpt"));
+}
+
+// --cv-partitions: partition 0 is the plain run; partition 1 is exactly the run with train.seed 101
+// (its own folds); the summary pools both.
+TEST_F(CliTest, CrossValidationOverSpeakerPartitions) {
+  EXPECT_EQ(kws::CvPartitionSeed(1, 0), 1u);
+  EXPECT_EQ(kws::CvPartitionSeed(1, 3), 303u);
+  EXPECT_EQ(kws::CvPartitionSeed(7, 2), 1414u);
+  const std::string common = "train --config " + Config() + " --data " + Data() + " --cv 2 --set train.epochs=2 --json";
+  Result both = RunKws(common + " --out " + (root_ / "cvp").string() + " --cv-partitions 2");
+  Result p0 = RunKws(common + " --out " + (root_ / "cvp0").string());
+  Result p1 = RunKws(common + " --out " + (root_ / "cvp1").string() + " --set train.seed=101");
+  ASSERT_EQ(both.code, 0) << both.err;
+  ASSERT_EQ(p0.code, 0) << p0.err;
+  ASSERT_EQ(p1.code, 0) << p1.err;
+  const auto j = nlohmann::json::parse(both.out), j0 = nlohmann::json::parse(p0.out),
+             j1 = nlohmann::json::parse(p1.out);
+  ASSERT_EQ(j["runs"].size(), 4u);
+  EXPECT_EQ(j["partition_seeds"], (nlohmann::json{1, 101}));
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(j["runs"][i]["partition"], 0);
+    EXPECT_EQ(j["runs"][i + 2]["partition"], 1);
+    for (const char* key : {"fold", "seed", "confusion", "test_accuracy", "misses"}) {
+      EXPECT_EQ(j["runs"][i][key], j0["runs"][i][key]) << key;
+      EXPECT_EQ(j["runs"][i + 2][key], j1["runs"][i][key]) << key;
+    }
+  }
+  const double m0 = j0["accuracy"]["mean"].get<double>(), m1 = j1["accuracy"]["mean"].get<double>();
+  EXPECT_DOUBLE_EQ(j["partition_means"][0].get<double>(), m0);
+  EXPECT_DOUBLE_EQ(j["partition_means"][1].get<double>(), m1);
+  EXPECT_NEAR(j["accuracy"]["mean"].get<double>(), (m0 + m1) / 2, 1e-12);
+  EXPECT_EQ(j["partitions"]["n"], 2);
+  // cv.json: every item's fold in each partition, the two partitions' folds differ, and the
+  // partition-1 runs' folders exist beside partition 0's.
+  const auto cv = nlohmann::json::parse(ReadFile(root_ / "cvp" / "cv.json"));
+  const auto cv1 = nlohmann::json::parse(ReadFile(root_ / "cvp1" / "cv.json"));
+  int differ = 0;
+  for (size_t i = 0; i < cv["items"].size(); ++i) {
+    const auto& pf = cv["items"][i]["partition_folds"];
+    ASSERT_EQ(pf.size(), 2u);
+    EXPECT_EQ(pf[0], cv["items"][i]["fold"]);
+    EXPECT_EQ(pf[1], cv1["items"][i]["fold"]);
+    differ += pf[0] != pf[1];
+  }
+  EXPECT_GT(differ, 0);
+  EXPECT_EQ(cv["partition_fold_splits"][1], cv1["fold_splits"]);
+  EXPECT_TRUE(fsys::exists(root_ / "cvp" / "fold1_seed0" / "model.ckpt"));
+  EXPECT_TRUE(fsys::exists(root_ / "cvp" / "part1_fold1_seed0" / "model.ckpt"));
+  // The table names the partitions; bad counts are usage errors.
+  Result t = RunKws("train --config " + Config() + " --data " + Data() + " --cv 2 --set train.epochs=1 --out " +
+                    (root_ / "cvp_t").string() + " --cv-partitions 2");
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_NE(t.out.find("speaker partitions (train.seed): 1: "), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("over 2 partitions: mean"), std::string::npos) << t.out;
+  EXPECT_EQ(RunKws(common + " --out " + (root_ / "cvp_bad").string() + " --cv-partitions 0").code, 1);
+  EXPECT_EQ(RunKws("train --config " + Config() + " --data " + Data() + " --out " + (root_ / "cvp_bad2").string() +
+                   " --cv-partitions 2")
+                .code,
+            1);
 }
 
 TEST_F(CliTest, CrossValidationListsMisclassifiedClips) {
