@@ -148,6 +148,7 @@ void ScoreClips(const StreamPlan& plan, const std::vector<int>& kw_slot, const s
   // Bootstrap over speakers: the events of one speaker are not independent (the same voice,
   // the same few recordings), so resample whole speakers.
   std::vector<std::pair<int, int>> spk;
+  spk.reserve(by_speaker.size());
   for (const auto& [name, eh] : by_speaker) spk.push_back(eh);
   if (spk.empty()) return;
   constexpr int kResamples = 2000;
