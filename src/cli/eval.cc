@@ -31,14 +31,7 @@ kws::cli::Registrar reg(
           j["model"] = r.model_path;
           j["model_kind"] = r.model_kind;
           j["seconds"] = r.seconds;
-          j["errors"] = nlohmann::json::array();
-          for (const kws::EvalMiss& m : r.misses)
-            j["errors"].push_back({{"item", m.item},
-                                   {"speaker", m.speaker},
-                                   {"truth", r.eval.labels[size_t(m.truth)]},
-                                   {"predicted", r.eval.labels[size_t(m.predicted)]},
-                                   {"score", m.score},
-                                   {"truth_score", m.truth_score}});
+          j["errors"] = kws::EvalMissesJson(r);
           std::printf("%s\n", j.dump(2).c_str());
         } else {
           std::printf("model: %s (%s)\n", r.model_path.c_str(), r.model_kind.c_str());

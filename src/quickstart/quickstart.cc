@@ -417,6 +417,7 @@ QuickstartResult RunQuickstartInto(const QuickstartOptions& o) {
     row["eval"] = ev.eval.ToJson();
     row["eval"]["model_kind"] = ev.model_kind;
     row["eval"]["correct"] = ev.eval.correct;
+    row["eval"]["errors"] = EvalMissesJson(ev);
     row["accuracy"] = ev.eval.accuracy;
     row["bench"] = ReportJson(br, is_base ? nullptr : base_rep);
     row["bench"].erase("baseline");

@@ -72,7 +72,11 @@ std::string ReportMarkdown(const json& r) {
     md += "Clips from `" + Str(data, "source") + "`.\n";
   }
   md += "Labels: ";
-  for (size_t i = 0; i < data["labels"].size(); ++i) md += (i ? ", " : "") + ("`" + data["labels"][i].get<std::string>() + "`");
+  for (size_t i = 0; i < data["labels"].size(); ++i) {
+    md += i ? ", `" : "`";
+    md += data["labels"][i].get<std::string>();
+    md += "`";
+  }
   md += F(".\n\nSplit by speaker: **%d training items** (%d speakers) in `%s`, **%d test items** (%d speakers) in "
           "`%s`.\n",
           int(Num(data, "train_items")), int(Num(data, "train_speakers")), Str(data, "train_dir").c_str(),
@@ -148,6 +152,19 @@ std::string ReportMarkdown(const json& r) {
   for (const auto& m : models) {
     const std::string key = "confusion_" + Str(m, "name");
     if (pics.contains(key)) md += "![" + key + "](" + pics[key].get<std::string>() + ") ";
+  }
+  // The first model's misclassified test clips (all of them are in report.json).
+  if (!models.empty() && models[0].contains("eval") && models[0]["eval"].contains("errors") &&
+      !models[0]["eval"]["errors"].empty()) {
+    const json& errs = models[0]["eval"]["errors"];
+    constexpr size_t kShown = 20;
+    md += F("\n\n## Misclassified test clips (%s)\n\n", Str(models[0], "name").c_str());
+    md += F("%zu of %d test items; %s. `kws eval --errors` on the same files lists them too.\n\n", errs.size(),
+            int(Num(models[0]["eval"], "n")), errs.size() > kShown ? "the first 20 (report.json has all)" : "all");
+    md += "| true label | predicted | p(predicted) | p(true) | clip |\n|---|---|---:|---:|---|\n";
+    for (size_t i = 0; i < errs.size() && i < kShown; ++i)
+      md += F("| %s | %s | %.3f | %.3f | `%s` |\n", Str(errs[i], "truth").c_str(), Str(errs[i], "predicted").c_str(),
+              Num(errs[i], "score"), Num(errs[i], "truth_score"), Str(errs[i], "item").c_str());
   }
   md += "\n\n## Size and latency\n\n";
   if (pics.contains("size")) md += "![size](" + pics["size"].get<std::string>() + ")\n\n";

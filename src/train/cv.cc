@@ -508,4 +508,16 @@ EvalResult EvaluateOnData(const std::string& model_arg, const std::string& data_
   return res;
 }
 
+json EvalMissesJson(const EvalResult& r) {
+  json j = json::array();
+  for (const EvalMiss& m : r.misses)
+    j.push_back({{"item", m.item},
+                 {"speaker", m.speaker},
+                 {"truth", r.eval.labels[size_t(m.truth)]},
+                 {"predicted", r.eval.labels[size_t(m.predicted)]},
+                 {"score", m.score},
+                 {"truth_score", m.truth_score}});
+  return j;
+}
+
 }  // namespace kws

@@ -147,5 +147,7 @@ struct EvalResult {
 };
 EvalResult EvaluateOnData(const std::string& model, const std::string& data_dir, const std::string& labels = "",
                           bool cache = true);
+// r.misses as JSON: [{item, speaker, truth, predicted, score, truth_score}] (label names).
+nlohmann::json EvalMissesJson(const EvalResult& r);
 
 }  // namespace kws

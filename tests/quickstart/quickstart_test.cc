@@ -200,6 +200,7 @@ TEST(Quickstart, TinyRunWritesEverythingAndAgreesWithEvalAndBench) {
     EXPECT_EQ(ej["accuracy"].get<double>(), m["accuracy"].get<double>()) << file;
     EXPECT_EQ(ej["n"], report["data"]["test_items"]);
     EXPECT_EQ(ej["confusion"], m["eval"]["confusion"]) << file;
+    EXPECT_EQ(ej["errors"], m["eval"]["errors"]) << file;  // the same misclassified clips
     // Sizes: exactly what `kws bench` computes; latency only present.
     const bool is_base = m["name"] == "baseline";
     CmdResult b = RunKws("bench --model " + file + (is_base ? "" : " --baseline " + base_file) +
@@ -228,6 +229,15 @@ TEST(Quickstart, TinyRunWritesEverythingAndAgreesWithEvalAndBench) {
     EXPECT_NE(md.find(row), std::string::npos) << "report.md lacks the row " << row;
   }
   EXPECT_NE(md.find("![seed loss](plots/seed_loss.svg)"), std::string::npos);
+  // The first model's misclassified clips are listed (or the section is absent when there are none).
+  const json& errs = models[0]["eval"]["errors"];
+  EXPECT_EQ(long(errs.size()), models[0]["eval"]["n"].get<long>() - models[0]["eval"]["correct"].get<long>());
+  if (errs.empty()) {
+    EXPECT_EQ(md.find("## Misclassified test clips"), std::string::npos);
+  } else {
+    EXPECT_NE(md.find("## Misclassified test clips (" + models[0]["name"].get<std::string>() + ")"), std::string::npos);
+    EXPECT_NE(md.find("`" + errs[0]["item"].get<std::string>() + "`"), std::string::npos) << md;
+  }
   EXPECT_NE(md.find("trained for 1 of its 80 epochs"), std::string::npos) << "the shortened baseline is disclosed";
 
   // A second run into the same folder works (cached synthesis, fresh split folders).
