@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,10 +31,22 @@
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
+timespec g_first_signal{};  // CLOCK_MONOTONIC of the first signal
 
+// The first SIGINT/SIGTERM ends the stream cleanly (summary, exit 0). A second one at least 1 s
+// later leaves at once (exit 130, no summary). Signals closer together count as one: `timeout`
+// sends its signal to the process and then to its process group, so a program run under it gets
+// two at once, and that must still end cleanly.
 void OnSignal(int) {
-  if (g_stop) _exit(0);  // second Ctrl-C: leave at once
-  g_stop = 1;
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);  // async-signal-safe
+  if (!g_stop) {
+    g_first_signal = now;
+    g_stop = 1;
+    return;
+  }
+  const double since = double(now.tv_sec - g_first_signal.tv_sec) + 1e-9 * double(now.tv_nsec - g_first_signal.tv_nsec);
+  if (since >= 1.0) _exit(130);
 }
 
 struct Opts {

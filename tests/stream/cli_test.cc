@@ -180,6 +180,23 @@ TEST_F(ListenCli, SigtermEndsCleanlyWithSummary) {
   EXPECT_EQ(s["interrupted"], true);
 }
 
+// Two signals at once (as `timeout` sends them: to the process, then to its group) still end it
+// cleanly with the summary; before, the second one counted as a second Ctrl-C and left at once.
+TEST_F(ListenCli, TwoSignalsAtOnceEndCleanlyWithSummary) {
+  const std::string fifo = P("fifo");
+  const std::string cmd = "mkfifo " + fifo + "; sleep 20 > " + fifo + " & spid=$!; " + kBin + " listen --model " +
+                          model_ + " --json < " + fifo + " 2> " + P("err.txt") +
+                          " & pid=$!; sleep 0.5; kill -TERM $pid; kill -INT $pid; wait $pid; rc=$?; kill $spid; "
+                          "echo rc=$rc";
+  auto r = Sh("bash -c '" + cmd + "'");
+  EXPECT_NE(r.out.find("rc=0"), std::string::npos) << r.out;
+  const auto lines = Lines(kws::ReadFile(P("err.txt")));
+  ASSERT_FALSE(lines.empty());
+  auto s = nlohmann::json::parse(lines.back(), nullptr, false);
+  ASSERT_TRUE(s.is_object()) << lines.back();
+  EXPECT_EQ(s["interrupted"], true);
+}
+
 TEST_F(ListenCli, MissingCaptureDeviceIsBadInput) {
   // No libasound, or no such device: either way a clear "mic:<device>: ..." error and exit 2.
   auto r = Sh(kBin + " listen --model " + model_ + " --input mic:kws_no_such_device < /dev/null 2> " + P("e"));
