@@ -186,7 +186,7 @@ TEST_F(ListenCli, TwoSignalsAtOnceEndCleanlyWithSummary) {
   const std::string fifo = P("fifo");
   const std::string cmd = "mkfifo " + fifo + "; sleep 20 > " + fifo + " & spid=$!; " + kBin + " listen --model " +
                           model_ + " --json < " + fifo + " 2> " + P("err.txt") +
-                          " & pid=$!; sleep 0.5; kill -TERM $pid; kill -INT $pid; wait $pid; rc=$?; kill $spid; "
+                          " & pid=$!; sleep 1; kill -TERM $pid; kill -INT $pid; wait $pid; rc=$?; kill $spid; "
                           "echo rc=$rc";
   auto r = Sh("bash -c '" + cmd + "'");
   EXPECT_NE(r.out.find("rc=0"), std::string::npos) << r.out;
