@@ -55,6 +55,22 @@ class ListenCli : public ::testing::Test {
       EXPECT_LE(j["score"].get<double>(), 1.0);
     }
   }
+
+  // kws listen on a silent stdin that stays open (sleep into a fifo); after 1 s the shell runs
+  // `kills` (with $pid = kws). kws must end with exit 0 and its JSON summary saying "interrupted".
+  void ExpectSignalsEndListenCleanly(const std::string& kills) {
+    const std::string fifo = P("fifo"), err = P("err.txt");
+    const std::string cmd = "mkfifo " + fifo + "; sleep 20 > " + fifo + " & spid=$!; " + kBin + " listen --model " +
+                            model_ + " --json < " + fifo + " 2> " + err + " & pid=$!; sleep 1; " + kills +
+                            "; wait $pid; rc=$?; kill $spid; echo rc=$rc";
+    auto r = Sh("bash -c '" + cmd + "'");
+    EXPECT_NE(r.out.find("rc=0"), std::string::npos) << r.out;
+    const auto lines = Lines(kws::ReadFile(err));
+    ASSERT_FALSE(lines.empty());
+    auto s = nlohmann::json::parse(lines.back(), nullptr, false);
+    ASSERT_TRUE(s.is_object()) << lines.back();
+    EXPECT_EQ(s["interrupted"], true);
+  }
   std::unique_ptr<kws::test::TempDir> dir_;
   std::string model_;
 };
@@ -166,35 +182,13 @@ TEST_F(ListenCli, ExecRunsOncePerDetectionWithEnvironment) {
 }
 
 TEST_F(ListenCli, SigtermEndsCleanlyWithSummary) {
-  // stdin stays open (sleep) and silent; SIGTERM must still end kws listen with exit 0.
-  const std::string fifo = P("fifo");
-  const std::string cmd = "mkfifo " + fifo + "; sleep 20 > " + fifo + " & spid=$!; " + kBin + " listen --model " +
-                          model_ + " --json < " + fifo + " 2> " + P("err.txt") +
-                          " & pid=$!; sleep 1; kill -TERM $pid; wait $pid; rc=$?; kill $spid; echo rc=$rc";
-  auto r = Sh("bash -c '" + cmd + "'");
-  EXPECT_NE(r.out.find("rc=0"), std::string::npos) << r.out;
-  const auto lines = Lines(kws::ReadFile(P("err.txt")));
-  ASSERT_FALSE(lines.empty());
-  auto s = nlohmann::json::parse(lines.back(), nullptr, false);
-  ASSERT_TRUE(s.is_object()) << lines.back();
-  EXPECT_EQ(s["interrupted"], true);
+  ExpectSignalsEndListenCleanly("kill -TERM $pid");
 }
 
 // Two signals at once (as `timeout` sends them: to the process, then to its group) still end it
 // cleanly with the summary; before, the second one counted as a second Ctrl-C and left at once.
 TEST_F(ListenCli, TwoSignalsAtOnceEndCleanlyWithSummary) {
-  const std::string fifo = P("fifo");
-  const std::string cmd = "mkfifo " + fifo + "; sleep 20 > " + fifo + " & spid=$!; " + kBin + " listen --model " +
-                          model_ + " --json < " + fifo + " 2> " + P("err.txt") +
-                          " & pid=$!; sleep 1; kill -TERM $pid; kill -INT $pid; wait $pid; rc=$?; kill $spid; "
-                          "echo rc=$rc";
-  auto r = Sh("bash -c '" + cmd + "'");
-  EXPECT_NE(r.out.find("rc=0"), std::string::npos) << r.out;
-  const auto lines = Lines(kws::ReadFile(P("err.txt")));
-  ASSERT_FALSE(lines.empty());
-  auto s = nlohmann::json::parse(lines.back(), nullptr, false);
-  ASSERT_TRUE(s.is_object()) << lines.back();
-  EXPECT_EQ(s["interrupted"], true);
+  ExpectSignalsEndListenCleanly("kill -TERM $pid; kill -INT $pid");
 }
 
 TEST_F(ListenCli, MissingCaptureDeviceIsBadInput) {
