@@ -284,6 +284,14 @@ uint64_t CvPartitionSeed(uint64_t seed, int p) { return p == 0 ? seed : seed * 1
 
 namespace {
 
+// cfg with train.seed = seed, in the options and in the resolved table (which checkpoints record).
+Config WithSeed(const Config& cfg, uint64_t seed) {
+  Config c = cfg;
+  c.train.seed = seed;
+  c.table["train"]["seed"] = int64_t(seed);
+  return c;
+}
+
 // One speaker partition of CrossValidate: cfg.train.seed is the partition's seed. Appends its runs
 // to res->runs; returns the fold of every item and the fold splits (for cv.json).
 void CrossValidatePartition(const Config& cfg, const PreparedData& data, const CvOptions& opts, int partition,
@@ -308,9 +316,7 @@ void CrossValidatePartition(const Config& cfg, const PreparedData& data, const C
   for (int r = 0; r < opts.seeds; ++r) {
     double sum = 0;
     for (int k = 0; k < opts.folds; ++k) {
-      Config c = cfg;
-      c.train.seed = cfg.train.seed + uint64_t(r);
-      c.table["train"]["seed"] = int64_t(c.train.seed);
+      const Config c = WithSeed(cfg, cfg.train.seed + uint64_t(r));
       const json& fi = fold_info[size_t(k)];
       TrainerOptions to;
       to.progress = opts.progress;
@@ -371,9 +377,7 @@ CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOpti
   std::vector<std::vector<int>> folds(size_t(opts.partitions));
   std::vector<json> fold_info(size_t(opts.partitions));
   for (int p = 0; p < opts.partitions; ++p) {
-    Config c = cfg;
-    c.train.seed = CvPartitionSeed(cfg.train.seed, p);
-    c.table["train"]["seed"] = int64_t(c.train.seed);
+    const Config c = WithSeed(cfg, CvPartitionSeed(cfg.train.seed, p));
     const size_t first = res.runs.size();
     CrossValidatePartition(c, data, opts, p, &res, &folds[size_t(p)], &fold_info[size_t(p)]);
     double sum = 0;
