@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
-#include <omp.h>
 
 #include "audio/audio.h"
 #include "bench/classify.h"
@@ -111,10 +110,10 @@ std::vector<ModelReport> BenchModels(const std::vector<std::string>& paths, cons
     for (auto* v : {&b.pre, &b.inf, &b.inv, &b.tot}) v->reserve(size_t(o.runs));
   }
 
-  // One thread everywhere: kws's ParallelFor and OpenMP (Eigen's GEMM in the float kernels uses it).
-  const int saved_threads = NumThreads(), saved_omp = omp_get_max_threads();
+  // kws's ParallelFor gets the bench's thread count (1 by default); Eigen's GEMM in the float kernels
+  // is always single-threaded (kws is built without OpenMP).
+  const int saved_threads = NumThreads();
   SetNumThreads(o.threads);
-  omp_set_num_threads(o.threads);
   for (int i = 0; i < o.warmup; ++i)
     for (Bench& b : benches) {
       b.c->Features(b.window.data(), b.features.data());
@@ -136,7 +135,6 @@ std::vector<ModelReport> BenchModels(const std::vector<std::string>& paths, cons
       b.inv.push_back(Us(t2, t3));
     }
   SetNumThreads(saved_threads);
-  omp_set_num_threads(saved_omp);
 
   for (size_t m = 0; m < paths.size(); ++m) {
     Bench& b = benches[m];

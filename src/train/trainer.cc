@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <optional>
 
-#include <Eigen/Core>
 
 #include "features/features.h"
 #include "layers/batchnorm.h"
@@ -356,9 +355,6 @@ class Teachers {
 
 TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& opts) {
   const auto t_start = std::chrono::steady_clock::now();
-  // The layers parallelise over the batch (ParallelFor); Eigen's own OpenMP GEMM threads on
-  // top of that only spin (measured: >50% of the time in libgomp on the seed model).
-  Eigen::setNbThreads(1);
   cfg.Validate();
   CheckData(cfg, d);
   const FeatureSet& fs = *d.features;

@@ -66,7 +66,7 @@ inline void CompareGrad(const std::string& what, const std::vector<float>& ana, 
 // din and every Param's grad.
 inline void GradCheck(Layer& l, Shape in_shape, int batch, bool training, uint64_t seed,
                       std::function<std::vector<float>(size_t, Rng&)> make_input = nullptr, float h = 1e-2f) {
-  // Hundreds of tiny forwards: one thread (OpenMP fork/join on a loaded machine costs more than
+  // Hundreds of tiny forwards: one thread (thread-pool fork/join on a loaded machine costs more than
   // the work). The multi-threaded paths are held to the reference kernels in layers_test.cc.
   SetNumThreads(1);
   struct Restore { ~Restore() { SetNumThreads(0); } } restore;
