@@ -207,12 +207,19 @@ TEST(SparseConv, HybridIdenticalToReference) {
     for (auto& v : in) v = t % 4 == 3 ? 0.0f : float(rng.Normal() * 2.0 + (t % 2 ? 1.0 : 0.0));
     if (t % 4 == 1)
       for (auto& v : in) v = std::max(v, 0.0f);  // post-ReLU input: zero point at −128
+    const bool asym = t % 5 != 0;
+    if (t % 8 == 5) {
+      // Exact halves after quantization: range [−127, 127] (symmetric) or [−128, 127] (asymmetric)
+      // gives scale 1 and zero point 0, so every k + 0.5 is a tie (rounded half away from zero).
+      for (auto& v : in) v = float(int(rng.Below(254)) - 127) + 0.5f;
+      in[0] = 127.0f;
+      if (asym) in[1] = -128.0f;
+    }
     std::vector<int8_t> f(size_t(c.fs.size()));
     for (auto& v : f) v = int8_t(int(rng.Below(255)) - 127);
     Prune(rng, c.sparsity, &f);
     for (auto& v : b) v = float(rng.Normal());
     for (auto& v : fscale) v = float(0.001 + 0.01 * rng.Uniform());
-    const bool asym = t % 5 != 0;
     const FloatAct act = t % 2 ? FloatAct{0.0f, 3.4e38f} : FloatAct{};
     // Reference: quantize each batch item, then ref::ConvHybrid.
     const int64_t per = int64_t(c.is.h) * c.is.w * c.is.c;

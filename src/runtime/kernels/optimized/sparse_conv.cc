@@ -134,15 +134,24 @@ HybridQ HybridParams(bool asymmetric, float mn, float mx) {
   return h;
 }
 
-// q − zp for one input value.
+// std::round (half away from zero) of v already clamped to integer bounds within ±2^22, without
+// a libm call: the truncation plus a half-step correction (v − trunc(v) is exact here).
+inline float RoundClamped(float v) {
+  const float t = float(static_cast<int32_t>(v));
+  const float f = v - t;
+  return t + float(f >= 0.5f) - float(f <= -0.5f);
+}
+
+// q − zp for one input value. Clamping before rounding gives round-then-clamp's result (the bounds
+// are integers and rounding is monotonic); NaN maps to 0.
 inline float HybridValue(const HybridQ& h, float x) {
   if (h.all_zero) return 0.0f;
   if (h.symmetric) {
-    const float r = std::round(x * h.inv);
-    return std::isnan(r) ? 0.0f : std::clamp(r, -127.0f, 127.0f);
+    const float v = x * h.inv;
+    return std::isnan(v) ? 0.0f : RoundClamped(std::clamp(v, -127.0f, 127.0f));
   }
-  const float r = std::round(h.zp + x * h.inv);
-  return std::isnan(r) ? 0.0f : std::clamp(r, -128.0f, 127.0f) - h.zp;
+  const float v = h.zp + x * h.inv;
+  return std::isnan(v) ? 0.0f : RoundClamped(std::clamp(v, -128.0f, 127.0f)) - h.zp;
 }
 
 // ---- plain C++ path -----------------------------------------------------------
@@ -195,6 +204,28 @@ void AccumulatePlain(const SparseConvPlan& p, const float* planes, float* acc) {
 __attribute__((target("avx2,fma"))) void AccumulateAvx2(const SparseConvPlan& p, const float* planes, float* acc) {
   AccumulateBody(p, planes, acc);
 }
+
+// HybridValue over n floats (n a multiple of 8), 8 lanes at a time: the same values (round half
+// away from zero as truncation plus a half-step correction, clamp, − zp; NaN → 0).
+__attribute__((target("avx2,fma"))) void QuantizePlanesAvx2(const HybridQ& h, int64_t n, float* x) {
+  if (h.all_zero) {
+    std::fill(x, x + n, 0.0f);
+    return;
+  }
+  const __m256 inv = _mm256_set1_ps(h.inv), zp = _mm256_set1_ps(h.zp), lo = _mm256_set1_ps(h.lo),
+               hi = _mm256_set1_ps(h.hi), half = _mm256_set1_ps(0.5f), sign = _mm256_set1_ps(-0.0f),
+               one = _mm256_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 8) {
+    __m256 y = _mm256_mul_ps(_mm256_loadu_ps(x + i), inv);
+    if (!h.symmetric) y = _mm256_add_ps(zp, y);
+    const __m256 ordered = _mm256_cmp_ps(y, y, _CMP_ORD_Q);
+    const __m256 t = _mm256_round_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 up = _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(y, t)), half, _CMP_GE_OQ);
+    const __m256 step = _mm256_and_ps(up, _mm256_or_ps(_mm256_and_ps(y, sign), one));  // ±1 or 0
+    __m256 r = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(t, step), lo), hi);
+    _mm256_storeu_ps(x + i, _mm256_and_ps(_mm256_sub_ps(r, zp), ordered));
+  }
+}
 #endif
 
 // out (one batch item) = e(acc value, channel) in NHWC or CHW.
@@ -221,10 +252,13 @@ void EpilogueToPlanesPlain(const SparseConvPlan& p, const float* acc, const Spar
       const int y = oy + nx.g.pad_top, py = y % sh, i = y / sh;
       if (i >= nx.hq) continue;
       const float* a = acc + int64_t(co) * p.span + int64_t(oy) * p.wq;
-      for (int ox = 0; ox < p.os.w; ++ox) {
-        const int x = ox + nx.g.pad_left, px = x % sw, j = x / sw;
-        if (j >= nx.wq) continue;
-        planes[(int64_t(py * sw + px) * C + co) * nx.plane + int64_t(i) * nx.wq + j] = e(a[ox], co);
+      // Column x = ox + pad_left goes to phase px = x % sw, column j = x / sw: walk each phase's
+      // columns with a stride of sw (no division per element).
+      for (int px = 0; px < sw; ++px) {
+        const int x0 = nx.g.pad_left <= px ? px : px + (nx.g.pad_left - px + sw - 1) / sw * sw;  // first x >= pad_left
+        float* dst = planes + (int64_t(py * sw + px) * C + co) * nx.plane + int64_t(i) * nx.wq;
+        for (int x = x0, j = x0 / sw; x - nx.g.pad_left < p.os.w && j < nx.wq; x += sw, ++j)
+          dst[j] = e(a[x - nx.g.pad_left], co);
       }
     }
 }
@@ -666,7 +700,8 @@ void SparseConvFloat(const SparseConvPlan& p, const FloatAct& act, Layout in_lay
   float* planes = scratch;
   float* acc = scratch + p.planes() * p.plane;
   const int64_t in_n = int64_t(p.is.h) * p.is.w * p.is.c, out_n = int64_t(p.os.h) * p.os.w * p.os.c;
-  const auto plain = [&](float a, int c) { return std::clamp(a + (bias ? bias[c] : 0.0f), act.min, act.max); };
+  const float lo = act.min, hi = act.max;
+  const auto plain = [=](float a, int c) { return std::clamp(a + (bias ? bias[c] : 0.0f), lo, hi); };
   for (int b = 0; b < p.os.n; ++b) {
     const float* in = input + b * in_n;
     float* out = output + b * out_n;
@@ -700,10 +735,41 @@ void SparseConvInt8(const SparseConvPlan& p, const QuantParams& q, const int32_t
   const int64_t in_n = int64_t(p.is.h) * p.is.w * p.is.c, out_n = int64_t(p.os.h) * p.os.w * p.os.c;
   const int32_t off = q.input_offset;
   const auto to_float = [off](int8_t v) { return float(int32_t(v) + off); };
-  const auto requant = [&](float a, int c) {
-    int32_t v = static_cast<int32_t>(a);  // an exact integer
-    if (bias) v += bias[c];
-    return Requantize(v, q, multiplier, shift, c);
+  // fp32 (XNNPACK) requantization written out for the plain path: Requantize's arithmetic, with
+  // round-half-even done by adding and subtracting 1.5·2^23 (exact for |v| < 2^22; v is clamped
+  // to the int8 range) instead of a call to nearbyint per element.
+  // The plain epilogue, instantiated once per requantization so the per-element code has no
+  // branch on it and keeps its values in registers.
+  int8_t* out_item = nullptr;  // this batch item's output
+  const auto epilogue = [&](auto requant) {
+    if (next) {
+      const int32_t noff = next->input_offset;
+      EpilogueToPlanesPlain(p, acc, *next->plan, next->planes,
+                            [=](float a, int c) { return float(requant(a, c) + noff); });
+    } else {
+      EpiloguePlain(p, acc, out_layout, out_item, [=](float a, int c) { return static_cast<int8_t>(requant(a, c)); });
+    }
+  };
+  const auto run_epilogue = [&]() {
+    if (q.fp32_scale) {
+      // Requantize's fp32 arithmetic written out, with round-half-even done by adding and
+      // subtracting 1.5·2^23 (exact for |v| < 2^22; v is clamped to the int8 range) instead of a
+      // call to nearbyint per element.
+      const float lo = float(q.act_min - q.output_offset), hi = float(q.act_max - q.output_offset);
+      const float* scale = q.fp32_scale;
+      const int32_t zp = q.output_offset;
+      epilogue([=](float a, int c) {
+        constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+        const int32_t v = static_cast<int32_t>(a) + (bias ? bias[c] : 0);  // a is an exact integer
+        const float r = std::clamp(float(v) * scale[c], lo, hi) + kMagic;
+        return static_cast<int32_t>(r - kMagic) + zp;
+      });
+    } else {
+      epilogue([=, &q](float a, int c) {
+        const int32_t v = static_cast<int32_t>(a) + (bias ? bias[c] : 0);
+        return Requantize(v, q, multiplier, shift, c);
+      });
+    }
   };
   for (int b = 0; b < p.os.n; ++b) {
     const int8_t* in = input + b * in_n;
@@ -727,13 +793,8 @@ void SparseConvInt8(const SparseConvPlan& p, const QuantParams& q, const int32_t
       if (in_layout != Layout::kPlanes) BuildPlanesPlain(p, in_layout, in, to_float, planes);
       Accumulate(isa, p, planes, acc);
     }
-    if (next) {
-      const int32_t noff = next->input_offset;
-      EpilogueToPlanesPlain(p, acc, *next->plan, next->planes,
-                            [&](float a, int c) { return float(requant(a, c) + noff); });
-    } else {
-      EpiloguePlain(p, acc, out_layout, out, [&](float a, int c) { return static_cast<int8_t>(requant(a, c)); });
-    }
+    out_item = out;
+    run_epilogue();
   }
 }
 
@@ -766,10 +827,11 @@ void SparseConvHybrid(const SparseConvPlan& p, const FloatAct& act, bool asymmet
     }
     const HybridQ h = HybridParams(asymmetric, mn, mx);
     const float in_scale = h.scale;
-    const auto plain = [&](float a, int c) {
+    const float lo = act.min, hi = act.max;
+    const auto plain = [=](float a, int c) {  // by value: the per-element code keeps these in registers
       float v = float(static_cast<int32_t>(a)) * in_scale * filter_scale[c];
       if (bias) v += bias[c];
-      return std::clamp(v, act.min, act.max);
+      return std::clamp(v, lo, hi);
     };
     // Float planes, then q − zp in place (padding 0 maps to 0).
 #ifdef KWS_X86
@@ -786,7 +848,12 @@ void SparseConvHybrid(const SparseConvPlan& p, const FloatAct& act, bool asymmet
     }
 #endif
     if (in_layout != Layout::kPlanes) BuildPlanesPlain(p, in_layout, in, [](float v) { return v; }, planes);
-    for (int64_t i = 0; i < np; ++i) planes[i] = HybridValue(h, planes[i]);
+#ifdef KWS_X86
+    if (isa == Isa::kAvx2)
+      QuantizePlanesAvx2(h, np, planes);
+    else
+#endif
+      for (int64_t i = 0; i < np; ++i) planes[i] = HybridValue(h, planes[i]);
     Accumulate(isa, p, planes, acc);
     if (next)
       EpilogueToPlanesPlain(p, acc, *next->plan, next->planes, plain);
