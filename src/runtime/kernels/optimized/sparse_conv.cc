@@ -242,25 +242,31 @@ void EpiloguePlain(const SparseConvPlan& p, const float* acc, Layout lay, U* out
     }
 }
 
-// Fused hand-off, plain: e(acc, channel) into the next conv's phase planes.
+// Fused hand-off, plain: e(acc, channel) into the next conv's phase planes. e runs in place over
+// each channel's whole accumulator rows first (one contiguous, vectorisable loop; the columns past
+// OW hold finite sums and are never copied), then the rows are copied into the planes.
 template <typename E>
-void EpilogueToPlanesPlain(const SparseConvPlan& p, const float* acc, const SparseConvPlan& nx, float* planes, E e) {
+void EpilogueToPlanesPlain(const SparseConvPlan& p, float* acc, const SparseConvPlan& nx, float* planes, E e) {
   std::fill(planes, planes + nx.planes() * nx.plane, 0.0f);
   const int sh = nx.g.stride_h, sw = nx.g.stride_w, C = p.os.c;
-  for (int co = 0; co < C; ++co)
+  const int64_t used = int64_t(p.os.h) * p.wq;
+  for (int co = 0; co < C; ++co) {
+    float* ac = acc + int64_t(co) * p.span;
+    for (int64_t k = 0; k < used; ++k) ac[k] = e(ac[k], co);
     for (int oy = 0; oy < p.os.h; ++oy) {
       const int y = oy + nx.g.pad_top, py = y % sh, i = y / sh;
       if (i >= nx.hq) continue;
-      const float* a = acc + int64_t(co) * p.span + int64_t(oy) * p.wq;
+      const float* a = ac + int64_t(oy) * p.wq;
       // Column x = ox + pad_left goes to phase px = x % sw, column j = x / sw: walk each phase's
       // columns with a stride of sw (no division per element).
       for (int px = 0; px < sw; ++px) {
         const int x0 = nx.g.pad_left <= px ? px : px + (nx.g.pad_left - px + sw - 1) / sw * sw;  // first x >= pad_left
         float* dst = planes + (int64_t(py * sw + px) * C + co) * nx.plane + int64_t(i) * nx.wq;
         for (int x = x0, j = x0 / sw; x - nx.g.pad_left < p.os.w && j < nx.wq; x += sw, ++j)
-          dst[j] = e(a[x - nx.g.pad_left], co);
+          dst[j] = a[x - nx.g.pad_left];
       }
     }
+  }
 }
 
 void Accumulate(Isa isa, const SparseConvPlan& p, const float* planes, float* acc);
