@@ -741,9 +741,6 @@ void SparseConvInt8(const SparseConvPlan& p, const QuantParams& q, const int32_t
   const int64_t in_n = int64_t(p.is.h) * p.is.w * p.is.c, out_n = int64_t(p.os.h) * p.os.w * p.os.c;
   const int32_t off = q.input_offset;
   const auto to_float = [off](int8_t v) { return float(int32_t(v) + off); };
-  // fp32 (XNNPACK) requantization written out for the plain path: Requantize's arithmetic, with
-  // round-half-even done by adding and subtracting 1.5·2^23 (exact for |v| < 2^22; v is clamped
-  // to the int8 range) instead of a call to nearbyint per element.
   // The plain epilogue, instantiated once per requantization so the per-element code has no
   // branch on it and keeps its values in registers.
   int8_t* out_item = nullptr;  // this batch item's output
