@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <optional>
 
-
 #include "features/features.h"
 #include "layers/batchnorm.h"
 #include "layers/conv2d.h"

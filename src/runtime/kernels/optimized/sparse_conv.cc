@@ -743,36 +743,29 @@ void SparseConvInt8(const SparseConvPlan& p, const QuantParams& q, const int32_t
   const auto to_float = [off](int8_t v) { return float(int32_t(v) + off); };
   // The plain epilogue, instantiated once per requantization so the per-element code has no
   // branch on it and keeps its values in registers.
-  int8_t* out_item = nullptr;  // this batch item's output
-  const auto epilogue = [&](auto requant) {
+  const auto epilogue = [&](int8_t* out, auto requant) {
     if (next) {
       const int32_t noff = next->input_offset;
       EpilogueToPlanesPlain(p, acc, *next->plan, next->planes,
                             [=](float a, int c) { return float(requant(a, c) + noff); });
     } else {
-      EpiloguePlain(p, acc, out_layout, out_item, [=](float a, int c) { return static_cast<int8_t>(requant(a, c)); });
+      EpiloguePlain(p, acc, out_layout, out, [=](float a, int c) { return static_cast<int8_t>(requant(a, c)); });
     }
   };
-  const auto run_epilogue = [&]() {
-    if (q.fp32_scale) {
-      // Requantize's fp32 arithmetic written out, with round-half-even done by adding and
-      // subtracting 1.5·2^23 (exact for |v| < 2^22; v is clamped to the int8 range) instead of a
-      // call to nearbyint per element.
-      const float lo = float(q.act_min - q.output_offset), hi = float(q.act_max - q.output_offset);
-      const float* scale = q.fp32_scale;
-      const int32_t zp = q.output_offset;
-      epilogue([=](float a, int c) {
-        constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
-        const int32_t v = static_cast<int32_t>(a) + (bias ? bias[c] : 0);  // a is an exact integer
-        const float r = std::clamp(float(v) * scale[c], lo, hi) + kMagic;
-        return static_cast<int32_t>(r - kMagic) + zp;
-      });
-    } else {
-      epilogue([=, &q](float a, int c) {
-        const int32_t v = static_cast<int32_t>(a) + (bias ? bias[c] : 0);
-        return Requantize(v, q, multiplier, shift, c);
-      });
-    }
+  // Requantize's fp32 arithmetic written out, with round-half-even done by adding and subtracting
+  // 1.5·2^23 (exact for |v| < 2^22; v is clamped to the int8 range) instead of a call to nearbyint
+  // per element.
+  const float lo = float(q.act_min - q.output_offset), hi = float(q.act_max - q.output_offset);
+  const float* scale = q.fp32_scale;
+  const int32_t zp = q.output_offset;
+  const auto requant_fp32 = [=](float a, int c) {
+    constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+    const int32_t v = static_cast<int32_t>(a) + (bias ? bias[c] : 0);  // a is an exact integer
+    const float r = std::clamp(float(v) * scale[c], lo, hi) + kMagic;
+    return static_cast<int32_t>(r - kMagic) + zp;
+  };
+  const auto requant_fixed = [=, &q](float a, int c) {
+    return Requantize(static_cast<int32_t>(a) + (bias ? bias[c] : 0), q, multiplier, shift, c);
   };
   for (int b = 0; b < p.os.n; ++b) {
     const int8_t* in = input + b * in_n;
@@ -796,8 +789,10 @@ void SparseConvInt8(const SparseConvPlan& p, const QuantParams& q, const int32_t
       if (in_layout != Layout::kPlanes) BuildPlanesPlain(p, in_layout, in, to_float, planes);
       Accumulate(isa, p, planes, acc);
     }
-    out_item = out;
-    run_epilogue();
+    if (scale)
+      epilogue(out, requant_fp32);
+    else
+      epilogue(out, requant_fixed);
   }
 }
 
