@@ -12,9 +12,10 @@
 #   REPS=5 PART=a bench/train_vs_pytorch.sh   # (a) 5 times, kws and PyTorch alternating: medians, spread
 # Env: KWS (binary, default build/kws), DATA (default ../shared/data/speech_commands), OUT (work
 # folder, default a temp dir), THREADS (default 2). Takes minutes: run it on a quiet machine.
-# Both kws and PyTorch use GNU OpenMP: on a loaded machine (more runnable threads than cores) its
-# spinning barriers make 2-thread runs of either up to 10x slower; OMP_WAIT_POLICY=passive avoids that
-# (the script passes the environment through to both; the load average is printed).
+# PyTorch uses GNU OpenMP (kws has its own thread pool and is built without OpenMP): on a loaded
+# machine (more runnable threads than cores) OpenMP's spinning barriers make 2-thread PyTorch runs up
+# to 10x slower; OMP_WAIT_POLICY=passive avoids that (the script passes the environment through; the
+# load average is printed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 KWS=${KWS:-$here/build/kws}
