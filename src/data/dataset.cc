@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "util/error.h"
@@ -43,6 +44,8 @@ std::vector<fs::directory_entry> SortedEntries(const fs::path& dir) {
 // One file to read and hash; filled in parallel.
 struct Candidate {
   std::string path, rel, label;  // label empty for noise files
+  std::string folder, file;      // rel = folder/file
+  int root = 0;
   bool noise = false;
   int64_t bytes = 0;
   std::string hash;
@@ -127,16 +130,18 @@ std::vector<int> Dataset::ClipsOf(const std::string& label) const {
   return v;
 }
 
-Dataset LoadDataset(const std::string& root_in, const DatasetOptions& options) {
-  options.Validate();
+std::string Dataset::DisplayPath(const Clip& c) const { return roots.size() > 1 ? c.path : c.rel; }
+
+namespace {
+
+// Checks one root folder and lists its label folders' files as candidates (sorted), and what is
+// not a clip into ds.skipped. Symbolic links to folders and files are followed; anything that is
+// not a regular file after that (FIFOs, devices, sockets) is skipped without being opened.
+void ListRoot(const std::string& root_in, int root_index, Dataset& ds, std::vector<Candidate>& cands) {
   const fs::path root(root_in);
   std::error_code ec;
   if (!fs::exists(root, ec)) throw BadInput(root_in + ": no such folder");
   if (!fs::is_directory(root, ec)) throw BadInput(root_in + ": not a folder (expected one sub-folder per label)");
-
-  Dataset ds;
-  ds.root = root_in;
-  std::vector<Candidate> cands;
   int label_folders = 0;
   for (const auto& top : SortedEntries(root)) {
     const std::string name = top.path().filename().string();
@@ -146,7 +151,6 @@ Dataset LoadDataset(const std::string& root_in, const DatasetOptions& options) {
     if (!noise) ++label_folders;
     for (const auto& e : SortedEntries(top.path())) {
       const std::string file = e.path().filename().string();
-      const std::string rel = name + "/" + file;
       const std::string path = (root / name / file).string();
       if (e.is_directory(ec)) {
         ds.skipped.push_back({path, "folder inside a label folder (not scanned)"});
@@ -156,9 +160,17 @@ Dataset LoadDataset(const std::string& root_in, const DatasetOptions& options) {
         ds.skipped.push_back({path, "wrong extension (not an audio file name)"});
         continue;
       }
+      if (!e.is_regular_file(ec)) {
+        ds.skipped.push_back({path, e.exists(ec) ? "not a regular file (FIFO, device or socket; not opened)"
+                                                 : "broken symbolic link"});
+        continue;
+      }
       Candidate c;
       c.path = path;
-      c.rel = rel;
+      c.rel = name + "/" + file;
+      c.folder = name;
+      c.file = file;
+      c.root = root_index;
       c.label = noise ? "" : name;
       c.noise = noise;
       cands.push_back(std::move(c));
@@ -166,15 +178,72 @@ Dataset LoadDataset(const std::string& root_in, const DatasetOptions& options) {
   }
   if (label_folders == 0)
     throw BadInput(root_in + ": no label folders (expected one sub-folder per label, e.g. yes/ no/)");
+}
+
+Clip MakeClip(const Candidate& c) {
+  Clip clip;
+  const std::string file = fs::path(c.path).filename().string();
+  ClipName cn = ParseClipName(c.label, file);
+  clip.path = c.path;
+  clip.rel = c.rel;
+  clip.root = c.root;
+  clip.label = c.label;
+  clip.word = cn.word;
+  clip.speaker = cn.speaker;
+  clip.has_speaker = cn.has_speaker;
+  clip.split_name = cn.split_name;
+  clip.bytes = c.bytes;
+  clip.hash = c.hash;
+  clip.info = c.info;
+  return clip;
+}
+
+// The BadInput for unreadable audio files (unless skip_bad_files).
+[[noreturn]] void ThrowBadFiles(const Candidate& first, size_t bad, const std::string& root) {
+  throw BadInput(first.path + ": " + first.error +
+                 (bad > 1 ? "; " + std::to_string(bad - 1) + " more unusable file" + (bad > 2 ? "s" : "") +
+                                " ('kws data stats " + root + "' lists them all)"
+                          : std::string()) +
+                 ". Fix or remove it, or leave such files out with --set data.skip_bad_files=true (train, quickstart)");
+}
+
+}  // namespace
+
+Dataset LoadDataset(const std::string& root_in, const DatasetOptions& options) {
+  return LoadDataset(std::vector<std::string>{root_in}, options);
+}
+
+Dataset LoadDataset(const std::vector<std::string>& roots, const DatasetOptions& options) {
+  options.Validate();
+  if (roots.empty()) throw UsageError("no data folder given");
+  Dataset ds;
+  ds.roots = roots;
+  for (size_t r = 0; r < roots.size(); ++r) {
+    ds.root += (r ? " + " : "") + roots[r];
+    std::error_code ec;
+    for (size_t q = 0; q < r; ++q)
+      if (roots[q] == roots[r] || fs::equivalent(roots[q], roots[r], ec))
+        throw UsageError(roots[r] + ": the same data folder is given twice");
+  }
+  std::vector<Candidate> cands;
+  for (size_t r = 0; r < roots.size(); ++r) ListRoot(roots[r], int(r), ds, cands);
+  // Folder, file, then the full path: one folder keeps its listing order, and several folders
+  // merge independently of the order they were given in.
+  std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.folder != b.folder) return a.folder < b.folder;
+    if (a.file != b.file) return a.file < b.file;
+    return a.path < b.path;
+  });
 
   ParallelFor(long(cands.size()), [&](long b, long e, int) {
     for (long i = b; i < e; ++i) ReadCandidate(cands[size_t(i)], options.probe);
   });
 
-  // Candidates are in sorted order (folders sorted, files sorted): rel order.
-  std::unordered_map<std::string, std::string> first_by_hash;  // hash -> rel of the kept clip
+  std::unordered_map<std::string, std::string> first_by_hash;  // hash -> name of the kept clip
+  std::unordered_map<std::string, std::string> noise_by_hash;  // the same for noise recordings
   const Candidate* first_bad = nullptr;  // unreadable audio files: fatal unless skip_bad_files
   size_t bad = 0;
+  std::set<std::string> labels;
   for (auto& c : cands) {
     if (!c.error.empty()) {
       if (!first_bad) first_bad = &c;
@@ -182,42 +251,28 @@ Dataset LoadDataset(const std::string& root_in, const DatasetOptions& options) {
       ds.skipped.push_back({c.path, c.error});
       continue;
     }
-    if (c.noise) {
-      ds.noise.push_back({c.path, c.bytes, c.hash, c.info});
-      continue;
-    }
-    if (options.remove_duplicates) {
-      auto [it, inserted] = first_by_hash.emplace(c.hash, c.rel);
+    // Clips: byte-identical ones count once. Noise recordings: only across folders (two folders
+    // may carry the same _background_noise_ files).
+    if (c.noise ? roots.size() > 1 : options.remove_duplicates) {
+      auto& seen = c.noise ? noise_by_hash : first_by_hash;
+      auto [it, inserted] = seen.emplace(c.hash, roots.size() > 1 ? c.path : c.rel);
       if (!inserted) {
         ds.skipped.push_back({c.path, "duplicate of " + it->second});
         ++ds.duplicates;
         continue;
       }
     }
-    Clip clip;
-    const std::string file = fs::path(c.path).filename().string();
-    ClipName cn = ParseClipName(c.label, file);
-    clip.path = c.path;
-    clip.rel = c.rel;
-    clip.label = c.label;
-    clip.word = cn.word;
-    clip.speaker = cn.speaker;
-    clip.has_speaker = cn.has_speaker;
-    clip.split_name = cn.split_name;
-    clip.bytes = c.bytes;
-    clip.hash = c.hash;
-    clip.info = c.info;
-    if (ds.labels.empty() || ds.labels.back() != clip.label) ds.labels.push_back(clip.label);
-    ds.clips.push_back(std::move(clip));
+    if (c.noise) {
+      ds.noise.push_back({c.path, c.bytes, c.hash, c.info});
+      continue;
+    }
+    labels.insert(c.label);
+    ds.clips.push_back(MakeClip(c));
   }
-  if (first_bad && !options.skip_bad_files)
-    throw BadInput(first_bad->path + ": " + first_bad->error +
-                   (bad > 1 ? "; " + std::to_string(bad - 1) + " more unusable file" + (bad > 2 ? "s" : "") +
-                                  " ('kws data stats " + root_in + "' lists them all)"
-                            : std::string()) +
-                   ". Fix or remove it, or leave such files out with --set data.skip_bad_files=true (train, quickstart)");
+  if (first_bad && !options.skip_bad_files) ThrowBadFiles(*first_bad, bad, ds.root);
+  ds.labels.assign(labels.begin(), labels.end());
   std::sort(ds.skipped.begin(), ds.skipped.end(), [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
-  if (ds.clips.empty()) throw BadInput(root_in + ": no usable audio clips in its label folders");
+  if (ds.clips.empty()) throw BadInput(ds.root + ": no usable audio clips in its label folders");
   return ds;
 }
 

@@ -13,10 +13,15 @@
 //   kws::IndexSplit s = kws::FoldSplit(folds, 0);        // train / test indices into task items
 //   kws::FeatureSet fs = kws::ExtractFeatures(ds, task, feature_options);   // cached on disk
 //
-// Clips are sorted by relative path, so everything downstream is deterministic.
+// Several folders make one dataset: LoadDataset({"v1", "v2"}) merges label folders of the same
+// name, keeps each clip's speaker from its file name (so speaker-disjoint splits work across the
+// folders) and counts a clip whose bytes appear in two folders once.
+//
+// Clips are sorted by relative path (then by full path), so everything downstream is
+// deterministic and does not depend on the order the folders are given in.
 // Files that cannot be clips are not errors: they are listed in Dataset::skipped
-// with the reason. Byte-identical duplicates are removed (the first by sorted
-// path is kept) and listed in Dataset::duplicates.
+// with the reason. Byte-identical duplicates are removed (the first in that order
+// is kept) and listed in Dataset::duplicates.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -32,7 +37,8 @@ inline constexpr const char* kBackgroundNoiseFolder = "_background_noise_";
 
 struct Clip {
   std::string path;       // full path (root / rel)
-  std::string rel;        // "yes/0a7c2a8d_nohash_0.wav"
+  std::string rel;        // "yes/0a7c2a8d_nohash_0.wav" (relative to its own root)
+  int root = 0;           // index into Dataset::roots
   std::string label;      // folder name
   std::string word;       // spoken word: the folder, or WORD of _unknown_/WORD_..., "" for _silence_
   std::string speaker;    // speaker id; clips without one get a pseudo-speaker "<label>/<file name>"
@@ -65,7 +71,8 @@ struct DatasetOptions {
 };
 
 struct Dataset {
-  std::string root;
+  std::string root;                  // for messages: the folder, or "A + B" for several
+  std::vector<std::string> roots;    // the folders, as given
   std::vector<std::string> labels;   // label folders that hold at least one clip, sorted
   std::vector<Clip> clips;           // sorted by rel
   std::vector<NoiseFile> noise;      // _background_noise_ files, sorted
@@ -75,13 +82,18 @@ struct Dataset {
   bool HasLabel(const std::string& label) const;
   // Indices of the clips of one label folder.
   std::vector<int> ClipsOf(const std::string& label) const;
+  // A clip's name in reports: its relative path for a one-folder dataset, else its full path.
+  std::string DisplayPath(const Clip& c) const;
 };
 
-// Scans `root`. Throws BadInput naming the path when it is missing, not a
-// folder, has no label folders, or has no usable clips, and (unless
-// options.skip_bad_files) naming the first audio file it cannot read. Reads every file once
-// (hash) on all cores.
+// Scans `root` (following symbolic links to label folders and clips). Throws BadInput naming the
+// path when it is missing, not a folder, has no label folders, or has no usable clips, and
+// (unless options.skip_bad_files) naming the first audio file it cannot read. Reads every file
+// once (hash) on all cores.
 Dataset LoadDataset(const std::string& root, const DatasetOptions& options = {});
+// Several folders as one dataset (see above). Each folder must exist and have label folders;
+// the same folder twice is a UsageError. One folder gives exactly LoadDataset(folder).
+Dataset LoadDataset(const std::vector<std::string>& roots, const DatasetOptions& options = {});
 
 // Clips and noise files whose (probed) sample rate is not `sample_rate`: they are resampled when
 // read. Logs one warning naming how many and the first of them (nothing when all match), and

@@ -198,8 +198,9 @@ FeatureSet ExtractFeatures(const Dataset& ds, const TaskView& task, const Featur
       LogWarn("feature cache off: no cache folder (set KWS_CACHE_DIR or HOME)");
     } else {
       std::error_code ec;
-      const std::string root = fs::weakly_canonical(fs::absolute(ds.root), ec).string();
-      file = fs::path(dir) / "features" / (Sha256Hex(root + "\n" + key).substr(0, 32) + ".kwsfeat");
+      // One file per feature settings, rows keyed by content: any folder, moved or not, and any
+      // mix of folders finds the rows of clips it has seen before.
+      file = fs::path(dir) / "features" / (Sha256Hex(key).substr(0, 32) + ".kwsfeat");
       st.cache_file = file.string();
       if (fs::exists(file, ec)) {
         std::string bytes;
@@ -255,7 +256,7 @@ FeatureSet ExtractFeatures(const Dataset& ds, const TaskView& task, const Featur
     st.computed = int(todo.size());
   }
 
-  // Write back: this task's rows plus old rows that still belong to clips of this dataset.
+  // Write back: this task's rows plus every old row (other datasets share the file).
   if (!file.empty() && (st.computed > 0 || !have_old)) {
     Blob nb;
     nb.frames = fs.frames;
@@ -268,10 +269,8 @@ FeatureSet ExtractFeatures(const Dataset& ds, const TaskView& task, const Featur
         src.push_back(fs.item(i));
       }
     if (have_old) {
-      std::unordered_map<std::string, int> live;
-      for (const Clip& c : ds.clips) live.emplace(c.hash, 1);
       for (size_t r = 0; r < old.keys.size(); ++r)
-        if (live.count(old.keys[r]) && seen.emplace(old.keys[r], 1).second) {
+        if (seen.emplace(old.keys[r], 1).second) {
           nb.keys.push_back(old.keys[r]);
           src.push_back(old.data.data() + r * row);
         }

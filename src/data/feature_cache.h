@@ -9,11 +9,12 @@
 // window of options.window_samples() and run through a FeatureExtractor (one
 // per ParallelFor chunk).
 //
-// Cache layout: one file per (dataset folder, FeatureOptions::Key(), format
-// version) under <cache dir>/features/. Rows are keyed by each item's content
-// key (the clip's SHA-256), so renamed/moved clips hit and edited clips miss.
-// One blob instead of one file per clip: ~5,000 clips become a single ~40 MB
-// sequential read instead of 5,000 opens, and the write is one atomic rename.
+// Cache layout: one file per (FeatureOptions::Key(), format version) under
+// <cache dir>/features/. Rows are keyed by each item's content key (the clip's
+// SHA-256), so renamed/moved clips and folders hit, clips seen in another
+// dataset hit, and edited clips miss. One blob instead of one file per clip:
+// ~5,000 clips become a single ~40 MB sequential read instead of 5,000 opens,
+// and the write is one atomic rename.
 // The file ends with a SHA-256 of everything before it; a file whose
 // checksum, magic, version or key does not match is ignored and rewritten.
 // Cache dir: CacheOptions::dir, else $KWS_CACHE_DIR, else $XDG_CACHE_HOME/kws,

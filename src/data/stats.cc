@@ -5,16 +5,49 @@
 #include <limits>
 #include <sstream>
 
+#include "util/error.h"
+
 namespace kws {
 
-DatasetStats ComputeStats(const Dataset& ds) {
+namespace {
+void AddFlags(DatasetStats& s, const Dataset& ds, const std::vector<ClipLevels>& levels) {
+  s.levels_measured = true;
+  for (size_t i = 0; i < ds.clips.size(); ++i) {
+    const Clip& c = ds.clips[i];
+    ClipFlags f = Classify(levels[i], s.level_options);
+    if (c.label == kSilenceLabel) f.near_silent = false;  // quiet is what _silence_ clips are for
+    if (!f.any()) continue;
+    LabelClipStats& l = s.labels[c.label];
+    l.near_silent += f.near_silent;
+    l.clipped += f.clipped;
+    l.too_short += f.too_short;
+    l.dc_offset += f.dc_offset;
+    s.flagged.push_back({c.path, c.label, levels[i], f});
+  }
+}
+
+std::vector<std::string> Problems(const ClipFlags& f) {
+  std::vector<std::string> p;
+  if (f.near_silent) p.push_back("near-silent");
+  if (f.clipped) p.push_back("clipped");
+  if (f.too_short) p.push_back("too short");
+  if (f.dc_offset) p.push_back("DC offset");
+  return p;
+}
+}  // namespace
+
+DatasetStats ComputeStats(const Dataset& ds, const std::vector<ClipLevels>& levels, const LevelOptions& level_options) {
+  level_options.Validate();
+  if (!levels.empty() && levels.size() != ds.clips.size())
+    throw InternalError("ComputeStats: levels do not match the clips");
   DatasetStats s;
   s.root = ds.root;
+  s.level_options = level_options;
   std::map<std::string, std::set<std::string>> spk;
   std::set<std::string> all_spk;
   std::map<std::string, double> sum;
   for (const Clip& c : ds.clips) {
-    LabelStats& l = s.labels[c.label];
+    LabelClipStats& l = s.labels[c.label];
     const double sec = c.info.seconds();
     if (l.clips == 0) {
       l.seconds_min = sec;
@@ -44,6 +77,7 @@ DatasetStats ComputeStats(const Dataset& ds) {
   s.duplicates = ds.duplicates;
   s.skipped = ds.skipped;
   for (const NoiseFile& n : ds.noise) s.background_noise.push_back({n.path, n.info.seconds()});
+  if (!levels.empty()) AddFlags(s, ds, levels);
   return s;
 }
 
@@ -61,6 +95,12 @@ nlohmann::json StatsToJson(const DatasetStats& s) {
                     {"sample_rates", std::vector<int>(l.sample_rates.begin(), l.sample_rates.end())},
                     {"channels", std::vector<int>(l.channels.begin(), l.channels.end())},
                     {"split", {{"training", l.split[0]}, {"validation", l.split[1]}, {"testing", l.split[2]}}}};
+    if (s.levels_measured) {
+      labels[name]["near_silent"] = l.near_silent;
+      labels[name]["clipped"] = l.clipped;
+      labels[name]["too_short"] = l.too_short;
+      labels[name]["dc_offset"] = l.dc_offset;
+    }
   }
   j["labels"] = labels;
   j["total_clips"] = s.total_clips;
@@ -74,6 +114,33 @@ nlohmann::json StatsToJson(const DatasetStats& s) {
   for (const auto& [p, sec] : s.background_noise) bg.push_back({{"path", p}, {"seconds", sec}});
   j["background_noise"] = bg;
   j["split"] = {{"training", s.split[0]}, {"validation", s.split[1]}, {"testing", s.split[2]}};
+  if (s.levels_measured) {
+    json clips = json::array();
+    int counts[4] = {0, 0, 0, 0};
+    for (const FlaggedClip& f : s.flagged) {
+      counts[0] += f.flags.near_silent;
+      counts[1] += f.flags.clipped;
+      counts[2] += f.flags.too_short;
+      counts[3] += f.flags.dc_offset;
+      clips.push_back({{"path", f.path},
+                       {"label", f.label},
+                       {"peak_dbfs", f.levels.peak_dbfs},
+                       {"rms_dbfs", f.levels.rms_dbfs},
+                       {"dc_offset", f.levels.dc_offset},
+                       {"full_scale_samples", f.levels.full_scale},
+                       {"seconds", f.levels.seconds},
+                       {"problems", Problems(f.flags)}});
+    }
+    const LevelOptions& o = s.level_options;
+    j["recording_checks"] = {
+        {"thresholds",
+         {{"min_peak_dbfs", o.min_peak_dbfs},
+          {"min_seconds", o.min_seconds},
+          {"max_full_scale_samples", o.max_full_scale},
+          {"max_dc_offset", o.max_dc_offset}}},
+        {"counts", {{"near_silent", counts[0]}, {"clipped", counts[1]}, {"too_short", counts[2]}, {"dc_offset", counts[3]}}},
+        {"clips", clips}};
+  }
   return j;
 }
 
@@ -86,6 +153,45 @@ std::string Join(const std::set<int>& v) {
   }
   return r.empty() ? "-" : r;
 }
+// Per label counts of each recording problem, then the flagged clips (the first `kShown` of each
+// problem; JSON has them all).
+std::string RecordingChecksTable(const DatasetStats& s) {
+  constexpr int kShown = 10;
+  std::ostringstream o;
+  char buf[512];
+  const LevelOptions& lo = s.level_options;
+  std::snprintf(buf, sizeof buf,
+                "\nrecording checks (near-silent: peak < %.0f dBFS; clipped: > %lld full-scale samples; too short: < "
+                "%.2f s, zero-padded when used; DC offset: |mean| > %.3f)\n",
+                lo.min_peak_dbfs, (long long)lo.max_full_scale, lo.min_seconds, lo.max_dc_offset);
+  o << buf;
+  std::snprintf(buf, sizeof buf, "%-20s %11s %8s %10s %10s\n", "label", "near-silent", "clipped", "too short", "DC offset");
+  o << buf;
+  for (const auto& [name, l] : s.labels) {
+    std::snprintf(buf, sizeof buf, "%-20s %11d %8d %10d %10d\n", name.c_str(), l.near_silent, l.clipped, l.too_short,
+                  l.dc_offset);
+    o << buf;
+  }
+  const char* names[4] = {"near-silent", "clipped", "too short", "DC offset"};
+  for (int k = 0; k < 4; ++k) {
+    std::vector<const FlaggedClip*> list;
+    for (const FlaggedClip& f : s.flagged) {
+      const bool on = k == 0 ? f.flags.near_silent : k == 1 ? f.flags.clipped : k == 2 ? f.flags.too_short : f.flags.dc_offset;
+      if (on) list.push_back(&f);
+    }
+    if (list.empty()) continue;
+    o << "\n" << names[k] << " (" << list.size() << "):\n";
+    for (size_t i = 0; i < list.size() && i < size_t(kShown); ++i) {
+      const FlaggedClip& f = *list[i];
+      std::snprintf(buf, sizeof buf, "  peak %7.1f dBFS  rms %7.1f dBFS  %5.2f s  dc %+.3f  ", f.levels.peak_dbfs,
+                    f.levels.rms_dbfs, f.levels.seconds, f.levels.dc_offset);
+      o << buf << f.path << "\n";
+    }
+    if (list.size() > size_t(kShown)) o << "  ... " << list.size() - kShown << " more (--json lists all)\n";
+  }
+  return o.str();
+}
+
 }  // namespace
 
 std::string StatsTable(const DatasetStats& s) {
@@ -114,6 +220,7 @@ std::string StatsTable(const DatasetStats& s) {
       o << buf;
     }
   }
+  if (s.levels_measured) o << RecordingChecksTable(s);
   if (!s.skipped.empty()) {
     o << "\nskipped:\n";
     for (const auto& f : s.skipped) o << "  " << f.path << ": " << f.reason << "\n";

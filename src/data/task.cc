@@ -166,7 +166,7 @@ TaskView MakeTask(const Dataset& ds, const std::vector<std::string>& labels, con
   std::vector<std::string> missing;
   for (size_t k = 0; k < labels.size(); ++k)
     if (counts[k] == 0) missing.push_back(labels[k]);
-  if (!missing.empty()) {
+  if (!missing.empty() && !options.allow_missing) {
     std::string m, have;
     for (auto& s : missing) m += (m.empty() ? "" : ", ") + s;
     for (auto& s : ds.labels) have += (have.empty() ? "" : ", ") + s;

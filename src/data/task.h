@@ -30,6 +30,9 @@ struct TaskOptions {
   // word classes (0 = keep all). Kept items are chosen by a seeded hash of their content.
   double unknown_ratio = 0;
   uint64_t seed = 1;
+  // false: a label the data cannot supply is a UsageError naming it; true: it gets no items
+  // (ClassCounts() says 0), for evaluating a model on data that lacks some of its labels.
+  bool allow_missing = false;
   void Validate() const;
 };
 

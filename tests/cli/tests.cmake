@@ -11,6 +11,6 @@ set_tests_properties(cli.help_command PROPERTIES PASS_REGULAR_EXPRESSION "Usage:
 add_test(NAME cli.help_train COMMAND kws help train)
 set_tests_properties(cli.help_train PROPERTIES PASS_REGULAR_EXPRESSION "Usage: kws train \\[OPTIONS\\]")
 add_test(NAME cli.help_nested COMMAND kws help data stats)
-set_tests_properties(cli.help_nested PROPERTIES PASS_REGULAR_EXPRESSION "Usage: kws data stats \\[OPTIONS\\] dir")
+set_tests_properties(cli.help_nested PROPERTIES PASS_REGULAR_EXPRESSION "Usage: kws data stats \\[OPTIONS\\] \\[dir\\.\\.\\.\\]")
 add_test(NAME cli.help_unknown COMMAND kws help nope)
 set_tests_properties(cli.help_unknown PROPERTIES WILL_FAIL TRUE)

@@ -102,6 +102,42 @@ TEST(ExtractFeatures, SecondRunReadsTheCache) {
   EXPECT_EQ(s4.cached, task.size());
 }
 
+// The cache keys on content: a moved folder, and the same clips inside a merge of two folders,
+// are not recomputed; a second dataset's rows do not evict the first's.
+TEST(ExtractFeatures, MovedAndMergedFoldersHitTheCache) {
+  fs::path r = MakeTree("fx_move", true);
+  fs::path cache = TempDir("fx_move_dir");
+  const auto labels = kws::ParseLabelList("yes,no,_silence_,_unknown_");
+  auto ds = kws::LoadDataset(r.string());
+  auto task = kws::MakeTask(ds, labels);
+  kws::ExtractStats s1, s2, s3, s4;
+  auto f1 = kws::ExtractFeatures(ds, task, kws::FeatureOptions{}, CacheIn(cache), &s1);
+  EXPECT_EQ(s1.computed, task.size());
+
+  fs::path moved = TempDir("fx_move_elsewhere") / "renamed";
+  fs::rename(r, moved);
+  auto ds2 = kws::LoadDataset(moved.string());
+  auto task2 = kws::MakeTask(ds2, labels);
+  auto f2 = kws::ExtractFeatures(ds2, task2, kws::FeatureOptions{}, CacheIn(cache), &s2);
+  EXPECT_EQ(s2.computed, 0);
+  EXPECT_EQ(s2.cached, task.size());
+  EXPECT_EQ(f1.data, f2.data);
+
+  // Another dataset adds its rows; then the first and the merge of both are still all cached.
+  fs::path other = TempDir("fx_move_other");
+  WriteClip(other / "yes/zz00_nohash_0.wav", 77);
+  WriteClip(other / "no/zz00_nohash_0.wav", 78);
+  auto ds3 = kws::LoadDataset(other.string());
+  kws::ExtractFeatures(ds3, kws::MakeTask(ds3, kws::ParseLabelList("yes,no")), kws::FeatureOptions{}, CacheIn(cache), &s3);
+  EXPECT_EQ(s3.computed, 2);
+  auto both = kws::LoadDataset(std::vector<std::string>{moved.string(), other.string()});
+  auto task4 = kws::MakeTask(both, kws::ParseLabelList("yes,no"));
+  kws::ExtractFeatures(both, task4, kws::FeatureOptions{}, CacheIn(cache), &s4);
+  EXPECT_EQ(s4.computed, 0);
+  EXPECT_EQ(s4.cached, task4.size());
+  fs::rename(moved, r);  // TempDir cleans up its own folder
+}
+
 // Proves the rows really come from the file: a value changed in the blob (with
 // a valid checksum) shows up in the result.
 TEST(ExtractFeatures, CachedRowsComeFromTheFile) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -116,4 +117,47 @@ TEST(DataStatsCli, BadInputsExitTwoNamingThePath) {
   EXPECT_NE(b.err.find("no label folders"), std::string::npos) << b.err;
   CmdResult c = RunKws("data stats");
   EXPECT_EQ(c.code, 1);
+}
+
+// Failed recordings: near-silent, clipped, too short and DC-offset clips are counted per label and
+// listed with their paths; _silence_ clips are quiet on purpose and never near-silent; several
+// folders are one report; skip_silent leaves the near-silent clips out of training.
+TEST(DataStatsCli, RecordingChecksPerLabel) {
+  fs::path a = kws_test::TempDir("cli_levels_a"), b = kws_test::TempDir("cli_levels_b");
+  kws_test::WriteBytes(a / "yes/q1_nohash_0.wav", kws_test::WavBytes(kws_test::Tone(1, 16000, 0.003f), 16000));  // -50 dBFS
+  kws_test::WriteBytes(a / "yes/ok_nohash_0.wav", kws_test::WavBytes(kws_test::Tone(2, 16000, 0.3f), 16000));
+  kws_test::WriteBytes(b / "no/cl_nohash_0.wav", kws_test::WavBytes(kws_test::Tone(3, 16000, 3.0f), 16000));  // clipped
+  kws_test::WriteBytes(b / "no/sh_nohash_0.wav", kws_test::WavBytes(kws_test::Tone(4, 8000, 0.3f), 16000));   // 0.5 s
+  std::vector<float> dc = kws_test::Tone(5, 16000, 0.1f);
+  for (float& x : dc) x += 0.05f;
+  kws_test::WriteBytes(b / "no/dc_nohash_0.wav", kws_test::WavBytes(dc, 16000));
+  kws_test::WriteBytes(b / "_silence_/0.wav", kws_test::WavBytes(kws_test::Tone(6, 16000, 0.001f), 16000));
+  CmdResult j = RunKws("data stats --data " + a.string() + " --data " + b.string() + " --json");
+  ASSERT_EQ(j.code, 0) << j.err;
+  auto js = nlohmann::json::parse(j.out);
+  EXPECT_EQ(js["total_clips"].get<int>(), 6);
+  EXPECT_EQ(js["labels"]["yes"]["near_silent"].get<int>(), 1);
+  EXPECT_EQ(js["labels"]["no"]["clipped"].get<int>(), 1);
+  EXPECT_EQ(js["labels"]["no"]["too_short"].get<int>(), 1);
+  EXPECT_EQ(js["labels"]["no"]["dc_offset"].get<int>(), 1);
+  EXPECT_EQ(js["labels"]["_silence_"]["near_silent"].get<int>(), 0);
+  const auto& rc = js["recording_checks"];
+  EXPECT_EQ(rc["counts"]["near_silent"].get<int>(), 1);
+  ASSERT_EQ(rc["clips"].size(), 4u) << rc.dump(1);
+  bool quiet = false;
+  for (const auto& c : rc["clips"])
+    if (c["path"] == (a / "yes/q1_nohash_0.wav").string()) {
+      quiet = c["problems"] == nlohmann::json::array({"near-silent"});
+      EXPECT_NEAR(c["peak_dbfs"].get<double>(), 20 * std::log10(98.0 / 32767), 0.1);  // 0.003 as 16-bit
+    }
+  EXPECT_TRUE(quiet) << rc.dump(1);
+  // The table names the problem and the path; a lower threshold finds none.
+  CmdResult t = RunKws("data stats " + a.string() + " " + b.string());
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_NE(t.out.find("near-silent (1):"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find((a / "yes/q1_nohash_0.wav").string()), std::string::npos) << t.out;
+  CmdResult low = RunKws("data stats " + a.string() + " --min-peak-dbfs -60 --json");
+  ASSERT_EQ(low.code, 0) << low.err;
+  EXPECT_EQ(nlohmann::json::parse(low.out)["recording_checks"]["counts"]["near_silent"].get<int>(), 0);
+  EXPECT_EQ(RunKws("data stats " + a.string() + " --min-peak-dbfs 3").code, 1);
 }

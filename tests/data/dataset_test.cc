@@ -1,4 +1,5 @@
 #include "data/dataset.h"
+#include "data/levels.h"
 
 #include <gtest/gtest.h>
 
@@ -6,6 +7,8 @@
 #include <fstream>
 #include <map>
 #include <set>
+
+#include <sys/stat.h>
 
 #include "data_test_util.h"
 #include "util/error.h"
@@ -61,6 +64,17 @@ void ExpectBadInput(const std::string& path, const std::string& what) {
   } catch (const kws::Error& e) {
     EXPECT_EQ(e.kind(), kws::ErrorKind::kBadInput);
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
+void ExpectBadInputMulti(const std::vector<std::string>& roots, const std::string& what) {
+  try {
+    kws::LoadDataset(roots);
+    FAIL() << "expected BadInput";
+  } catch (const kws::Error& e) {
+    EXPECT_EQ(e.kind(), kws::ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find(roots.back()), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
   }
 }
@@ -240,6 +254,84 @@ TEST(LoadDataset, BadFolders) {
   ExpectBadInput((base / "onlynoise").string(), "no label folders");
 }
 
+// Several folders make one dataset: label folders of the same name merge, a clip whose bytes are
+// in both counts once, speakers come from file names (so one speaker in two folders is one
+// speaker), and the folders' order does not change the result.
+TEST(LoadDataset, SeveralFoldersMergeIntoOne) {
+  fs::path a = TempDir("multi_a"), b = TempDir("multi_b");
+  WriteClip(a / "yes/aa11_nohash_0.wav", 1);
+  WriteClip(a / "no/aa11_nohash_0.wav", 2);
+  WriteClip(a / "_background_noise_/n1.wav", 10, 48000);
+  WriteClip(b / "yes/bb22_nohash_0.wav", 3);
+  WriteClip(b / "yes/aa11_nohash_1.wav", 4);       // the same speaker as in a/
+  WriteClip(b / "yes/cc33_nohash_0.wav", 1);       // the same bytes as a/yes/aa11_nohash_0.wav
+  WriteClip(b / "yes/aa11_nohash_0.wav", 5);       // the same name as in a/, other bytes: both kept
+  WriteClip(b / "up/dd44_nohash_0.wav", 6);        // a label only b/ has
+  WriteClip(b / "_background_noise_/n1.wav", 10, 48000);  // the same noise file: once
+
+  kws::Dataset ab = kws::LoadDataset(std::vector<std::string>{a.string(), b.string()});
+  EXPECT_EQ(ab.roots, (std::vector<std::string>{a.string(), b.string()}));
+  EXPECT_EQ(ab.root, a.string() + " + " + b.string());
+  EXPECT_EQ(ab.labels, (std::vector<std::string>{"no", "up", "yes"}));
+  ASSERT_EQ(ab.clips.size(), 6u);
+  EXPECT_EQ(ab.duplicates, 2);  // the clip and the noise file
+  ASSERT_EQ(ab.noise.size(), 1u);
+  EXPECT_EQ(ab.ClipsOf("yes").size(), 4u);
+  bool dup_listed = false;
+  for (const auto& s : ab.skipped)
+    if (s.path == (b / "yes/cc33_nohash_0.wav").string())
+      dup_listed = s.reason == "duplicate of " + (a / "yes/aa11_nohash_0.wav").string();
+  EXPECT_TRUE(dup_listed);
+  std::map<std::string, int> per_speaker;
+  for (const auto& c : ab.clips) {
+    ++per_speaker[c.speaker];
+    EXPECT_EQ(ab.roots[size_t(c.root)], c.path.substr(0, ab.roots[size_t(c.root)].size()));
+    EXPECT_EQ(ab.DisplayPath(c), c.path);  // several folders: reports name the full path
+  }
+  EXPECT_EQ(per_speaker["aa11"], 4);  // a/yes, a/no, b/yes/..._1, b/yes/..._0
+  // A speaker in both folders lands in one fold.
+  std::vector<std::string> speakers;
+  for (const auto& c : ab.clips) speakers.push_back(c.speaker);
+  const std::vector<int> folds = kws::SpeakerKFold(speakers, 2, 7);
+  for (size_t i = 0; i < speakers.size(); ++i)
+    for (size_t j = 0; j < speakers.size(); ++j)
+      if (speakers[i] == speakers[j]) EXPECT_EQ(folds[i], folds[j]);
+
+  // The order of the folders does not matter (clips, their order, what is kept).
+  kws::Dataset ba = kws::LoadDataset(std::vector<std::string>{b.string(), a.string()});
+  ASSERT_EQ(ba.clips.size(), ab.clips.size());
+  for (size_t i = 0; i < ab.clips.size(); ++i) EXPECT_EQ(ab.clips[i].path, ba.clips[i].path);
+
+  // One folder in a list is exactly the folder alone.
+  kws::Dataset one = kws::LoadDataset(std::vector<std::string>{a.string()}), plain = kws::LoadDataset(a.string());
+  ASSERT_EQ(one.clips.size(), plain.clips.size());
+  EXPECT_EQ(one.root, plain.root);
+  EXPECT_EQ(one.DisplayPath(one.clips[0]), one.clips[0].rel);
+
+  // The same folder twice, a missing folder among several.
+  EXPECT_THROW(kws::LoadDataset(std::vector<std::string>{a.string(), a.string()}), kws::Error);
+  ExpectBadInputMulti({a.string(), (b / "missing").string()}, "no such folder");
+}
+
+// Symbolic links to label folders and to clips are followed; a FIFO named like a clip is skipped
+// without being opened (opening it would block), and so is a broken link.
+TEST(LoadDataset, SymlinksFollowedSpecialFilesSkipped) {
+  fs::path real = TempDir("links_real"), r = TempDir("links");
+  WriteClip(real / "yes/aa11_nohash_0.wav", 1);
+  WriteClip(real / "no/bb22_nohash_0.wav", 2);
+  WriteClip(real / "one/cc33_nohash_0.wav", 3);
+  fs::create_directory_symlink(real / "yes", r / "yes");
+  fs::create_directories(r / "no");
+  fs::create_symlink(real / "no/bb22_nohash_0.wav", r / "no/bb22_nohash_0.wav");
+  fs::create_symlink(real / "no/missing.wav", r / "no/dangling.wav");
+  ASSERT_EQ(::mkfifo((r / "no/pipe_nohash_0.wav").c_str(), 0600), 0);
+  kws::Dataset ds = kws::LoadDataset(r.string());
+  EXPECT_EQ(ds.labels, (std::vector<std::string>{"no", "yes"}));
+  EXPECT_EQ(ds.clips.size(), 2u);
+  EXPECT_NE(Reason(ds, "no/pipe_nohash_0.wav").find("not a regular file"), std::string::npos);
+  EXPECT_EQ(Reason(ds, "no/dangling.wav"), "broken symbolic link");
+}
+
 // ---------------------------------------------------------------------------
 // Official split. Expected values from /usr/bin/python3:
 //   M = 2**27 - 1; p = (int(hashlib.sha1(n.encode()).hexdigest(), 16) % (M + 1)) * (100.0 / M)
@@ -380,4 +472,24 @@ TEST(SpeakerHoldout, DisjointAndNearFraction) {
   auto again = kws::SpeakerHoldout(speakers, outer.train, 0.15, 9);
   EXPECT_EQ(again.test, s.test);
   EXPECT_THROW(kws::SpeakerHoldout(speakers, outer.train, 1.5, 9), kws::Error);
+}
+
+// data.skip_silent: near-silent clips leave the dataset (listed as skipped with their peak);
+// _silence_ clips stay however quiet they are.
+TEST(DropNearSilent, LeavesOutFailedRecordingsOnly) {
+  fs::path r = TempDir("drop_silent");
+  WriteBytes(r / "yes/q1_nohash_0.wav", kws_test::WavBytes(kws_test::Tone(1, 16000, 0.003f), 16000));
+  WriteClip(r / "yes/ok_nohash_0.wav", 2);
+  WriteClip(r / "no/ok_nohash_0.wav", 3);
+  WriteBytes(r / "_silence_/0.wav", kws_test::WavBytes(kws_test::Tone(4, 16000, 0.001f), 16000));
+  kws::Dataset ds = kws::LoadDataset(r.string());
+  ASSERT_EQ(ds.clips.size(), 4u);
+  const std::vector<std::string> dropped = kws::DropNearSilent(ds, -40);
+  EXPECT_EQ(dropped, (std::vector<std::string>{(r / "yes/q1_nohash_0.wav").string()}));
+  EXPECT_EQ(ds.clips.size(), 3u);
+  EXPECT_EQ(Reason(ds, "yes/q1_nohash_0.wav").rfind("near-silent: peak -50.", 0), 0u) << Reason(ds, "yes/q1_nohash_0.wav");
+  EXPECT_EQ(ds.labels, (std::vector<std::string>{"_silence_", "no", "yes"}));
+  kws::Dataset again = kws::LoadDataset(r.string());
+  EXPECT_TRUE(kws::DropNearSilent(again, -60).empty());
+  EXPECT_THROW(kws::DropNearSilent(again, 5), kws::Error);
 }
