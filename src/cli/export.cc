@@ -31,7 +31,8 @@ kws::cli::Registrar reg(
       app.add_option("--format", o->e.format, "tflite | c (a C array for microcontrollers)")->capture_default_str();
       app.add_option("--name", o->e.c_name, "C array name for --format c (default: from the output file name)");
       app.add_option("--calibration-data", o->e.calibration_data,
-                     "int8: folder of audio clips (searched recursively) used to calibrate activation ranges");
+                     "int8: dataset folder (label sub-folders of clips, e.g. the training data) used to calibrate "
+                     "activation ranges; repeatable");
       app.add_option("--calibration-count", o->e.calibration_count, "int8: clips used for calibration (shuffled)")
           ->capture_default_str();
       app.add_option("--seed", o->e.seed, "Shuffle seed for the calibration clips")->capture_default_str();

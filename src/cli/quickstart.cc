@@ -20,8 +20,9 @@ kws::cli::Registrar reg(
     [](CLI::App& app) {
       auto o = std::make_shared<Opts>();
       app.add_option("--out", o->q.out_dir, "Output folder (models, report.md, report.json, plots/)")->required();
-      app.add_option("--data", o->q.data_dir,
-                     "Dataset folder (one sub-folder per label); default: synthesize the words with TTS");
+      app.add_option("--data", o->q.data_dirs,
+                     "Dataset folder (one sub-folder per label); repeat it to merge several; default: synthesize "
+                     "the words with TTS");
       app.add_option("--config", o->q.config, "Training config (default: the embedded configs/seed.toml)");
       app.add_option("--baseline-config", o->q.baseline_config,
                      "Baseline config (default: the embedded configs/baseline.toml)");

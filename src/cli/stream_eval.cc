@@ -250,7 +250,9 @@ kws::cli::Registrar reg(
     [](CLI::App& app) {
       auto o = std::make_shared<Opts>();
       app.add_option("--model", o->model, "Model file (.tflite exported by 'kws export')")->required();
-      app.add_option("--data", o->ev.data, "Dataset folder: label folders + _background_noise_")->required();
+      app.add_option("--data", o->ev.data,
+                     "Dataset folder: label folders + _background_noise_; repeat it to merge several")
+          ->required();
       app.add_option("--minutes", o->ev.minutes, "Stream length")->capture_default_str();
       app.add_option("--snr-db", o->ev.snr_db, "Keyword speech level above the noise")->capture_default_str();
       app.add_option("--speech-dbfs", o->ev.speech_dbfs, "Keyword speech RMS level (noise at this minus the SNR)")

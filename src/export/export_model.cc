@@ -24,7 +24,7 @@ void ModelExportOptions::Validate() const {
   if (model.empty()) throw UsageError("--model: required (a training run folder or a .ckpt file)");
   if (out.empty()) throw UsageError("--out: required");
   if (format != "tflite" && format != "c") throw UsageError("--format: '" + format + "' (expected tflite or c)");
-  if (quant == QuantMode::kInt8 && calibration_data.empty())
+  if (quant == QuantMode::kInt8 && calibration_data.empty() && !calibration_dataset)
     throw UsageError("--calibration-data: required for --quant int8 (a folder of clips, e.g. the training data)");
   if (calibration_count < 1) throw UsageError("--calibration-count: must be >= 1");
 }
@@ -40,20 +40,20 @@ std::string ResolveCheckpointPath(const std::string& model) {
   return model;
 }
 
-std::vector<std::vector<float>> LoadCalibrationFeatures(const std::string& dir, const FeatureOptions& features,
-                                                        int count, uint64_t seed, size_t expected_values) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw BadInput(dir + ": calibration data folder does not exist");
+std::vector<std::vector<float>> LoadCalibrationFeatures(const std::vector<std::string>& dirs,
+                                                        const FeatureOptions& features, int count, uint64_t seed,
+                                                        size_t expected_values) {
+  DatasetOptions lo;
+  lo.skip_bad_files = true;
+  lo.probe = false;
+  return LoadCalibrationFeatures(LoadDataset(dirs, lo), features, count, seed, expected_values);
+}
+
+std::vector<std::vector<float>> LoadCalibrationFeatures(const Dataset& ds, const FeatureOptions& features, int count,
+                                                        uint64_t seed, size_t expected_values) {
+  const std::string& dir = ds.root;
   std::vector<std::string> files;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->is_directory() && it->path().filename() == kBackgroundNoiseFolder) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file() && IsAudioExtension(it->path().filename().string())) files.push_back(it->path().string());
-  }
+  for (const Clip& c : ds.clips) files.push_back(c.path);
   if (files.empty()) throw BadInput(dir + ": no audio clips found for calibration");
   std::sort(files.begin(), files.end());
   Rng rng(seed);
@@ -124,8 +124,11 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
 
   Calibration cal;
   if (o.quant == QuantMode::kInt8) {
-    auto samples = LoadCalibrationFeatures(o.calibration_data, ck.features, o.calibration_count, o.seed,
-                                           g.NumElements(g.input));
+    auto samples = o.calibration_dataset
+                       ? LoadCalibrationFeatures(*o.calibration_dataset, ck.features, o.calibration_count, o.seed,
+                                                 g.NumElements(g.input))
+                       : LoadCalibrationFeatures(o.calibration_data, ck.features, o.calibration_count, o.seed,
+                                                 g.NumElements(g.input));
     r.calibration_samples = int(samples.size());
     cal = Calibrate(g, samples);
   }
@@ -140,7 +143,7 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
   }
   r.out = o.out;
   if (o.format == "tflite") {
-    AtomicWriteFile(o.out, bytes);
+    r.content = std::move(bytes);
   } else {
     std::string name = o.c_name;
     if (name.empty()) {
@@ -157,8 +160,9 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
     comment += "\nArena estimate (activations, approximate): " + std::to_string(r.info.arena_bytes_estimate) + " bytes";
     if (r.runtime_arena_bytes) comment += "\nkws runtime arena: " + std::to_string(r.runtime_arena_bytes) + " bytes";
     if (o.quant == QuantMode::kDynamic) comment += "\nNote: dynamic-range (hybrid) models do not run on TFLite Micro.";
-    AtomicWriteFile(o.out, ToCSource(bytes, name, comment));
+    r.content = ToCSource(bytes, name, comment);
   }
+  if (o.write) AtomicWriteFile(o.out, r.content);
   return r;
 }
 

@@ -3,7 +3,7 @@
 //   kws::ModelExportOptions o;
 //   o.model = "runs/seed";           // RUN_DIR (uses RUN_DIR/model.ckpt) or a .ckpt file
 //   o.quant = kws::QuantMode::kInt8;
-//   o.calibration_data = "data/";     // folder of clips (searched recursively), int8 only
+//   o.calibration_data = {"data/"};   // dataset folder(s) (label folders of clips), int8 only
 //   o.out = "model.tflite";
 //   kws::ModelExportResult r = kws::ExportModel(o);
 //
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "export/tflite_export.h"
+#include "data/dataset.h"
 #include "features/features.h"
 
 namespace kws {
@@ -25,7 +26,8 @@ struct ModelExportOptions {
   QuantMode quant = QuantMode::kDynamic;
   std::string format = "tflite";   // "tflite" | "c"
   std::string c_name;              // C array name (default: from the output file name)
-  std::string calibration_data;    // int8: folder of audio clips
+  std::vector<std::string> calibration_data;  // int8: dataset folders (merged as kws::LoadDataset does)
+  const Dataset* calibration_dataset = nullptr;  // int8: or a dataset already listed (what the trainer used)
   int calibration_count = 200;     // clips used (shuffled with `seed`)
   uint64_t seed = 1;
   bool int8_io = true;             // int8: int8 input/output tensors (false: float I/O + QUANTIZE/DEQUANTIZE)
@@ -39,6 +41,7 @@ struct ModelExportOptions {
   // the metadata (the checkpoint's [detector], else the defaults), e.g. a threshold chosen on a tuning
   // stream. Other keys are usage errors: the training settings are fixed in the checkpoint.
   std::vector<std::string> detector_overrides;
+  bool write = true;               // false: only ModelExportResult::content (the caller writes it)
 
   void Validate() const;           // UsageError naming the flag
 };
@@ -54,16 +57,21 @@ struct ModelExportResult {
   nlohmann::json detector;         // the detector settings written into the metadata (null: none)
   ExportInfo info;
   std::string graph_summary;
+  std::string content;             // the bytes written (or to write) to `out`
 };
 
 // RUN_DIR -> RUN_DIR/model.ckpt; a file path is returned as is. BadInput if neither exists.
 std::string ResolveCheckpointPath(const std::string& model);
 
-// Log-mel/MFCC features of up to `count` audio clips found under `dir` (recursively; the
-// _background_noise_ folder is skipped), shuffled with `seed`; each clip is cut/padded to the model
+// Log-mel/MFCC features of up to `count` clips of a dataset (its label folders' clips, in path
+// order, shuffled with `seed`; background noise is not used); each clip is cut/padded to the model
 // window. Each result has `expected_values` floats (BadInput if the features do not fit).
-std::vector<std::vector<float>> LoadCalibrationFeatures(const std::string& dir, const FeatureOptions& features,
-                                                        int count, uint64_t seed, size_t expected_values);
+std::vector<std::vector<float>> LoadCalibrationFeatures(const Dataset& ds, const FeatureOptions& features, int count,
+                                                        uint64_t seed, size_t expected_values);
+// The same over dataset folders (unreadable files are skipped, as `kws data stats` lists them).
+std::vector<std::vector<float>> LoadCalibrationFeatures(const std::vector<std::string>& dirs,
+                                                        const FeatureOptions& features, int count, uint64_t seed,
+                                                        size_t expected_values);
 
 // The detector settings `detector` (null = the defaults) with "detector.KEY=VALUE" overrides applied,
 // complete and validated (UsageError naming the setting).

@@ -86,12 +86,15 @@ json DefaultTable() {
         {"frequency", p.frequency},
         {"structured", p.structured}}},
       {"data",
-       {{"labels", json::array()},
+       {{"dirs", json::array()},
+        {"labels", json::array()},
         {"silence_count", d.silence_count},
         {"unknown_ratio", d.unknown_ratio},
         {"unknown_subclasses", d.unknown_subclasses},
         {"cache", d.cache},
         {"skip_bad_files", d.skip_bad_files},
+        {"min_peak_dbfs", d.min_peak_dbfs},
+        {"skip_silent", d.skip_silent},
         {"synth",
          {{"enabled", d.synth.enabled},
           {"words", json::array()},
@@ -359,6 +362,12 @@ Config FromTable(const json& tbl, const std::string& source) {
   c.data.unknown_subclasses = d.at("unknown_subclasses").get<bool>();
   c.data.cache = d.at("cache").get<bool>();
   c.data.skip_bad_files = d.at("skip_bad_files").get<bool>();
+  for (auto& v : d.at("dirs")) {
+    if (!v.is_string() || v.get<std::string>().empty()) Bad("data.dirs", "must be an array of folder names");
+    c.data.dirs.push_back(v.get<std::string>());
+  }
+  c.data.min_peak_dbfs = d.at("min_peak_dbfs").get<double>();
+  c.data.skip_silent = d.at("skip_silent").get<bool>();
   {
     const json& sy = d.at("synth");
     auto& so = c.data.synth;
@@ -519,6 +528,9 @@ void Config::Validate() const {
       if (!known) Bad("data.synth.engines", "unknown engine '" + e + "' (espeak-ng, flite, festival)");
     }
   }
+  CheckFinite("data.min_peak_dbfs", data.min_peak_dbfs);
+  if (data.min_peak_dbfs > 0 || data.min_peak_dbfs < -200)
+    Bad("data.min_peak_dbfs", "must be in [-200, 0] dBFS (got " + Fmt(data.min_peak_dbfs) + ")");
   CheckFinite("data.unknown_ratio", data.unknown_ratio);
   if (data.unknown_ratio < 0) Bad("data.unknown_ratio", "must be >= 0");
   if (data.unknown_subclasses && !data.labels.empty() &&

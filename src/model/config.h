@@ -26,7 +26,9 @@
 //   [prune]           enabled, schedule "polynomial"/"constant", initial_sparsity, final_sparsity, power,
 //                     begin_step, end_step (int or "end"), begin_fraction / end_fraction (>= 0 override the
 //                     steps as fractions of all training steps), frequency, structured
-//   [data]            labels (array or "yes,no"), silence_count, unknown_ratio, unknown_subclasses, cache, skip_bad_files
+//   [data]            dirs (data folders merged into one dataset; --data replaces them), labels (array or
+//                     "yes,no"), silence_count, unknown_ratio, unknown_subclasses, cache, skip_bad_files,
+//                     min_peak_dbfs, skip_silent (leave near-silent failed recordings out of training)
 //   [data.synth]      synthetic speech added to the TRAINING items only (never validation/test folds):
 //                     enabled, words (empty = the keyword labels), per_word, seed, speakers, engines,
 //                     unknown_words, silence, background (mix the data's _background_noise_ in), dir
@@ -135,6 +137,9 @@ struct SynthDataOptions {
 };
 
 struct DataOptions {
+  // Data folders (relative paths: from the working directory), merged into one dataset; `--data`
+  // on the command line replaces them. Empty = `--data` is required.
+  std::vector<std::string> dirs;
   std::vector<std::string> labels;      // class names (order = model outputs)
   int silence_count = 0;
   double unknown_ratio = 0;
@@ -146,6 +151,11 @@ struct DataOptions {
   // false: an unreadable or non-audio file in the data folder stops the run with its name and the
   // problem (exit 2); true: such files are left out (kws data stats lists them).
   bool skip_bad_files = false;
+  // Failed recordings: clips whose peak is below min_peak_dbfs are near-silent (`kws data stats`
+  // lists them); skip_silent = true leaves them out of the training data (and so out of every
+  // training, validation and cross-validation fold; --test-data folders are evaluated whole).
+  double min_peak_dbfs = -40;
+  bool skip_silent = false;
   SynthDataOptions synth;
 };
 

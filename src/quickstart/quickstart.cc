@@ -55,12 +55,14 @@ void CheckWritable(const std::string& dir) {
   fsys::remove(probe, ec);
 }
 
-// Hard link (same file system) or copy.
+// A symbolic link to the source file (editing OUT/data never edits the dataset through a shared
+// inode, as a hard link would), or a copy where links cannot be made.
 void LinkOrCopy(const fsys::path& from, const fsys::path& to) {
   std::error_code ec;
   fsys::create_directories(to.parent_path(), ec);
   if (ec) throw BadInput(to.parent_path().string() + ": cannot create folder (" + ec.message() + ")");
-  fsys::create_hard_link(from, to, ec);
+  const fsys::path target = fsys::absolute(from, ec);
+  if (!ec) fsys::create_symlink(target, to, ec);
   if (!ec) return;
   ec.clear();
   fsys::copy_file(from, to, fsys::copy_options::overwrite_existing, ec);
@@ -74,22 +76,35 @@ std::vector<std::string> SpokenWords(const std::vector<std::string>& labels) {
   return w;
 }
 
+// Where a clip goes in OUT/data/{train,test}: its label folder and file name; a second clip of the
+// same name from another source folder gets "__<n>" before the extension (the speaker, parsed
+// from "<speaker>_nohash_", stays the same).
+fsys::path SplitName(const Clip& clip, std::set<std::string>& used) {
+  fsys::path rel = clip.rel;
+  for (int n = 2; !used.insert(rel.string()).second; ++n) {
+    const fsys::path r(clip.rel);
+    rel = r.parent_path() / (r.stem().string() + "__" + std::to_string(n) + r.extension().string());
+  }
+  return rel;
+}
+
 struct DataSplit {
-  std::string source;  // folder the clips came from
+  std::string source;  // folder(s) the clips came from
   std::string train_dir, test_dir;
   json info;
 };
 
 // Speaker-disjoint split of the task's items into OUT/data/{train,test} (same relative paths).
-DataSplit SplitData(const std::string& source, const std::vector<std::string>& labels, double test_fraction,
-                    uint64_t seed, const std::string& out_dir, bool skip_bad_files) {
+DataSplit SplitData(const std::vector<std::string>& sources, const std::vector<std::string>& labels,
+                    double test_fraction, uint64_t seed, const std::string& out_dir, bool skip_bad_files) {
   DataSplit d;
-  d.source = source;
   d.train_dir = (fsys::path(out_dir) / "data" / "train").string();
   d.test_dir = (fsys::path(out_dir) / "data" / "test").string();
   DatasetOptions lo;
   lo.skip_bad_files = skip_bad_files;
-  Dataset ds = LoadDataset(source, lo);
+  Dataset ds = LoadDataset(sources, lo);
+  d.source = ds.root;
+  const std::string& source = d.source;
   TaskView task = MakeTask(ds, labels);
   std::vector<int> all(size_t(task.size()));
   for (int i = 0; i < task.size(); ++i) all[size_t(i)] = i;
@@ -107,6 +122,7 @@ DataSplit SplitData(const std::string& source, const std::vector<std::string>& l
   std::set<std::string> train_speakers, test_speakers;
   int synthesized_silence = 0;
   std::map<std::string, std::array<int, 2>> per_label;  // label -> {train, test}
+  std::set<std::string> used_names;
   Progress p("split", task.size());
   for (int i = 0; i < task.size(); ++i) {
     p.Tick();
@@ -119,12 +135,15 @@ DataSplit SplitData(const std::string& source, const std::vector<std::string>& l
       continue;
     }
     const Clip& clip = ds.clips[size_t(c)];
-    LinkOrCopy(clip.path, fsys::path(test ? d.test_dir : d.train_dir) / clip.rel);
+    LinkOrCopy(clip.path, fsys::path(test ? d.test_dir : d.train_dir) / SplitName(clip, used_names));
   }
   p.Done();
   // Background noise: training augmentation and synthesized silence read it.
+  std::set<std::string> used_noise;
   for (const auto& n : ds.noise) {
-    const fsys::path rel = fsys::path(kBackgroundNoiseFolder) / fsys::path(n.path).filename();
+    Clip as_clip;  // only for its name
+    as_clip.rel = (fsys::path(kBackgroundNoiseFolder) / fsys::path(n.path).filename()).string();
+    const fsys::path rel = SplitName(as_clip, used_noise);
     LinkOrCopy(n.path, fsys::path(d.train_dir) / rel);
     if (synthesized_silence) LinkOrCopy(n.path, fsys::path(d.test_dir) / rel);
   }
@@ -234,10 +253,10 @@ QuickstartResult RunQuickstartInto(const QuickstartOptions& o) {
   o.Validate();
   const auto t_start = std::chrono::steady_clock::now();
   json timings = json::object();
-  if (!o.data_dir.empty()) {
+  for (const std::string& dir : o.data_dirs) {
     std::error_code ec;
-    if (!fsys::exists(o.data_dir, ec)) throw BadInput(o.data_dir + ": no such folder");
-    if (!fsys::is_directory(o.data_dir, ec)) throw BadInput(o.data_dir + ": not a folder");
+    if (!fsys::exists(dir, ec)) throw BadInput(dir + ": no such folder");
+    if (!fsys::is_directory(dir, ec)) throw BadInput(dir + ": not a folder");
   }
   CheckWritable(o.out_dir);
   const fsys::path out(o.out_dir);
@@ -271,9 +290,9 @@ QuickstartResult RunQuickstartInto(const QuickstartOptions& o) {
   // ---- 1. data ----
   auto t0 = std::chrono::steady_clock::now();
   json data_info;
-  std::string source = o.data_dir;
+  std::vector<std::string> sources = o.data_dirs;
   json synth_info = nullptr;
-  if (source.empty()) {
+  if (sources.empty()) {
     synth::SynthOptions so;
     so.words = SpokenWords(cfg.data.labels);
     if (so.words.empty()) throw UsageError("--labels: nothing to synthesize (give at least one word)");
@@ -288,15 +307,17 @@ QuickstartResult RunQuickstartInto(const QuickstartOptions& o) {
     LogInfo("[1/6] data: synthesizing %d clips per word of %s (cached in %s)", o.per_word, label_csv.c_str(),
             root.c_str());
     synth::SynthResult sr;
-    source = synth::SynthesizeCached(so, root, &sr);
-    synth_info = {{"per_word", o.per_word}, {"seed", seed}, {"words", so.words}, {"cache_dir", source}};
+    sources = {synth::SynthesizeCached(so, root, &sr)};
+    synth_info = {{"per_word", o.per_word}, {"seed", seed}, {"words", so.words}, {"cache_dir", sources[0]}};
     if (!sr.engines.empty()) synth_info["engines"] = sr.engines;
   } else {
-    LogInfo("[1/6] data: %s (labels %s)", source.c_str(), label_csv.c_str());
+    std::string names;
+    for (const auto& s : sources) names += (names.empty() ? "" : " + ") + s;
+    LogInfo("[1/6] data: %s (labels %s)", names.c_str(), label_csv.c_str());
   }
-  DataSplit split = SplitData(source, cfg.data.labels, o.test_fraction, seed, o.out_dir, cfg.data.skip_bad_files);
+  DataSplit split = SplitData(sources, cfg.data.labels, o.test_fraction, seed, o.out_dir, cfg.data.skip_bad_files);
   data_info = split.info;
-  data_info["kind"] = o.data_dir.empty() ? "synthetic" : "folder";
+  data_info["kind"] = o.data_dirs.empty() ? "synthetic" : o.data_dirs.size() > 1 ? "folders" : "folder";
   data_info["synth"] = synth_info;
   LogInfo("      split by speaker: %d training items (%d speakers), %d test items (%d speakers)",
           data_info["train_items"].get<int>(), data_info["train_speakers"].get<int>(),
@@ -331,7 +352,7 @@ QuickstartResult RunQuickstartInto(const QuickstartOptions& o) {
     e.out = (out / v.file).string();
     e.quant = v.quant;
     e.seed = seed;
-    if (v.quant == QuantMode::kInt8) e.calibration_data = split.train_dir;
+    if (v.quant == QuantMode::kInt8) e.calibration_data = {split.train_dir};
     ModelExportResult r = ExportModel(e);
     exports[v.name] = {{"file", v.file}, {"calibration_samples", r.calibration_samples}};
   }
@@ -343,7 +364,7 @@ QuickstartResult RunQuickstartInto(const QuickstartOptions& o) {
     e.format = "c";
     e.c_name = "kws_model";
     e.seed = seed;
-    e.calibration_data = split.train_dir;
+    e.calibration_data = {split.train_dir};
     ExportModel(e);
   }
   timings["export_seed"] = Since(t0);

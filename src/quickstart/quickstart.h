@@ -2,12 +2,12 @@
 // report with pictures, in one call.
 //
 //   kws::QuickstartOptions o;
-//   o.out_dir = "qs";                       // o.data_dir = "../shared/data/speech_commands" for real clips
+//   o.out_dir = "qs";                       // o.data_dirs = {"../shared/data/speech_commands"} for real clips
 //   kws::QuickstartResult r = kws::RunQuickstart(o);
 //   // r.report == the content of qs/report.json; qs/report.md renders the same numbers
 //
 // Stages (each announced with LogInfo; long ones show a Progress bar):
-//  1. data: without data_dir, a yes/no set is synthesized (SynthesizeCached: cached by its options).
+//  1. data: without data_dirs, a yes/no set is synthesized (SynthesizeCached: cached by its options).
 //     The items are split by speaker (SpeakerHoldout: about test_fraction of the items, whole speakers) into
 //     OUT/data/train and OUT/data/test (hard links, or copies across file systems).
 //  2. seed: the seed recipe (embedded configs/seed.toml, or `config`) trains on OUT/data/train
@@ -36,7 +36,7 @@ const char* EmbeddedBaselineConfig();
 
 struct QuickstartOptions {
   std::string out_dir;                          // required
-  std::string data_dir;                         // "" = synthesize yes/no (or the labels' words)
+  std::vector<std::string> data_dirs;           // merged into one dataset; empty = synthesize yes/no (or the labels' words)
   std::string config;                           // "" = embedded seed recipe
   std::string baseline_config;                  // "" = embedded baseline recipe
   std::vector<std::string> overrides;           // "key=value" for the seed config (--set)

@@ -49,11 +49,9 @@ int ExcludeSpeakersOf(Dataset& ds, const std::vector<std::string>& dirs) {
   DatasetOptions lo;
   lo.probe = false;
   lo.skip_bad_files = true;  // only the speakers in the file names are needed
-  for (const std::string& d : dirs) {
-    const Dataset other = LoadDataset(d, lo);
-    for (const Clip& c : other.clips)
-      if (c.has_speaker) seen.insert(c.speaker);
-  }
+  const Dataset other = LoadDataset(dirs, lo);
+  for (const Clip& c : other.clips)
+    if (c.has_speaker) seen.insert(c.speaker);
   const size_t before = ds.clips.size();
   ds.clips.erase(std::remove_if(ds.clips.begin(), ds.clips.end(),
                                 [&](const Clip& c) { return c.has_speaker && seen.count(c.speaker) > 0; }),

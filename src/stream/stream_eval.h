@@ -52,7 +52,7 @@
 namespace kws {
 
 struct StreamEvalOptions {
-  std::string data;               // dataset folder (label folders + _background_noise_)
+  std::vector<std::string> data;  // dataset folders (label folders + _background_noise_), merged
   double minutes = 10;
   double snr_db = 10;
   uint64_t seed = 1;

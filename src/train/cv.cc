@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "data/levels.h"
 #include "model/checkpoint.h"
 #include "runtime/interpreter.h"
 #include "tflite/metadata.h"
@@ -138,7 +139,28 @@ void AddUnknownSubclasses(const Dataset& ds, const TaskView& task, FeatureSet& f
   }
 }
 
+std::vector<std::string> DataDirs(const Config& cfg, const std::vector<std::string>& given) {
+  if (!given.empty()) return given;
+  if (!cfg.data.dirs.empty()) return cfg.data.dirs;
+  throw UsageError("no data folder: pass --data DIR (repeatable) or set [data] dirs in the config");
+}
+
+namespace {
+// data.skip_silent: the near-silent clips (failed recordings) leave the dataset, said in the log.
+void SkipSilent(const Config& cfg, Dataset& ds) {
+  if (!cfg.data.skip_silent) return;
+  const std::vector<std::string> dropped = DropNearSilent(ds, cfg.data.min_peak_dbfs);
+  if (dropped.empty()) return;
+  LogInfo("data: left out %zu near-silent clip%s (peak < %.1f dBFS, data.skip_silent), e.g. %s", dropped.size(),
+          dropped.size() == 1 ? "" : "s", cfg.data.min_peak_dbfs, dropped.front().c_str());
+}
+}  // namespace
+
 PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
+  return PrepareData(cfg, std::vector<std::string>{data_dir});
+}
+
+PreparedData PrepareData(const Config& cfg, const std::vector<std::string>& data_dirs) {
   if (cfg.data.labels.empty())
     throw UsageError("data.labels: no labels (set labels in [data] or pass --labels yes,no)");
   // Check the model against the feature shape before reading any data.
@@ -148,7 +170,9 @@ PreparedData PrepareData(const Config& cfg, const std::string& data_dir) {
   PreparedData p;
   DatasetOptions lo;
   lo.skip_bad_files = cfg.data.skip_bad_files;
-  p.dataset = LoadDataset(data_dir, lo);
+  p.dataset = LoadDataset(DataDirs(cfg, data_dirs), lo);
+  const std::string data_dir = p.dataset.root;
+  SkipSilent(cfg, p.dataset);
   WarnOtherSampleRates(p.dataset, cfg.features.sample_rate);
   TaskOptions to;
   to.silence_count = cfg.data.silence_count;
@@ -418,110 +442,6 @@ CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOpti
     AtomicWriteFile(fsys::path(opts.out_dir) / "config.toml", cfg.ToToml());
   }
   return res;
-}
-
-EvalResult EvaluateOnData(const std::string& model_arg, const std::string& data_dir, const std::string& labels_csv,
-                          bool cache_on) {
-  namespace fsys = std::filesystem;
-  const auto t0 = std::chrono::steady_clock::now();
-  EvalResult res;
-  std::string path = model_arg;
-  if (fsys::is_directory(path)) path = (fsys::path(path) / "model.ckpt").string();
-  if (!fsys::exists(path)) throw BadInput(path + ": no such model (give a run folder, a .ckpt or a .tflite)");
-  res.model_path = path;
-  const bool is_tflite = path.size() > 7 && path.substr(path.size() - 7) == ".tflite";
-
-  std::vector<std::string> model_labels;
-  FeatureOptions fo;
-  std::unique_ptr<Model> model;
-  std::unique_ptr<rt::Interpreter> interp;
-  if (is_tflite) {
-    const std::string bytes = ReadFile(path);
-    std::optional<tfl::KwsMetadata> md = tfl::ReadKwsMetadata(bytes, path);
-    if (!md) throw BadInput(path + ": no kws metadata (labels and feature settings); export it with kws");
-    model_labels = md->labels;
-    fo = md->features;
-    interp = std::make_unique<rt::Interpreter>(rt::Interpreter::FromBuffer(path, bytes));
-    res.model_kind = "tflite:" + interp->model_kind();
-  } else {
-    Checkpoint c = LoadCheckpoint(path);
-    model_labels = c.labels;
-    fo = c.features;
-    model = std::make_unique<Model>(ModelFromCheckpoint(c, path));
-    res.model_kind = "checkpoint";
-  }
-  std::vector<std::string> labels = labels_csv.empty() ? model_labels : ParseLabelList(labels_csv);
-  std::vector<int> to_model;
-  for (auto& l : labels) {
-    auto it = std::find(model_labels.begin(), model_labels.end(), l);
-    if (it == model_labels.end()) throw UsageError("--labels: the model has no label '" + l + "'");
-    to_model.push_back(int(it - model_labels.begin()));
-  }
-  Dataset ds = LoadDataset(data_dir);
-  WarnOtherSampleRates(ds, fo.sample_rate);
-  TaskView task = MakeTask(ds, labels);
-  CacheOptions cache;
-  cache.enabled = cache_on;
-  FeatureSet fs = ExtractFeatures(ds, task, fo, cache);
-  std::vector<int> truth(size_t(fs.n)), pred(size_t(fs.n));
-  const int C = int(model_labels.size());
-  std::vector<float> all_probs(size_t(fs.n) * size_t(C));
-  for (int i = 0; i < fs.n; ++i) truth[size_t(i)] = to_model[size_t(fs.labels[size_t(i)])];
-  if (model) {
-    if (model->input_shape() != Shape{fs.frames, fs.bins, 1})
-      throw BadInput(path + ": model input does not match its own feature settings");
-    std::vector<float> probs;
-    for (int b = 0; b < fs.n; b += 256) {
-      const int n = std::min(256, fs.n - b);
-      probs.resize(size_t(n) * C);
-      model->Predict(fs.item(b), n, probs.data());
-      std::copy(probs.begin(), probs.end(), all_probs.begin() + long(b) * C);
-    }
-  } else {
-    if (interp->input(0).elements() != int64_t(fs.frames) * fs.bins)
-      throw BadInput(path + ": input has " + std::to_string(interp->input(0).elements()) +
-                     " values but the features have " + std::to_string(fs.frames * fs.bins));
-    if (interp->output(0).elements() != C)
-      throw BadInput(path + ": output has " + std::to_string(interp->output(0).elements()) + " values but " +
-                     std::to_string(C) + " labels");
-    for (int i = 0; i < fs.n; ++i) interp->RunFloat(fs.item(i), all_probs.data() + size_t(i) * C);
-  }
-  for (int i = 0; i < fs.n; ++i) {
-    const float* p = all_probs.data() + size_t(i) * C;
-    pred[size_t(i)] = int(std::max_element(p, p + C) - p);
-    if (pred[size_t(i)] == truth[size_t(i)]) continue;
-    EvalMiss m;
-    const int clip = task.clip[size_t(i)];
-    if (clip >= 0) {
-      m.item = ds.clips[size_t(clip)].path;
-    } else {
-      const NoiseSlice& sl = task.slices[size_t(i)];
-      char at[32];
-      std::snprintf(at, sizeof at, "%.2f", double(sl.offset) / fo.sample_rate);
-      m.item = std::string(kSilenceLabel) + " from " + ds.noise[size_t(sl.noise)].path + " at " + at + " s";
-    }
-    m.speaker = task.speakers[size_t(i)];
-    m.truth = truth[size_t(i)];
-    m.predicted = pred[size_t(i)];
-    m.score = p[m.predicted];
-    m.truth_score = p[m.truth];
-    res.misses.push_back(std::move(m));
-  }
-  res.eval = Evaluate(truth, pred, model_labels);
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return res;
-}
-
-json EvalMissesJson(const EvalResult& r) {
-  json j = json::array();
-  for (const EvalMiss& m : r.misses)
-    j.push_back({{"item", m.item},
-                 {"speaker", m.speaker},
-                 {"truth", r.eval.labels[size_t(m.truth)]},
-                 {"predicted", r.eval.labels[size_t(m.predicted)]},
-                 {"score", m.score},
-                 {"truth_score", m.truth_score}});
-  return j;
 }
 
 }  // namespace kws

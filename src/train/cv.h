@@ -39,6 +39,7 @@
 #include "model/config.h"
 #include "synth/synth.h"
 #include "train/metrics.h"
+#include "train/evaluate.h"
 #include "train/trainer.h"
 
 namespace kws {
@@ -68,10 +69,14 @@ struct PreparedData {
 // clips keep _unknown_). UsageError if the task has no _unknown_.
 void AddUnknownSubclasses(const Dataset& ds, const TaskView& task, FeatureSet& fs);
 
-// Loads the dataset, builds the task for cfg.data.labels (UsageError naming a label the data lacks),
-// extracts (cached) features and, with augmentation, the audio windows and background noise;
-// with [data.synth] enabled, also the synthetic items (see above).
+// Loads the dataset (several folders merge into one: data/dataset.h), builds the task for
+// cfg.data.labels (UsageError naming a label the data lacks), extracts (cached) features and, with
+// augmentation, the audio windows and background noise; with [data.synth] enabled, also the
+// synthetic items (see above). `data_dirs` empty = cfg.data.dirs.
+PreparedData PrepareData(const Config& cfg, const std::vector<std::string>& data_dirs);
 PreparedData PrepareData(const Config& cfg, const std::string& data_dir);
+// The data folders of a run: `given` (--data) if any, else cfg.data.dirs; UsageError if neither.
+std::vector<std::string> DataDirs(const Config& cfg, const std::vector<std::string>& given);
 
 // The `kws data synth` options [data.synth] asks for on `data` (background, when
 // data.synth.background: the data folder's _background_noise_, else train.augment.background_dir).
@@ -123,31 +128,5 @@ struct CvResult {
 };
 
 CvResult CrossValidate(const Config& cfg, const PreparedData& data, const CvOptions& opts);
-
-// `kws eval`: evaluates a trained model on every item of a data folder.
-//   model: a run folder (uses its model.ckpt), a .ckpt file, or a .tflite file (run through
-//          kws::rt::Interpreter; labels and feature settings from its "kws" metadata).
-//   labels: "" = the model's labels; else a subset of them (only those items are evaluated).
-// Rows/columns of the confusion matrix follow the model's label order.
-// One misclassified item of EvaluateOnData.
-struct EvalMiss {
-  std::string item;           // the clip's path, or "_silence_ from <noise recording> at <s> s"
-  std::string speaker;        // speaker (or pseudo-speaker)
-  int truth = -1, predicted = -1;  // indices into Evaluation::labels
-  float score = 0;            // the predicted class's probability
-  float truth_score = 0;      // the true class's probability
-};
-
-struct EvalResult {
-  Evaluation eval;
-  std::vector<EvalMiss> misses;  // in data order
-  std::string model_path;     // the file actually read
-  std::string model_kind;     // "checkpoint" or "tflite:<float32|int8|hybrid>"
-  double seconds = 0;         // features + inference
-};
-EvalResult EvaluateOnData(const std::string& model, const std::string& data_dir, const std::string& labels = "",
-                          bool cache = true);
-// r.misses as JSON: [{item, speaker, truth, predicted, score, truth_score}] (label names).
-nlohmann::json EvalMissesJson(const EvalResult& r);
 
 }  // namespace kws

@@ -145,7 +145,7 @@ TEST(UnknownSubclasses, TrainedModelAndExportsGiveTheLabels) {
     eo.model = out.string();
     eo.out = (out / ("m_" + std::to_string(int(quant)) + ".tflite")).string();
     eo.quant = quant;
-    eo.calibration_data = data.string();
+    eo.calibration_data = {data.string()};
     eo.int8_io = false;
     kws::ExportModel(eo);
     auto interp = kws::rt::Interpreter::FromBuffer(eo.out, kws::ReadFile(eo.out));

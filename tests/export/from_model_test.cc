@@ -246,18 +246,18 @@ TEST_F(ExportCli, DynamicInt8AndCSource) {
 
   // Calibration loader: missing folder / folder without clips are BadInput naming the folder.
   try {
-    LoadCalibrationFeatures((dir_ / "nope").string(), FeatureOptions{}, 10, 1, 97 * 20);
+    LoadCalibrationFeatures(std::vector<std::string>{(dir_ / "nope").string()}, FeatureOptions{}, 10, 1, 97 * 20);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
     EXPECT_NE(std::string(e.what()).find("nope"), std::string::npos);
   }
-  EXPECT_THROW(LoadCalibrationFeatures((dir_ / "run").string(), FeatureOptions{}, 10, 1, 97 * 20), Error);
+  EXPECT_THROW(LoadCalibrationFeatures(std::vector<std::string>{(dir_ / "run").string()}, FeatureOptions{}, 10, 1, 97 * 20), Error);
   // Count and size are honoured; a size mismatch is reported.
-  auto feats = LoadCalibrationFeatures((dir_ / "clips").string(), FeatureOptions{}, 4, 1, 97 * 20);
+  auto feats = LoadCalibrationFeatures(std::vector<std::string>{(dir_ / "clips").string()}, FeatureOptions{}, 4, 1, 97 * 20);
   EXPECT_EQ(feats.size(), 4u);
   EXPECT_EQ(feats[0].size(), 97u * 20);
-  EXPECT_THROW(LoadCalibrationFeatures((dir_ / "clips").string(), FeatureOptions{}, 4, 1, 100), Error);
+  EXPECT_THROW(LoadCalibrationFeatures(std::vector<std::string>{(dir_ / "clips").string()}, FeatureOptions{}, 4, 1, 100), Error);
 }
 
 }  // namespace

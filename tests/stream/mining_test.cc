@@ -174,7 +174,7 @@ TEST(Mining, StreamEvalDumpsFalseAlarmsOnOtherWords) {
   const fs::path root = dir.path / "data";
   WriteToneData(root, 4, 520, 0.02, 5);
   kws::StreamEvalOptions o;
-  o.data = root.string();
+  o.data = {root.string()};
   o.minutes = 2;
   o.snr_db = 10;
   o.seed = 4;

@@ -47,7 +47,7 @@ TEST(StreamEval, ToneStreamAllFoundNoFalseAlarms) {
   const std::string root = dir / "data";
   MakeToneDataset(root);
   kws::StreamEvalOptions o;
-  o.data = root;
+  o.data = {root};
   o.minutes = 2;
   o.snr_db = 10;
   o.seed = 3;
@@ -224,13 +224,13 @@ TEST(StreamEval, OperatingPointIsTheBestRecallWithinTheBudget) {
 TEST(StreamEval, MissingDataOrNoiseIsAnError) {
   kws::test::TempDir dir("eval_bad");
   kws::StreamEvalOptions o;
-  o.data = dir / "none";
+  o.data = {dir / "none"};
   kws::test::ToneScorer sc;
   EXPECT_THROW(kws::RunStreamEval(o, kws::FeatureOptions{}, kLabels, &sc), kws::Error);
   fs::create_directories(dir.path / "d" / "yes");
   kws::WriteWav16(dir / "d/yes/a_nohash_0.wav", ToneClip(500, 1), 16000);
   kws::WriteWav16(dir / "d/no/../yes/b_nohash_0.wav", ToneClip(500, 2), 16000);
-  o.data = dir / "d";
+  o.data = {dir / "d"};
   EXPECT_THROW(kws::RunStreamEval(o, kws::FeatureOptions{}, kLabels, &sc), kws::Error);  // no noise, no "no"
 }
 
@@ -290,7 +290,7 @@ TEST(StreamEval, ExcludeSpeakersOfDropsSeenSpeakers) {
   for (const auto& c : ds.clips) EXPECT_TRUE(c.speaker != "spk0" && c.speaker != "spk1") << c.path;
   // Planned streams use only the other speakers.
   kws::StreamEvalOptions o;
-  o.data = root;
+  o.data = {root};
   o.minutes = 1;
   o.exclude_speakers_of = {train};
   kws::test::ToneScorer sc;
@@ -321,7 +321,7 @@ TEST(StreamEval, NoisePartKeepsOnlyThatStretch) {
   EXPECT_EQ(head.samples(0).size(), 600u);
   EXPECT_EQ(head.samples(0).back(), 599.0f);
   kws::StreamEvalOptions o;
-  o.data = "x";
+  o.data = {"x"};
   o.noise_from = 0.8;
   o.noise_to = 0.5;
   EXPECT_THROW(o.Validate(), kws::Error);
@@ -342,7 +342,7 @@ TEST(StreamEval, NoiseLevelFollowsSnr) {
   const kws::Dataset ds = kws::LoadDataset(root);
   const kws::BackgroundNoise noise(ds, 16000);
   kws::StreamEvalOptions a;
-  a.data = root;
+  a.data = {root};
   a.minutes = 0.5;
   a.snr_db = 30;
   const kws::StreamPlan plan = kws::PlanStream(ds, noise, kLabels, a);

@@ -181,6 +181,79 @@ TEST_F(CliTest, TrainThenEvalJson) {
   EXPECT_EQ(ReadFile(fsys::path(run) / "last.ckpt"), before);
 }
 
+// Several training folders (one with symlinked label folders), a held-out test folder: the run
+// trains on the merge, calibrates int8 on the same listing (through the symlinks), and its
+// --test-data result equals a separate `kws eval` of the kept model and of each export.
+TEST_F(CliTest, SeveralFoldersAndTestData) {
+  const fsys::path base = root_ / "multi";
+  const fsys::path a = base / "a", b = base / "b", b_real = base / "b_real", test = base / "test";
+  for (const char* label : {"low", "high"}) {
+    for (int spk = 0; spk < 8; ++spk)
+      for (int i = 0; i < 4; ++i) {
+        char name[64];
+        std::snprintf(name, sizeof name, "spk%02d_nohash_%d.wav", spk, i);
+        const fsys::path dir = spk < 3 ? a : spk < 6 ? b_real : test;
+        fsys::create_directories(dir / label);
+        fsys::copy_file(fsys::path(Data()) / label / name, dir / label / name);
+      }
+    fsys::create_directories(b);
+    fsys::create_directory_symlink(fsys::absolute(b_real / label), b / label);
+  }
+  const std::string run = (base / "run").string();
+  Result t = RunKws("train --config " + Config() + " --data " + a.string() + " --data " + b.string() +
+                    " --test-data " + test.string() + " --out " + run + " --json");
+  ASSERT_EQ(t.code, 0) << t.err;
+  auto tj = nlohmann::json::parse(t.out);
+  ASSERT_EQ(tj["tflite"].size(), 3u) << t.out;
+  ASSERT_TRUE(tj.contains("test")) << t.out;
+  const auto metrics = nlohmann::json::parse(ReadFile(fsys::path(run) / "metrics.json"));
+  ASSERT_TRUE(metrics.contains("test"));
+  EXPECT_EQ(metrics["test"], tj["test"]);
+  EXPECT_EQ(metrics["train_items"].get<int>() + metrics["val_items"].get<int>(), 48);  // 6 speakers x 2 x 4
+  ASSERT_EQ(tj["test"]["models"].size(), 4u);  // the checkpoint, then float, dynamic, int8
+  const std::vector<std::string> models = {run, run + "/model_float.tflite", run + "/model_dynamic.tflite",
+                                           run + "/model_int8.tflite"};
+  for (size_t m = 0; m < models.size(); ++m) {
+    Result e = RunKws("eval --model " + models[m] + " --data " + test.string() + " --json");
+    ASSERT_EQ(e.code, 0) << e.err;
+    auto ej = nlohmann::json::parse(e.out);
+    const auto& tm = tj["test"]["models"][m];
+    EXPECT_EQ(tm["n"], 16);
+    EXPECT_EQ(tm["accuracy"], ej["accuracy"]) << models[m];
+    EXPECT_EQ(tm["confusion"], ej["confusion"]) << models[m];
+    EXPECT_EQ(tm["errors"], ej["errors"]) << models[m];
+    EXPECT_EQ(tm["model_kind"], ej["model_kind"]) << models[m];
+  }
+  EXPECT_EQ(tj["test"]["accuracy"], tj["test"]["models"][0]["accuracy"]);
+  // The printed summary has the test table and its misclassified clips.
+  Result text = RunKws("train --config " + Config() + " --data " + a.string() + " --data " + b.string() +
+                       " --test-data " + test.string() + " --out " + run + "_text");
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("test data: " + test.string()), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("misclassified ("), std::string::npos) << text.out;
+  // The folders can come from the config instead of --data.
+  Result cfg_dirs = RunKws("train --config " + Config() + " --set data.dirs=" + a.string() + "," + b.string() +
+                           " --no-export --out " + run + "_cfg --json");
+  ASSERT_EQ(cfg_dirs.code, 0) << cfg_dirs.err;
+  auto losses = [](const nlohmann::json& m) {
+    std::vector<double> v;
+    for (const auto& e : m["epochs"]) v.push_back(e["train_loss"].get<double>());
+    return v;
+  };
+  EXPECT_EQ(losses(nlohmann::json::parse(ReadFile(fsys::path(run + "_cfg") / "metrics.json"))),
+            losses(metrics));  // the same data, the same training
+  // A test folder that shares clips with the training data is refused before training.
+  Result overlap = RunKws("train --config " + Config() + " --data " + a.string() + " --test-data " + Data() +
+                          " --out " + run + "_overlap");
+  EXPECT_EQ(overlap.code, 1) << overlap.err;
+  EXPECT_NE(overlap.err.find("also in the training data"), std::string::npos) << overlap.err;
+  EXPECT_FALSE(fsys::exists(fsys::path(run + "_overlap") / "model.ckpt"));
+  // Without any data folder: a usage error saying how to give one.
+  Result none = RunKws("train --config " + Config() + " --out " + run + "_none");
+  EXPECT_EQ(none.code, 1);
+  EXPECT_NE(none.err.find("--data"), std::string::npos) << none.err;
+}
+
 TEST_F(CliTest, CrossValidationWritesFolds) {
   const std::string run = (root_ / "cv").string();
   Result t = RunKws("train --config " + Config() + " --data " + Data() + " --out " + run +
