@@ -83,6 +83,8 @@ void AugmentOptions::Validate() const {
   if (!(freq_masks >= 0 && freq_masks <= 20)) throw bad("freq_masks", freq_masks, "must be in [0, 20]");
   if (!(freq_mask_bins >= 1 && freq_mask_bins <= 1000))
     throw bad("freq_mask_bins", freq_mask_bins, "must be in [1, 1000]");
+  if (!(quiet_prob >= 0 && quiet_prob <= 1)) throw bad("quiet_prob", quiet_prob, "must be in [0, 1]");
+  if (!(quiet_max_db >= 0 && quiet_max_db <= 80)) throw bad("quiet_max_db", quiet_max_db, "must be in [0, 80] dB");
 }
 
 std::string AugmentOptions::ToString() const {
@@ -94,6 +96,7 @@ std::string AugmentOptions::ToString() const {
   if (background_mode == "snr") s << " snr_db=[" << snr_min_db << ", " << snr_max_db << "]";
   if (time_masks > 0) s << " time_masks=" << time_masks << "x" << time_mask_frames;
   if (freq_masks > 0) s << " freq_masks=" << freq_masks << "x" << freq_mask_bins;
+  if (quiet_prob > 0) s << " quiet=" << quiet_prob << "x[0, " << quiet_max_db << "] dB";
   return s.str();
 }
 
@@ -209,6 +212,12 @@ AugmentInfo Augment(const AugmentOptions& opt, const BackgroundNoise* noise, int
   for (float& v : x) {
     if (v > 1.0f) { v = 1.0f; ++info.clipped; }
     else if (v < -1.0f) { v = -1.0f; ++info.clipped; }
+  }
+  // 3'. A quiet recording: the whole mix attenuated.
+  if (opt.quiet_prob > 0 && rng.Uniform() < opt.quiet_prob) {
+    info.quiet_db = opt.quiet_max_db * rng.Uniform();
+    const float g = float(std::pow(10.0, -info.quiet_db / 20));
+    for (float& v : x) v *= g;
   }
   return info;
 }

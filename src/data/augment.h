@@ -15,6 +15,10 @@
 //      then a speech gain U(-gain_db, +gain_db) dB;
 //   2'. background_mode = "snr": the noise slice is scaled to an SNR ~ U(snr_min_db, snr_max_db)
 //      against the clip's RMS (silence items and silent clips keep the volume rule);
+//   3'. with probability quiet_prob, the whole mix (speech and noise) is attenuated by
+//      U(0, quiet_max_db) dB after clipping: a quiet recording (far or weak microphone). Real data has
+//      them (Speech Commands clips peak anywhere from -45 to 0 dBFS) and log-mel features are not
+//      level-invariant, so models trained at one level call quiet "yes" clips "no".
 //   4. AugmentFeatures (on the log-mel/MFCC matrix): the pitch tempo fix, then SpecAugment
 //      masks — time_masks bands of U{0..time_mask_frames} frames and freq_masks bands of
 //      U{0..freq_mask_bins} bins, set to the matrix mean.
@@ -74,6 +78,8 @@ struct AugmentOptions {
   int time_mask_frames = 10;        // max width of one time mask (frames)
   int freq_masks = 0;               // SpecAugment frequency masks per clip
   int freq_mask_bins = 3;           // max width of one frequency mask (bins)
+  double quiet_prob = 0.0;          // probability of a quiet recording (0 = off)
+  double quiet_max_db = 30.0;       // its attenuation ~ U(0, quiet_max_db) dB
 
   bool Resamples() const { return speed_min != 1.0 || speed_max != 1.0 || pitch_min != 1.0 || pitch_max != 1.0; }
   bool TouchesFeatures() const { return Resamples() || time_masks > 0 || freq_masks > 0; }
@@ -90,12 +96,14 @@ struct AugmentInfo {
   double speed = 1.0, pitch = 1.0;  // factors drawn (1 when off)
   double gain_db = 0.0;             // speech gain drawn
   double snr_db = 0.0;              // background_mode "snr": the SNR drawn (when mixed by SNR)
+  double quiet_db = 0.0;            // attenuation of a quiet recording (0 when not drawn)
 };
 
 // Augments one window in place. `noise` may be null or empty (no mixing). `is_silence`
 // selects TF's silence treatment (always mixed, gain U(0, silence_volume)).
 // Draw order: [speed, pitch when Resamples()], [gain_db when > 0], shift, mix coin, gain (or SNR
-// in "snr" mode), then (only when mixing) the noise slice.
+// in "snr" mode), then (only when mixing) the noise slice, then [quiet coin, attenuation when
+// quiet_prob > 0].
 AugmentInfo Augment(const AugmentOptions& opt, const BackgroundNoise* noise, int sample_rate, Rng& rng,
                     std::vector<float>& samples, bool is_silence = false);
 

@@ -45,6 +45,7 @@ json DefaultTable() {
         {"distill_teachers", t.distill_teachers},
         {"distill_weight", t.distill_weight},
         {"distill_temperature", t.distill_temperature},
+        {"teacher", {{"layers", json::array()}, {"prune", t.teacher_prune}}},
         {"seed", int64_t(t.seed)},
         {"validation", t.validation},
         {"learning_rate",
@@ -72,6 +73,8 @@ json DefaultTable() {
           {"time_mask_frames", a.time_mask_frames},
           {"freq_masks", a.freq_masks},
           {"freq_mask_bins", a.freq_mask_bins},
+          {"quiet_prob", a.quiet_prob},
+          {"quiet_max_db", a.quiet_max_db},
           {"background_dir", t.augment_background_dir}}}}},
       {"prune",
        {{"enabled", p.enabled},
@@ -221,6 +224,8 @@ void Merge(json& def, const json& file, const std::string& prefix) {
       if (!v.is_array()) throw UsageError(path + ": must be an array of names or \"yes,no\"");
     } else if (path == "model.layers") {
       if (!v.is_array()) throw UsageError(path + ": must be an array of tables ([[model.layers]])");
+    } else if (path == "train.teacher.layers") {
+      if (!v.is_array()) throw UsageError(path + ": must be an array of tables ([[train.teacher.layers]])");
     } else if (path == "train.class_weights") {
       if (!(v.is_array() || (v.is_string() && v.get<std::string>() == "balanced")))
         throw UsageError(path + ": must be an array of numbers (one per label) or \"balanced\"");
@@ -302,6 +307,8 @@ Config FromTable(const json& tbl, const std::string& source) {
   tr.distill_teachers = t.at("distill_teachers").get<int>();
   tr.distill_weight = t.at("distill_weight").get<double>();
   tr.distill_temperature = t.at("distill_temperature").get<double>();
+  tr.teacher_layers = t.at("teacher").at("layers");
+  tr.teacher_prune = t.at("teacher").at("prune").get<bool>();
   const int64_t seed = t.at("seed").get<int64_t>();
   if (seed < 0) Bad("train.seed", "must be >= 0 (got " + std::to_string(seed) + ")");
   tr.seed = uint64_t(seed);
@@ -333,6 +340,8 @@ Config FromTable(const json& tbl, const std::string& source) {
   tr.augment_options.time_mask_frames = au.at("time_mask_frames").get<int>();
   tr.augment_options.freq_masks = au.at("freq_masks").get<int>();
   tr.augment_options.freq_mask_bins = au.at("freq_mask_bins").get<int>();
+  tr.augment_options.quiet_prob = au.at("quiet_prob").get<double>();
+  tr.augment_options.quiet_max_db = au.at("quiet_max_db").get<double>();
   tr.augment_background_dir = au.at("background_dir").get<std::string>();
 
   const json& p = tbl.at("prune");
@@ -446,6 +455,11 @@ void Config::Validate() const {
     Bad("train.distill_teachers", "must be in [0, 16] (got " + std::to_string(t.distill_teachers) + ")");
   CheckRange("train.distill_weight", t.distill_weight, 0, 1);
   CheckRange("train.distill_temperature", t.distill_temperature, 0, 100, true);
+  for (size_t i = 0; i < t.teacher_layers.size(); ++i)
+    if (!t.teacher_layers[i].is_object() || !t.teacher_layers[i].contains("type"))
+      Bad("train.teacher.layers." + std::to_string(i), "must be a table with a \"type\"");
+  if (!t.teacher_layers.empty() && t.distill_teachers == 0)
+    Bad("train.teacher.layers", "set train.distill_teachers (how many teachers) to use them");
   for (double w : t.class_weights) {
     CheckFinite("train.class_weights", w);
     if (w <= 0) Bad("train.class_weights", "every weight must be > 0 (got " + Fmt(w) + ")");
@@ -483,6 +497,8 @@ void Config::Validate() const {
     CheckRange("train.augment.time_mask_frames", a.time_mask_frames, 1, 1000);
     CheckRange("train.augment.freq_masks", a.freq_masks, 0, 20);
     CheckRange("train.augment.freq_mask_bins", a.freq_mask_bins, 1, 1000);
+    CheckRange("train.augment.quiet_prob", a.quiet_prob, 0, 1);
+    CheckRange("train.augment.quiet_max_db", a.quiet_max_db, 0, 80);
   }
 
   const auto& p = prune;

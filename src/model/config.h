@@ -90,6 +90,12 @@ struct TrainOptions {
   int distill_teachers = 0;
   double distill_weight = 0.5;
   double distill_temperature = 1.0;
+  // [train.teacher]: the teachers' network ([[train.teacher.layers]], same format as [[model.layers]];
+  // empty = the model's own) and whether they are pruned like the model (teacher.prune). A larger,
+  // unpruned teacher passes on what the small model cannot learn alone; only the model is kept, so
+  // its size does not change.
+  nlohmann::json teacher_layers = nlohmann::json::array();
+  bool teacher_prune = true;
   uint64_t seed = 1;
   double validation = 0.1;              // speaker-disjoint validation fraction of the training items
   LearningRateOptions lr;

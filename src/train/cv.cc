@@ -167,6 +167,14 @@ PreparedData PrepareData(const Config& cfg, const std::vector<std::string>& data
   const FeatureOptions& fo = cfg.features;
   Model::Build(cfg.layers, {fo.num_frames(fo.window_samples()), fo.num_features(), 1},
                int(std::max<size_t>(2, cfg.data.labels.size())), 0);
+  if (!cfg.train.teacher_layers.empty()) {
+    try {
+      Model::Build(cfg.train.teacher_layers, {fo.num_frames(fo.window_samples()), fo.num_features(), 1},
+                   int(std::max<size_t>(2, cfg.data.labels.size())), 0);
+    } catch (const Error& e) {
+      throw UsageError(std::string("train.teacher.layers: ") + e.what());
+    }
+  }
   PreparedData p;
   DatasetOptions lo;
   lo.skip_bad_files = cfg.data.skip_bad_files;

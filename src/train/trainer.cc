@@ -313,6 +313,8 @@ class Teachers {
     for (int k = 0; k < K; ++k) {
       Config tc = cfg;
       tc.train.distill_teachers = 0;
+      if (!cfg.train.teacher_layers.empty()) tc.layers = cfg.train.teacher_layers;
+      tc.prune.enabled = cfg.prune.enabled && cfg.train.teacher_prune;
       tc.train.seed = Rng::Derive(cfg.train.seed, kTagTeacher + uint64_t(k)).Next() >> 1;
       TrainerOptions to;
       to.progress = opts.progress;

@@ -6,7 +6,7 @@
 Every speaker goes to exactly one of OUT/train, OUT/tune, OUT/eval, by
 sha1("kws-stream:" + speaker) % 100 (< eval -> eval, < eval + tune -> tune, else train),
 so the split is stable and independent of which other speakers are present.
-Word clips are symlinked (WORD/<speaker>_nohash_<n>.wav, _unknown_/WORD_<speaker>_nohash_<n>.wav).
+Word clips (.wav or .flac) are symlinked (WORD/<speaker>_nohash_<n>.wav, _unknown_/WORD_<speaker>_nohash_<n>.wav).
 Each _background_noise_ file is cut by time: train gets [0, a), tune [a, b), eval [b, 1)
 of every file (written as 16-bit WAV), so no noise sample is shared between the parts.
 The _silence_ folder (1 s slices of those same noise files) is left out: kws train then
@@ -45,7 +45,7 @@ def main():
         if not os.path.isdir(d) or label in ("_background_noise_", "_silence_"):
             continue
         for f in sorted(os.listdir(d)):
-            if not f.endswith(".wav"):
+            if not f.endswith((".wav", ".flac")):
                 continue
             spk = speaker_of(f)
             if spk is None:
@@ -62,7 +62,7 @@ def main():
             counts[part] += 1
             speakers[part].add(spk)
     nd = os.path.join(a.src, "_background_noise_")
-    for f in sorted(os.listdir(nd)):
+    for f in sorted(os.listdir(nd)) if os.path.isdir(nd) else []:  # v0.01 has no noise folder
         if not f.endswith(".wav"):
             continue
         with wave.open(os.path.join(nd, f)) as w:
