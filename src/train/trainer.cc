@@ -314,6 +314,7 @@ class Teachers {
       Config tc = cfg;
       tc.train.distill_teachers = 0;
       if (!cfg.train.teacher_layers.empty()) tc.layers = cfg.train.teacher_layers;
+      tc.train.teacher_layers = nlohmann::json::array();  // a teacher is trained plainly
       tc.prune.enabled = cfg.prune.enabled && cfg.train.teacher_prune;
       tc.train.seed = Rng::Derive(cfg.train.seed, kTagTeacher + uint64_t(k)).Next() >> 1;
       TrainerOptions to;

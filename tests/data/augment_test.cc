@@ -417,3 +417,33 @@ TEST(Augment, DefaultsDrawNothingNew) {
   EXPECT_EQ(info.speed, 1.0);
   EXPECT_EQ(info.pitch, 1.0);
 }
+
+// quiet_prob: the whole mix (speech and the noise mixed into it) is scaled down by the drawn
+// attenuation, within [0, quiet_max_db]; the draws come after everything else, so with the
+// coin off the rest of the augmentation is unchanged.
+TEST(Augment, QuietRecordingAttenuatesTheWholeMix) {
+  kws::AugmentOptions o;
+  o.shift_ms = 10;
+  o.background_prob = 1.0;
+  o.background_volume = 0.2;
+  kws::BackgroundNoise noise = ConstantNoise(0.25f);
+  const std::vector<float> clean = Ramp(1600);
+  std::vector<float> plain = clean, quiet = clean;
+  kws::Rng r1(9), r2(9);
+  const kws::AugmentInfo a = kws::Augment(o, &noise, 16000, r1, plain);
+  o.quiet_prob = 1.0;
+  o.quiet_max_db = 20;
+  const kws::AugmentInfo b = kws::Augment(o, &noise, 16000, r2, quiet);
+  EXPECT_EQ(a.shift, b.shift);
+  EXPECT_EQ(a.gain, b.gain);
+  EXPECT_EQ(a.quiet_db, 0.0);
+  ASSERT_GT(b.quiet_db, 0.0);
+  ASSERT_LE(b.quiet_db, 20.0);
+  const float g = float(std::pow(10.0, -b.quiet_db / 20));
+  for (size_t i = 0; i < plain.size(); ++i) EXPECT_FLOAT_EQ(quiet[i], plain[i] * g) << i;
+  o.quiet_prob = 1.5;
+  EXPECT_THROW(o.Validate(), kws::Error);
+  o.quiet_prob = 0.5;
+  o.quiet_max_db = -1;
+  EXPECT_THROW(o.Validate(), kws::Error);
+}

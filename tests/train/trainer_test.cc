@@ -153,6 +153,39 @@ TEST(Trainer, DistillationFromTeachers) {
   EXPECT_NE(probs({"train.distill_teachers=2", "train.distill_weight=0.7", "train.distill_temperature=1"}), distilled);
 }
 
+// [train.teacher]: the teachers get their own (wider, unpruned) network; the student keeps its
+// own shape and size, and the result differs from distilling from copies of the student.
+TEST(Trainer, DistillationFromAWiderTeacher) {
+  FeatureSet fs = Synthetic(64, 3);
+  const std::string teacher = R"(
+[train.teacher]
+prune = false
+[[train.teacher.layers]]
+type = "conv2d"
+filters = 12
+kernel = [3, 3]
+use_bias = false
+[[train.teacher.layers]]
+type = "batchnorm"
+[[train.teacher.layers]]
+type = "relu"
+[[train.teacher.layers]]
+type = "global_average_pool"
+[[train.teacher.layers]]
+type = "dense"
+)";
+  const std::vector<std::string> sets = {"train.epochs=2", "train.distill_teachers=1", "train.distill_weight=0.7"};
+  TrainResult same = Train(ParseConfig(kTiny, "tiny.toml", sets), Split(fs), TrainerOptions{.progress = false});
+  TrainResult wide = Train(ParseConfig(kTiny + teacher, "tiny.toml", sets), Split(fs), TrainerOptions{.progress = false});
+  EXPECT_EQ(wide.params, same.params);  // the kept model is the student
+  EXPECT_NE(wide.history.back().train_loss, same.history.back().train_loss);
+  TrainResult again = Train(ParseConfig(kTiny + teacher, "tiny.toml", sets), Split(fs), TrainerOptions{.progress = false});
+  EXPECT_EQ(again.history.back().train_loss, wide.history.back().train_loss);
+  // Teacher layers without teachers, and a teacher table that is not a layer list, are usage errors.
+  EXPECT_THROW(ParseConfig(kTiny + teacher, "tiny.toml", {"train.distill_teachers=0"}), Error);
+  EXPECT_THROW(ParseConfig(kTiny + "[train.teacher]\nlayers = 3\n", "tiny.toml"), Error);
+}
+
 // The fused conv-bn-relu step (train/fused_step.h, used for this model) and the layer-by-layer
 // path train the same model up to float rounding (the trainer wiring; tests/train_math holds the
 // gradients themselves to the layer path: Adam would hide a gradient scale error here).
