@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -155,6 +156,39 @@ TEST_F(MicroCliTest, Int8InputIsTheFrontEndsInt8) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["label"], p[1] > p[0] ? "high" : "low");
   EXPECT_FLOAT_EQ(j["scores"]["high"].get<float>(), p[1]);
+}
+
+TEST_F(MicroCliTest, OfficialInterpreterTakesTheFrontEndsInt8) {
+  // The official TFLite interpreter (WebAssembly, tools/js) given the front end's int8 bytes as its
+  // input gives kws's int8 output byte for byte.
+  const fsys::path wasm =
+      fsys::path(KWS_SOURCE_DIR) / "tools/js/node_modules/@tensorflow/tfjs-tflite/wasm/tflite_web_api_cc_simd.wasm";
+  if (!fsys::exists(wasm) || std::system("node --version >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "the official interpreter (node + tools/js) is not installed";
+  const std::string path = (run_ / "model_int8.tflite").string();
+  rt::Interpreter it = rt::Interpreter::FromFile(path);
+  std::string input;
+  for (const char* c : {"low/spk04_nohash_1.wav", "high/spk04_nohash_2.wav"}) {
+    const Audio a = ReadAudio((fsys::path(Data()) / c).string(), 16000);
+    std::vector<int16_t> pcm(a.samples.size());
+    for (size_t i = 0; i < pcm.size(); ++i) pcm[i] = micro::ToInt16(a.samples[i]);
+    micro::Frontend fe(micro::FrontendOptions::MicroSpeech(), 16000);
+    for (uint16_t v : fe.ComputeClip(pcm.data(), pcm.size())) input.push_back(char(micro::ToInt8(v)));
+  }
+  const fsys::path in = root_ / "official_in.raw", out = root_ / "official_out.json";
+  AtomicWriteFile(in, input);
+  const std::string cmd = "node " + (fsys::path(KWS_SOURCE_DIR) / "tools/js/tflite_run.js").string() + " " + path +
+                          " " + in.string() + " " + out.string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const auto j = nlohmann::json::parse(ReadFile(out));
+  ASSERT_EQ(j["values"].size(), 4u);
+  for (int k = 0; k < 2; ++k) {
+    std::memcpy(it.input_data(0), input.data() + size_t(k) * 1960, 1960);
+    it.Invoke();
+    const int8_t* y = static_cast<const int8_t*>(it.output_data(0));
+    EXPECT_EQ(j["values"][size_t(2 * k)].get<int>(), int(y[0])) << k;
+    EXPECT_EQ(j["values"][size_t(2 * k + 1)].get<int>(), int(y[1])) << k;
+  }
 }
 
 TEST_F(MicroCliTest, EvalAndInferWithoutMetadata) {
