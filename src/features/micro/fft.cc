@@ -57,10 +57,6 @@ RealFft16::RealFft16(int fft_size) {
     radix_.push_back(p);
     length_.push_back(n);
   }
-  if (radix_.empty()) {  // n = 1 cannot happen (fft_size >= 4); kept for clarity
-    radix_.push_back(1);
-    length_.push_back(1);
-  }
   // kiss_fftr_alloc: super twiddles at phase -pi ((i + 1) / n + 1/2).
   super_.resize(size_t(n_ / 2));
   for (int i = 0; i < n_ / 2; ++i) super_[size_t(i)] = Twiddle(-3.14159265358979323846264338327 * (double(i + 1) / n_ + .5));
