@@ -15,6 +15,13 @@
 //   BM_LibFloatFftClip  float32 kiss_fftr for the same frames (not used: a float32
 //                   FFT fails the log-mel parity, see src/features/fft.h)
 //   BM_Pool2Threads the whole shared Speech Commands pool on 2 threads (clips preloaded)
+// TFLite Micro's audio front end (features/micro/frontend.h) against the tf.signal path:
+//   BM_MicroClip        micro_speech's settings (30 ms / 20 ms, 40 channels, PCAN): 49x40 per clip,
+//                       as training computes it (FeatureExtractor: float -> int16, front end, int8)
+//   BM_MicroClip10ms    microWakeWord's settings (30 ms / 10 ms, 40 channels): 98x40 per clip
+//   BM_MicroHop10ms     streaming, per 10 ms hop (160 samples in, one 40-channel frame out;
+//                       kws::StreamingFeatures as kws listen runs it)
+//   BM_LogMelHop10ms    the same for the seed's tf.signal log-mel (one 512-sample frame per hop)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -26,6 +33,7 @@
 #include "features/features.h"
 #include "features/fft.h"
 #include "features/window.h"
+#include "stream/frontend.h"
 #include "util/parallel.h"
 #include "util/rng.h"
 
@@ -230,6 +238,47 @@ void BM_Pool2Threads(benchmark::State& st) {
   st.SetLabel("whole pool, 2 threads");
 }
 BENCHMARK(BM_Pool2Threads)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Iterations(3);
+
+kws::FeatureOptions MicroOptions(int step_ms) {
+  kws::FeatureOptions o;
+  o.frontend = "micro";  // micro_speech's settings
+  o.micro.window.step_ms = step_ms;
+  return o;
+}
+
+void MicroClip(benchmark::State& st, int step_ms) {
+  const kws::FeatureOptions o = MicroOptions(step_ms);
+  kws::FeatureExtractor fx(o);
+  std::vector<float> x = OneClip();
+  for (auto _ : st) {
+    kws::FeatureMatrix m = fx.Compute(x.data(), int(x.size()));
+    benchmark::DoNotOptimize(m.data.data());
+  }
+  st.SetLabel(std::to_string(o.num_frames(16000)) + "x40 micro front end per clip");
+}
+void BM_MicroClip(benchmark::State& st) { MicroClip(st, 20); }
+BENCHMARK(BM_MicroClip)->Unit(benchmark::kMicrosecond);
+void BM_MicroClip10ms(benchmark::State& st) { MicroClip(st, 10); }
+BENCHMARK(BM_MicroClip10ms)->Unit(benchmark::kMicrosecond);
+
+// One 10 ms hop of a stream: 160 new samples -> one new frame.
+void Hop(benchmark::State& st, const kws::FeatureOptions& o, const char* label) {
+  kws::StreamingFeatures sf(o, 100);
+  std::vector<float> x = OneClip();
+  size_t pos = 0;
+  sf.AcceptWaveform(x.data(), size_t(o.frame_length()));  // the first frame
+  for (auto _ : st) {
+    if (pos + 160 > x.size()) pos = 0;
+    sf.AcceptWaveform(x.data() + pos, 160);
+    pos += 160;
+    benchmark::DoNotOptimize(sf.NumFramesReady());
+  }
+  st.SetLabel(label);
+}
+void BM_MicroHop10ms(benchmark::State& st) { Hop(st, MicroOptions(10), "micro front end, 40 channels"); }
+BENCHMARK(BM_MicroHop10ms)->Unit(benchmark::kMicrosecond);
+void BM_LogMelHop10ms(benchmark::State& st) { Hop(st, kws::FeatureOptions{}, "tf.signal log-mel, 20 bins"); }
+BENCHMARK(BM_LogMelHop10ms)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

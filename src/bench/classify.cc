@@ -17,19 +17,20 @@ void SoftmaxInPlace(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] = float(x[i] / sum);
 }
 
-ClipClassifier::ClipClassifier(const std::string& model_path) : path_(model_path) {
+ClipClassifier::ClipClassifier(const std::string& model_path, const ModelOverrides& overrides) : path_(model_path) {
   const std::string bytes = ReadFile(model_path);
   std::optional<tfl::KwsMetadata> md = tfl::ReadKwsMetadata(bytes, model_path);
-  if (!md)
+  if (!md && overrides.frontend.empty() && overrides.labels.empty())
     throw BadInput(model_path +
-                   ": model has no kws metadata (feature settings and labels); export it with 'kws export'");
-  md_ = std::move(*md);
+                   ": model has no kws metadata (feature settings and labels); export it with 'kws export', or give "
+                   "--frontend and --labels");
+  it_ = std::make_unique<rt::Interpreter>(rt::Interpreter::FromBuffer(model_path, bytes));
+  md_ = ModelMetadata(*it_, model_path, overrides);
   try {
     md_.features.Validate();
   } catch (const Error& e) {
     throw BadInput(model_path + ": kws metadata has invalid feature settings: " + e.what());
   }
-  it_ = std::make_unique<rt::Interpreter>(rt::Interpreter::FromBuffer(model_path, bytes));
   fx_ = std::make_unique<FeatureExtractor>(md_.features);
 
   const FeatureOptions& f = md_.features;
@@ -56,7 +57,7 @@ void ClipClassifier::Features(const float* window, float* features) {
 }
 
 void ClipClassifier::Run(const float* features, float* scores) {
-  it_->RunFloat(features, scores);
+  RunModel(*it_, md_.features, features, scores);
   if (!softmax_in_model_) SoftmaxInPlace(scores, int(md_.labels.size()));
 }
 

@@ -16,6 +16,7 @@
 
 #include "features/features.h"
 #include "runtime/interpreter.h"
+#include "stream/model_input.h"
 #include "tflite/metadata.h"
 
 namespace kws {
@@ -32,9 +33,10 @@ struct ClipResult {
 
 class ClipClassifier {
  public:
-  // Reads the model; BadInput "<path>: ..." if it is not a loadable .tflite, has no kws metadata,
-  // or its metadata does not fit its input/output tensors.
-  explicit ClipClassifier(const std::string& model_path);
+  // Reads the model; BadInput "<path>: ..." if it is not a loadable .tflite, has no kws metadata
+  // (unless `overrides` name its front end and labels: stream/model_input.h), or its metadata does
+  // not fit its input/output tensors.
+  explicit ClipClassifier(const std::string& model_path, const ModelOverrides& overrides = {});
   ~ClipClassifier();
   ClipClassifier(ClipClassifier&&) noexcept;
 

@@ -76,6 +76,7 @@ kws::cli::Registrar reg(
             j["input_scale"] = r.info.input_quant.scale;
             j["input_zero_point"] = r.info.input_quant.zero_point;
           }
+          if (!r.frontend_header.empty()) j["frontend_header"] = r.frontend_header;
           std::printf("%s\n", j.dump(2).c_str());
         } else {
           std::printf("wrote %s (%s, %s)\n", r.out.c_str(), kws::QuantModeName(o->e.quant), o->e.format.c_str());
@@ -90,6 +91,8 @@ kws::cli::Registrar reg(
           if (r.calibration_samples) std::printf("  calibration    %d clips\n", r.calibration_samples);
           std::printf("  arena          %zu bytes (kws runtime)\n", r.runtime_arena_bytes);
           if (!r.detector.is_null()) std::printf("  detector       %s\n", r.detector.dump().c_str());
+          if (!r.frontend_header.empty())
+            std::printf("  front end      %s (TFLite Micro audio front-end settings)\n", r.frontend_header.c_str());
         }
         return 0;
       };
@@ -98,6 +101,7 @@ kws::cli::Registrar reg(
     "  kws export --model runs/seed --quant dynamic --out seed.tflite\n"
     "  kws export --model runs/seed --quant int8 --calibration-data data/ --out seed_int8.tflite\n"
     "  kws export --model runs/seed/model.ckpt --quant int8 --calibration-data data/ --format c --out model_data.cc\n"
+    "    (a model trained with [features] frontend = \"micro\" also gets model_data_frontend.h: the front end's settings)\n"
     "  kws export --model runs/stream --quant int8 --calibration-data data/ --set detector.threshold=0.85 --out m.tflite");
 
 }  // namespace

@@ -1,4 +1,5 @@
-// kws infer: classify audio clips with a .tflite model (features and labels from its kws metadata).
+// kws infer: classify audio clips with a .tflite model (features and labels from its kws metadata, or
+// from --frontend / --labels for a model without it, such as Google's micro_speech).
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -8,11 +9,14 @@
 #include "bench/classify.h"
 #include "cli/command.h"
 #include "util/error.h"
+#include "util/text.h"
 
 namespace {
 
 struct Opts {
   std::string model;
+  kws::ModelOverrides overrides;  // --frontend, --labels (models without kws metadata)
+  std::string labels;             // --labels, comma-separated
   std::vector<std::string> clips;
   bool all_windows = false;
   double hop_s = 0.0;
@@ -46,8 +50,13 @@ kws::cli::Registrar reg(
       app.add_option("--hop", o->hop_s, "With --all-windows: seconds between window starts (default: half a window)")
           ->check(CLI::NonNegativeNumber);
       app.add_flag("--json", o->json, "Print one JSON object per result: {file, label, score, scores}");
+      app.add_option("--frontend", o->overrides.frontend,
+                     "For a model without kws metadata: micro (TFLite Micro's audio front end, micro_speech's "
+                     "settings; int8 fed as is) or tf.signal");
+      app.add_option("--labels", o->labels, "For a model without kws metadata: its classes in output order, comma-separated");
       return [o]() -> int {
-        kws::ClipClassifier c(o->model);
+        o->overrides.labels = kws::SplitList(o->labels);
+        kws::ClipClassifier c(o->model, o->overrides);
         const auto& labels = c.labels();
         int width = 24;
         for (const auto& clip : o->clips) width = std::max(width, int(clip.size()) + (o->all_windows ? 8 : 0));
@@ -81,6 +90,7 @@ kws::cli::Registrar reg(
     "clip (and per window with --all-windows): {\"file\":..., \"label\":..., \"score\":..., \"scores\":{label: p}}.\n"
     "Examples:\n"
     "  kws infer --model model.tflite yes.wav no.flac\n"
-    "  kws infer --model model.tflite --all-windows --json recording.wav");
+    "  kws infer --model model.tflite --all-windows --json recording.wav\n"
+    "  kws infer --model micro_speech_quantized.tflite --frontend micro --labels silence,unknown,yes,no yes.wav --json");
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "stream/capture.h"
 #include "stream/detector.h"
 #include "util/error.h"
+#include "util/text.h"
 #include "util/log.h"
 
 namespace {
@@ -51,6 +52,8 @@ void OnSignal(int) {
 
 struct Opts {
   std::string model;
+  kws::ModelOverrides overrides;  // --frontend, --labels (models without kws metadata)
+  std::string labels;             // --labels, comma-separated
   std::string input = "-";
   kws::DetectorOptions det;
   kws::cli::DetectorFlags det_flags;
@@ -175,7 +178,9 @@ int Run(const Opts& o) {
   kws::cli::ApplyDetectorFlags(o.det_flags, &opt.det);
   opt.det.Validate();
   if (o.max_children < 1) throw kws::UsageError("--max-exec must be >= 1");
-  kws::StreamModel model = kws::LoadStreamModel(o.model);
+  kws::ModelOverrides overrides = o.overrides;
+  overrides.labels = kws::SplitList(o.labels);
+  kws::StreamModel model = kws::LoadStreamModel(o.model, overrides);
   const bool model_settings = kws::cli::ApplyModelDetectorSettings(o.det_flags, model.meta, o.model, &opt.det);
   opt.det.Validate();
   const kws::FeatureOptions& fo = model.meta.features;
@@ -301,12 +306,17 @@ kws::cli::Registrar reg(
       app.add_option("--max-exec", o->max_children, "At most this many --exec commands running at once")->capture_default_str();
       app.add_flag("--json", o->json, "Print the end-of-stream summary as JSON (on stderr)");
       app.add_flag("--scores", o->scores, "Print every hop's scores on stderr (debugging)");
+      app.add_option("--frontend", o->overrides.frontend,
+                     "For a model without kws metadata: micro (TFLite Micro's audio front end, micro_speech's "
+                     "settings, run over the whole stream as on a device; int8 fed as is) or tf.signal");
+      app.add_option("--labels", o->labels, "For a model without kws metadata: its classes in output order, comma-separated");
       return [o]() -> int { return Run(*o); };
     },
     "Detections: one JSON line each on stdout: {\"t\": seconds, \"label\": ..., \"score\": ...}\n"
     "Examples:\n"
     "  arecord -q -f S16_LE -r 16000 -c 1 | kws listen --model model.tflite\n"
     "  kws listen --model model.tflite --input recording.wav --exec 'notify-send \"$KWS_LABEL\"'\n"
-    "  kws listen --model model.tflite --input mic:hw:1,0");
+    "  kws listen --model model.tflite --input mic:hw:1,0\n"
+    "  kws listen --model micro_speech_quantized.tflite --frontend micro --labels silence,unknown,yes,no --input clip.wav");
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "audio/audio.h"
 #include "data/dataset.h"
 #include "export/from_model.h"
+#include "export/micro_header.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "runtime/interpreter.h"
@@ -121,6 +122,8 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
   if (!o.detector_overrides.empty()) md.detector = DetectorSettingsWithOverrides(md.detector, o.detector_overrides);
   r.detector = md.detector;
   eo.metadata = md;
+  // The micro front end: the int8 input IS its int8 output (no calibrated range, no float step).
+  if (ck.features.is_micro()) eo.input_quant = AffineQuant{micro::kInputScale, micro::kInputZeroPoint};
 
   Calibration cal;
   if (o.quant == QuantMode::kInt8) {
@@ -160,9 +163,18 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
     comment += "\nArena estimate (activations, approximate): " + std::to_string(r.info.arena_bytes_estimate) + " bytes";
     if (r.runtime_arena_bytes) comment += "\nkws runtime arena: " + std::to_string(r.runtime_arena_bytes) + " bytes";
     if (o.quant == QuantMode::kDynamic) comment += "\nNote: dynamic-range (hybrid) models do not run on TFLite Micro.";
+    if (ck.features.is_micro()) {
+      // The front end's settings as a C header beside the array (MicroFrontendHeader).
+      r.frontend_header = (fs::path(o.out).parent_path() / (name + "_frontend.h")).string();
+      r.frontend_header_content = MicroFrontendHeader(ck.features, name, r.checkpoint);
+      comment += "\nFeatures: TFLite Micro's audio front end, settings in " + fs::path(r.frontend_header).filename().string();
+    }
     r.content = ToCSource(bytes, name, comment);
   }
-  if (o.write) AtomicWriteFile(o.out, r.content);
+  if (o.write) {
+    if (!r.frontend_header.empty()) AtomicWriteFile(r.frontend_header, r.frontend_header_content);
+    AtomicWriteFile(o.out, r.content);
+  }
   return r;
 }
 

@@ -8,6 +8,9 @@
 //   kws::ModelExportResult r = kws::ExportModel(o);
 //
 // The file carries kws metadata (labels, feature settings) so `kws invoke`/`kws stream` need no flags.
+// A model trained on TFLite Micro's front end (features.frontend = "micro") gets an int8 input whose
+// scale / zero point are micro::kInputScale / -128, so a device feeds the front end's int8 output
+// directly; with --format c its front-end settings also go into NAME_frontend.h beside the array.
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -58,6 +61,8 @@ struct ModelExportResult {
   ExportInfo info;
   std::string graph_summary;
   std::string content;             // the bytes written (or to write) to `out`
+  // --format c with the micro front end: the C header beside `out` (written with it), and its text.
+  std::string frontend_header, frontend_header_content;
 };
 
 // RUN_DIR -> RUN_DIR/model.ckpt; a file path is returned as is. BadInput if neither exists.

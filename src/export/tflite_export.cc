@@ -56,6 +56,9 @@ GlobalPool ParseGlobalPool(const std::string& s) {
 
 void ExportOptions::Validate() const {
   if (dynamic_min_elements < 0) throw UsageError("export: dynamic_min_elements must be >= 0");
+  if (input_quant && (!(input_quant->scale > 0) || !std::isfinite(input_quant->scale) ||
+                      input_quant->zero_point < -128 || input_quant->zero_point > 127))
+    throw UsageError("export: the fixed int8 input quantization needs scale > 0 and a zero point in -128..127");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -155,7 +158,8 @@ class Exporter {
 
     // Input.
     if (int8) {
-      value_quant_[g_.input] = ChooseInt8Params(cal_->min[g_.input], cal_->max[g_.input]);
+      value_quant_[g_.input] =
+          o_.input_quant ? *o_.input_quant : ChooseInt8Params(cal_->min[g_.input], cal_->max[g_.input]);
       if (o_.int8_io) {
         value_tensor_[g_.input] = AddValueTensor(g_.input);
         b_.SetInputs({value_tensor_[g_.input]});

@@ -47,6 +47,9 @@ Int8Weights ParseInt8Weights(const std::string& s);     // throws UsageError nam
 const char* GlobalPoolName(GlobalPool p);               // "mean" | "avg-pool"
 GlobalPool ParseGlobalPool(const std::string& s);       // throws UsageError naming --global-pool
 
+// TFLite-style asymmetric int8 parameters for a real range (widened to include 0: ChooseInt8Params).
+struct AffineQuant { float scale = 1.0f; int zero_point = 0; };
+
 struct ExportOptions {
   QuantMode quant = QuantMode::kFloat;
   int dynamic_min_elements = 1024;         // converter default: smaller weight tensors stay float
@@ -62,6 +65,10 @@ struct ExportOptions {
   // and they cost ~20 bytes each (~230 B on the seed model).
   bool const_tensor_names = false;
   std::optional<tfl::KwsMetadata> metadata;  // written as the "kws" metadata entry (quant is filled in)
+  // int8 model: the input's scale and zero point, instead of the calibrated range. For the micro
+  // front end (features/micro/frontend.h) they are micro::kInputScale and -128, so the input takes the
+  // front end's int8 output as is.
+  std::optional<AffineQuant> input_quant;
 
   void Validate() const;  // throws UsageError
 };
@@ -75,8 +82,6 @@ struct Calibration {
 // a sample has the wrong size.
 Calibration Calibrate(const ir::Graph& g, const std::vector<std::vector<float>>& samples);
 
-// TFLite-style asymmetric int8 parameters for a real range (widened to include 0).
-struct AffineQuant { float scale = 1.0f; int zero_point = 0; };
 AffineQuant ChooseInt8Params(float min, float max);
 
 // Symmetric int8 quantization of a weight tensor along `axis` (-1 = per tensor): values in

@@ -116,8 +116,17 @@ struct FeatureExtractor::Impl {
   mutable std::vector<float> mel_out;     // frames x M
   mutable std::vector<float> log_mel;     // frames x M (MFCC input)
   mutable std::vector<float> pad;
+  // frontend = "micro": TFLite Micro's front end (stateful; Compute resets it for every clip).
+  mutable std::unique_ptr<micro::Frontend> micro_fe;
+  mutable std::vector<int16_t> pcm;
 
   explicit Impl(const FeatureOptions& o) : opts(o), fft((o.Validate(), o.fft_size())) {
+    if (o.is_micro()) {
+      micro_fe = std::make_unique<micro::Frontend>(o.micro, o.sample_rate);
+      L = o.frame_length();
+      step = o.frame_step();
+      return;
+    }
     L = o.frame_length();
     step = o.frame_step();
     nfft = o.fft_size();
@@ -177,6 +186,15 @@ struct FeatureExtractor::Impl {
     MelOfFrame(frame.data(), out);
   }
 
+  // The micro front end on a whole clip from a reset state; out = dequantized int8 [frames x channels].
+  void MicroClip(const float* samples, int n, float* out) const {
+    pcm.resize(size_t(n));
+    for (int i = 0; i < n; ++i) pcm[size_t(i)] = micro::ToInt16(samples[i]);
+    int frames = 0;
+    const std::vector<uint16_t> v = micro_fe->ComputeClip(pcm.data(), size_t(n), &frames);
+    for (size_t i = 0; i < v.size(); ++i) out[i] = micro::Dequantize(micro::ToInt8(v[i]));
+  }
+
   // mel energies [frames x M] -> features [frames x num_features()]
   void Finish(const float* mel_energy, int frames, float* out) const {
     if (K == 0) {
@@ -207,6 +225,10 @@ FeatureMatrix FeatureExtractor::Compute(const float* samples, int n) const {
   m.frames = p.opts.num_frames(n);
   m.bins = p.opts.num_features();
   m.data.resize(size_t(m.frames) * size_t(m.bins));
+  if (p.micro_fe) {
+    p.MicroClip(samples, n, m.data.data());
+    return m;
+  }
   p.mel_out.resize(size_t(m.frames) * size_t(p.M));
   if (p.spectral_window) {
     // Frames are transformed where they lie in the double copy of the clip.
@@ -225,6 +247,8 @@ FeatureMatrix FeatureExtractor::Compute(const float* samples, int n) const {
 
 void FeatureExtractor::ComputeFrame(const float* frame, float* out) const {
   const Impl& p = *impl_;
+  if (p.micro_fe)
+    throw UsageError("features: the micro front end is stateful; stream it with micro::Frontend, not frame by frame");
   p.mel_out.resize(std::max(p.mel_out.size(), size_t(p.M)));
   p.MelOfFloatFrame(frame, p.mel_out.data());
   p.Finish(p.mel_out.data(), 1, out);

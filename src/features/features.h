@@ -4,14 +4,23 @@
 //   . linear_to_mel_weight_matrix -> [frames, num_mel_bins]
 //   log(x + log_offset)
 //   mfcc > 0: DCT-II * sqrt(2/num_mel_bins) over mel bins, first `mfcc` kept.
+//
+// frontend = "micro" selects TFLite Micro's fixed-point audio front end instead
+// (features/micro/frontend.h, settings in `micro`; the tf.signal settings above
+// are then unused): the features are its int8 output dequantized,
+// (q + 128) * micro::kInputScale, so a model trained on them takes the front
+// end's int8 as its int8 input.
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "features/micro/frontend.h"
+
 namespace kws {
 
 struct FeatureOptions {
+  std::string frontend = "tf.signal";  // "tf.signal" (log-mel / MFCC below) or "micro"
   int sample_rate = 16000;        // Hz
   double frame_length_s = 0.032;  // seconds (512 samples at 16 kHz)
   double frame_step_s = 0.010;    // seconds (160 samples at 16 kHz)
@@ -23,17 +32,24 @@ struct FeatureOptions {
   double log_offset = 1e-6;
   int mfcc = 0;                   // 0 = log-mel; K > 0 = first K MFCCs
   double clip_seconds = 1.0;      // model window length
+  // frontend = "micro": TFLite Micro's front end, micro_speech's settings by default.
+  micro::FrontendOptions micro = micro::FrontendOptions::MicroSpeech();
 
-  int frame_length() const;       // samples
-  int frame_step() const;         // samples
+  bool is_micro() const { return frontend == "micro"; }
+
+  int frame_length() const;       // samples (micro: the window)
+  int frame_step() const;         // samples (micro: the window step)
   int fft_size() const;           // resolved fft length
   int window_samples() const;     // clip_seconds * sample_rate
   int num_frames(int num_samples) const;
-  int num_features() const { return mfcc > 0 ? mfcc : num_mel_bins; }
+  int num_features() const { return is_micro() ? micro.filterbank.num_channels : mfcc > 0 ? mfcc : num_mel_bins; }
 
   void Validate() const;          // throws UsageError naming the bad setting
   std::string Key() const;        // canonical string of every setting (cache key, metadata)
   std::string ToString() const;
+
+ private:
+  void ValidateMicro() const;
 };
 
 // [frames x bins] row-major.
@@ -54,6 +70,7 @@ class FeatureExtractor {
 
   FeatureMatrix Compute(const float* samples, int n) const;
   // One frame (frame_length samples) -> num_features() values (for streaming).
+  // tf.signal only: the micro front end is stateful (stream it with micro::Frontend).
   void ComputeFrame(const float* frame, float* out) const;
 
  private:

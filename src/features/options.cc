@@ -24,10 +24,17 @@ std::string Num(double v) {
 
 }  // namespace
 
-int FeatureOptions::frame_length() const { return int(std::lround(frame_length_s * sample_rate)); }
-int FeatureOptions::frame_step() const { return int(std::lround(frame_step_s * sample_rate)); }
+int FeatureOptions::frame_length() const {
+  if (is_micro()) return micro.window.size(sample_rate);
+  return int(std::lround(frame_length_s * sample_rate));
+}
+int FeatureOptions::frame_step() const {
+  if (is_micro()) return micro.window.step(sample_rate);
+  return int(std::lround(frame_step_s * sample_rate));
+}
 
 int FeatureOptions::fft_size() const {
+  if (is_micro()) return micro.fft_size(sample_rate);
   if (fft_length > 0) return fft_length;
   int n = 1;
   while (n < frame_length()) n *= 2;
@@ -45,6 +52,12 @@ int FeatureOptions::num_frames(int num_samples) const {
 }
 
 void FeatureOptions::Validate() const {
+  if (frontend != "tf.signal" && frontend != "micro")
+    Bad("frontend", "'" + frontend + "' is unknown (expected tf.signal or micro)");
+  if (is_micro()) {
+    ValidateMicro();
+    return;
+  }
   auto finite = [](const char* name, double v) {
     if (!std::isfinite(v)) Bad(name, "must be a finite number");
   };
@@ -86,8 +99,24 @@ void FeatureOptions::Validate() const {
     Bad("clip_seconds", "(" + Num(clip_seconds) + ") is shorter than one frame (" + Num(frame_length_s) + " s)");
 }
 
+// The micro front end: its own settings, plus the rate and the model window.
+void FeatureOptions::ValidateMicro() const {
+  if (!std::isfinite(clip_seconds)) Bad("clip_seconds", "must be a finite number");
+  micro.Validate(sample_rate);
+  if (clip_seconds <= 0) Bad("clip_seconds", "must be positive (got " + Num(clip_seconds) + ")");
+  if (clip_seconds * sample_rate > 1e8) Bad("clip_seconds", "is too long (got " + Num(clip_seconds) + ")");
+  if (window_samples() < frame_length())
+    Bad("clip_seconds", "(" + Num(clip_seconds) + ") is shorter than one window (" +
+                            std::to_string(micro.window.size_ms) + " ms)");
+}
+
 std::string FeatureOptions::Key() const {
   std::ostringstream s;
+  if (is_micro()) {
+    s << "features-v1;frontend=micro;sample_rate=" << sample_rate << ";clip_samples=" << window_samples() << ";"
+      << micro.Key();
+    return s.str();
+  }
   s << "features-v1"
     << ";sample_rate=" << sample_rate << ";frame_length=" << frame_length() << ";frame_step=" << frame_step()
     << ";fft_length=" << fft_size() << ";window=" << window << ";num_mel_bins=" << num_mel_bins
@@ -98,6 +127,11 @@ std::string FeatureOptions::Key() const {
 
 std::string FeatureOptions::ToString() const {
   std::ostringstream s;
+  if (is_micro()) {
+    s << sample_rate << " Hz, " << micro.ToString() << ", int8 dequantized, " << Num(clip_seconds) << " s window -> "
+      << num_frames(window_samples()) << "x" << num_features();
+    return s.str();
+  }
   s << sample_rate << " Hz, frame " << frame_length() << " (" << Num(frame_length_s * 1000) << " ms), step "
     << frame_step() << " (" << Num(frame_step_s * 1000) << " ms), fft " << fft_size() << ", " << window << ", "
     << num_mel_bins << " mel " << Num(lower_hz) << "-" << Num(upper_hz) << " Hz, log(x+" << Num(log_offset) << ")";

@@ -190,6 +190,29 @@ void JsonToToml(const json& j, toml::table& out) {
   }
 }
 
+// [features] frontend = "micro" (features/features.h): the defaults' features table becomes the
+// micro front end's (frontend, sample_rate, clip_seconds and a full 'micro' table, so --set
+// features.micro.KEY works); tf.signal keys in the file are an error. A file without 'frontend'
+// keeps the defaults untouched (existing configs resolve to the same table, byte for byte).
+void PrepareFeatureDefaults(json& def, const json& file) {
+  if (!file.is_object() || !file.contains("features") || !file["features"].is_object()) return;
+  const json& f = file["features"];
+  if (!f.contains("frontend")) {
+    if (f.contains("micro")) throw UsageError("features.micro: applies only with features.frontend = \"micro\"");
+    return;
+  }
+  if (!f["frontend"].is_string()) throw UsageError("features.frontend: must be \"tf.signal\" or \"micro\"");
+  json& d = def["features"];
+  d["frontend"] = "tf.signal";
+  if (f["frontend"].get<std::string>() != "micro") return;
+  for (auto& [k, v] : f.items())
+    if (IsTfOnlyFeatureKey(k))
+      throw UsageError("features." + k + ": a tf.signal setting, unused with frontend = \"micro\" (set the micro "
+                       "front end in [features.micro])");
+  for (auto it = d.begin(); it != d.end();) it = IsTfOnlyFeatureKey(it.key()) ? d.erase(it) : std::next(it);
+  d["micro"] = MicroOptionsToJson(micro::FrontendOptions::MicroSpeech());
+}
+
 // Merges `file` into `def` (in place), checking keys and types against the defaults.
 void Merge(json& def, const json& file, const std::string& prefix) {
   for (auto& [k, v] : file.items()) {
@@ -677,6 +700,7 @@ Config ParseConfig(const std::string& text, const std::string& source, const std
   json file = TomlToJson(parsed, source);
   json tbl = DefaultTable();
   try {
+    PrepareFeatureDefaults(tbl, file);
     Merge(tbl, file, "");
   } catch (const Error& e) {
     throw UsageError(source + ": " + e.what());
@@ -695,6 +719,7 @@ Config LoadConfig(const std::string& path, const std::vector<std::string>& overr
 
 Config ConfigFromJson(const json& table, const std::string& source) {
   json tbl = DefaultTable();
+  PrepareFeatureDefaults(tbl, table);
   Merge(tbl, table, "");
   return FromTable(tbl, source);
 }

@@ -11,12 +11,13 @@
 namespace kws {
 
 namespace {
-StreamModel Finish(StreamModel m) {
+StreamModel Finish(StreamModel m, const ModelOverrides& o) {
   const std::string& name = m.path;
   const std::string raw = m.interpreter.metadata(tfl::kKwsMetadataName);
-  if (raw.empty())
-    throw BadInput(name + ": no kws metadata (labels and feature settings); export the model with 'kws export'");
-  m.meta = tfl::KwsMetadataFromJson(raw, name);
+  if (raw.empty() && o.frontend.empty() && o.labels.empty())
+    throw BadInput(name + ": no kws metadata (labels and feature settings); export the model with 'kws export', "
+                          "or give --frontend and --labels");
+  m.meta = ModelMetadata(m.interpreter, name, o);
   m.meta.features.Validate();
   if (m.meta.labels.empty()) throw BadInput(name + ": kws metadata has no labels");
   if (m.interpreter.num_inputs() != 1 || m.interpreter.num_outputs() < 1)
@@ -39,12 +40,12 @@ StreamModel Finish(StreamModel m) {
 }
 }  // namespace
 
-StreamModel LoadStreamModel(const std::string& path) {
-  return Finish(StreamModel{path, rt::Interpreter::FromFile(path), {}, 0, 0, 0});
+StreamModel LoadStreamModel(const std::string& path, const ModelOverrides& overrides) {
+  return Finish(StreamModel{path, rt::Interpreter::FromFile(path), {}, 0, 0, 0}, overrides);
 }
 
-StreamModel LoadStreamModelFromBuffer(const std::string& name, std::string_view bytes) {
-  return Finish(StreamModel{name, rt::Interpreter::FromBuffer(name, bytes), {}, 0, 0, 0});
+StreamModel LoadStreamModelFromBuffer(const std::string& name, std::string_view bytes, const ModelOverrides& overrides) {
+  return Finish(StreamModel{name, rt::Interpreter::FromBuffer(name, bytes), {}, 0, 0, 0}, overrides);
 }
 
 Detector::Detector(const FeatureOptions& features, std::vector<std::string> labels, Scorer* scorer,

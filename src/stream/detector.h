@@ -33,6 +33,7 @@
 #include "runtime/interpreter.h"
 #include "stream/detector_options.h"
 #include "stream/frontend.h"
+#include "stream/model_input.h"
 #include "stream/postprocess.h"
 #include "stream/vad.h"
 #include "tflite/metadata.h"
@@ -56,19 +57,24 @@ struct StreamModel {
   tfl::KwsMetadata meta;
   int frames = 0, bins = 0, classes = 0;
 };
-// BadInput naming the file if it is missing, not a model, has no kws metadata, or
-// its input/output shapes do not match the metadata.
-StreamModel LoadStreamModel(const std::string& path);
-StreamModel LoadStreamModelFromBuffer(const std::string& name, std::string_view bytes);
+// BadInput naming the file if it is missing, not a model, has no kws metadata (and `overrides` do
+// not say which front end and labels it takes: stream/model_input.h), or its input/output shapes do
+// not match the metadata.
+StreamModel LoadStreamModel(const std::string& path, const ModelOverrides& overrides = {});
+StreamModel LoadStreamModelFromBuffer(const std::string& name, std::string_view bytes,
+                                      const ModelOverrides& overrides = {});
 
-// Runs the model through Interpreter::RunFloat (float, dynamic and int8 models).
+// Runs the model through RunModel (stream/model_input.h): Interpreter::RunFloat for float, dynamic
+// and int8 models, the front end's int8 as is for micro front-end int8 models.
 class InterpreterScorer : public Scorer {
  public:
   explicit InterpreterScorer(StreamModel& m) : m_(m) {}
   int frames() const override { return m_.frames; }
   int bins() const override { return m_.bins; }
   int num_classes() const override { return m_.classes; }
-  void Score(const float* features, float* scores) override { m_.interpreter.RunFloat(features, scores); }
+  void Score(const float* features, float* scores) override {
+    RunModel(m_.interpreter, m_.meta.features, features, scores);
+  }
 
  private:
   StreamModel& m_;

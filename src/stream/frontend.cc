@@ -16,6 +16,12 @@ StreamingFeatures::StreamingFeatures(const FeatureOptions& options, int max_fram
   capacity_ = max_frames;
   pending_.assign(size_t(length_), 0.0f);
   ring_.assign(size_t(capacity_) * size_t(bins_), 0.0f);
+  if (options.is_micro()) {
+    micro_ = std::make_unique<micro::Frontend>(options.micro, options.sample_rate);
+    micro_frame_.assign(size_t(bins_), 0);
+    pending_.clear();
+    pending_.shrink_to_fit();
+  }
 }
 
 void StreamingFeatures::Reset() {
@@ -24,10 +30,31 @@ void StreamingFeatures::Reset() {
   frames_ready_ = 0;
   samples_ = 0;
   std::fill(ring_.begin(), ring_.end(), 0.0f);
+  if (micro_) micro_->Reset();
+}
+
+void StreamingFeatures::AcceptMicro(const float* x, size_t n) {
+  pcm_.resize(n);
+  for (size_t i = 0; i < n; ++i) pcm_[i] = micro::ToInt16(x[i]);
+  const int16_t* p = pcm_.data();
+  while (n > 0) {
+    size_t used = 0;
+    if (micro_->ProcessSamples(p, n, &used, micro_frame_.data())) {
+      float* row = ring_.data() + size_t(frames_ready_ % capacity_) * size_t(bins_);
+      for (int b = 0; b < bins_; ++b) row[b] = micro::Dequantize(micro::ToInt8(micro_frame_[size_t(b)]));
+      ++frames_ready_;
+    }
+    p += used;
+    n -= used;
+  }
 }
 
 void StreamingFeatures::AcceptWaveform(const float* x, size_t n) {
   samples_ += int64_t(n);
+  if (micro_) {
+    AcceptMicro(x, n);
+    return;
+  }
   while (n > 0) {
     if (skip_ > 0) {
       const size_t k = size_t(std::min<int64_t>(skip_, int64_t(n)));

@@ -14,12 +14,21 @@
 //
 // Memory is fixed at construction: a frame_length sample buffer and a ring of
 // `max_frames` feature rows; older frames are overwritten (no growth over hours).
+//
+// With frontend = "micro" the frames come from one TFLite Micro front end that
+// runs over the whole stream (features/micro/frontend.h): its noise estimate
+// carries from frame to frame as on a device, so frame t depends on the stream
+// before it (not only on the samples it covers); the stream's frames equal
+// micro::Frontend::ComputeClip of the whole stream.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include <memory>
+
 #include "features/features.h"
+#include "features/micro/frontend.h"
 
 namespace kws {
 
@@ -48,7 +57,12 @@ class StreamingFeatures {
   size_t memory_bytes() const { return (ring_.capacity() + pending_.capacity()) * sizeof(float); }
 
  private:
+  void AcceptMicro(const float* samples, size_t n);
+
   FeatureExtractor fx_;
+  std::unique_ptr<micro::Frontend> micro_;  // frontend = "micro"
+  std::vector<int16_t> pcm_;                // micro: one chunk as int16
+  std::vector<uint16_t> micro_frame_;
   int length_, step_, bins_, capacity_;
   std::vector<float> pending_;  // the next frame's samples, fill_ of length_ present
   int fill_ = 0;

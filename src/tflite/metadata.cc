@@ -1,5 +1,6 @@
 #include "tflite/metadata.h"
 
+#include "features/options_io.h"
 #include "tflite/builder.h"
 #include "util/error.h"
 
@@ -8,6 +9,8 @@ namespace kws::tfl {
 using nlohmann::json;
 
 json FeatureOptionsToJson(const FeatureOptions& f) {
+  // The micro front end: {"frontend": "micro", "sample_rate", "clip_seconds", "micro": {...}}.
+  if (f.is_micro()) return FeatureOptionsToJsonObject(f);
   return json{{"sample_rate", f.sample_rate},   {"frame_length_s", f.frame_length_s},
               {"frame_step_s", f.frame_step_s}, {"fft_length", f.fft_length},
               {"window", f.window},             {"num_mel_bins", f.num_mel_bins},
@@ -33,6 +36,8 @@ void Get(const json& j, const char* key, T& out, const std::string& what) {
 
 FeatureOptions FeatureOptionsFromJson(const json& j, const std::string& what) {
   if (!j.is_object()) throw BadInput(what + ": kws metadata: 'features' is not an object");
+  if (j.contains("frontend") && j["frontend"] != "tf.signal")
+    return FeatureOptionsFromJsonObject(j, FeatureOptions{}, what + ": kws metadata: features");
   FeatureOptions f;
   Get(j, "sample_rate", f.sample_rate, what);
   Get(j, "frame_length_s", f.frame_length_s, what);
@@ -51,7 +56,7 @@ FeatureOptions FeatureOptionsFromJson(const json& j, const std::string& what) {
 std::string KwsMetadataToJson(const KwsMetadata& m) {
   json j{{"format", m.format},
          {"labels", m.labels},
-         {"input", m.features.mfcc > 0 ? std::string("mfcc") : m.input},
+         {"input", m.features.is_micro() ? std::string("micro") : m.features.mfcc > 0 ? std::string("mfcc") : m.input},
          {"features", FeatureOptionsToJson(m.features)}};
   if (!m.quant.empty()) j["quant"] = m.quant;
   if (!m.detector.is_null()) j["detector"] = m.detector;
@@ -76,8 +81,8 @@ KwsMetadata KwsMetadataFromJson(std::string_view text, const std::string& what) 
     if (!j["detector"].is_object()) throw BadInput(what + ": kws metadata: 'detector' is not an object");
     m.detector = j["detector"];
   }
-  if (m.input != "log-mel" && m.input != "mfcc")
-    throw BadInput(what + ": kws metadata: unknown input '" + m.input + "' (expected log-mel or mfcc)");
+  if (m.input != "log-mel" && m.input != "mfcc" && m.input != "micro")
+    throw BadInput(what + ": kws metadata: unknown input '" + m.input + "' (expected log-mel, mfcc or micro)");
   return m;
 }
 

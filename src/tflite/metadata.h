@@ -3,7 +3,9 @@
 //
 //   {"format": 1,
 //    "labels": ["_silence_", "_unknown_", "yes", "no"],
-//    "input": "log-mel",                  // or "mfcc"
+//    "input": "log-mel",                  // or "mfcc", or "micro" (TFLite Micro's front end: the
+//                                         // features are {"frontend": "micro", ..., "micro": {...}}
+//                                         // and an int8 input takes its int8 output as is)
 //    "features": {"sample_rate": 16000, "frame_length_s": 0.032, ..., "clip_seconds": 1.0},
 //    "quant": "dynamic",                  // float | dynamic | int8 (informational)
 //    "detector": {"threshold": 0.9, "smooth_ms": 500, ...},  // optional: streaming defaults
@@ -31,7 +33,7 @@ struct KwsMetadata {
   int format = kKwsMetadataFormat;
   std::vector<std::string> labels;
   FeatureOptions features;
-  std::string input = "log-mel";  // "log-mel" | "mfcc" (follows features.mfcc when written)
+  std::string input = "log-mel";  // "log-mel" | "mfcc" | "micro" (follows features when written)
   std::string quant;              // "float" | "dynamic" | "int8" | "" (unknown)
   nlohmann::json detector;        // null, or the streaming detector's settings (an object; read by
                                   // DetectorOptionsFromJson)

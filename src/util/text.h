@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace kws {
 
@@ -21,6 +22,23 @@ inline std::optional<std::pair<std::string, double>> ParseNameNumber(const std::
   } catch (const std::logic_error&) {  // invalid_argument, out_of_range
     return std::nullopt;
   }
+}
+
+// "a, b,c" -> {"a", "b", "c"}: comma-separated items, blanks around them trimmed, empty items dropped.
+inline std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const size_t b = text.find_first_not_of(" \t", start);
+    if (b != std::string::npos && b < end) {
+      const size_t e = text.find_last_not_of(" \t", end - 1);
+      out.push_back(text.substr(b, e - b + 1));
+    }
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace kws

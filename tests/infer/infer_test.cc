@@ -233,6 +233,11 @@ TEST_F(InferTest, Errors) {
   EXPECT_EQ(Run("infer --model " + (dir_ / "nometa.tflite").string() + " " + clip), 2);
   EXPECT_NE(Err().find("nometa.tflite"), std::string::npos) << Err();
   EXPECT_NE(Err().find("no kws metadata"), std::string::npos) << Err();
+  // --frontend micro on a model whose input (97 x 20 values) is no whole number of 40-channel frames.
+  EXPECT_EQ(Run("infer --model " + (dir_ / "nometa.tflite").string() + " --frontend micro --labels a,b,c " + clip), 2);
+  EXPECT_NE(Err().find("does not fit the micro front end"), std::string::npos) << Err();
+  EXPECT_EQ(Run("infer --model " + (dir_ / "nometa.tflite").string() + " --frontend mikro --labels a,b,c " + clip), 1);
+  EXPECT_NE(Err().find("--frontend"), std::string::npos) << Err();
   EXPECT_EQ(Run("infer --model " + models_.float_path + " " + (dir_ / "bad.wav").string()), 2);
   EXPECT_NE(Err().find("bad.wav"), std::string::npos) << Err();
   EXPECT_EQ(Run("infer --model " + models_.float_path + " " + clip + " " + (dir_ / "gone.wav").string()), 2);
