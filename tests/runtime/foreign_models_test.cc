@@ -871,6 +871,60 @@ TEST_F(ForeignModels, OpenWakeWordOpsFloat) {
   Compare("open_wake_word_ops", Compile("open_wake_word_ops", m.Model(x, y)), 4);
 }
 
+// A dynamic batch (shape signature [-1, 6]): the stored shape against the official interpreter; resized to
+// three rows in kws, each row equals the single-row result.
+TEST_F(ForeignModels, DynamicBatchSignature) {
+  JsonModel m;
+  int x = m.Tensor({1, 6}, "FLOAT32", 0, 0, 0, "x");
+  m.tensors[size_t(x)]["shape_signature"] = {-1, 6};
+  int h = m.Tensor({1, 4}, "FLOAT32");
+  m.tensors[size_t(h)]["shape_signature"] = {-1, 4};
+  m.Op("FULLY_CONNECTED", 9, {x, m.FloatConst({4, 6}, -1, 1), m.FloatConst({4}, -1, 1)}, {h}, "FullyConnectedOptions",
+       {{"fused_activation_function", "RELU"}});
+  int y = m.Tensor({1, 4}, "FLOAT32", 0, 0, 0, "y");
+  m.tensors[size_t(y)]["shape_signature"] = {-1, 4};
+  m.Op("SOFTMAX", 25, {h}, {y}, "SoftmaxOptions", {{"beta", 1.0}});
+  const std::string bytes = Compile("dynamic_batch", m.Model(x, y));
+  Compare("dynamic_batch", bytes, 3);
+  Interpreter one = Interpreter::FromBuffer("one", bytes), three = Interpreter::FromBuffer("three", bytes);
+  three.ResizeInput(0, {3, 6});
+  ASSERT_EQ(three.output(0).shape, (std::vector<int>{3, 4}));
+  const std::string rows = Input(three.input(0), 5);
+  std::memcpy(three.input_data(0), rows.data(), rows.size());
+  three.Invoke();
+  for (int r = 0; r < 3; ++r) {
+    std::memcpy(one.input_data(0), rows.data() + 24 * r, 24);
+    one.Invoke();
+    for (int i = 0; i < 4; ++i)
+      EXPECT_EQ(static_cast<const float*>(one.output_data(0))[i], static_cast<const float*>(three.output_data(0))[4 * r + i]);
+  }
+}
+
+// PACK (microWakeWord's operator set has it), float and int8.
+TEST_F(ForeignModels, PackFloatAndInt8) {
+  for (bool int8 : {false, true}) {
+    JsonModel m;
+    const std::string T = int8 ? "INT8" : "FLOAT32";
+    int x = m.Tensor({2, 3}, T, 0, int8 ? 0.1f : 0, 4, "x");
+    int a = m.Tensor({2, 3}, T, 0, int8 ? 0.1f : 0, 4);
+    m.Op("RELU", 19, {x}, {a});
+    std::string c;
+    for (int i = 0; i < 6; ++i) {
+      if (int8) {
+        c.push_back(char(i * 20 - 60));
+      } else {
+        const float v = float(i) - 2.5f;
+        c.append(reinterpret_cast<const char*>(&v), 4);
+      }
+    }
+    int k = m.Tensor({2, 3}, T, m.Buffer(c), int8 ? 0.1f : 0, 4);
+    int y = m.Tensor({2, 3, 3}, T, 0, int8 ? 0.1f : 0, 4, "y");
+    m.Op("PACK", 83, {x, k, a}, {y}, "PackOptions", {{"values_count", 3}, {"axis", -1}});
+    const std::string name = std::string("pack_") + (int8 ? "int8" : "float");
+    Compare(name, Compile(name, m.Model(x, y)), 3);
+  }
+}
+
 // BATCH_MATMUL with adj_y and a broadcast batch; GREATER_EQUAL's bool output.
 TEST_F(ForeignModels, BatchMatMulAdjointAndComparison) {
   {

@@ -141,6 +141,17 @@ TEST(Ops, TransposeExpandDimsSqueeze) {
   }
 }
 
+TEST(Ops, PackAlongANewAxis) {
+  for (int axis : {0, 1, -1}) {
+    Single s({2}, {axis == 0 ? 2 : 2, 2});
+    auto it = s.Load(BO::PACK, {s.g.Const<float>(0, {2}, F32, {7, 8})}, [axis](auto& b) {
+      return std::make_pair(tflite::BuiltinOptions::PackOptions, tflite::CreatePackOptions(b, 2, axis).Union());
+    });
+    // axis 0: [[1,2],[7,8]]; axis 1 (= −1): [[1,7],[2,8]].
+    ExpectBoth<float>(it, {1, 2}, axis == 0 ? std::vector<float>{1, 2, 7, 8} : std::vector<float>{1, 7, 2, 8});
+  }
+}
+
 // ---- arithmetic ------------------------------------------------------------
 
 TEST(Ops, BatchMatMulAdjointsAndBroadcast) {
