@@ -97,6 +97,14 @@ TEST(Ops, StridedSliceNegativeStrideAndShrink) {
     ExpectBoth<float>(it, {0, 1, 2, 3, 4, 5}, {5, 3, 1});
   }
   {
+    Single s({6}, {5});  // begin_mask overrides begin 4: elements 0..4
+    auto it = s.Load(BO::STRIDED_SLICE,
+                     {s.g.Const<int32_t>(0, {1}, I32, {4}), s.g.Const<int32_t>(0, {1}, I32, {5}),
+                      s.g.Const<int32_t>(0, {1}, I32, {1})},
+                     StridedSliceOpts(1, 0));
+    ExpectBoth<float>(it, {0, 1, 2, 3, 4, 5}, {0, 1, 2, 3, 4});
+  }
+  {
     Single s({2, 3}, {3});  // row 1, axis 0 shrunk
     auto it = s.Load(BO::STRIDED_SLICE,
                      {s.g.Const<int32_t>(0, {2}, I32, {1, 0}), s.g.Const<int32_t>(0, {2}, I32, {2, 3}),
