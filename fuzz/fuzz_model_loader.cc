@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_macs = 1 << 24;
   limits.max_operators = 64;
   limits.max_tensors = 256;
-  limits.max_loop_iterations = 64;
+  limits.max_subgraph_runs = 64;
   std::unique_ptr<kws::rt::Interpreter> it;
   try {
     it = std::make_unique<kws::rt::Interpreter>(kws::rt::Interpreter::FromBuffer(

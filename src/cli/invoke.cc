@@ -90,6 +90,7 @@ void PrintInfo(const Opts& o, kws::rt::Interpreter& it) {
   }
   j["has_kws_metadata"] = md.has_value();
   j["subgraphs"] = it.num_subgraphs();
+  j["supported_ops"] = kws::rt::SupportedOps();
   j["prepared"] = it.prepared();
   if (!it.prepared()) j["prepare_error"] = it.prepare_error();
   for (int i = 0; i < it.num_inputs(); ++i) j["inputs"].push_back(TensorJson(it.input(i), i));
@@ -139,6 +140,9 @@ void PrintInfo(const Opts& o, kws::rt::Interpreter& it) {
                 op.kernel.empty() ? "-" : op.kernel.c_str(), out.c_str(),
                 static_cast<long long>(op.macs));
   }
+  std::string all;
+  for (const auto& name : kws::rt::SupportedOps()) all += (all.empty() ? "" : " ") + name;
+  std::printf("kws runs     %s\n", all.c_str());
 }
 
 std::vector<int> ParseShape(const std::string& text) {

@@ -180,6 +180,9 @@ int Graph::FindOrAddVariable(const std::string& container, const std::string& sh
 }
 
 void Graph::Run(int s) {
+  if (s != 0 && ++subgraph_runs > model.limits.max_subgraph_runs)
+    throw BadInput(model.name + ": more than " + std::to_string(model.limits.max_subgraph_runs) +
+                   " subgraph runs in one Invoke (a WHILE loop that does not end?)");
   Subgraph& sg = subgraphs[size_t(s)];
   EvalContext ctx(*this, sg);
   for (Node& n : sg.nodes) {

@@ -90,6 +90,7 @@ class Graph {
   bool optimized = true;  // KernelSet::kOptimized
   bool xnnpack = true;    // Int8Arithmetic::kXnnpack
   int64_t macs = 0, weights = 0, nonzero_weights = 0;
+  int64_t subgraph_runs = 0;  // in the current Invoke (LoadLimits::max_subgraph_runs)
   std::vector<std::pair<int, int>> weight_tensors;  // (subgraph, tensor) counted by num_weights()
   size_t total_arena_bytes = 0;
 

@@ -29,6 +29,12 @@ const char* DTypeName(DType t) {
   return "?";
 }
 
+std::vector<std::string> SupportedOps() {
+  std::vector<std::string> r;
+  for (const OpRegistration* op : AllOps()) r.push_back(op->name);
+  return r;
+}
+
 struct Interpreter::Impl {
   Model model;
   std::unique_ptr<Graph> graph;  // null while the model needs input shapes
@@ -69,6 +75,7 @@ void Interpreter::Impl::Invoke() {
   };
   for (int t : sg.inputs)
     if (sg.tensors[size_t(t)].uint8) flip(t);
+  g.subgraph_runs = 0;
   g.Run(0);
   for (int t : sg.inputs)
     if (sg.tensors[size_t(t)].uint8) flip(t);

@@ -63,6 +63,9 @@ struct TensorInfo {
   }
 };
 
+// The builtin operators kws runs (the registry, src/runtime/ops/op_list.h), e.g. "CONV_2D".
+std::vector<std::string> SupportedOps();
+
 // Which kernel family Invoke runs (results: optimized float within ~1e-5 of
 // reference; int8 identical).
 enum class KernelSet { kOptimized, kReference };
@@ -88,7 +91,9 @@ struct LoadLimits {
   int64_t max_macs = int64_t(1) << 34;
   int max_operators = 4096;  // over all subgraphs
   int max_tensors = 16384;
-  int64_t max_loop_iterations = int64_t(1) << 20;  // a WHILE running longer makes Invoke throw BadInput
+  // Subgraph runs within one Invoke (WHILE iterations, IF branches, CALL_ONCE): more make Invoke throw
+  // BadInput, so a loop that never ends (or calls nested exponentially) cannot hang the caller.
+  int64_t max_subgraph_runs = int64_t(1) << 20;
 };
 
 // Per-op summary (for `kws invoke --info`).
@@ -120,8 +125,8 @@ class Interpreter {
   const void* output_data(int i) const;
 
   // Runs the graph on the current input data. No allocation. Throws UsageError
-  // if the model still needs input shapes (ResizeInput), BadInput if a WHILE
-  // loop exceeds LoadLimits::max_loop_iterations.
+  // if the model still needs input shapes (ResizeInput), BadInput if control
+  // flow runs subgraphs more than LoadLimits::max_subgraph_runs times.
   void Invoke();
 
   // Prepares the model again with input i of this shape: only the dimensions

@@ -358,9 +358,9 @@ TEST(ControlFlow, WhileLoopsUntilTheConditionFails) {
   it.Invoke();
   EXPECT_EQ(*static_cast<const float*>(it.output_data(0)), 32.0f);
   EXPECT_EQ(*static_cast<const float*>(it.output_data(1)), 5.0f);
-  // A loop that never ends is stopped by LoadLimits::max_loop_iterations.
+  // A loop that never ends is stopped by LoadLimits::max_subgraph_runs.
   kws::rt::LoadLimits limits;
-  limits.max_loop_iterations = 1000;
+  limits.max_subgraph_runs = 1000;
   auto forever = Interpreter::FromBuffer("forever", WhileModel(1e30f), limits);
   std::memset(forever.input_data(0), 0, 4);
   std::memset(forever.input_data(1), 0, 4);
@@ -368,7 +368,8 @@ TEST(ControlFlow, WhileLoopsUntilTheConditionFails) {
     forever.Invoke();
     ADD_FAILURE() << "expected an error";
   } catch (const kws::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("ran more than 1000 iterations"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("forever: more than 1000 subgraph runs in one Invoke"), std::string::npos)
+        << e.what();
   }
 }
 

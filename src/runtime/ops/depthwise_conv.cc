@@ -38,6 +38,7 @@ void Prepare(PrepareContext& ctx) {
   ctx.Need(opt != nullptr, "missing DepthwiseConv2DOptions");
   ctx.Need(d.fs.n == 1, "depthwise filter must have shape [1,KH,KW,C], got " + ShapeStr(ctx.tensor(wi).shape));
   const int cout = d.fs.c;
+  ctx.Need(d.is.c > 0 && cout > 0, "empty input or filter");
   ctx.Need(cout % d.is.c == 0, "filter channels " + std::to_string(cout) + " not a multiple of input channels " +
                                    std::to_string(d.is.c));
   d.g.depth_multiplier = cout / d.is.c;

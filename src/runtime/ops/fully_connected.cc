@@ -52,6 +52,7 @@ void Prepare(PrepareContext& ctx) {
   ops::Rank(ctx, wi, 2, "weights");
   d.units = w.shape[0];
   d.depth = w.shape[1];
+  ctx.Need(d.units > 0 && d.depth > 0 && x.elements > 0, "empty weights or input");
   ctx.Need(x.elements % d.depth == 0,
            "input " + ShapeStr(x.shape) + " cannot be split into rows of " + std::to_string(d.depth));
   d.batches = int(x.elements / d.depth);

@@ -22,7 +22,7 @@ void Prepare(PrepareContext& ctx) {
            std::to_string(n) + " outputs for num_splits " + std::to_string(opt ? opt->num_splits() : 0));
   auto& d = ctx.MakeData<SplitData>();
   const Tensor& x = ctx.in(0);
-  ctx.Need(x.type != DType::kResource, "resource tensors cannot be split");
+  ctx.Need(x.type != DType::kResource && x.elements > 0, "the input must hold data");
   const int r = int(x.shape.size());
   const auto axes = ops::Int32Values(ctx, ctx.input(2), "axis");
   ctx.Need(axes.size() == 1, "axis must hold one value");

@@ -2,18 +2,16 @@
 // subgraph (one bool out) and, while it says true, through the body subgraph,
 // whose outputs become the next values (TFLite's kernels/while.cc). Shapes
 // must stay the same in every iteration; a loop running past
-// LoadLimits::max_loop_iterations throws BadInput from Invoke.
+// LoadLimits::max_subgraph_runs makes Invoke throw BadInput (graph.cc).
 #include <cstring>
 
 #include "runtime/ops/helpers.h"
-#include "util/error.h"
 
 namespace kws::rt {
 namespace {
 
 struct WhileData : OpData {
   int cond = -1, body = -1;
-  int64_t max_iterations = 0;
 };
 
 void Prepare(PrepareContext& ctx) {
@@ -25,7 +23,6 @@ void Prepare(PrepareContext& ctx) {
   ctx.SetKernel("");
   d.cond = opt->cond_subgraph_index();
   d.body = opt->body_subgraph_index();
-  d.max_iterations = ctx.limits().max_loop_iterations;
   for (int k = 0; k < ctx.num_inputs(); ++k) {
     ctx.Need(ctx.input(k) >= 0, "omitted input");
     ctx.Need(ctx.in(k).type == ctx.out(k).type && ctx.in(k).type != DType::kResource,
@@ -55,13 +52,10 @@ void Eval(EvalContext& ctx) {
   for (int k = 0; k < vars; ++k) std::memcpy(ctx.out<uint8_t>(k), ctx.in<uint8_t>(k), ctx.out_tensor(k).bytes);
   Graph& g = ctx.graph();
   const Subgraph& c = g.subgraphs[size_t(d.cond)];
-  for (int64_t i = 0;; ++i) {
+  for (;;) {
     ops::CopyIntoSubgraph(ctx, d.cond, n.out.data(), vars);
     g.Run(d.cond);
     if (!*reinterpret_cast<const bool*>(c.tensors[size_t(c.outputs[0])].data)) break;
-    if (i >= d.max_iterations)
-      throw BadInput(g.model.name + ": WHILE (operator " + std::to_string(n.index) + ") ran more than " +
-                     std::to_string(d.max_iterations) + " iterations");
     ops::CopyIntoSubgraph(ctx, d.body, n.out.data(), vars);
     g.Run(d.body);
     ops::CopyFromSubgraph(ctx, d.body, n.out.data(), vars);
