@@ -1,11 +1,13 @@
 // kws's .tflite runtime: loads a model file, checks it completely, plans one
-// arena for all activations, and runs it with kws's own kernels (float32,
-// full-int8 and dynamic-range "hybrid" models; ops CONV_2D, DEPTHWISE_CONV_2D,
-// FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESHAPE, SQUEEZE, SOFTMAX,
-// QUANTIZE, DEQUANTIZE, ADD, SUB, MUL, CONCATENATION, PAD, PADV2, LOGISTIC,
-// TANH, RELU, RELU6; legacy uint8 models and uint8 I/O (run as int8 shifted by
-// 128, reported as uint8); float16 constants through DEQUANTIZE; subgraph 0 of multi-subgraph files;
-// buffers inside the FlatBuffer or at offset/size after it). No TensorFlow involved.
+// arena per subgraph, and runs it with kws's own kernels (float32, full-int8
+// and dynamic-range "hybrid" models; legacy uint8 models and uint8 I/O (run as
+// int8 shifted by 128, reported as uint8); float16 constants through
+// DEQUANTIZE; buffers inside the FlatBuffer or at offset/size after it). The
+// operators it runs are listed in ops/op_list.h (`kws invoke --info` on an
+// unsupported model names them); among them control flow (CALL_ONCE, IF,
+// WHILE) over a model's subgraphs and resource variables (VAR_HANDLE,
+// READ_VARIABLE, ASSIGN_VARIABLE) whose values persist across Invoke calls, as
+// streaming models (microWakeWord) keep their state. No TensorFlow involved.
 //
 //   auto it = kws::rt::Interpreter::FromFile("model.tflite");   // throws kws::Error (BadInput)
 //   std::vector<float> probs = it.RunFloat(features.data());     // quantizes/dequantizes as needed
@@ -13,20 +15,26 @@
 //   // or, raw:
 //   TensorInfo in = it.input(0);               // shape, type, scale, zero_point, bytes
 //   std::memcpy(it.input_data(0), raw, in.bytes);
-//   it.Invoke();                               // never allocates, never throws for a loaded model
+//   it.Invoke();                               // never allocates
 //   const int8_t* out = static_cast<const int8_t*>(it.output_data(0));
+//
+//   // inputs with dynamic (−1) dimensions in their shape signature:
+//   it.ResizeInput(0, {1, 1760});              // prepares the model again for that shape
 //
 // Loading = FlatBuffer verification (tflite::VerifyModelBuffer) before any
 // field is read, then validation of everything the kernels rely on (version 3,
-// one subgraph, indices in range, buffer sizes, shapes consistent with every
-// op, quantization parameters, supported op codes and types). Anything wrong
-// throws kws::BadInput("<name>: <what is wrong>"); no input crashes the loader
-// (fuzz/fuzz_model_loader.cc).
+// indices in range, buffer sizes, shapes consistent with every op,
+// quantization parameters, supported op codes and types, subgraph calls).
+// Anything wrong throws kws::BadInput("<name>: <what is wrong>"); no input
+// crashes the loader (fuzz/fuzz_model_loader.cc).
 //
-// Prepare (inside loading) computes the fixed-point multipliers once and
-// assigns every activation/scratch buffer an offset in one arena (greedy,
-// by lifetime). An Interpreter is movable, not copyable, and not thread-safe
-// (one Invoke at a time; use one Interpreter per thread).
+// Structure (src/runtime): model.h + loader.cc (verify, tensors, metadata,
+// dataflow), op.h + ops/ (one registration per builtin: prepare computes
+// shapes, quantization parameters, packed weights and chooses its kernel once;
+// eval only runs), graph.h (subgraphs prepared for given input shapes; the
+// interpreter loop), arena_planner.h (greedy planning by lifetime). An
+// Interpreter is movable, not copyable, and not thread-safe (one Invoke at a
+// time; use one Interpreter per thread).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -36,12 +44,14 @@
 
 namespace kws::rt {
 
-enum class DType { kFloat32, kInt8, kInt32, kUInt8 };  // uint8: as the file says (run as int8 internally)
-const char* DTypeName(DType t);  // "float32", "int8", "int32", "uint8"
+// uint8: as the file says (run as int8 internally); resource: a variable handle (no data).
+enum class DType { kFloat32, kInt8, kInt32, kUInt8, kBool, kResource };
+const char* DTypeName(DType t);  // "float32", "int8", "int32", "uint8", "bool", "resource"
 
 struct TensorInfo {
   std::string name;
-  std::vector<int> shape;
+  std::vector<int> shape;      // as prepared (dynamic dimensions resolved)
+  std::vector<int> signature;  // the file's shape signature: −1 = dynamic (ResizeInput)
   DType type = DType::kFloat32;
   float scale = 0.0f;      // int8/uint8 only (per-tensor); 0 for float
   int32_t zero_point = 0;  // int8/uint8 only
@@ -52,6 +62,9 @@ struct TensorInfo {
     return n;
   }
 };
+
+// The builtin operators kws runs (the registry, src/runtime/ops/op_list.h), e.g. "CONV_2D".
+std::vector<std::string> SupportedOps();
 
 // Which kernel family Invoke runs (results: optimized float within ~1e-5 of
 // reference; int8 identical).
@@ -76,14 +89,18 @@ struct LoadLimits {
   int64_t max_tensor_elements = int64_t(1) << 26;
   int64_t max_arena_bytes = int64_t(1) << 29;
   int64_t max_macs = int64_t(1) << 34;
-  int max_operators = 4096;
+  int max_operators = 4096;  // over all subgraphs
   int max_tensors = 16384;
+  // Subgraph runs within one Invoke (WHILE iterations, IF branches, CALL_ONCE): more make Invoke throw
+  // BadInput, so a loop that never ends (or calls nested exponentially) cannot hang the caller.
+  int64_t max_subgraph_runs = int64_t(1) << 20;
 };
 
 // Per-op summary (for `kws invoke --info`).
 struct OpInfo {
+  int subgraph = 0;          // tensor indices below are that subgraph's
   std::string op;            // "CONV_2D", ...
-  std::string kernel;        // "float", "int8", "hybrid"
+  std::string kernel;        // "float", "int8", "hybrid", "float->int8", "int8->float", "" (control flow)
   std::vector<int> inputs;   // tensor indices (-1 = omitted)
   std::vector<int> outputs;
   int64_t macs = 0;
@@ -107,8 +124,22 @@ class Interpreter {
   void* input_data(int i);         // bytes = input(i).bytes, inside the arena
   const void* output_data(int i) const;
 
-  // Runs the graph on the current input data. No allocation.
+  // Runs the graph on the current input data. No allocation. Throws UsageError
+  // if the model still needs input shapes (ResizeInput), BadInput if control
+  // flow runs subgraphs more than LoadLimits::max_subgraph_runs times.
   void Invoke();
+
+  // Prepares the model again with input i of this shape: only the dimensions
+  // that are −1 in its signature may differ from the file's. Resets the
+  // variables. Throws BadInput (the previous preparation stays) or UsageError.
+  void ResizeInput(int i, const std::vector<int>& shape);
+  // False when the file's own input shapes do not run (an input with dynamic
+  // dimensions needs ResizeInput first); prepare_error() says why.
+  bool prepared() const;
+  std::string prepare_error() const;
+  // Resource variables back to their state after loading (CALL_ONCE runs its
+  // init subgraph again on the next Invoke): a streaming model starts afresh.
+  void ResetVariables();
 
   // Float convenience for eval / infer / streaming: `features` has
   // input(0).elements() floats; quantized into the input if it is int8;
@@ -122,16 +153,17 @@ class Interpreter {
   void set_int8_arithmetic(Int8Arithmetic a);
   Int8Arithmetic int8_arithmetic() const;
 
-  size_t arena_bytes() const;        // activations + scratch, one block
-  int64_t macs() const;              // multiply-accumulates per Invoke (conv, depthwise, FC)
+  size_t arena_bytes() const;        // activations + scratch (one block per subgraph) + variables
+  int64_t macs() const;              // multiply-accumulates per Invoke (conv, depthwise, FC, matmul; every subgraph)
   int64_t num_weights() const;       // elements of conv/depthwise/FC filters and biases
   int64_t num_nonzero_weights() const;
   bool has_metadata(const std::string& name) const;
   std::string metadata(const std::string& name) const;  // raw bytes; "" if absent
   std::string description() const;
-  int num_tensors() const;
-  TensorInfo tensor(int t) const;
-  std::vector<OpInfo> ops() const;
+  int num_subgraphs() const;
+  int num_tensors(int subgraph = 0) const;
+  TensorInfo tensor(int t, int subgraph = 0) const;
+  std::vector<OpInfo> ops() const;   // every prepared subgraph's, subgraph 0 first
   // "float32", "int8" or "hybrid" (int8 weights with float activations).
   std::string model_kind() const;
 

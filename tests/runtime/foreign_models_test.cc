@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -155,6 +156,18 @@ struct JsonModel {
     return {{"version", 3}, {"operator_codes", codes}, {"subgraphs", subgraphs},
             {"description", "flatc test model"}, {"buffers", buffers}};
   }
+  // Control-flow models: `tensors`/`ops` so far become subgraph `s` of `subgraphs` (0 = the main graph),
+  // and the lists start empty for the next one; buffers and op codes are shared.
+  std::vector<json> subgraphs;
+  void EndSubgraph(const std::vector<int>& inputs, const std::vector<int>& outputs) {
+    subgraphs.push_back({{"tensors", tensors}, {"inputs", inputs}, {"outputs", outputs}, {"operators", ops}});
+    tensors = json::array();
+    ops = json::array();
+  }
+  json MultiModel() const {
+    return {{"version", 3}, {"operator_codes", codes}, {"subgraphs", subgraphs}, {"description", "flatc test model"},
+            {"buffers", buffers}};
+  }
 };
 
 class ForeignModels : public ::testing::Test {
@@ -173,6 +186,7 @@ class ForeignModels : public ::testing::Test {
     js_ = fs::path(KWS_SOURCE_DIR) / "tools/js/tflite_run.js";
     Shell("node --version 2>&1", &st);
     have_official_ = st == 0 && fs::exists(fs::path(KWS_SOURCE_DIR) / "tools/js/node_modules/@tensorflow/tfjs-tflite");
+    have_litert_ = st == 0 && fs::exists(fs::path(KWS_SOURCE_DIR) / "tools/js/node_modules/@litertjs/core");
   }
   void TearDown() override {
     std::error_code ec;
@@ -219,9 +233,7 @@ class ForeignModels : public ::testing::Test {
         std::memcpy(it.input_data(0), batch.data() + size_t(s) * in.bytes, in.bytes);
         it.Invoke();
         for (int64_t i = 0; i < out.elements(); ++i)
-          mine[k].push_back(out.type == kws::rt::DType::kInt8    ? double(static_cast<const int8_t*>(it.output_data(0))[i])
-                            : out.type == kws::rt::DType::kUInt8 ? double(static_cast<const uint8_t*>(it.output_data(0))[i])
-                                                                 : double(static_cast<const float*>(it.output_data(0))[i]));
+          mine[k].push_back(Value(out, it.output_data(0), i));
       }
     }
     if (!have_official_) {
@@ -256,8 +268,63 @@ class ForeignModels : public ::testing::Test {
     }
   }
 
+  static double Value(const kws::rt::TensorInfo& t, const void* data, int64_t i) {
+    switch (t.type) {
+      case kws::rt::DType::kInt8: return double(static_cast<const int8_t*>(data)[i]);
+      case kws::rt::DType::kUInt8: case kws::rt::DType::kBool: return double(static_cast<const uint8_t*>(data)[i]);
+      default: return double(static_cast<const float*>(data)[i]);
+    }
+  }
+
+  // A streaming model: `steps` inputs in order through ONE kws interpreter (state carried over; both kernel
+  // sets, the variables reset in between) and through LiteRT (tools/js/litert_run.js, which runs
+  // resource variables); int8/uint8 outputs identical, float within 1e-5. Returns kws's outputs.
+  std::vector<double> CompareLiteRt(const std::string& name, const std::string& bytes, int steps, uint64_t seed = 1) {
+    Interpreter it = Interpreter::FromBuffer(name + ".tflite", bytes);
+    const auto in = it.input(0), out = it.output(0);
+    std::string batch;
+    for (int s = 0; s < steps; ++s) batch += Input(in, seed + uint64_t(s));
+    std::vector<double> mine[2];
+    for (int k = 0; k < 2; ++k) {
+      it.set_kernels(k == 0 ? kws::rt::KernelSet::kOptimized : kws::rt::KernelSet::kReference);
+      it.ResetVariables();
+      for (int s = 0; s < steps; ++s) {
+        std::memcpy(it.input_data(0), batch.data() + size_t(s) * in.bytes, in.bytes);
+        it.Invoke();
+        for (int64_t i = 0; i < out.elements(); ++i) mine[k].push_back(Value(out, it.output_data(0), i));
+      }
+    }
+    EXPECT_EQ(mine[0], mine[1]) << name << ": optimized and reference kernels differ";
+    if (!have_litert_) {
+      std::printf("[%s] LiteRT unavailable (tools/js/node_modules/@litertjs/core missing): kws only\n", name.c_str());
+      return mine[0];
+    }
+    const fs::path mp = dir_ / (name + "_litert.tflite"), ip = dir_ / (name + "_steps.raw");
+    kws::AtomicWriteFile(mp.string(), bytes);
+    kws::AtomicWriteFile(ip.string(), batch);
+    int st = 0;
+    const std::string js = Shell("node " + (js_.parent_path() / "litert_run.js").string() + " " + mp.string() + " " +
+                                     ip.string() + " 2>&1", &st);
+    EXPECT_EQ(st, 0) << js;
+    if (st != 0) return mine[0];
+    const auto vals = json::parse(js.substr(js.find('{')))["values"];
+    EXPECT_EQ(vals.size(), mine[0].size()) << name;
+    double max_diff = 0;
+    int differ = 0;
+    for (size_t i = 0; i < vals.size() && i < mine[0].size(); ++i) {
+      const double d = std::fabs(vals[i].get<double>() - mine[0][i]);
+      max_diff = std::max(max_diff, d);
+      differ += d != 0;
+    }
+    std::printf("[%s] %d steps, %s vs LiteRT: %d of %zu outputs differ, max diff %.3g\n", name.c_str(), steps,
+                kws::rt::DTypeName(out.type), differ, vals.size(), max_diff);
+    if (out.type == kws::rt::DType::kFloat32) EXPECT_LE(max_diff, 1e-5) << name;
+    else EXPECT_EQ(differ, 0) << name;
+    return mine[0];
+  }
+
   fs::path dir_, js_;
-  bool have_official_ = false;
+  bool have_official_ = false, have_litert_ = false;
 };
 
 // micro_speech: int8 in/out, DEPTHWISE_CONV_2D (8 filters 10x8, stride 2) + RESHAPE + FULLY_CONNECTED + SOFTMAX.
@@ -645,12 +712,12 @@ TEST_F(ForeignModels, UnsupportedOpsAndTypesNamed) {
   {
     JsonModel m;
     int x = m.Tensor({1, 4}, "FLOAT32"), y = m.Tensor({1, 4}, "FLOAT32");
-    m.Op("HARD_SWISH", 117, {x}, {y});
+    m.Op("ROUND", 116, {x}, {y});
     try {
-      Interpreter::FromBuffer("model.tflite", Compile("hs", m.Model(x, y)));
+      Interpreter::FromBuffer("model.tflite", Compile("round", m.Model(x, y)));
       FAIL() << "expected an error";
     } catch (const kws::Error& e) {
-      EXPECT_NE(std::string(e.what()).find("model.tflite: operator 0: unknown operator (builtin 117) is not supported"),
+      EXPECT_NE(std::string(e.what()).find("model.tflite: operator 0: unknown operator (builtin 116) is not supported"),
                 std::string::npos) << e.what();
     }
   }
@@ -665,6 +732,362 @@ TEST_F(ForeignModels, UnsupportedOpsAndTypesNamed) {
       EXPECT_NE(std::string(e.what()).find("half.tflite: tensor 0 '': float16 activations are not supported"),
                 std::string::npos) << e.what();
     }
+  }
+}
+
+
+// ---- operators of microWakeWord and openWakeWord models, control flow, state ----------------------
+
+// microWakeWord's building blocks in int8 (a streaming state kept as a constant here): RESHAPE,
+// CONCATENATION, SPLIT_V, STRIDED_SLICE (begin/end masks), DEPTHWISE_CONV_2D, CONV_2D, FULLY_CONNECTED,
+// LOGISTIC and QUANTIZE to uint8.
+TEST_F(ForeignModels, MicroWakeWordOpsInt8) {
+  JsonModel m;
+  const float s0 = 0.1f;
+  int x = m.Tensor({1, 3, 40}, "INT8", 0, s0, -128, "input");
+  int x4 = m.Tensor({1, 3, 1, 40}, "INT8", 0, s0, -128);
+  m.Op("RESHAPE", 22, {x, m.Int32Const({4}, {1, 3, 1, 40})}, {x4}, "ReshapeOptions", {{"new_shape", {1, 3, 1, 40}}});
+  std::string state_bytes;
+  for (int i = 0; i < 80; ++i) state_bytes.push_back(char(int(m.rng.Below(256)) - 128));
+  int state = m.Tensor({1, 2, 1, 40}, "INT8", m.Buffer(state_bytes), s0, -128);
+  int c = m.Tensor({1, 5, 1, 40}, "INT8", 0, s0, -128);
+  m.Op("CONCATENATION", 2, {state, x4}, {c}, "ConcatenationOptions", {{"axis", 1}});
+  int a = m.Tensor({1, 5, 1, 20}, "INT8", 0, s0, -128), b = m.Tensor({1, 5, 1, 20}, "INT8", 0, s0, -128);
+  m.Op("SPLIT_V", 102, {c, m.Int32Const({2}, {20, 20}), m.Int32Const({}, {3})}, {a, b}, "SplitVOptions",
+       {{"num_splits", 2}});
+  int sl = m.Tensor({1, 4, 1, 20}, "INT8", 0, s0, -128);
+  m.Op("STRIDED_SLICE", 45, {a, m.Int32Const({4}, {0, 1, 0, 0}), m.Int32Const({4}, {0, 0, 0, 0}),
+                             m.Int32Const({4}, {1, 1, 1, 1})},
+       {sl}, "StridedSliceOptions", {{"begin_mask", 13}, {"end_mask", 15}});
+  int dww = m.Int8Weights({1, 5, 1, 20}, 3, 0.02f);
+  int dw = m.Tensor({1, 1, 1, 20}, "INT8", 0, 0.05f, -10);
+  m.Op("DEPTHWISE_CONV_2D", 4, {b, dww, m.Int32Bias(dww, s0, 300)}, {dw}, "DepthwiseConv2DOptions",
+       {{"padding", "VALID"}, {"stride_w", 1}, {"stride_h", 1}, {"depth_multiplier", 1}});
+  int cw = m.Int8Weights({20, 4, 1, 20}, 0, 0.005f);
+  int cv = m.Tensor({1, 1, 1, 20}, "INT8", 0, 0.05f, -10);
+  m.Op("CONV_2D", 3, {sl, cw, m.Int32Bias(cw, s0, 300)}, {cv}, "Conv2DOptions",
+       {{"padding", "VALID"}, {"stride_w", 1}, {"stride_h", 1}, {"fused_activation_function", "RELU"}});
+  int cat = m.Tensor({1, 1, 1, 40}, "INT8", 0, 0.05f, -10);
+  m.Op("CONCATENATION", 2, {dw, cv}, {cat}, "ConcatenationOptions", {{"axis", -1}});
+  int r = m.Tensor({1, 40}, "INT8", 0, 0.05f, -10);
+  m.Op("RESHAPE", 22, {cat, m.Int32Const({2}, {1, 40})}, {r}, "ReshapeOptions", {{"new_shape", {1, 40}}});
+  int fw = m.Int8Weights({4, 40}, -1, 0.01f);
+  int f = m.Tensor({1, 4}, "INT8", 0, 0.15f, 46);
+  m.Op("FULLY_CONNECTED", 9, {r, fw, m.Int32Bias(fw, 0.05f, 200)}, {f}, "FullyConnectedOptions", json::object());
+  int lg = m.Tensor({1, 4}, "INT8", 0, 1.0f / 256, -128);
+  m.Op("LOGISTIC", 14, {f}, {lg});
+  int y = m.Tensor({1, 4}, "UINT8", 0, 1.0f / 256, 0, "probability");
+  m.Op("QUANTIZE", 114, {lg}, {y});
+  Compare("micro_wake_word_ops", Compile("micro_wake_word_ops", m.Model(x, y)), 8);
+}
+
+// Dilated CONV_2D and DEPTHWISE_CONV_2D (depth multiplier 2), float and int8, dense and pruned (the
+// sparse kernel).
+TEST_F(ForeignModels, DilatedConvolutionsFloatAndInt8) {
+  for (bool int8 : {false, true})
+    for (bool pruned : {false, true}) {
+      JsonModel m;
+      const std::string T = int8 ? "INT8" : "FLOAT32";
+      int x = m.Tensor({1, 12, 10, 3}, T, 0, int8 ? 0.05f : 0, 2, "x");
+      int w = int8 ? m.Int8Weights({8, 3, 3, 3}, 0, 0.01f) : m.FloatConst({8, 3, 3, 3}, -0.5f, 0.5f);
+      if (pruned) {  // 90 % zeros
+        std::string data;
+        for (const auto& v : m.buffers[m.tensors[size_t(w)]["buffer"].get<size_t>()]["data"]) data.push_back(char(v.get<int>()));
+        const size_t es = int8 ? 1 : 4;
+        for (size_t i = 0; i < data.size() / es; ++i)
+          if (m.rng.Below(10) != 0) std::memset(&data[i * es], 0, es);
+        json d = json::array();
+        for (unsigned char ch : data) d.push_back(int(ch));
+        m.buffers[m.tensors[size_t(w)]["buffer"].get<size_t>()]["data"] = d;
+      }
+      int bias = int8 ? m.Int32Bias(w, 0.05f, 200) : m.FloatConst({8}, -0.1f, 0.1f);
+      int c = m.Tensor({1, 12, 10, 8}, T, 0, int8 ? 0.04f : 0, -5);
+      m.Op("CONV_2D", 3, {x, w, bias}, {c}, "Conv2DOptions",
+           {{"padding", "SAME"}, {"stride_w", 1}, {"stride_h", 1}, {"dilation_h_factor", 2}, {"dilation_w_factor", 1},
+            {"fused_activation_function", "RELU"}});
+      int dw = int8 ? m.Int8Weights({1, 3, 3, 16}, 3, 0.02f) : m.FloatConst({1, 3, 3, 16}, -0.5f, 0.5f);
+      int db = int8 ? m.Int32Bias(dw, 0.04f, 200) : m.FloatConst({16}, -0.1f, 0.1f);
+      int y = m.Tensor({1, 6, 6, 16}, T, 0, int8 ? 0.06f : 0, 1, "y");
+      m.Op("DEPTHWISE_CONV_2D", 4, {c, dw, db}, {y}, "DepthwiseConv2DOptions",
+           {{"padding", "VALID"}, {"stride_w", 1}, {"stride_h", 1}, {"depth_multiplier", 2}, {"dilation_h_factor", 3},
+            {"dilation_w_factor", 2}});
+      const std::string name = std::string("dilated_") + (int8 ? "int8" : "float") + (pruned ? "_pruned" : "");
+      Compare(name, Compile(name, m.Model(x, y)), 3);
+    }
+}
+
+// openWakeWord's operators, float: EXPAND_DIMS, PAD, CONV_2D, LEAKY_RELU, MAXIMUM, MAX_POOL_2D, TRANSPOSE,
+// BATCH_MATMUL, MINIMUM, LOG, SQUEEZE, REDUCE_MAX, SUB (scalar broadcast), MEAN, MUL, ADD, RSQRT.
+TEST_F(ForeignModels, OpenWakeWordOpsFloat) {
+  JsonModel m;
+  auto scalar = [&](float v) {
+    return m.Tensor({}, "FLOAT32", m.Buffer(std::string(reinterpret_cast<const char*>(&v), 4)));
+  };
+  int x = m.Tensor({1, 8, 6}, "FLOAT32", 0, 0, 0, "x");
+  int e = m.Tensor({1, 8, 6, 1}, "FLOAT32");
+  m.Op("EXPAND_DIMS", 70, {x, m.Int32Const({}, {3})}, {e}, "ExpandDimsOptions", json::object());
+  int p = m.Tensor({1, 8, 8, 1}, "FLOAT32");
+  m.Op("PAD", 34, {e, m.Int32Const({4, 2}, {0, 0, 0, 0, 1, 1, 0, 0})}, {p}, "PadOptions", json::object());
+  int c = m.Tensor({1, 6, 6, 4}, "FLOAT32");
+  m.Op("CONV_2D", 3, {p, m.FloatConst({4, 3, 3, 1}, -0.8f, 0.8f), m.FloatConst({4}, -0.1f, 0.1f)}, {c},
+       "Conv2DOptions", {{"padding", "VALID"}, {"stride_w", 1}, {"stride_h", 1}});
+  int l = m.Tensor({1, 6, 6, 4}, "FLOAT32");
+  m.Op("LEAKY_RELU", 98, {c}, {l}, "LeakyReluOptions", {{"alpha", 0.2}});
+  int mx = m.Tensor({1, 6, 6, 4}, "FLOAT32");
+  m.Op("MAXIMUM", 55, {l, scalar(-0.1f)}, {mx});
+  int mp = m.Tensor({1, 3, 3, 4}, "FLOAT32");
+  m.Op("MAX_POOL_2D", 17, {mx}, {mp}, "Pool2DOptions",
+       {{"padding", "VALID"}, {"stride_w", 2}, {"stride_h", 2}, {"filter_width", 2}, {"filter_height", 2}});
+  int t = m.Tensor({1, 3, 3, 4}, "FLOAT32");
+  m.Op("TRANSPOSE", 39, {mp, m.Int32Const({4}, {0, 2, 1, 3})}, {t}, "TransposeOptions", json::object());
+  int bm = m.Tensor({1, 3, 3, 5}, "FLOAT32");
+  m.Op("BATCH_MATMUL", 126, {t, m.FloatConst({4, 5}, -1, 1)}, {bm}, "BatchMatMulOptions", json::object());
+  int mn = m.Tensor({1, 3, 3, 5}, "FLOAT32");
+  m.Op("MINIMUM", 57, {bm, scalar(1.5f)}, {mn});
+  int pos = m.Tensor({1, 3, 3, 5}, "FLOAT32");
+  m.Op("MAXIMUM", 55, {mn, scalar(0.01f)}, {pos});
+  int lg = m.Tensor({1, 3, 3, 5}, "FLOAT32");
+  m.Op("LOG", 73, {pos}, {lg});
+  int sq = m.Tensor({3, 3, 5}, "FLOAT32");
+  m.Op("SQUEEZE", 43, {lg}, {sq}, "SqueezeOptions", {{"squeeze_dims", {0}}});
+  int rm = m.Tensor({}, "FLOAT32");
+  m.Op("REDUCE_MAX", 82, {sq, m.Int32Const({3}, {0, 1, 2})}, {rm}, "ReducerOptions", {{"keep_dims", false}});
+  int sub = m.Tensor({3, 3, 5}, "FLOAT32");
+  m.Op("SUB", 41, {sq, rm}, {sub}, "SubOptions", json::object());
+  int mean = m.Tensor({3, 3, 1}, "FLOAT32");
+  m.Op("MEAN", 40, {sub, m.Int32Const({1}, {2})}, {mean}, "ReducerOptions", {{"keep_dims", true}});
+  int d = m.Tensor({3, 3, 5}, "FLOAT32");
+  m.Op("SUB", 41, {sub, mean}, {d}, "SubOptions", json::object());
+  int d2 = m.Tensor({3, 3, 5}, "FLOAT32");
+  m.Op("MUL", 18, {d, d}, {d2}, "MulOptions", json::object());
+  int var = m.Tensor({3, 3, 1}, "FLOAT32");
+  m.Op("MEAN", 40, {d2, m.Int32Const({}, {-1})}, {var}, "ReducerOptions", {{"keep_dims", true}});
+  int eps = m.Tensor({3, 3, 1}, "FLOAT32");
+  m.Op("ADD", 0, {var, scalar(1e-3f)}, {eps}, "AddOptions", json::object());
+  int rs = m.Tensor({3, 3, 1}, "FLOAT32");
+  m.Op("RSQRT", 76, {eps}, {rs});
+  int y = m.Tensor({3, 3, 5}, "FLOAT32", 0, 0, 0, "y");
+  m.Op("MUL", 18, {d, rs}, {y}, "MulOptions", json::object());
+  Compare("open_wake_word_ops", Compile("open_wake_word_ops", m.Model(x, y)), 4);
+}
+
+// A dynamic batch (shape signature [-1, 6]): the stored shape against the official interpreter; resized to
+// three rows in kws, each row equals the single-row result.
+TEST_F(ForeignModels, DynamicBatchSignature) {
+  JsonModel m;
+  int x = m.Tensor({1, 6}, "FLOAT32", 0, 0, 0, "x");
+  m.tensors[size_t(x)]["shape_signature"] = {-1, 6};
+  int h = m.Tensor({1, 4}, "FLOAT32");
+  m.tensors[size_t(h)]["shape_signature"] = {-1, 4};
+  m.Op("FULLY_CONNECTED", 9, {x, m.FloatConst({4, 6}, -1, 1), m.FloatConst({4}, -1, 1)}, {h}, "FullyConnectedOptions",
+       {{"fused_activation_function", "RELU"}});
+  int y = m.Tensor({1, 4}, "FLOAT32", 0, 0, 0, "y");
+  m.tensors[size_t(y)]["shape_signature"] = {-1, 4};
+  m.Op("SOFTMAX", 25, {h}, {y}, "SoftmaxOptions", {{"beta", 1.0}});
+  const std::string bytes = Compile("dynamic_batch", m.Model(x, y));
+  Compare("dynamic_batch", bytes, 3);
+  Interpreter one = Interpreter::FromBuffer("one", bytes), three = Interpreter::FromBuffer("three", bytes);
+  three.ResizeInput(0, {3, 6});
+  ASSERT_EQ(three.output(0).shape, (std::vector<int>{3, 4}));
+  const std::string rows = Input(three.input(0), 5);
+  std::memcpy(three.input_data(0), rows.data(), rows.size());
+  three.Invoke();
+  for (int r = 0; r < 3; ++r) {
+    std::memcpy(one.input_data(0), rows.data() + 24 * r, 24);
+    one.Invoke();
+    for (int i = 0; i < 4; ++i)
+      EXPECT_EQ(static_cast<const float*>(one.output_data(0))[i], static_cast<const float*>(three.output_data(0))[4 * r + i]);
+  }
+}
+
+// PACK (microWakeWord's operator set has it), float and int8.
+TEST_F(ForeignModels, PackFloatAndInt8) {
+  for (bool int8 : {false, true}) {
+    JsonModel m;
+    const std::string T = int8 ? "INT8" : "FLOAT32";
+    int x = m.Tensor({2, 3}, T, 0, int8 ? 0.1f : 0, 4, "x");
+    int a = m.Tensor({2, 3}, T, 0, int8 ? 0.1f : 0, 4);
+    m.Op("RELU", 19, {x}, {a});
+    std::string c;
+    for (int i = 0; i < 6; ++i) {
+      if (int8) {
+        c.push_back(char(i * 20 - 60));
+      } else {
+        const float v = float(i) - 2.5f;
+        c.append(reinterpret_cast<const char*>(&v), 4);
+      }
+    }
+    int k = m.Tensor({2, 3}, T, m.Buffer(c), int8 ? 0.1f : 0, 4);
+    int y = m.Tensor({2, 3, 3}, T, 0, int8 ? 0.1f : 0, 4, "y");
+    m.Op("PACK", 83, {x, k, a}, {y}, "PackOptions", {{"values_count", 3}, {"axis", -1}});
+    const std::string name = std::string("pack_") + (int8 ? "int8" : "float");
+    Compare(name, Compile(name, m.Model(x, y)), 3);
+  }
+}
+
+// BATCH_MATMUL with adj_y and a broadcast batch; GREATER_EQUAL's bool output.
+TEST_F(ForeignModels, BatchMatMulAdjointAndComparison) {
+  {
+    JsonModel m;
+    int x = m.Tensor({2, 3, 4}, "FLOAT32", 0, 0, 0, "x");
+    int y = m.Tensor({2, 3, 5}, "FLOAT32", 0, 0, 0, "y");
+    m.Op("BATCH_MATMUL", 126, {x, m.FloatConst({1, 5, 4}, -1, 1)}, {y}, "BatchMatMulOptions", {{"adj_y", true}});
+    Compare("batch_matmul_adj_y", Compile("batch_matmul_adj_y", m.Model(x, y)), 3);
+  }
+  {
+    JsonModel m;
+    int x = m.Tensor({2, 4}, "FLOAT32", 0, 0, 0, "x");
+    int y = m.Tensor({2, 4}, "BOOL", 0, 0, 0, "y");
+    m.Op("GREATER_EQUAL", 62, {x, m.FloatConst({4}, -1, 1)}, {y}, "GreaterEqualOptions", json::object());
+    Compare("greater_equal", Compile("greater_equal", m.Model(x, y)), 4);
+  }
+}
+
+// HARD_SWISH (float, int8) and swish as LOGISTIC · x (how kws exports it), float and int8.
+TEST_F(ForeignModels, HardSwishAndSwish) {
+  for (bool int8 : {false, true}) {
+    JsonModel m;
+    const std::string T = int8 ? "INT8" : "FLOAT32";
+    int x = m.Tensor({1, 6, 5, 3}, T, 0, int8 ? 0.05f : 0, 3, "x");
+    int hs = m.Tensor({1, 6, 5, 3}, T, 0, int8 ? 0.03f : 0, -60);
+    m.Op("HARD_SWISH", 117, {x}, {hs}, "HardSwishOptions", json::object());
+    const std::string name = std::string("hard_swish_") + (int8 ? "int8" : "float");
+    Compare(name, Compile(name, m.Model(x, hs)), 4);
+    int sg = m.Tensor({1, 6, 5, 3}, T, 0, int8 ? 1.0f / 256 : 0, -128);
+    m.Op("LOGISTIC", 14, {hs}, {sg});
+    int y = m.Tensor({1, 6, 5, 3}, T, 0, int8 ? 0.025f : 0, -40, "y");
+    m.Op("MUL", 18, {hs, sg}, {y}, "MulOptions", json::object());
+    const std::string sname = std::string("hard_swish_then_swish_") + (int8 ? "int8" : "float");
+    Compare(sname, Compile(sname, m.Model(x, y)), 4);
+  }
+}
+
+// IF (as openWakeWord's hey_jarvis head uses it: weights passed into the branches as inputs) and WHILE.
+TEST_F(ForeignModels, IfAndWhileFloat) {
+  {
+    JsonModel m;
+    // then (subgraph 1): FC(x, w, b) → LOGISTIC; else (subgraph 2): FC(x, w) → TANH.
+    int tx = m.Tensor({1, 4}, "FLOAT32"), tw = m.Tensor({3, 4}, "FLOAT32"), tb = m.Tensor({3}, "FLOAT32");
+    int tf = m.Tensor({1, 3}, "FLOAT32"), ty = m.Tensor({1, 3}, "FLOAT32");
+    m.Op("FULLY_CONNECTED", 9, {tx, tw, tb}, {tf}, "FullyConnectedOptions", json::object());
+    m.Op("LOGISTIC", 14, {tf}, {ty});
+    json then_sg = {{"tensors", m.tensors}, {"inputs", {tx, tw, tb}}, {"outputs", {ty}}, {"operators", m.ops}};
+    m.tensors = json::array();
+    m.ops = json::array();
+    int ex = m.Tensor({1, 4}, "FLOAT32"), ew = m.Tensor({3, 4}, "FLOAT32"), eb = m.Tensor({3}, "FLOAT32");
+    int ef = m.Tensor({1, 3}, "FLOAT32"), ey = m.Tensor({1, 3}, "FLOAT32");
+    m.Op("FULLY_CONNECTED", 9, {ex, ew, -1}, {ef}, "FullyConnectedOptions", json::object());
+    m.Op("TANH", 28, {ef}, {ey});
+    json else_sg = {{"tensors", m.tensors}, {"inputs", {ex, ew, eb}}, {"outputs", {ey}}, {"operators", m.ops}};
+    m.tensors = json::array();
+    m.ops = json::array();
+    int x = m.Tensor({1, 4}, "FLOAT32", 0, 0, 0, "x");
+    int s = m.Tensor({1, 1}, "FLOAT32");
+    m.Op("FULLY_CONNECTED", 9, {x, m.FloatConst({1, 4}, -1, 1), -1}, {s}, "FullyConnectedOptions", json::object());
+    int cb = m.Tensor({1, 1}, "BOOL"), cs = m.Tensor({}, "BOOL");
+    m.Op("GREATER_EQUAL", 62, {s, m.FloatConst({}, 0, 0)}, {cb}, "GreaterEqualOptions", json::object());
+    m.Op("RESHAPE", 22, {cb, m.Tensor({0}, "INT32")}, {cs}, "ReshapeOptions", json::object());
+    int y = m.Tensor({1, 3}, "FLOAT32", 0, 0, 0, "y");
+    m.Op("IF", 118, {cs, x, m.FloatConst({3, 4}, -1, 1), m.FloatConst({3}, -1, 1)}, {y}, "IfOptions",
+         {{"then_subgraph_index", 1}, {"else_subgraph_index", 2}});
+    m.EndSubgraph({x}, {y});
+    m.subgraphs.push_back(then_sg);
+    m.subgraphs.push_back(else_sg);
+    Compare("if_branches", Compile("if_branches", m.MultiModel()), 10);
+  }
+  {
+    JsonModel m;
+    // cond (1): 3 >= i; body (2): x = tanh(1.5·x + 0.1), i = i + 1; from i = 0: four iterations.
+    int ci = m.Tensor({1}, "FLOAT32"), cx = m.Tensor({1, 4}, "FLOAT32"), cb = m.Tensor({1}, "BOOL");
+    int cs = m.Tensor({}, "BOOL");
+    m.Op("GREATER_EQUAL", 62, {m.FloatConst({1}, 3, 3), ci}, {cb}, "GreaterEqualOptions", json::object());
+    m.Op("RESHAPE", 22, {cb, m.Tensor({0}, "INT32")}, {cs}, "ReshapeOptions", json::object());
+    json cond = {{"tensors", m.tensors}, {"inputs", {ci, cx}}, {"outputs", {cs}}, {"operators", m.ops}};
+    m.tensors = json::array();
+    m.ops = json::array();
+    int bi = m.Tensor({1}, "FLOAT32"), bx = m.Tensor({1, 4}, "FLOAT32"), bi2 = m.Tensor({1}, "FLOAT32");
+    int bm = m.Tensor({1, 4}, "FLOAT32"), ba = m.Tensor({1, 4}, "FLOAT32"), bx2 = m.Tensor({1, 4}, "FLOAT32");
+    m.Op("ADD", 0, {bi, m.FloatConst({1}, 1, 1)}, {bi2}, "AddOptions", json::object());
+    m.Op("MUL", 18, {bx, m.FloatConst({1}, 1.5f, 1.5f)}, {bm}, "MulOptions", json::object());
+    m.Op("ADD", 0, {bm, m.FloatConst({4}, 0.1f, 0.1f)}, {ba}, "AddOptions", json::object());
+    m.Op("TANH", 28, {ba}, {bx2});
+    json body = {{"tensors", m.tensors}, {"inputs", {bi, bx}}, {"outputs", {bi2, bx2}}, {"operators", m.ops}};
+    m.tensors = json::array();
+    m.ops = json::array();
+    int x = m.Tensor({1, 4}, "FLOAT32", 0, 0, 0, "x");
+    int io = m.Tensor({1}, "FLOAT32"), y = m.Tensor({1, 4}, "FLOAT32", 0, 0, 0, "y");
+    m.Op("WHILE", 119, {m.FloatConst({1}, 0, 0), x}, {io, y}, "WhileOptions",
+         {{"cond_subgraph_index", 1}, {"body_subgraph_index", 2}});
+    m.EndSubgraph({x}, {y});
+    m.subgraphs.push_back(cond);
+    m.subgraphs.push_back(body);
+    Compare("while_loop", Compile("while_loop", m.MultiModel()), 4);
+  }
+}
+
+// Resource variables and CALL_ONCE. The official npm interpreter (tfjs-tflite) aborts on them, so the
+// reference is LiteRT (tools/js/litert_run.js). First the smallest streaming model, hand-computed:
+// y = x + (the previous call's x), the state starting at [10, 20]; then an int8 model keeping the last
+// two frames the way microWakeWord does (READ → CONCATENATION → STRIDED_SLICE → ASSIGN) over 40 steps.
+TEST_F(ForeignModels, StreamingStateAgainstLiteRt) {
+  auto handle = [](const std::string& name) { return json{{"container", ""}, {"shared_name", name}}; };
+  {
+    JsonModel m;
+    int x = m.Tensor({1, 2}, "FLOAT32", 0, 0, 0, "x"), h = m.Tensor({}, "RESOURCE");
+    int prev = m.Tensor({1, 2}, "FLOAT32"), y = m.Tensor({1, 2}, "FLOAT32", 0, 0, 0, "y");
+    m.Op("CALL_ONCE", 129, {}, {}, "CallOnceOptions", {{"init_subgraph_index", 1}});
+    m.Op("VAR_HANDLE", 142, {}, {h}, "VarHandleOptions", handle("state"));
+    m.Op("READ_VARIABLE", 143, {h}, {prev});
+    m.Op("ADD", 0, {x, prev}, {y}, "AddOptions", json::object());
+    m.Op("ASSIGN_VARIABLE", 144, {h, x}, {});
+    m.EndSubgraph({x}, {y});
+    int ih = m.Tensor({}, "RESOURCE");
+    const float init[2] = {10, 20};
+    int iv = m.Tensor({1, 2}, "FLOAT32", m.Buffer(std::string(reinterpret_cast<const char*>(init), 8)));
+    m.Op("VAR_HANDLE", 142, {}, {ih}, "VarHandleOptions", handle("state"));
+    m.Op("ASSIGN_VARIABLE", 144, {ih, iv}, {});
+    m.EndSubgraph({}, {});
+    const std::string bytes = Compile("stream_float", m.MultiModel());
+    Interpreter it = Interpreter::FromBuffer("stream_float.tflite", bytes);
+    const float in1[2] = {1, 2}, in2[2] = {3, 4};
+    std::memcpy(it.input_data(0), in1, 8);
+    it.Invoke();
+    EXPECT_EQ(std::vector<float>(static_cast<const float*>(it.output_data(0)), static_cast<const float*>(it.output_data(0)) + 2),
+              (std::vector<float>{11, 22}));
+    std::memcpy(it.input_data(0), in2, 8);
+    it.Invoke();
+    EXPECT_EQ(std::vector<float>(static_cast<const float*>(it.output_data(0)), static_cast<const float*>(it.output_data(0)) + 2),
+              (std::vector<float>{4, 6}));
+    CompareLiteRt("stream_float", bytes, 6);
+  }
+  {
+    JsonModel m;
+    const float s0 = 0.1f;
+    int x = m.Tensor({1, 1, 4}, "INT8", 0, s0, -128, "frame"), h = m.Tensor({}, "RESOURCE");
+    int st = m.Tensor({1, 2, 4}, "INT8", 0, s0, -128), cat = m.Tensor({1, 3, 4}, "INT8", 0, s0, -128);
+    int next = m.Tensor({1, 2, 4}, "INT8", 0, s0, -128), flat = m.Tensor({1, 12}, "INT8", 0, s0, -128);
+    m.Op("CALL_ONCE", 129, {}, {}, "CallOnceOptions", {{"init_subgraph_index", 1}});
+    m.Op("VAR_HANDLE", 142, {}, {h}, "VarHandleOptions", handle("stream/states"));
+    m.Op("READ_VARIABLE", 143, {h}, {st});
+    m.Op("CONCATENATION", 2, {st, x}, {cat}, "ConcatenationOptions", {{"axis", 1}});
+    m.Op("STRIDED_SLICE", 45, {cat, m.Int32Const({3}, {0, 1, 0}), m.Int32Const({3}, {0, 0, 0}),
+                               m.Int32Const({3}, {1, 1, 1})},
+         {next}, "StridedSliceOptions", {{"begin_mask", 5}, {"end_mask", 7}});
+    m.Op("ASSIGN_VARIABLE", 144, {h, next}, {});
+    m.Op("RESHAPE", 22, {cat, m.Int32Const({2}, {1, 12})}, {flat}, "ReshapeOptions", {{"new_shape", {1, 12}}});
+    int w = m.Int8Weights({3, 12}, -1, 0.01f);
+    int y = m.Tensor({1, 3}, "INT8", 0, 0.05f, 3, "y");
+    m.Op("FULLY_CONNECTED", 9, {flat, w, m.Int32Bias(w, s0, 300)}, {y}, "FullyConnectedOptions", json::object());
+    m.EndSubgraph({x}, {y});
+    int ih = m.Tensor({}, "RESOURCE");
+    std::string zeros(8, char(-128));
+    int iv = m.Tensor({1, 2, 4}, "INT8", m.Buffer(zeros), s0, -128);
+    m.Op("VAR_HANDLE", 142, {}, {ih}, "VarHandleOptions", handle("stream/states"));
+    m.Op("ASSIGN_VARIABLE", 144, {ih, iv}, {});
+    m.EndSubgraph({}, {});
+    const auto out = CompareLiteRt("stream_int8", Compile("stream_int8", m.MultiModel()), 40);
+    // The output depends on earlier frames: the same frame after different histories gives different outputs.
+    EXPECT_GT(std::set<double>(out.begin(), out.end()).size(), 10u);
   }
 }
 

@@ -256,8 +256,8 @@ TEST(Loader, RejectsBrokenFilesWithClearMessages) {
   ExpectRejected(m.Build(), "read before any operator writes it");
   m = RawFc{};
   m.deprecated_code = 0;
-  m.code = static_cast<tflite::BuiltinOperator>(117);  // HARD_SWISH
-  ExpectRejected(m.Build(), "operator 0: unknown operator (builtin 117) is not supported");
+  m.code = static_cast<tflite::BuiltinOperator>(116);  // ROUND
+  ExpectRejected(m.Build(), "operator 0: unknown operator (builtin 116) is not supported");
 }
 
 TEST(Loader, RejectsUnsupportedOpsAndBadQuantization) {
@@ -265,10 +265,10 @@ TEST(Loader, RejectsUnsupportedOpsAndBadQuantization) {
     kws::tfl::ModelBuilder b;
     const int x = b.AddTensor("x", {1, 4}, tflite::TensorType::FLOAT32);
     const int y = b.AddTensor("y", {1, 4}, tflite::TensorType::FLOAT32);
-    b.AddOperator(static_cast<tflite::BuiltinOperator>(117), {x}, {y});  // HARD_SWISH
+    b.AddOperator(static_cast<tflite::BuiltinOperator>(116), {x}, {y});  // ROUND
     b.SetInputs({x});
     b.SetOutputs({y});
-    ExpectRejected(b.Finish(), "operator 0: unknown operator (builtin 117) is not supported");
+    ExpectRejected(b.Finish(), "operator 0: unknown operator (builtin 116) is not supported");
   }
   {
     // int8 softmax whose output is not 1/256, −128.

@@ -20,3 +20,14 @@ add_test(NAME runtime.invoke_broken_model COMMAND sh -c
   "out=$(${KWS_BIN} invoke --model ${_rt_models}/broken_truncated.tflite --info 2>&1); echo \"$out exit=$?\"")
 set_tests_properties(runtime.invoke_broken_model PROPERTIES
   PASS_REGULAR_EXPRESSION "broken_truncated.tflite: corrupt .tflite file.* exit=2")
+
+# --info lists the operators kws runs (from the registry).
+add_test(NAME runtime.invoke_info_supported_ops COMMAND kws invoke --model ${_rt_models}/int8.tflite --info --json)
+set_tests_properties(runtime.invoke_info_supported_ops PROPERTIES
+  PASS_REGULAR_EXPRESSION "\"supported_ops\": \\[[^]]*\"CALL_ONCE\"[^]]*\"HARD_SWISH\"")
+
+# --steps: a streaming model (y = x + the previous x, state starting at [10, 20]; a committed fuzz seed built by
+# ForeignModels.StreamingStateAgainstLiteRt) on 8 zero inputs: the first output shows the initial state.
+add_test(NAME runtime.invoke_steps_carry_state COMMAND kws invoke --model ${_rt_models}/flatc_stream_float.tflite
+  --input-raw ${_rt_zeros} --steps)
+set_tests_properties(runtime.invoke_steps_carry_state PROPERTIES PASS_REGULAR_EXPRESSION "^\\[\\[10,20\\],\n \\[0,0\\],")

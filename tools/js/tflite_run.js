@@ -57,14 +57,15 @@ async function main() {
     fail(2, `${inputPath}: ${raw.length} bytes, input tensor '${input.name}' (${input.dataType} [${input.shape}]) needs a multiple of ${n}`);
   }
   const batches = raw.length / n;
-  const outputs = runner.GetOutputs();
-  const output = outputs.get(0);
+  let output = runner.GetOutputs().get(0);
   const values = [];
   for (let b = 0; b < batches; b++) {
     // Views into the wasm heap are re-fetched each time (the heap may grow).
     const view = input.data();
     new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(raw.subarray(b * n, (b + 1) * n));
     if (!runner.Infer()) fail(2, `${modelPath}: Infer() failed`);
+    // Fetched again after every run: a dynamic output (e.g. an IF's) gets a new buffer in Infer().
+    output = runner.GetOutputs().get(0);
     for (const v of output.data()) values.push(v);
   }
   let usPerInfer;

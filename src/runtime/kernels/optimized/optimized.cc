@@ -329,6 +329,47 @@ void DepthwiseFloat(const ConvGeometry& g, const FloatAct& act, const Shape4& is
       }
 }
 
+void DepthwiseInt8(const ConvGeometry& g, const QuantParams& q, const int32_t* multiplier, const int* shift,
+                   const Shape4& is, const int8_t* input, const Shape4& fs, const int8_t* filter,
+                   const int32_t* bias, const Shape4& os, int8_t* output) {
+  constexpr int kBlock = 256;
+  const int m = g.depth_multiplier;
+  int32_t acc[kBlock];
+  for (int b = 0; b < os.n; ++b)
+    for (int oy = 0; oy < os.h; ++oy)
+      for (int ox = 0; ox < os.w; ++ox) {
+        const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
+        int8_t* out = output + Offset(os, b, oy, ox, 0);
+        for (int c0 = 0; c0 < os.c; c0 += kBlock) {
+          const int nc = std::min(kBlock, os.c - c0);
+          for (int c = 0; c < nc; ++c) acc[c] = 0;
+          for (int ky = 0; ky < fs.h; ++ky) {
+            const int y = y0 + ky * g.dilation_h;
+            if (y < 0 || y >= is.h) continue;
+            for (int kx = 0; kx < fs.w; ++kx) {
+              const int x = x0 + kx * g.dilation_w;
+              if (x < 0 || x >= is.w) continue;
+              const int8_t* in = input + Offset(is, b, y, x, 0);
+              const int8_t* f = filter + Offset(fs, 0, ky, kx, c0);
+              if (m == 1) {
+                const int8_t* inc = in + c0;
+                for (int c = 0; c < nc; ++c)
+                  acc[c] += (int32_t(f[c]) + q.weight_offset) * (int32_t(inc[c]) + q.input_offset);
+              } else {
+                for (int c = 0; c < nc; ++c)
+                  acc[c] += (int32_t(f[c]) + q.weight_offset) * (int32_t(in[(c0 + c) / m]) + q.input_offset);
+              }
+            }
+          }
+          for (int c = 0; c < nc; ++c) {
+            const int oc = c0 + c;
+            const int32_t a = bias ? acc[c] + bias[oc] : acc[c];
+            out[oc] = static_cast<int8_t>(Requantize(a, q, multiplier, shift, oc));
+          }
+        }
+      }
+}
+
 #ifdef KWS_X86
 namespace {
 __attribute__((target("avx512f,avx512dq"))) void QuantizeAvx512(float scale, int32_t zp, int64_t n, const float* in,
@@ -373,6 +414,23 @@ void FullyConnectedFloat(const FloatAct& act, int batches, int depth, int units,
     float* o = output + int64_t(b) * units;
     for (int u = 0; u < units; ++u) o[u] = std::clamp(o[u] + (bias ? bias[u] : 0.0f), act.min, act.max);
   }
+}
+
+void BatchMatMulFloat(const ref::BatchMatMulParams& p, const float* lhs, const float* rhs, float* out) {
+  ref::ForEachBatch(p, [&](int64_t lo, int64_t ro, int64_t oo) {
+    Eigen::Map<RowMat> y(out + oo, p.m, p.n);
+    if (!p.adj_x && !p.adj_y)
+      y.noalias() = Eigen::Map<const RowMat>(lhs + lo, p.m, p.k) * Eigen::Map<const RowMat>(rhs + ro, p.k, p.n);
+    else if (p.adj_x && !p.adj_y)
+      y.noalias() = Eigen::Map<const RowMat>(lhs + lo, p.k, p.m).transpose() *
+                    Eigen::Map<const RowMat>(rhs + ro, p.k, p.n);
+    else if (!p.adj_x)
+      y.noalias() = Eigen::Map<const RowMat>(lhs + lo, p.m, p.k) *
+                    Eigen::Map<const RowMat>(rhs + ro, p.n, p.k).transpose();
+    else
+      y.noalias() = Eigen::Map<const RowMat>(lhs + lo, p.k, p.m).transpose() *
+                    Eigen::Map<const RowMat>(rhs + ro, p.n, p.k).transpose();
+  });
 }
 
 }  // namespace kws::rt::opt

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "runtime/kernels/reference/batch_matmul.h"
 #include "runtime/kernels/types.h"
 
 namespace kws::rt::opt {
@@ -39,9 +40,20 @@ bool HasAvx512();
 void DepthwiseFloat(const ConvGeometry& g, const FloatAct& act, const Shape4& is, const float* input,
                     const Shape4& fs, const float* filter, const float* bias, const Shape4& os, float* output);
 
+// DEPTHWISE_CONV_2D int8, channel-innermost loops over blocks of output
+// channels with int32 accumulators on the stack; same arithmetic (either
+// requantization) as ref::DepthwiseInt8, so the results are identical.
+void DepthwiseInt8(const ConvGeometry& g, const QuantParams& q, const int32_t* multiplier, const int* shift,
+                   const Shape4& is, const int8_t* input, const Shape4& fs, const int8_t* filter,
+                   const int32_t* bias, const Shape4& os, int8_t* output);
+
 // FULLY_CONNECTED float via Eigen.
 void FullyConnectedFloat(const FloatAct& act, int batches, int depth, int units, const float* input,
                          const float* weights, const float* bias, float* output);
+
+// BATCH_MATMUL float: one Eigen GEMM per batch item (same shapes as
+// ref::BatchMatMulFloat; float within rounding).
+void BatchMatMulFloat(const ref::BatchMatMulParams& p, const float* lhs, const float* rhs, float* out);
 
 // float → int8 exactly as QuantizeToInt8 (fixed_point.h: round(x/scale) half
 // away from zero, NaN → zero point, saturating), AVX-512 when available.

@@ -15,6 +15,7 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "runtime/kernels/types.h"
 
@@ -91,6 +92,17 @@ inline void MeanInt8(const MeanInt8Params& p, const int dims[4], const bool redu
     }
     output[o] = static_cast<int8_t>(std::clamp<int64_t>(v, -128, 127));
   }
+}
+
+// REDUCE_MAX: the largest element of each reduced group (TFLite's comparison
+// `in > current`, starting from the type's lowest value: NaN never wins).
+template <typename T>
+inline void ReduceMax(const int dims[4], const bool reduce[4], const T* input, T* output) {
+  const int64_t no = OutputCount(dims, reduce);
+  std::fill(output, output + no, std::numeric_limits<T>::lowest());
+  ForEachReduced(dims, reduce, [&](int64_t o, int64_t i) {
+    if (input[i] > output[o]) output[o] = input[i];
+  });
 }
 
 }  // namespace ref
