@@ -188,26 +188,27 @@ void WakeWordDetector::Frame(std::vector<Detection>* out) {
 WakeWordClipScore ScoreWakeWordClip(WakeWordDetector& det, const float* samples, size_t n) {
   det.Reset();
   WakeWordClipScore s;
-  // The plain sliding mean of the last N outputs (no cool-off, no clearing after a detection).
-  const size_t window = size_t(det.smoother().options().sliding_window_size);
-  std::vector<float> last(window, 0.0f);
+  const WakeWordOptions& o = det.smoother().options();
+  std::vector<uint8_t> last(size_t(o.sliding_window_size), 0);
   size_t at = 0;
+  uint32_t best = 0;
   auto previous = std::move(det.on_result);
   det.on_result = [&](int64_t t, float p, float) {
-    last[at] = p;
-    at = (at + 1) % window;
-    float sum = 0;
-    for (float v : last) sum += v;
-    const float mean = sum / float(window);
-    if (mean > s.max_mean) {
-      s.max_mean = mean;
+    last[at] = uint8_t(std::lround(p * 255.0f));  // the model's uint8 output
+    at = (at + 1) % last.size();
+    uint32_t sum = 0;
+    for (uint8_t v : last) sum += v;
+    if (sum > best) {
+      best = sum;
       s.max_mean_ms = t;
     }
     s.max_probability = std::max(s.max_probability, p);
   };
   det.Accept(samples, n, nullptr);
-  s.detections = int(det.stats().detections);
   det.on_result = std::move(previous);
+  s.max_mean = float(best) / (255.0f * float(last.size()));
+  s.above_cutoff = best > uint32_t(o.cutoff_u8()) * uint32_t(last.size());
+  s.detections = int(det.stats().detections);
   return s;
 }
 

@@ -124,11 +124,14 @@ class WakeWordDetector {
   DetectorStats stats_;
 };
 
-// Runs a whole clip from a fresh start (kws infer): the largest sliding-window mean and model output
-// over the clip (0..1) and how many detections the stream would give.
+// Runs a whole clip from a fresh start (kws infer): the largest mean of N consecutive model outputs
+// (the plain sliding window: no cool-off, no clearing after a detection; a clip is a piece of a
+// stream) and the largest single output (0..1), whether that window is above the cutoff as
+// ESPHome compares it, and how many detections the stream rules (with the start's cool-off) give.
 struct WakeWordClipScore {
   float max_mean = 0, max_probability = 0;
-  int64_t max_mean_ms = 0;  // where the largest mean was reached
+  int64_t max_mean_ms = 0;  // stream time where the largest mean was reached
+  bool above_cutoff = false;
   int detections = 0;
 };
 WakeWordClipScore ScoreWakeWordClip(WakeWordDetector& det, const float* samples, size_t n);

@@ -97,6 +97,36 @@ TEST_F(WakeWordCli, DetectionsAreTheLibrarysInEveryInputForm) {
   EXPECT_NE(Err().find(" p="), std::string::npos) << Err();
 }
 
+TEST_F(WakeWordCli, InferScoresEachClipFromAFreshStart) {
+  const std::vector<float> x = kws::test::Bursts(4.0, 6);
+  kws::WriteWav16(P("loud.wav"), x, 16000);
+  kws::WriteWav16(P("quiet.wav"), std::vector<float>(24000, 0.0f), 16000);
+  kws::WakeWordModel m = kws::LoadWakeWordModel(P("tiny.json"));
+  kws::WakeWordDetector det(m, m.options);
+  const kws::Audio a = kws::ReadAudio(P("loud.wav"), 16000);
+  const kws::WakeWordClipScore want = kws::ScoreWakeWordClip(det, a.samples.data(), a.samples.size());
+  const auto r = Sh(kBin + " infer --model " + P("tiny.json") + " " + P("loud.wav") + " " + P("quiet.wav") +
+                    " --json 2> " + P("err.txt"));
+  ASSERT_EQ(r.rc, 0) << Err();
+  const auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  const json loud = json::parse(lines[0]), quiet = json::parse(lines[1]);
+  EXPECT_EQ(loud["file"], P("loud.wav"));
+  EXPECT_EQ(loud["wake_word"], "Tiny Word");
+  EXPECT_NEAR(loud["score"].get<double>(), want.max_mean, 1e-4);
+  EXPECT_NEAR(loud["max_probability"].get<double>(), want.max_probability, 1e-4);
+  EXPECT_DOUBLE_EQ(loud["t"].get<double>(), double(want.max_mean_ms) / 1000.0);
+  EXPECT_EQ(loud["above_cutoff"], true);
+  EXPECT_EQ(loud["detections"], want.detections);
+  EXPECT_EQ(quiet["above_cutoff"], false);
+  EXPECT_EQ(quiet["detections"], 0);
+  const auto table = Sh(kBin + " infer --model " + P("tiny.json") + " " + P("loud.wav") + " 2> " + P("err.txt"));
+  EXPECT_EQ(table.rc, 0);
+  EXPECT_NE(table.out.find("above cutoff"), std::string::npos) << table.out;
+  EXPECT_EQ(Sh(kBin + " infer --model " + P("tiny.json") + " --labels a " + P("loud.wav") + " 2>/dev/null").rc, 1);
+  EXPECT_EQ(Sh(kBin + " infer --model " + P("missing.json") + " " + P("loud.wav") + " 2>/dev/null").rc, 2);
+}
+
 TEST_F(WakeWordCli, BadManifestsAreBadInputNamingFileAndField) {
   json j = Manifest("tiny.tflite");
   j["micro"].erase("sliding_window_size");

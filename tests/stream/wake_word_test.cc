@@ -406,6 +406,19 @@ TEST(WakeWordDetector, ClipScoreIsTheLargestPlainWindowMean) {
   EXPECT_GT(s.max_probability, 0.9f);
   EXPECT_EQ(s.detections, int(r.found.size()));
   EXPECT_GE(s.max_mean_ms, 1200);
+  EXPECT_TRUE(s.above_cutoff);
+  // A burst within the first second: above the cutoff, but the stream's start cool-off keeps it from
+  // firing. Quiet alone: neither.
+  std::vector<float> early = Bursts(1.0, 4), quiet(16000, 0.0f);
+  std::copy(x.begin() + 19200, x.begin() + 25600, early.begin() + 3200);  // 1.2-1.6 s to 0.2-0.6 s
+  const kws::WakeWordClipScore e = kws::ScoreWakeWordClip(det, early.data(), early.size());
+  EXPECT_TRUE(e.above_cutoff);
+  EXPECT_EQ(e.detections, 0);
+  EXPECT_GE(e.max_mean_ms, 200);
+  EXPECT_LE(e.max_mean_ms, 800);
+  const kws::WakeWordClipScore q = kws::ScoreWakeWordClip(det, quiet.data(), quiet.size());
+  EXPECT_FALSE(q.above_cutoff);
+  EXPECT_LT(q.max_mean, 0.5f);
 }
 
 }  // namespace
