@@ -8,7 +8,7 @@ synthetic voices, false alarms on an hour of the dataset's background noise, rea
 
 Voices: every espeak-ng accent x variant kws's synthesizer uses (src/synth/tts.cc: EspeakAccents,
 EspeakVariants, at their default rate and pitch), the flite voices and the festival voices, each
-saying "okay nabu" once (resampled to 16 kHz by sox, peak-normalized to -6 dBFS). Two streams, one
+saying "okay nabu" once (resampled to 16 kHz by sox without dither, peak-normalized to -6 dBFS). Two streams, one
 utterance per voice every 4 s:
   quiet: over white noise at -60 dBFS;
   noisy: over the background-noise files (in turn) at --snr-db below the utterance's RMS.
@@ -56,7 +56,7 @@ def read_wav(path):
 
 
 def to_16k(src, dst):
-    subprocess.run(["sox", src, "-r", str(RATE), "-b", "16", "-c", "1", dst], check=True)
+    subprocess.run(["sox", "-D", src, "-r", str(RATE), "-b", "16", "-c", "1", dst], check=True)
 
 
 def synthesize(tmp):
@@ -221,7 +221,7 @@ def main():
                        "audio_seconds": summary["audio_seconds"],
                        "detections": len(detections), "at": [d["t"] for d in detections],
                        "real_time_factor": summary["real_time_factor"],
-                       "processing_seconds": summary["processing_seconds"], "peak_rss_kb": summary["peak_rss_kb"]}
+                       "processing_seconds": summary["processing_seconds"]}
     with open(os.path.join(a.out, "voices.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(all_rows[0].keys()))
         w.writeheader()
