@@ -1,13 +1,17 @@
 // kws infer: classify audio clips with a .tflite model (features and labels from its kws metadata, or
-// from --frontend / --labels for a model without it, such as Google's micro_speech).
+// from --frontend / --labels for a model without it, such as Google's micro_speech), or score them with
+// a microWakeWord manifest (stream/wake_word.h).
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "audio/audio.h"
 #include "bench/classify.h"
 #include "cli/command.h"
+#include "stream/wake_word.h"
 #include "util/error.h"
 #include "util/text.h"
 
@@ -38,11 +42,44 @@ nlohmann::ordered_json ResultJson(const kws::ClipResult& r, const std::vector<st
   return j;
 }
 
+// A microWakeWord manifest: each clip streamed from a fresh start; its largest sliding-window mean.
+int RunWakeWord(const Opts& o) {
+  if (o.all_windows || !o.overrides.frontend.empty() || !o.labels.empty())
+    throw kws::UsageError("--all-windows, --frontend and --labels do not apply to a microWakeWord manifest (" + o.model + ")");
+  kws::WakeWordModel m = kws::LoadWakeWordModel(o.model);
+  kws::WakeWordDetector det(m, m.options);
+  int width = 24;
+  for (const auto& clip : o.clips) width = std::max(width, int(clip.size()));
+  if (!o.json) std::printf("%-*s %7s %7s %7s  %s\n", width, "file", "score", "max p", "at s", "above cutoff");
+  for (const std::string& clip : o.clips) {
+    const kws::Audio a = kws::ReadAudio(clip, kws::WakeWordModel::kSampleRate);
+    const kws::WakeWordClipScore s = kws::ScoreWakeWordClip(det, a.samples.data(), a.samples.size());
+    if (o.json) {
+      nlohmann::ordered_json j;
+      j["file"] = clip;
+      j["wake_word"] = m.manifest.wake_word;
+      j["score"] = std::round(double(s.max_mean) * 10000.0) / 10000.0;
+      j["max_probability"] = std::round(double(s.max_probability) * 10000.0) / 10000.0;
+      j["t"] = double(s.max_mean_ms) / 1000.0;
+      j["above_cutoff"] = s.above_cutoff;
+      j["detections"] = s.detections;
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::printf("%-*s %7.4f %7.4f %7.2f  %s\n", width, clip.c_str(), double(s.max_mean), double(s.max_probability),
+                  double(s.max_mean_ms) / 1000.0, s.above_cutoff ? "yes" : "no");
+    }
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 kws::cli::Registrar reg(
     "infer", "Classify audio clips with a .tflite model (feature settings and labels from the model)",
     [](CLI::App& app) {
       auto o = std::make_shared<Opts>();
-      app.add_option("--model", o->model, "Model file (.tflite exported by 'kws export')")->required();
+      app.add_option("--model", o->model,
+                     "Model file (.tflite exported by 'kws export'), or a microWakeWord manifest (.json)")
+          ->required();
       app.add_option("clips", o->clips, "Audio files (any format/rate; resampled to the model's rate)")
           ->required();
       app.add_flag("--all-windows", o->all_windows,
@@ -55,6 +92,7 @@ kws::cli::Registrar reg(
                      "settings; int8 fed as is) or tf.signal");
       app.add_option("--labels", o->labels, "For a model without kws metadata: its classes in output order, comma-separated");
       return [o]() -> int {
+        if (kws::IsWakeWordManifestPath(o->model)) return RunWakeWord(*o);
         o->overrides.labels = kws::SplitList(o->labels);
         kws::ClipClassifier c(o->model, o->overrides);
         const auto& labels = c.labels();
@@ -88,9 +126,12 @@ kws::cli::Registrar reg(
     },
     "Output: a table (file, top label, its score, every label's score), or with --json one line per\n"
     "clip (and per window with --all-windows): {\"file\":..., \"label\":..., \"score\":..., \"scores\":{label: p}}.\n"
+    "A microWakeWord manifest (.json): per clip the largest mean of sliding_window_size consecutive outputs\n"
+    "(score), the largest output, where, and whether the window is above the manifest's cutoff.\n"
     "Examples:\n"
     "  kws infer --model model.tflite yes.wav no.flac\n"
     "  kws infer --model model.tflite --all-windows --json recording.wav\n"
-    "  kws infer --model micro_speech_quantized.tflite --frontend micro --labels silence,unknown,yes,no yes.wav --json");
+    "  kws infer --model micro_speech_quantized.tflite --frontend micro --labels silence,unknown,yes,no yes.wav --json\n"
+    "  kws infer --model okay_nabu.json okay_nabu.wav --json");
 
 }  // namespace

@@ -2,6 +2,8 @@
 // or (with ALSA) a microphone. One JSON line per detection on stdout, flushed:
 //   {"t": 3.400, "label": "yes", "score": 0.9731}
 // t = seconds of audio from the start of the stream at the hop that fired.
+// --model is a .tflite (kws::Detector) or a microWakeWord manifest (.json: kws::WakeWordDetector, the
+// wake word as label, the sliding-window mean as score).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,6 +17,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -25,6 +29,7 @@
 #include "cli/detector_flags.h"
 #include "stream/capture.h"
 #include "stream/detector.h"
+#include "stream/wake_word.h"
 #include "util/error.h"
 #include "util/text.h"
 #include "util/log.h"
@@ -69,14 +74,22 @@ long PeakRssKb() {
   return ru.ru_maxrss;
 }
 
+// What the stream loop needs from a detector (kws model or microWakeWord manifest).
+struct Session {
+  int rate = 16000;
+  size_t chunk = 0;  // samples per read: one hop
+  std::function<void(const float*, size_t, std::vector<kws::Detection>*)> accept;
+  std::function<const kws::DetectorStats&()> stats;
+};
+
 class Runner {
  public:
-  Runner(const Opts& o, kws::Detector& det) : o_(o), det_(det) {}
+  Runner(const Opts& o, const Session& s) : o_(o), s_(s) {}
 
   void Feed(const float* x, size_t n) {
     found_.clear();
     const auto t0 = std::chrono::steady_clock::now();
-    det_.Accept(x, n, &found_);
+    s_.accept(x, n, &found_);
     busy_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& d : found_) Report(d);
     Reap(false);
@@ -141,7 +154,7 @@ class Runner {
 
  private:
   const Opts& o_;
-  kws::Detector& det_;
+  const Session& s_;
   std::vector<kws::Detection> found_;
   double busy_ = 0;
   int children_ = 0, spawned_ = 0, failed_exec_ = 0, skipped_exec_ = 0;
@@ -172,29 +185,77 @@ size_t ReadRaw(std::FILE* f, const std::string& name, Runner& run, size_t chunk,
   return reader.dropped_bytes();
 }
 
-int Run(const Opts& o) {
+// The detectors a session may run; the one in use stays here for the whole stream.
+struct Detectors {
+  std::optional<kws::StreamModel> model;
+  std::optional<kws::InterpreterScorer> scorer;
+  std::optional<kws::Detector> det;
+  std::optional<kws::WakeWordModel> wake_model;
+  std::optional<kws::WakeWordDetector> wake;
+};
+
+// A .tflite (kws metadata, or --frontend/--labels): ring buffer, VAD, RecognizeCommands smoothing.
+Session KwsSession(const Opts& o, Detectors* d) {
   const bool quiet = kws::cli::Globals().quiet;
   Opts opt = o;
   kws::cli::ApplyDetectorFlags(o.det_flags, &opt.det);
   opt.det.Validate();
-  if (o.max_children < 1) throw kws::UsageError("--max-exec must be >= 1");
   kws::ModelOverrides overrides = o.overrides;
   overrides.labels = kws::SplitList(o.labels);
-  kws::StreamModel model = kws::LoadStreamModel(o.model, overrides);
+  kws::StreamModel& model = d->model.emplace(kws::LoadStreamModel(o.model, overrides));
   const bool model_settings = kws::cli::ApplyModelDetectorSettings(o.det_flags, model.meta, o.model, &opt.det);
   opt.det.Validate();
   const kws::FeatureOptions& fo = model.meta.features;
-  const int rate = fo.sample_rate;
-  kws::InterpreterScorer scorer(model);
-  kws::Detector det(fo, model.meta.labels, &scorer, opt.det);
+  kws::Detector& det = d->det.emplace(fo, model.meta.labels, &d->scorer.emplace(model), opt.det);
   if (o.scores)
-    det.on_result = [&](int64_t t, const float* s, bool open) {
+    det.on_result = [&model](int64_t t, const float* s, bool open) {
       std::fprintf(stderr, "%8.3f %s", double(t) / 1000.0, open ? "run " : "gate");
       for (size_t i = 0; i < model.meta.labels.size(); ++i)
         std::fprintf(stderr, " %s=%.3f", model.meta.labels[i].c_str(), double(s[i]));
       std::fprintf(stderr, "\n");
     };
+  if (!quiet)
+    kws::LogInfo("kws listen: %s (%s, %d Hz, %zu labels, window %d frames), hop %.0f ms, %s, smooth %.0f ms (min %d), "
+                 "suppress %.0f ms, VAD %s%s",
+                 o.model.c_str(), model.interpreter.model_kind().c_str(), fo.sample_rate, model.meta.labels.size(),
+                 model.frames, opt.det.hop_ms, kws::cli::DescribeThresholds(opt.det.post).c_str(), opt.det.post.smooth_ms,
+                 opt.det.post.min_results, opt.det.post.suppress_ms,
+                 opt.det.vad ? (std::to_string(int(opt.det.vad_dbfs)) + " dBFS for " + std::to_string(int(opt.det.vad_min_ms)) + " ms").c_str() : "off",
+                 model_settings ? " (the model's detector settings, flags override)" : "");
+  return {fo.sample_rate, size_t(det.hop_samples()),
+          [&det](const float* x, size_t n, std::vector<kws::Detection>* out) { det.Accept(x, n, out); },
+          [&det]() -> const kws::DetectorStats& { return det.stats(); }};
+}
 
+// A microWakeWord manifest (.json): the model beside it, streamed as ESPHome's micro_wake_word does.
+Session WakeWordSession(const Opts& o, Detectors* d) {
+  for (const char* flag : {"--hop-ms", "--label-threshold", "--smooth-ms", "--suppress-ms", "--min-results",
+                           "--vad-dbfs", "--vad-min-ms", "--no-vad", "--frontend", "--labels"})
+    if (o.det_flags.app && o.det_flags.app->count(flag) > 0)
+      throw kws::UsageError(std::string(flag) + " does not apply to a microWakeWord manifest (" + o.model +
+                            "): it sets its own front end and detection; --threshold overrides its probability_cutoff");
+  kws::WakeWordModel& m = d->wake_model.emplace(kws::LoadWakeWordModel(o.model));
+  kws::WakeWordOptions wo = m.options;
+  if (o.det_flags.app && o.det_flags.app->count("--threshold") > 0) wo.probability_cutoff = o.det.post.threshold;
+  wo.Validate();
+  kws::WakeWordDetector& det = d->wake.emplace(m, wo);
+  if (o.scores)
+    det.on_result = [](int64_t t, float p, float mean) {
+      std::fprintf(stderr, "%8.3f p=%.3f mean=%.3f\n", double(t) / 1000.0, double(p), double(mean));
+    };
+  if (!kws::cli::Globals().quiet)
+    kws::LogInfo("kws listen: %s: wake word '%s' (%s, input [1, %d, %d] int8: %d frames per call), micro front end "
+                 "%d ms / %d ms; fires when the mean of the last %d outputs > %.2f (uint8 %d), then cools off for %d "
+                 "frames",
+                 o.model.c_str(), m.manifest.wake_word.c_str(), m.manifest.model_path.c_str(), m.stride,
+                 m.frontend.filterbank.num_channels, m.stride, m.frontend.window.size_ms, m.frontend.window.step_ms,
+                 wo.sliding_window_size, wo.probability_cutoff, int(wo.cutoff_u8()), wo.min_slices_before_detection);
+  return {det.sample_rate(), size_t(det.hop_samples()),
+          [&det](const float* x, size_t n, std::vector<kws::Detection>* out) { det.Accept(x, n, out); },
+          [&det]() -> const kws::DetectorStats& { return det.stats(); }};
+}
+
+void InstallSignalHandlers() {
   struct sigaction sa{};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
@@ -202,29 +263,22 @@ int Run(const Opts& o) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
+}
 
-  Runner run(opt, det);
-  const long rss_start = PeakRssKb();
-  const auto wall0 = std::chrono::steady_clock::now();
-  const size_t chunk = size_t(det.hop_samples());
+// Streams o.input through the session until its end or a signal; returns odd bytes dropped.
+size_t StreamInput(const Opts& o, const Session& s, Runner& run, std::string* source) {
+  const bool quiet = kws::cli::Globals().quiet;
+  const int rate = s.rate;
+  *source = o.input;
   size_t dropped = 0;
-  std::string source = o.input;
-  if (!quiet)
-    kws::LogInfo("kws listen: %s (%s, %d Hz, %zu labels, window %d frames), hop %.0f ms, %s, smooth %.0f ms (min %d), "
-                 "suppress %.0f ms, VAD %s%s",
-                 o.model.c_str(), model.interpreter.model_kind().c_str(), rate, model.meta.labels.size(), model.frames,
-                 opt.det.hop_ms, kws::cli::DescribeThresholds(opt.det.post).c_str(), opt.det.post.smooth_ms,
-                 opt.det.post.min_results, opt.det.post.suppress_ms,
-                 opt.det.vad ? (std::to_string(int(opt.det.vad_dbfs)) + " dBFS for " + std::to_string(int(opt.det.vad_min_ms)) + " ms").c_str() : "off",
-                 model_settings ? " (the model's detector settings, flags override)" : "");
   if (o.input == "-") {
-    source = "<stdin>";
-    dropped = ReadRaw(stdin, source, run, chunk, rate);
+    *source = "<stdin>";
+    dropped = ReadRaw(stdin, *source, run, s.chunk, rate);
   } else if (o.input == "mic" || o.input.rfind("mic:", 0) == 0) {
     const std::string device = o.input.size() > 4 ? o.input.substr(4) : "default";
     kws::Capture cap(device, rate);  // BadInput if ALSA is unavailable or the device cannot be opened
     if (!quiet) kws::LogInfo("kws listen: capturing from ALSA device '%s' at %d Hz (Ctrl-C to stop)", device.c_str(), rate);
-    std::vector<float> buf(chunk);
+    std::vector<float> buf(s.chunk);
     while (!g_stop) {
       const size_t n = cap.Read(buf.data(), buf.size());
       if (n > 0) run.Feed(buf.data(), n);
@@ -233,7 +287,7 @@ int Run(const Opts& o) {
     std::FILE* f = std::fopen(o.input.c_str(), "rb");
     if (!f) throw kws::BadInput(o.input + ": cannot open (" + std::strerror(errno) + ")");
     try {
-      dropped = ReadRaw(f, o.input, run, chunk, rate);
+      dropped = ReadRaw(f, o.input, run, s.chunk, rate);
     } catch (...) {
       std::fclose(f);
       throw;
@@ -245,49 +299,65 @@ int Run(const Opts& o) {
     const kws::AudioInfo& info = reader.info();
     if (info.sample_rate != rate && !quiet)
       kws::LogInfo("kws listen: %s is %d Hz; resampling to the model's %d Hz", o.input.c_str(), info.sample_rate, rate);
-    std::vector<float> buf(chunk);
+    std::vector<float> buf(s.chunk);
     while (!g_stop) {
       const size_t n = reader.Read(buf.data(), buf.size());
       if (n == 0) break;
       run.Feed(buf.data(), n);
     }
   }
+  return dropped;
+}
+
+void PrintSummary(const Opts& o, const Session& s, const Runner& run, const std::string& source, size_t dropped,
+                  double wall, long rss_start) {
+  const auto& st = s.stats();
+  const double audio_s = double(st.samples) / s.rate;
+  if (o.json) {
+    nlohmann::json j = {{"input", source},
+                        {"audio_seconds", audio_s},
+                        {"hops", st.hops},
+                        {"inferences", st.inferences},
+                        {"gated", st.gated},
+                        {"detections", st.detections},
+                        {"dropped_bytes", dropped},
+                        {"processing_seconds", run.busy()},
+                        {"wall_seconds", wall},
+                        {"real_time_factor", audio_s > 0 ? run.busy() / audio_s : 0.0},
+                        {"peak_rss_kb_start", rss_start},
+                        {"peak_rss_kb", PeakRssKb()},
+                        {"interrupted", bool(g_stop)}};
+    if (!o.exec.empty()) j["exec"] = {{"started", run.spawned()}, {"failed", run.failed_exec()}, {"skipped", run.skipped_exec()}};
+    std::fprintf(stderr, "%s\n", j.dump().c_str());
+    return;
+  }
+  std::fprintf(stderr,
+               "kws listen: %s: %.1f s of audio, %lld hops, %lld inferences (%lld gated by VAD), %lld detections%s\n",
+               source.c_str(), audio_s, (long long)st.hops, (long long)st.inferences, (long long)st.gated,
+               (long long)st.detections, g_stop ? " (interrupted)" : "");
+  std::fprintf(stderr, "kws listen: processing %.3f s (real-time factor %.5f), peak memory %ld KB (%ld KB after loading)\n",
+               run.busy(), audio_s > 0 ? run.busy() / audio_s : 0.0, PeakRssKb(), rss_start);
+  if (dropped)
+    std::fprintf(stderr, "kws listen: %s: input ended mid-sample; dropped %zu odd byte%s\n", source.c_str(), dropped,
+                 dropped == 1 ? "" : "s");
+  if (!o.exec.empty())
+    std::fprintf(stderr, "kws listen: --exec ran %d times (%d failed, %d skipped)\n", run.spawned(), run.failed_exec(),
+                 run.skipped_exec());
+}
+
+int Run(const Opts& o) {
+  if (o.max_children < 1) throw kws::UsageError("--max-exec must be >= 1");
+  Detectors detectors;
+  const Session session = kws::IsWakeWordManifestPath(o.model) ? WakeWordSession(o, &detectors) : KwsSession(o, &detectors);
+  InstallSignalHandlers();
+  Runner run(o, session);
+  const long rss_start = PeakRssKb();
+  const auto wall0 = std::chrono::steady_clock::now();
+  std::string source;
+  const size_t dropped = StreamInput(o, session, run, &source);
   run.Reap(true);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  const auto& st = det.stats();
-  const double audio_s = double(st.samples) / rate;
-  if (!quiet) {
-    if (o.json) {
-      nlohmann::json j = {{"input", source},
-                          {"audio_seconds", audio_s},
-                          {"hops", st.hops},
-                          {"inferences", st.inferences},
-                          {"gated", st.gated},
-                          {"detections", st.detections},
-                          {"dropped_bytes", dropped},
-                          {"processing_seconds", run.busy()},
-                          {"wall_seconds", wall},
-                          {"real_time_factor", audio_s > 0 ? run.busy() / audio_s : 0.0},
-                          {"peak_rss_kb_start", rss_start},
-                          {"peak_rss_kb", PeakRssKb()},
-                          {"interrupted", bool(g_stop)}};
-      if (!o.exec.empty()) j["exec"] = {{"started", run.spawned()}, {"failed", run.failed_exec()}, {"skipped", run.skipped_exec()}};
-      std::fprintf(stderr, "%s\n", j.dump().c_str());
-    } else {
-      std::fprintf(stderr,
-                   "kws listen: %s: %.1f s of audio, %lld hops, %lld inferences (%lld gated by VAD), %lld detections%s\n",
-                   source.c_str(), audio_s, (long long)st.hops, (long long)st.inferences, (long long)st.gated,
-                   (long long)st.detections, g_stop ? " (interrupted)" : "");
-      std::fprintf(stderr, "kws listen: processing %.3f s (real-time factor %.5f), peak memory %ld KB (%ld KB after loading)\n",
-                   run.busy(), audio_s > 0 ? run.busy() / audio_s : 0.0, PeakRssKb(), rss_start);
-      if (dropped)
-        std::fprintf(stderr, "kws listen: %s: input ended mid-sample; dropped %zu odd byte%s\n", source.c_str(), dropped,
-                     dropped == 1 ? "" : "s");
-      if (!o.exec.empty())
-        std::fprintf(stderr, "kws listen: --exec ran %d times (%d failed, %d skipped)\n", run.spawned(), run.failed_exec(),
-                     run.skipped_exec());
-    }
-  }
+  if (!kws::cli::Globals().quiet) PrintSummary(o, session, run, source, dropped, wall, rss_start);
   return 0;
 }
 
@@ -295,7 +365,10 @@ kws::cli::Registrar reg(
     "listen", "Streaming keyword detection on raw PCM (stdin), an audio file, or a microphone",
     [](CLI::App& app) {
       auto o = std::make_shared<Opts>();
-      app.add_option("--model", o->model, "Model file (.tflite exported by 'kws export')")->required();
+      app.add_option("--model", o->model,
+                     "Model file (.tflite exported by 'kws export'), or a microWakeWord manifest (.json, ESPHome's; "
+                     "its model is loaded from beside it)")
+          ->required();
       app.add_option("--input", o->input,
                      "'-' = raw s16le mono PCM at the model rate on stdin (default); an audio file (any format "
                      "libsndfile reads, resampled; .raw/.pcm/.s16 = raw s16le); mic[:DEVICE] = ALSA capture")
@@ -317,6 +390,7 @@ kws::cli::Registrar reg(
     "  arecord -q -f S16_LE -r 16000 -c 1 | kws listen --model model.tflite\n"
     "  kws listen --model model.tflite --input recording.wav --exec 'notify-send \"$KWS_LABEL\"'\n"
     "  kws listen --model model.tflite --input mic:hw:1,0\n"
-    "  kws listen --model micro_speech_quantized.tflite --frontend micro --labels silence,unknown,yes,no --input clip.wav");
+    "  kws listen --model micro_speech_quantized.tflite --frontend micro --labels silence,unknown,yes,no --input clip.wav\n"
+    "  kws listen --model okay_nabu.json --input mic      # microWakeWord: label = the manifest's wake_word");
 
 }  // namespace
