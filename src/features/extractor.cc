@@ -53,13 +53,15 @@ namespace kws {
 namespace {
 
 // out[i] = double(x[i]) * w[i]
-KWS_CLONES_AVX2 void ApplyWindow(const float* x, const double* w, double* out, int n) {
+KWS_VARIANT_BODY void ApplyWindowBody(const float* x, const double* w, double* out, int n) {
   for (int i = 0; i < n; ++i) out[i] = double(x[i]) * w[i];
 }
+KWS_AVX2_VARIANTS(void, ApplyWindow, (const float* x, const double* w, double* out, int n), (x, w, out, n))
 
-KWS_CLONES_AVX2 void ToDouble(const float* x, double* out, int n) {
+KWS_VARIANT_BODY void ToDoubleBody(const float* x, double* out, int n) {
   for (int i = 0; i < n; ++i) out[i] = double(x[i]);
 }
+KWS_AVX2_VARIANTS(void, ToDouble, (const float* x, double* out, int n), (x, out, n))
 
 typedef double v4d __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
@@ -68,7 +70,7 @@ typedef float v4f __attribute__((vector_size(16)));
 // is summed in double; the square root is taken in float (SSE sqrtps, the
 // same correctly rounded result as the scalar tail's std::sqrt; relative
 // error 6e-8, harmless after the log).
-KWS_CLONES_AVX2 void FilteredMagnitude(const double* re, const double* im, double wa, double wc, float* m, int n) {
+KWS_VARIANT_BODY void FilteredMagnitudeBody(const double* re, const double* im, double wa, double wc, float* m, int n) {
   const v4d a = {wa, wa, wa, wa}, c = {wc, wc, wc, wc};
   int t = 0;
   for (; t + 4 <= n; t += 4) {
@@ -95,6 +97,7 @@ KWS_CLONES_AVX2 void FilteredMagnitude(const double* re, const double* im, doubl
     m[t] = std::sqrt(float(yr * yr + yi * yi));
   }
 }
+KWS_AVX2_VARIANTS(void, FilteredMagnitude, (const double* re, const double* im, double wa, double wc, float* m, int n), (re, im, wa, wc, m, n))
 
 }  // namespace
 

@@ -63,8 +63,7 @@ typedef double v4d __attribute__((vector_size(32)));
 // registers, the default one pairs of SSE2 registers). The vector and scalar
 // paths do the same IEEE operations in the same order (no FMA), so a bin's
 // value does not depend on which path computed it.
-KWS_CLONES_AVX2 void UnpackLoop(const double* z, const double* wr, const double* wi, int N,
-                                                          int first, int count, double* re, double* im) {
+KWS_VARIANT_BODY void UnpackLoopBody(const double* z, const double* wr, const double* wi, int N, int first, int count, double* re, double* im) {
   int t = 0;
   for (; t + 4 <= count && first + t + 3 <= N; t += 4) {
     const int j = first + t, m = N - j - 3;  // Z[j..j+3] and Z[N-j-3..N-j]
@@ -93,6 +92,7 @@ KWS_CLONES_AVX2 void UnpackLoop(const double* z, const double* wr, const double*
     im[t] = si - tr;
   }
 }
+KWS_AVX2_VARIANTS(void, UnpackLoop, (const double* z, const double* wr, const double* wi, int N, int first, int count, double* re, double* im), (z, wr, wi, N, first, count, re, im))
 
 }  // namespace
 

@@ -113,9 +113,7 @@ typedef double v4d __attribute__((vector_size(32)));
 
 // out[b] = sum over segment b of rise*x + sum over segment b+1 of fall*x. Each
 // segment's two sums use 4-lane partial sums, then a fixed reduction order.
-KWS_CLONES_AVX2 void SegmentSums(const SparseMel::Segment* seg, int M,
-                                                                     const double* rise, const double* fall,
-                                                                     const double* x, double* out) {
+KWS_VARIANT_BODY void SegmentSumsBody(const SparseMel::Segment* seg, int M, const double* rise, const double* fall, const double* x, double* out) {
   double prev_rise = 0.0;
   for (int s = 0; s <= M; ++s) {
     const int f = seg[s].first, n = seg[s].count;
@@ -141,16 +139,14 @@ KWS_CLONES_AVX2 void SegmentSums(const SparseMel::Segment* seg, int M,
     prev_rise = sr;
   }
 }
+KWS_AVX2_VARIANTS(void, SegmentSums, (const SparseMel::Segment* seg, int M, const double* rise, const double* fall, const double* x, double* out), (seg, M, rise, fall, x, out))
 
 typedef float v4f __attribute__((vector_size(16)));
 
 // Float version: every segment is whole 4-bin chunks (zero-padded weights), so
 // there is no scalar tail; each segment's two 4-lane sums are reduced in a
 // fixed order.
-KWS_CLONES_AVX2 void SegmentSumsF(const SparseMel::Segment* seg,
-                                                                      const int* chunk_first, int M,
-                                                                      const float* rise, const float* fall,
-                                                                      const float* x, float* out) {
+KWS_VARIANT_BODY void SegmentSumsFBody(const SparseMel::Segment* seg, const int* chunk_first, int M, const float* rise, const float* fall, const float* x, float* out) {
   float prev_rise = 0.0f;
   for (int s = 0; s <= M; ++s) {
     const float* m = x + seg[s].first;
@@ -169,6 +165,7 @@ KWS_CLONES_AVX2 void SegmentSumsF(const SparseMel::Segment* seg,
     prev_rise = sr;
   }
 }
+KWS_AVX2_VARIANTS(void, SegmentSumsF, (const SparseMel::Segment* seg, const int* chunk_first, int M, const float* rise, const float* fall, const float* x, float* out), (seg, chunk_first, M, rise, fall, x, out))
 
 }  // namespace
 

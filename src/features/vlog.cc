@@ -47,8 +47,7 @@ inline void Log4(const v4d& y, v4d& out, v4i& bad) {
   out = e * std::numbers::ln2 + 2.0 * s * p;
 }
 
-KWS_CLONES_AVX2 void LogOffsetImpl(const float* x, double offset, float* out,
-                                                                       int n) {
+KWS_VARIANT_BODY void LogOffsetImplBody(const float* x, double offset, float* out, int n) {
   const v4d off = {offset, offset, offset, offset};
   int i = 0;
   auto step = [&](const float* src, float* dst) {
@@ -72,6 +71,7 @@ KWS_CLONES_AVX2 void LogOffsetImpl(const float* x, double offset, float* out,
     for (int j = i; j < n; ++j) out[j] = out4[j - i];
   }
 }
+KWS_AVX2_VARIANTS(void, LogOffsetImpl, (const float* x, double offset, float* out, int n), (x, offset, out, n))
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "layers/gemm.h"
 
+#include "util/cpu.h"
+
 #include <algorithm>
 #include <cstddef>
 
@@ -323,8 +325,7 @@ template <class F>
 void Panels(int N, F f) { PanelsOf<8>(N, f); }
 
 bool CpuHasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
+  return cpu::UseAvx2();
 }
 
 // ---------------------------------------------------------------------------
@@ -599,8 +600,7 @@ template <class F>
 void Panels512(int N, F f) { PanelsOf<16>(N, f); }
 
 bool CpuHasAvx512() {
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
+  return cpu::UseAvx512();
 }
 #endif
 

@@ -5,7 +5,7 @@
 //
 // gemm_*_ref are the plain-loop specification; the fast versions use an
 // AVX-512F kernel when N is a multiple of 16, an AVX2+FMA kernel when N is a
-// multiple of 8 (both chosen at run time with __builtin_cpu_supports, so the
+// multiple of 8 (both chosen at run time through util/cpu.h, so the
 // binary still runs on any x86-64; other CPUs such as ARM64 build only the
 // portable loops), and portable loops otherwise. FMA rounds differently from mul+add, so results are
 // bit-identical run to run on one machine, not across CPU families.

@@ -1,5 +1,7 @@
 #include "train/fused_step.h"
 
+#include "util/cpu.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -179,10 +181,7 @@ KWS_T512 void BnBackwardApply16(float* dz, const float* z, const float* k, const
 }
 
 bool g_fused_avx512 = true;
-bool Use512(int C) {
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return C == 16 && has && g_fused_avx512;
-}
+bool Use512(int C) { return C == 16 && cpu::UseAvx512() && g_fused_avx512; }
 #else
 [[maybe_unused]] bool Use512(int) { return false; }
 #endif

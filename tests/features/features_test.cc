@@ -17,6 +17,7 @@
 #include "features/options_io.h"
 #include "features/vlog.h"
 #include "features/window.h"
+#include "util/cpu.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -573,4 +574,31 @@ TEST(Fft, PackedRealDefaultPlanIsPinned) {
 #else
   GTEST_SKIP() << "FFTW on x86-64 only";
 #endif
+}
+
+// The vectorised loops (AVX2 copies chosen at run time through util/cpu.h) and their plain C++
+// versions compute the same features up to float rounding (FMA may round differently); the cap
+// that KWS_FORCE_PORTABLE sets really changes the path taken for features too.
+TEST(Extractor, PlainAndVectorPathsAgree) {
+  std::vector<float> x(16000);
+  kws::Rng rng(3);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = float(0.3 * std::sin(2 * std::numbers::pi * (200.0 + 0.2 * double(i)) * double(i) / 16000) + 0.01 * rng.Normal());
+  const kws::cpu::Isa saved = kws::cpu::Max();
+  for (bool mfcc : {false, true}) {
+    kws::FeatureOptions o;
+    if (mfcc) {
+      o.num_mel_bins = 40;
+      o.mfcc = 10;
+    }
+    kws::cpu::SetMax(kws::cpu::Isa::kPlain);
+    const kws::FeatureMatrix plain = kws::FeatureExtractor(o).Compute(x.data(), int(x.size()));
+    kws::cpu::SetMax(kws::cpu::Isa::kAvx512);
+    const kws::FeatureMatrix fast = kws::FeatureExtractor(o).Compute(x.data(), int(x.size()));
+    ASSERT_EQ(plain.data.size(), fast.data.size());
+    double worst = 0;
+    for (size_t i = 0; i < plain.data.size(); ++i) worst = std::max(worst, double(std::fabs(plain.data[i] - fast.data[i])));
+    EXPECT_LE(worst, 1e-5) << (mfcc ? "mfcc" : "log-mel");
+  }
+  kws::cpu::SetMax(saved);
 }

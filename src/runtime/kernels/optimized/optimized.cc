@@ -1,7 +1,9 @@
 // Optimized runtime kernels (see optimized.h). Float: im2col + Eigen GEMM.
 // int8: im2col + int32 dot products, AVX-512 VNNI behind a run-time check.
 #include "runtime/kernels/optimized/optimized.h"
+
 #include "runtime/kernels/optimized/sparse_conv.h"
+#include "util/cpu.h"
 
 #include <Eigen/Core>
 #include <algorithm>
@@ -103,28 +105,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) inline void Dot4Vnni(cons
 }
 #endif
 
-bool DetectVnni() {
-#ifdef KWS_X86
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vnni");
-#else
-  return false;
-#endif
-}
 
-const bool kHasVnni = DetectVnni();
 
-bool DetectAvx512() {
-#ifdef KWS_X86
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f");
-#else
-  return false;
-#endif
-}
-
-const bool kHasAvx512 = DetectAvx512();
 
 alignas(64) const float kZeros[4096] = {};
 
@@ -188,8 +170,8 @@ __attribute__((target("avx512f"))) void ConvDirectAvx512(const ConvGeometry& g, 
 }  // namespace
 
 // Both honour SetMaxIsa / KWS_FORCE_PORTABLE (sparse_conv.h).
-bool HasVnni() { return kHasVnni && MaxIsa() == Isa::kAvx512; }
-bool HasAvx512() { return kHasAvx512 && MaxIsa() == Isa::kAvx512; }
+bool HasVnni() { return cpu::UseVnni(); }
+bool HasAvx512() { return cpu::UseAvx512(); }
 
 void PackFilterHWIO(const Shape4& fs, const float* ohwi, float* hwio) {
   for (int o = 0; o < fs.n; ++o)

@@ -2,6 +2,8 @@
 // output pixels in SIMD lanes. Plain C++ path first, then the AVX-512 one.
 #include "runtime/kernels/optimized/sparse_conv.h"
 
+#include "util/cpu.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -18,26 +20,7 @@ namespace {
 
 int64_t Round16(int64_t v) { return (v + 15) / 16 * 16; }
 
-Isa DetectCpu() {
-#ifdef KWS_X86
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-    return Isa::kAvx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
-#endif
-  return Isa::kPlain;
-}
 
-std::atomic<int>& MaxIsaFlag() {
-  static std::atomic<int> flag{[] {
-    const char* e = std::getenv("KWS_FORCE_PORTABLE");
-    return (e && *e && std::strcmp(e, "0") != 0) ? int(Isa::kPlain) : int(Isa::kAvx512);
-  }()};
-  return flag;
-}
-
-const Isa kCpuIsa = DetectCpu();
 
 // ---- plan -------------------------------------------------------------------
 
@@ -666,9 +649,10 @@ void FillPlanesAvx512(const SparseConvPlan& p, Layout lay, const T* in, const L&
 
 // ---- public -------------------------------------------------------------------
 
-void SetMaxIsa(Isa isa) { MaxIsaFlag().store(int(isa)); }
-Isa MaxIsa() { return Isa(MaxIsaFlag().load(std::memory_order_relaxed)); }
-Isa ActiveIsa() { return Isa(std::min(int(kCpuIsa), int(MaxIsa()))); }
+// The runtime's ISA is util/cpu.h's (one probe, one cap for every optimised path).
+void SetMaxIsa(Isa isa) { cpu::SetMax(cpu::Isa(int(isa))); }
+Isa MaxIsa() { return Isa(int(cpu::Max())); }
+Isa ActiveIsa() { return Isa(int(cpu::Active())); }
 
 void PrepareSparseConv(const ConvGeometry& g, const Shape4& is, const Shape4& fs, const Shape4& os,
                        const float* filter, SparseConvPlan* plan) {
