@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "audio/audio.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -18,7 +19,7 @@ void SoftmaxInPlace(float* x, int n) {
 }
 
 ClipClassifier::ClipClassifier(const std::string& model_path, const ModelOverrides& overrides) : path_(model_path) {
-  const std::string bytes = ReadFile(model_path);
+  const std::string bytes = ReadTfliteFile(model_path);
   std::optional<tfl::KwsMetadata> md = tfl::ReadKwsMetadata(bytes, model_path);
   if (!md && overrides.frontend.empty() && overrides.labels.empty())
     throw BadInput(model_path +

@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "runtime/interpreter.h"
 #include "tflite/metadata.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -140,7 +141,7 @@ kws::cli::Registrar reg(
                      "(= TFLite reference kernels / TFLite Micro)")
           ->check(CLI::IsMember({"xnnpack", "reference"}));
       return [o]() -> int {
-        auto it = kws::rt::Interpreter::FromFile(o->model);
+        auto it = kws::rt::Interpreter::FromBuffer(o->model, kws::ReadTfliteFile(o->model));
         if (o->reference) it.set_kernels(kws::rt::KernelSet::kReference);
         it.set_int8_arithmetic(o->arithmetic == "reference" ? kws::rt::Int8Arithmetic::kReference
                                                             : kws::rt::Int8Arithmetic::kXnnpack);
@@ -149,11 +150,14 @@ kws::cli::Registrar reg(
           return 0;
         }
         if (o->input_raw.empty()) throw kws::UsageError("--input-raw is required (or use --info)");
-        const std::string raw = kws::ReadFile(o->input_raw);
         const auto in = it.input(0);
-        if (raw.size() != in.bytes)
-          throw kws::BadInput(o->input_raw + ": " + std::to_string(raw.size()) + " bytes, input tensor '" + in.name +
+        // The size is checked before reading: the input is exactly the tensor's bytes.
+        const int64_t size = kws::RegularFileSize(o->input_raw, "raw input");
+        if (uint64_t(size) != in.bytes)
+          throw kws::BadInput(o->input_raw + ": " + std::to_string(size) + " bytes, input tensor '" + in.name +
                               "' (" + kws::rt::DTypeName(in.type) + ") needs " + std::to_string(in.bytes));
+        const std::string raw = kws::ReadFileLimited(o->input_raw, kws::Limits().raw_bytes, "raw input");
+        if (raw.size() != in.bytes) throw kws::BadInput(o->input_raw + ": changed while being read");
         std::memcpy(it.input_data(0), raw.data(), raw.size());
         it.Invoke();
         const auto out = it.output(0);

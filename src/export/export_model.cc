@@ -13,6 +13,7 @@
 #include "stream/detector_options.h"
 #include "tflite/metadata.h"
 #include "util/error.h"
+#include "util/bounded_read.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/rng.h"
@@ -116,7 +117,7 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
   tfl::KwsMetadata md;
   md.labels = ck.labels;
   md.features = ck.features;
-  md.extra = nlohmann::json{{"checkpoint_sha256", Sha256Hex(ReadFile(r.checkpoint))}, {"softmax", o.softmax}};
+  md.extra = nlohmann::json{{"checkpoint_sha256", Sha256Hex(ReadFileLimited(r.checkpoint, Limits().model_bytes, "checkpoint"))}, {"softmax", o.softmax}};
   // The config's [detector] settings travel with the model (kws listen / stream-eval defaults).
   if (ck.config.is_object() && ck.config.contains("detector")) md.detector = ck.config["detector"];
   if (!o.detector_overrides.empty()) md.detector = DetectorSettingsWithOverrides(md.detector, o.detector_overrides);

@@ -7,6 +7,7 @@
 #include "features/options_io.h"
 #include "train/optimizer.h"
 #include "util/error.h"
+#include "util/bounded_read.h"
 #include "util/fs.h"
 
 namespace kws {
@@ -201,6 +202,13 @@ Checkpoint ParseCheckpoint(const std::string& b, const std::string& what) {
 
 void SaveCheckpoint(const std::string& path, const Checkpoint& c) { AtomicWriteFile(path, SerializeCheckpoint(c)); }
 
-Checkpoint LoadCheckpoint(const std::string& path) { return ParseCheckpoint(ReadFile(path), path); }
+Checkpoint LoadCheckpoint(const std::string& path) {
+  // The magic first (8 bytes), then the size limit, then the whole file.
+  const std::string bytes = ReadFileChecked(path, Limits().model_bytes, "checkpoint", 8, [&](const std::string& head) {
+    if (head.size() < 8 || std::memcmp(head.data(), kCheckpointMagic, 8) != 0)
+      throw BadInput(path + ": not a kws checkpoint (bad magic)");
+  });
+  return ParseCheckpoint(bytes, path);
+}
 
 }  // namespace kws

@@ -10,6 +10,7 @@
 #include "features/options_io.h"
 #include "synth/synth.h"
 #include "util/error.h"
+#include "util/bounded_read.h"
 #include "util/fs.h"
 
 namespace kws {
@@ -714,7 +715,7 @@ Config ParseConfig(const std::string& text, const std::string& source, const std
 }
 
 Config LoadConfig(const std::string& path, const std::vector<std::string>& overrides) {
-  return ParseConfig(ReadFile(path), path, overrides);
+  return ParseConfig(ReadFileLimited(path, Limits().config_bytes, "config"), path, overrides);
 }
 
 Config ConfigFromJson(const json& table, const std::string& source) {

@@ -16,6 +16,7 @@
 #include "runtime/interpreter.h"
 #include "tflite/metadata.h"
 #include "util/error.h"
+#include "util/bounded_read.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -42,7 +43,7 @@ EvalModel LoadEvalModel(const std::string& model_arg) {
   if (!fsys::exists(m.path)) throw BadInput(m.path + ": no such model (give a run folder, a .ckpt or a .tflite)");
   const bool is_tflite = m.path.size() > 7 && m.path.substr(m.path.size() - 7) == ".tflite";
   if (is_tflite) {
-    const std::string bytes = ReadFile(m.path);
+    const std::string bytes = ReadTfliteFile(m.path);
     std::optional<tfl::KwsMetadata> md = tfl::ReadKwsMetadata(bytes, m.path);
     if (!md) throw BadInput(m.path + ": no kws metadata (labels and feature settings); export it with kws");
     m.labels = md->labels;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/bounded_read.h"
 #include "util/error.h"
 
 namespace kws {
@@ -57,14 +58,8 @@ void AtomicWriteFile(const fs::path& path, std::string_view bytes) {
 }
 
 std::string ReadFile(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw BadInput(path.string() + ": no such file");
-  if (fs::is_directory(path, ec)) throw BadInput(path.string() + ": is a directory, expected a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BadInput(path.string() + ": cannot read (" + std::strerror(errno) + ")");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // Regular files only, never blocking on a FIFO or device (util/bounded_read.h); no size limit.
+  return ReadFileLimited(path, INT64_MAX, "file");
 }
 
 std::vector<uint8_t> ReadFileBytes(const fs::path& path) {

@@ -20,7 +20,9 @@ void AtomicWriteFile(const std::filesystem::path& path, std::string_view bytes);
 // If `fill` throws, the temporary is removed and the exception propagates.
 void AtomicWriteStream(const std::filesystem::path& path, const std::function<void(std::ostream&)>& fill);
 
-// Reads a whole file; throws BadInput("<path>: cannot read (reason)") on failure.
+// Reads a whole regular file (a FIFO or device is refused, never read); throws
+// BadInput("<path>: cannot read (reason)") on failure. No size limit: files from outside kws
+// go through util/bounded_read.h's ReadFileLimited instead.
 std::string ReadFile(const std::filesystem::path& path);
 std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path);
 
