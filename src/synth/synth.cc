@@ -327,12 +327,25 @@ struct ClipJob {
   std::string rel_path;
 };
 
+// Scratch folder for the engines' raw output: <tmp>/kws-synth-<n>.tmp.<pid>, so that a later
+// run can tell (and remove) what a killed one left behind.
 struct TempDir {
   std::string path;
   TempDir() {
-    std::string t = (fs::temp_directory_path() / "kws-synth-XXXXXX").string();
-    if (!mkdtemp(t.data())) throw InternalError(t + ": cannot create a temporary folder");
-    path = t;
+    std::error_code ec;
+    const fs::path root = fs::temp_directory_path(ec);
+    if (ec) throw BadInput("cannot find a temporary folder (" + ec.message() + "; set TMPDIR)");
+    RemoveStaleTemporaries(root, "kws-synth-");
+    for (int n = 0;; ++n) {
+      const fs::path t = root / ("kws-synth-" + std::to_string(n) + ".tmp." + std::to_string(getpid()));
+      if (fs::create_directory(t, ec)) {
+        path = t.string();
+        return;
+      }
+      if (ec || n > 1000)
+        throw BadInput(t.string() + ": cannot create a temporary folder (" + (ec ? ec.message() : "exists") +
+                       "; set TMPDIR to a writable folder)");
+    }
   }
   ~TempDir() {
     std::error_code ec;
@@ -567,6 +580,7 @@ std::string SynthesizeCached(const SynthOptions& options, const std::string& cac
     return dir.string();
   }
   fs::create_directories(cache_root);
+  RemoveStaleTemporaries(cache_root, "synth-");  // folders of killed runs
   const fs::path tmpdir = fs::path(cache_root) / ("synth-" + key + ".tmp." + std::to_string(getpid()));
   std::error_code ec;
   fs::remove_all(tmpdir, ec);

@@ -240,15 +240,32 @@ IndexSplit Holdout(const Config& cfg, const PreparedData& data, const std::vecto
 }
 }  // namespace
 
+json DataRecord(const PreparedData& data, const FeatureOptions& features) {
+  std::string list;
+  auto add = [&](const TaskView& t) {
+    for (int i = 0; i < t.size(); ++i) list += t.keys[size_t(i)] + '\t' + t.labels[size_t(t.label[size_t(i)])] + '\n';
+  };
+  add(data.task);
+  list += "synthetic\n";
+  add(data.synth_task);
+  return {{"items", data.task.size()},
+          {"synthetic_items", data.synth_task.size()},
+          {"labels", data.task.labels},
+          {"digest", Sha256Hex(list)},
+          {"features", features.Key()}};
+}
+
 TrainResult TrainHoldout(const Config& cfg, const PreparedData& data, const TrainerOptions& opts) {
   std::vector<int> all(size_t(data.task.size()));
   std::iota(all.begin(), all.end(), 0);
   IndexSplit s = Holdout(cfg, data, all, cfg.train.seed);
   LogVerbose("split: %zu training items, %zu validation items (speaker-disjoint)", s.train.size(), s.test.size());
-  if (!opts.out_dir.empty())
-    AtomicWriteFile(std::filesystem::path(opts.out_dir) / "split.json",
-                    json{{"train", s.train}, {"val", s.test}}.dump() + "\n");
-  return Train(cfg, data.Data(s.train, s.test), opts);
+  TrainerOptions o = opts;
+  if (!o.out_dir.empty()) {
+    o.split_json = json{{"train", s.train}, {"val", s.test}}.dump() + "\n";
+    o.data_record = DataRecord(data, cfg.features);
+  }
+  return Train(cfg, data.Data(s.train, s.test), o);
 }
 
 void ExportFeatures(const PreparedData& data, const std::string& dir) {
