@@ -12,6 +12,7 @@
 #include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 namespace {
 
@@ -91,7 +92,8 @@ void PrintInfo(const Opts& o, kws::rt::Interpreter& it) {
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
-  std::printf("model        %s (%s)\n", o.model.c_str(), it.model_kind().c_str());
+  using kws::Printable;  // names, labels and the description come from the file
+  std::printf("model        %s (%s)\n", Printable(o.model).c_str(), it.model_kind().c_str());
   std::printf("arena        %zu bytes\n", it.arena_bytes());
   std::printf("MACs         %lld\n", static_cast<long long>(it.macs()));
   std::printf("weights      %lld (%lld non-zero)\n", static_cast<long long>(it.num_weights()),
@@ -99,9 +101,10 @@ void PrintInfo(const Opts& o, kws::rt::Interpreter& it) {
   if (md) {
     std::string labels;
     for (const auto& l : md->labels) labels += (labels.empty() ? "" : ", ") + l;
-    std::printf("labels       %s\n", labels.c_str());
-    std::printf("features     %s\n", md->features.ToString().c_str());
-    if (!md->detector.is_null()) std::printf("detector     %s (kws listen / stream-eval defaults)\n", md->detector.dump().c_str());
+    std::printf("labels       %s\n", Printable(labels).c_str());
+    std::printf("features     %s\n", Printable(md->features.ToString()).c_str());
+    if (!md->detector.is_null())
+      std::printf("detector     %s (kws listen / stream-eval defaults)\n", Printable(md->detector.dump()).c_str());
   } else {
     std::printf("labels       (no kws metadata)\n");
   }
@@ -112,7 +115,7 @@ void PrintInfo(const Opts& o, kws::rt::Interpreter& it) {
   };
   auto tensor_line = [&](const char* role, int i, const kws::rt::TensorInfo& t) {
     std::printf("%-6s %d     %-12s %-8s %s", role, i, shape(t.shape).c_str(), kws::rt::DTypeName(t.type),
-                t.name.c_str());
+                Printable(t.name).c_str());
     if (t.type == kws::rt::DType::kInt8) std::printf("  (scale %g, zero point %d)", double(t.scale), t.zero_point);
     std::printf("\n");
   };

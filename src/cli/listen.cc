@@ -26,8 +26,9 @@
 #include "stream/capture.h"
 #include "stream/detector.h"
 #include "util/error.h"
-#include "util/text.h"
+#include "util/fs.h"
 #include "util/log.h"
+#include "util/text.h"
 
 namespace {
 
@@ -61,6 +62,7 @@ struct Opts {
   bool json = false;
   bool scores = false;
   int max_children = 8;
+  std::string summary;  // --summary FILE: the JSON summary, written whatever -q says
 };
 
 long PeakRssKb() {
@@ -178,6 +180,7 @@ int Run(const Opts& o) {
   kws::cli::ApplyDetectorFlags(o.det_flags, &opt.det);
   opt.det.Validate();
   if (o.max_children < 1) throw kws::UsageError("--max-exec must be >= 1");
+  if (!o.summary.empty()) kws::CheckOutputPath(o.summary, kws::OutputKind::kFile, "--summary");
   kws::ModelOverrides overrides = o.overrides;
   overrides.labels = kws::SplitList(o.labels);
   kws::StreamModel model = kws::LoadStreamModel(o.model, overrides);
@@ -191,7 +194,7 @@ int Run(const Opts& o) {
     det.on_result = [&](int64_t t, const float* s, bool open) {
       std::fprintf(stderr, "%8.3f %s", double(t) / 1000.0, open ? "run " : "gate");
       for (size_t i = 0; i < model.meta.labels.size(); ++i)
-        std::fprintf(stderr, " %s=%.3f", model.meta.labels[i].c_str(), double(s[i]));
+        std::fprintf(stderr, " %s=%.3f", kws::Printable(model.meta.labels[i]).c_str(), double(s[i]));
       std::fprintf(stderr, "\n");
     };
 
@@ -256,9 +259,7 @@ int Run(const Opts& o) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   const auto& st = det.stats();
   const double audio_s = double(st.samples) / rate;
-  if (!quiet) {
-    if (o.json) {
-      nlohmann::json j = {{"input", source},
+  nlohmann::json j = {{"input", source},
                           {"audio_seconds", audio_s},
                           {"hops", st.hops},
                           {"inferences", st.inferences},
@@ -271,7 +272,10 @@ int Run(const Opts& o) {
                           {"peak_rss_kb_start", rss_start},
                           {"peak_rss_kb", PeakRssKb()},
                           {"interrupted", bool(g_stop)}};
-      if (!o.exec.empty()) j["exec"] = {{"started", run.spawned()}, {"failed", run.failed_exec()}, {"skipped", run.skipped_exec()}};
+  if (!o.exec.empty()) j["exec"] = {{"started", run.spawned()}, {"failed", run.failed_exec()}, {"skipped", run.skipped_exec()}};
+  if (!o.summary.empty()) kws::AtomicWriteFile(o.summary, j.dump(2) + "\n");
+  if (!quiet) {
+    if (o.json) {
       std::fprintf(stderr, "%s\n", j.dump().c_str());
     } else {
       std::fprintf(stderr,
@@ -305,6 +309,9 @@ kws::cli::Registrar reg(
                      "Run this /bin/sh command per detection (env KWS_LABEL, KWS_SCORE, KWS_TIME); not waited for");
       app.add_option("--max-exec", o->max_children, "At most this many --exec commands running at once")->capture_default_str();
       app.add_flag("--json", o->json, "Print the end-of-stream summary as JSON (on stderr)");
+      app.add_option("--summary", o->summary,
+                     "Also write the end-of-stream summary as JSON to this file (even with -q; stdout keeps only "
+                     "detections)");
       app.add_flag("--scores", o->scores, "Print every hop's scores on stderr (debugging)");
       app.add_option("--frontend", o->overrides.frontend,
                      "For a model without kws metadata: micro (TFLite Micro's audio front end, micro_speech's "

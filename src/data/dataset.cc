@@ -7,8 +7,8 @@
 #include <set>
 #include <unordered_map>
 
-#include "util/error.h"
 #include "util/bounded_read.h"
+#include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/parallel.h"

@@ -6,8 +6,8 @@
 #include "data/dataset.h"
 #include "features/options_io.h"
 #include "train/optimizer.h"
-#include "util/error.h"
 #include "util/bounded_read.h"
+#include "util/error.h"
 #include "util/fs.h"
 
 namespace kws {

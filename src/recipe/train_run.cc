@@ -6,8 +6,8 @@
 #include <unordered_map>
 
 #include "model/config.h"
-#include "util/error.h"
 #include "util/bounded_read.h"
+#include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/parallel.h"

@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "data/dataset.h"
-#include "util/error.h"
 #include "util/bounded_read.h"
+#include "util/error.h"
 #include "util/fs.h"
 
 namespace kws {

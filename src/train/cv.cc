@@ -69,9 +69,10 @@ void AddSynth(const Config& cfg, PreparedData& p) {
     } catch (const Error& e) {
       throw UsageError("data.synth: " + std::string(e.what()));
     }
-    LogInfo("synth: %d clips per word of %zu words (cached in %s)", so.per_word, so.words.size(),
-            synth::DefaultSynthCacheRoot().c_str());
-    p.synth_dir = synth::SynthesizeCached(so, synth::DefaultSynthCacheRoot());
+    const std::string root = synth::DefaultSynthCacheRoot();
+    LogInfo("synth: %d clips per word of %zu words (%s%s)", so.per_word, so.words.size(),
+            root.empty() ? "not cached" : "cached in ", root.c_str());
+    p.synth_dir = synth::SynthesizeCached(so, root);
   }
   p.synth_dataset = LoadDataset(p.synth_dir);
   // The task labels the synthetic folder can supply, mapped onto the real task's label order.
@@ -240,6 +241,16 @@ IndexSplit Holdout(const Config& cfg, const PreparedData& data, const std::vecto
 }
 }  // namespace
 
+void WarnIfUnderPruned(const Config& cfg, const TrainResult& r) {
+  if (!cfg.prune.enabled || !r.metrics.contains("final_sparsity")) return;
+  const double got = r.metrics["final_sparsity"].get<double>(), want = cfg.prune.final_sparsity;
+  if (got >= want - 0.01) return;
+  LogWarn("pruning reached %.1f%% sparsity, not prune.final_sparsity %.1f%%: the run had %ld steps and pruning "
+          "updates every prune.frequency = %d steps until prune.end_step; train longer (train.epochs) or lower "
+          "prune.frequency",
+          100 * got, 100 * want, r.steps, cfg.prune.frequency);
+}
+
 json DataRecord(const PreparedData& data, const FeatureOptions& features) {
   std::string list;
   auto add = [&](const TaskView& t) {
@@ -265,7 +276,9 @@ TrainResult TrainHoldout(const Config& cfg, const PreparedData& data, const Trai
     o.split_json = json{{"train", s.train}, {"val", s.test}}.dump() + "\n";
     o.data_record = DataRecord(data, cfg.features);
   }
-  return Train(cfg, data.Data(s.train, s.test), o);
+  TrainResult r = Train(cfg, data.Data(s.train, s.test), o);
+  WarnIfUnderPruned(cfg, r);
+  return r;
 }
 
 void ExportFeatures(const PreparedData& data, const std::string& dir) {

@@ -94,6 +94,10 @@ void ExportFeatures(const PreparedData& data, const std::string& dir);
 // folders do not. "features" is FeatureOptions::Key() (every setting and the FFT backend).
 nlohmann::json DataRecord(const PreparedData& data, const FeatureOptions& features);
 
+// A warning when a pruned run ended short of prune.final_sparsity (a short run, or a schedule that
+// ends after the last step): its exports are not as small as the config says.
+void WarnIfUnderPruned(const Config& cfg, const TrainResult& r);
+
 // Speaker-disjoint train/validation split of all items (train.validation), trained into out_dir.
 // With opts.out_dir, also writes out_dir/split.json ({"train": [...], "val": [...]} item indices) once
 // the data and any resume are checked, and records DataRecord() in last.ckpt.

@@ -85,7 +85,7 @@ void CheckOutputPath(const fs::path& path, OutputKind kind, const std::string& f
     dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
     while (!fs::exists(dir, ec) && dir.has_parent_path() && dir != dir.parent_path()) dir = dir.parent_path();
     if (!fs::exists(dir, ec)) dir = ".";
-    if (!fs::is_directory(dir, ec)) throw UsageError(what + ": " + dir.string() + " is not a folder");
+    if (!fs::is_directory(dir, ec)) throw BadInput(what + ": " + dir.string() + " is not a folder");
   }
   const fs::path probe = dir / (".kws-write-test." + std::to_string(::getpid()));
   const int fd = ::open(probe.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);

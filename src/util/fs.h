@@ -31,6 +31,7 @@ std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path);
 // work or with a message about some file inside it:
 //   UsageError  "--out x: is a directory; give a file name (e.g. x/model.tflite)"   (kFile)
 //               "--out x: exists and is not a folder"                              (kFolder)
+//   BadInput    "--out f/run: f is not a folder"
 //   BadInput    "--out /ro/run: cannot write in /ro (Read-only file system)"
 // Writability is probed by creating and removing a file in the nearest existing folder (permission
 // bits do not tell for root or read-only mounts). Nothing is created or left behind.
