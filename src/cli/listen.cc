@@ -25,6 +25,7 @@
 #include "cli/detector_flags.h"
 #include "stream/capture.h"
 #include "stream/detector.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -212,6 +213,12 @@ int Run(const Opts& o) {
   const size_t chunk = size_t(det.hop_samples());
   size_t dropped = 0;
   std::string source = o.input;
+  // A file input that cannot be used fails before the banner: one line, the file and the problem.
+  // (A raw stream may be a FIFO; an audio file must be a regular file.)
+  if (o.input != "-" && o.input != "mic" && o.input.rfind("mic:", 0) != 0) {
+    if (!IsRawExtension(o.input)) kws::RegularFileSize(o.input, "audio file");
+    else if (std::error_code ec; !std::filesystem::exists(o.input, ec)) throw kws::BadInput(o.input + ": no such file");
+  }
   if (!quiet)
     kws::LogInfo("kws listen: %s (%s, %d Hz, %zu labels, window %d frames), hop %.0f ms, %s, smooth %.0f ms (min %d), "
                  "suppress %.0f ms, VAD %s%s",
@@ -260,18 +267,18 @@ int Run(const Opts& o) {
   const auto& st = det.stats();
   const double audio_s = double(st.samples) / rate;
   nlohmann::json j = {{"input", source},
-                          {"audio_seconds", audio_s},
-                          {"hops", st.hops},
-                          {"inferences", st.inferences},
-                          {"gated", st.gated},
-                          {"detections", st.detections},
-                          {"dropped_bytes", dropped},
-                          {"processing_seconds", run.busy()},
-                          {"wall_seconds", wall},
-                          {"real_time_factor", audio_s > 0 ? run.busy() / audio_s : 0.0},
-                          {"peak_rss_kb_start", rss_start},
-                          {"peak_rss_kb", PeakRssKb()},
-                          {"interrupted", bool(g_stop)}};
+                      {"audio_seconds", audio_s},
+                      {"hops", st.hops},
+                      {"inferences", st.inferences},
+                      {"gated", st.gated},
+                      {"detections", st.detections},
+                      {"dropped_bytes", dropped},
+                      {"processing_seconds", run.busy()},
+                      {"wall_seconds", wall},
+                      {"real_time_factor", audio_s > 0 ? run.busy() / audio_s : 0.0},
+                      {"peak_rss_kb_start", rss_start},
+                      {"peak_rss_kb", PeakRssKb()},
+                      {"interrupted", bool(g_stop)}};
   if (!o.exec.empty()) j["exec"] = {{"started", run.spawned()}, {"failed", run.failed_exec()}, {"skipped", run.skipped_exec()}};
   if (!o.summary.empty()) kws::AtomicWriteFile(o.summary, j.dump(2) + "\n");
   if (!quiet) {

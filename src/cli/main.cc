@@ -74,8 +74,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 1;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // One line, as every other error: the flag and the problem.
+    std::fprintf(stderr, "kws: %s (see --help)\n", kws::Printable(e.what()).c_str());
+    return 1;
   }
 
   if (help->parsed()) {

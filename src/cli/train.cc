@@ -65,9 +65,9 @@ kws::cli::Registrar reg(
       app.add_option("--labels", o->t.labels, "Labels, comma-separated (overrides [data] labels)");
       app.add_option("--set", o->t.sets, "Override a setting: dotted.key=value (repeatable)");
       app.add_option("--cv", o->t.cv, "Speaker-disjoint K-fold cross-validation (writes RUN_DIR/cv.json)")
-          ->check(kws::cli::InRange(0, 1e9, "0 = no cross-validation"));
+          ->check(kws::cli::InRange(0, 1e300, "0 = no cross-validation"));
       app.add_option("--seeds", o->t.seeds, "Repeats of the cross-validation with seeds seed..seed+N-1")
-          ->check(kws::cli::InRange(1, 1e9));
+          ->check(kws::cli::InRange(1, 1e300));
       app.add_option("--cv-partitions", o->t.partitions,
                      "Run the cross-validation on P speaker partitions (train.seed, then seed*101*p) and pool "
                      "them: one partition can be lucky")
