@@ -485,5 +485,35 @@ TEST_F(CliTest, RefusedRunsLeaveNoFiles) {
   fsys::remove_all(out);
 }
 
+// Ctrl-C during training: the run dies of the signal as before (exit 130) and says that, and how,
+// it can be resumed; the resume then finishes it.
+TEST_F(CliTest, InterruptSaysHowToResume) {
+  const fsys::path run = root_ / "interrupted";
+  const fsys::path err = root_ / "interrupted.err";
+  const std::string train = std::string(KWS_BINARY) + " -j2 train --config " + Config() + " --data " + Data() +
+                            " --out " + run.string() + " --no-export --set train.epochs=150";
+  // Waits for the first checkpoint (not for a time), then interrupts; a watchdog ends a hang.
+  const std::string script = train + " 2> " + err.string() + " & pid=$!; for i in $(seq 1200); do [ -e " +
+                             (run / "last.ckpt").string() + " ] && break; sleep 0.05; done; kill -INT $pid; wait $pid; echo rc=$?";
+  FILE* p = popen(("timeout 300 bash -c '" + script + "'").c_str(), "r");
+  std::string out;
+  char buf[256];
+  size_t k;
+  while ((k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
+  pclose(p);
+  EXPECT_NE(out.find("rc=130"), std::string::npos) << out;
+  const std::string e = ReadFile(err);
+  EXPECT_NE(e.find("kws train: interrupted; " + (run / "last.ckpt").string() +
+                   " holds the last finished epoch: run the same command with --resume to continue"),
+            std::string::npos)
+      << e;
+  Result r = RunKws("train --config " + Config() + " --data " + Data() + " --out " + run.string() +
+                    " --no-export --set train.epochs=150 --resume");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(run / "metrics.json"))["epochs"].size(), 150u);
+  fsys::remove_all(run);
+  fsys::remove(err);
+}
+
 }  // namespace
 }  // namespace kws
