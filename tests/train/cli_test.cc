@@ -469,6 +469,22 @@ TEST_F(CliTest, ResumeRefusesOtherDataLabelsAndSettings) {
   fsys::remove_all(run);
 }
 
+// A run too short for its pruning schedule says so: its exports are not as sparse as the config says.
+TEST_F(CliTest, ShortPrunedRunWarnsOfMissedSparsity) {
+  const fsys::path out = root_ / "underpruned";
+  const std::string base = "train --config " + Config() + " --data " + Data() + " --out " + out.string() +
+                           " --no-export --set train.epochs=2 --set prune.enabled=true";
+  Result r = RunKws(base);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: pruning reached 20.5% sparsity, not prune.final_sparsity 85.0%: the run had 12 steps"),
+            std::string::npos)
+      << r.err;
+  r = RunKws(base + " --set prune.frequency=1 --set prune.end_fraction=0.5");  // reaches it: no warning
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("pruning reached"), std::string::npos) << r.err;
+  fsys::remove_all(out);
+}
+
 // Commands refused before training leave nothing behind: no split.json, no folder.
 TEST_F(CliTest, RefusedRunsLeaveNoFiles) {
   const fsys::path out = root_ / "nothing";
