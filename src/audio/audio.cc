@@ -2,7 +2,10 @@
 // buffers share one decoder), strict WAV container checks, down-mix, resample.
 #include "audio/audio.h"
 
+#include <fcntl.h>
 #include <sndfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -14,6 +17,7 @@
 
 #include "audio/audio_internal.h"
 #include "audio/riff.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -29,28 +33,38 @@ using audio_internal::CheckRiff;
 using audio_internal::DownMix;
 using audio_internal::RiffCheck;
 
-struct MemFile {
-  const uint8_t* data;
-  sf_count_t size;
-  sf_count_t pos = 0;
-};
+using audio_internal::VirtualSource;
 
-sf_count_t VLen(void* u) { return static_cast<MemFile*>(u)->size; }
+sf_count_t VLen(void* u) { return static_cast<VirtualSource*>(u)->size; }
 sf_count_t VSeek(sf_count_t off, int whence, void* u) {
-  auto* m = static_cast<MemFile*>(u);
+  auto* m = static_cast<VirtualSource*>(u);
   sf_count_t p = whence == SEEK_SET ? off : whence == SEEK_CUR ? m->pos + off : m->size + off;
   m->pos = std::clamp<sf_count_t>(p, 0, m->size);
   return m->pos;
 }
 sf_count_t VRead(void* ptr, sf_count_t n, void* u) {
-  auto* m = static_cast<MemFile*>(u);
-  sf_count_t k = std::max<sf_count_t>(0, std::min(n, m->size - m->pos));
-  if (k > 0) std::memcpy(ptr, m->data + m->pos, size_t(k));
+  auto* m = static_cast<VirtualSource*>(u);
+  const sf_count_t k = sf_count_t(m->ReadAt(m->pos, ptr, size_t(std::max<sf_count_t>(0, n))));
   m->pos += k;
   return k;
 }
 sf_count_t VWrite(const void*, sf_count_t, void*) { return 0; }
-sf_count_t VTell(void* u) { return static_cast<MemFile*>(u)->pos; }
+sf_count_t VTell(void* u) { return static_cast<VirtualSource*>(u)->pos; }
+
+SNDFILE* OpenVirtual(const std::string& name, VirtualSource* source, SF_INFO* info) {
+  SF_VIRTUAL_IO io{VLen, VSeek, VRead, VWrite, VTell};
+  *info = SF_INFO{};
+  SNDFILE* f = sf_open_virtual(&io, SFM_READ, info, source);
+  if (!f) throw BadInput(name + ": not an audio file (libsndfile: " + sf_strerror(nullptr) + ")");
+  return f;
+}
+
+// The riff check's placeholder replacement, if any, goes into the source.
+void SetPatch(const RiffCheck& rc, VirtualSource& s) {
+  if (!rc.unknown_length) return;
+  s.patch_at = rc.data_size_at;
+  for (int k = 0; k < 4; ++k) s.patch[k] = uint8_t((rc.data_size >> (8 * k)) & 0xFF);
+}
 
 std::string FormatName(int format) {
   SF_FORMAT_INFO major{}, sub{};
@@ -70,11 +84,7 @@ void ThrowIfRiffProblem(const std::string& name, const RiffCheck& rc) {
 
 class SndHandle {
  public:
-  SndHandle(const std::string& name, MemFile* mem) : name_(name) {
-    SF_VIRTUAL_IO io{VLen, VSeek, VRead, VWrite, VTell};
-    f_ = sf_open_virtual(&io, SFM_READ, &info_, mem);
-    if (!f_) throw BadInput(name + ": not an audio file (libsndfile: " + sf_strerror(nullptr) + ")");
-  }
+  SndHandle(const std::string& name, VirtualSource* source) : name_(name) { f_ = OpenVirtual(name, source, &info_); }
   ~SndHandle() {
     if (f_) sf_close(f_);
   }
@@ -89,36 +99,56 @@ class SndHandle {
 
 }  // namespace
 
-// Missing file / directory / empty checks shared by ProbeAudio, ReadAudio and AudioFileReader.
+audio_internal::VirtualSource::~VirtualSource() {
+  if (fd >= 0) ::close(fd);
+}
+
+size_t audio_internal::VirtualSource::ReadAt(int64_t offset, void* buf, size_t n) {
+  if (offset < 0 || offset >= size) return 0;
+  n = size_t(std::min<int64_t>(int64_t(n), size - offset));
+  auto* out = static_cast<uint8_t*>(buf);
+  size_t got = 0;
+  if (mem) {
+    std::memcpy(out, mem + offset, n);
+    got = n;
+  } else {
+    while (got < n) {
+      const ssize_t k = ::pread(fd, out + got, n - got, off_t(offset + int64_t(got)));
+      if (k == 0) break;
+      if (k < 0) {
+        if (errno == EINTR) continue;
+        break;  // libsndfile sees a short read: a truncation error naming the file
+      }
+      got += size_t(k);
+    }
+  }
+  for (int64_t i = std::max(patch_at, offset); patch_at >= 0 && i < std::min(patch_at + 4, offset + int64_t(got)); ++i)
+    out[i - offset] = patch[i - patch_at];
+  return got;
+}
+
+// Missing file / directory / special file / empty checks shared by ProbeAudio, ReadAudio and AudioFileReader.
 int64_t audio_internal::CheckPath(const std::string& path) {
-  std::error_code ec;
-  fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) throw BadInput(path + ": no such file");
-  if (fs::is_directory(st)) throw BadInput(path + ": is a directory, not an audio file");
-  if (!fs::is_regular_file(st)) throw BadInput(path + ": not a regular file");
-  int64_t size = int64_t(fs::file_size(path, ec));
-  if (ec) throw BadInput(path + ": cannot read (" + ec.message() + ")");
+  const int64_t size = RegularFileSize(path, "audio file");
   if (size == 0) throw BadInput(path + ": empty file (0 bytes), not an audio file");
   return size;
 }
 
-SNDFILE* audio_internal::OpenChecked(const std::string& path, SF_INFO* info) {
-  const int64_t size = CheckPath(path);
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw BadInput(path + ": cannot open (" + std::strerror(errno) + ")");
-    auto read_at = [&](int64_t off, void* buf, size_t n) -> size_t {
-      in.clear();
-      in.seekg(off);
-      in.read(static_cast<char*>(buf), std::streamsize(n));
-      return size_t(in.gcount());
-    };
-    ThrowIfRiffProblem(path, CheckRiff(read_at, size));
-  }
-  // libsndfile opens the file itself and reads it on demand (headers only here).
-  *info = SF_INFO{};
-  SNDFILE* f = sf_open(path.c_str(), SFM_READ, info);
-  if (!f) throw BadInput(path + ": not an audio file (libsndfile: " + sf_strerror(nullptr) + ")");
+SNDFILE* audio_internal::OpenChecked(const std::string& path, SF_INFO* info, std::unique_ptr<VirtualSource>* source) {
+  CheckPath(path);
+  auto src = std::make_unique<VirtualSource>();
+  src->fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st{};
+  if (src->fd < 0 || ::fstat(src->fd, &st) != 0) throw BadInput(path + ": cannot open (" + std::strerror(errno) + ")");
+  if (!S_ISREG(st.st_mode)) throw BadInput(path + ": not a regular file");
+  src->size = int64_t(st.st_size);
+  auto read_at = [&](int64_t off, void* buf, size_t n) { return src->ReadAt(off, buf, n); };
+  const RiffCheck rc = CheckRiff(read_at, src->size);
+  ThrowIfRiffProblem(path, rc);
+  SetPatch(rc, *src);
+  // libsndfile reads the file on demand through the source (headers only here).
+  SNDFILE* f = OpenVirtual(path, src.get(), info);
+  *source = std::move(src);
   try {
     CheckInfo(path, *info);
   } catch (...) {
@@ -170,7 +200,8 @@ void audio_internal::CheckReadEnd(const std::string& name, SNDFILE* f, int64_t r
 
 AudioInfo ProbeAudio(const std::string& path) {
   SF_INFO info{};
-  sf_close(audio_internal::OpenChecked(path, &info));
+  std::unique_ptr<VirtualSource> source;
+  sf_close(audio_internal::OpenChecked(path, &info, &source));
   return audio_internal::ToInfo(info);
 }
 
@@ -183,15 +214,23 @@ Audio DecodeAudio(const std::string& name, const void* data, size_t size, int ta
     std::memcpy(buf, bytes + off, k);
     return k;
   };
-  ThrowIfRiffProblem(name, CheckRiff(read_at, int64_t(size)));
+  const RiffCheck rc = CheckRiff(read_at, int64_t(size));
+  ThrowIfRiffProblem(name, rc);
 
-  MemFile mem{bytes, sf_count_t(size)};
+  VirtualSource mem;
+  mem.mem = bytes;
+  mem.size = int64_t(size);
+  SetPatch(rc, mem);
   SndHandle h(name, &mem);
   const SF_INFO& info = h.info();
   CheckInfo(name, info);
   const int ch = info.channels;
-  if (info.frames > (int64_t(1) << 28))  // ~4.6 h at 16 kHz: not a clip; also bounds memory on corrupt headers
-    throw BadInput(name + ": too long (" + std::to_string(info.frames) + " frames)");
+  // Bounds memory on long files and corrupt headers alike: as many frames as KWS_MAX_CLIP_MB of
+  // 16-bit mono audio (the default: ~17 min at 16 kHz); the streaming reader has no such cap.
+  const int64_t max_frames = std::min<int64_t>(int64_t(1) << 28, Limits().clip_bytes / 2);
+  if (info.frames > max_frames)
+    throw BadInput(name + ": too long to read whole (" + std::to_string(info.frames) + " frames, the limit is " +
+                   std::to_string(max_frames) + "; raise it with " + LimitVariable("audio file") + "=MB)");
 
   // Read in blocks: the header's frame count is only a claim.
   std::vector<float> mono;
@@ -223,7 +262,7 @@ Audio DecodeAudio(const std::string& name, const void* data, size_t size, int ta
 
 Audio ReadAudio(const std::string& path, int target_rate) {
   CheckPath(path);
-  std::vector<uint8_t> bytes = ReadFileBytes(path);
+  const std::string bytes = ReadFileLimited(path, Limits().clip_bytes, "audio file");
   return DecodeAudio(path, bytes.data(), bytes.size(), target_rate);
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "audio/audio.h"
@@ -18,10 +19,28 @@ namespace kws::audio_internal {
 // Returns the file size in bytes.
 int64_t CheckPath(const std::string& path);
 
+// What libsndfile reads through its virtual I/O: a memory buffer or an open regular
+// file, with a WAV data chunk's "length unknown" size field (audio/riff.h) replaced by the
+// length really present, so that every reader sees the same, real length.
+struct VirtualSource {
+  const uint8_t* mem = nullptr;  // memory, or
+  int fd = -1;                   // an open file (closed by the destructor)
+  int64_t size = 0, pos = 0;
+  int64_t patch_at = -1;         // the 4 bytes at patch_at read as `patch` (little-endian)
+  uint8_t patch[4] = {0, 0, 0, 0};
+  VirtualSource() = default;
+  VirtualSource(const VirtualSource&) = delete;
+  VirtualSource& operator=(const VirtualSource&) = delete;
+  ~VirtualSource();
+  size_t ReadAt(int64_t offset, void* buf, size_t n);  // with the patch applied
+};
+
 // CheckPath, the strict RIFF/WAVE check (truncated headers and data chunks),
-// then sf_open and CheckInfo. Returns an open handle (caller sf_close()s it) and
-// fills *info; every failure is a BadInput naming `path`.
-SNDFILE* OpenChecked(const std::string& path, SF_INFO* info);
+// then sf_open_virtual and CheckInfo. Returns an open handle (caller sf_close()s
+// it, then drops *source, which the handle reads from) and fills *info; every
+// failure is a BadInput naming `path`. The file is opened without blocking and
+// must be a regular file.
+SNDFILE* OpenChecked(const std::string& path, SF_INFO* info, std::unique_ptr<VirtualSource>* source);
 
 // Channel count, sample rate and frame count must be positive.
 void CheckInfo(const std::string& name, const SF_INFO& info);

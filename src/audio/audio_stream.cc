@@ -22,7 +22,7 @@ constexpr size_t kBlockFrames = 4096;  // frames decoded per libsndfile call
 
 AudioFileReader::AudioFileReader(const std::string& path, int target_rate) : path_(path) {
   SF_INFO sf{};
-  file_ = OpenChecked(path, &sf);
+  file_ = OpenChecked(path, &sf, &source_);
   info_ = ToInfo(sf);
   rate_ = target_rate > 0 ? target_rate : info_.sample_rate;
   interleaved_.resize(kBlockFrames * size_t(info_.channels));

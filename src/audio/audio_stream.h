@@ -24,6 +24,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct sf_private_tag;  // libsndfile's SNDFILE
 struct soxr;
 
 namespace kws {
+namespace audio_internal {
+struct VirtualSource;
+}
 
 class AudioFileReader {
  public:
@@ -65,6 +69,7 @@ class AudioFileReader {
   std::string path_;
   AudioInfo info_;
   int rate_ = 0;
+  std::unique_ptr<audio_internal::VirtualSource> source_;  // what file_ reads (declared first: freed last)
   sf_private_tag* file_ = nullptr;
   soxr* soxr_ = nullptr;
   int64_t total_ = 0;         // expected output length

@@ -1,8 +1,16 @@
 #include "audio/riff.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace kws::audio_internal {
+
+bool IsUnknownLengthMarker(uint32_t size) {
+  // 0: a header written before any data; 0x7FFFFFFF / 0x80000000: arecord and other ALSA tools
+  // writing to a pipe (the largest signed / the first unsigned 2 GB); 0xFFFFFFFF: the largest
+  // unsigned size (ffmpeg, libsndfile and others when the output cannot seek).
+  return size == 0 || size == 0x7FFFFFFFu || size == 0x80000000u || size == 0xFFFFFFFFu;
+}
 
 RiffCheck CheckRiff(const ReadAt& read_at, int64_t file_size) {
   RiffCheck r;
@@ -46,9 +54,15 @@ RiffCheck CheckRiff(const ReadAt& read_at, int64_t file_size) {
         return r;
       }
       const int64_t available = file_size - body;
-      // 0xFFFFFFFF (and 0 with bytes after it) are "unknown length" markers
-      // written by streaming encoders; libsndfile then uses the file size.
-      if (size == 0xFFFFFFFFu || (size == 0 && available > 0)) return r;
+      // A recorder writing to a pipe cannot go back to fill in the length, so it writes a
+      // placeholder ("streamed, length unknown") and the data runs to the end of the file:
+      // the file is then read to its end (as libsndfile does when the size is too large).
+      if (IsUnknownLengthMarker(size) && int64_t(size) != available) {
+        r.unknown_length = true;
+        r.data_size_at = off + 4;
+        r.data_size = uint32_t(std::min<int64_t>(available, 0xFFFFFFFFll));
+        return r;
+      }
       if (block_align > 0) {
         r.declared_frames = int64_t(size) / block_align;
         r.present_frames = (available < int64_t(size) ? available : int64_t(size)) / block_align;

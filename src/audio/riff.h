@@ -25,7 +25,16 @@ struct RiffCheck {
   std::string problem;            // empty = fine, else "truncated WAV header (...)" etc.
   int64_t declared_frames = -1;   // from the data chunk size / block align
   int64_t present_frames = -1;    // what the file actually holds
+  bool unknown_length = false;    // the data size is a "streamed, length unknown" placeholder
+  int64_t data_size_at = -1;      // with unknown_length: the offset of the data chunk's size field
+  uint32_t data_size = 0;         // ... and the bytes really there (to the end of the file, capped at 4 GB - 1)
 };
+
+// The data-chunk sizes streaming writers put in place of a length they do not know yet: 0,
+// 0x7FFFFFFF, 0x80000000 and 0xFFFFFFFF. A data chunk whose size is one of these and does not
+// match the bytes present runs to the end of the file; any other size larger than the file is a
+// truncation.
+bool IsUnknownLengthMarker(uint32_t size);
 
 // Walks the chunks of a file of `file_size` bytes. Non-RIFF files give is_wav=false.
 RiffCheck CheckRiff(const ReadAt& read_at, int64_t file_size);

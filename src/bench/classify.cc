@@ -4,8 +4,10 @@
 #include <cmath>
 
 #include "audio/audio.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 namespace kws {
 
@@ -18,7 +20,7 @@ void SoftmaxInPlace(float* x, int n) {
 }
 
 ClipClassifier::ClipClassifier(const std::string& model_path, const ModelOverrides& overrides) : path_(model_path) {
-  const std::string bytes = ReadFile(model_path);
+  const std::string bytes = ReadTfliteFile(model_path);
   std::optional<tfl::KwsMetadata> md = tfl::ReadKwsMetadata(bytes, model_path);
   if (!md && overrides.frontend.empty() && overrides.labels.empty())
     throw BadInput(model_path +
@@ -89,6 +91,11 @@ std::vector<ClipResult> ClipClassifier::ClassifySamples(const std::string& name,
 
 std::vector<ClipResult> ClipClassifier::ClassifyFile(const std::string& path, bool all_windows, double hop_s) {
   Audio a = ReadAudio(path, md_.features.sample_rate);
+  // A recording much longer than the model's window would be judged by its first window alone.
+  const double window_s = md_.features.clip_seconds, seconds = double(a.samples.size()) / md_.features.sample_rate;
+  if (!all_windows && seconds > 1.1 * window_s)
+    LogWarn("%s: %.1f s long; only its first %.2g s is classified (--all-windows classifies every window)",
+            path.c_str(), seconds, window_s);
   return ClassifySamples(path, a.samples, all_windows, hop_s);
 }
 

@@ -10,6 +10,7 @@
 #include "bench/classify.h"
 #include "export/tflite_export.h"
 #include "runtime/interpreter.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/parallel.h"
@@ -44,7 +45,7 @@ double SavingsPct(double value, double baseline) {
 }
 
 ModelReport MeasureSize(const std::string& path) {
-  const std::string bytes = ReadFile(path);
+  const std::string bytes = ReadTfliteFile(path);
   auto it = rt::Interpreter::FromBuffer(path, bytes);
   ModelReport r;
   r.model = path;

@@ -22,6 +22,7 @@
 // "kws <cmd>: <message>" and exits with the error's code.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <vector>
@@ -45,6 +46,25 @@ struct Registrar {
     Registry().push_back({std::move(name), std::move(description), std::move(setup), std::move(footer)});
   }
 };
+
+// A flag's number must lie in [min, max] ("--threads: -1: must be from 0 to 1024 (0 = all cores)"; CLI11's
+// own NonNegativeNumber prints its range up to 1.8e308). `note` follows the range in the message.
+inline CLI::Validator InRange(double min, double max, const std::string& note = "") {
+  auto fmt = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v);
+    return std::string(b);
+  };
+  const std::string range = max < 1e300 ? "from " + fmt(min) + " to " + fmt(max) : fmt(min) + " or more";
+  return CLI::Validator(
+      [=](std::string& s) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(s, v) || !(v >= min && v <= max))
+          return s + ": must be " + range + (note.empty() ? "" : " (" + note + ")");
+        return "";
+      },
+      "[" + range + "]");
+}
 
 // Global flags every command sees (set before the command runs).
 struct GlobalOptions {

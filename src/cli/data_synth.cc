@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "synth/synth.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/text.h"
 
@@ -61,6 +62,7 @@ kws::cli::Registrar reg(
           so.engine_weights[nw->first] = nw->second;
         }
         so.out_dir = o->out;
+        if (!so.out_dir.empty()) kws::CheckOutputPath(so.out_dir, kws::OutputKind::kFolder, "--out");
         so.per_word = o->per_word;
         if (o->seed < 0) throw kws::UsageError("--seed: must be >= 0");
         so.seed = uint64_t(o->seed);

@@ -6,21 +6,31 @@
 
 namespace kws::cli {
 
+namespace {
+// The built-in default of a detector setting, said as what it is: the model's stored settings (its
+// training config's [detector]) come first, so a plain "[0.9]" in --help would mislead.
+std::string Default(double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, " (default: the model's stored setting, else %g)", v);
+  return b;
+}
+}  // namespace
+
 void AddDetectorFlags(CLI::App& app, DetectorOptions* det, DetectorFlags* flags) {
   flags->app = &app;
-  app.add_option("--hop-ms", det->hop_ms, "Evaluate every this many ms")->capture_default_str();
-  app.add_option("--threshold", det->post.threshold, "Smoothed score needed to fire")->capture_default_str();
+  app.add_option("--hop-ms", det->hop_ms, "Evaluate every this many ms" + Default(det->hop_ms));
+  app.add_option("--threshold", det->post.threshold, "Smoothed score needed to fire" + Default(det->post.threshold));
   app.add_option("--label-threshold", flags->label_thresholds,
                  "LABEL=VALUE: this keyword's own threshold instead of --threshold (repeatable or comma-separated, "
                  "e.g. no=0.7)")
       ->delimiter(',');
-  app.add_option("--smooth-ms", det->post.smooth_ms, "Average scores over this window")->capture_default_str();
-  app.add_option("--suppress-ms", det->post.suppress_ms, "No detection this long after one")->capture_default_str();
-  app.add_option("--min-results", det->post.min_results, "Results needed in the smoothing window")
-      ->capture_default_str();
-  app.add_option("--vad-dbfs", det->vad_dbfs, "VAD: 10 ms block level needed (dBFS)")->capture_default_str();
-  app.add_option("--vad-min-ms", det->vad_min_ms, "VAD: for at least this long")->capture_default_str();
-  app.add_flag("--no-vad", flags->no_vad, "Run the model every hop (no energy gate)");
+  app.add_option("--smooth-ms", det->post.smooth_ms, "Average scores over this window" + Default(det->post.smooth_ms));
+  app.add_option("--suppress-ms", det->post.suppress_ms, "No detection this long after one" + Default(det->post.suppress_ms));
+  app.add_option("--min-results", det->post.min_results,
+                 "Results needed in the smoothing window" + Default(det->post.min_results));
+  app.add_option("--vad-dbfs", det->vad_dbfs, "VAD: 10 ms block level needed (dBFS)" + Default(det->vad_dbfs));
+  app.add_option("--vad-min-ms", det->vad_min_ms, "VAD: for at least this long" + Default(det->vad_min_ms));
+  app.add_flag("--no-vad", flags->no_vad, "Run the model every hop (no energy gate; default: the model's stored setting, else on)");
 }
 
 void ApplyDetectorFlags(const DetectorFlags& flags, DetectorOptions* det) {

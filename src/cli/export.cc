@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "export/export_model.h"
+#include "util/text.h"
 
 namespace {
 
@@ -82,7 +83,8 @@ kws::cli::Registrar reg(
           std::printf("wrote %s (%s, %s)\n", r.out.c_str(), kws::QuantModeName(o->e.quant), o->e.format.c_str());
           std::printf("  .tflite size   %zu bytes (zipped %zu bytes)\n", r.bytes, r.zip_bytes);
           std::printf("  labels         ");
-          for (size_t i = 0; i < r.labels.size(); ++i) std::printf("%s%s", i ? ", " : "", r.labels[i].c_str());
+          for (size_t i = 0; i < r.labels.size(); ++i)
+            std::printf("%s%s", i ? ", " : "", kws::Printable(r.labels[i]).c_str());
           std::printf("\n  ops            ");
           for (size_t i = 0; i < r.info.ops_used.size(); ++i)
             std::printf("%s%s", i ? ", " : "", r.info.ops_used[i].c_str());

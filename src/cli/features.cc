@@ -11,6 +11,7 @@
 #include "features/features.h"
 #include "features/options_io.h"
 #include "report/png.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 
 namespace {
@@ -47,11 +48,10 @@ kws::FeatureOptions Resolve(const Opts& o) {
   kws::FeatureOptions f;
   if (o.frontend == "micro") f.frontend = "micro";  // micro_speech's settings unless flags or the config change them
   if (!o.config.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(o.config, ec)) throw kws::BadInput(o.config + ": no such config file");
+    const std::string text = kws::ReadFileLimited(o.config, kws::Limits().config_bytes, "config");
     toml::table doc;
     try {
-      doc = toml::parse_file(o.config);
+      doc = toml::parse(text, o.config);
     } catch (const toml::parse_error& e) {
       throw kws::UsageError(o.config + ": invalid TOML (" + std::string(e.description()) + ", line " +
                             std::to_string(e.source().begin.line) + ")");

@@ -85,7 +85,7 @@ kws::cli::Registrar reg(
       app.add_flag("--all-windows", o->all_windows,
                    "Classify every model-length window of longer clips (default: the first window only)");
       app.add_option("--hop", o->hop_s, "With --all-windows: seconds between window starts (default: half a window)")
-          ->check(CLI::NonNegativeNumber);
+          ->check(kws::cli::InRange(0, 1e300));
       app.add_flag("--json", o->json, "Print one JSON object per result: {file, label, score, scores}");
       app.add_option("--frontend", o->overrides.frontend,
                      "For a model without kws metadata: micro (TFLite Micro's audio front end, micro_speech's "
@@ -100,7 +100,7 @@ kws::cli::Registrar reg(
         for (const auto& clip : o->clips) width = std::max(width, int(clip.size()) + (o->all_windows ? 8 : 0));
         if (!o->json) {
           std::printf("%-*s %-12s %7s", width, "file", "label", "score");
-          for (const auto& l : labels) std::printf(" %10s", l.c_str());
+          for (const auto& l : labels) std::printf(" %10s", kws::Printable(l).c_str());
           std::printf("\n");
         }
         for (const std::string& clip : o->clips) {
@@ -108,13 +108,13 @@ kws::cli::Registrar reg(
             if (o->json) {
               std::printf("%s\n", ResultJson(r, labels, o->all_windows).dump().c_str());
             } else {
-              std::string name = r.file;
+              std::string name = kws::Printable(r.file);
               if (o->all_windows) {
                 char t[32];
                 std::snprintf(t, sizeof t, "@%.2fs", r.start_s);
                 name += t;
               }
-              std::printf("%-*s %-12s %7.4f", width, name.c_str(), r.label.c_str(), double(r.score));
+              std::printf("%-*s %-12s %7.4f", width, name.c_str(), kws::Printable(r.label).c_str(), double(r.score));
               for (float p : r.scores) std::printf(" %10.4f", double(p));
               std::printf("\n");
             }

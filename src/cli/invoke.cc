@@ -12,8 +12,10 @@
 #include "cli/command.h"
 #include "runtime/interpreter.h"
 #include "tflite/metadata.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 namespace {
 
@@ -102,8 +104,9 @@ void PrintInfo(const Opts& o, kws::rt::Interpreter& it) {
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
-  std::printf("model        %s (%s)\n", o.model.c_str(), it.model_kind().c_str());
-  if (!it.prepared()) std::printf("not prepared %s\n", it.prepare_error().c_str());
+  using kws::Printable;  // names, labels and the description come from the file
+  std::printf("model        %s (%s)\n", Printable(o.model).c_str(), it.model_kind().c_str());
+  if (!it.prepared()) std::printf("not prepared %s\n", Printable(it.prepare_error()).c_str());
   if (it.num_subgraphs() > 1) std::printf("subgraphs    %d\n", it.num_subgraphs());
   std::printf("arena        %zu bytes\n", it.arena_bytes());
   std::printf("MACs         %lld\n", static_cast<long long>(it.macs()));
@@ -112,9 +115,10 @@ void PrintInfo(const Opts& o, kws::rt::Interpreter& it) {
   if (md) {
     std::string labels;
     for (const auto& l : md->labels) labels += (labels.empty() ? "" : ", ") + l;
-    std::printf("labels       %s\n", labels.c_str());
-    std::printf("features     %s\n", md->features.ToString().c_str());
-    if (!md->detector.is_null()) std::printf("detector     %s (kws listen / stream-eval defaults)\n", md->detector.dump().c_str());
+    std::printf("labels       %s\n", Printable(labels).c_str());
+    std::printf("features     %s\n", Printable(md->features.ToString()).c_str());
+    if (!md->detector.is_null())
+      std::printf("detector     %s (kws listen / stream-eval defaults)\n", Printable(md->detector.dump()).c_str());
   } else {
     std::printf("labels       (no kws metadata)\n");
   }
@@ -125,7 +129,7 @@ void PrintInfo(const Opts& o, kws::rt::Interpreter& it) {
   };
   auto tensor_line = [&](const char* role, int i, const kws::rt::TensorInfo& t) {
     std::printf("%-6s %d     %-12s %-8s %s", role, i, shape(t.shape).c_str(), kws::rt::DTypeName(t.type),
-                t.name.c_str());
+                Printable(t.name).c_str());
     if (t.signature != t.shape) std::printf("  (shape signature %s)", shape(t.signature).c_str());
     if (t.type == kws::rt::DType::kInt8) std::printf("  (scale %g, zero point %d)", double(t.scale), t.zero_point);
     std::printf("\n");
@@ -195,7 +199,7 @@ void SizeInput(const Opts& o, kws::rt::Interpreter& it, size_t raw_bytes) {
 }
 
 int Run(const Opts& o, kws::rt::Interpreter& it) {
-  const std::string raw = kws::ReadFile(o.input_raw);
+  const std::string raw = kws::ReadFileLimited(o.input_raw, kws::Limits().raw_bytes, "raw input");
   SizeInput(o, it, raw.size());
   const auto in = it.input(0);
   const size_t n = o.steps && in.bytes > 0 ? raw.size() / in.bytes : 1;
@@ -237,7 +241,7 @@ kws::cli::Registrar reg(
                      "(= TFLite reference kernels / TFLite Micro)")
           ->check(CLI::IsMember({"xnnpack", "reference"}));
       return [o]() -> int {
-        auto it = kws::rt::Interpreter::FromFile(o->model);
+        auto it = kws::rt::Interpreter::FromBuffer(o->model, kws::ReadTfliteFile(o->model));
         if (o->reference) it.set_kernels(kws::rt::KernelSet::kReference);
         it.set_int8_arithmetic(o->arithmetic == "reference" ? kws::rt::Int8Arithmetic::kReference
                                                             : kws::rt::Int8Arithmetic::kXnnpack);

@@ -30,9 +30,11 @@
 #include "stream/capture.h"
 #include "stream/detector.h"
 #include "stream/wake_word.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
-#include "util/text.h"
+#include "util/fs.h"
 #include "util/log.h"
+#include "util/text.h"
 
 namespace {
 
@@ -66,6 +68,7 @@ struct Opts {
   bool json = false;
   bool scores = false;
   int max_children = 8;
+  std::string summary;  // --summary FILE: the JSON summary, written whatever -q says
 };
 
 long PeakRssKb() {
@@ -211,7 +214,7 @@ Session KwsSession(const Opts& o, Detectors* d) {
     det.on_result = [&model](int64_t t, const float* s, bool open) {
       std::fprintf(stderr, "%8.3f %s", double(t) / 1000.0, open ? "run " : "gate");
       for (size_t i = 0; i < model.meta.labels.size(); ++i)
-        std::fprintf(stderr, " %s=%.3f", model.meta.labels[i].c_str(), double(s[i]));
+        std::fprintf(stderr, " %s=%.3f", kws::Printable(model.meta.labels[i]).c_str(), double(s[i]));
       std::fprintf(stderr, "\n");
     };
   if (!quiet)
@@ -309,44 +312,59 @@ size_t StreamInput(const Opts& o, const Session& s, Runner& run, std::string* so
   return dropped;
 }
 
-void PrintSummary(const Opts& o, const Session& s, const Runner& run, const std::string& source, size_t dropped,
-                  double wall, long rss_start) {
+// A file input that cannot be used fails before the banner: one line, the file and the problem.
+// (A raw stream may be a FIFO; an audio file must be a regular file.)
+void CheckInputFile(const Opts& o) {
+  if (o.input == "-" || o.input == "mic" || o.input.rfind("mic:", 0) == 0) return;
+  if (!IsRawExtension(o.input)) kws::RegularFileSize(o.input, "audio file");
+  else if (std::error_code ec; !std::filesystem::exists(o.input, ec)) throw kws::BadInput(o.input + ": no such file");
+}
+
+nlohmann::json SummaryJson(const Opts& o, const Session& s, const Runner& run, const std::string& source,
+                           size_t dropped, double wall, long rss_start) {
   const auto& st = s.stats();
   const double audio_s = double(st.samples) / s.rate;
+  nlohmann::json j = {{"input", source},
+                      {"audio_seconds", audio_s},
+                      {"hops", st.hops},
+                      {"inferences", st.inferences},
+                      {"gated", st.gated},
+                      {"detections", st.detections},
+                      {"dropped_bytes", dropped},
+                      {"processing_seconds", run.busy()},
+                      {"wall_seconds", wall},
+                      {"real_time_factor", audio_s > 0 ? run.busy() / audio_s : 0.0},
+                      {"peak_rss_kb_start", rss_start},
+                      {"peak_rss_kb", PeakRssKb()},
+                      {"interrupted", bool(g_stop)}};
+  if (!o.exec.empty()) j["exec"] = {{"started", run.spawned()}, {"failed", run.failed_exec()}, {"skipped", run.skipped_exec()}};
+  return j;
+}
+
+void PrintSummary(const Opts& o, const nlohmann::json& j, const std::string& source, size_t dropped) {
   if (o.json) {
-    nlohmann::json j = {{"input", source},
-                        {"audio_seconds", audio_s},
-                        {"hops", st.hops},
-                        {"inferences", st.inferences},
-                        {"gated", st.gated},
-                        {"detections", st.detections},
-                        {"dropped_bytes", dropped},
-                        {"processing_seconds", run.busy()},
-                        {"wall_seconds", wall},
-                        {"real_time_factor", audio_s > 0 ? run.busy() / audio_s : 0.0},
-                        {"peak_rss_kb_start", rss_start},
-                        {"peak_rss_kb", PeakRssKb()},
-                        {"interrupted", bool(g_stop)}};
-    if (!o.exec.empty()) j["exec"] = {{"started", run.spawned()}, {"failed", run.failed_exec()}, {"skipped", run.skipped_exec()}};
     std::fprintf(stderr, "%s\n", j.dump().c_str());
     return;
   }
+  const double audio_s = j["audio_seconds"], busy = j["processing_seconds"];
   std::fprintf(stderr,
                "kws listen: %s: %.1f s of audio, %lld hops, %lld inferences (%lld gated by VAD), %lld detections%s\n",
-               source.c_str(), audio_s, (long long)st.hops, (long long)st.inferences, (long long)st.gated,
-               (long long)st.detections, g_stop ? " (interrupted)" : "");
+               source.c_str(), audio_s, j["hops"].get<long long>(), j["inferences"].get<long long>(),
+               j["gated"].get<long long>(), j["detections"].get<long long>(), g_stop ? " (interrupted)" : "");
   std::fprintf(stderr, "kws listen: processing %.3f s (real-time factor %.5f), peak memory %ld KB (%ld KB after loading)\n",
-               run.busy(), audio_s > 0 ? run.busy() / audio_s : 0.0, PeakRssKb(), rss_start);
+               busy, j["real_time_factor"].get<double>(), j["peak_rss_kb"].get<long>(), j["peak_rss_kb_start"].get<long>());
   if (dropped)
     std::fprintf(stderr, "kws listen: %s: input ended mid-sample; dropped %zu odd byte%s\n", source.c_str(), dropped,
                  dropped == 1 ? "" : "s");
   if (!o.exec.empty())
-    std::fprintf(stderr, "kws listen: --exec ran %d times (%d failed, %d skipped)\n", run.spawned(), run.failed_exec(),
-                 run.skipped_exec());
+    std::fprintf(stderr, "kws listen: --exec ran %d times (%d failed, %d skipped)\n", j["exec"]["started"].get<int>(),
+                 j["exec"]["failed"].get<int>(), j["exec"]["skipped"].get<int>());
 }
 
 int Run(const Opts& o) {
   if (o.max_children < 1) throw kws::UsageError("--max-exec must be >= 1");
+  if (!o.summary.empty()) kws::CheckOutputPath(o.summary, kws::OutputKind::kFile, "--summary");
+  CheckInputFile(o);
   Detectors detectors;
   const Session session = kws::IsWakeWordManifestPath(o.model) ? WakeWordSession(o, &detectors) : KwsSession(o, &detectors);
   InstallSignalHandlers();
@@ -357,7 +375,9 @@ int Run(const Opts& o) {
   const size_t dropped = StreamInput(o, session, run, &source);
   run.Reap(true);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  if (!kws::cli::Globals().quiet) PrintSummary(o, session, run, source, dropped, wall, rss_start);
+  const nlohmann::json summary = SummaryJson(o, session, run, source, dropped, wall, rss_start);
+  if (!o.summary.empty()) kws::AtomicWriteFile(o.summary, summary.dump(2) + "\n");
+  if (!kws::cli::Globals().quiet) PrintSummary(o, summary, source, dropped);
   return 0;
 }
 
@@ -378,6 +398,9 @@ kws::cli::Registrar reg(
                      "Run this /bin/sh command per detection (env KWS_LABEL, KWS_SCORE, KWS_TIME); not waited for");
       app.add_option("--max-exec", o->max_children, "At most this many --exec commands running at once")->capture_default_str();
       app.add_flag("--json", o->json, "Print the end-of-stream summary as JSON (on stderr)");
+      app.add_option("--summary", o->summary,
+                     "Also write the end-of-stream summary as JSON to this file (even with -q; stdout keeps only "
+                     "detections)");
       app.add_flag("--scores", o->scores, "Print every hop's scores on stderr (debugging)");
       app.add_option("--frontend", o->overrides.frontend,
                      "For a model without kws metadata: micro (TFLite Micro's audio front end, micro_speech's "

@@ -7,6 +7,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/parallel.h"
+#include "util/text.h"
 
 namespace kws::cli {
 
@@ -28,7 +29,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.add_flag("-q,--quiet", g_options.quiet, "Only results and errors")->configurable(false);
   app.add_flag("-v,--verbose", g_options.verbose, "More detail on stderr");
-  app.add_option("-j,--threads", g_options.threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("-j,--threads", g_options.threads, "Worker threads (default: all cores)")->check(InRange(0, 1024, "0 = all cores"));
   app.footer("Run `kws <command> --help` for a command's flags and examples.\n"
              "Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error.");
 
@@ -73,8 +74,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 1;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // One line, as every other error: the flag and the problem.
+    std::fprintf(stderr, "kws: %s (see --help)\n", kws::Printable(e.what()).c_str());
+    return 1;
   }
 
   if (help->parsed()) {
@@ -106,13 +109,13 @@ int main(int argc, char** argv) {
     try {
       return (*runner)();
     } catch (const kws::Error& e) {
-      std::fprintf(stderr, "kws %s: %s\n", running_name.c_str(), e.what());
+      std::fprintf(stderr, "kws %s: %s\n", running_name.c_str(), kws::Printable(e.what()).c_str());
       return e.exit_code();
     } catch (const std::bad_alloc&) {
       std::fprintf(stderr, "kws %s: out of memory\n", running_name.c_str());
       return 3;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "kws %s: internal error: %s\n", running_name.c_str(), e.what());
+      std::fprintf(stderr, "kws %s: internal error: %s\n", running_name.c_str(), kws::Printable(e.what()).c_str());
       return 3;
     }
   }

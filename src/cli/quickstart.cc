@@ -52,7 +52,7 @@ kws::cli::Registrar reg(
       };
     },
     "Examples:\n"
-    "  kws quickstart --out qs                      # synthetic yes/no, a few minutes on 2 cores\n"
+    "  kws quickstart --out qs                      # synthetic yes/no, under a minute on 2 cores\n"
     "  kws quickstart --data ../shared/data/speech_commands --out qs_real\n"
     "  kws quickstart --out qs_tiny --per-word 20 --set train.epochs=2 --baseline-epochs 1\n"
     "Accuracies are on speakers held out from training (OUT/data/test): `kws eval --model OUT/seed_int8.tflite\n"

@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/text.h"
 
 namespace {
 
@@ -195,7 +196,7 @@ int Run(Opts& o) {
               "never found");
   int clips = 0, never = 0;
   for (const auto& k : r.main.keywords) {
-    std::printf("%-12s %7d %6d %7.2f%% %7.2f%% %6d %8d %12d\n", k.label.c_str(), k.events, k.hits, 100 * k.recall(),
+    std::printf("%-12s %7d %6d %7.2f%% %7.2f%% %6d %8d %12d\n", kws::Printable(k.label).c_str(), k.events, k.hits, 100 * k.recall(),
                 100 * (k.events ? 1 - k.recall() : 0), k.clips, k.speakers, k.clips_never_found);
     clips += k.clips;
     never += k.clips_never_found;

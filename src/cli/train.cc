@@ -1,6 +1,11 @@
 // kws train: train a model from a config on a data folder (or cross-validate it).
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <string>
 
 #include "cli/command.h"
 #include "recipe/train_run.h"
@@ -11,7 +16,30 @@ struct Opts {
   bool json = false;
 };
 
+// Ctrl-C / SIGTERM: say what is left and how to continue, then die of the signal as before
+// (exit status 130 / 143). Only async-signal-safe calls (access, write, signal, raise).
+std::string g_last_ckpt, g_resumable, g_fresh;
+
+void OnInterrupt(int sig) {
+  const std::string& m = ::access(g_last_ckpt.c_str(), F_OK) == 0 ? g_resumable : g_fresh;
+  if (::write(STDERR_FILENO, m.data(), m.size()) < 0) {
+  }
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+void ExplainInterrupts(const Opts& o) {
+  if (o.t.cv > 0) return;  // cross-validation cannot be resumed: nothing to add
+  g_last_ckpt = (std::filesystem::path(o.t.out) / "last.ckpt").string();
+  g_resumable = "\nkws train: interrupted; " + g_last_ckpt +
+                " holds the last finished epoch: run the same command with --resume to continue\n";
+  g_fresh = "\nkws train: interrupted before the first epoch finished; nothing to resume\n";
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+}
+
 int Run(const Opts& o) {
+  ExplainInterrupts(o);
   kws::TrainRunOptions t = o.t;
   t.progress = !o.json;
   kws::TrainRunResult r = kws::RunTraining(t);
@@ -37,9 +65,9 @@ kws::cli::Registrar reg(
       app.add_option("--labels", o->t.labels, "Labels, comma-separated (overrides [data] labels)");
       app.add_option("--set", o->t.sets, "Override a setting: dotted.key=value (repeatable)");
       app.add_option("--cv", o->t.cv, "Speaker-disjoint K-fold cross-validation (writes RUN_DIR/cv.json)")
-          ->check(CLI::NonNegativeNumber);
+          ->check(kws::cli::InRange(0, 1e300, "0 = no cross-validation"));
       app.add_option("--seeds", o->t.seeds, "Repeats of the cross-validation with seeds seed..seed+N-1")
-          ->check(CLI::PositiveNumber);
+          ->check(kws::cli::InRange(1, 1e300));
       app.add_option("--cv-partitions", o->t.partitions,
                      "Run the cross-validation on P speaker partitions (train.seed, then seed*101*p) and pool "
                      "them: one partition can be lucky")

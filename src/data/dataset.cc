@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -56,7 +57,7 @@ struct Candidate {
 void ReadCandidate(Candidate& c, bool probe) {
   std::string bytes;
   try {
-    bytes = ReadFile(c.path);
+    bytes = ReadFileLimited(c.path, Limits().clip_bytes, c.noise ? "audio file" : "clip");
   } catch (const Error& e) {
     c.error = "unreadable: " + StripPathPrefix(e.what(), c.path);
     return;

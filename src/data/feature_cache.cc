@@ -11,6 +11,7 @@
 
 #include "audio/audio.h"
 #include "data/augment.h"
+#include "data/cache.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -20,11 +21,7 @@ namespace kws {
 namespace fs = std::filesystem;
 
 std::string ResolveCacheDir(const std::string& dir_option) {
-  if (!dir_option.empty()) return dir_option;
-  if (const char* e = std::getenv("KWS_CACHE_DIR"); e && *e) return e;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return (fs::path(x) / "kws").string();
-  if (const char* h = std::getenv("HOME"); h && *h) return (fs::path(h) / ".cache" / "kws").string();
-  return "";
+  return dir_option.empty() ? CacheRoot() : dir_option;
 }
 
 namespace {
@@ -193,14 +190,12 @@ FeatureSet ExtractFeatures(const Dataset& ds, const TaskView& task, const Featur
   bool have_old = false;
   fs::path file;
   if (cache.enabled) {
-    const std::string dir = ResolveCacheDir(cache.dir);
-    if (dir.empty()) {
-      LogWarn("feature cache off: no cache folder (set KWS_CACHE_DIR or HOME)");
-    } else {
+    const std::string dir = WritableCacheDir("features", cache.dir);  // "" (and a warning) when it cannot be written
+    if (!dir.empty()) {
       std::error_code ec;
       // One file per feature settings, rows keyed by content: any folder, moved or not, and any
       // mix of folders finds the rows of clips it has seen before.
-      file = fs::path(dir) / "features" / (Sha256Hex(key).substr(0, 32) + ".kwsfeat");
+      file = fs::path(dir) / (Sha256Hex(key).substr(0, 32) + ".kwsfeat");
       st.cache_file = file.string();
       if (fs::exists(file, ec)) {
         std::string bytes;
@@ -280,9 +275,12 @@ FeatureSet ExtractFeatures(const Dataset& ds, const TaskView& task, const Featur
     try {
       AtomicWriteFile(file, Serialize(nb, key));
       st.cache_written = true;
+      EnforceCacheLimit(file.parent_path().parent_path().string(), CacheLimitBytes(), file.string());
     } catch (const Error& e) {
       LogWarn("feature cache not written: %s", e.what());
     }
+  } else if (have_old) {
+    TouchCacheEntry(file.string());  // least-recently-used order of the size cap
   }
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   LogVerbose("features: %d computed, %d from cache (%.2f s)%s%s", st.computed, st.cached, st.seconds,

@@ -17,8 +17,9 @@
 // and the write is one atomic rename.
 // The file ends with a SHA-256 of everything before it; a file whose
 // checksum, magic, version or key does not match is ignored and rewritten.
-// Cache dir: CacheOptions::dir, else $KWS_CACHE_DIR, else $XDG_CACHE_HOME/kws,
-// else ~/.cache/kws.
+// Cache dir: CacheOptions::dir, else data/cache.h's root ($KWS_CACHE_DIR, else
+// $XDG_CACHE_HOME/kws, else ~/.cache/kws when HOME exists); no cache, with a warning, when it
+// cannot be written. The whole cache is kept under its size cap (data/cache.h).
 #pragma once
 #include <string>
 #include <vector>

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "util/error.h"
+#include "util/text.h"
 
 namespace kws {
 
@@ -168,7 +169,7 @@ std::string RecordingChecksTable(const DatasetStats& s) {
   std::snprintf(buf, sizeof buf, "%-20s %11s %8s %10s %10s\n", "label", "near-silent", "clipped", "too short", "DC offset");
   o << buf;
   for (const auto& [name, l] : s.labels) {
-    std::snprintf(buf, sizeof buf, "%-20s %11d %8d %10d %10d\n", name.c_str(), l.near_silent, l.clipped, l.too_short,
+    std::snprintf(buf, sizeof buf, "%-20s %11d %8d %10d %10d\n", Printable(name).c_str(), l.near_silent, l.clipped, l.too_short,
                   l.dc_offset);
     o << buf;
   }
@@ -185,7 +186,7 @@ std::string RecordingChecksTable(const DatasetStats& s) {
       const FlaggedClip& f = *list[i];
       std::snprintf(buf, sizeof buf, "  peak %7.1f dBFS  rms %7.1f dBFS  %5.2f s  dc %+.3f  ", f.levels.peak_dbfs,
                     f.levels.rms_dbfs, f.levels.seconds, f.levels.dc_offset);
-      o << buf << f.path << "\n";
+      o << buf << Printable(f.path) << "\n";
     }
     if (list.size() > size_t(kShown)) o << "  ... " << list.size() - kShown << " more (--json lists all)\n";
   }
@@ -197,12 +198,12 @@ std::string RecordingChecksTable(const DatasetStats& s) {
 std::string StatsTable(const DatasetStats& s) {
   std::ostringstream o;
   char buf[512];
-  o << s.root << "\n\n";
+  o << Printable(s.root) << "\n\n";
   std::snprintf(buf, sizeof buf, "%-20s %6s %8s %7s %7s %7s %-12s %-4s %7s %7s %7s\n", "label", "clips", "speakers",
                 "min s", "mean s", "max s", "rate Hz", "ch", "train", "valid", "test");
   o << buf;
   for (const auto& [name, l] : s.labels) {
-    std::snprintf(buf, sizeof buf, "%-20s %6d %8d %7.3f %7.3f %7.3f %-12s %-4s %7d %7d %7d\n", name.c_str(), l.clips,
+    std::snprintf(buf, sizeof buf, "%-20s %6d %8d %7.3f %7.3f %7.3f %-12s %-4s %7d %7d %7d\n", Printable(name).c_str(), l.clips,
                   l.speakers, l.seconds_min, l.seconds_mean, l.seconds_max, Join(l.sample_rates).c_str(),
                   Join(l.channels).c_str(), l.split[0], l.split[1], l.split[2]);
     o << buf;
@@ -216,14 +217,14 @@ std::string StatsTable(const DatasetStats& s) {
   if (!s.background_noise.empty()) {
     o << "\nbackground noise:\n";
     for (const auto& [p, sec] : s.background_noise) {
-      std::snprintf(buf, sizeof buf, "  %8.1f s  %s\n", sec, p.c_str());
+      std::snprintf(buf, sizeof buf, "  %8.1f s  %s\n", sec, Printable(p).c_str());
       o << buf;
     }
   }
   if (s.levels_measured) o << RecordingChecksTable(s);
   if (!s.skipped.empty()) {
     o << "\nskipped:\n";
-    for (const auto& f : s.skipped) o << "  " << f.path << ": " << f.reason << "\n";
+    for (const auto& f : s.skipped) o << "  " << Printable(f.path) << ": " << Printable(f.reason) << "\n";
   }
   return o.str();
 }

@@ -12,6 +12,7 @@
 #include "runtime/interpreter.h"
 #include "stream/detector_options.h"
 #include "tflite/metadata.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -99,6 +100,7 @@ nlohmann::json DetectorSettingsWithOverrides(const nlohmann::json& detector, con
 
 ModelExportResult ExportModel(const ModelExportOptions& o) {
   o.Validate();
+  if (o.write) CheckOutputPath(o.out, OutputKind::kFile, "--out");
   ModelExportResult r;
   r.checkpoint = ResolveCheckpointPath(o.model);
   Checkpoint ck = LoadCheckpoint(r.checkpoint);
@@ -116,7 +118,7 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
   tfl::KwsMetadata md;
   md.labels = ck.labels;
   md.features = ck.features;
-  md.extra = nlohmann::json{{"checkpoint_sha256", Sha256Hex(ReadFile(r.checkpoint))}, {"softmax", o.softmax}};
+  md.extra = nlohmann::json{{"checkpoint_sha256", Sha256Hex(ReadFileLimited(r.checkpoint, Limits().model_bytes, "checkpoint"))}, {"softmax", o.softmax}};
   // The config's [detector] settings travel with the model (kws listen / stream-eval defaults).
   if (ck.config.is_object() && ck.config.contains("detector")) md.detector = ck.config["detector"];
   if (!o.detector_overrides.empty()) md.detector = DetectorSettingsWithOverrides(md.detector, o.detector_overrides);
@@ -160,8 +162,12 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
     for (const auto& l : r.labels) comment += " " + l;
     comment += "\nOps:";
     for (const auto& op : r.info.ops_used) comment += " " + op;
-    comment += "\nArena estimate (activations, approximate): " + std::to_string(r.info.arena_bytes_estimate) + " bytes";
-    if (r.runtime_arena_bytes) comment += "\nkws runtime arena: " + std::to_string(r.runtime_arena_bytes) + " bytes";
+    comment += "\nTFLite Micro tensor arena: start from " + std::to_string(r.info.arena_bytes_estimate) +
+               " bytes (the activations, approximate) plus TFLite Micro's own bookkeeping (a few KB);"
+               "\n  MicroInterpreter::arena_used_bytes() gives the exact need after AllocateTensors().";
+    if (r.runtime_arena_bytes)
+      comment += "\n(kws's own runtime lays activations out differently and uses " +
+                 std::to_string(r.runtime_arena_bytes) + " bytes: not a TFLite Micro size.)";
     if (o.quant == QuantMode::kDynamic) comment += "\nNote: dynamic-range (hybrid) models do not run on TFLite Micro.";
     if (ck.features.is_micro()) {
       // The front end's settings as a C header beside the array (MicroFrontendHeader).

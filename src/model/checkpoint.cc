@@ -6,6 +6,7 @@
 #include "data/dataset.h"
 #include "features/options_io.h"
 #include "train/optimizer.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -149,6 +150,24 @@ std::string SerializeCheckpoint(const Checkpoint& c) {
   return out;
 }
 
+namespace {
+// Integers of a header checked before conversion (nlohmann turns 1e20 into an int by a plain cast).
+std::vector<int> Ints(const json& j, const std::string& what) {
+  if (!j.is_array()) throw BadInput(what + ": not a list of integers");
+  std::vector<int> v;
+  for (const json& x : j) {
+    if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > (int64_t(1) << 30))
+      throw BadInput(what + ": not a list of sizes");
+    v.push_back(int(x.get<int64_t>()));
+  }
+  return v;
+}
+size_t Count(const json& j, const std::string& what) {
+  if (!j.is_number_unsigned()) throw BadInput(what + ": not a count");
+  return size_t(j.get<uint64_t>());
+}
+}  // namespace
+
 Checkpoint ParseCheckpoint(const std::string& b, const std::string& what) {
   if (b.size() < 8 + 4 + 8 + 32 || std::memcmp(b.data(), kCheckpointMagic, 8) != 0)
     throw BadInput(what + ": not a kws checkpoint (bad magic)");
@@ -175,7 +194,7 @@ Checkpoint ParseCheckpoint(const std::string& b, const std::string& what) {
     c.labels = h.at("labels").get<std::vector<std::string>>();
     c.classes = h.value("classes", std::vector<std::string>());
     c.features = FeatureOptionsFromJsonObject(h.at("features"), FeatureOptions{}, what + ": features");
-    auto is = h.at("input_shape").get<std::vector<int>>();
+    const std::vector<int> is = Ints(h.at("input_shape"), what + ": input_shape");
     if (is.size() != 3) throw BadInput(what + ": input_shape must have 3 values");
     c.input = {is[0], is[1], is[2]};
     c.layers = h.at("layers");
@@ -183,9 +202,11 @@ Checkpoint ParseCheckpoint(const std::string& b, const std::string& what) {
     for (auto& t : h.at("tensors")) {
       NamedTensor nt;
       nt.name = t.at("name").get<std::string>();
-      nt.dims = t.at("dims").get<std::vector<int>>();
-      const size_t off = t.at("offset").get<size_t>(), count = t.at("count").get<size_t>();
-      if (data_start + (off + count) * 4 > body.size())
+      nt.dims = Ints(t.at("dims"), what + ": tensor '" + nt.name + "' dims");
+      const size_t off = Count(t.at("offset"), what + ": tensor '" + nt.name + "' offset");
+      const size_t count = Count(t.at("count"), what + ": tensor '" + nt.name + "' count");
+      const size_t floats = (body.size() - std::min(body.size(), data_start)) / 4;  // in the file after the header
+      if (off > floats || count > floats - off)
         throw BadInput(what + ": tensor '" + nt.name + "' lies outside the file");
       nt.data.resize(count);
       if (count) std::memcpy(nt.data.data(), body.data() + data_start + off * 4, count * 4);
@@ -201,6 +222,13 @@ Checkpoint ParseCheckpoint(const std::string& b, const std::string& what) {
 
 void SaveCheckpoint(const std::string& path, const Checkpoint& c) { AtomicWriteFile(path, SerializeCheckpoint(c)); }
 
-Checkpoint LoadCheckpoint(const std::string& path) { return ParseCheckpoint(ReadFile(path), path); }
+Checkpoint LoadCheckpoint(const std::string& path) {
+  // The magic first (8 bytes), then the size limit, then the whole file.
+  const std::string bytes = ReadFileChecked(path, Limits().model_bytes, "checkpoint", 8, [&](const std::string& head) {
+    if (head.size() < 8 || std::memcmp(head.data(), kCheckpointMagic, 8) != 0)
+      throw BadInput(path + ": not a kws checkpoint (bad magic)");
+  });
+  return ParseCheckpoint(bytes, path);
+}
 
 }  // namespace kws

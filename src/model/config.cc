@@ -9,6 +9,7 @@
 #include "data/dataset.h"
 #include "features/options_io.h"
 #include "synth/synth.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -688,6 +689,26 @@ void ApplyOverride(json& tbl, const std::string& assignment) {
   }
 }
 
+// A config that is valid until the --set overrides are applied: the first override that makes it
+// invalid is named as the culprit ("--set train.epochs=-1: train.epochs: must be >= 1"). Returns
+// when the file alone is already invalid (the file is to blame).
+static void BlameOverride(const json& file_only, const std::vector<std::string>& overrides, const std::string& source) {
+  try {
+    FromTable(file_only, source);
+  } catch (const Error&) {
+    return;
+  }
+  json tbl = file_only;
+  for (const std::string& o : overrides) {
+    ApplyOverride(tbl, o);
+    try {
+      FromTable(tbl, source);
+    } catch (const Error& e) {
+      throw UsageError("--set " + o + ": " + e.what());
+    }
+  }
+}
+
 Config ParseConfig(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
   toml::table parsed;
   try {
@@ -705,16 +726,18 @@ Config ParseConfig(const std::string& text, const std::string& source, const std
   } catch (const Error& e) {
     throw UsageError(source + ": " + e.what());
   }
+  const json file_only = tbl;
   for (auto& o : overrides) ApplyOverride(tbl, o);
   try {
     return FromTable(tbl, source);
   } catch (const Error& e) {
+    if (!overrides.empty()) BlameOverride(file_only, overrides, source);
     throw UsageError(source + ": " + e.what());
   }
 }
 
 Config LoadConfig(const std::string& path, const std::vector<std::string>& overrides) {
-  return ParseConfig(ReadFile(path), path, overrides);
+  return ParseConfig(ReadFileLimited(path, Limits().config_bytes, "config"), path, overrides);
 }
 
 Config ConfigFromJson(const json& table, const std::string& source) {

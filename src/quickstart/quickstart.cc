@@ -42,28 +42,23 @@ double Since(std::chrono::steady_clock::time_point t0) {
 
 // Fails early (exit 2) when the output folder cannot be created or written.
 void CheckWritable(const std::string& dir) {
+  CheckOutputPath(dir, OutputKind::kFolder, "--out");
   std::error_code ec;
   fsys::create_directories(dir, ec);
   if (ec || !fsys::is_directory(dir))
     throw BadInput(dir + ": cannot create the output folder (" + (ec ? ec.message() : "not a folder") + ")");
-  const fsys::path probe = fsys::path(dir) / ".kws_write_test";
-  try {
-    AtomicWriteFile(probe, "ok\n");
-  } catch (const Error& e) {
-    throw BadInput(dir + ": output folder is not writable (" + e.what() + ")");
-  }
-  fsys::remove(probe, ec);
 }
 
 // A symbolic link to the source file (editing OUT/data never edits the dataset through a shared
-// inode, as a hard link would), or a copy where links cannot be made.
-void LinkOrCopy(const fsys::path& from, const fsys::path& to) {
+// inode, as a hard link would), or a copy where links cannot be made or `copy` asks for one (clips
+// synthesized into the cache, which its size cap may remove later).
+void LinkOrCopy(const fsys::path& from, const fsys::path& to, bool copy) {
   std::error_code ec;
   fsys::create_directories(to.parent_path(), ec);
   if (ec) throw BadInput(to.parent_path().string() + ": cannot create folder (" + ec.message() + ")");
   const fsys::path target = fsys::absolute(from, ec);
-  if (!ec) fsys::create_symlink(target, to, ec);
-  if (!ec) return;
+  if (!ec && !copy) fsys::create_symlink(target, to, ec);
+  if (!ec && !copy) return;
   ec.clear();
   fsys::copy_file(from, to, fsys::copy_options::overwrite_existing, ec);
   if (ec) throw BadInput(to.string() + ": cannot copy " + from.string() + " (" + ec.message() + ")");
@@ -96,7 +91,8 @@ struct DataSplit {
 
 // Speaker-disjoint split of the task's items into OUT/data/{train,test} (same relative paths).
 DataSplit SplitData(const std::vector<std::string>& sources, const std::vector<std::string>& labels,
-                    double test_fraction, uint64_t seed, const std::string& out_dir, bool skip_bad_files) {
+                    double test_fraction, uint64_t seed, const std::string& out_dir, bool skip_bad_files,
+                    bool copy_clips) {
   DataSplit d;
   d.train_dir = (fsys::path(out_dir) / "data" / "train").string();
   d.test_dir = (fsys::path(out_dir) / "data" / "test").string();
@@ -135,7 +131,7 @@ DataSplit SplitData(const std::vector<std::string>& sources, const std::vector<s
       continue;
     }
     const Clip& clip = ds.clips[size_t(c)];
-    LinkOrCopy(clip.path, fsys::path(test ? d.test_dir : d.train_dir) / SplitName(clip, used_names));
+    LinkOrCopy(clip.path, fsys::path(test ? d.test_dir : d.train_dir) / SplitName(clip, used_names), copy_clips);
   }
   p.Done();
   // Background noise: training augmentation and synthesized silence read it.
@@ -144,8 +140,8 @@ DataSplit SplitData(const std::vector<std::string>& sources, const std::vector<s
     Clip as_clip;  // only for its name
     as_clip.rel = (fsys::path(kBackgroundNoiseFolder) / fsys::path(n.path).filename()).string();
     const fsys::path rel = SplitName(as_clip, used_noise);
-    LinkOrCopy(n.path, fsys::path(d.train_dir) / rel);
-    if (synthesized_silence) LinkOrCopy(n.path, fsys::path(d.test_dir) / rel);
+    LinkOrCopy(n.path, fsys::path(d.train_dir) / rel, copy_clips);
+    if (synthesized_silence) LinkOrCopy(n.path, fsys::path(d.test_dir) / rel, copy_clips);
   }
   json pl = json::object();
   for (auto& [l, c] : per_label) pl[l] = {{"train", c[0]}, {"test", c[1]}};
@@ -304,8 +300,8 @@ QuickstartResult RunQuickstartInto(const QuickstartOptions& o) {
     so.per_word = o.per_word;
     so.seed = seed;
     const std::string root = o.synth_cache.empty() ? synth::DefaultSynthCacheRoot() : o.synth_cache;
-    LogInfo("[1/6] data: synthesizing %d clips per word of %s (cached in %s)", o.per_word, label_csv.c_str(),
-            root.c_str());
+    LogInfo("[1/6] data: synthesizing %d clips per word of %s (%s%s)", o.per_word, label_csv.c_str(),
+            root.empty() ? "not cached" : "cached in ", root.c_str());
     synth::SynthResult sr;
     sources = {synth::SynthesizeCached(so, root, &sr)};
     synth_info = {{"per_word", o.per_word}, {"seed", seed}, {"words", so.words}, {"cache_dir", sources[0]}};
@@ -315,7 +311,8 @@ QuickstartResult RunQuickstartInto(const QuickstartOptions& o) {
     for (const auto& s : sources) names += (names.empty() ? "" : " + ") + s;
     LogInfo("[1/6] data: %s (labels %s)", names.c_str(), label_csv.c_str());
   }
-  DataSplit split = SplitData(sources, cfg.data.labels, o.test_fraction, seed, o.out_dir, cfg.data.skip_bad_files);
+  DataSplit split = SplitData(sources, cfg.data.labels, o.test_fraction, seed, o.out_dir, cfg.data.skip_bad_files,
+                              /*copy_clips=*/!synth_info.is_null());
   data_info = split.info;
   data_info["kind"] = o.data_dirs.empty() ? "synthetic" : o.data_dirs.size() > 1 ? "folders" : "folder";
   data_info["synth"] = synth_info;

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "model/config.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -100,7 +101,7 @@ json TestJson(const std::vector<EvalResult>& tests) {
 // metrics.json gains "test" (written atomically over the trainer's file).
 void AddTestToMetrics(const std::string& out, const json& test) {
   const fsys::path p = fsys::path(out) / "metrics.json";
-  json m = json::parse(ReadFile(p));
+  json m = json::parse(ReadFileLimited(p, Limits().config_bytes, "metrics file"));
   m["test"] = test;
   AtomicWriteFile(p, m.dump(2) + "\n");
 }
@@ -109,6 +110,9 @@ void AddTestToMetrics(const std::string& out, const json& test) {
 
 TrainRunResult RunTraining(const TrainRunOptions& o) {
   o.Validate();
+  CheckOutputPath(o.out, OutputKind::kFolder, "--out");
+  if (o.resume && !fsys::exists(fsys::path(o.out) / "last.ckpt"))
+    throw UsageError("--resume: " + o.out + " holds no run to resume (no last.ckpt); drop --resume to start one");
   TrainRunResult r;
   r.out = o.out;
   const Config cfg = LoadRunConfig(o);

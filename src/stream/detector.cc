@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "data/dataset.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -41,7 +42,7 @@ StreamModel Finish(StreamModel m, const ModelOverrides& o) {
 }  // namespace
 
 StreamModel LoadStreamModel(const std::string& path, const ModelOverrides& overrides) {
-  return Finish(StreamModel{path, rt::Interpreter::FromFile(path), {}, 0, 0, 0}, overrides);
+  return Finish(StreamModel{path, rt::Interpreter::FromBuffer(path, ReadTfliteFile(path)), {}, 0, 0, 0}, overrides);
 }
 
 StreamModel LoadStreamModelFromBuffer(const std::string& name, std::string_view bytes, const ModelOverrides& overrides) {

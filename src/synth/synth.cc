@@ -15,8 +15,10 @@
 #include <set>
 
 #include "audio/audio.h"
+#include "data/cache.h"
 #include "synth/dsp.h"
 #include "synth/noise.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -327,12 +329,25 @@ struct ClipJob {
   std::string rel_path;
 };
 
+// Scratch folder for the engines' raw output: <tmp>/kws-synth-<n>.tmp.<pid>, so that a later
+// run can tell (and remove) what a killed one left behind.
 struct TempDir {
   std::string path;
   TempDir() {
-    std::string t = (fs::temp_directory_path() / "kws-synth-XXXXXX").string();
-    if (!mkdtemp(t.data())) throw InternalError(t + ": cannot create a temporary folder");
-    path = t;
+    std::error_code ec;
+    const fs::path root = fs::temp_directory_path(ec);
+    if (ec) throw BadInput("cannot find a temporary folder (" + ec.message() + "; set TMPDIR)");
+    RemoveStaleTemporaries(root, "kws-synth-");
+    for (int n = 0;; ++n) {
+      const fs::path t = root / ("kws-synth-" + std::to_string(n) + ".tmp." + std::to_string(getpid()));
+      if (fs::create_directory(t, ec)) {
+        path = t.string();
+        return;
+      }
+      if (ec || n > 1000)
+        throw BadInput(t.string() + ": cannot create a temporary folder (" + (ec ? ec.message() : "exists") +
+                       "; set TMPDIR to a writable folder)");
+    }
   }
   ~TempDir() {
     std::error_code ec;
@@ -347,7 +362,27 @@ bool DirNonEmpty(const std::string& d) {
 
 }  // namespace
 
+static SynthResult SynthesizeDatasetInto(const SynthOptions& o);
+
+// A run that fails leaves no half-written output folder behind: a folder this run created (or
+// found empty) is removed again.
 SynthResult SynthesizeDataset(const SynthOptions& o) {
+  std::error_code ec;
+  const bool fresh = !o.out_dir.empty() && (!fs::exists(o.out_dir, ec) || (fs::is_directory(o.out_dir, ec) &&
+                                                                            fs::is_empty(o.out_dir, ec)));
+  const bool existed = !o.out_dir.empty() && fs::exists(o.out_dir, ec);
+  try {
+    return SynthesizeDatasetInto(o);
+  } catch (...) {
+    if (fresh) {
+      fs::remove_all(o.out_dir, ec);
+      if (existed) fs::create_directory(o.out_dir, ec);  // it was there, empty: leave it so
+    }
+    throw;
+  }
+}
+
+static SynthResult SynthesizeDatasetInto(const SynthOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   o.Validate();
   if (o.out_dir.empty()) throw UsageError("--out: give an output folder");
@@ -539,15 +574,65 @@ SynthResult SynthesizeDataset(const SynthOptions& o) {
   return r;
 }
 
-std::string DefaultSynthCacheRoot() {
-  if (const char* d = std::getenv("KWS_CACHE_DIR"); d && *d) return (fs::path(d) / "synth").string();
-  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return (fs::path(d) / "kws" / "synth").string();
-  if (const char* h = std::getenv("HOME"); h && *h) return (fs::path(h) / ".cache" / "kws" / "synth").string();
-  return (fs::temp_directory_path() / "kws-cache" / "synth").string();
+std::string DefaultSynthCacheRoot() { return WritableCacheDir("synth"); }
+
+SynthResult ParseSynthManifest(const std::string& text, const std::string& what) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw BadInput(what + ": not a synth manifest (not a JSON object)");
+  SynthResult r;
+  try {
+    const nlohmann::json per_label = j.value("clips_per_label", nlohmann::json::object());
+    if (!per_label.is_object()) throw BadInput(what + ": clips_per_label is not an object");
+    for (const auto& [label, n] : per_label.items()) {
+      if (!n.is_number_integer() || n.get<int64_t>() < 0 || n.get<int64_t>() > (int64_t(1) << 30))
+        throw BadInput(what + ": clips_per_label['" + label + "'] is not a clip count");
+      r.clips_per_label[label] = n.get<int>();
+    }
+    r.engines = j.value("engines", std::vector<std::string>{});
+    const nlohmann::json total = j.value("total_clips", nlohmann::json(0));
+    if (!total.is_number_integer() || total.get<int64_t>() < 0) throw BadInput(what + ": total_clips is not a count");
+    r.total_clips = long(total.get<int64_t>());
+  } catch (const nlohmann::json::exception& e) {
+    throw BadInput(what + ": malformed synth manifest (" + e.what() + ")");
+  }
+  return r;
 }
 
-std::string SynthesizeCached(const SynthOptions& options, const std::string& cache_root, SynthResult* result) {
+namespace {
+
+// Scratch folders standing in for the cache when it cannot be written: removed at exit.
+std::mutex g_scratch_mu;
+std::vector<std::string> g_scratch;
+
+void RemoveScratch() {
+  std::lock_guard<std::mutex> lock(g_scratch_mu);
+  std::error_code ec;
+  for (const auto& d : g_scratch) fs::remove_all(d, ec);
+}
+
+std::string ScratchSynthRoot() {
+  std::error_code ec;
+  const fs::path root = fs::temp_directory_path(ec);
+  if (ec) throw BadInput("no writable cache and no temporary folder (" + ec.message() + "); set KWS_CACHE_DIR");
+  RemoveStaleTemporaries(root, "kws-synth-");
+  for (int n = 0;; ++n) {
+    const fs::path t = root / ("kws-synth-cache-" + std::to_string(n) + ".tmp." + std::to_string(getpid()));
+    if (fs::create_directory(t, ec)) {
+      std::lock_guard<std::mutex> lock(g_scratch_mu);
+      if (g_scratch.empty()) std::atexit(RemoveScratch);
+      g_scratch.push_back(t.string());
+      return t.string();
+    }
+    if (ec || n > 1000) throw BadInput(t.string() + ": cannot create a temporary folder; set KWS_CACHE_DIR");
+  }
+}
+
+}  // namespace
+
+std::string SynthesizeCached(const SynthOptions& options, const std::string& cache_root_arg, SynthResult* result) {
   options.Validate();
+  const bool scratch = cache_root_arg.empty();
+  const std::string cache_root = scratch ? ScratchSynthRoot() : cache_root_arg;
   // The key covers the options and the generator's version: bump kGeneratorVersion whenever
   // the same options would produce different clips (2: Resample stopped zero-filling the last
   // ~20 ms of each SpeedPerturb when downsampling), so no stale cache is reused.
@@ -556,17 +641,22 @@ std::string SynthesizeCached(const SynthOptions& options, const std::string& cac
       Sha1Hex(options.ToJson().dump() + "\ngenerator " + std::to_string(kGeneratorVersion)).substr(0, 16);
   const fs::path dir = fs::path(cache_root) / ("synth-" + key);
   if (fs::exists(dir / "synth.json")) {
-    if (result) {
-      auto j = nlohmann::json::parse(ReadFile(dir / "synth.json"));
-      *result = SynthResult{};
-      result->out_dir = dir.string();
-      result->clips_per_label = j.value("clips_per_label", std::map<std::string, int>{});
-      result->engines = j.value("engines", std::vector<std::string>{});
-      result->total_clips = j.value("total_clips", 0L);
+    try {
+      SynthResult cached =
+          ParseSynthManifest(ReadFileLimited(dir / "synth.json", Limits().config_bytes, "synth manifest"),
+                             (dir / "synth.json").string());
+      TouchCacheEntry(dir.string());
+      cached.out_dir = dir.string();
+      if (result) *result = cached;
+      return dir.string();
+    } catch (const Error& e) {
+      LogWarn("%s; synthesizing it again", e.what());
+      std::error_code ec;
+      fs::remove_all(dir, ec);
     }
-    return dir.string();
   }
   fs::create_directories(cache_root);
+  RemoveStaleTemporaries(cache_root, "synth-");  // folders of killed runs
   const fs::path tmpdir = fs::path(cache_root) / ("synth-" + key + ".tmp." + std::to_string(getpid()));
   std::error_code ec;
   fs::remove_all(tmpdir, ec);
@@ -586,6 +676,8 @@ std::string SynthesizeCached(const SynthOptions& options, const std::string& cac
     if (!fs::exists(dir / "synth.json")) throw InternalError(dir.string() + ": cannot move the synthesized data in place");
   }
   r.out_dir = dir.string();
+  if (!scratch && fs::path(cache_root).filename() == "synth")  // the cache's own synth folder (data/cache.h)
+    EnforceCacheLimit(fs::path(cache_root).parent_path().string(), CacheLimitBytes(), dir.string());
   if (result) *result = r;
   return dir.string();
 }

@@ -120,11 +120,18 @@ SynthResult SynthesizeDataset(const SynthOptions& options);
 
 // Synthesizes into <cache_root>/synth-<hash of options> unless it is already
 // there (complete runs only: the folder is built under a temporary name and
-// renamed). Returns the folder.
+// renamed; using it refreshes its place in the cache's size cap, data/cache.h).
+// Returns the folder. An empty cache_root (no writable cache) synthesizes into
+// a scratch folder under TMPDIR that is removed when the process exits.
 std::string SynthesizeCached(const SynthOptions& options, const std::string& cache_root,
                              SynthResult* result = nullptr);
-// $KWS_CACHE_DIR/synth, else $XDG_CACHE_HOME/kws/synth, else ~/.cache/kws/synth.
+// The cache's synth folder (data/cache.h WritableCacheDir("synth")), or "" with a warning when
+// there is no writable cache.
 std::string DefaultSynthCacheRoot();
+
+// A synthesized folder's synth.json: the result it records (out_dir left empty). BadInput
+// naming `what` when the text is not such a manifest.
+SynthResult ParseSynthManifest(const std::string& text, const std::string& what);
 
 // The 25 Speech Commands v0.02 words outside its ten commands (backward, bed, ...), a
 // ready list for --unknown-words (not applied unless asked for).

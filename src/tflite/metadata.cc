@@ -1,5 +1,9 @@
 #include "tflite/metadata.h"
 
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
 #include "features/options_io.h"
 #include "tflite/builder.h"
 #include "util/error.h"
@@ -25,10 +29,21 @@ template <class T>
 void Get(const json& j, const char* key, T& out, const std::string& what) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return;
+  auto wrong = [&] { return BadInput(what + ": kws metadata: '" + key + "' has the wrong type"); };
+  // Numbers are checked before conversion: nlohmann converts 1e20 to an int by a plain cast.
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!it->is_number_integer()) throw wrong();
+    if (it->is_number_unsigned() ? it->get<uint64_t>() > uint64_t(std::numeric_limits<T>::max())
+                                 : (it->get<int64_t>() < int64_t(std::numeric_limits<T>::min()) ||
+                                    it->get<int64_t>() > int64_t(std::numeric_limits<T>::max())))
+      throw BadInput(what + ": kws metadata: '" + key + "' is out of range");
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!it->is_number()) throw wrong();
+  }
   try {
     out = it->get<T>();
   } catch (const json::exception&) {
-    throw BadInput(what + ": kws metadata: '" + key + "' has the wrong type");
+    throw wrong();
   }
 }
 
@@ -75,7 +90,14 @@ KwsMetadata KwsMetadataFromJson(std::string_view text, const std::string& what) 
   Get(j, "labels", m.labels, what);
   Get(j, "input", m.input, what);
   Get(j, "quant", m.quant, what);
-  if (j.contains("features")) m.features = FeatureOptionsFromJson(j["features"], what);
+  if (j.contains("features")) {
+    m.features = FeatureOptionsFromJson(j["features"], what);
+    try {
+      m.features.Validate();
+    } catch (const Error& e) {
+      throw BadInput(what + ": kws metadata has invalid feature settings: " + e.what());
+    }
+  }
   if (j.contains("extra")) m.extra = j["extra"];
   if (j.contains("detector") && !j["detector"].is_null()) {
     if (!j["detector"].is_object()) throw BadInput(what + ": kws metadata: 'detector' is not an object");

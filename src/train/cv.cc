@@ -69,9 +69,10 @@ void AddSynth(const Config& cfg, PreparedData& p) {
     } catch (const Error& e) {
       throw UsageError("data.synth: " + std::string(e.what()));
     }
-    LogInfo("synth: %d clips per word of %zu words (cached in %s)", so.per_word, so.words.size(),
-            synth::DefaultSynthCacheRoot().c_str());
-    p.synth_dir = synth::SynthesizeCached(so, synth::DefaultSynthCacheRoot());
+    const std::string root = synth::DefaultSynthCacheRoot();
+    LogInfo("synth: %d clips per word of %zu words (%s%s)", so.per_word, so.words.size(),
+            root.empty() ? "not cached" : "cached in ", root.c_str());
+    p.synth_dir = synth::SynthesizeCached(so, root);
   }
   p.synth_dataset = LoadDataset(p.synth_dir);
   // The task labels the synthetic folder can supply, mapped onto the real task's label order.
@@ -240,15 +241,44 @@ IndexSplit Holdout(const Config& cfg, const PreparedData& data, const std::vecto
 }
 }  // namespace
 
+void WarnIfUnderPruned(const Config& cfg, const TrainResult& r) {
+  if (!cfg.prune.enabled || !r.metrics.contains("final_sparsity")) return;
+  const double got = r.metrics["final_sparsity"].get<double>(), want = cfg.prune.final_sparsity;
+  if (got >= want - 0.01) return;
+  LogWarn("pruning reached %.1f%% sparsity, not prune.final_sparsity %.1f%%: the run had %ld steps and pruning "
+          "updates every prune.frequency = %d steps until prune.end_step; train longer (train.epochs) or lower "
+          "prune.frequency",
+          100 * got, 100 * want, r.steps, cfg.prune.frequency);
+}
+
+json DataRecord(const PreparedData& data, const FeatureOptions& features) {
+  std::string list;
+  auto add = [&](const TaskView& t) {
+    for (int i = 0; i < t.size(); ++i) list += t.keys[size_t(i)] + '\t' + t.labels[size_t(t.label[size_t(i)])] + '\n';
+  };
+  add(data.task);
+  list += "synthetic\n";
+  add(data.synth_task);
+  return {{"items", data.task.size()},
+          {"synthetic_items", data.synth_task.size()},
+          {"labels", data.task.labels},
+          {"digest", Sha256Hex(list)},
+          {"features", features.Key()}};
+}
+
 TrainResult TrainHoldout(const Config& cfg, const PreparedData& data, const TrainerOptions& opts) {
   std::vector<int> all(size_t(data.task.size()));
   std::iota(all.begin(), all.end(), 0);
   IndexSplit s = Holdout(cfg, data, all, cfg.train.seed);
   LogVerbose("split: %zu training items, %zu validation items (speaker-disjoint)", s.train.size(), s.test.size());
-  if (!opts.out_dir.empty())
-    AtomicWriteFile(std::filesystem::path(opts.out_dir) / "split.json",
-                    json{{"train", s.train}, {"val", s.test}}.dump() + "\n");
-  return Train(cfg, data.Data(s.train, s.test), opts);
+  TrainerOptions o = opts;
+  if (!o.out_dir.empty()) {
+    o.split_json = json{{"train", s.train}, {"val", s.test}}.dump() + "\n";
+    o.data_record = DataRecord(data, cfg.features);
+  }
+  TrainResult r = Train(cfg, data.Data(s.train, s.test), o);
+  WarnIfUnderPruned(cfg, r);
+  return r;
 }
 
 void ExportFeatures(const PreparedData& data, const std::string& dir) {

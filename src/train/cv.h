@@ -87,8 +87,20 @@ synth::SynthOptions SynthOptionsFor(const Config& cfg, const Dataset& data);
 // tools (bench/torch_seed.py) train on exactly kws's features.
 void ExportFeatures(const PreparedData& data, const std::string& dir);
 
+// What a run trains on, for the run to record and a resume to compare (TrainerOptions::data_record):
+// {"items", "synthetic_items", "labels", "digest", "features"}. The digest is a SHA-256 over every
+// item's content key (the clip's SHA-256, or a noise slice's key) and label, real items then synthetic
+// ones, so other clips, other labelling, added or removed clips all change it while moved or renamed
+// folders do not. "features" is FeatureOptions::Key() (every setting and the FFT backend).
+nlohmann::json DataRecord(const PreparedData& data, const FeatureOptions& features);
+
+// A warning when a pruned run ended short of prune.final_sparsity (a short run, or a schedule that
+// ends after the last step): its exports are not as small as the config says.
+void WarnIfUnderPruned(const Config& cfg, const TrainResult& r);
+
 // Speaker-disjoint train/validation split of all items (train.validation), trained into out_dir.
-// With opts.out_dir, also writes out_dir/split.json ({"train": [...], "val": [...]} item indices).
+// With opts.out_dir, also writes out_dir/split.json ({"train": [...], "val": [...]} item indices) once
+// the data and any resume are checked, and records DataRecord() in last.ckpt.
 TrainResult TrainHoldout(const Config& cfg, const PreparedData& data, const TrainerOptions& opts);
 
 // train.seed of speaker partition p: `seed` for p = 0, seed * 101 * p after that.

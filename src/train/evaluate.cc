@@ -15,9 +15,11 @@
 #include "model/model.h"
 #include "runtime/interpreter.h"
 #include "tflite/metadata.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/text.h"
 
 namespace kws {
 
@@ -42,7 +44,7 @@ EvalModel LoadEvalModel(const std::string& model_arg) {
   if (!fsys::exists(m.path)) throw BadInput(m.path + ": no such model (give a run folder, a .ckpt or a .tflite)");
   const bool is_tflite = m.path.size() > 7 && m.path.substr(m.path.size() - 7) == ".tflite";
   if (is_tflite) {
-    const std::string bytes = ReadFile(m.path);
+    const std::string bytes = ReadTfliteFile(m.path);
     std::optional<tfl::KwsMetadata> md = tfl::ReadKwsMetadata(bytes, m.path);
     if (!md) throw BadInput(m.path + ": no kws metadata (labels and feature settings); export it with kws");
     m.labels = md->labels;
@@ -189,16 +191,16 @@ json EvalResult::ToJson() const {
 }
 
 std::string EvalResult::ToText(bool errors) const {
-  std::string o = "model: " + model_path + " (" + model_kind + ")\n" + eval.ToTable();
+  std::string o = "model: " + Printable(model_path) + " (" + model_kind + ")\n" + eval.ToTable();
   if (!errors) return o;
   char buf[1024];
   std::snprintf(buf, sizeof buf, "\nmisclassified (%zu)\n%-10s %-10s %6s %8s  %s\n", misses.size(), "truth",
                 "predicted", "p", "p(truth)", "item");
   o += buf;
   for (const EvalMiss& m : misses) {
-    std::snprintf(buf, sizeof buf, "%-10s %-10s %6.3f %8.3f  ", eval.labels[size_t(m.truth)].c_str(),
-                  eval.labels[size_t(m.predicted)].c_str(), m.score, m.truth_score);
-    o += buf + m.item + "\n";
+    std::snprintf(buf, sizeof buf, "%-10s %-10s %6.3f %8.3f  ", Printable(eval.labels[size_t(m.truth)]).c_str(),
+                  Printable(eval.labels[size_t(m.predicted)]).c_str(), m.score, m.truth_score);
+    o += buf + Printable(m.item) + "\n";
   }
   std::map<std::string, int> by_speaker;
   for (const EvalMiss& m : misses) ++by_speaker[m.speaker];
@@ -209,7 +211,7 @@ std::string EvalResult::ToText(bool errors) const {
   if (!worst.empty()) {
     o += "speakers with more than one: ";
     for (size_t i = 0; i < worst.size(); ++i)
-      o += (i ? ", " : "") + worst[i].second + " (" + std::to_string(worst[i].first) + ")";
+      o += (i ? ", " : "") + Printable(worst[i].second) + " (" + std::to_string(worst[i].first) + ")";
     o += "\n";
   }
   return o;

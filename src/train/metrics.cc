@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "util/error.h"
+#include "util/text.h"
 
 namespace kws {
 
@@ -51,27 +52,30 @@ std::string Evaluation::ToTable() const {
   char buf[256];
   std::snprintf(buf, sizeof buf, "accuracy %.2f%% (%ld of %ld)\n\n", 100 * accuracy, correct, n);
   s += buf;
+  // Labels come from folder names or a model's metadata: shown escaped (util/text.h).
+  std::vector<std::string> shown;
+  for (auto& l : labels) shown.push_back(Printable(l));
   size_t w = 5;
-  for (auto& l : labels) w = std::max(w, l.size());
+  for (auto& l : shown) w = std::max(w, l.size());
   std::snprintf(buf, sizeof buf, "%-*s %8s %7s\n", int(w), "label", "accuracy", "n");
   s += buf;
   for (auto& l : per_label) {
-    std::snprintf(buf, sizeof buf, "%-*s %7.2f%% %7ld\n", int(w), l.label.c_str(), 100 * l.accuracy, l.n);
+    std::snprintf(buf, sizeof buf, "%-*s %7.2f%% %7ld\n", int(w), Printable(l.label).c_str(), 100 * l.accuracy, l.n);
     s += buf;
   }
   s += "\nconfusion (rows = truth, columns = predicted)\n";
   std::snprintf(buf, sizeof buf, "%-*s", int(w), "");
   s += buf;
-  for (auto& l : labels) {
+  for (auto& l : shown) {
     std::snprintf(buf, sizeof buf, " %*s", int(std::max<size_t>(6, l.size())), l.c_str());
     s += buf;
   }
   s += "\n";
   for (size_t r = 0; r < confusion.size(); ++r) {
-    std::snprintf(buf, sizeof buf, "%-*s", int(w), labels[r].c_str());
+    std::snprintf(buf, sizeof buf, "%-*s", int(w), shown[r].c_str());
     s += buf;
     for (size_t c = 0; c < confusion[r].size(); ++c) {
-      std::snprintf(buf, sizeof buf, " %*ld", int(std::max<size_t>(6, labels[c].size())), confusion[r][c]);
+      std::snprintf(buf, sizeof buf, " %*ld", int(std::max<size_t>(6, shown[c].size())), confusion[r][c]);
       s += buf;
     }
     s += "\n";

@@ -252,7 +252,65 @@ void CheckData(const Config& cfg, const TrainData& d) {
   cfg.train.CheckPerLabelLists(fs.label_names.size());
 }
 
+// "a, b, c" (at most `max` items, then "...").
+std::string JoinSome(const std::vector<std::string>& v, size_t max = 8) {
+  std::string s;
+  for (size_t i = 0; i < v.size() && i < max; ++i) s += (i ? ", " : "") + v[i];
+  if (v.size() > max) s += ", ...";
+  return s.empty() ? "(none)" : s;
+}
+
+// The settings that differ between two resolved config tables: "train.epochs (run 80, now 20)".
+std::string ConfigDifferences(const json& run, const json& now) {
+  std::vector<std::string> out;
+  for (const json& op : json::diff(run, now)) {
+    const std::string ptr = op.at("path").get<std::string>();
+    std::string key = ptr.substr(1);
+    std::replace(key.begin(), key.end(), '/', '.');
+    const json::json_pointer jp(ptr);
+    const std::string was = run.contains(jp) ? run.at(jp).dump() : "unset";
+    const std::string is = now.contains(jp) ? now.at(jp).dump() : "unset";
+    out.push_back(key + " (run " + was + ", now " + is + ")");
+  }
+  return JoinSome(out, 5);
+}
+
 }  // namespace
+
+Checkpoint CheckResume(const Config& cfg, const std::vector<std::string>& labels,
+                       const std::vector<std::string>& classes, const TrainerOptions& opts) {
+  namespace fsys = std::filesystem;
+  if (opts.out_dir.empty()) throw UsageError("--resume needs the run folder");
+  const std::string last_path = (fsys::path(opts.out_dir) / "last.ckpt").string();
+  if (!fsys::exists(last_path)) throw UsageError(last_path + ": no checkpoint to resume from");
+  Checkpoint c = LoadCheckpoint(last_path);
+  const std::string what = "--resume: " + last_path;
+  if (c.labels != labels || c.classes != classes)
+    throw UsageError(what + " was trained on different labels (run: " + JoinSome(c.labels) + "; now: " +
+                     JoinSome(labels) + ")");
+  if (c.config != cfg.table)
+    throw UsageError(what + " was trained with different settings: " + ConfigDifferences(c.config, cfg.table) +
+                     " (resume with the run's config.toml and no --set)");
+  const json& run = c.state.contains("data") ? c.state["data"] : json();
+  if (run.is_null() || opts.data_record.is_null()) {
+    if (!opts.data_record.is_null())
+      LogWarn("%s: the run does not record its data (an older kws wrote it): the data cannot be checked",
+              last_path.c_str());
+    return c;
+  }
+  if (run.value("features", "") != opts.data_record.value("features", ""))
+    throw UsageError(what + " was trained on different features (run: " + run.value("features", "") + "; now: " +
+                     opts.data_record.value("features", "") + ")");
+  if (run.value("digest", "") != opts.data_record.value("digest", "")) {
+    auto describe = [](const json& r) {
+      return std::to_string(r.value("items", 0)) + " items + " + std::to_string(r.value("synthetic_items", 0)) +
+             " synthetic, digest " + r.value("digest", "").substr(0, 12);
+    };
+    throw UsageError(what + " was trained on different data (run: " + describe(run) + "; now: " +
+                     describe(opts.data_record) + "); resume with the run's --data, or start a new run folder");
+  }
+  return c;
+}
 
 json EpochMetrics::ToJson() const {
   json j = {{"epoch", epoch},
@@ -366,6 +424,10 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   const int C = int(output_map.empty() ? fs.label_names.size() : output_map.size());  // the head's classes
   const auto& tr = cfg.train;
 
+  // A resume is checked before anything is trained or written.
+  std::optional<Checkpoint> resume_from;
+  if (opts.resume) resume_from = CheckResume(cfg, fs.label_names, fs.class_names, opts);
+
   Teachers teachers(cfg, d, opts, C);  // none unless train.distill_teachers > 0
 
   Model model = Model::Build(cfg.layers, input, C, Rng::Derive(tr.seed, kTagInit).Next());
@@ -407,14 +469,8 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   };
 
   std::optional<WeightAverage> ema;  // train.ema_decay; built on the model that trains (after a resume's reload)
-  if (opts.resume) {
-    if (!write) throw UsageError("--resume needs the run folder");
-    if (!fsys::exists(last_path)) throw UsageError(last_path + ": no checkpoint to resume from");
-    Checkpoint c = LoadCheckpoint(last_path);
-    if (c.config != cfg.table)
-      throw UsageError(last_path + ": was trained with different settings (resume with the run's config.toml)");
-    if (c.labels != fs.label_names || c.classes != fs.class_names)
-      throw UsageError(last_path + ": was trained on different labels");
+  if (resume_from) {
+    const Checkpoint& c = *resume_from;
     model = ModelFromCheckpoint(c, last_path);
     model.SetLossOptions(loss_opts);
     params = model.Params();
@@ -443,6 +499,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
   if (write && !opts.resume && fsys::exists(last_path))
     LogWarn("%s: replacing the previous run in this folder (use --resume to continue it)", opts.out_dir.c_str());
   if (write) AtomicWriteFile(fsys::path(opts.out_dir) / "config.toml", cfg.ToToml());
+  if (write && !opts.split_json.empty()) AtomicWriteFile(fsys::path(opts.out_dir) / "split.json", opts.split_json);
 
   // Augmentation copies (precomputed when copies > 0).
   std::vector<std::vector<float>> copies;
@@ -591,6 +648,7 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       c.state["best_val_accuracy"] = res.best_val_accuracy;
       c.state["best_val_loss"] = res.best_val_loss;
       c.state["history"] = hist;
+      if (!opts.data_record.is_null()) c.state["data"] = opts.data_record;
       SaveCheckpoint(last_path, c);
     }
   }

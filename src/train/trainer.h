@@ -45,7 +45,18 @@ struct TrainerOptions {
   int checkpoint_every = 1;   // write last.ckpt every N epochs (and always at the end)
   std::string log_prefix;     // e.g. "fold 2/5 " for progress labels
   bool fused_step = true;     // conv-bn-relu stacks: train with FusedConvStep (train/fused_step.h)
+  // What the run trains on (train/cv.h DataRecord: item digest, counts, feature settings): stored in
+  // last.ckpt's state ("data") and compared by a resume, which refuses other data. null = none.
+  nlohmann::json data_record;
+  // Written to out_dir/split.json once the data and any resume have been checked ("" = none).
+  std::string split_json;
 };
+
+// The checks a resume makes before anything is trained or written: out_dir/last.ckpt exists and was
+// trained with the same labels, settings (cfg.table) and data (opts.data_record). UsageError saying
+// what differs. Returns the checkpoint to resume from.
+Checkpoint CheckResume(const Config& cfg, const std::vector<std::string>& labels,
+                       const std::vector<std::string>& classes, const TrainerOptions& opts);
 
 struct EpochMetrics {
   int epoch = 0;  // 1-based

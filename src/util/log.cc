@@ -4,15 +4,30 @@
 
 #include <cstdarg>
 #include <cstdlib>
+#include <string>
+
+#include "util/text.h"
 
 namespace kws {
 namespace {
 Verbosity g_verbosity = Verbosity::kNormal;
 
+// One line: what is formatted in comes from files too (labels, paths), so it is escaped.
 void VLog(const char* prefix, const char* fmt, va_list ap) {
-  std::fputs(prefix, stderr);
-  std::vfprintf(stderr, fmt, ap);
-  std::fputc('\n', stderr);
+  char small[1024];
+  va_list copy;
+  va_copy(copy, ap);
+  const int n = std::vsnprintf(small, sizeof small, fmt, copy);
+  va_end(copy);
+  std::string text;
+  if (n >= int(sizeof small)) {
+    text.resize(size_t(n) + 1);
+    std::vsnprintf(text.data(), text.size(), fmt, ap);
+    text.resize(size_t(n));
+  } else {
+    text = n > 0 ? std::string(small, size_t(n)) : std::string();
+  }
+  std::fprintf(stderr, "%s%s\n", prefix, Printable(text).c_str());
 }
 
 std::string FormatSeconds(double s) {
@@ -69,8 +84,11 @@ void Progress::Draw(bool force) {
                  FormatSeconds(elapsed).c_str(), FormatSeconds(eta).c_str(), status_.c_str());
     std::fflush(stderr);
   } else {
+    // In a pipe or a log file a phase gets one line when it ends, and on long phases one more
+    // per tenth of the work at most every 30 s.
     int pct = int(frac * 100);
-    if (!force && pct / 10 == last_plain_pct_ / 10) return;
+    if (!force && (pct / 10 == last_plain_pct_ / 10 || now - last_draw_ < std::chrono::seconds(30))) return;
+    last_draw_ = now;
     if (force && done_ == last_plain_done_ && status_ == last_plain_status_) return;
     last_plain_pct_ = pct;
     last_plain_done_ = done_;

@@ -1,8 +1,9 @@
 // Console output policy, shared by every command.
 //
 //  * Results go to stdout (tables, or JSON with --json); everything else to stderr.
-//  * Progress: a redrawn bar with ETA when stderr is a terminal; when piped, a
-//    plain line now and then; nothing at all with --quiet or when CI is set.
+//  * Progress: a redrawn bar with ETA when stderr is a terminal; when piped, one
+//    plain line when a phase ends (and, on phases longer than 30 s, a line per tenth
+//    of the work at most every 30 s); nothing at all with --quiet or when CI is set.
 #pragma once
 #include <chrono>
 #include <cstdio>

@@ -1,8 +1,10 @@
-// Small text parsing shared by command-line flags.
+// Small text helpers: parsing shared by command-line flags, and safe printing of text from files.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,6 +39,56 @@ inline std::vector<std::string> SplitList(const std::string& text) {
       out.push_back(text.substr(b, e - b + 1));
     }
     start = end + 1;
+  }
+  return out;
+}
+
+// Text that came from a file (labels and settings in a model's metadata, folder and file names,
+// paths in messages) made safe to print on a terminal: control characters — C0 (newline, carriage
+// return, ESC of ANSI sequences ...), DEL, C1 (U+0080..U+009F, e.g. the one-byte CSI) — bidirectional
+// overrides (U+202A..U+202E, U+2066..U+2069, which reorder what is shown) and bytes that are not
+// UTF-8 become visible \xNN escapes (per byte), so a crafted model or file name can neither fake
+// output lines nor rewrite the screen. Everything else, valid UTF-8 included, stays as it is.
+//   Printable("no\x1b[2K\rYES") is the 16 characters  no\x1b[2K\x0dYES
+inline std::string Printable(std::string_view s) {
+  auto esc = [](std::string& out, unsigned char c) {
+    static const char* hex = "0123456789abcdef";
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7F) esc(out, c);
+      else out += char(c);
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence: its length from the lead byte, its continuation bytes checked, overlong
+    // forms and surrogates refused; then the code point's own check.
+    const int len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+    uint32_t cp = len == 4 ? c & 0x07u : len == 3 ? c & 0x0Fu : c & 0x1Fu;
+    bool ok = len > 0 && i + size_t(len) <= s.size();
+    for (int k = 1; ok && k < len; ++k) {
+      const unsigned char d = static_cast<unsigned char>(s[i + size_t(k)]);
+      ok = (d & 0xC0) == 0x80;
+      cp = (cp << 6) | (d & 0x3Fu);
+    }
+    if (ok) ok = !(len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) && !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF));
+    if (!ok) {
+      esc(out, c);
+      ++i;
+      continue;
+    }
+    const bool hidden = (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+    for (int k = 0; k < len; ++k) {
+      if (hidden) esc(out, static_cast<unsigned char>(s[i + size_t(k)]));
+      else out += s[i + size_t(k)];
+    }
+    i += size_t(len);
   }
   return out;
 }

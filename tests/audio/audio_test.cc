@@ -2,6 +2,7 @@
 // and every error the reader reports (with the file name and the reason).
 #include <gtest/gtest.h>
 #include <sndfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "audio/audio.h"
+#include "audio/audio_stream.h"
 #include "audio_fixture.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -215,6 +217,58 @@ TEST_F(AudioTest, ErrorsNameTheFileAndTheReason) {
   WriteWav16(zero, {}, 16000);
   ExpectBadInput([&] { ReadAudio(zero, 16000); }, "zero.wav", "zero samples");
   ExpectBadInput([&] { ProbeAudio(zero); }, "zero.wav", "zero samples");
+}
+
+// Recorders writing to a pipe put a placeholder where the data size goes (arecord > file.wav);
+// such a file is read to its end, by every reader, while a real truncation is still refused.
+TEST_F(AudioTest, StreamedHeaderWithUnknownLengthIsReadToTheEndOfTheFile) {
+  std::string full = P("full.wav");
+  const std::vector<float> sine = Sine(440, 16000, 16000, 0.5);
+  WriteWav16(full, sine, 16000);
+  const std::string bytes = ReadFile(full);
+  ASSERT_EQ(bytes.substr(36, 4), "data");
+  const Audio want = ReadAudio(full, 0);
+  auto with_sizes = [&](uint32_t riff, uint32_t data) {
+    std::string b = bytes;
+    for (int k = 0; k < 4; ++k) {
+      b[size_t(4 + k)] = char((riff >> (8 * k)) & 0xFF);
+      b[size_t(40 + k)] = char((data >> (8 * k)) & 0xFF);
+    }
+    return b;
+  };
+  for (uint32_t marker : {0u, 0x7FFFFFFFu, 0x80000000u, 0xFFFFFFFFu}) {
+    SCOPED_TRACE(marker);
+    const std::string b = with_sizes(marker == 0 ? 0u : marker + 36, marker);
+    const std::string path = WriteBytes("streamed.wav", b);
+    EXPECT_EQ(ProbeAudio(path).frames, 16000);
+    EXPECT_EQ(ReadAudio(path, 0).samples, want.samples);
+    EXPECT_EQ(DecodeAudio("mem.wav", b.data(), b.size(), 0).samples, want.samples);
+    AudioFileReader r(path, 0);
+    std::vector<float> got(20000);
+    size_t n = 0;
+    while (size_t k = r.Read(got.data() + n, got.size() - n)) n += k;
+    got.resize(n);
+    EXPECT_EQ(got, want.samples);
+    EXPECT_EQ(ReadAudio(path, 8000).samples.size(), 8000u);  // resampled too
+  }
+  // Sizes that are not placeholders still mean a truncation.
+  for (uint32_t data : {32002u, 0x7FFFFFFEu, 0x80000001u, 0xFFFFFFFEu}) {
+    const std::string b = with_sizes(data + 36, data);
+    const std::string path = WriteBytes("cut.wav", b);
+    ExpectBadInput([&] { ReadAudio(path, 16000); }, "cut.wav", "truncated");
+    ExpectBadInput([&] { ProbeAudio(path); }, "cut.wav", "truncated");
+    ExpectBadInput([&] { AudioFileReader r(path, 16000); }, "cut.wav", "truncated");
+  }
+}
+
+// A FIFO or a device named like a clip is refused by its kind at once (never opened, so
+// nothing blocks), and a file over the clip limit by its size.
+TEST_F(AudioTest, SpecialFilesAreRefusedWithoutReadingThem) {
+  ASSERT_EQ(::mkfifo(P("fifo.wav").c_str(), 0600), 0);
+  ExpectBadInput([&] { ReadAudio(P("fifo.wav"), 16000); }, "fifo.wav", "not a regular file");
+  ExpectBadInput([&] { ProbeAudio(P("fifo.wav")); }, "fifo.wav", "not a regular file");
+  ExpectBadInput([&] { AudioFileReader r(P("fifo.wav"), 16000); }, "fifo.wav", "not a regular file");
+  ExpectBadInput([&] { ReadAudio("/dev/zero", 16000); }, "/dev/zero", "not a regular file");
 }
 
 TEST(Windows, PadCutAndHop) {

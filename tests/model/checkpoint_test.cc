@@ -137,5 +137,58 @@ TEST(Checkpoint, MissingTensorIsNamed) {
   }
 }
 
+// A header that lies, inside a valid envelope (magic, version, length, checksum): offsets and
+// counts that overflow, sizes that are not integers. Each is refused by name, never read out of bounds.
+std::string Envelope(const std::string& header, size_t data_floats) {
+  std::string b(kCheckpointMagic, 8);
+  auto put = [&](uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) b.push_back(char((v >> (8 * i)) & 0xFF));
+  };
+  put(kCheckpointVersion, 4);
+  put(header.size(), 8);
+  b += header;
+  while (b.size() % 64) b.push_back('\0');
+  b += std::string(data_floats * 4, '\0');
+  const std::string hex = Sha256Hex(b);
+  for (size_t i = 0; i < hex.size(); i += 2) b.push_back(char(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return b;
+}
+
+TEST(Checkpoint, LyingHeaderIsRefusedByName) {
+  const std::string head = R"({"config":{},"labels":["a","b"],"features":{},"layers":[],)";
+  struct Case {
+    std::string rest, needle;
+  };
+  const Case cases[] = {
+      {R"("input_shape":[97,20,1],"tensors":[{"name":"w","dims":[4],"offset":4611686018427387904,"count":4}]})",
+       "tensor 'w' lies outside the file"},
+      {R"("input_shape":[97,20,1],"tensors":[{"name":"w","dims":[4],"offset":0,"count":18446744073709551615}]})",
+       "tensor 'w' lies outside the file"},
+      {R"("input_shape":[97,20,1],"tensors":[{"name":"w","dims":[4],"offset":2,"count":3}]})",
+       "tensor 'w' lies outside the file"},
+      {R"("input_shape":[1e20,20,1],"tensors":[]})", "input_shape: not a list of sizes"},
+      {R"("input_shape":[97,20,1],"tensors":[{"name":"w","dims":[-4],"offset":0,"count":1}]})",
+       "tensor 'w' dims: not a list of sizes"},
+      {R"("input_shape":[97,20,1],"tensors":[{"name":"w","dims":[4],"offset":-1,"count":1}]})",
+       "tensor 'w' offset: not a count"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.rest);
+    try {
+      ParseCheckpoint(Envelope(head + c.rest, 4), "lie.ckpt");
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+      EXPECT_NE(std::string(e.what()).find("lie.ckpt: " + c.needle), std::string::npos) << e.what();
+    }
+  }
+  // The same envelope with an honest tensor is read.
+  const Checkpoint ok = ParseCheckpoint(
+      Envelope(head + R"("input_shape":[97,20,1],"tensors":[{"name":"w","dims":[4],"offset":0,"count":4}]})", 4),
+      "ok.ckpt");
+  ASSERT_EQ(ok.tensors.size(), 1u);
+  EXPECT_EQ(ok.tensors[0].data.size(), 4u);
+}
+
 }  // namespace
 }  // namespace kws

@@ -311,4 +311,26 @@ TEST_F(ListenCli, MalformedModelDetectorSettingsAreBadInput) {
   }
 }
 
+// --summary FILE: the summary as a JSON file, written even with -q (which silences stderr), while
+// stdout keeps exactly one line per detection.
+TEST_F(ListenCli, SummaryFileIsWrittenEvenWhenQuiet) {
+  std::vector<int16_t> x(16000 * 4);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = (i / 20) % 2 ? int16_t(32767) : int16_t(-32768);
+  WriteRaw(P("clip.raw"), x);
+  auto r = Sh(kBin + " -q listen --model " + model_ + " --threshold 0 --summary " + P("sum.json") + " < " +
+              P("clip.raw") + " 2> " + P("e"));
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(kws::ReadFile(P("e")), "");
+  auto s = nlohmann::json::parse(kws::ReadFile(P("sum.json")), nullptr, false);
+  ASSERT_TRUE(s.is_object());
+  EXPECT_EQ(s["inferences"], 31);
+  EXPECT_GE(s["detections"].get<int>(), 1);
+  EXPECT_EQ(int(Lines(r.out).size()), s["detections"].get<int>());
+  ExpectDetectionLines(r.out);
+  // A --summary that cannot be written is refused before listening (usage: a folder).
+  r = Sh(kBin + " listen --model " + model_ + " --summary " + P("") + " < " + P("clip.raw") + " 2> " + P("e"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(kws::ReadFile(P("e")).find("--summary"), std::string::npos);
+}
+
 }  // namespace

@@ -2,8 +2,10 @@
 // layout, file format, non-silent keywords, determinism across thread counts,
 // caching, option validation.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -239,6 +241,37 @@ TEST(Synth, CachedRunIsReused) {
   int entries = 0;
   for (auto& e : fs::directory_iterator(tmp.path / "cache")) entries += 1 + 0 * int(e.is_directory());
   EXPECT_EQ(entries, 2);  // no temporary folders left behind
+}
+
+// What a killed synthesis left (kill -9: its scratch folder under TMPDIR, its half-built cache
+// folder) is removed by the next synthesis; nothing of this one's stays.
+TEST(Synth, LeftoversOfKilledRunsAreRemoved) {
+  if (!HaveEspeak()) GTEST_SKIP() << "espeak-ng not installed (./setup.sh)";
+  kws::SetVerbosity(kws::Verbosity::kQuiet);
+  TmpDir tmp;
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);  // a pid that runs nothing now
+  const std::string dead = std::to_string(child);
+  const fs::path scratch = tmp.path / "tmp", cache = tmp.path / "cache";
+  kws::AtomicWriteFile(scratch / ("kws-synth-0.tmp." + dead) / "a_up.wav", "x");
+  kws::AtomicWriteFile(cache / ("synth-0123456789abcdef.tmp." + dead) / "up" / "a.wav", "x");
+  const char* old = std::getenv("TMPDIR");
+  const std::string old_tmp = old ? old : "";
+  ::setenv("TMPDIR", scratch.c_str(), 1);
+  SynthOptions o;
+  o.words = {"up"};
+  o.per_word = 2;
+  o.silence = 1;
+  o.engines = {"espeak-ng"};
+  const std::string dir = SynthesizeCached(o, cache.string());
+  if (old) ::setenv("TMPDIR", old_tmp.c_str(), 1);
+  else ::unsetenv("TMPDIR");
+  EXPECT_TRUE(fs::is_empty(scratch));
+  int entries = 0;
+  for (auto& e : fs::directory_iterator(cache)) entries += e.path() == fs::path(dir) ? 1 : 100;
+  EXPECT_EQ(entries, 1);
 }
 
 TEST(Synth, ValidationErrors) {

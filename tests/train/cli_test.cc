@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -413,6 +414,121 @@ TEST_F(CliTest, BadInputsExitWithMessages) {
     EXPECT_EQ(r.code, c.code) << r.err;
     EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
   }
+}
+
+// Every regular file under `dir` with its bytes: what a refused command must leave unchanged.
+std::map<std::string, std::string> Snapshot(const fsys::path& dir) {
+  std::map<std::string, std::string> m;
+  if (!fsys::exists(dir)) return m;
+  for (const auto& e : fsys::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) m[fsys::relative(e.path(), dir).string()] = ReadFile(e.path());
+  return m;
+}
+
+// A resume checks what it resumes: other data (one clip more), other labels or other settings are
+// refused with exit 1 saying what differs, and leave the run folder as it was; the same inputs resume.
+TEST_F(CliTest, ResumeRefusesOtherDataLabelsAndSettings) {
+  const fsys::path run = root_ / "resume_run";
+  const std::string base = "train --config " + Config() + " --out " + run.string() + " --set train.epochs=2";
+  Result r = RunKws(base + " --data " + Data());
+  ASSERT_EQ(r.code, 0) << r.err;
+  // A second folder: the same clips and one more speaker's clip of "low".
+  const fsys::path more = root_ / "data_more";
+  fsys::copy(Data(), more, fsys::copy_options::recursive);
+  std::vector<float> s(16000);
+  for (size_t t = 0; t < s.size(); ++t) s[t] = float(0.3 * std::sin(2 * M_PI * 400.0 * double(t) / 16000));
+  WriteWav16((more / "low" / "spk09_nohash_0.wav").string(), s, 16000);
+  // The same clips under another folder name are the same data.
+  const fsys::path moved = root_ / "data_moved";
+  fsys::copy(Data(), moved, fsys::copy_options::recursive);
+
+  const auto before = Snapshot(run);
+  struct Case {
+    std::string args, needle;
+  };
+  const Case refused[] = {
+      {base + " --data " + more.string() + " --resume", "was trained on different data (run: 64 items"},
+      {base + " --data " + Data() + " --labels high,low --resume", "different labels (run: low, high; now: high, low)"},
+      {base + " --data " + Data() + " --set train.batch_size=4 --resume", "different settings: train.batch_size (run 8, now 4)"},
+      {base + " --data " + Data() + " --set features.num_mel_bins=12 --resume", "features.num_mel_bins (run 10, now 12)"},
+  };
+  for (const auto& c : refused) {
+    SCOPED_TRACE(c.args);
+    r = RunKws(c.args);
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+    EXPECT_EQ(Snapshot(run), before) << "a refused resume changed the run folder";
+  }
+  const std::string model = ReadFile(run / "model.ckpt");
+  r = RunKws(base + " --data " + moved.string() + " --resume --no-export");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ReadFile(run / "model.ckpt"), model);
+  fsys::remove_all(more);
+  fsys::remove_all(moved);
+  fsys::remove_all(run);
+}
+
+// A run too short for its pruning schedule says so: its exports are not as sparse as the config says.
+TEST_F(CliTest, ShortPrunedRunWarnsOfMissedSparsity) {
+  const fsys::path out = root_ / "underpruned";
+  const std::string base = "train --config " + Config() + " --data " + Data() + " --out " + out.string() +
+                           " --no-export --set train.epochs=2 --set prune.enabled=true";
+  Result r = RunKws(base);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: pruning reached 20.5% sparsity, not prune.final_sparsity 85.0%: the run had 12 steps"),
+            std::string::npos)
+      << r.err;
+  r = RunKws(base + " --set prune.frequency=1 --set prune.end_fraction=0.5");  // reaches it: no warning
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("pruning reached"), std::string::npos) << r.err;
+  fsys::remove_all(out);
+}
+
+// Commands refused before training leave nothing behind: no split.json, no folder.
+TEST_F(CliTest, RefusedRunsLeaveNoFiles) {
+  const fsys::path out = root_ / "nothing";
+  const std::string base = "train --config " + Config() + " --data " + Data() + " --out " + out.string();
+  for (const auto& [args, needle] : {std::pair<std::string, std::string>{" --labels low", "at least 2 labels"},
+                                     {" --resume", "holds no run to resume"},
+                                     {" --set train.class_weights=1,2,3", "class_weights"}}) {
+    SCOPED_TRACE(args);
+    Result r = RunKws(base + args);
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    EXPECT_TRUE(Snapshot(out).empty()) << "left " << Snapshot(out).begin()->first;
+  }
+  fsys::remove_all(out);
+}
+
+// Ctrl-C during training: the run dies of the signal as before (exit 130) and says that, and how,
+// it can be resumed; the resume then finishes it.
+TEST_F(CliTest, InterruptSaysHowToResume) {
+  const fsys::path run = root_ / "interrupted";
+  const fsys::path err = root_ / "interrupted.err";
+  const std::string train = std::string(KWS_BINARY) + " -j2 train --config " + Config() + " --data " + Data() +
+                            " --out " + run.string() + " --no-export --set train.epochs=150";
+  // Waits for the first checkpoint (not for a time), then interrupts; a watchdog ends a hang.
+  const std::string script = train + " 2> " + err.string() + " & pid=$!; for i in $(seq 1200); do [ -e " +
+                             (run / "last.ckpt").string() + " ] && break; sleep 0.05; done; kill -INT $pid; wait $pid; echo rc=$?";
+  FILE* p = popen(("timeout 300 bash -c '" + script + "'").c_str(), "r");
+  std::string out;
+  char buf[256];
+  size_t k;
+  while ((k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
+  pclose(p);
+  EXPECT_NE(out.find("rc=130"), std::string::npos) << out;
+  const std::string e = ReadFile(err);
+  EXPECT_NE(e.find("kws train: interrupted; " + (run / "last.ckpt").string() +
+                   " holds the last finished epoch: run the same command with --resume to continue"),
+            std::string::npos)
+      << e;
+  Result r = RunKws("train --config " + Config() + " --data " + Data() + " --out " + run.string() +
+                    " --no-export --set train.epochs=150 --resume");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(run / "metrics.json"))["epochs"].size(), 150u);
+  fsys::remove_all(run);
+  fsys::remove(err);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "util/fs.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <stdexcept>
@@ -100,4 +102,64 @@ TEST(ParallelFor, ManyShortLoopsVaryingThreadsNestedAndSums) {
   EXPECT_EQ(ranges[1], std::make_pair(3L, 6L));
   EXPECT_EQ(ranges[2], std::make_pair(6L, 10L));
   kws::SetNumThreads(0);
+}
+
+// What a killed kws left (name ".tmp.<pid>" of a process that is gone) is removed by a later run;
+// a running process's temporaries, other names and other prefixes are kept.
+TEST(StaleTemporaries, OnlyThoseOfDeadProcessesWithThePrefixGo) {
+  const fs::path dir = fs::temp_directory_path() / ("kws_stale_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);  // reaped: its pid runs nothing now
+  const std::string dead = std::to_string(child), alive = std::to_string(::getpid());
+  kws::AtomicWriteFile(dir / ("kws-synth-0.tmp." + dead) / "a.wav", "x");
+  kws::AtomicWriteFile(dir / ("kws-synth-1.tmp." + alive) / "a.wav", "x");
+  kws::AtomicWriteFile(dir / ("other.tmp." + dead), "x");
+  kws::AtomicWriteFile(dir / "kws-synth-notes.txt", "x");
+  EXPECT_EQ(kws::TemporaryOwner("x.kwsfeat.tmp." + dead), int(child));
+  EXPECT_EQ(kws::TemporaryOwner("x.kwsfeat"), 0);
+  EXPECT_EQ(kws::TemporaryOwner("x.tmp.12a"), 0);
+  EXPECT_EQ(kws::RemoveStaleTemporaries(dir, "kws-synth-"), 1);
+  EXPECT_FALSE(fs::exists(dir / ("kws-synth-0.tmp." + dead)));
+  EXPECT_TRUE(fs::exists(dir / ("kws-synth-1.tmp." + alive)));
+  EXPECT_TRUE(fs::exists(dir / ("other.tmp." + dead)));
+  EXPECT_TRUE(fs::exists(dir / "kws-synth-notes.txt"));
+  EXPECT_EQ(kws::RemoveStaleTemporaries(dir), 1);  // no prefix: the other one too
+  EXPECT_FALSE(fs::exists(dir / ("other.tmp." + dead)));
+  fs::remove_all(dir);
+}
+
+// --out problems are found before any work, with the flag, the path and the OS reason.
+TEST(CheckOutputPath, NamesTheProblemAndLeavesNothing) {
+  const fs::path dir = fs::temp_directory_path() / ("kws_outcheck_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "adir");
+  kws::AtomicWriteFile(dir / "afile", "x");
+  auto message = [](const fs::path& p, kws::OutputKind k, kws::ErrorKind want) {
+    try {
+      kws::CheckOutputPath(p, k, "--out");
+    } catch (const kws::Error& e) {
+      EXPECT_EQ(e.kind(), want) << e.what();
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(dir / "adir", kws::OutputKind::kFile, kws::ErrorKind::kUsage).find("is a directory; give a file name"),
+            std::string::npos);
+  EXPECT_NE(message(dir / "afile", kws::OutputKind::kFolder, kws::ErrorKind::kUsage).find("exists and is not a folder"),
+            std::string::npos);
+  EXPECT_NE(message(dir / "afile" / "x", kws::OutputKind::kFolder, kws::ErrorKind::kBadInput).find("is not a folder"),
+            std::string::npos);
+  EXPECT_NE(message("/sys/kws_x/y", kws::OutputKind::kFolder, kws::ErrorKind::kBadInput).find("cannot write in /sys ("),
+            std::string::npos);
+  kws::CheckOutputPath(dir / "new" / "deeper" / "m.tflite", kws::OutputKind::kFile, "--out");  // fine
+  kws::CheckOutputPath(dir / "afile", kws::OutputKind::kFile, "--out");                        // replaced: fine
+  EXPECT_FALSE(fs::exists(dir / "new"));
+  int entries = 0;
+  for (auto& e : fs::directory_iterator(dir)) { (void)e; ++entries; }
+  EXPECT_EQ(entries, 2);  // adir, afile: no probe left
+  fs::remove_all(dir);
 }
