@@ -16,10 +16,10 @@ void dw_forward_one(float* out, const float* in, const float* weight, const floa
       float* o = out + (size_t(oy) * s.ow + ox) * s.oc;
       for (int k = 0; k < s.oc; ++k) o[k] = bias ? bias[k] : 0.0f;
       for (int ky = 0; ky < s.kh; ++ky) {
-        int iy = oy * s.sh + ky - s.pt;
+        int iy = oy * s.sh + ky * s.dh - s.pt;
         if (iy < 0 || iy >= s.ih) continue;
         for (int kx = 0; kx < s.kw; ++kx) {
-          int ix = ox * s.sw + kx - s.pl;
+          int ix = ox * s.sw + kx * s.dw - s.pl;
           if (ix < 0 || ix >= s.iw) continue;
           const float* x = in + (size_t(iy) * s.iw + ix) * C;
           const float* w = weight + (size_t(ky) * s.kw + kx) * s.oc;  // (C, DM) slice, contiguous
@@ -40,10 +40,10 @@ void dw_backward_one(float* din, float* dweight, float* dbias, const float* dout
       if (dbias)
         for (int k = 0; k < s.oc; ++k) dbias[k] += d[k];
       for (int ky = 0; ky < s.kh; ++ky) {
-        int iy = oy * s.sh + ky - s.pt;
+        int iy = oy * s.sh + ky * s.dh - s.pt;
         if (iy < 0 || iy >= s.ih) continue;
         for (int kx = 0; kx < s.kw; ++kx) {
-          int ix = ox * s.sw + kx - s.pl;
+          int ix = ox * s.sw + kx * s.dw - s.pl;
           if (ix < 0 || ix >= s.iw) continue;
           size_t xi = (size_t(iy) * s.iw + ix) * C, wi = (size_t(ky) * s.kw + kx) * s.oc;
           for (int c = 0; c < C; ++c)
@@ -90,16 +90,21 @@ void depthwise_conv2d_backward(float* din, float* dweight, float* dbias, const f
 }
 
 Shape DepthwiseConv2DLayer::OutputShape(const Shape& in) const {
-  Conv2DShape s = MakeConv2DShape(in, kh, kw, sh, sw, same, in.c * depth_multiplier,
+  Conv2DShape s = MakeConv2DShape(in, kh, kw, sh, sw, same, same_w, dh, dw, in.c * depth_multiplier,
                                   "layer '" + (name.empty() ? type() : name) + "'");
   return {s.oh, s.ow, s.oc};
 }
 
 Conv2DShape DepthwiseConv2DLayer::Geometry(int batch) const {
-  Conv2DShape s = MakeConv2DShape(input_shape, kh, kw, sh, sw, same, input_shape.c * depth_multiplier,
+  Conv2DShape s = MakeConv2DShape(input_shape, kh, kw, sh, sw, same, same_w, dh, dw, input_shape.c * depth_multiplier,
                                   "layer '" + name + "'");
   s.n = batch;
   return s;
+}
+
+int64_t DepthwiseConv2DLayer::Macs() const {
+  const Shape o = OutputShape(input_shape);
+  return int64_t(o.h) * o.w * o.c * kh * kw;
 }
 
 void DepthwiseConv2DLayer::Build(const Shape& in, Rng& rng) {
@@ -127,8 +132,9 @@ std::vector<Param*> DepthwiseConv2DLayer::Params() {
 
 nlohmann::json DepthwiseConv2DLayer::Config() const {
   nlohmann::json j = {{"type", type()},       {"kernel", {kh, kw}},  {"strides", {sh, sw}},
-                      {"padding", same ? "same" : "valid"}, {"depth_multiplier", depth_multiplier},
+                      {"padding", PaddingJson(same, same_w)}, {"depth_multiplier", depth_multiplier},
                       {"use_bias", use_bias}};
+  if (dh != 1 || dw != 1) j["dilation"] = {dh, dw};  // absent at 1: configs without it stay byte-identical
   if (!name.empty()) j["name"] = name;
   return j;
 }
@@ -139,10 +145,13 @@ std::unique_ptr<Layer> MakeDepthwiseConv2DLayer(const nlohmann::json& cfg) {
   l->name = c.name();
   auto k = c.Pair("kernel", {0, 0}, 1);
   auto st = c.Pair("strides", {1, 1}, 1);
-  l->kh = k[0], l->kw = k[1], l->sh = st[0], l->sw = st[1];
-  l->same = c.Choice("padding", "valid", {"same", "valid"}) == "same";
+  auto di = c.Pair("dilation", {1, 1}, 1);
+  l->kh = k[0], l->kw = k[1], l->sh = st[0], l->sw = st[1], l->dh = di[0], l->dw = di[1];
+  ReadPadding(c, &l->same, &l->same_w);
   l->depth_multiplier = c.Int("depth_multiplier", 1, 1);
   l->use_bias = c.Bool("use_bias", true);
+  if ((l->dh > 1 && l->sh > 1) || (l->dw > 1 && l->sw > 1))
+    c.Fail("dilation > 1 with stride > 1 on the same axis is not supported (as in tf.nn.depthwise_conv2d)");
   c.Finish();
   return l;
 }

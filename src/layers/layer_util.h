@@ -32,6 +32,8 @@ class LayerConfig {
   std::string Choice(const std::string& key, const std::string& def, const std::vector<std::string>& allowed);
   // An int or [a, b] pair, each >= min_value; def[0] < min_value => required.
   std::array<int, 2> Pair(const std::string& key, std::array<int, 2> def, int min_value);
+  bool Has(const std::string& key) const;
+  const nlohmann::json& Raw(const std::string& key);  // the value as written (marks the key known)
   void Finish() const;
 
  private:
@@ -53,5 +55,13 @@ struct AxisGeometry {
   int out = 0, pad_before = 0;
 };
 AxisGeometry PadAxis(int in, int k, int stride, bool same);
+
+// Reads "padding": "same" | "valid" | ["same"|"valid", "same"|"valid"] (per axis H, W) into *same_h/*same_w;
+// and writes it back ("same"/"valid" when both axes agree, else the pair).
+void ReadPadding(LayerConfig& c, bool* same_h, bool* same_w);
+nlohmann::json PaddingJson(bool same_h, bool same_w);
+
+// UsageError naming the layer unless got is in [l.min_inputs(), l.max_inputs()].
+void CheckInputCount(const Layer& l, size_t got);
 
 }  // namespace kws
