@@ -11,6 +11,13 @@
 
 namespace kws {
 
+// Reference: per output pixel, plain loops (the specification).
+void depthwise_conv2d_forward_ref(float* out, const float* in, const float* weight, const float* bias,
+                                  const Conv2DShape& s);
+void depthwise_conv2d_backward_ref(float* din, float* dweight, float* dbias, const float* dout, const float* in,
+                                   const float* weight, const Conv2DShape& s);
+// Fast: batch-parallel; with depth multiplier 1, whole rows at a time (AVX2 when available), each
+// element summed in the reference's order: results equal the reference bit for bit.
 void depthwise_conv2d_forward(float* out, const float* in, const float* weight, const float* bias,
                               const Conv2DShape& s);
 // Accumulates dweight/dbias (+=), writes din (din/dbias may be null). Parallel over

@@ -32,10 +32,14 @@ namespace {
 
 // ---------------------------------------------------------------------------
 // Portable kernels: blocks of 4 rows held in local arrays (the compiler keeps
-// them in SSE registers when N is a compile-time constant).
+// them in SSE registers when N is a compile-time constant). Every element is
+// 0 + a0*b0 + a1*b1 + ... in k order, each product rounded before its add; the
+// same bodies are also compiled for AVX2 without FMA (8 lanes instead of 4, the
+// same operations), which is how N % 8 != 0 runs fast with unchanged results.
 // ---------------------------------------------------------------------------
 template <int NT>
-void nn_portable(float* C, const float* A, const float* B, int M, int K, int Nr) {
+inline __attribute__((always_inline)) void nn_portable_body(float* C, const float* A, const float* B, int M, int K,
+                                                            int Nr) {
   const int N = NT ? NT : Nr;
   if constexpr (NT > 0) {
     int m = 0;
@@ -61,7 +65,25 @@ void nn_portable(float* C, const float* A, const float* B, int M, int K, int Nr)
       for (int j = 0; j < NT; ++j) C[size_t(m) * NT + j] = acc[j];
     }
   } else {
-    for (int m = 0; m < M; ++m) {
+    // Rows in blocks of 4 sharing each row of B (each element still sums its k in order).
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+      float* __restrict c0 = C + size_t(m) * N;
+      float* __restrict c1 = c0 + N;
+      float* __restrict c2 = c1 + N;
+      float* __restrict c3 = c2 + N;
+      std::fill(c0, c0 + 4 * size_t(N), 0.0f);
+      const float* a = A + size_t(m) * K;
+      for (int k = 0; k < K; ++k) {
+        const float x0 = a[k], x1 = a[K + k], x2 = a[2 * K + k], x3 = a[3 * K + k];
+        const float* __restrict b = B + size_t(k) * N;
+        for (int j = 0; j < N; ++j) {
+          const float bj = b[j];
+          c0[j] += x0 * bj, c1[j] += x1 * bj, c2[j] += x2 * bj, c3[j] += x3 * bj;
+        }
+      }
+    }
+    for (; m < M; ++m) {
       float* c = C + size_t(m) * N;
       std::fill(c, c + N, 0.0f);
       const float* a = A + size_t(m) * K;
@@ -75,7 +97,8 @@ void nn_portable(float* C, const float* A, const float* B, int M, int K, int Nr)
 }
 
 template <int NT>
-void tn_portable(float* C, const float* A, const float* D, int M, int K, int Nr) {
+inline __attribute__((always_inline)) void tn_portable_body(float* C, const float* A, const float* D, int M, int K,
+                                                            int Nr) {
   const int N = NT ? NT : Nr;
   if constexpr (NT > 0) {
     int k = 0;
@@ -103,17 +126,42 @@ void tn_portable(float* C, const float* A, const float* D, int M, int K, int Nr)
       for (int j = 0; j < NT; ++j) c[j] = acc[j];
     }
   } else {
-    for (int m = 0; m < M; ++m) {
-      const float* a = A + size_t(m) * K;
-      const float* d = D + size_t(m) * N;
-      for (int k = 0; k < K; ++k) {
-        float* c = C + size_t(k) * N;
-        const float x = a[k];
-        for (int j = 0; j < N; ++j) c[j] += x * d[j];
+    // Rows of C in blocks of 8 kept hot while m runs (each element still sums its m in order).
+    for (int k0 = 0; k0 < K; k0 += 8) {
+      const int k1 = std::min(K, k0 + 8);
+      for (int m = 0; m < M; ++m) {
+        const float* a = A + size_t(m) * K;
+        const float* __restrict d = D + size_t(m) * N;
+        for (int k = k0; k < k1; ++k) {
+          float* __restrict c = C + size_t(k) * N;
+          const float x = a[k];
+          for (int j = 0; j < N; ++j) c[j] += x * d[j];
+        }
       }
     }
   }
 }
+
+template <int NT>
+void nn_portable(float* C, const float* A, const float* B, int M, int K, int N) {
+  nn_portable_body<NT>(C, A, B, M, K, N);
+}
+template <int NT>
+void tn_portable(float* C, const float* A, const float* D, int M, int K, int N) {
+  tn_portable_body<NT>(C, A, D, M, K, N);
+}
+
+#ifdef KWS_GEMM_AVX2
+// The portable kernels built for AVX2 (no FMA: results identical to the plain build).
+template <int NT>
+__attribute__((target("avx2"))) void nn_portable_avx2(float* C, const float* A, const float* B, int M, int K, int N) {
+  nn_portable_body<NT>(C, A, B, M, K, N);
+}
+template <int NT>
+__attribute__((target("avx2"))) void tn_portable_avx2(float* C, const float* A, const float* D, int M, int K, int N) {
+  tn_portable_body<NT>(C, A, D, M, K, N);
+}
+#endif
 
 #ifdef KWS_GEMM_AVX2
 // ---------------------------------------------------------------------------
@@ -300,6 +348,74 @@ void ctn_avx2(float* C, const ConvA& a, const float* D, int M, int N) {
     if (j < a.seg_len)
       ctn_tail<NV, R - 1>(cs + size_t(j) * N, a, seg * a.seg_stride + j, D, M, a.seg_len - j, N);
   }
+}
+
+// The same blocks without FMA (separate multiplies and adds; built for AVX2 alone so the compiler cannot
+// fuse them): each element is the portable kernels' sum, so widths that are not a multiple of 8 run
+// register-blocked with unchanged results. Columns [0, 8*NV) of a panel; row stride N.
+template <int NV, int R>
+__attribute__((target("avx2"))) void nn_block_nofma(float* C, const float* A, const float* B, int K, int N) {
+  __m256 c[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm256_setzero_ps();
+  for (int k = 0; k < K; ++k) {
+    __m256 b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) b[v] = _mm256_loadu_ps(B + size_t(k) * N + 8 * v);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m256 a = _mm256_broadcast_ss(A + size_t(r) * K + k);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm256_add_ps(c[r][v], _mm256_mul_ps(a, b[v]));
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + size_t(r) * N + 8 * v, c[r][v]);
+}
+
+template <int NV>
+void nn_nofma(float* C, const float* A, const float* B, int M, int K, int N) {
+  constexpr int R = 12 / NV;
+  int m = 0;
+  for (; m + R <= M; m += R) nn_block_nofma<NV, R>(C + size_t(m) * N, A + size_t(m) * K, B, K, N);
+  for (; m < M; ++m) nn_block_nofma<NV, 1>(C + size_t(m) * N, A + size_t(m) * K, B, K, N);
+}
+
+template <int NV, int R>
+__attribute__((target("avx2"))) void tn_block_nofma(float* C, const float* A, const float* D, int M, int K, int N) {
+  __m256 c[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm256_loadu_ps(C + size_t(r) * N + 8 * v);
+  for (int m = 0; m < M; ++m) {
+    __m256 d[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) d[v] = _mm256_loadu_ps(D + size_t(m) * N + 8 * v);
+    const float* a = A + size_t(m) * K;
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m256 x = _mm256_broadcast_ss(a + r);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm256_add_ps(c[r][v], _mm256_mul_ps(x, d[v]));
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + size_t(r) * N + 8 * v, c[r][v]);
+}
+
+template <int NV>
+void tn_nofma(float* C, const float* A, const float* D, int M, int K, int N) {
+  constexpr int R = 12 / NV;
+  int k = 0;
+  for (; k + R <= K; k += R) tn_block_nofma<NV, R>(C + size_t(k) * N, A + k, D, M, K, N);
+  for (; k < K; ++k) tn_block_nofma<NV, 1>(C + size_t(k) * N, A + k, D, M, K, N);
 }
 
 // Runs f.template operator()<NV>(panel_offset) over column panels of NV = 4/3/2/1 vectors of
@@ -688,6 +804,22 @@ void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N) {
     return Panels(N, [&]<int NV>(int j) { nn_avx2<NV>(C + j, A, B + j, M, K, N); });
   }
 #endif
+#ifdef KWS_GEMM_AVX2
+  // Other widths keep the portable kernels' arithmetic: panels of 8 columns without FMA, the last
+  // N % 8 columns in plain loops; below 8 columns the portable kernels built for AVX2.
+  if (GemmUsesAvx2() && N >= 8) {
+    const int n8 = N - N % 8;
+    Panels(n8, [&]<int NV>(int j) { nn_nofma<NV>(C + j, A, B + j, M, K, N); });
+    for (int m = 0; m < M; ++m)
+      for (int j = n8; j < N; ++j) {
+        float acc = 0.0f;
+        for (int k = 0; k < K; ++k) acc += A[size_t(m) * K + k] * B[size_t(k) * N + j];
+        C[size_t(m) * N + j] = acc;
+      }
+    return;
+  }
+  if (GemmUsesAvx2()) return N == 4 ? nn_portable_avx2<4>(C, A, B, M, K, N) : nn_portable_avx2<0>(C, A, B, M, K, N);
+#endif
   switch (N) {
     case 4: return nn_portable<4>(C, A, B, M, K, N);
     case 8: return nn_portable<8>(C, A, B, M, K, N);
@@ -705,6 +837,20 @@ void gemm_tn_acc(float* C, const float* A, const float* D, int M, int K, int N) 
   if (GemmUsesAvx2() && N >= 8 && N % 8 == 0) {
     return Panels(N, [&]<int NV>(int j) { tn_avx2<NV>(C + j, A, D + j, M, K, N); });
   }
+#endif
+#ifdef KWS_GEMM_AVX2
+  if (GemmUsesAvx2() && N >= 8) {  // as gemm_nn: the portable arithmetic, register-blocked
+    const int n8 = N - N % 8;
+    Panels(n8, [&]<int NV>(int j) { tn_nofma<NV>(C + j, A, D + j, M, K, N); });
+    for (int k = 0; k < K; ++k)
+      for (int j = n8; j < N; ++j) {
+        float acc = C[size_t(k) * N + j];
+        for (int m = 0; m < M; ++m) acc += A[size_t(m) * K + k] * D[size_t(m) * N + j];
+        C[size_t(k) * N + j] = acc;
+      }
+    return;
+  }
+  if (GemmUsesAvx2()) return N == 4 ? tn_portable_avx2<4>(C, A, D, M, K, N) : tn_portable_avx2<0>(C, A, D, M, K, N);
 #endif
   switch (N) {
     case 4: return tn_portable<4>(C, A, D, M, K, N);

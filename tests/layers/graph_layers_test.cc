@@ -9,6 +9,7 @@
 #include "layers/add.h"
 #include "layers/conv2d.h"
 #include "layers/depthwise_conv2d.h"
+#include "layers/gemm.h"
 #include "layers/layer.h"
 #include "layers/subspectral_norm.h"
 #include "util/error.h"
@@ -205,6 +206,67 @@ TEST(GraphLayers, DilatedConvMatchesReference) {
     for (size_t i = 0; i < w.size(); ++i) ASSERT_NEAR(dw[i], dwr[i], 1e-3) << i;
     for (size_t i = 0; i < b.size(); ++i) ASSERT_NEAR(db[i], dbr[i], 1e-3) << i;
   }
+}
+
+// The fast depthwise kernels (rows at a time, AVX2 or plain, batch-parallel) equal the per-pixel
+// reference bit for bit: same additions in the same order (sequential models keep their results).
+TEST(GraphLayers, DepthwiseFastPathIsBitIdenticalToReference) {
+  struct G {
+    Shape in;
+    int kh, kw, sh, sw, dh, dw, dm;
+    bool same_h, same_w;
+  };
+  Rng rng(11);
+  for (const G& g : {G{{9, 7, 8}, 3, 3, 1, 1, 1, 1, 1, true, true}, G{{9, 7, 12}, 3, 3, 2, 2, 1, 1, 1, true, true},
+                     G{{13, 5, 20}, 3, 1, 1, 1, 4, 1, 1, true, true}, G{{6, 10, 16}, 1, 3, 1, 2, 1, 1, 1, true, true},
+                     G{{8, 5, 3}, 5, 5, 1, 1, 1, 1, 1, true, false}, G{{7, 6, 5}, 3, 2, 1, 1, 1, 2, 1, false, false},
+                     G{{7, 6, 3}, 3, 3, 1, 1, 1, 1, 2, true, true}}) {
+    for (bool avx2 : {true, false}) {
+      GemmAllowAvx2(avx2);
+      Conv2DShape s = MakeConv2DShape(g.in, g.kh, g.kw, g.sh, g.sw, g.same_h, g.same_w, g.dh, g.dw, g.in.c * g.dm, "t");
+      s.n = 5;
+      const size_t in_n = size_t(s.n) * s.ih * s.iw * s.ic, out_n = size_t(s.n) * s.oh * s.ow * s.oc;
+      const size_t wn = size_t(s.kh) * s.kw * s.oc;
+      std::vector<float> x = test::RandomVec(in_n, rng), w = test::RandomVec(wn, rng), b = test::RandomVec(s.oc, rng);
+      std::vector<float> d = test::RandomVec(out_n, rng), y(out_n), yr(out_n);
+      depthwise_conv2d_forward(y.data(), x.data(), w.data(), b.data(), s);
+      depthwise_conv2d_forward_ref(yr.data(), x.data(), w.data(), b.data(), s);
+      EXPECT_EQ(y, yr) << "forward " << g.kh << "x" << g.kw << " avx2=" << avx2;
+      SetNumThreads(1);  // the reference sums the weight gradient over the batch in one chunk
+      std::vector<float> dx(in_n), dxr(in_n), dw(wn, 0), dwr(wn, 0), db(s.oc, 0), dbr(s.oc, 0);
+      depthwise_conv2d_backward(dx.data(), dw.data(), db.data(), d.data(), x.data(), w.data(), s);
+      depthwise_conv2d_backward_ref(dxr.data(), dwr.data(), dbr.data(), d.data(), x.data(), w.data(), s);
+      SetNumThreads(0);
+      EXPECT_EQ(dx, dxr) << "input gradient " << g.kh << "x" << g.kw << " stride " << g.sh << " avx2=" << avx2;
+      EXPECT_EQ(dw, dwr) << "weight gradient " << g.kh << "x" << g.kw << " avx2=" << avx2;
+      EXPECT_EQ(db, dbr);
+    }
+  }
+  GemmAllowAvx2(true);
+}
+
+// Channel counts that are not a multiple of 8 (BC-ResNet's 12 and 20, DS-CNN-M's 172) run the portable
+// GEMM arithmetic on AVX2 without FMA: the same results as the portable build, bit for bit.
+TEST(GraphLayers, GemmOtherWidthsKeepThePortableArithmetic) {
+  Rng rng(21);
+  for (int n : {3, 4, 12, 20, 36, 60, 172})
+    for (int m : {1, 7, 125})
+      for (int k : {1, 12, 172}) {
+        auto a = test::RandomVec(size_t(m) * k, rng), b = test::RandomVec(size_t(k) * n, rng);
+        auto d = test::RandomVec(size_t(m) * n, rng);
+        std::vector<float> ref(size_t(m) * n), fast(ref.size()), plain(ref.size());
+        std::vector<float> tf(size_t(k) * n, 0.25f), tp(tf);
+        gemm_nn_ref(ref.data(), a.data(), b.data(), m, k, n);
+        GemmAllowAvx2(false);
+        gemm_nn(plain.data(), a.data(), b.data(), m, k, n);
+        gemm_tn_acc(tp.data(), a.data(), d.data(), m, k, n);
+        GemmAllowAvx2(true);
+        gemm_nn(fast.data(), a.data(), b.data(), m, k, n);
+        gemm_tn_acc(tf.data(), a.data(), d.data(), m, k, n);
+        EXPECT_EQ(plain, ref) << "nn m=" << m << " k=" << k << " n=" << n;
+        EXPECT_EQ(fast, ref) << "nn m=" << m << " k=" << k << " n=" << n;
+        EXPECT_EQ(tf, tp) << "tn m=" << m << " k=" << k << " n=" << n;
+      }
 }
 
 // Spatial dropout drops whole channels: per example and channel, every position is kept or zeroed.
