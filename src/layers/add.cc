@@ -27,6 +27,50 @@ Strides StridesOf(const Shape& s) {
   return t;
 }
 
+// y (o-shaped, one example) = x broadcast (k == 0) or y + x broadcast, element by element.
+void AddOne(float* __restrict y, const float* __restrict x, const Shape& s, const Shape& o, bool first) {
+  const size_t osz = o.size();
+  if (s == o) {  // same shape: one contiguous pass
+    if (first) std::memcpy(y, x, osz * sizeof(float));
+    else
+      for (size_t i = 0; i < osz; ++i) y[i] += x[i];
+    return;
+  }
+  const Strides t = StridesOf(s);
+  for (int h = 0; h < o.h; ++h)
+    for (int w = 0; w < o.w; ++w, y += o.c) {
+      const float* __restrict xr = x + h * t.h + w * t.w;
+      if (t.scalar_c) {
+        const float v = xr[0];
+        if (first) std::fill(y, y + o.c, v);
+        else
+          for (int c = 0; c < o.c; ++c) y[c] += v;
+      } else if (first) {
+        std::memcpy(y, xr, size_t(o.c) * sizeof(float));
+      } else {
+        for (int c = 0; c < o.c; ++c) y[c] += xr[c];
+      }
+    }
+}
+
+// g (s-shaped, one example) = d (o-shaped) summed over the axes s broadcasts.
+void ReduceOne(float* __restrict g, const float* __restrict d, const Shape& s, const Shape& o) {
+  if (s == o) {
+    std::memcpy(g, d, o.size() * sizeof(float));
+    return;
+  }
+  std::fill(g, g + s.size(), 0.0f);
+  const Strides t = StridesOf(s);
+  for (int h = 0; h < o.h; ++h)
+    for (int w = 0; w < o.w; ++w, d += o.c) {
+      float* __restrict gr = g + h * t.h + w * t.w;
+      if (t.scalar_c)
+        for (int c = 0; c < o.c; ++c) gr[0] += d[c];
+      else
+        for (int c = 0; c < o.c; ++c) gr[c] += d[c];
+    }
+}
+
 }  // namespace
 
 Shape BroadcastShape(const std::vector<Shape>& in, const std::string& where) {
@@ -46,52 +90,18 @@ Shape BroadcastShape(const std::vector<Shape>& in, const std::string& where) {
 
 void add_forward(float* out, const std::vector<const float*>& in, const std::vector<Shape>& s, const Shape& o,
                  int N) {
-  const size_t osz = o.size();
   ParallelFor(N, [&](long b, long e, int) {
     for (long n = b; n < e; ++n)
-      for (size_t k = 0; k < in.size(); ++k) {
-        float* __restrict y = out + size_t(n) * osz;
-        const float* x = in[k] + size_t(n) * s[k].size();
-        if (s[k] == o) {  // same shape: one contiguous pass
-          if (k == 0) std::memcpy(y, x, osz * sizeof(float));
-          else
-            for (size_t i = 0; i < osz; ++i) y[i] += x[i];
-          continue;
-        }
-        const Strides t = StridesOf(s[k]);
-        for (int h = 0; h < o.h; ++h)
-          for (int w = 0; w < o.w; ++w, y += o.c) {
-            const float* __restrict xr = x + h * t.h + w * t.w;
-            for (int c = 0; c < o.c; ++c) {
-              const float v = xr[t.scalar_c ? 0 : c];
-              y[c] = k == 0 ? v : y[c] + v;
-            }
-          }
-      }
+      for (size_t k = 0; k < in.size(); ++k) AddOne(out + size_t(n) * o.size(), in[k] + size_t(n) * s[k].size(), s[k], o, k == 0);
   });
 }
 
 void add_backward(const std::vector<float*>& din, const float* dout, const std::vector<Shape>& s, const Shape& o,
                   int N) {
-  const size_t osz = o.size();
   ParallelFor(N, [&](long b, long e, int) {
     for (long n = b; n < e; ++n)
-      for (size_t k = 0; k < din.size(); ++k) {
-        if (!din[k]) continue;
-        const float* d = dout + size_t(n) * osz;
-        float* g = din[k] + size_t(n) * s[k].size();
-        if (s[k] == o) {
-          std::memcpy(g, d, osz * sizeof(float));
-          continue;
-        }
-        std::fill(g, g + s[k].size(), 0.0f);
-        const Strides t = StridesOf(s[k]);
-        for (int h = 0; h < o.h; ++h)
-          for (int w = 0; w < o.w; ++w, d += o.c) {
-            float* gr = g + h * t.h + w * t.w;
-            for (int c = 0; c < o.c; ++c) gr[t.scalar_c ? 0 : c] += d[c];
-          }
-      }
+      for (size_t k = 0; k < din.size(); ++k)
+        if (din[k]) ReduceOne(din[k] + size_t(n) * s[k].size(), dout + size_t(n) * o.size(), s[k], o);
   });
 }
 

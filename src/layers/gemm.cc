@@ -714,6 +714,113 @@ void ctn_512(float* C, const ConvA& a, const float* D, int M, int N) {
 template <class F>
 void Panels512(int N, F f) { PanelsOf<16>(N, f); }
 
+// AVX-512 without FMA for widths that are not a multiple of 8 (the portable arithmetic, as
+// nn_block_nofma): the explicit-rounding intrinsics are never fused by the compiler.
+#define KWS_RN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+template <int NV, int R>
+KWS_T512 void nn_block_512_nofma(float* C, const float* A, const float* B, int K, int N) {
+  __m512 c[R][NV];
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm512_setzero_ps();
+  for (int k = 0; k < K; ++k) {
+    __m512 b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(B + size_t(k) * N + 16 * v);
+#pragma GCC unroll 24
+    for (int r = 0; r < R; ++r) {
+      const __m512 a = _mm512_set1_ps(A[size_t(r) * K + k]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_add_round_ps(c[r][v], _mm512_mul_round_ps(a, b[v], KWS_RN), KWS_RN);
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(C + size_t(r) * N + 16 * v, c[r][v]);
+}
+
+template <int NV>
+void nn_512_nofma(float* C, const float* A, const float* B, int M, int K, int N) {
+  Blocks<Rows512<NV>()>(M, [&]<int R>(int m) { nn_block_512_nofma<NV, R>(C + size_t(m) * N, A + size_t(m) * K, B, K, N); });
+}
+
+template <int NV, int R>
+KWS_T512 void tn_block_512_nofma(float* C, const float* A, const float* D, int M, int K, int N) {
+  __m512 c[R][NV];
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm512_loadu_ps(C + size_t(r) * N + 16 * v);
+  for (int m = 0; m < M; ++m) {
+    __m512 d[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) d[v] = _mm512_loadu_ps(D + size_t(m) * N + 16 * v);
+    const float* a = A + size_t(m) * K;
+#pragma GCC unroll 24
+    for (int r = 0; r < R; ++r) {
+      const __m512 x = _mm512_set1_ps(a[r]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_add_round_ps(c[r][v], _mm512_mul_round_ps(x, d[v], KWS_RN), KWS_RN);
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(C + size_t(r) * N + 16 * v, c[r][v]);
+}
+
+template <int NV>
+void tn_512_nofma(float* C, const float* A, const float* D, int M, int K, int N) {
+  Blocks<Rows512<NV>()>(K, [&]<int R>(int k) { tn_block_512_nofma<NV, R>(C + size_t(k) * N, A + k, D, M, K, N); });
+}
+
+// The last N % 8 columns (1..7): masked 8-lane loads and stores, no FMA, rows in blocks of 4.
+__attribute__((target("avx2"))) void nn_tail_masked(float* C, const float* A, const float* B, int M, int K, int N,
+                                                    int j0) {
+  alignas(32) int32_t bits[8];
+  for (int i = 0; i < 8; ++i) bits[i] = i < N - j0 ? -1 : 0;
+  const __m256i mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(bits));
+  int m = 0;
+  for (; m + 4 <= M; m += 4) {
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    const float* a = A + size_t(m) * K;
+    for (int k = 0; k < K; ++k) {
+      const __m256 b = _mm256_maskload_ps(B + size_t(k) * N + j0, mask);
+      c0 = _mm256_add_ps(c0, _mm256_mul_ps(_mm256_broadcast_ss(a + k), b));
+      c1 = _mm256_add_ps(c1, _mm256_mul_ps(_mm256_broadcast_ss(a + K + k), b));
+      c2 = _mm256_add_ps(c2, _mm256_mul_ps(_mm256_broadcast_ss(a + 2 * size_t(K) + k), b));
+      c3 = _mm256_add_ps(c3, _mm256_mul_ps(_mm256_broadcast_ss(a + 3 * size_t(K) + k), b));
+    }
+    _mm256_maskstore_ps(C + size_t(m) * N + j0, mask, c0);
+    _mm256_maskstore_ps(C + size_t(m + 1) * N + j0, mask, c1);
+    _mm256_maskstore_ps(C + size_t(m + 2) * N + j0, mask, c2);
+    _mm256_maskstore_ps(C + size_t(m + 3) * N + j0, mask, c3);
+  }
+  for (; m < M; ++m) {
+    __m256 c = _mm256_setzero_ps();
+    const float* a = A + size_t(m) * K;
+    for (int k = 0; k < K; ++k)
+      c = _mm256_add_ps(c, _mm256_mul_ps(_mm256_broadcast_ss(a + k), _mm256_maskload_ps(B + size_t(k) * N + j0, mask)));
+    _mm256_maskstore_ps(C + size_t(m) * N + j0, mask, c);
+  }
+}
+
+__attribute__((target("avx2"))) void tn_tail_masked(float* C, const float* A, const float* D, int M, int K, int N,
+                                                    int j0) {
+  alignas(32) int32_t bits[8];
+  for (int i = 0; i < 8; ++i) bits[i] = i < N - j0 ? -1 : 0;
+  const __m256i mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(bits));
+  for (int k = 0; k < K; ++k) {
+    __m256 c = _mm256_maskload_ps(C + size_t(k) * N + j0, mask);
+    for (int m = 0; m < M; ++m)
+      c = _mm256_add_ps(c, _mm256_mul_ps(_mm256_broadcast_ss(A + size_t(m) * K + k),
+                                         _mm256_maskload_ps(D + size_t(m) * N + j0, mask)));
+    _mm256_maskstore_ps(C + size_t(k) * N + j0, mask, c);
+  }
+}
+
 bool CpuHasAvx512() {
   static const bool has = __builtin_cpu_supports("avx512f");
   return has;
@@ -808,14 +915,10 @@ void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N) {
   // Other widths keep the portable kernels' arithmetic: panels of 8 columns without FMA, the last
   // N % 8 columns in plain loops; below 8 columns the portable kernels built for AVX2.
   if (GemmUsesAvx2() && N >= 8) {
-    const int n8 = N - N % 8;
-    Panels(n8, [&]<int NV>(int j) { nn_nofma<NV>(C + j, A, B + j, M, K, N); });
-    for (int m = 0; m < M; ++m)
-      for (int j = n8; j < N; ++j) {
-        float acc = 0.0f;
-        for (int k = 0; k < K; ++k) acc += A[size_t(m) * K + k] * B[size_t(k) * N + j];
-        C[size_t(m) * N + j] = acc;
-      }
+    const int n16 = GemmUsesAvx512() ? N - N % 16 : 0, n8 = N - N % 8;
+    if (n16) Panels512(n16, [&]<int NV>(int j) { nn_512_nofma<NV>(C + j, A, B + j, M, K, N); });
+    if (n8 > n16) Panels(n8 - n16, [&]<int NV>(int j) { nn_nofma<NV>(C + n16 + j, A, B + n16 + j, M, K, N); });
+    if (N > n8) nn_tail_masked(C, A, B, M, K, N, n8);
     return;
   }
   if (GemmUsesAvx2()) return N == 4 ? nn_portable_avx2<4>(C, A, B, M, K, N) : nn_portable_avx2<0>(C, A, B, M, K, N);
@@ -840,14 +943,10 @@ void gemm_tn_acc(float* C, const float* A, const float* D, int M, int K, int N) 
 #endif
 #ifdef KWS_GEMM_AVX2
   if (GemmUsesAvx2() && N >= 8) {  // as gemm_nn: the portable arithmetic, register-blocked
-    const int n8 = N - N % 8;
-    Panels(n8, [&]<int NV>(int j) { tn_nofma<NV>(C + j, A, D + j, M, K, N); });
-    for (int k = 0; k < K; ++k)
-      for (int j = n8; j < N; ++j) {
-        float acc = C[size_t(k) * N + j];
-        for (int m = 0; m < M; ++m) acc += A[size_t(m) * K + k] * D[size_t(m) * N + j];
-        C[size_t(k) * N + j] = acc;
-      }
+    const int n16 = GemmUsesAvx512() ? N - N % 16 : 0, n8 = N - N % 8;
+    if (n16) Panels512(n16, [&]<int NV>(int j) { tn_512_nofma<NV>(C + j, A, D + j, M, K, N); });
+    if (n8 > n16) Panels(n8 - n16, [&]<int NV>(int j) { tn_nofma<NV>(C + n16 + j, A, D + n16 + j, M, K, N); });
+    if (N > n8) tn_tail_masked(C, A, D, M, K, N, n8);
     return;
   }
   if (GemmUsesAvx2()) return N == 4 ? tn_portable_avx2<4>(C, A, D, M, K, N) : tn_portable_avx2<0>(C, A, D, M, K, N);

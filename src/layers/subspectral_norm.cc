@@ -10,7 +10,21 @@ namespace kws {
 
 namespace {
 
-// out[g] = sum over the batch of f(acc, n): per example, f adds its values into acc[s*C + c] (float);
+// Calls f(offset, band, len) for every contiguous run of one band in one example: offset = the run's
+// first float, len = its floats (bands along W: a row's W/S columns of C channels; along H: W*C per row).
+template <class F>
+void ForRuns(const SsnShape& s, F f) {
+  if (s.over_w) {
+    const int wb = s.w / s.s;
+    for (int y = 0; y < s.h; ++y)
+      for (int b = 0; b < s.s; ++b) f((size_t(y) * s.w + size_t(b) * wb) * s.c, b, size_t(wb) * s.c);
+  } else {
+    const int hb = s.h / s.s;
+    for (int y = 0; y < s.h; ++y) f(size_t(y) * s.w * s.c, y / hb, size_t(s.w) * s.c);
+  }
+}
+
+// out[g] = sum over the batch of f(acc, n): per example, f adds its values into acc[band*C + c] (float);
 // examples are added in double, chunk partials in chunk order (deterministic for a thread count).
 // Returned in parameter order c*S + s.
 template <class F>
@@ -35,23 +49,34 @@ std::vector<double> GroupSums(const SsnShape& s, F f) {
   return out;
 }
 
-// Calls f(x_offset, band) for every (h, w) of one example: x_offset = (h*W + w)*C.
-template <class F>
-void ForPixels(const SsnShape& s, F f) {
-  for (int y = 0; y < s.h; ++y)
-    for (int x = 0; x < s.w; ++x) f((size_t(y) * s.w + x) * s.c, s.Band(y, x));
+// Per-group values (parameter order c*S + s) laid out per band: t[band*C + c].
+std::vector<float> ByBand(const std::vector<float>& v, const SsnShape& s) {
+  std::vector<float> t(v.size());
+  for (int b = 0; b < s.s; ++b)
+    for (int c = 0; c < s.c; ++c) t[size_t(b) * s.c + c] = v[size_t(c) * s.s + b];
+  return t;
+}
+
+// Adds a run of len floats (channels interleaved, C per position) into acc[0..C): sum_j x[j*C + c].
+inline void AddRun(float* __restrict acc, const float* __restrict x, size_t len, int C) {
+  for (size_t j = 0; j < len; j += size_t(C))
+    for (int c = 0; c < C; ++c) acc[c] += x[j + c];
 }
 
 // out = x*scale[g] + shift[g] (scale/shift in parameter order c*S + s).
 void Affine(float* out, const float* in, const std::vector<float>& scale, const std::vector<float>& shift,
             const SsnShape& s) {
   const size_t per = size_t(s.h) * s.w * s.c;
+  const std::vector<float> sc = ByBand(scale, s), sh = ByBand(shift, s);
   ParallelFor(s.n, [&](long b, long e, int) {
     for (long n = b; n < e; ++n)
-      ForPixels(s, [&](size_t off, int band) {
-        const float* x = in + size_t(n) * per + off;
-        float* o = out + size_t(n) * per + off;
-        for (int c = 0; c < s.c; ++c) o[c] = x[c] * scale[size_t(c) * s.s + band] + shift[size_t(c) * s.s + band];
+      ForRuns(s, [&](size_t off, int band, size_t len) {
+        const float* __restrict x = in + size_t(n) * per + off;
+        float* __restrict o = out + size_t(n) * per + off;
+        const float* __restrict k = &sc[size_t(band) * s.c];
+        const float* __restrict t = &sh[size_t(band) * s.c];
+        for (size_t j = 0; j < len; j += size_t(s.c))
+          for (int c = 0; c < s.c; ++c) o[j + c] = x[j + c] * k[c] + t[c];
       });
   });
 }
@@ -63,19 +88,20 @@ void subspectral_norm_forward_train(float* out, float* mean, float* invstd, floa
   const size_t per = size_t(s.h) * s.w * s.c;
   const long M = s.PerGroup();
   const std::vector<double> sum = GroupSums(s, [&](float* acc, long n) {
-    ForPixels(s, [&](size_t off, int band) {
-      const float* x = in + size_t(n) * per + off;
-      for (int c = 0; c < s.c; ++c) acc[size_t(band) * s.c + c] += x[c];
-    });
+    ForRuns(s, [&](size_t off, int band, size_t len) { AddRun(acc + size_t(band) * s.c, in + size_t(n) * per + off, len, s.c); });
   });
   for (size_t g = 0; g < sum.size(); ++g) mean[g] = float(sum[g] / double(M));
+  const std::vector<float> mb = ByBand(std::vector<float>(mean, mean + sum.size()), s);
   const std::vector<double> sq = GroupSums(s, [&](float* acc, long n) {
-    ForPixels(s, [&](size_t off, int band) {
-      const float* x = in + size_t(n) * per + off;
-      for (int c = 0; c < s.c; ++c) {
-        const float d = x[c] - mean[size_t(c) * s.s + band];
-        acc[size_t(band) * s.c + c] += d * d;
-      }
+    ForRuns(s, [&](size_t off, int band, size_t len) {
+      const float* __restrict x = in + size_t(n) * per + off;
+      const float* __restrict m = &mb[size_t(band) * s.c];
+      float* __restrict a = acc + size_t(band) * s.c;
+      for (size_t j = 0; j < len; j += size_t(s.c))
+        for (int c = 0; c < s.c; ++c) {
+          const float d = x[j + c] - m[c];
+          a[c] += d * d;
+        }
     });
   });
   std::vector<float> scale(sum.size()), shift(sum.size());
@@ -105,39 +131,40 @@ void subspectral_norm_backward(float* din, float* dgamma, float* dbeta, const fl
   const size_t per = size_t(s.h) * s.w * s.c, G = size_t(s.s) * s.c;
   const long M = s.PerGroup();
   const std::vector<double> sum_d = GroupSums(s, [&](float* acc, long n) {
-    ForPixels(s, [&](size_t off, int band) {
-      const float* d = dout + size_t(n) * per + off;
-      for (int c = 0; c < s.c; ++c) acc[size_t(band) * s.c + c] += d[c];
-    });
+    ForRuns(s, [&](size_t off, int band, size_t len) { AddRun(acc + size_t(band) * s.c, dout + size_t(n) * per + off, len, s.c); });
   });
+  const std::vector<float> mb = ByBand(std::vector<float>(mean, mean + G), s);
+  const std::vector<float> ib = ByBand(std::vector<float>(invstd, invstd + G), s);
   const std::vector<double> sum_dx = GroupSums(s, [&](float* acc, long n) {
-    ForPixels(s, [&](size_t off, int band) {
-      const float* d = dout + size_t(n) * per + off;
-      const float* x = in + size_t(n) * per + off;
-      for (int c = 0; c < s.c; ++c) {
-        const size_t g = size_t(c) * s.s + band;
-        acc[size_t(band) * s.c + c] += d[c] * ((x[c] - mean[g]) * invstd[g]);
-      }
+    ForRuns(s, [&](size_t off, int band, size_t len) {
+      const float* __restrict d = dout + size_t(n) * per + off;
+      const float* __restrict x = in + size_t(n) * per + off;
+      const float* __restrict m = &mb[size_t(band) * s.c];
+      const float* __restrict is = &ib[size_t(band) * s.c];
+      float* __restrict a = acc + size_t(band) * s.c;
+      for (size_t j = 0; j < len; j += size_t(s.c))
+        for (int c = 0; c < s.c; ++c) a[c] += d[j + c] * ((x[j + c] - m[c]) * is[c]);
     });
   });
   for (size_t g = 0; g < G; ++g) dgamma[g] += float(sum_dx[g]), dbeta[g] += float(sum_d[g]);
   if (!din) return;
-  // din = k*d + kx*x + k0 per group (batchnorm_backward's rearrangement).
+  // din = k*d + kx*x + k0 per group (batchnorm_backward's rearrangement), laid out per band.
   std::vector<float> k(G), kx(G), k0(G);
   for (size_t g = 0; g < G; ++g) {
     const float kc = gamma[g] * invstd[g], a = float(sum_d[g] / double(M)), b = float(sum_dx[g] / double(M));
     k[g] = kc, kx[g] = -kc * b * invstd[g], k0[g] = kc * (b * invstd[g] * mean[g] - a);
   }
+  const std::vector<float> kb = ByBand(k, s), kxb = ByBand(kx, s), k0b = ByBand(k0, s);
   ParallelFor(s.n, [&](long b, long e, int) {
     for (long n = b; n < e; ++n)
-      ForPixels(s, [&](size_t off, int band) {
-        const float* d = dout + size_t(n) * per + off;
-        const float* x = in + size_t(n) * per + off;
-        float* o = din + size_t(n) * per + off;
-        for (int c = 0; c < s.c; ++c) {
-          const size_t g = size_t(c) * s.s + band;
-          o[c] = k[g] * d[c] + kx[g] * x[c] + k0[g];
-        }
+      ForRuns(s, [&](size_t off, int band, size_t len) {
+        const float* __restrict d = dout + size_t(n) * per + off;
+        const float* __restrict x = in + size_t(n) * per + off;
+        float* __restrict o = din + size_t(n) * per + off;
+        const float *__restrict k1 = &kb[size_t(band) * s.c], *__restrict k2 = &kxb[size_t(band) * s.c],
+                    *__restrict k3 = &k0b[size_t(band) * s.c];
+        for (size_t j = 0; j < len; j += size_t(s.c))
+          for (int c = 0; c < s.c; ++c) o[j + c] = k1[c] * d[j + c] + k2[c] * x[j + c] + k3[c];
       });
   });
 }
@@ -200,9 +227,9 @@ void SubSpectralNormLayer::Backward(const float* in, const float*, const float* 
   // Frozen statistics: affine in x.
   const size_t per = size_t(s.h) * s.w * s.c;
   for (int n = 0; n < s.n; ++n)
-    ForPixels(s, [&](size_t off, int band) {
-      for (int c = 0; c < s.c; ++c) {
-        const size_t g = size_t(c) * s.s + band, i = size_t(n) * per + off + c;
+    ForRuns(s, [&](size_t off, int band, size_t len) {
+      for (size_t j = 0; j < len; ++j) {
+        const size_t g = size_t(j % size_t(s.c)) * s.s + band, i = size_t(n) * per + off + j;
         const float d = dout[i], xhat = (in[i] - mean_[g]) * invstd_[g];
         gamma.grad[g] += d * xhat;
         beta.grad[g] += d;

@@ -260,12 +260,17 @@ TEST(GraphLayers, GemmOtherWidthsKeepThePortableArithmetic) {
         GemmAllowAvx2(false);
         gemm_nn(plain.data(), a.data(), b.data(), m, k, n);
         gemm_tn_acc(tp.data(), a.data(), d.data(), m, k, n);
-        GemmAllowAvx2(true);
-        gemm_nn(fast.data(), a.data(), b.data(), m, k, n);
-        gemm_tn_acc(tf.data(), a.data(), d.data(), m, k, n);
         EXPECT_EQ(plain, ref) << "nn m=" << m << " k=" << k << " n=" << n;
-        EXPECT_EQ(fast, ref) << "nn m=" << m << " k=" << k << " n=" << n;
-        EXPECT_EQ(tf, tp) << "tn m=" << m << " k=" << k << " n=" << n;
+        GemmAllowAvx2(true);
+        for (bool avx512 : {true, false}) {  // AVX-512 panels where the CPU has them, else AVX2 ones
+          GemmAllowAvx512(avx512);
+          std::fill(tf.begin(), tf.end(), 0.25f);
+          gemm_nn(fast.data(), a.data(), b.data(), m, k, n);
+          gemm_tn_acc(tf.data(), a.data(), d.data(), m, k, n);
+          EXPECT_EQ(fast, ref) << "nn m=" << m << " k=" << k << " n=" << n << " avx512=" << avx512;
+          EXPECT_EQ(tf, tp) << "tn m=" << m << " k=" << k << " n=" << n << " avx512=" << avx512;
+        }
+        GemmAllowAvx512(true);
       }
 }
 
