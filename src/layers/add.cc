@@ -90,7 +90,7 @@ Shape BroadcastShape(const std::vector<Shape>& in, const std::string& where) {
 
 void add_forward(float* out, const std::vector<const float*>& in, const std::vector<Shape>& s, const Shape& o,
                  int N) {
-  ParallelFor(N, [&](long b, long e, int) {
+  ParallelForWork(N, long(N) * long(o.size()) * long(in.size()), [&](long b, long e, int) {
     for (long n = b; n < e; ++n)
       for (size_t k = 0; k < in.size(); ++k) AddOne(out + size_t(n) * o.size(), in[k] + size_t(n) * s[k].size(), s[k], o, k == 0);
   });
@@ -98,7 +98,7 @@ void add_forward(float* out, const std::vector<const float*>& in, const std::vec
 
 void add_backward(const std::vector<float*>& din, const float* dout, const std::vector<Shape>& s, const Shape& o,
                   int N) {
-  ParallelFor(N, [&](long b, long e, int) {
+  ParallelForWork(N, long(N) * long(o.size()) * long(din.size()), [&](long b, long e, int) {
     for (long n = b; n < e; ++n)
       for (size_t k = 0; k < din.size(); ++k)
         if (din[k]) ReduceOne(din[k] + size_t(n) * s[k].size(), dout + size_t(n) * o.size(), s[k], o);

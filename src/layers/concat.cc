@@ -10,7 +10,7 @@ namespace kws {
 void concat_forward(float* out, const std::vector<const float*>& in, const std::vector<int>& channels, long pixels) {
   int total = 0;
   for (int c : channels) total += c;
-  ParallelFor(pixels, [&](long b, long e, int) {
+  ParallelForWork(pixels, pixels * total, [&](long b, long e, int) {
     for (long p = b; p < e; ++p) {
       float* o = out + size_t(p) * total;
       for (size_t k = 0; k < in.size(); ++k) {
@@ -25,7 +25,7 @@ void concat_backward(const std::vector<float*>& din, const float* dout, const st
                      long pixels) {
   int total = 0;
   for (int c : channels) total += c;
-  ParallelFor(pixels, [&](long b, long e, int) {
+  ParallelForWork(pixels, pixels * total, [&](long b, long e, int) {
     for (long p = b; p < e; ++p) {
       const float* d = dout + size_t(p) * total;
       for (size_t k = 0; k < din.size(); ++k) {

@@ -8,7 +8,7 @@
 namespace kws {
 
 void hard_swish_forward(float* __restrict out, const float* __restrict in, size_t n) {
-  ParallelFor(long(n), [&](long b, long e, int) {
+  ParallelForWork(long(n), long(n) * 4, [&](long b, long e, int) {
     for (long i = b; i < e; ++i) {
       const float x = in[i];
       out[i] = x * std::min(std::max(x + 3.0f, 0.0f), 6.0f) / 6.0f;
@@ -17,7 +17,7 @@ void hard_swish_forward(float* __restrict out, const float* __restrict in, size_
 }
 
 void hard_swish_backward(float* __restrict din, const float* __restrict dout, const float* __restrict in, size_t n) {
-  ParallelFor(long(n), [&](long b, long e, int) {
+  ParallelForWork(long(n), long(n) * 4, [&](long b, long e, int) {
     for (long i = b; i < e; ++i) {
       const float x = in[i];
       const float g = x < -3.0f ? 0.0f : (x <= 3.0f ? x / 3.0f + 0.5f : 1.0f);

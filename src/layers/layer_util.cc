@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "util/parallel.h"
+
 namespace kws {
 
 LayerConfig::LayerConfig(const nlohmann::json& j) : j_(j) {
@@ -138,6 +140,14 @@ void ReadPadding(LayerConfig& c, bool* same_h, bool* same_w) {
 nlohmann::json PaddingJson(bool same_h, bool same_w) {
   if (same_h == same_w) return same_h ? "same" : "valid";
   return nlohmann::json::array({same_h ? "same" : "valid", same_w ? "same" : "valid"});
+}
+
+void ParallelForWork(long n, long work, const std::function<void(long, long, int)>& fn) {
+  if (work < kSerialWork) {
+    if (n > 0) fn(0, n, 0);
+    return;
+  }
+  ParallelFor(n, fn);
 }
 
 void CheckInputCount(const Layer& l, size_t got) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -60,6 +61,13 @@ AxisGeometry PadAxis(int in, int k, int stride, bool same);
 // and writes it back ("same"/"valid" when both axes agree, else the pair).
 void ReadPadding(LayerConfig& c, bool* same_h, bool* same_w);
 nlohmann::json PaddingJson(bool same_h, bool same_w);
+
+// ParallelFor for light loops (element-wise layers, small branches): below `work` = kSerialWork values the
+// loop runs on the calling thread as one chunk, since a fork/join costs more than the work (and much more
+// when the machine is busy and the worker is not scheduled). The choice depends on the size only, so
+// results stay deterministic for a given shape and thread count.
+inline constexpr long kSerialWork = 1 << 16;
+void ParallelForWork(long n, long work, const std::function<void(long, long, int)>& fn);
 
 // UsageError naming the layer unless got is in [l.min_inputs(), l.max_inputs()].
 void CheckInputCount(const Layer& l, size_t got);

@@ -9,7 +9,7 @@ namespace kws {
 
 void mean_axis_forward(float* out, const float* in, long outer, int len, int inner) {
   const float inv = 1.0f / float(len);
-  ParallelFor(outer, [&](long b, long e, int) {
+  ParallelForWork(outer, outer * len * inner, [&](long b, long e, int) {
     for (long o = b; o < e; ++o) {
       float* __restrict y = out + size_t(o) * inner;
       const float* x = in + size_t(o) * len * inner;
@@ -23,7 +23,7 @@ void mean_axis_forward(float* out, const float* in, long outer, int len, int inn
 
 void mean_axis_backward(float* din, const float* dout, long outer, int len, int inner) {
   const float inv = 1.0f / float(len);
-  ParallelFor(outer, [&](long b, long e, int) {
+  ParallelForWork(outer, outer * len * inner, [&](long b, long e, int) {
     for (long o = b; o < e; ++o) {
       const float* d = dout + size_t(o) * inner;
       float* __restrict g = din + size_t(o) * len * inner;

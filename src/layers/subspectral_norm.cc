@@ -32,7 +32,7 @@ std::vector<double> GroupSums(const SsnShape& s, F f) {
   const int G = s.s * s.c, chunks = NumThreads();
   std::vector<std::vector<double>> part(size_t(chunks), std::vector<double>(size_t(G), 0.0));
   std::vector<char> used(size_t(chunks), 0);
-  ParallelFor(s.n, [&](long b, long e, int ch) {
+  ParallelForWork(s.n, long(s.n) * s.h * s.w * s.c, [&](long b, long e, int ch) {
     used[size_t(ch)] = 1;
     std::vector<float> acc(static_cast<size_t>(G));
     for (long n = b; n < e; ++n) {
@@ -68,7 +68,7 @@ void Affine(float* out, const float* in, const std::vector<float>& scale, const 
             const SsnShape& s) {
   const size_t per = size_t(s.h) * s.w * s.c;
   const std::vector<float> sc = ByBand(scale, s), sh = ByBand(shift, s);
-  ParallelFor(s.n, [&](long b, long e, int) {
+  ParallelForWork(s.n, long(s.n) * s.h * s.w * s.c, [&](long b, long e, int) {
     for (long n = b; n < e; ++n)
       ForRuns(s, [&](size_t off, int band, size_t len) {
         const float* __restrict x = in + size_t(n) * per + off;
@@ -155,7 +155,7 @@ void subspectral_norm_backward(float* din, float* dgamma, float* dbeta, const fl
     k[g] = kc, kx[g] = -kc * b * invstd[g], k0[g] = kc * (b * invstd[g] * mean[g] - a);
   }
   const std::vector<float> kb = ByBand(k, s), kxb = ByBand(kx, s), k0b = ByBand(k0, s);
-  ParallelFor(s.n, [&](long b, long e, int) {
+  ParallelForWork(s.n, long(s.n) * s.h * s.w * s.c, [&](long b, long e, int) {
     for (long n = b; n < e; ++n)
       ForRuns(s, [&](size_t off, int band, size_t len) {
         const float* __restrict d = dout + size_t(n) * per + off;

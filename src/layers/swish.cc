@@ -8,7 +8,7 @@
 namespace kws {
 
 void swish_forward(float* __restrict out, const float* __restrict in, size_t n) {
-  ParallelFor(long(n), [&](long b, long e, int) {
+  ParallelForWork(long(n), long(n) * 4, [&](long b, long e, int) {
     for (long i = b; i < e; ++i) {
       const float x = in[i];
       out[i] = x / (1.0f + std::exp(-x));
@@ -17,7 +17,7 @@ void swish_forward(float* __restrict out, const float* __restrict in, size_t n) 
 }
 
 void swish_backward(float* __restrict din, const float* __restrict dout, const float* __restrict in, size_t n) {
-  ParallelFor(long(n), [&](long b, long e, int) {
+  ParallelForWork(long(n), long(n) * 4, [&](long b, long e, int) {
     for (long i = b; i < e; ++i) {
       const float x = in[i], s = 1.0f / (1.0f + std::exp(-x));
       din[i] = dout[i] * (s * (1.0f + x * (1.0f - s)));
