@@ -17,6 +17,12 @@ const char* OpKindName(OpKind k) {
     case OpKind::kMean: return "MEAN";
     case OpKind::kReshape: return "RESHAPE";
     case OpKind::kSoftmax: return "SOFTMAX";
+    case OpKind::kAdd: return "ADD";
+    case OpKind::kMul: return "MUL";
+    case OpKind::kConcatenation: return "CONCATENATION";
+    case OpKind::kLogistic: return "LOGISTIC";
+    case OpKind::kHardSwish: return "HARD_SWISH";
+    case OpKind::kPad: return "PAD";
   }
   return "?";
 }
@@ -69,15 +75,16 @@ int Graph::AddInput(const std::vector<int>& shape, const std::string& name) {
 }
 
 int Graph::Conv2D(int x, std::vector<float> w, const std::vector<int>& dims, std::vector<float> bias, int sh,
-                  int sw, Padding p, Activation act, const std::string& name) {
+                  int sw, Padding p, Activation act, const std::string& name, int dh, int dw) {
   const auto& in = shapes.at(x);
   if (in.size() != 4) Fail(name, "input must be NHWC, got " + ShapeStr(in));
   if (dims.size() != 4 || dims[3] != in[3]) Fail(name, "weights " + ShapeStr(dims) + " do not fit input " + ShapeStr(in));
-  if (sh < 1 || sw < 1) Fail(name, "strides must be >= 1");
-  int oh = OutputSize(in[1], dims[1], sh, p), ow = OutputSize(in[2], dims[2], sw, p);
+  if (sh < 1 || sw < 1 || dh < 1 || dw < 1) Fail(name, "strides and dilations must be >= 1");
+  int oh = OutputSize(in[1], (dims[1] - 1) * dh + 1, sh, p), ow = OutputSize(in[2], (dims[2] - 1) * dw + 1, sw, p);
   if (oh < 1 || ow < 1) Fail(name, "kernel larger than the VALID input " + ShapeStr(in));
   if (bias.empty()) bias.assign(dims[0], 0.0f);
   Op op{OpKind::kConv2D, name, x, 0, std::move(w), dims, std::move(bias), sh, sw, p, act};
+  op.dilation_h = dh, op.dilation_w = dw;
   op.output = AddValue({in[0], oh, ow, dims[0]}, name);
   ops.push_back(std::move(op));
   output = ops.back().output;
@@ -85,16 +92,18 @@ int Graph::Conv2D(int x, std::vector<float> w, const std::vector<int>& dims, std
 }
 
 int Graph::DepthwiseConv2D(int x, std::vector<float> w, const std::vector<int>& dims, std::vector<float> bias,
-                           int mult, int sh, int sw, Padding p, Activation act, const std::string& name) {
+                           int mult, int sh, int sw, Padding p, Activation act, const std::string& name, int dh,
+                           int dw) {
   const auto& in = shapes.at(x);
   if (in.size() != 4) Fail(name, "input must be NHWC, got " + ShapeStr(in));
   if (mult < 1 || dims.size() != 4 || dims[0] != 1 || dims[3] != in[3] * mult)
     Fail(name, "weights " + ShapeStr(dims) + " do not fit input " + ShapeStr(in) + " with multiplier " + std::to_string(mult));
-  if (sh < 1 || sw < 1) Fail(name, "strides must be >= 1");
-  int oh = OutputSize(in[1], dims[1], sh, p), ow = OutputSize(in[2], dims[2], sw, p);
+  if (sh < 1 || sw < 1 || dh < 1 || dw < 1) Fail(name, "strides and dilations must be >= 1");
+  int oh = OutputSize(in[1], (dims[1] - 1) * dh + 1, sh, p), ow = OutputSize(in[2], (dims[2] - 1) * dw + 1, sw, p);
   if (oh < 1 || ow < 1) Fail(name, "kernel larger than the VALID input " + ShapeStr(in));
   if (bias.empty()) bias.assign(dims[3], 0.0f);
   Op op{OpKind::kDepthwiseConv2D, name, x, 0, std::move(w), dims, std::move(bias), sh, sw, p, act, mult};
+  op.dilation_h = dh, op.dilation_w = dw;
   op.output = AddValue({in[0], oh, ow, dims[3]}, name);
   ops.push_back(std::move(op));
   output = ops.back().output;
@@ -185,6 +194,95 @@ int Graph::Softmax(int x, float beta, const std::string& name) {
   return output;
 }
 
+int Graph::MeanAxes(int x, const std::vector<int>& axes, const std::string& name) {
+  std::vector<int> out = shapes.at(x);
+  if (out.size() != 4) Fail(name, "MEAN over axes needs an NHWC input, got " + ShapeStr(out));
+  for (int a : axes) {
+    if (a < 1 || a > 3) Fail(name, "MEAN axis " + std::to_string(a) + " (expected 1, 2 or 3)");
+    out[size_t(a)] = 1;
+  }
+  Op op{OpKind::kMean, name, x};
+  op.axes = axes;
+  op.output = AddValue(out, name);
+  ops.push_back(std::move(op));
+  return output = ops.back().output;
+}
+
+int Graph::AddUnary(OpKind kind, int x, const std::string& name) {
+  Op op{kind, name, x};
+  op.output = AddValue(shapes.at(x), name);
+  ops.push_back(std::move(op));
+  return output = ops.back().output;
+}
+
+int Graph::Logistic(int x, const std::string& name) { return AddUnary(OpKind::kLogistic, x, name); }
+int Graph::HardSwish(int x, const std::string& name) { return AddUnary(OpKind::kHardSwish, x, name); }
+
+// a (op b or constant c [dims]) with NumPy broadcasting of the 4-D shapes.
+int Graph::AddBinary(OpKind kind, int a, int b, std::vector<float> c, const std::vector<int>& dims, Activation act,
+                     const std::string& name) {
+  const std::vector<int>& sa = shapes.at(a);
+  const std::vector<int> sb = b >= 0 ? shapes.at(b) : dims;
+  if (b < 0 && c.size() != Count(dims)) Fail(name, std::to_string(c.size()) + " constants for dims " + ShapeStr(dims));
+  if (sa.size() != sb.size()) Fail(name, "operands " + ShapeStr(sa) + " and " + ShapeStr(sb) + " differ in rank");
+  std::vector<int> out(sa.size());
+  for (size_t d = 0; d < sa.size(); ++d) {
+    if (sa[d] != sb[d] && sa[d] != 1 && sb[d] != 1)
+      Fail(name, "operands " + ShapeStr(sa) + " and " + ShapeStr(sb) + " do not broadcast");
+    out[d] = std::max(sa[d], sb[d]);
+  }
+  Op op{kind, name, a};
+  if (b >= 0) op.more_inputs = {b};
+  op.weights = std::move(c);
+  if (b < 0) op.weight_dims = dims;
+  op.activation = act;
+  op.output = AddValue(out, name);
+  ops.push_back(std::move(op));
+  return output = ops.back().output;
+}
+
+int Graph::Add(int a, int b, Activation act, const std::string& name) {
+  return AddBinary(OpKind::kAdd, a, b, {}, {}, act, name);
+}
+int Graph::Mul(int a, int b, const std::string& name) {
+  return AddBinary(OpKind::kMul, a, b, {}, {}, Activation::kNone, name);
+}
+int Graph::AddConst(int x, std::vector<float> c, const std::vector<int>& dims, const std::string& name) {
+  return AddBinary(OpKind::kAdd, x, -1, std::move(c), dims, Activation::kNone, name);
+}
+int Graph::MulConst(int x, std::vector<float> c, const std::vector<int>& dims, const std::string& name) {
+  return AddBinary(OpKind::kMul, x, -1, std::move(c), dims, Activation::kNone, name);
+}
+
+int Graph::Concatenation(const std::vector<int>& xs, const std::string& name) {
+  if (xs.size() < 2) Fail(name, "CONCATENATION needs at least 2 inputs");
+  std::vector<int> out = shapes.at(xs[0]);
+  out.back() = 0;
+  for (int x : xs) {
+    const auto& s = shapes.at(x);
+    if (s.size() != out.size() || !std::equal(s.begin(), s.end() - 1, out.begin()))
+      Fail(name, "inputs " + ShapeStr(shapes.at(xs[0])) + " and " + ShapeStr(s) + " differ outside the last axis");
+    out.back() += s.back();
+  }
+  Op op{OpKind::kConcatenation, name, xs[0]};
+  op.more_inputs.assign(xs.begin() + 1, xs.end());
+  op.output = AddValue(out, name);
+  ops.push_back(std::move(op));
+  return output = ops.back().output;
+}
+
+int Graph::Pad(int x, int top, int bottom, int left, int right, const std::string& name) {
+  std::vector<int> out = shapes.at(x);
+  if (out.size() != 4) Fail(name, "PAD needs an NHWC input, got " + ShapeStr(out));
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) Fail(name, "negative padding");
+  out[1] += top + bottom, out[2] += left + right;
+  Op op{OpKind::kPad, name, x};
+  op.paddings = {top, bottom, left, right};
+  op.output = AddValue(out, name);
+  ops.push_back(std::move(op));
+  return output = ops.back().output;
+}
+
 void Graph::Validate() const {
   if (input != 0 || shapes.empty()) throw InternalError("graph: no input");
   if (output < 0 || output >= int(shapes.size())) throw InternalError("graph: no output");
@@ -195,6 +293,9 @@ void Graph::Validate() const {
   for (const Op& op : ops) {
     if (op.input < 0 || op.input >= int(shapes.size()) || !defined[op.input])
       Fail(op.name, "input value " + std::to_string(op.input) + " is not defined before use");
+    for (int m : op.more_inputs)
+      if (m < 0 || m >= int(shapes.size()) || !defined[m])
+        Fail(op.name, "input value " + std::to_string(m) + " is not defined before use");
     if (op.output <= 0 || op.output >= int(shapes.size()) || defined[op.output])
       Fail(op.name, "output value " + std::to_string(op.output) + " is invalid or written twice");
     defined[op.output] = true;
@@ -216,7 +317,9 @@ std::string Graph::Summary() const {
   os << "input " << names[input] << " " << ShapeStr(shapes[input]) << "\n";
   for (const Op& op : ops) {
     os << OpKindName(op.kind) << " " << op.name << " -> " << ShapeStr(shapes[op.output]);
-    if (!op.weight_dims.empty()) os << " weights " << ShapeStr(op.weight_dims);
+    if (!op.weight_dims.empty()) os << (op.kind == OpKind::kAdd || op.kind == OpKind::kMul ? " constant " : " weights ")
+                                     << ShapeStr(op.weight_dims);
+    if (op.dilation_h != 1 || op.dilation_w != 1) os << " dilation " << op.dilation_h << "x" << op.dilation_w;
     if (op.activation == Activation::kRelu) os << " relu";
     if (op.activation == Activation::kRelu6) os << " relu6";
     os << "\n";

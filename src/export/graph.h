@@ -19,7 +19,10 @@
 
 namespace kws::ir {
 
-enum class OpKind { kConv2D, kDepthwiseConv2D, kFullyConnected, kAveragePool2D, kMaxPool2D, kMean, kReshape, kSoftmax };
+enum class OpKind {
+  kConv2D, kDepthwiseConv2D, kFullyConnected, kAveragePool2D, kMaxPool2D, kMean, kReshape, kSoftmax,
+  kAdd, kMul, kConcatenation, kLogistic, kHardSwish, kPad
+};
 enum class Padding { kSame, kValid };
 enum class Activation { kNone, kRelu, kRelu6 };
 
@@ -41,6 +44,12 @@ struct Op {
   int filter_h = 1, filter_w = 1;  // pools
   std::vector<int> new_shape;      // reshape
   float beta = 1.0f;               // softmax
+  // ADD / MUL / CONCATENATION: the operands after `input` (value ids). ADD and MUL with no second value
+  // take a constant instead: `weights` with dims `weight_dims` (broadcast against the input, NHWC).
+  std::vector<int> more_inputs;
+  int dilation_h = 1, dilation_w = 1;  // conv / depthwise
+  std::vector<int> axes;               // MEAN over these axes with keep_dims (empty: H,W, no keep_dims)
+  std::vector<int> paddings;           // PAD: top, bottom, left, right (H and W; batch/channels unpadded)
 };
 
 struct Graph {
@@ -52,11 +61,12 @@ struct Graph {
 
   int AddInput(const std::vector<int>& shape, const std::string& name = "input");
   int Conv2D(int x, std::vector<float> weights_ohwi, const std::vector<int>& dims, std::vector<float> bias,
-             int stride_h, int stride_w, Padding padding, Activation act, const std::string& name);
+             int stride_h, int stride_w, Padding padding, Activation act, const std::string& name,
+             int dilation_h = 1, int dilation_w = 1);
   // weights [1, kh, kw, in*multiplier]
   int DepthwiseConv2D(int x, std::vector<float> weights, const std::vector<int>& dims, std::vector<float> bias,
                       int multiplier, int stride_h, int stride_w, Padding padding, Activation act,
-                      const std::string& name);
+                      const std::string& name, int dilation_h = 1, int dilation_w = 1);
   // x: [1, in] (or any shape whose element count is `in`: flattened); weights [out, in]
   int FullyConnected(int x, std::vector<float> weights, const std::vector<int>& dims, std::vector<float> bias,
                      Activation act, const std::string& name);
@@ -68,6 +78,18 @@ struct Graph {
   int MaxPool2D(int x, int filter_h, int filter_w, int stride_h, int stride_w, Padding padding,
                 const std::string& name);
   int Mean(int x, const std::string& name);  // over H,W: [1,H,W,C] -> [1,C]
+  // Over the given axes of an NHWC value, keeping them as 1 ([1,H,W,C] -> [1,H,1,C] for axes {2}).
+  int MeanAxes(int x, const std::vector<int>& axes, const std::string& name);
+  // Element-wise with NumPy broadcasting of NHWC shapes (each axis equal or 1).
+  int Add(int a, int b, Activation act, const std::string& name);
+  int Mul(int a, int b, const std::string& name);
+  // With a constant operand `c` of shape `dims` (broadcastable to x's shape).
+  int AddConst(int x, std::vector<float> c, const std::vector<int>& dims, const std::string& name);
+  int MulConst(int x, std::vector<float> c, const std::vector<int>& dims, const std::string& name);
+  int Concatenation(const std::vector<int>& xs, const std::string& name);  // along channels (the last axis)
+  int Logistic(int x, const std::string& name);
+  int HardSwish(int x, const std::string& name);
+  int Pad(int x, int top, int bottom, int left, int right, const std::string& name);  // zeros around H, W
   int Reshape(int x, const std::vector<int>& new_shape, const std::string& name);
   int Softmax(int x, float beta, const std::string& name);
   void SetOutput(int v) { output = v; }
@@ -81,6 +103,9 @@ struct Graph {
 
  private:
   int AddValue(const std::vector<int>& shape, const std::string& name);
+  int AddUnary(OpKind kind, int x, const std::string& name);
+  int AddBinary(OpKind kind, int a, int b, std::vector<float> c, const std::vector<int>& dims, Activation act,
+                const std::string& name);
   int AddPool(OpKind kind, int x, int fh, int fw, int sh, int sw, Padding p, const std::string& name);
 };
 

@@ -155,11 +155,11 @@ class Exporter {
     }
     value_tensor_.assign(g_.shapes.size(), -1);
     value_quant_.assign(g_.shapes.size(), AffineQuant{});
+    if (int8) TieQuantization();
 
     // Input.
     if (int8) {
-      value_quant_[g_.input] =
-          o_.input_quant ? *o_.input_quant : ChooseInt8Params(cal_->min[g_.input], cal_->max[g_.input]);
+      value_quant_[g_.input] = o_.input_quant ? *o_.input_quant : Int8ParamsOf(g_.input);
       if (o_.int8_io) {
         value_tensor_[g_.input] = AddValueTensor(g_.input);
         b_.SetInputs({value_tensor_[g_.input]});
@@ -226,6 +226,65 @@ class Exporter {
     tfl::QuantParams q;
     if (o_.quant == QuantMode::kInt8) q = tfl::QuantParams::PerTensor(value_quant_[v].scale, value_quant_[v].zero_point);
     return b_.AddTensor(g_.names[v] + suffix, shape ? *shape : g_.shapes[v], ActType(), 0, q);
+  }
+
+  // int8: values that must share one scale and zero point (TFLite's int8 CONCATENATION requires its
+  // inputs and output to agree; AVERAGE/MAX_POOL_2D, RESHAPE and PAD outputs keep their input's) form
+  // groups; a group's parameters come from the union of its members' calibrated ranges. A value alone
+  // gets its own range (so graphs without CONCATENATION quantize exactly as before).
+  void TieQuantization() {
+    root_.resize(g_.shapes.size());
+    for (size_t v = 0; v < root_.size(); ++v) root_[v] = int(v);
+    for (const ir::Op& op : g_.ops) {
+      switch (op.kind) {
+        case OpKind::kAveragePool2D:
+        case OpKind::kMaxPool2D:
+        case OpKind::kReshape:
+        case OpKind::kPad:
+          Unite(op.input, op.output);
+          break;
+        case OpKind::kConcatenation:
+          Unite(op.input, op.output);
+          for (int m : op.more_inputs) Unite(m, op.output);
+          break;
+        default:
+          break;
+      }
+    }
+    group_min_.assign(g_.shapes.size(), std::numeric_limits<float>::infinity());
+    group_max_.assign(g_.shapes.size(), -std::numeric_limits<float>::infinity());
+    for (size_t v = 0; v < root_.size(); ++v) {
+      const int r = Find(int(v));
+      group_min_[size_t(r)] = std::min(group_min_[size_t(r)], cal_->min[v]);
+      group_max_[size_t(r)] = std::max(group_max_[size_t(r)], cal_->max[v]);
+    }
+    for (const ir::Op& op : g_.ops)  // fixed output scales cannot join a group
+      if ((op.kind == OpKind::kLogistic || op.kind == OpKind::kSoftmax) && GroupSize(op.output) > 1)
+        throw UsageError("int8 export: the output of '" + op.name + "' (" + ir::OpKindName(op.kind) +
+                         ", fixed int8 scale) cannot feed a CONCATENATION");
+  }
+  int Find(int v) { return root_[size_t(v)] == v ? v : root_[size_t(v)] = Find(root_[size_t(v)]); }
+  void Unite(int a, int b) { root_[size_t(Find(a))] = Find(b); }
+  int GroupSize(int v) {
+    int n = 0;
+    for (size_t u = 0; u < root_.size(); ++u) n += Find(int(u)) == Find(v);
+    return n;
+  }
+  AffineQuant Int8ParamsOf(int v) {
+    const int r = Find(v);
+    return ChooseInt8Params(group_min_[size_t(r)], group_max_[size_t(r)]);
+  }
+
+  // int8 operand: a constant tensor quantized asymmetrically over its own range.
+  int AddInt8Constant(const ir::Op& op, const char* suffix) {
+    float lo = 0, hi = 0;
+    for (float c : op.weights) lo = std::min(lo, c), hi = std::max(hi, c);
+    const AffineQuant q = ChooseInt8Params(lo, hi);
+    std::vector<int8_t> data(op.weights.size());
+    for (size_t i = 0; i < data.size(); ++i)
+      data[i] = int8_t(std::clamp(std::lround(op.weights[i] / q.scale) + q.zero_point, -128L, 127L));
+    return b_.AddConstTensor(CName(op, suffix), op.weight_dims, TensorType::INT8, data,
+                             tfl::QuantParams::PerTensor(q.scale, q.zero_point));
   }
 
   // global_pool = kAveragePool: a MEAN whose result is read only by FULLY_CONNECTED ops (which flatten
@@ -298,17 +357,18 @@ class Exporter {
         case OpKind::kAveragePool2D:
         case OpKind::kMaxPool2D:
         case OpKind::kReshape:
+        case OpKind::kPad:
           value_quant_[op.output] = value_quant_[op.input];
           break;
         case OpKind::kMean:
-          value_quant_[op.output] = MeanAsPool(op) ? value_quant_[op.input]
-                                                   : ChooseInt8Params(cal_->min[op.output], cal_->max[op.output]);
+          value_quant_[op.output] = MeanAsPool(op) ? value_quant_[op.input] : Int8ParamsOf(op.output);
           break;
         case OpKind::kSoftmax:
+        case OpKind::kLogistic:  // TFLite's int8 LOGISTIC/SOFTMAX output scale: 1/256, zero point -128
           value_quant_[op.output] = {1.0f / 256.0f, -128};
           break;
         default:
-          value_quant_[op.output] = ChooseInt8Params(cal_->min[op.output], cal_->max[op.output]);
+          value_quant_[op.output] = Int8ParamsOf(op.output);
       }
     }
     const bool mean_as_pool = op.kind == OpKind::kMean && MeanAsPool(op);
@@ -322,7 +382,8 @@ class Exporter {
         Weights w = AddWeights(op, 0);
         int version = int8 ? 3 : (w.quantized ? (op.weight_dims[0] > 1 ? 5 : 2) : 1);
         b_.AddOperator(BuiltinOperator::CONV_2D, {x, w.w, w.b}, {y},
-                       tfl::Conv2DOptions{ToTfl(op.padding), op.stride_w, op.stride_h, ToTfl(op.activation)},
+                       tfl::Conv2DOptions{ToTfl(op.padding), op.stride_w, op.stride_h, ToTfl(op.activation),
+                                          op.dilation_w, op.dilation_h},
                        version);
         break;
       }
@@ -331,7 +392,8 @@ class Exporter {
         int version = int8 ? 3 : (w.quantized ? (op.weight_dims[3] > 1 ? 6 : 4) : 1);
         b_.AddOperator(BuiltinOperator::DEPTHWISE_CONV_2D, {x, w.w, w.b}, {y},
                        tfl::DepthwiseConv2DOptions{ToTfl(op.padding), op.stride_w, op.stride_h,
-                                                   op.depth_multiplier, ToTfl(op.activation)},
+                                                   op.depth_multiplier, ToTfl(op.activation), op.dilation_w,
+                                                   op.dilation_h},
                        version);
         break;
       }
@@ -352,6 +414,12 @@ class Exporter {
                        int8 ? 2 : 1);
         break;
       case OpKind::kMean: {
+        if (!op.axes.empty()) {
+          int axes = b_.AddConstTensor(CName(op, "/axes"), {int(op.axes.size())}, TensorType::INT32,
+                                       std::vector<int32_t>(op.axes.begin(), op.axes.end()));
+          b_.AddOperator(BuiltinOperator::MEAN, {x, axes}, {y}, tfl::ReducerOptions{true}, int8 ? 2 : 1);
+          break;
+        }
         if (mean_as_pool) {
           ++means_as_pool_;
           const auto& is = g_.shapes[op.input];  // [1,H,W,C]
@@ -372,16 +440,75 @@ class Exporter {
       case OpKind::kSoftmax:
         b_.AddOperator(BuiltinOperator::SOFTMAX, {x}, {y}, tfl::SoftmaxOptions{op.beta}, int8 ? 2 : 1);
         break;
+      default:
+        EmitGraphOp(op, x, y);
     }
   }
 
+  // The ops graph models add: ADD, MUL (a value or a constant operand), CONCATENATION, LOGISTIC,
+  // HARD_SWISH, PAD.
+  void EmitGraphOp(const ir::Op& op, int x, int y) {
+    const bool int8 = o_.quant == QuantMode::kInt8;
+    switch (op.kind) {
+      case OpKind::kAdd:
+      case OpKind::kMul: {
+        int other;
+        if (!op.more_inputs.empty()) other = value_tensor_[op.more_inputs[0]];
+        else if (int8) other = AddInt8Constant(op, "/constant");
+        else other = b_.AddConstTensor(CName(op, "/constant"), op.weight_dims, TensorType::FLOAT32, op.weights);
+        if (op.kind == OpKind::kAdd)
+          b_.AddOperator(BuiltinOperator::ADD, {x, other}, {y}, tfl::AddOptions{ToTfl(op.activation)}, int8 ? 2 : 1);
+        else
+          b_.AddOperator(BuiltinOperator::MUL, {x, other}, {y}, tfl::MulOptions{ToTfl(op.activation)}, int8 ? 2 : 1);
+        break;
+      }
+      case OpKind::kConcatenation: {
+        std::vector<int> ins = {x};
+        for (int m : op.more_inputs) ins.push_back(value_tensor_[m]);
+        b_.AddOperator(BuiltinOperator::CONCATENATION, ins, {y},
+                       tfl::ConcatenationOptions{int(g_.shapes[op.output].size()) - 1}, int8 ? 2 : 1);
+        break;
+      }
+      case OpKind::kLogistic:
+        b_.AddOperator(BuiltinOperator::LOGISTIC, {x}, {y}, {}, int8 ? 2 : 1);
+        break;
+      case OpKind::kHardSwish:
+        b_.AddOperator(BuiltinOperator::HARD_SWISH, {x}, {y}, {}, 1);
+        break;
+      case OpKind::kPad: {
+        const auto& p = op.paddings;
+        int pads = b_.AddConstTensor(CName(op, "/paddings"), {4, 2}, TensorType::INT32,
+                                     std::vector<int32_t>{0, 0, p[0], p[1], p[2], p[3], 0, 0});
+        b_.AddOperator(BuiltinOperator::PAD, {x, pads}, {y}, tfl::PadOptions{}, int8 ? 2 : 1);
+        break;
+      }
+      default:
+        throw InternalError(std::string("tflite export: op kind ") + ir::OpKindName(op.kind) + " not handled");
+    }
+  }
+
+  // Peak bytes of the values alive at once: each from the op that writes it to the last op that reads it
+  // (the output to the end); for a chain that is one op's input plus its output.
   size_t ArenaEstimate() const {
     const size_t elem = o_.quant == QuantMode::kInt8 ? 1 : 4;
+    std::vector<int> born(g_.shapes.size(), -1), last(g_.shapes.size(), -1);
+    for (size_t i = 0; i < g_.ops.size(); ++i) {
+      const ir::Op& op = g_.ops[i];
+      born[size_t(op.output)] = int(i);
+      last[size_t(op.input)] = int(i);
+      for (int m : op.more_inputs) last[size_t(m)] = int(i);
+    }
+    last[size_t(g_.output)] = int(g_.ops.size());
     size_t peak = 0;
-    for (const ir::Op& op : g_.ops) {
-      size_t live = (g_.NumElements(op.input) + g_.NumElements(op.output)) * elem;
+    for (size_t i = 0; i < g_.ops.size(); ++i) {
+      const ir::Op& op = g_.ops[i];
+      size_t live = 0;
+      for (size_t v = 0; v < g_.shapes.size(); ++v)
+        if (born[v] <= int(i) && last[v] >= int(i) && (born[v] >= 0 || v == size_t(g_.input)))
+          live += g_.NumElements(int(v)) * elem;
       // Hybrid ops keep an int8 copy of their input plus per-row scale/offset scratch.
-      if (o_.quant == QuantMode::kDynamic && op.weights.size() >= size_t(o_.dynamic_min_elements))
+      if (o_.quant == QuantMode::kDynamic && op.weights.size() >= size_t(o_.dynamic_min_elements) &&
+          (op.kind == OpKind::kConv2D || op.kind == OpKind::kDepthwiseConv2D || op.kind == OpKind::kFullyConnected))
         live += g_.NumElements(op.input) + 64;
       peak = std::max(peak, live);
     }
@@ -395,6 +522,8 @@ class Exporter {
   tfl::ModelBuilder b_;
   std::vector<int> value_tensor_;
   std::vector<AffineQuant> value_quant_;
+  std::vector<int> root_;                    // int8: quantization groups (TieQuantization)
+  std::vector<float> group_min_, group_max_;
   int means_as_pool_ = 0;
 };
 

@@ -15,15 +15,25 @@ namespace kws {
 
 Conv2DShape MakeConv2DShape(const Shape& in, int kh, int kw, int sh, int sw, bool same, int oc,
                             const std::string& where) {
+  return MakeConv2DShape(in, kh, kw, sh, sw, same, same, 1, 1, oc, where);
+}
+
+Conv2DShape MakeConv2DShape(const Shape& in, int kh, int kw, int sh, int sw, bool same_h, bool same_w, int dh,
+                            int dw, int oc, const std::string& where) {
   Conv2DShape s;
   s.ih = in.h, s.iw = in.w, s.ic = in.c;
-  s.kh = kh, s.kw = kw, s.sh = sh, s.sw = sw, s.oc = oc;
-  AxisGeometry gy = PadAxis(in.h, kh, sh, same), gx = PadAxis(in.w, kw, sw, same);
+  s.kh = kh, s.kw = kw, s.sh = sh, s.sw = sw, s.oc = oc, s.dh = dh, s.dw = dw;
+  // A dilated kernel spans (k-1)*d+1 inputs.
+  AxisGeometry gy = PadAxis(in.h, (kh - 1) * dh + 1, sh, same_h), gx = PadAxis(in.w, (kw - 1) * dw + 1, sw, same_w);
   s.oh = gy.out, s.ow = gx.out, s.pt = gy.pad_before, s.pl = gx.pad_before;
-  if (in.h <= 0 || in.w <= 0 || in.c <= 0 || s.oh <= 0 || s.ow <= 0)
-    throw UsageError(where + ": kernel " + std::to_string(kh) + "x" + std::to_string(kw) + " with " +
-                     (same ? "SAME" : "VALID") + " padding does not fit input " + std::to_string(in.h) + "x" +
+  if (in.h <= 0 || in.w <= 0 || in.c <= 0 || s.oh <= 0 || s.ow <= 0) {
+    const std::string pad = same_h == same_w ? (same_h ? "SAME" : "VALID")
+                                             : std::string(same_h ? "SAME" : "VALID") + "/" + (same_w ? "SAME" : "VALID");
+    throw UsageError(where + ": kernel " + std::to_string(kh) + "x" + std::to_string(kw) +
+                     (dh != 1 || dw != 1 ? " dilated " + std::to_string(dh) + "x" + std::to_string(dw) : "") +
+                     " with " + pad + " padding does not fit input " + std::to_string(in.h) + "x" +
                      std::to_string(in.w) + "x" + std::to_string(in.c) + " (empty output)");
+  }
   return s;
 }
 
@@ -38,10 +48,10 @@ void conv2d_forward_ref(float* out, const float* in, const float* weight, const 
         for (int f = 0; f < s.oc; ++f) {
           float acc = bias ? bias[f] : 0.0f;
           for (int ky = 0; ky < s.kh; ++ky) {
-            int iy = oy * s.sh + ky - s.pt;
+            int iy = oy * s.sh + ky * s.dh - s.pt;
             if (iy < 0 || iy >= s.ih) continue;
             for (int kx = 0; kx < s.kw; ++kx) {
-              int ix = ox * s.sw + kx - s.pl;
+              int ix = ox * s.sw + kx * s.dw - s.pl;
               if (ix < 0 || ix >= s.iw) continue;
               const float* x = in + ((size_t(n) * s.ih + iy) * s.iw + ix) * s.ic;
               const float* w = weight + (size_t(ky) * s.kw + kx) * s.ic * s.oc + f;
@@ -63,10 +73,10 @@ void conv2d_backward_ref(float* din, float* dweight, float* dbias, const float* 
         for (int f = 0; f < s.oc; ++f) {
           if (dbias) dbias[f] += d[f];
           for (int ky = 0; ky < s.kh; ++ky) {
-            int iy = oy * s.sh + ky - s.pt;
+            int iy = oy * s.sh + ky * s.dh - s.pt;
             if (iy < 0 || iy >= s.ih) continue;
             for (int kx = 0; kx < s.kw; ++kx) {
-              int ix = ox * s.sw + kx - s.pl;
+              int ix = ox * s.sw + kx * s.dw - s.pl;
               if (ix < 0 || ix >= s.iw) continue;
               size_t xi = ((size_t(n) * s.ih + iy) * s.iw + ix) * s.ic;
               size_t wi = (size_t(ky) * s.kw + kx) * s.ic * s.oc + f;
@@ -225,6 +235,98 @@ ConvA ImplicitA(const float* P, const Conv2DShape& s, int PW) {
   return a;
 }
 
+// Dilated convolutions (rare in kws's models, so one plain path): explicit im2col with dilated taps
+// (zeros outside the input), a GEMM, and for the input gradient the transposed product scattered back.
+void im2col_dilated(float* col, const float* x, const Conv2DShape& s) {
+  const size_t K = size_t(s.kh) * s.kw * s.ic;
+  for (int oy = 0; oy < s.oh; ++oy)
+    for (int ox = 0; ox < s.ow; ++ox) {
+      float* row = col + (size_t(oy) * s.ow + ox) * K;
+      for (int ky = 0; ky < s.kh; ++ky)
+        for (int kx = 0; kx < s.kw; ++kx, row += s.ic) {
+          const int iy = oy * s.sh + ky * s.dh - s.pt, ix = ox * s.sw + kx * s.dw - s.pl;
+          if (iy < 0 || iy >= s.ih || ix < 0 || ix >= s.iw)
+            std::memset(row, 0, size_t(s.ic) * sizeof(float));
+          else
+            std::memcpy(row, x + (size_t(iy) * s.iw + ix) * s.ic, size_t(s.ic) * sizeof(float));
+        }
+    }
+}
+
+void col2im_dilated(float* dx, const float* dcol, const Conv2DShape& s) {
+  std::fill(dx, dx + size_t(s.ih) * s.iw * s.ic, 0.0f);
+  const size_t K = size_t(s.kh) * s.kw * s.ic;
+  for (int oy = 0; oy < s.oh; ++oy)
+    for (int ox = 0; ox < s.ow; ++ox) {
+      const float* row = dcol + (size_t(oy) * s.ow + ox) * K;
+      for (int ky = 0; ky < s.kh; ++ky)
+        for (int kx = 0; kx < s.kw; ++kx, row += s.ic) {
+          const int iy = oy * s.sh + ky * s.dh - s.pt, ix = ox * s.sw + kx * s.dw - s.pl;
+          if (iy < 0 || iy >= s.ih || ix < 0 || ix >= s.iw) continue;
+          float* d = dx + (size_t(iy) * s.iw + ix) * s.ic;
+          for (int i = 0; i < s.ic; ++i) d[i] += row[i];
+        }
+    }
+}
+
+void conv2d_forward_dilated(float* out, const float* in, const float* weight, const float* bias,
+                            const Conv2DShape& s, Conv2DScratch& scratch) {
+  const size_t M = size_t(s.oh) * s.ow, K = size_t(s.kh) * s.kw * s.ic;
+  const size_t in_sz = size_t(s.ih) * s.iw * s.ic, out_sz = M * s.oc;
+  Grow(scratch.col, size_t(NumThreads()));
+  ParallelFor(s.n, [&](long b, long e, int c) {
+    auto& col = scratch.col[c];
+    if (col.size() < M * K) col.resize(M * K);
+    for (long n = b; n < e; ++n) {
+      float* o = out + n * out_sz;
+      im2col_dilated(col.data(), in + n * in_sz, s);
+      gemm_nn(o, col.data(), weight, int(M), int(K), s.oc);
+      if (bias)
+        for (size_t m = 0; m < M; ++m)
+          for (int f = 0; f < s.oc; ++f) o[m * s.oc + f] += bias[f];
+    }
+  });
+}
+
+void conv2d_backward_dilated(float* din, float* dweight, float* dbias, const float* dout, const float* in,
+                             const float* weight, const Conv2DShape& s, Conv2DScratch& scratch) {
+  const size_t M = size_t(s.oh) * s.ow, K = size_t(s.kh) * s.kw * s.ic;
+  const size_t in_sz = size_t(s.ih) * s.iw * s.ic, out_sz = M * s.oc;
+  const size_t chunks = size_t(NumThreads());
+  Grow(scratch.col, chunks), Grow(scratch.dcol, chunks), Grow(scratch.dw, chunks), Grow(scratch.db, chunks);
+  std::vector<char> used(chunks, 0);
+  if (din) {
+    scratch.wt.resize(K * s.oc);  // W^T (OC, K)
+    for (size_t k = 0; k < K; ++k)
+      for (int f = 0; f < s.oc; ++f) scratch.wt[size_t(f) * K + k] = weight[k * s.oc + f];
+  }
+  ParallelFor(s.n, [&](long b, long e, int c) {
+    used[c] = 1;
+    auto &col = scratch.col[c], &dcol = scratch.dcol[c];
+    if (col.size() < M * K) col.resize(M * K);
+    if (din && dcol.size() < M * K) dcol.resize(M * K);
+    scratch.dw[c].assign(K * s.oc, 0.0f);
+    scratch.db[c].assign(s.oc, 0.0f);
+    for (long n = b; n < e; ++n) {
+      const float* d = dout + n * out_sz;
+      im2col_dilated(col.data(), in + n * in_sz, s);
+      gemm_tn_acc(scratch.dw[c].data(), col.data(), d, int(M), int(K), s.oc);
+      if (dbias)
+        for (size_t m = 0; m < M; ++m)
+          for (int f = 0; f < s.oc; ++f) scratch.db[c][f] += d[m * s.oc + f];
+      if (!din) continue;
+      gemm_nn(dcol.data(), d, scratch.wt.data(), int(M), s.oc, int(K));  // dcol = dout W^T
+      col2im_dilated(din + n * in_sz, dcol.data(), s);
+    }
+  });
+  for (size_t c = 0; c < chunks; ++c) {  // chunk order: deterministic sums
+    if (!used[c]) continue;
+    for (size_t i = 0; i < K * s.oc; ++i) dweight[i] += scratch.dw[c][i];
+    if (dbias)
+      for (int f = 0; f < s.oc; ++f) dbias[f] += scratch.db[c][f];
+  }
+}
+
 bool g_allow_winograd = true;
 
 // Winograd applies to 3x3 stride-1 convs with a fast GEMM kernel and enough channels for the
@@ -241,6 +343,7 @@ void Conv2DAllowWinograd(bool allow) { g_allow_winograd = allow; }
 
 void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2DShape& s,
                     Conv2DScratch& scratch) {
+  if (s.dilated()) return conv2d_forward_dilated(out, in, weight, bias, s, scratch);
   const size_t M = size_t(s.oh) * s.ow, K = size_t(s.kh) * s.kw * s.ic;
   const size_t in_sz = size_t(s.ih) * s.iw * s.ic, out_sz = M * s.oc;
   const bool pointwise = IsPointwise(s);
@@ -289,6 +392,7 @@ void conv2d_forward(float* out, const float* in, const float* weight, const floa
 //   din, stride > 1: dcol = dout W^T (gemm_nn with W^T), then col2im.
 void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                      const float* weight, const Conv2DShape& s, Conv2DScratch& scratch) {
+  if (s.dilated()) return conv2d_backward_dilated(din, dweight, dbias, dout, in, weight, s, scratch);
   const size_t M = size_t(s.oh) * s.ow, K = size_t(s.kh) * s.kw * s.ic;
   const size_t in_sz = size_t(s.ih) * s.iw * s.ic, out_sz = M * s.oc;
   const bool pointwise = IsPointwise(s);
@@ -379,14 +483,20 @@ void conv2d_backward(float* din, float* dweight, float* dbias, const float* dout
 // Layer glue
 // ---------------------------------------------------------------------------
 Shape Conv2DLayer::OutputShape(const Shape& in) const {
-  Conv2DShape s = MakeConv2DShape(in, kh, kw, sh, sw, same, filters, "layer '" + (name.empty() ? type() : name) + "'");
+  Conv2DShape s = MakeConv2DShape(in, kh, kw, sh, sw, same, same_w, dh, dw, filters,
+                                  "layer '" + (name.empty() ? type() : name) + "'");
   return {s.oh, s.ow, s.oc};
 }
 
 Conv2DShape Conv2DLayer::Geometry(int batch) const {
-  Conv2DShape s = MakeConv2DShape(input_shape, kh, kw, sh, sw, same, filters, "layer '" + name + "'");
+  Conv2DShape s = MakeConv2DShape(input_shape, kh, kw, sh, sw, same, same_w, dh, dw, filters, "layer '" + name + "'");
   s.n = batch;
   return s;
+}
+
+int64_t Conv2DLayer::Macs() const {
+  const Shape o = OutputShape(input_shape);
+  return int64_t(o.h) * o.w * o.c * kh * kw * input_shape.c;
 }
 
 void Conv2DLayer::Build(const Shape& in, Rng& rng) {
@@ -413,8 +523,9 @@ std::vector<Param*> Conv2DLayer::Params() {
 
 nlohmann::json Conv2DLayer::Config() const {
   nlohmann::json j = {{"type", type()},         {"filters", filters}, {"kernel", {kh, kw}},
-                      {"strides", {sh, sw}},    {"padding", same ? "same" : "valid"},
+                      {"strides", {sh, sw}},    {"padding", PaddingJson(same, same_w)},
                       {"use_bias", use_bias}};
+  if (dh != 1 || dw != 1) j["dilation"] = {dh, dw};  // absent at 1: configs without it stay byte-identical
   if (!name.empty()) j["name"] = name;
   return j;
 }
@@ -426,9 +537,12 @@ std::unique_ptr<Layer> MakeConv2DLayer(const nlohmann::json& cfg) {
   l->filters = c.Int("filters", 0, 1);
   auto k = c.Pair("kernel", {0, 0}, 1);
   auto st = c.Pair("strides", {1, 1}, 1);
-  l->kh = k[0], l->kw = k[1], l->sh = st[0], l->sw = st[1];
-  l->same = c.Choice("padding", "valid", {"same", "valid"}) == "same";
+  auto di = c.Pair("dilation", {1, 1}, 1);
+  l->kh = k[0], l->kw = k[1], l->sh = st[0], l->sw = st[1], l->dh = di[0], l->dw = di[1];
+  ReadPadding(c, &l->same, &l->same_w);
   l->use_bias = c.Bool("use_bias", true);
+  if ((l->dh > 1 && l->sh > 1) || (l->dw > 1 && l->sw > 1))
+    c.Fail("dilation > 1 with stride > 1 on the same axis is not supported (as in tf.nn.conv2d)");
   c.Finish();
   return l;
 }

@@ -30,6 +30,7 @@ class DenseLayer : public Layer {
   void Backward(const float* in, const float* out, const float* dout, float* din, int batch) override;
   std::vector<Param*> Params() override;
   nlohmann::json Config() const override;
+  int64_t Macs() const override { return int64_t(input_shape.size()) * units; }
 };
 
 std::unique_ptr<Layer> MakeDenseLayer(const nlohmann::json& cfg);

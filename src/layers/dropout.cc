@@ -32,7 +32,15 @@ void DropoutLayer::Forward(const float* in, float* out, int batch, bool training
   for (unsigned char ch : name) tag = (tag ^ ch) * 1099511628211ull;
   Rng rng = Rng::Derive(s, tag);
   mask_.resize(n);
-  dropout_make_mask(mask_.data(), n, float(rate), rng);
+  if (spatial) {  // one draw per (example, channel), repeated over the positions
+    const size_t C = size_t(input_shape.c), HW = size_t(input_shape.h) * input_shape.w;
+    std::vector<float> m(size_t(batch) * C);
+    dropout_make_mask(m.data(), m.size(), float(rate), rng);
+    for (size_t b = 0; b < size_t(batch); ++b)
+      for (size_t p = 0; p < HW; ++p) std::copy(&m[b * C], &m[b * C] + C, &mask_[(b * HW + p) * C]);
+  } else {
+    dropout_make_mask(mask_.data(), n, float(rate), rng);
+  }
   dropout_forward(out, in, mask_.data(), n);
 }
 
@@ -48,6 +56,7 @@ void DropoutLayer::Backward(const float* in, const float* out, const float* dout
 
 nlohmann::json DropoutLayer::Config() const {
   nlohmann::json j = {{"type", type()}, {"rate", rate}, {"seed", seed}};
+  if (spatial) j["spatial"] = true;  // absent when false: configs without it stay byte-identical
   if (!name.empty()) j["name"] = name;
   return j;
 }
@@ -58,6 +67,7 @@ std::unique_ptr<Layer> MakeDropoutLayer(const nlohmann::json& cfg) {
   l->name = c.name();
   l->rate = c.Float("rate", 0.5, 0.0, 0.99);
   l->seed = uint64_t(c.Int("seed", 0, 0));
+  l->spatial = c.Bool("spatial", false);
   c.Finish();
   return l;
 }

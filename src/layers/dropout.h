@@ -2,6 +2,8 @@
 //   training: keep[i] = (u_i >= rate), u_i ~ U[0,1) from kws::Rng;  out = in * keep / (1 - rate)
 //   inference: out = in
 //   din = dout * keep / (1 - rate)   (the mask of the last training Forward)
+//   "spatial": true drops whole channels instead (Keras SpatialDropout2D, torch Dropout2d):
+//   one keep draw per (example, channel), shared by every position.
 // The mask stream is deterministic: SetSeed(seed) before a Forward makes it
 // depend only on that seed; without SetSeed each Forward uses the next seed of
 // an internal counter (seeded from the config's "seed").
@@ -19,11 +21,12 @@ void dropout_make_mask(float* mask, size_t n, float rate, Rng& rng);
 void dropout_forward(float* out, const float* in, const float* mask, size_t n);
 void dropout_backward(float* din, const float* dout, const float* mask, size_t n);
 
-// Config: {"type":"dropout","rate":0.2,"seed":0}
+// Config: {"type":"dropout","rate":0.2,"seed":0,"spatial":false}
 class DropoutLayer : public Layer {
  public:
   double rate = 0.5;
   uint64_t seed = 0;
+  bool spatial = false;
   std::string type() const override { return "dropout"; }
   Shape OutputShape(const Shape& in) const override { return in; }
   void Build(const Shape& in, Rng& rng) override { input_shape = in; }

@@ -34,10 +34,14 @@ namespace {
 
 // ---------------------------------------------------------------------------
 // Portable kernels: blocks of 4 rows held in local arrays (the compiler keeps
-// them in SSE registers when N is a compile-time constant).
+// them in SSE registers when N is a compile-time constant). Every element is
+// 0 + a0*b0 + a1*b1 + ... in k order, each product rounded before its add; the
+// same bodies are also compiled for AVX2 without FMA (8 lanes instead of 4, the
+// same operations), which is how N % 8 != 0 runs fast with unchanged results.
 // ---------------------------------------------------------------------------
 template <int NT>
-void nn_portable(float* C, const float* A, const float* B, int M, int K, int Nr) {
+inline __attribute__((always_inline)) void nn_portable_body(float* C, const float* A, const float* B, int M, int K,
+                                                            int Nr) {
   const int N = NT ? NT : Nr;
   if constexpr (NT > 0) {
     int m = 0;
@@ -63,7 +67,25 @@ void nn_portable(float* C, const float* A, const float* B, int M, int K, int Nr)
       for (int j = 0; j < NT; ++j) C[size_t(m) * NT + j] = acc[j];
     }
   } else {
-    for (int m = 0; m < M; ++m) {
+    // Rows in blocks of 4 sharing each row of B (each element still sums its k in order).
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+      float* __restrict c0 = C + size_t(m) * N;
+      float* __restrict c1 = c0 + N;
+      float* __restrict c2 = c1 + N;
+      float* __restrict c3 = c2 + N;
+      std::fill(c0, c0 + 4 * size_t(N), 0.0f);
+      const float* a = A + size_t(m) * K;
+      for (int k = 0; k < K; ++k) {
+        const float x0 = a[k], x1 = a[K + k], x2 = a[2 * K + k], x3 = a[3 * K + k];
+        const float* __restrict b = B + size_t(k) * N;
+        for (int j = 0; j < N; ++j) {
+          const float bj = b[j];
+          c0[j] += x0 * bj, c1[j] += x1 * bj, c2[j] += x2 * bj, c3[j] += x3 * bj;
+        }
+      }
+    }
+    for (; m < M; ++m) {
       float* c = C + size_t(m) * N;
       std::fill(c, c + N, 0.0f);
       const float* a = A + size_t(m) * K;
@@ -77,7 +99,8 @@ void nn_portable(float* C, const float* A, const float* B, int M, int K, int Nr)
 }
 
 template <int NT>
-void tn_portable(float* C, const float* A, const float* D, int M, int K, int Nr) {
+inline __attribute__((always_inline)) void tn_portable_body(float* C, const float* A, const float* D, int M, int K,
+                                                            int Nr) {
   const int N = NT ? NT : Nr;
   if constexpr (NT > 0) {
     int k = 0;
@@ -105,17 +128,42 @@ void tn_portable(float* C, const float* A, const float* D, int M, int K, int Nr)
       for (int j = 0; j < NT; ++j) c[j] = acc[j];
     }
   } else {
-    for (int m = 0; m < M; ++m) {
-      const float* a = A + size_t(m) * K;
-      const float* d = D + size_t(m) * N;
-      for (int k = 0; k < K; ++k) {
-        float* c = C + size_t(k) * N;
-        const float x = a[k];
-        for (int j = 0; j < N; ++j) c[j] += x * d[j];
+    // Rows of C in blocks of 8 kept hot while m runs (each element still sums its m in order).
+    for (int k0 = 0; k0 < K; k0 += 8) {
+      const int k1 = std::min(K, k0 + 8);
+      for (int m = 0; m < M; ++m) {
+        const float* a = A + size_t(m) * K;
+        const float* __restrict d = D + size_t(m) * N;
+        for (int k = k0; k < k1; ++k) {
+          float* __restrict c = C + size_t(k) * N;
+          const float x = a[k];
+          for (int j = 0; j < N; ++j) c[j] += x * d[j];
+        }
       }
     }
   }
 }
+
+template <int NT>
+void nn_portable(float* C, const float* A, const float* B, int M, int K, int N) {
+  nn_portable_body<NT>(C, A, B, M, K, N);
+}
+template <int NT>
+void tn_portable(float* C, const float* A, const float* D, int M, int K, int N) {
+  tn_portable_body<NT>(C, A, D, M, K, N);
+}
+
+#ifdef KWS_GEMM_AVX2
+// The portable kernels built for AVX2 (no FMA: results identical to the plain build).
+template <int NT>
+__attribute__((target("avx2"))) void nn_portable_avx2(float* C, const float* A, const float* B, int M, int K, int N) {
+  nn_portable_body<NT>(C, A, B, M, K, N);
+}
+template <int NT>
+__attribute__((target("avx2"))) void tn_portable_avx2(float* C, const float* A, const float* D, int M, int K, int N) {
+  tn_portable_body<NT>(C, A, D, M, K, N);
+}
+#endif
 
 #ifdef KWS_GEMM_AVX2
 // ---------------------------------------------------------------------------
@@ -302,6 +350,74 @@ void ctn_avx2(float* C, const ConvA& a, const float* D, int M, int N) {
     if (j < a.seg_len)
       ctn_tail<NV, R - 1>(cs + size_t(j) * N, a, seg * a.seg_stride + j, D, M, a.seg_len - j, N);
   }
+}
+
+// The same blocks without FMA (separate multiplies and adds; built for AVX2 alone so the compiler cannot
+// fuse them): each element is the portable kernels' sum, so widths that are not a multiple of 8 run
+// register-blocked with unchanged results. Columns [0, 8*NV) of a panel; row stride N.
+template <int NV, int R>
+__attribute__((target("avx2"))) void nn_block_nofma(float* C, const float* A, const float* B, int K, int N) {
+  __m256 c[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm256_setzero_ps();
+  for (int k = 0; k < K; ++k) {
+    __m256 b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) b[v] = _mm256_loadu_ps(B + size_t(k) * N + 8 * v);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m256 a = _mm256_broadcast_ss(A + size_t(r) * K + k);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm256_add_ps(c[r][v], _mm256_mul_ps(a, b[v]));
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + size_t(r) * N + 8 * v, c[r][v]);
+}
+
+template <int NV>
+void nn_nofma(float* C, const float* A, const float* B, int M, int K, int N) {
+  constexpr int R = 12 / NV;
+  int m = 0;
+  for (; m + R <= M; m += R) nn_block_nofma<NV, R>(C + size_t(m) * N, A + size_t(m) * K, B, K, N);
+  for (; m < M; ++m) nn_block_nofma<NV, 1>(C + size_t(m) * N, A + size_t(m) * K, B, K, N);
+}
+
+template <int NV, int R>
+__attribute__((target("avx2"))) void tn_block_nofma(float* C, const float* A, const float* D, int M, int K, int N) {
+  __m256 c[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm256_loadu_ps(C + size_t(r) * N + 8 * v);
+  for (int m = 0; m < M; ++m) {
+    __m256 d[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) d[v] = _mm256_loadu_ps(D + size_t(m) * N + 8 * v);
+    const float* a = A + size_t(m) * K;
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m256 x = _mm256_broadcast_ss(a + r);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm256_add_ps(c[r][v], _mm256_mul_ps(x, d[v]));
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + size_t(r) * N + 8 * v, c[r][v]);
+}
+
+template <int NV>
+void tn_nofma(float* C, const float* A, const float* D, int M, int K, int N) {
+  constexpr int R = 12 / NV;
+  int k = 0;
+  for (; k + R <= K; k += R) tn_block_nofma<NV, R>(C + size_t(k) * N, A + k, D, M, K, N);
+  for (; k < K; ++k) tn_block_nofma<NV, 1>(C + size_t(k) * N, A + k, D, M, K, N);
 }
 
 // Runs f.template operator()<NV>(panel_offset) over column panels of NV = 4/3/2/1 vectors of
@@ -599,6 +715,113 @@ void ctn_512(float* C, const ConvA& a, const float* D, int M, int N) {
 template <class F>
 void Panels512(int N, F f) { PanelsOf<16>(N, f); }
 
+// AVX-512 without FMA for widths that are not a multiple of 8 (the portable arithmetic, as
+// nn_block_nofma): the explicit-rounding intrinsics are never fused by the compiler.
+#define KWS_RN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+template <int NV, int R>
+KWS_T512 void nn_block_512_nofma(float* C, const float* A, const float* B, int K, int N) {
+  __m512 c[R][NV];
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm512_setzero_ps();
+  for (int k = 0; k < K; ++k) {
+    __m512 b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(B + size_t(k) * N + 16 * v);
+#pragma GCC unroll 24
+    for (int r = 0; r < R; ++r) {
+      const __m512 a = _mm512_set1_ps(A[size_t(r) * K + k]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_add_round_ps(c[r][v], _mm512_mul_round_ps(a, b[v], KWS_RN), KWS_RN);
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(C + size_t(r) * N + 16 * v, c[r][v]);
+}
+
+template <int NV>
+void nn_512_nofma(float* C, const float* A, const float* B, int M, int K, int N) {
+  Blocks<Rows512<NV>()>(M, [&]<int R>(int m) { nn_block_512_nofma<NV, R>(C + size_t(m) * N, A + size_t(m) * K, B, K, N); });
+}
+
+template <int NV, int R>
+KWS_T512 void tn_block_512_nofma(float* C, const float* A, const float* D, int M, int K, int N) {
+  __m512 c[R][NV];
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm512_loadu_ps(C + size_t(r) * N + 16 * v);
+  for (int m = 0; m < M; ++m) {
+    __m512 d[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) d[v] = _mm512_loadu_ps(D + size_t(m) * N + 16 * v);
+    const float* a = A + size_t(m) * K;
+#pragma GCC unroll 24
+    for (int r = 0; r < R; ++r) {
+      const __m512 x = _mm512_set1_ps(a[r]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_add_round_ps(c[r][v], _mm512_mul_round_ps(x, d[v], KWS_RN), KWS_RN);
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(C + size_t(r) * N + 16 * v, c[r][v]);
+}
+
+template <int NV>
+void tn_512_nofma(float* C, const float* A, const float* D, int M, int K, int N) {
+  Blocks<Rows512<NV>()>(K, [&]<int R>(int k) { tn_block_512_nofma<NV, R>(C + size_t(k) * N, A + k, D, M, K, N); });
+}
+
+// The last N % 8 columns (1..7): masked 8-lane loads and stores, no FMA, rows in blocks of 4.
+__attribute__((target("avx2"))) void nn_tail_masked(float* C, const float* A, const float* B, int M, int K, int N,
+                                                    int j0) {
+  alignas(32) int32_t bits[8];
+  for (int i = 0; i < 8; ++i) bits[i] = i < N - j0 ? -1 : 0;
+  const __m256i mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(bits));
+  int m = 0;
+  for (; m + 4 <= M; m += 4) {
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    const float* a = A + size_t(m) * K;
+    for (int k = 0; k < K; ++k) {
+      const __m256 b = _mm256_maskload_ps(B + size_t(k) * N + j0, mask);
+      c0 = _mm256_add_ps(c0, _mm256_mul_ps(_mm256_broadcast_ss(a + k), b));
+      c1 = _mm256_add_ps(c1, _mm256_mul_ps(_mm256_broadcast_ss(a + K + k), b));
+      c2 = _mm256_add_ps(c2, _mm256_mul_ps(_mm256_broadcast_ss(a + 2 * size_t(K) + k), b));
+      c3 = _mm256_add_ps(c3, _mm256_mul_ps(_mm256_broadcast_ss(a + 3 * size_t(K) + k), b));
+    }
+    _mm256_maskstore_ps(C + size_t(m) * N + j0, mask, c0);
+    _mm256_maskstore_ps(C + size_t(m + 1) * N + j0, mask, c1);
+    _mm256_maskstore_ps(C + size_t(m + 2) * N + j0, mask, c2);
+    _mm256_maskstore_ps(C + size_t(m + 3) * N + j0, mask, c3);
+  }
+  for (; m < M; ++m) {
+    __m256 c = _mm256_setzero_ps();
+    const float* a = A + size_t(m) * K;
+    for (int k = 0; k < K; ++k)
+      c = _mm256_add_ps(c, _mm256_mul_ps(_mm256_broadcast_ss(a + k), _mm256_maskload_ps(B + size_t(k) * N + j0, mask)));
+    _mm256_maskstore_ps(C + size_t(m) * N + j0, mask, c);
+  }
+}
+
+__attribute__((target("avx2"))) void tn_tail_masked(float* C, const float* A, const float* D, int M, int K, int N,
+                                                    int j0) {
+  alignas(32) int32_t bits[8];
+  for (int i = 0; i < 8; ++i) bits[i] = i < N - j0 ? -1 : 0;
+  const __m256i mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(bits));
+  for (int k = 0; k < K; ++k) {
+    __m256 c = _mm256_maskload_ps(C + size_t(k) * N + j0, mask);
+    for (int m = 0; m < M; ++m)
+      c = _mm256_add_ps(c, _mm256_mul_ps(_mm256_broadcast_ss(A + size_t(m) * K + k),
+                                         _mm256_maskload_ps(D + size_t(m) * N + j0, mask)));
+    _mm256_maskstore_ps(C + size_t(k) * N + j0, mask, c);
+  }
+}
+
 bool CpuHasAvx512() {
   return cpu::UseAvx512();
 }
@@ -688,6 +911,18 @@ void gemm_nn(float* C, const float* A, const float* B, int M, int K, int N) {
     return Panels(N, [&]<int NV>(int j) { nn_avx2<NV>(C + j, A, B + j, M, K, N); });
   }
 #endif
+#ifdef KWS_GEMM_AVX2
+  // Other widths keep the portable kernels' arithmetic: panels of 8 columns without FMA, the last
+  // N % 8 columns in plain loops; below 8 columns the portable kernels built for AVX2.
+  if (GemmUsesAvx2() && N >= 8) {
+    const int n16 = GemmUsesAvx512() ? N - N % 16 : 0, n8 = N - N % 8;
+    if (n16) Panels512(n16, [&]<int NV>(int j) { nn_512_nofma<NV>(C + j, A, B + j, M, K, N); });
+    if (n8 > n16) Panels(n8 - n16, [&]<int NV>(int j) { nn_nofma<NV>(C + n16 + j, A, B + n16 + j, M, K, N); });
+    if (N > n8) nn_tail_masked(C, A, B, M, K, N, n8);
+    return;
+  }
+  if (GemmUsesAvx2()) return N == 4 ? nn_portable_avx2<4>(C, A, B, M, K, N) : nn_portable_avx2<0>(C, A, B, M, K, N);
+#endif
   switch (N) {
     case 4: return nn_portable<4>(C, A, B, M, K, N);
     case 8: return nn_portable<8>(C, A, B, M, K, N);
@@ -705,6 +940,16 @@ void gemm_tn_acc(float* C, const float* A, const float* D, int M, int K, int N) 
   if (GemmUsesAvx2() && N >= 8 && N % 8 == 0) {
     return Panels(N, [&]<int NV>(int j) { tn_avx2<NV>(C + j, A, D + j, M, K, N); });
   }
+#endif
+#ifdef KWS_GEMM_AVX2
+  if (GemmUsesAvx2() && N >= 8) {  // as gemm_nn: the portable arithmetic, register-blocked
+    const int n16 = GemmUsesAvx512() ? N - N % 16 : 0, n8 = N - N % 8;
+    if (n16) Panels512(n16, [&]<int NV>(int j) { tn_512_nofma<NV>(C + j, A, D + j, M, K, N); });
+    if (n8 > n16) Panels(n8 - n16, [&]<int NV>(int j) { tn_nofma<NV>(C + n16 + j, A, D + n16 + j, M, K, N); });
+    if (N > n8) tn_tail_masked(C, A, D, M, K, N, n8);
+    return;
+  }
+  if (GemmUsesAvx2()) return N == 4 ? tn_portable_avx2<4>(C, A, D, M, K, N) : tn_portable_avx2<0>(C, A, D, M, K, N);
 #endif
   switch (N) {
     case 4: return tn_portable<4>(C, A, D, M, K, N);

@@ -25,7 +25,9 @@
 // structured pruning (train/pruning.h) work on the Param* lists.
 //
 // Types (one file pair each): conv2d, depthwise_conv2d, batchnorm, relu,
-// average_pool2d, max_pool2d, global_average_pool, dense, dropout. Speed:
+// average_pool2d, max_pool2d, global_average_pool, dense, dropout, and for graphs
+// and the small architectures of the field: add, concat, mean (one axis), reshape,
+// swish, hard_swish, subspectral_norm. Speed:
 // conv2d uses gemm.h (AVX-512F for 16k channels, AVX2+FMA for 8k, chosen at run
 // time; portable loops elsewhere) with implicit GEMM or Winograd (winograd.h),
 // parallel over the batch with kws::ParallelFor; results are deterministic for a
@@ -87,6 +89,21 @@ class Layer {
   // Deterministic layers ignore it. Without a call, dropout derives a fresh
   // deterministic seed from an internal counter.
   virtual void SetSeed(uint64_t seed) {}
+
+  // --- Graph form. The model drives every layer through these; most layers take one input and the
+  // defaults forward to the one-input calls above. Layers with several inputs (add, concat) override
+  // them (and min_inputs/max_inputs). Backward WRITES each din[k] (nullptr = not needed).
+  virtual int min_inputs() const { return 1; }
+  virtual int max_inputs() const { return 1; }
+  virtual Shape OutputShapeN(const std::vector<Shape>& in) const;
+  virtual void BuildN(const std::vector<Shape>& in, Rng& rng);
+  virtual void ForwardN(const std::vector<const float*>& in, float* out, int batch, bool training);
+  virtual void BackwardN(const std::vector<const float*>& in, const float* out, const float* dout,
+                         const std::vector<float*>& din, int batch);
+  std::vector<Shape> input_shapes;  // every input's shape (set by BuildN; input_shape is the first)
+
+  // Multiply-accumulates of one example's forward pass (conv, depthwise, dense; 0 for the rest).
+  virtual int64_t Macs() const { return 0; }
 };
 
 // A Sequential stack's output shape, checked layer by layer (UsageError names the layer).

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "util/parallel.h"
+
 namespace kws {
 
 LayerConfig::LayerConfig(const nlohmann::json& j) : j_(j) {
@@ -78,6 +80,13 @@ std::array<int, 2> LayerConfig::Pair(const std::string& key, std::array<int, 2> 
   return r;
 }
 
+bool LayerConfig::Has(const std::string& key) const { return j_.contains(key); }
+
+const nlohmann::json& LayerConfig::Raw(const std::string& key) {
+  known_.insert(key);
+  return j_.at(key);
+}
+
 void LayerConfig::Finish() const {
   for (auto it = j_.begin(); it != j_.end(); ++it)
     if (!known_.count(it.key())) Fail("unknown field '" + it.key() + "' for type '" + type_ + "'");
@@ -111,6 +120,42 @@ AxisGeometry PadAxis(int in, int k, int stride, bool same) {
     g.pad_before = 0;
   }
   return g;
+}
+
+void ReadPadding(LayerConfig& c, bool* same_h, bool* same_w) {
+  if (c.Has("padding") && c.Raw("padding").is_array()) {
+    const nlohmann::json& v = c.Raw("padding");
+    if (v.size() != 2 || !v[0].is_string() || !v[1].is_string())
+      c.Fail("field 'padding' must be \"same\", \"valid\" or a pair of them [h, w]");
+    for (int a = 0; a < 2; ++a) {
+      const std::string p = v[a].get<std::string>();
+      if (p != "same" && p != "valid") c.Fail("field 'padding' = '" + p + "' (expected one of: same, valid)");
+      (a == 0 ? *same_h : *same_w) = p == "same";
+    }
+    return;
+  }
+  *same_h = *same_w = c.Choice("padding", "valid", {"same", "valid"}) == "same";
+}
+
+nlohmann::json PaddingJson(bool same_h, bool same_w) {
+  if (same_h == same_w) return same_h ? "same" : "valid";
+  return nlohmann::json::array({same_h ? "same" : "valid", same_w ? "same" : "valid"});
+}
+
+void ParallelForWork(long n, long work, const std::function<void(long, long, int)>& fn) {
+  if (work < kSerialWork) {
+    if (n > 0) fn(0, n, 0);
+    return;
+  }
+  ParallelFor(n, fn);
+}
+
+void CheckInputCount(const Layer& l, size_t got) {
+  if (int(got) >= l.min_inputs() && int(got) <= l.max_inputs()) return;
+  std::string want = l.min_inputs() == l.max_inputs() ? std::to_string(l.min_inputs())
+                                                      : "at least " + std::to_string(l.min_inputs());
+  throw UsageError("layer '" + (l.name.empty() ? l.type() : l.name) + "': takes " + want + " input" +
+                   (l.max_inputs() == 1 ? "" : "s") + ", got " + std::to_string(got));
 }
 
 }  // namespace kws

@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -32,6 +33,8 @@ class LayerConfig {
   std::string Choice(const std::string& key, const std::string& def, const std::vector<std::string>& allowed);
   // An int or [a, b] pair, each >= min_value; def[0] < min_value => required.
   std::array<int, 2> Pair(const std::string& key, std::array<int, 2> def, int min_value);
+  bool Has(const std::string& key) const;
+  const nlohmann::json& Raw(const std::string& key);  // the value as written (marks the key known)
   void Finish() const;
 
  private:
@@ -53,5 +56,20 @@ struct AxisGeometry {
   int out = 0, pad_before = 0;
 };
 AxisGeometry PadAxis(int in, int k, int stride, bool same);
+
+// Reads "padding": "same" | "valid" | ["same"|"valid", "same"|"valid"] (per axis H, W) into *same_h/*same_w;
+// and writes it back ("same"/"valid" when both axes agree, else the pair).
+void ReadPadding(LayerConfig& c, bool* same_h, bool* same_w);
+nlohmann::json PaddingJson(bool same_h, bool same_w);
+
+// ParallelFor for light loops (element-wise layers, small branches): below `work` = kSerialWork values the
+// loop runs on the calling thread as one chunk, since a fork/join costs more than the work (and much more
+// when the machine is busy and the worker is not scheduled). The choice depends on the size only, so
+// results stay deterministic for a given shape and thread count.
+inline constexpr long kSerialWork = 1 << 16;
+void ParallelForWork(long n, long work, const std::function<void(long, long, int)>& fn);
+
+// UsageError naming the layer unless got is in [l.min_inputs(), l.max_inputs()].
+void CheckInputCount(const Layer& l, size_t got);
 
 }  // namespace kws

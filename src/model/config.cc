@@ -8,6 +8,7 @@
 
 #include "data/dataset.h"
 #include "features/options_io.h"
+#include "model/blocks.h"
 #include "synth/synth.h"
 #include "util/bounded_read.h"
 #include "util/error.h"
@@ -218,6 +219,11 @@ void PrepareFeatureDefaults(json& def, const json& file) {
 void Merge(json& def, const json& file, const std::string& prefix) {
   for (auto& [k, v] : file.items()) {
     const std::string path = prefix.empty() ? k : prefix + "." + k;
+    if (path == "model.blocks") {  // optional: absent from the defaults, so configs without it resolve unchanged
+      if (!v.is_array()) throw UsageError(path + ": must be an array of tables ([[model.blocks]])");
+      def[k] = v;
+      continue;
+    }
     if (!def.contains(k)) throw UsageError(path + ": unknown setting");
     json& d = def[k];
     if (d.is_object()) {
@@ -295,7 +301,7 @@ Config FromTable(const json& tbl, const std::string& source) {
     c.features = FeatureOptionsFromToml(ft, FeatureOptions{}, "features");
   }
 
-  c.layers = tbl.at("model").at("layers");
+  c.layers = ExpandBlocks(tbl.at("model").at("layers"), tbl.at("model").value("blocks", json()));
 
   const json& t = tbl.at("train");
   auto& tr = c.train;

@@ -9,6 +9,9 @@
 //   [model]           [[model.layers]] array of tables: type + layer fields (passed as JSON to MakeLayer).
 //                     The last "dense" may omit "units" (= number of labels); a final {type="softmax"}
 //                     marks the probability output (training always uses softmax cross-entropy on logits).
+//                     A layer may name its "inputs" (model/graph.h: residual sums, branches); optional
+//                     [[model.blocks]] define reusable layer groups with parameters, used as
+//                     {type="block", block=NAME, repeat=N, ...} and expanded here (model/blocks.h).
 //   [train]           epochs, batch_size, optimizer ("adam"/"sgd"), weight_decay, seed, validation,
 //                     class_weights (one number per label, or "balanced" = n / (classes * count) over
 //                     the training items; [] = all 1), label_smoothing (0..1), class_repeats (integers
@@ -168,7 +171,7 @@ struct DataOptions {
 struct Config {
   std::string source;                   // file name for messages ("configs/seed.toml")
   FeatureOptions features;
-  nlohmann::json layers = nlohmann::json::array();  // [{type:..., ...}, ...] as written
+  nlohmann::json layers = nlohmann::json::array();  // [{type:..., ...}, ...] as written, blocks expanded
   TrainOptions train;
   PruneOptions prune;
   DataOptions data;

@@ -1,11 +1,13 @@
 #include "model/model.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
 #include "layers/softmax_cross_entropy.h"
 #include "model/config.h"
+#include "model/graph.h"
 #include "util/error.h"
 
 namespace kws {
@@ -15,25 +17,26 @@ Model Model::Build(const nlohmann::json& layers_cfg, Shape input, int num_classe
   if (input.size() == 0) throw UsageError("model: empty input shape");
   const nlohmann::json layers = ResolveLayers(layers_cfg, num_classes);
   if (layers.empty()) throw UsageError("model.layers: no layers");
+  LayerGraph g = MakeLayerGraph(layers);  // names, inputs, order; throws UsageError naming the layer
   Model m;
   m.input_ = input;
   m.classes_ = num_classes;
+  m.layers_ = std::move(g.layers);
+  m.inputs_ = std::move(g.inputs);
   m.shapes_.push_back(input);
-  std::map<std::string, int> counts;
-  Rng rng(seed);
-  Shape s = input;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    std::unique_ptr<Layer> l = MakeLayer(layers[i]);
-    if (l->name.empty()) l->name = l->type() + "_" + std::to_string(++counts[l->type()]);
-    for (auto& other : m.layers_)
-      if (other->name == l->name) throw UsageError("layer '" + l->name + "': name used twice");
-    s = l->OutputShape(s);  // throws UsageError naming the layer
-    if (s.size() == 0) throw UsageError("layer '" + l->name + "': empty output");
+  std::vector<std::vector<Shape>> in_shapes;
+  for (size_t i = 0; i < m.layers_.size(); ++i) {
+    std::vector<Shape> in;
+    for (int p : m.inputs_[i]) in.push_back(m.shapes_[size_t(p + 1)]);
+    const Shape s = m.layers_[i]->OutputShapeN(in);  // throws UsageError naming the layer
+    if (s.size() == 0) throw UsageError("layer '" + m.layers_[i]->name + "': empty output");
     m.shapes_.push_back(s);
-    m.layers_.push_back(std::move(l));
+    in_shapes.push_back(std::move(in));
   }
   // Build after all shapes check out, in order, from one seeded stream.
-  for (size_t i = 0; i < m.layers_.size(); ++i) m.layers_[i]->Build(m.shapes_[i], rng);
+  Rng rng(seed);
+  for (size_t i = 0; i < m.layers_.size(); ++i) m.layers_[i]->BuildN(in_shapes[i], rng);
+  const Shape s = m.shapes_.back();
   if (s.size() != size_t(num_classes))
     throw UsageError("model: output has " + std::to_string(s.size()) + " values (" + std::to_string(s.h) + "x" +
                      std::to_string(s.w) + "x" + std::to_string(s.c) + ") but there are " +
@@ -44,40 +47,66 @@ Model Model::Build(const nlohmann::json& layers_cfg, Shape input, int num_classe
 
 nlohmann::json Model::LayersConfig() const {
   nlohmann::json j = nlohmann::json::array();
-  for (auto& l : layers_) {
-    nlohmann::json c = l->Config();
-    c["name"] = l->name;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    nlohmann::json c = layers_[i]->Config();
+    c["name"] = layers_[i]->name;
+    nlohmann::json in = InputsJson(layers_, inputs_, i);
+    if (!in.is_null()) c["inputs"] = in;
     j.push_back(c);
   }
   j.push_back({{"type", "softmax"}});
   return j;
 }
 
+std::vector<int> Model::consumers(int i) const {
+  std::vector<int> c;
+  for (size_t k = 0; k < inputs_.size(); ++k)
+    if (std::find(inputs_[k].begin(), inputs_[k].end(), i) != inputs_[k].end()) c.push_back(int(k));
+  return c;
+}
+
+bool Model::IsSequential() const {
+  for (size_t i = 0; i < inputs_.size(); ++i)
+    if (inputs_[i].size() != 1 || inputs_[i][0] != int(i) - 1) return false;
+  return true;
+}
+
 void Model::Reserve(int batch) {
   if (batch <= capacity_) return;
-  size_t maxsz = input_.size();
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    acts_[i].assign(size_t(batch) * shapes_[i + 1].size(), 0.0f);
-    maxsz = std::max(maxsz, shapes_[i + 1].size());
-  }
-  dbuf_[0].assign(size_t(batch) * maxsz, 0.0f);
-  dbuf_[1].assign(size_t(batch) * maxsz, 0.0f);
+  for (size_t i = 0; i < layers_.size(); ++i) acts_[i].assign(size_t(batch) * shapes_[i + 1].size(), 0.0f);
+  grad_pool_.clear();
+  grad_free_.clear();
   probs_.assign(size_t(batch) * classes_, 0.0f);
   dlogits_.assign(size_t(batch) * classes_, 0.0f);
   labels_.assign(size_t(batch), 0);
   capacity_ = batch;
 }
 
+float* Model::TakeGradBuffer() {
+  if (grad_free_.empty()) {
+    size_t maxsz = input_.size();
+    for (const Shape& s : shapes_) maxsz = std::max(maxsz, s.size());
+    grad_pool_.push_back(std::make_unique<std::vector<float>>(size_t(capacity_) * maxsz, 0.0f));
+    return grad_pool_.back()->data();
+  }
+  float* b = grad_free_.back();
+  grad_free_.pop_back();
+  return b;
+}
+
+void Model::GiveBackGradBuffer(float* b) { grad_free_.push_back(b); }
+
 const float* Model::Forward(const float* x, int batch, bool training) {
   if (batch < 1) throw InternalError("Model::Forward: batch < 1");
   Reserve(batch);
   input_ptr_ = x;
-  const float* in = x;
+  std::vector<const float*> in;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->Forward(in, acts_[i].data(), batch, training);
-    in = acts_[i].data();
+    in.clear();
+    for (int p : inputs_[i]) in.push_back(p < 0 ? x : acts_[size_t(p)].data());
+    layers_[i]->ForwardN(in, acts_[i].data(), batch, training);
   }
-  return in;
+  return acts_.back().data();
 }
 
 float Model::Loss(const int32_t* labels, int batch, const float* soft) {
@@ -86,16 +115,38 @@ float Model::Loss(const int32_t* labels, int batch, const float* soft) {
   return softmax_cross_entropy_forward(probs_.data(), acts_.back().data(), labels, batch, classes_, loss_opts_, soft);
 }
 
+// Layers in reverse order; a layer's output gradient is complete once every consumer (all later in
+// the order) has run. The first consumer to reach a producer writes its gradient buffer directly;
+// later ones (fan-out) write a scratch buffer that is then added in: gradients sum, deterministically.
 void Model::Backward(int batch) {
   softmax_cross_entropy_backward(dlogits_.data(), probs_.data(), labels_.data(), batch, classes_, loss_opts_, 0, soft_);
-  const float* dout = dlogits_.data();
-  int which = 0;
-  for (size_t i = layers_.size(); i-- > 0;) {
-    const float* in = i == 0 ? input_ptr_ : acts_[i - 1].data();
-    float* din = i == 0 ? nullptr : dbuf_[which].data();
-    layers_[i]->Backward(in, acts_[i].data(), dout, din, batch);
-    dout = din;
-    which ^= 1;
+  const size_t L = layers_.size();
+  std::vector<float*> grad(L, nullptr);
+  grad[L - 1] = dlogits_.data();
+  std::vector<const float*> xs;
+  std::vector<float*> ds, sum_into;
+  for (size_t i = L; i-- > 0;) {
+    const std::vector<int>& in = inputs_[i];
+    xs.assign(in.size(), nullptr), ds.assign(in.size(), nullptr), sum_into.assign(in.size(), nullptr);
+    for (size_t k = 0; k < in.size(); ++k) {
+      const int p = in[k];
+      xs[k] = p < 0 ? input_ptr_ : acts_[size_t(p)].data();
+      if (p < 0) continue;  // the model input needs no gradient
+      if (!grad[size_t(p)]) {
+        ds[k] = grad[size_t(p)] = TakeGradBuffer();
+      } else {
+        ds[k] = TakeGradBuffer();
+        sum_into[k] = grad[size_t(p)];
+      }
+    }
+    layers_[i]->BackwardN(xs, acts_[i].data(), grad[i], ds, batch);
+    for (size_t k = 0; k < in.size(); ++k) {
+      if (!sum_into[k]) continue;
+      const size_t n = size_t(batch) * shapes_[size_t(in[k] + 1)].size();
+      for (size_t j = 0; j < n; ++j) sum_into[k][j] += ds[k][j];
+      GiveBackGradBuffer(ds[k]);
+    }
+    if (i != L - 1) GiveBackGradBuffer(grad[i]);
   }
 }
 
@@ -183,13 +234,58 @@ long Model::NonZeroCount() {
 
 void Model::Reshape() {
   shapes_.assign(1, input_);
-  Shape s = input_;
-  for (auto& l : layers_) {
-    s = l->OutputShape(s);
-    shapes_.push_back(s);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    std::vector<Shape> in;
+    for (int p : inputs_[i]) in.push_back(shapes_[size_t(p + 1)]);
+    layers_[i]->input_shapes = in;
+    shapes_.push_back(layers_[i]->OutputShapeN(in));
   }
   acts_.assign(layers_.size(), {});
+  grad_pool_.clear();
+  grad_free_.clear();
   capacity_ = 0;
+}
+
+int64_t Model::Macs() const {
+  int64_t n = 0;
+  for (auto& l : layers_) n += l->Macs();
+  return n;
+}
+
+namespace {
+std::string Thousands(int64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = int(s.size()) - 3; i > (v < 0 ? 1 : 0); i -= 3) s.insert(size_t(i), ",");
+  return s;
+}
+}  // namespace
+
+std::string Model::Summary() {
+  const bool graph = !IsSequential();
+  char line[320];
+  std::string out;
+  std::snprintf(line, sizeof line, "%-28s %-18s %-14s %10s %12s%s\n", "layer", "type", "output", "params", "MACs",
+                graph ? "  inputs" : "");
+  out += line;
+  int64_t params = 0;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Layer& l = *layers_[i];
+    int64_t np = 0;
+    for (Param* p : l.Params()) np += int64_t(p->value.size());
+    for (Param* p : l.Buffers()) np += int64_t(p->value.size());
+    params += np;
+    const Shape& s = shapes_[i + 1];
+    std::string in;
+    if (graph)
+      for (int p : inputs_[i]) in += (in.empty() ? "  " : ", ") + (p < 0 ? std::string("input") : layers_[size_t(p)]->name);
+    const std::string shape = std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
+    std::snprintf(line, sizeof line, "%-28s %-18s %-14s %10s %12s%s\n", l.name.c_str(), l.type().c_str(),
+                  shape.c_str(), Thousands(np).c_str(), Thousands(l.Macs()).c_str(), in.c_str());
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "%-28s %-18s %-14s %10s %12s\n", "total", "", "", Thousands(params).c_str(),
+                Thousands(Macs()).c_str());
+  return out + line;
 }
 
 void Model::SetSeed(uint64_t seed) {

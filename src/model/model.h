@@ -1,5 +1,8 @@
-// A Sequential model: a stack of kws::Layer built from the config's layer list
-// for an input shape (frames, bins, 1) and a class count.
+// A model: a graph of kws::Layer built from the config's layer list for an input shape
+// (frames, bins, 1) and a class count. Each layer reads the previous layer's output unless it names
+// its `inputs` (layer names; "input" = the model input): residual sums (add, with broadcasting),
+// concatenations and branches. A layer list without `inputs` is the classic Sequential stack.
+// The last listed layer is the output; every other layer must feed some layer; cycles are refused.
 //
 //   kws::Model m = kws::Model::Build(cfg.layers, {97, 20, 1}, /*num_classes=*/2, /*seed=*/1);
 //   const float* logits = m.Forward(x, batch, /*training=*/true);   // x: (batch, 97, 20, 1)
@@ -31,7 +34,9 @@ class Model {
   // `layers`: the config's layer list (see ResolveLayers: units of the last dense default to
   // num_classes, a trailing softmax marks the probability output). Names missing from the config
   // become "<type>_<k>" (k counts per type from 1). Throws UsageError naming the layer for unknown
-  // types, bad fields or impossible shapes, and if the output is not num_classes values.
+  // types, bad fields, impossible shapes (e.g. shapes an add cannot broadcast), an input that names
+  // no layer, a cycle, a layer whose output nothing reads, and if the output is not num_classes values.
+  // Layers run (and are stored) in a topological order that keeps the listed order where it can.
   static Model Build(const nlohmann::json& layers, Shape input, int num_classes, uint64_t seed);
 
   Shape input_shape() const { return input_; }
@@ -46,8 +51,17 @@ class Model {
   int OutputArgmax(const float* probs) const;
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
   std::vector<Shape> shapes() const { return shapes_; }  // input shape, then each layer's output
-  // The resolved layer list (each layer's Config(), plus {"type":"softmax"} at the end).
+  // The layers whose outputs layer i reads, in its input order (-1 = the model input).
+  const std::vector<int>& inputs(size_t i) const { return inputs_.at(i); }
+  std::vector<int> consumers(int i) const;  // the layers reading layer i's output (i = -1: the input)
+  bool IsSequential() const;                // every layer reads the one before it
+  // The resolved layer list (each layer's Config(), "inputs" where a layer does not read the one
+  // listed before it, plus {"type":"softmax"} at the end).
   nlohmann::json LayersConfig() const;
+  // A table of the layers: name, type, output shape, parameters (+ buffers), multiply-accumulates
+  // per example, and the inputs of graph layers; then the totals.
+  std::string Summary();
+  int64_t Macs() const;  // per example
 
   // Forward pass; returns logits (batch, num_classes), valid until the next Forward.
   const float* Forward(const float* x, int batch, bool training);
@@ -72,6 +86,7 @@ class Model {
   long ParamCount();              // trainable + buffer values
   long NonZeroCount();            // non-zero values (trainable + buffers)
   // For in-place surgery (structured pruning's RemoveFilters); call Reshape() afterwards.
+  // The graph (inputs()) does not change.
   std::vector<std::unique_ptr<Layer>>& mutable_layers() { return layers_; }
   // Recomputes the shapes after the layers changed and drops the activation buffers.
   void Reshape();
@@ -80,14 +95,20 @@ class Model {
 
  private:
   void Reserve(int batch);
+  float* TakeGradBuffer();
+  void GiveBackGradBuffer(float* b);
   std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<std::vector<int>> inputs_;  // per layer: producers (-1 = the model input)
   std::vector<Shape> shapes_;
   Shape input_;
   int classes_ = 0;
   int capacity_ = 0;
   const float* input_ptr_ = nullptr;
   std::vector<std::vector<float>> acts_;  // acts_[i] = output of layer i
-  std::vector<float> dbuf_[2];
+  // Gradient buffers (batch x the largest activation): a layer's output gradient lives in one from
+  // its first consumer's backward until its own; fan-out sums into it. Sequential stacks use two.
+  std::vector<std::unique_ptr<std::vector<float>>> grad_pool_;
+  std::vector<float*> grad_free_;
   std::vector<float> probs_, dlogits_;
   std::vector<int32_t> labels_;
   CrossEntropyOptions loss_opts_;

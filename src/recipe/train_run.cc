@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "model/config.h"
+#include "model/model.h"
 #include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -121,6 +122,12 @@ TrainRunResult RunTraining(const TrainRunOptions& o) {
           o.labels.empty() ? "from config" : o.labels.c_str());
   if (!o.test_data.empty()) CheckHeldOut(data, o.test_data);
   if (o.export_features) ExportFeatures(data, o.out);
+  {
+    const FeatureSet& fs = data.features;
+    Model m = Model::Build(cfg.layers, {fs.frames, fs.bins, 1},
+                           int(fs.class_names.empty() ? fs.label_names.size() : fs.class_names.size()), 0);
+    r.model_summary = m.Summary();
+  }
 
   if (o.cv > 0) {
     CvOptions co;
@@ -221,12 +228,13 @@ std::string TestText(const std::vector<EvalResult>& tests) {
 }  // namespace
 
 std::string TrainRunResult::ToText() const {
+  const std::string summary = model_summary.empty() ? "" : model_summary + "\n";
   if (cv) {
     int partitions = 1;
     for (const auto& run : cv->runs) partitions = std::max(partitions, run.partition + 1);
-    return CvText(*cv, partitions, cv_json);
+    return summary + CvText(*cv, partitions, cv_json);
   }
-  std::string o;
+  std::string o = summary;
   char buf[512];
   const auto& last = train.history.back();
   std::snprintf(buf, sizeof buf, "trained %zu epochs in %.2fs (%.0f samples/s, %d threads)\n", train.history.size(),

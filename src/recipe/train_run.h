@@ -55,11 +55,12 @@ struct TrainRunResult {
   std::vector<EvalResult> tests;       // holdout with test folders: the checkpoint, then each export
   std::optional<CvResult> cv;          // --cv
   std::string cv_json;                 // RUN/cv.json
+  std::string model_summary;           // Model::Summary() of the config's model (layers, shapes, params, MACs)
 
   // Holdout: model, best_epoch, ..., tflite [{path, bytes, zip_bytes}], test {data, models: [...]}.
   // CV: CvResult::ToJson() + cv_json.
   nlohmann::json ToJson() const;
-  // The summary `kws train` prints (with the test set's table and misclassified clips).
+  // The summary `kws train` prints (the model summary first; with the test set's table and misclassified clips).
   std::string ToText() const;
 };
 

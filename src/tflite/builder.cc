@@ -119,6 +119,14 @@ std::pair<::tflite::BuiltinOptions, fb::Offset<void>> BuildOptions(fb::FlatBuffe
           return {BO::ReducerOptions, ::tflite::CreateReducerOptions(b, o.keep_dims).Union()};
         } else if constexpr (std::is_same_v<T, QuantizeOptions>) {
           return {BO::QuantizeOptions, ::tflite::CreateQuantizeOptions(b).Union()};
+        } else if constexpr (std::is_same_v<T, AddOptions>) {
+          return {BO::AddOptions, ::tflite::CreateAddOptions(b, o.activation).Union()};
+        } else if constexpr (std::is_same_v<T, MulOptions>) {
+          return {BO::MulOptions, ::tflite::CreateMulOptions(b, o.activation).Union()};
+        } else if constexpr (std::is_same_v<T, ConcatenationOptions>) {
+          return {BO::ConcatenationOptions, ::tflite::CreateConcatenationOptions(b, o.axis, o.activation).Union()};
+        } else if constexpr (std::is_same_v<T, PadOptions>) {
+          return {BO::PadOptions, ::tflite::CreatePadOptions(b).Union()};
         } else {
           static_assert(std::is_same_v<T, DequantizeOptions>);
           return {BO::DequantizeOptions, ::tflite::CreateDequantizeOptions(b).Union()};

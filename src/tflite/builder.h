@@ -71,10 +71,18 @@ struct ReshapeOptions { std::vector<int> new_shape; };
 struct ReducerOptions { bool keep_dims = false; };
 struct QuantizeOptions {};
 struct DequantizeOptions {};
+struct AddOptions { ActivationFunctionType activation = ActivationFunctionType::NONE; };
+struct MulOptions { ActivationFunctionType activation = ActivationFunctionType::NONE; };
+struct ConcatenationOptions {
+  int axis = 0;
+  ActivationFunctionType activation = ActivationFunctionType::NONE;
+};
+struct PadOptions {};
 
 using OpOptions = std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions,
                                FullyConnectedOptions, SoftmaxOptions, ReshapeOptions, ReducerOptions,
-                               QuantizeOptions, DequantizeOptions>;
+                               QuantizeOptions, DequantizeOptions, AddOptions, MulOptions, ConcatenationOptions,
+                               PadOptions>;
 
 // Where the bytes of a finished file went, section by section (exact: the FlatBuffer builder's size
 // before and after each part; vtables, alignment padding and length prefixes are charged to the part

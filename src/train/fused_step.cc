@@ -229,6 +229,7 @@ void FusedConvStepAllowAvx512(bool allow) {
 }
 
 std::unique_ptr<FusedConvStep> FusedConvStep::TryCreate(Model& model) {
+  if (!model.IsSequential()) return nullptr;  // graphs (branches, sums) train layer by layer
   auto& layers = model.mutable_layers();
   std::unique_ptr<FusedConvStep> f(new FusedConvStep());
   f->loss_opts_ = model.loss_options();

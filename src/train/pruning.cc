@@ -203,27 +203,40 @@ std::vector<int> SelectFiltersByL1(const std::vector<double>& l1, int count) {
 
 void RemoveFilters(std::vector<std::unique_ptr<Layer>>& layers, size_t conv_index, const std::vector<int>& keep) {
   if (conv_index >= layers.size()) throw UsageError("structured pruning: layer index " + std::to_string(conv_index) + " out of range");
+  std::vector<size_t> chain = {conv_index};
+  for (size_t i = conv_index + 1; i < layers.size(); ++i) {
+    chain.push_back(i);
+    const std::string t = layers[i]->type();
+    if (t == "conv2d" || t == "dense") break;
+  }
+  RemoveFiltersAlong(layers, chain, keep);
+}
+
+void RemoveFiltersAlong(std::vector<std::unique_ptr<Layer>>& layers, const std::vector<size_t>& chain,
+                        const std::vector<int>& keep) {
+  const size_t conv_index = chain.at(0);
   auto* conv = dynamic_cast<Conv2DLayer*>(layers[conv_index].get());
   const std::string where = "layer '" + layers[conv_index]->name + "'";
   if (!conv) throw UsageError(where + ": structured pruning needs a conv2d layer (got " + layers[conv_index]->type() + ")");
   CheckKeep(keep, conv->filters, where);
   // Channel-wise checks downstream before mutating anything.
-  for (size_t i = conv_index + 1; i < layers.size(); ++i) {
-    const std::string t = layers[i]->type();
+  for (size_t k = 1; k < chain.size(); ++k) {
+    const std::string t = layers[chain[k]]->type();
     if (t == "conv2d" || t == "dense") break;
     if (t != "batchnorm" && t != "relu" && t != "dropout" && t != "average_pool2d" && t != "max_pool2d" &&
-        t != "global_average_pool" && t != "depthwise_conv2d")
-      throw UsageError("layer '" + layers[i]->name + "': structured pruning cannot follow channels through type '" + t + "'");
+        t != "global_average_pool" && t != "depthwise_conv2d" && t != "swish" && t != "hard_swish" && t != "mean")
+      throw UsageError("layer '" + layers[chain[k]]->name + "': structured pruning cannot follow channels through type '" + t + "'");
   }
   ShrinkParam(conv->kernel, 3, keep);
   if (conv->use_bias) ShrinkParam(conv->bias, 0, keep);
   conv->filters = int(keep.size());
 
   std::vector<int> ch = keep;  // kept channel indices (of the old layout) flowing downstream
-  for (size_t i = conv_index + 1; i < layers.size(); ++i) {
-    Layer* l = layers[i].get();
+  for (size_t k = 1; k < chain.size(); ++k) {
+    Layer* l = layers[chain[k]].get();
     const int old_c = l->input_shape.c;
     l->input_shape.c = int(ch.size());
+    if (!l->input_shapes.empty()) l->input_shapes[0].c = int(ch.size());
     if (auto* bn = dynamic_cast<BatchNormLayer*>(l)) {
       ShrinkParam(bn->gamma, 0, ch), ShrinkParam(bn->beta, 0, ch);
       ShrinkParam(bn->moving_mean, 0, ch), ShrinkParam(bn->moving_variance, 0, ch);
@@ -247,6 +260,25 @@ void RemoveFilters(std::vector<std::unique_ptr<Layer>>& layers, size_t conv_inde
       ShrinkParam(dense->kernel, 0, rows);
       return;
     }
+  }
+}
+
+std::vector<size_t> FilterChain(const std::vector<std::unique_ptr<Layer>>& layers,
+                                const std::vector<std::vector<int>>& inputs, size_t conv_index) {
+  std::vector<size_t> chain = {conv_index};
+  for (size_t v = conv_index;;) {
+    std::vector<size_t> readers;
+    for (size_t k = 0; k < inputs.size(); ++k)
+      for (int p : inputs[k])
+        if (p == int(v)) readers.push_back(k);
+    if (readers.size() != 1 || inputs[readers[0]].size() != 1) return {};  // fan-out, a sum, or the output
+    v = readers[0];
+    chain.push_back(v);
+    const std::string t = layers[v]->type();
+    if (t == "conv2d" || t == "dense") return chain;
+    if (t != "batchnorm" && t != "relu" && t != "dropout" && t != "average_pool2d" && t != "max_pool2d" &&
+        t != "global_average_pool" && t != "depthwise_conv2d" && t != "swish" && t != "hard_swish" && t != "mean")
+      return {};
   }
 }
 

@@ -82,6 +82,17 @@ std::vector<double> FilterL1Norms(const Layer& conv);
 // The `count` filters with the largest L1 norms (ties -> lower index), ascending.
 std::vector<int> SelectFiltersByL1(const std::vector<double>& l1, int count);
 void RemoveFilters(std::vector<std::unique_ptr<Layer>>& layers, size_t conv_index, const std::vector<int>& keep);
+// The same along an explicit chain of layer indices: chain[0] the conv2d, then the channel-wise layers its
+// output flows through, ending at the conv2d or dense that reads it (graph models: see FilterChain).
+void RemoveFiltersAlong(std::vector<std::unique_ptr<Layer>>& layers, const std::vector<size_t>& chain,
+                        const std::vector<int>& keep);
+// In a graph (inputs[i] = producers of layer i, -1 = the model input): the chain from conv layer
+// `conv_index` through layers that each read only its predecessor and are its only reader, with
+// channel-wise types (batchnorm, relu, dropout, pools, depthwise_conv2d, swish, hard_swish, mean),
+// to the conv2d or dense that ends it; empty when the channels fan out, meet a sum or concatenation,
+// or reach the output (then the filters cannot be removed without changing other layers).
+std::vector<size_t> FilterChain(const std::vector<std::unique_ptr<Layer>>& layers,
+                                const std::vector<std::vector<int>>& inputs, size_t conv_index);
 // Keeps max(1, round(filters*(1-fraction))) filters, or `count` when count > 0. Returns the kept indices.
 std::vector<int> PruneFiltersL1(std::vector<std::unique_ptr<Layer>>& layers, size_t conv_index, double fraction,
                                 int count = 0);

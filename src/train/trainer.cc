@@ -170,11 +170,27 @@ void AugmentedFeatures(const Config& cfg, const TrainData& d, const std::vector<
   LogVerbose("augmentation copy %llu: %zu items in %.3fs", (unsigned long long)copy, items.size(), Seconds(t0));
 }
 
+// The layers structured pruning may shrink after removing filters of conv2d layer i: the next layers up
+// to the conv2d/dense that reads them (Sequential stacks), or FilterChain's chain in a graph (empty
+// when the channels fan out or meet a sum: such convs keep all their filters).
+std::vector<size_t> PrunableChain(const Model& model, size_t i) {
+  const auto& layers = model.layers();
+  if (!model.IsSequential()) {
+    std::vector<std::vector<int>> inputs;
+    for (size_t k = 0; k < layers.size(); ++k) inputs.push_back(model.inputs(k));
+    return FilterChain(layers, inputs, i);
+  }
+  std::vector<size_t> chain = {i};
+  for (size_t j = i + 1; j < layers.size(); ++j) chain.push_back(j);
+  return chain;
+}
+
 // Structured pruning during training: at the schedule's steps, every conv2d keeps the
 // KeptCount(filters, sparsity) filters with the largest L1 norms; the others get a zero mask on their
 // kernel column and bias, and on the gamma/beta of the batchnorm that follows, so the channel is
 // exactly zero downstream (BN of an all-zero channel with gamma = beta = 0 outputs 0). Pruned filters
 // have norm 0, so they stay pruned. RemoveMaskedFilters later deletes them without changing outputs.
+// In a graph only the convs whose filters can be removed (PrunableChain) take part.
 bool UpdateFilterMasks(Model& model, const PruningSchedule& sched, long step) {
   if (!sched.ShouldPrune(step)) return false;
   const double sparsity = sched.Sparsity(step);
@@ -182,6 +198,8 @@ bool UpdateFilterMasks(Model& model, const PruningSchedule& sched, long step) {
   for (size_t i = 0; i < layers.size(); ++i) {
     auto* conv = dynamic_cast<Conv2DLayer*>(layers[i].get());
     if (!conv) continue;
+    const std::vector<size_t> chain = PrunableChain(model, i);
+    if (chain.empty()) continue;
     const int oc = conv->filters;
     const std::vector<int> keep_idx = SelectFiltersByL1(FilterL1Norms(*conv), int(KeptCount(size_t(oc), sparsity)));
     std::vector<uint8_t> keep(size_t(oc), 0);
@@ -196,13 +214,13 @@ bool UpdateFilterMasks(Model& model, const PruningSchedule& sched, long step) {
     };
     mask_channels(conv->kernel, oc);
     if (conv->use_bias) mask_channels(conv->bias, oc);
-    for (size_t j = i + 1; j < layers.size(); ++j) {
-      if (auto* bn = dynamic_cast<BatchNormLayer*>(layers[j].get())) {
+    for (size_t k = 1; k < chain.size(); ++k) {
+      if (auto* bn = dynamic_cast<BatchNormLayer*>(layers[chain[k]].get())) {
         mask_channels(bn->gamma, oc);
         mask_channels(bn->beta, oc);
         break;
       }
-      const std::string t = layers[j]->type();
+      const std::string t = layers[chain[k]]->type();
       if (t == "conv2d" || t == "dense" || t == "depthwise_conv2d") break;
     }
   }
@@ -224,8 +242,11 @@ int RemoveMaskedFilters(Model& model) {
       if (alive[size_t(k)]) keep.push_back(k);
     if (keep.empty()) keep.push_back(0);
     if (int(keep.size()) == oc) continue;
+    const std::vector<size_t> chain = PrunableChain(model, i);
+    if (chain.empty()) continue;
     removed += oc - int(keep.size());
-    RemoveFilters(layers, i, keep);
+    if (model.IsSequential()) RemoveFilters(layers, i, keep);
+    else RemoveFiltersAlong(layers, chain, keep);
   }
   model.Reshape();
   return removed;

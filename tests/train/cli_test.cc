@@ -489,7 +489,7 @@ TEST_F(CliTest, ShortPrunedRunWarnsOfMissedSparsity) {
 TEST_F(CliTest, RefusedRunsLeaveNoFiles) {
   const fsys::path out = root_ / "nothing";
   const std::string base = "train --config " + Config() + " --data " + Data() + " --out " + out.string();
-  for (const auto& [args, needle] : {std::pair<std::string, std::string>{" --labels low", "at least 2 labels"},
+  for (const auto& [args, needle] : {std::pair<std::string, std::string>{" --labels low", "at least 2 "},
                                      {" --resume", "holds no run to resume"},
                                      {" --set train.class_weights=1,2,3", "class_weights"}}) {
     SCOPED_TRACE(args);
