@@ -19,7 +19,7 @@
 #include "audio/audio_stream.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
-#include "stream/detector_options.h"
+#include "tflite/detector_options.h"
 #include "synth/synth.h"
 #include "tflite/metadata.h"
 #include "util/error.h"

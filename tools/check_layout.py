@@ -6,7 +6,9 @@ the module dependency order of #includes, and the module libraries CMake builds.
 
 Exit 0 when every rule holds, 1 otherwise (each violation printed on its own line).
 The module order (lowest first) is MODULES below; a file of module M may include its own
-module and any module listed before M, never one after it.
+module and any module listed before M, never one after it. CMakeLists.txt's KWS_MODULES (one
+library per module) must list the src/ modules in that order, and the README's module line
+("Modules, lowest first: a → b → …") must name the same modules in the same order.
 """
 import argparse
 import os
@@ -14,7 +16,7 @@ import re
 import sys
 
 MODULES = ["util", "audio", "features", "tflite", "runtime", "data", "synth", "layers", "model", "train",
-           "export", "stream", "recipe", "report", "bench", "quickstart", "cli"]
+           "export", "stream", "recipe", "report", "bench", "search", "quickstart", "cli"]
 
 
 def strip_code(text):
@@ -124,10 +126,20 @@ def main():
                     bad.append(f"{rel}:{k}: {mod} includes {m.group(1)} (a higher module)")
 
     cmake = open(os.path.join(root, "CMakeLists.txt"), encoding="utf-8").read()
-    libs = set(re.findall(r"add_library\(\s*kws_(\w+)", cmake)) | set(re.findall(r"kws_module\(\s*(\w+)", cmake))
+    present = [m for m in MODULES if os.path.isdir(os.path.join(root, "src", m))]
+    m = re.search(r"set\(KWS_MODULES\s+([^)]*)\)", cmake)
+    cmake_modules = [x for x in (m.group(1).split() if m else []) if os.path.isdir(os.path.join(root, "src", x))]
+    libs = set(re.findall(r"add_library\(\s*kws_(\w+)", cmake)) | set(cmake_modules)
     libs &= set(MODULES)
     if len(libs) < a.min_modules:
         bad.append(f"CMakeLists.txt: {len(libs)} module libraries (at least {a.min_modules})")
+    if cmake_modules and cmake_modules + ["cli"] != present:
+        bad.append(f"CMakeLists.txt: KWS_MODULES {cmake_modules} + cli is not the module order {present}")
+    readme_text = open(os.path.join(root, "README.md"), encoding="utf-8").read()
+    m = re.search(r"Modules, lowest first[^:]*:\s*([^\n]+)", readme_text)
+    named = [x.strip(" `.") for x in m.group(1).split("→")] if m else []
+    if named != present:
+        bad.append(f"README.md: the module line names {named or 'nothing'}, not the module order {present}")
 
     if a.list:
         for n, where, name in sorted(all_fns, reverse=True)[:a.list]:

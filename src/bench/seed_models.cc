@@ -27,7 +27,7 @@ SeedModelPaths WriteSeedModels(const std::string& dir, const std::string& prefix
   }
   if (int(md.labels.size()) != o.classes) throw UsageError("seed models: labels must have `classes` entries");
   md.extra = {{"synthetic", true}, {"sparsity", o.sparsity}, {"seed", o.seed}};
-  // Default features (FACTS §1): 97 frames x 20 log-mel bins, matching the graph's input.
+  // Default features (the course recipe: README): 97 frames x 20 log-mel bins, matching the graph's input.
   if (md.features.num_frames(md.features.window_samples()) != so.height || md.features.num_features() != so.width)
     throw InternalError("seed models: default features do not match the synthetic graph input");
 

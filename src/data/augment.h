@@ -1,5 +1,5 @@
 // Background noise and training-time augmentation, as TF's speech_commands
-// train.py does it (FACTS §6):
+// train.py does it (Warden 2018, arXiv:1804.03209; tensorflow/examples/speech_commands/):
 //   1. time shift: uniform integer shift in [-shift, +shift] samples, zero padded;
 //   2. with probability background_prob, add a random 1 s slice of a
 //      _background_noise_ file at gain U(0, background_volume);

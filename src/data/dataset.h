@@ -111,7 +111,7 @@ struct ClipName {
 };
 ClipName ParseClipName(const std::string& label, const std::string& file_name);
 
-// ---- The official Speech Commands split (FACTS §6) ----
+// ---- The official Speech Commands split (Warden 2018, arXiv:1804.03209; tensorflow/examples/speech_commands/) ----
 enum class Split { kTraining = 0, kValidation = 1, kTesting = 2 };
 const char* SplitName(Split s);  // "training" / "validation" / "testing"
 

@@ -10,7 +10,7 @@
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "runtime/interpreter.h"
-#include "stream/detector_options.h"
+#include "tflite/detector_options.h"
 #include "tflite/metadata.h"
 #include "util/bounded_read.h"
 #include "util/error.h"

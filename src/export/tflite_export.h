@@ -2,7 +2,7 @@
 // optimization) and full int8 (calibrated on a representative set), plus C-source output and the
 // in-memory zip size used for the size budget.
 //
-// Conventions (FACTS §4):
+// Conventions (the TFLite 8-bit quantization specification, tensorflow.org/lite/performance/quantization_spec):
 //  * dynamic: Conv2D weights int8 symmetric per output channel (quantized_dimension 0), DepthwiseConv2D
 //    per channel (dimension 3), FullyConnected per tensor; scale = max|w|/127, zero point 0, values in
 //    [-127, 127]. Weight tensors with fewer than `dynamic_min_elements` (1024) elements stay float and

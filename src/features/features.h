@@ -1,4 +1,4 @@
-// Log-mel and MFCC features exactly as tf.signal computes them (FACTS §2):
+// Log-mel and MFCC features exactly as tf.signal computes them (tensorflow/python/ops/signal/):
 //   frames = 1 + floor((N - frame_length) / frame_step)  (no end padding)
 //   |rfft(hann_periodic(frame) , fft_length)| -> [frames, fft_length/2+1]
 //   . linear_to_mel_weight_matrix -> [frames, num_mel_bins]

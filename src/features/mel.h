@@ -1,4 +1,4 @@
-// Mel filterbank exactly as tf.signal.linear_to_mel_weight_matrix (FACTS §2):
+// Mel filterbank exactly as tf.signal.linear_to_mel_weight_matrix (tensorflow/python/ops/signal/):
 //   mel(f) = 1127 ln(1 + f / 700)
 //   bin k has frequency k * (sample_rate/2) / (num_spectrogram_bins - 1); its mel is m_k
 //   edges e_0..e_{M+1} equally spaced in mel between mel(lower_hz) and mel(upper_hz)

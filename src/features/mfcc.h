@@ -1,4 +1,4 @@
-// MFCCs as tf.signal.mfccs_from_log_mel_spectrograms (FACTS §2): an unnormalised
+// MFCCs as tf.signal.mfccs_from_log_mel_spectrograms (tensorflow/python/ops/signal/): an unnormalised
 // DCT-II over the N mel bins, scaled by sqrt(2/N) for every coefficient (c0 too):
 //   c_k = sqrt(2/N) * sum_n x_n cos(pi k (2n + 1) / (2N)),  first K kept.
 #pragma once

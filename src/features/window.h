@@ -1,4 +1,4 @@
-// Analysis windows as tf.signal defines them (FACTS §2).
+// Analysis windows as tf.signal defines them (tensorflow/python/ops/signal/).
 //   hann:    w[n] = 0.5 - 0.5 cos(2 pi n / D)
 //   hamming: w[n] = 0.54 - 0.46 cos(2 pi n / D)
 //   none:    w[n] = 1

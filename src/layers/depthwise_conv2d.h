@@ -28,7 +28,7 @@ void depthwise_conv2d_backward(float* din, float* dweight, float* dbias, const f
 
 // Config: {"type":"depthwise_conv2d","kernel":[3,3],"strides":[1,1],"padding":"same","depth_multiplier":1,
 //          "use_bias":true,"dilation":[1,1]}  ("padding" may be a per-axis pair, as conv2d)
-// Params: <name>/depthwise_kernel (KH,KW,C,DM) — never prunable (FACTS §3), <name>/bias (C*DM).
+// Params: <name>/depthwise_kernel (KH,KW,C,DM) — never prunable (TF Model Optimization, tensorflow_model_optimization/python/core/sparsity/keras/), <name>/bias (C*DM).
 class DepthwiseConv2DLayer : public Layer {
  public:
   int kh = 3, kw = 3, sh = 1, sw = 1, depth_multiplier = 1, dh = 1, dw = 1;

@@ -56,7 +56,7 @@ struct Param {
   std::vector<int> dims;       // e.g. {KH, KW, Cin, Cout}; TFLite wants OHWI, the exporter transposes
   std::vector<float> value;
   std::vector<float> grad;     // same size as value (empty for buffers)
-  bool prunable = false;       // Conv/Dense kernels (FACTS §3)
+  bool prunable = false;       // Conv/Dense kernels (TF Model Optimization, tensorflow_model_optimization/python/core/sparsity/keras/)
   std::vector<uint8_t> mask;   // empty = no mask; else 1 keep / 0 pruned
 };
 

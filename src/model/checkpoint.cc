@@ -5,7 +5,6 @@
 
 #include "data/dataset.h"
 #include "features/options_io.h"
-#include "train/optimizer.h"
 #include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -63,26 +62,6 @@ Checkpoint CaptureModel(Model& model) {
   }
   for (Param* p : model.Buffers()) c.tensors.push_back({p->name, p->dims, p->value});
   return c;
-}
-
-void CaptureOptimizer(Optimizer& opt, Checkpoint& c) {
-  c.state["optimizer_steps"] = opt.steps();
-  c.state["optimizer"] = opt.options().ToJson();
-  for (auto& [pname, slots] : opt.Slots())
-    for (auto& [slot, v] : slots)
-      c.tensors.push_back({"optimizer/" + pname + "/" + slot, {int(v.size())}, v});
-}
-
-void RestoreOptimizer(const Checkpoint& c, Optimizer& opt) {
-  opt.set_steps(c.state.value("optimizer_steps", 0L));
-  auto& slots = opt.Slots();
-  slots.clear();
-  const std::string pre = "optimizer/";
-  for (auto& t : c.tensors) {
-    if (t.name.rfind(pre, 0) != 0) continue;
-    const auto slash = t.name.rfind('/');
-    slots[t.name.substr(pre.size(), slash - pre.size())][t.name.substr(slash + 1)] = t.data;
-  }
 }
 
 std::vector<int> OutputMapOf(const std::vector<std::string>& labels, const std::vector<std::string>& classes) {

@@ -39,7 +39,6 @@ struct NamedTensor {
   std::vector<float> data;
 };
 
-class Optimizer;
 
 struct Checkpoint {
   nlohmann::json config = nlohmann::json::object();  // Config::table (resolved settings)
@@ -63,13 +62,9 @@ std::vector<int> OutputMapOf(const std::vector<std::string>& labels, const std::
 
 // Weights, buffers and masks of a model (config/labels/features left for the caller).
 Checkpoint CaptureModel(Model& model);
-// Adds the optimizer's slots and step count (state["optimizer_steps"]).
-void CaptureOptimizer(Optimizer& opt, Checkpoint& c);
 // Builds the model the checkpoint describes and loads its weights, buffers and masks.
 // Throws BadInput("<what>: ...") for missing or mis-shaped tensors.
 Model ModelFromCheckpoint(const Checkpoint& c, const std::string& what = "checkpoint");
-// Restores slots and step count into an optimizer.
-void RestoreOptimizer(const Checkpoint& c, Optimizer& opt);
 
 // Serialized bytes (deterministic: same checkpoint -> same bytes).
 std::string SerializeCheckpoint(const Checkpoint& c);

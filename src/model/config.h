@@ -39,7 +39,7 @@
 //                     kws::synth::SynthesizeCached, cached by its settings under the synth cache folder.
 //   [detector]        the streaming detector's defaults, written into every exported model's metadata:
 //                     hop_ms, threshold, smooth_ms, suppress_ms, min_results, vad, vad_dbfs, vad_min_ms
-//                     (stream/detector_options.h; `kws listen` / `kws stream-eval` flags override them)
+//                     (tflite/detector_options.h; `kws listen` / `kws stream-eval` flags override them)
 //
 // Overrides: "dotted.path=value", typed by the existing value (int, float, bool, string, array of strings
 // as comma-separated text); array elements by index ("model.layers.0.filters=8"). An unknown key is a
@@ -53,7 +53,7 @@
 
 #include "data/augment.h"
 #include "features/features.h"
-#include "stream/detector_options.h"
+#include "tflite/detector_options.h"
 
 namespace kws {
 

@@ -1,6 +1,6 @@
 // Seed-shaped .tflite models with random weights, for the runtime's tests,
 // benchmark, fuzz corpus and the comparison against the official interpreter.
-// Same topology as the seed recipe (FACTS §1): 4 × (CONV_2D 3×3, 16 filters,
+// Same topology as the seed recipe (the course recipe: README): 4 × (CONV_2D 3×3, 16 filters,
 // fused ReLU; strides 1,2,2,1) → MEAN over H,W → FULLY_CONNECTED → SOFTMAX,
 // on a [1, frames, bins, 1] input (~2 M MACs at 97×20).
 //
@@ -9,7 +9,7 @@
 // per-channel conv weights, per-tensor FC weights, int32 biases; softmax out
 // 1/256, −128) exactly as the TFLite converter lays it out. kHybrid is the
 // dynamic-range model: conv weights with ≥ 1024 elements int8 per channel,
-// everything else float (FACTS §4).
+// everything else float (the TFLite 8-bit quantization specification, tensorflow.org/lite/performance/quantization_spec).
 #pragma once
 #include <cstdint>
 #include <string>

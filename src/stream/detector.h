@@ -31,7 +31,7 @@
 
 #include "features/features.h"
 #include "runtime/interpreter.h"
-#include "stream/detector_options.h"
+#include "tflite/detector_options.h"
 #include "stream/frontend.h"
 #include "stream/model_input.h"
 #include "stream/postprocess.h"

@@ -1,5 +1,5 @@
 // Streaming post-processing of per-hop class scores, as TFLite Micro's
-// micro_speech RecognizeCommands does it (FACTS §7), in float:
+// micro_speech RecognizeCommands does it (tensorflow/lite/micro/examples/micro_speech/recognize_commands.cc), in float:
 //   * every result (time, scores) goes into a fixed-size ring;
 //   * results older than smooth_ms before the newest are dropped (a result at
 //     time t is in the window when now − t < smooth_ms);
@@ -16,24 +16,9 @@
 #include <utility>
 #include <vector>
 
+#include "tflite/detector_options.h"
+
 namespace kws {
-
-// How a validation message names a setting: as the command-line flag ("--smooth-ms") or as the
-// config key ("detector.smooth_ms").
-enum class SettingNames { kFlags, kConfig };
-std::string SettingName(SettingNames names, const std::string& key);  // key in snake_case
-
-struct PostProcessOptions {
-  double threshold = 0.9;     // smoothed score needed to fire
-  double smooth_ms = 1000;    // averaging window
-  double suppress_ms = 1500;  // no detection this long after one
-  int min_results = 3;        // results needed in the window
-  // Per-keyword thresholds replacing `threshold` for that label ("no" at 0.7, every other keyword
-  // at `threshold`). Labels are checked against the model's keywords by ScoreSmoother.
-  std::vector<std::pair<std::string, double>> label_thresholds;
-  void Validate(SettingNames names = SettingNames::kFlags) const;  // UsageError naming the setting
-  double ThresholdOf(const std::string& label) const;
-};
 
 // "LABEL=VALUE" items of --label-threshold (UsageError naming the flag and the item).
 std::vector<std::pair<std::string, double>> ParseLabelThresholds(const std::vector<std::string>& items);

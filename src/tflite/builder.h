@@ -179,7 +179,7 @@ class ModelBuilder {
   bool legacy_opcodes_ = false;
 };
 
-// The effective builtin code of an OperatorCode: max(deprecated_builtin_code, builtin_code) (FACTS §5).
+// The effective builtin code of an OperatorCode: max(deprecated_builtin_code, builtin_code) (tensorflow/lite/schema/schema.fbs).
 ::tflite::BuiltinOperator EffectiveBuiltinCode(const ::tflite::OperatorCode& code);
 
 // Verifies the FlatBuffer structure and the "TFL3" identifier; returns the root or throws

@@ -9,7 +9,7 @@
 //    "features": {"sample_rate": 16000, "frame_length_s": 0.032, ..., "clip_seconds": 1.0},
 //    "quant": "dynamic",                  // float | dynamic | int8 (informational)
 //    "detector": {"threshold": 0.9, "smooth_ms": 500, ...},  // optional: streaming defaults
-//                                         // (stream/detector_options.h; from the config's [detector])
+//                                         // (tflite/detector_options.h; from the config's [detector])
 //    "extra": {...}}                      // free-form (training run, accuracy, ...)
 //
 // Official readers ignore unknown metadata entries, so this costs only its bytes.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "model/checkpoint.h"
 #include "util/error.h"
 
 namespace kws {
@@ -120,6 +121,26 @@ void ApplyMasks(const std::vector<Param*>& params) {
     if (p->mask.size() != p->value.size()) throw InternalError("mask of '" + p->name + "' has the wrong size");
     for (size_t i = 0; i < p->value.size(); ++i)
       if (!p->mask[i]) p->value[i] = 0.0f;
+  }
+}
+
+void CaptureOptimizer(Optimizer& opt, Checkpoint& c) {
+  c.state["optimizer_steps"] = opt.steps();
+  c.state["optimizer"] = opt.options().ToJson();
+  for (auto& [pname, slots] : opt.Slots())
+    for (auto& [slot, v] : slots)
+      c.tensors.push_back({"optimizer/" + pname + "/" + slot, {int(v.size())}, v});
+}
+
+void RestoreOptimizer(const Checkpoint& c, Optimizer& opt) {
+  opt.set_steps(c.state.value("optimizer_steps", 0L));
+  auto& slots = opt.Slots();
+  slots.clear();
+  const std::string pre = "optimizer/";
+  for (auto& t : c.tensors) {
+    if (t.name.rfind(pre, 0) != 0) continue;
+    const auto slash = t.name.rfind('/');
+    slots[t.name.substr(pre.size(), slash - pre.size())][t.name.substr(slash + 1)] = t.data;
   }
 }
 

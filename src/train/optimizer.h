@@ -72,4 +72,10 @@ void ZeroGrads(const std::vector<Param*>& params);
 // Multiplies each masked param by its mask (masked entries become exactly 0).
 void ApplyMasks(const std::vector<Param*>& params);
 
+struct Checkpoint;
+// The optimizer's slots ("optimizer/<param>/<slot>" tensors) and step count (state["optimizer_steps"],
+// state["optimizer"]) into a checkpoint, and back, for --resume.
+void CaptureOptimizer(Optimizer& opt, Checkpoint& c);
+void RestoreOptimizer(const Checkpoint& c, Optimizer& opt);
+
 }  // namespace kws

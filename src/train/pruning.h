@@ -1,4 +1,4 @@
-// Magnitude pruning with TF Model Optimization semantics (FACTS §3), and
+// Magnitude pruning with TF Model Optimization semantics (TF Model Optimization, tensorflow_model_optimization/python/core/sparsity/keras/), and
 // structured (whole-filter) pruning.
 //
 // Unstructured, per step of training (step = 0-based optimizer iteration):

@@ -105,7 +105,7 @@ TEST_F(BenchTest, SizeFiguresMatchHandComputedSeedNetwork) {
   EXPECT_EQ(kws::MeasureSize(pruned_.dynamic_path).params, kParams12);
   // Quantization can only add zeros (tiny weights round to 0).
   EXPECT_LE(kws::MeasureSize(pruned_.int8_path).nonzero_params, kNonzero12);
-  // Pruning does not shrink the file but the zip (FACTS §3).
+  // Pruning does not shrink the file but the zip (TF Model Optimization, tensorflow_model_optimization/python/core/sparsity/keras/).
   EXPECT_EQ(pf.size_bytes, kws::MeasureSize(dense_.float_path).size_bytes);
   EXPECT_LT(pf.zip_bytes, pf.size_bytes / 2);
   EXPECT_LT(pf.zip_bytes, kws::MeasureSize(dense_.float_path).zip_bytes);

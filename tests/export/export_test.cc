@@ -437,7 +437,7 @@ TEST(Export, CSourceAndZip) {
   zip_close(za);
 }
 
-// The recipe's numbers (FACTS §1): dynamic-range .tflite 11,883 bytes, zipped 4,305 bytes, for a 4 x 16
+// The recipe's numbers (the course recipe: README): dynamic-range .tflite 11,883 bytes, zipped 4,305 bytes, for a 4 x 16
 // filter network pruned to 85 % sparsity. Our file for the same shape must not be bigger.
 TEST(Sizes, PrunedSeedModelWithinRecipeBudget) {
   ir::SyntheticOptions so;

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """NumPy reference for kws features, written from the tf.signal formulas
-(FACTS §2), independent of the C++ code. float64 throughout.
+(tensorflow/python/ops/signal/), independent of the C++ code. float64 throughout.
 
   frames = 1 + floor((N - L) / step)            (no end padding)
   hann (periodic): 0.5 - 0.5 cos(2 pi n / L)    (L even; odd L: symmetric, L - 1)

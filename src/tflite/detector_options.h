@@ -1,5 +1,5 @@
-// The streaming detector's settings (hop, post-processing, VAD gate), apart from the detector so
-// that configs and model metadata can carry them without pulling in the runtime.
+// The streaming detector's settings (hop, post-processing, VAD gate), kept below every stage that
+// stores them (the recipe config, the exporter, a model's kws metadata) and the stream stage that uses them.
 //
 // Three places set them, later ones winning: the defaults below; a training config's [detector]
 // table, which `kws export` writes into the model's kws metadata ("detector": {...}); the flags of
@@ -8,10 +8,28 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
-
-#include "stream/postprocess.h"
+#include <utility>
+#include <vector>
 
 namespace kws {
+
+// How a validation message names a setting: as the command-line flag ("--smooth-ms") or as the
+// config key ("detector.smooth_ms").
+enum class SettingNames { kFlags, kConfig };
+std::string SettingName(SettingNames names, const std::string& key);  // key in snake_case
+
+struct PostProcessOptions {
+  double threshold = 0.9;     // smoothed score needed to fire
+  double smooth_ms = 1000;    // averaging window
+  double suppress_ms = 1500;  // no detection this long after one
+  int min_results = 3;        // results needed in the window
+  // Per-keyword thresholds replacing `threshold` for that label ("no" at 0.7, every other keyword
+  // at `threshold`). Labels are checked against the model's keywords by ScoreSmoother.
+  std::vector<std::pair<std::string, double>> label_thresholds;
+  void Validate(SettingNames names = SettingNames::kFlags) const;  // UsageError naming the setting
+  double ThresholdOf(const std::string& label) const;
+};
+
 
 struct DetectorOptions {
   double hop_ms = 100;

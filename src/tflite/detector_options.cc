@@ -1,8 +1,40 @@
-#include "stream/detector_options.h"
+#include "tflite/detector_options.h"
+
+#include <algorithm>
 
 #include "util/error.h"
 
 namespace kws {
+
+std::string SettingName(SettingNames names, const std::string& key) {
+  if (names == SettingNames::kConfig) return "detector." + key;
+  std::string flag = "--" + key;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+void PostProcessOptions::Validate(SettingNames names) const {
+  auto name = [&](const char* key) { return SettingName(names, key); };
+  if (!(threshold >= 0 && threshold <= 1))
+    throw UsageError(name("threshold") + " must be in [0, 1] (got " + std::to_string(threshold) + ")");
+  if (!(smooth_ms > 0)) throw UsageError(name("smooth_ms") + " must be > 0");
+  if (!(suppress_ms >= 0)) throw UsageError(name("suppress_ms") + " must be >= 0");
+  if (min_results < 1) throw UsageError(name("min_results") + " must be >= 1");
+  for (size_t i = 0; i < label_thresholds.size(); ++i) {
+    const auto& [label, t] = label_thresholds[i];
+    if (!(t >= 0 && t <= 1))
+      throw UsageError("--label-threshold " + label + ": must be in [0, 1] (got " + std::to_string(t) + ")");
+    for (size_t k = 0; k < i; ++k)
+      if (label_thresholds[k].first == label) throw UsageError("--label-threshold " + label + ": given twice");
+  }
+}
+
+double PostProcessOptions::ThresholdOf(const std::string& label) const {
+  for (const auto& [l, t] : label_thresholds)
+    if (l == label) return t;
+  return threshold;
+}
+
 
 using nlohmann::json;
 
