@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "bench/report.h"
@@ -245,291 +246,362 @@ QuickstartResult RunQuickstart(const QuickstartOptions& o) {
   }
 }
 
-QuickstartResult RunQuickstartInto(const QuickstartOptions& o) {
-  o.Validate();
-  const auto t_start = std::chrono::steady_clock::now();
-  json timings = json::object();
+namespace {
+
+// The seed model's exports: name, file and quantization.
+struct Variant {
+  std::string name, file;
+  QuantMode quant;
+};
+const std::vector<Variant>& SeedVariants() {
+  static const std::vector<Variant> v = {{"float", "seed_float.tflite", QuantMode::kFloat},
+                                         {"dynamic", "seed_dynamic.tflite", QuantMode::kDynamic},
+                                         {"int8", "seed_int8.tflite", QuantMode::kInt8}};
+  return v;
+}
+
+// One quickstart run: its state, and the steps Run() takes in order (configs, 1. data, 2. seed:
+// train + export, 3. baseline, 4. evaluate, 5. bench, 6. pictures + report), each timed.
+class QuickstartRun {
+ public:
+  explicit QuickstartRun(const QuickstartOptions& o) : o_(o), out_(o.out_dir), plots_dir_((out_ / "plots").string()) {}
+
+  QuickstartResult Run() {
+    LoadConfigs();
+    auto t0 = std::chrono::steady_clock::now();
+    PrepareSplit();
+    timings_["data"] = Since(t0);
+    TrainSeed();
+    ExportSeed();
+    TrainBaseline();
+    Evaluate();
+    Bench();
+    t0 = std::chrono::steady_clock::now();
+    LogInfo("[6/6] report: pictures and %s", (out_ / "report.md").string().c_str());
+    json pictures = json::object();
+    CurvePlots(seed_res_, "seed", plots_dir_, pictures);
+    if (o_.baseline) CurvePlots(base_res_, "baseline", plots_dir_, pictures);
+    json model_rows = ModelRows(pictures);
+    SizeAndLatencyCharts(pictures);
+    pictures["spectrograms"] = Spectrograms();
+    json report = Report(model_rows, pictures);
+    timings_["report"] = Since(t0);
+    timings_["total"] = Since(t_start_);
+    report["timings_s"] = timings_;
+
+    QuickstartResult res;
+    res.report = report;
+    res.report_json = (out_ / "report.json").string();
+    res.report_md = (out_ / "report.md").string();
+    AtomicWriteFile(res.report_json, report.dump(2) + "\n");
+    AtomicWriteFile(res.report_md, ReportMarkdown(report));
+    res.summary = ReportSummary(report) + "report: " + res.report_md + "\n";
+    return res;
+  }
+
+ private:
+  // ---- configs: the seed recipe and the baseline (possibly shortened to fit the time budget) ----
+  void LoadConfigs() {
+    std::vector<std::string> seed_over = o_.overrides;
+    if (!o_.labels.empty()) seed_over.insert(seed_over.begin(), "data.labels=" + o_.labels);
+    if (o_.seed) seed_over.insert(seed_over.begin(), "train.seed=" + std::to_string(o_.seed));
+    cfg_ = LoadSeedOrBaseline(o_.config, EmbeddedSeedConfig(), "configs/seed.toml (embedded)", seed_over);
+    seed_ = cfg_.train.seed;
+    for (size_t i = 0; i < cfg_.data.labels.size(); ++i) label_csv_ += (i ? "," : "") + cfg_.data.labels[i];
+    if (!o_.baseline) return;
+    std::vector<std::string> bo = {"data.labels=" + label_csv_, "train.seed=" + std::to_string(seed_)};
+    bo.insert(bo.end(), o_.baseline_overrides.begin(), o_.baseline_overrides.end());
+    base_cfg_ = LoadSeedOrBaseline(o_.baseline_config, EmbeddedBaselineConfig(), "configs/baseline.toml (embedded)", bo);
+    if (o_.baseline_epochs > 0 && o_.baseline_epochs < base_cfg_.train.epochs) {
+      baseline_note_ = "trained for " + std::to_string(o_.baseline_epochs) + " of its " +
+                       std::to_string(base_cfg_.train.epochs) +
+                       " epochs to fit the time budget (its learning-rate schedule spans the shorter run), so its "
+                       "accuracy understates the recipe; its size and latency do not depend on training";
+      bo.push_back("train.epochs=" + std::to_string(o_.baseline_epochs));
+      base_cfg_ = LoadSeedOrBaseline(o_.baseline_config, EmbeddedBaselineConfig(), "configs/baseline.toml (embedded)",
+                                     bo);
+    }
+  }
+
+  // ---- 1. data: the folders given, or speech synthesized for the labels; split by speaker ----
+  void PrepareSplit() {
+    std::vector<std::string> sources = o_.data_dirs;
+    json synth_info = nullptr;
+    if (sources.empty()) {
+      sources = {Synthesize(synth_info)};
+    } else {
+      std::string names;
+      for (const auto& s : sources) names += (names.empty() ? "" : " + ") + s;
+      LogInfo("[1/6] data: %s (labels %s)", names.c_str(), label_csv_.c_str());
+    }
+    split_ = SplitData(sources, cfg_.data.labels, o_.test_fraction, seed_, o_.out_dir, cfg_.data.skip_bad_files,
+                       /*copy_clips=*/!synth_info.is_null());
+    data_info_ = split_.info;
+    data_info_["kind"] = o_.data_dirs.empty() ? "synthetic" : o_.data_dirs.size() > 1 ? "folders" : "folder";
+    data_info_["synth"] = synth_info;
+    LogInfo("      split by speaker: %d training items (%d speakers), %d test items (%d speakers)",
+            data_info_["train_items"].get<int>(), data_info_["train_speakers"].get<int>(),
+            data_info_["test_items"].get<int>(), data_info_["test_speakers"].get<int>());
+  }
+
+  // Synthesized clips of the labels' words (and some unknown words), cached; returns their folder.
+  std::string Synthesize(json& synth_info) {
+    synth::SynthOptions so;
+    so.words = SpokenWords(cfg_.data.labels);
+    if (so.words.empty()) throw UsageError("--labels: nothing to synthesize (give at least one word)");
+    if (std::find(cfg_.data.labels.begin(), cfg_.data.labels.end(), kUnknownLabel) != cfg_.data.labels.end()) {
+      for (const auto& w : synth::SpeechCommandsUnknownWords())
+        if (std::find(so.words.begin(), so.words.end(), w) == so.words.end() && so.unknown_words.size() < 10)
+          so.unknown_words.push_back(w);
+    }
+    so.per_word = o_.per_word;
+    so.seed = seed_;
+    const std::string root = o_.synth_cache.empty() ? synth::DefaultSynthCacheRoot() : o_.synth_cache;
+    LogInfo("[1/6] data: synthesizing %d clips per word of %s (%s%s)", o_.per_word, label_csv_.c_str(),
+            root.empty() ? "not cached" : "cached in ", root.c_str());
+    synth::SynthResult sr;
+    std::string dir = synth::SynthesizeCached(so, root, &sr);
+    synth_info = {{"per_word", o_.per_word}, {"seed", seed_}, {"words", so.words}, {"cache_dir", dir}};
+    if (!sr.engines.empty()) synth_info["engines"] = sr.engines;
+    return dir;
+  }
+
+  // ---- 2. seed: train ----
+  void TrainSeed() {
+    const auto t0 = std::chrono::steady_clock::now();
+    LogInfo("[2/6] seed: training %s (%d epochs) on %s", cfg_.source.c_str(), cfg_.train.epochs,
+            split_.train_dir.c_str());
+    data_.emplace(PrepareData(cfg_, split_.train_dir));
+    TrainerOptions topt;
+    topt.out_dir = seed_run_;
+    topt.log_prefix = "seed ";
+    seed_res_ = TrainHoldout(cfg_, *data_, topt);
+    timings_["train_seed"] = Since(t0);
+  }
+
+  // ---- 2. seed: export float, dynamic-range and int8 .tflite + the int8 model as C source ----
+  void ExportSeed() {
+    const auto t0 = std::chrono::steady_clock::now();
+    LogInfo("      exporting float, dynamic-range and int8 .tflite + C array");
+    for (const auto& v : SeedVariants()) {
+      ModelExportOptions e;
+      e.model = seed_run_;
+      e.out = (out_ / v.file).string();
+      e.quant = v.quant;
+      e.seed = seed_;
+      if (v.quant == QuantMode::kInt8) e.calibration_data = {split_.train_dir};
+      ModelExportResult r = ExportModel(e);
+      exports_[v.name] = {{"file", v.file}, {"calibration_samples", r.calibration_samples}};
+    }
+    ModelExportOptions e;
+    e.model = seed_run_;
+    e.out = (out_ / "seed_int8.c").string();
+    e.quant = QuantMode::kInt8;
+    e.format = "c";
+    e.c_name = "kws_model";
+    e.seed = seed_;
+    e.calibration_data = {split_.train_dir};
+    ExportModel(e);
+    timings_["export_seed"] = Since(t0);
+    for (const auto& v : SeedVariants()) models_.push_back({v.name, v.file});
+  }
+
+  // ---- 3. baseline: train + export float ----
+  void TrainBaseline() {
+    if (!o_.baseline) {
+      LogInfo("[3/6] baseline: skipped (--no-baseline)");
+      return;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    LogInfo("[3/6] baseline: training %s (%d epochs)%s", base_cfg_.source.c_str(), base_cfg_.train.epochs,
+            baseline_note_.empty() ? "" : " - fewer epochs than the recipe, see the report");
+    PreparedData bdata = PrepareData(base_cfg_, split_.train_dir);
+    TrainerOptions bopt;
+    bopt.out_dir = (out_ / "runs" / "baseline").string();
+    bopt.log_prefix = "baseline ";
+    base_res_ = TrainHoldout(base_cfg_, bdata, bopt);
+    ModelExportOptions e;
+    e.model = bopt.out_dir;
+    e.out = (out_ / "baseline_float.tflite").string();
+    e.quant = QuantMode::kFloat;
+    ExportModel(e);
+    models_.push_back({"baseline", "baseline_float.tflite"});
+    timings_["train_baseline"] = Since(t0);
+  }
+
+  // ---- 4. evaluate on the held-out test speakers (what `kws eval` computes) ----
+  void Evaluate() {
+    const auto t0 = std::chrono::steady_clock::now();
+    LogInfo("[4/6] evaluate: %zu models on %s (held-out speakers)", models_.size(), split_.test_dir.c_str());
+    Progress p("evaluate", long(models_.size()));
+    for (const auto& m : models_) {
+      evals_.push_back(EvaluateOnData((out_ / m.second).string(), split_.test_dir));
+      p.Tick();
+    }
+    p.Done();
+    timings_["evaluate"] = Since(t0);
+  }
+
+  // ---- 5. bench (what `kws bench` computes) ----
+  void Bench() {
+    const auto t0 = std::chrono::steady_clock::now();
+    LogInfo("[5/6] bench: size and latency (%d runs per model, one thread, interleaved)", o_.bench_runs);
+    bench_opts_.runs = o_.bench_runs;
+    bench_opts_.warmup = o_.bench_warmup;
+    std::vector<std::string> paths;
+    for (const auto& m : models_) paths.push_back((out_ / m.second).string());
+    bench_ = BenchModels(paths, bench_opts_);
+    timings_["bench"] = Since(t0);
+  }
+
+  // ---- 6. pictures + report: one row per model (eval + bench) and its confusion matrix ----
+  json ModelRows(json& pictures) const {
+    const ModelReport* base_rep = o_.baseline ? &bench_.back() : nullptr;
+    json model_rows = json::array();
+    for (size_t i = 0; i < models_.size(); ++i) {
+      const EvalResult& ev = evals_[i];
+      const ModelReport& br = bench_[i];
+      const bool is_base = o_.baseline && i + 1 == models_.size();
+      json row;
+      row["name"] = models_[i].first;
+      row["file"] = models_[i].second;
+      row["kind"] = br.kind;
+      row["eval"] = ev.eval.ToJson();
+      row["eval"]["model_kind"] = ev.model_kind;
+      row["eval"]["correct"] = ev.eval.correct;
+      row["eval"]["errors"] = EvalMissesJson(ev);
+      row["accuracy"] = ev.eval.accuracy;
+      row["bench"] = ReportJson(br, is_base ? nullptr : base_rep);
+      row["bench"].erase("baseline");
+      row["sparsity"] = br.params ? 1.0 - double(br.nonzero_params) / double(br.params) : 0.0;
+      model_rows.push_back(row);
+
+      HeatMap hm;
+      hm.title = models_[i].first + ": " + std::to_string(ev.eval.correct) + "/" + std::to_string(ev.eval.n) +
+                 " correct (" + Fmtd(100 * ev.eval.accuracy) + "%)";
+      hm.row_title = "true label";
+      hm.col_title = "predicted label";
+      hm.row_labels = ev.eval.labels;
+      hm.col_labels = ev.eval.labels;
+      for (const auto& r : ev.eval.confusion) hm.values.push_back(std::vector<double>(r.begin(), r.end()));
+      const std::string cf = "plots/confusion_" + models_[i].first + ".svg";
+      WriteSvg((out_ / cf).string(), HeatMapSvg(hm));
+      pictures["confusion_" + models_[i].first] = cf;
+    }
+    return model_rows;
+  }
+
+  void SizeAndLatencyCharts(json& pictures) const {
+    BarChart size;
+    size.title = "Model size (log scale)";
+    size.y_label = "bytes";
+    size.log_scale = true;
+    size.value_format = ",";
+    size.series = {{".tflite", {}, {}, {}}, {"zipped", {}, {}, {}}};
+    BarChart lat;
+    lat.title = "Latency per 1 s clip, one thread (median, log scale)";
+    lat.y_label = "microseconds";
+    lat.log_scale = true;
+    lat.value_format = ",";
+    lat.series = {{"pre-processing", {}, {}, {}}, {"inference", {}, {}, {}}, {"total", {}, {}, {}}};
+    for (size_t i = 0; i < models_.size(); ++i) {
+      size.categories.push_back(models_[i].first);
+      lat.categories.push_back(models_[i].first);
+      size.series[0].y.push_back(double(bench_[i].size_bytes));
+      size.series[1].y.push_back(double(bench_[i].zip_bytes));
+      lat.series[0].y.push_back(bench_[i].preprocess.median_us);
+      lat.series[1].y.push_back(bench_[i].inference.median_us);
+      lat.series[2].y.push_back(bench_[i].total.median_us);
+    }
+    WriteSvg((out_ / "plots" / "size.svg").string(), BarChartSvg(size));
+    WriteSvg((out_ / "plots" / "latency.svg").string(), BarChartSvg(lat));
+    pictures["size"] = "plots/size.svg";
+    pictures["latency"] = "plots/latency.svg";
+  }
+
+  // One log-mel spectrogram per label: the first training clip of each.
+  json Spectrograms() const {
+    json spectrograms = json::object();
+    const FeatureSet& fs = data_->features;
+    for (size_t l = 0; l < fs.label_names.size(); ++l) {
+      for (int i = 0; i < fs.n; ++i) {
+        if (fs.labels[size_t(i)] != int(l)) continue;
+        Image img = HeatmapImage(fs.item(i), fs.frames, fs.bins, 4, 8, ColormapKind::kMagma);
+        const std::string f = "plots/spectrogram_" + fs.label_names[l] + ".png";
+        WritePng((out_ / f).string(), img.width, img.height, img.rgb);
+        const int clip = data_->task.clip[size_t(i)];
+        spectrograms[fs.label_names[l]] = {
+            {"file", f}, {"clip", clip >= 0 ? data_->dataset.clips[size_t(clip)].rel : std::string("(noise slice)")}};
+        break;
+      }
+    }
+    return spectrograms;
+  }
+
+  // report.json (without its timings); report.md is rendered from it.
+  json Report(const json& model_rows, const json& pictures) const {
+    json report;
+    report["kws_version"] = KWS_VERSION;
+    report["out_dir"] = o_.out_dir;
+    report["data"] = data_info_;
+    report["test_set"] = "held-out speakers: " + split_.test_dir +
+                         " (never used for training or best-epoch selection; `kws eval --data` on it gives these "
+                         "accuracies)";
+    report["seed"] = TrainJson(cfg_, seed_res_, seed_run_);
+    report["seed"]["exports"] = exports_;
+    report["seed"]["c_source"] = "seed_int8.c";
+    if (o_.baseline) {
+      report["baseline"] = TrainJson(base_cfg_, base_res_, (out_ / "runs" / "baseline").string());
+      report["baseline"]["note"] = baseline_note_;
+    } else {
+      report["baseline"] = nullptr;
+    }
+    report["models"] = model_rows;
+    report["bench_options"] = {
+        {"runs", bench_opts_.runs}, {"warmup", bench_opts_.warmup}, {"threads", bench_opts_.threads}};
+    report["pictures"] = pictures;
+    report["threads"] = NumThreads();
+    return report;
+  }
+
+  const QuickstartOptions& o_;
+  const std::chrono::steady_clock::time_point t_start_ = std::chrono::steady_clock::now();
+  const fsys::path out_;
+  const std::string plots_dir_;
+  const std::string seed_run_ = (out_ / "runs" / "seed").string();
+  json timings_ = json::object();
+
+  Config cfg_, base_cfg_;
+  uint64_t seed_ = 0;
+  std::string label_csv_, baseline_note_;
+  DataSplit split_;
+  json data_info_;
+  std::optional<PreparedData> data_;  // the seed's training data (its spectrograms go into the report)
+  TrainResult seed_res_, base_res_;
+  json exports_ = json::object();
+  std::vector<std::pair<std::string, std::string>> models_;  // name, file
+  std::vector<EvalResult> evals_;
+  BenchOptions bench_opts_;
+  std::vector<ModelReport> bench_;
+};
+
+// The data folders exist; the output folder can be written.
+void CheckInputs(const QuickstartOptions& o) {
   for (const std::string& dir : o.data_dirs) {
     std::error_code ec;
     if (!fsys::exists(dir, ec)) throw BadInput(dir + ": no such folder");
     if (!fsys::is_directory(dir, ec)) throw BadInput(dir + ": not a folder");
   }
   CheckWritable(o.out_dir);
-  const fsys::path out(o.out_dir);
-  const std::string plots_dir = (out / "plots").string();
+}
 
-  // ---- configs ----
-  std::vector<std::string> seed_over = o.overrides;
-  if (!o.labels.empty()) seed_over.insert(seed_over.begin(), "data.labels=" + o.labels);
-  if (o.seed) seed_over.insert(seed_over.begin(), "train.seed=" + std::to_string(o.seed));
-  Config cfg = LoadSeedOrBaseline(o.config, EmbeddedSeedConfig(), "configs/seed.toml (embedded)", seed_over);
-  const uint64_t seed = cfg.train.seed;
-  std::string label_csv;
-  for (size_t i = 0; i < cfg.data.labels.size(); ++i) label_csv += (i ? "," : "") + cfg.data.labels[i];
-  Config base_cfg;
-  std::string baseline_note;
-  if (o.baseline) {
-    std::vector<std::string> bo = {"data.labels=" + label_csv, "train.seed=" + std::to_string(seed)};
-    bo.insert(bo.end(), o.baseline_overrides.begin(), o.baseline_overrides.end());
-    base_cfg = LoadSeedOrBaseline(o.baseline_config, EmbeddedBaselineConfig(), "configs/baseline.toml (embedded)", bo);
-    if (o.baseline_epochs > 0 && o.baseline_epochs < base_cfg.train.epochs) {
-      baseline_note = "trained for " + std::to_string(o.baseline_epochs) + " of its " +
-                      std::to_string(base_cfg.train.epochs) +
-                      " epochs to fit the time budget (its learning-rate schedule spans the shorter run), so its "
-                      "accuracy understates the recipe; its size and latency do not depend on training";
-      bo.push_back("train.epochs=" + std::to_string(o.baseline_epochs));
-      base_cfg = LoadSeedOrBaseline(o.baseline_config, EmbeddedBaselineConfig(), "configs/baseline.toml (embedded)",
-                                    bo);
-    }
-  }
+}  // namespace
 
-  // ---- 1. data ----
-  auto t0 = std::chrono::steady_clock::now();
-  json data_info;
-  std::vector<std::string> sources = o.data_dirs;
-  json synth_info = nullptr;
-  if (sources.empty()) {
-    synth::SynthOptions so;
-    so.words = SpokenWords(cfg.data.labels);
-    if (so.words.empty()) throw UsageError("--labels: nothing to synthesize (give at least one word)");
-    if (std::find(cfg.data.labels.begin(), cfg.data.labels.end(), kUnknownLabel) != cfg.data.labels.end()) {
-      for (const auto& w : synth::SpeechCommandsUnknownWords())
-        if (std::find(so.words.begin(), so.words.end(), w) == so.words.end() && so.unknown_words.size() < 10)
-          so.unknown_words.push_back(w);
-    }
-    so.per_word = o.per_word;
-    so.seed = seed;
-    const std::string root = o.synth_cache.empty() ? synth::DefaultSynthCacheRoot() : o.synth_cache;
-    LogInfo("[1/6] data: synthesizing %d clips per word of %s (%s%s)", o.per_word, label_csv.c_str(),
-            root.empty() ? "not cached" : "cached in ", root.c_str());
-    synth::SynthResult sr;
-    sources = {synth::SynthesizeCached(so, root, &sr)};
-    synth_info = {{"per_word", o.per_word}, {"seed", seed}, {"words", so.words}, {"cache_dir", sources[0]}};
-    if (!sr.engines.empty()) synth_info["engines"] = sr.engines;
-  } else {
-    std::string names;
-    for (const auto& s : sources) names += (names.empty() ? "" : " + ") + s;
-    LogInfo("[1/6] data: %s (labels %s)", names.c_str(), label_csv.c_str());
-  }
-  DataSplit split = SplitData(sources, cfg.data.labels, o.test_fraction, seed, o.out_dir, cfg.data.skip_bad_files,
-                              /*copy_clips=*/!synth_info.is_null());
-  data_info = split.info;
-  data_info["kind"] = o.data_dirs.empty() ? "synthetic" : o.data_dirs.size() > 1 ? "folders" : "folder";
-  data_info["synth"] = synth_info;
-  LogInfo("      split by speaker: %d training items (%d speakers), %d test items (%d speakers)",
-          data_info["train_items"].get<int>(), data_info["train_speakers"].get<int>(),
-          data_info["test_items"].get<int>(), data_info["test_speakers"].get<int>());
-  timings["data"] = Since(t0);
-
-  // ---- 2. seed: train + export ----
-  t0 = std::chrono::steady_clock::now();
-  LogInfo("[2/6] seed: training %s (%d epochs) on %s", cfg.source.c_str(), cfg.train.epochs,
-          split.train_dir.c_str());
-  PreparedData data = PrepareData(cfg, split.train_dir);
-  const std::string seed_run = (out / "runs" / "seed").string();
-  TrainerOptions topt;
-  topt.out_dir = seed_run;
-  topt.log_prefix = "seed ";
-  TrainResult seed_res = TrainHoldout(cfg, data, topt);
-  timings["train_seed"] = Since(t0);
-
-  t0 = std::chrono::steady_clock::now();
-  struct Variant {
-    std::string name, file;
-    QuantMode quant;
-  };
-  std::vector<Variant> variants = {{"float", "seed_float.tflite", QuantMode::kFloat},
-                                   {"dynamic", "seed_dynamic.tflite", QuantMode::kDynamic},
-                                   {"int8", "seed_int8.tflite", QuantMode::kInt8}};
-  LogInfo("      exporting float, dynamic-range and int8 .tflite + C array");
-  json exports = json::object();
-  for (const auto& v : variants) {
-    ModelExportOptions e;
-    e.model = seed_run;
-    e.out = (out / v.file).string();
-    e.quant = v.quant;
-    e.seed = seed;
-    if (v.quant == QuantMode::kInt8) e.calibration_data = {split.train_dir};
-    ModelExportResult r = ExportModel(e);
-    exports[v.name] = {{"file", v.file}, {"calibration_samples", r.calibration_samples}};
-  }
-  {
-    ModelExportOptions e;
-    e.model = seed_run;
-    e.out = (out / "seed_int8.c").string();
-    e.quant = QuantMode::kInt8;
-    e.format = "c";
-    e.c_name = "kws_model";
-    e.seed = seed;
-    e.calibration_data = {split.train_dir};
-    ExportModel(e);
-  }
-  timings["export_seed"] = Since(t0);
-
-  // ---- 3. baseline ----
-  std::vector<std::pair<std::string, std::string>> models;  // name, file
-  for (const auto& v : variants) models.push_back({v.name, v.file});
-  TrainResult base_res;
-  if (o.baseline) {
-    t0 = std::chrono::steady_clock::now();
-    LogInfo("[3/6] baseline: training %s (%d epochs)%s", base_cfg.source.c_str(), base_cfg.train.epochs,
-            baseline_note.empty() ? "" : " - fewer epochs than the recipe, see the report");
-    PreparedData bdata = PrepareData(base_cfg, split.train_dir);
-    TrainerOptions bopt;
-    bopt.out_dir = (out / "runs" / "baseline").string();
-    bopt.log_prefix = "baseline ";
-    base_res = TrainHoldout(base_cfg, bdata, bopt);
-    ModelExportOptions e;
-    e.model = bopt.out_dir;
-    e.out = (out / "baseline_float.tflite").string();
-    e.quant = QuantMode::kFloat;
-    ExportModel(e);
-    models.push_back({"baseline", "baseline_float.tflite"});
-    timings["train_baseline"] = Since(t0);
-  } else {
-    LogInfo("[3/6] baseline: skipped (--no-baseline)");
-  }
-
-  // ---- 4. evaluate on the held-out test speakers (what `kws eval` computes) ----
-  t0 = std::chrono::steady_clock::now();
-  LogInfo("[4/6] evaluate: %zu models on %s (held-out speakers)", models.size(), split.test_dir.c_str());
-  std::vector<EvalResult> evals;
-  {
-    Progress p("evaluate", long(models.size()));
-    for (const auto& m : models) {
-      evals.push_back(EvaluateOnData((out / m.second).string(), split.test_dir));
-      p.Tick();
-    }
-    p.Done();
-  }
-  timings["evaluate"] = Since(t0);
-
-  // ---- 5. bench (what `kws bench` computes) ----
-  t0 = std::chrono::steady_clock::now();
-  LogInfo("[5/6] bench: size and latency (%d runs per model, one thread, interleaved)", o.bench_runs);
-  BenchOptions bo;
-  bo.runs = o.bench_runs;
-  bo.warmup = o.bench_warmup;
-  std::vector<std::string> paths;
-  for (const auto& m : models) paths.push_back((out / m.second).string());
-  std::vector<ModelReport> bench = BenchModels(paths, bo);
-  const ModelReport* base_rep = o.baseline ? &bench.back() : nullptr;
-  timings["bench"] = Since(t0);
-
-  // ---- 6. pictures + report ----
-  t0 = std::chrono::steady_clock::now();
-  LogInfo("[6/6] report: pictures and %s", (out / "report.md").string().c_str());
-  json pictures = json::object();
-  CurvePlots(seed_res, "seed", plots_dir, pictures);
-  if (o.baseline) CurvePlots(base_res, "baseline", plots_dir, pictures);
-
-  json model_rows = json::array();
-  for (size_t i = 0; i < models.size(); ++i) {
-    const EvalResult& ev = evals[i];
-    const ModelReport& br = bench[i];
-    const bool is_base = o.baseline && i + 1 == models.size();
-    json row;
-    row["name"] = models[i].first;
-    row["file"] = models[i].second;
-    row["kind"] = br.kind;
-    row["eval"] = ev.eval.ToJson();
-    row["eval"]["model_kind"] = ev.model_kind;
-    row["eval"]["correct"] = ev.eval.correct;
-    row["eval"]["errors"] = EvalMissesJson(ev);
-    row["accuracy"] = ev.eval.accuracy;
-    row["bench"] = ReportJson(br, is_base ? nullptr : base_rep);
-    row["bench"].erase("baseline");
-    row["sparsity"] = br.params ? 1.0 - double(br.nonzero_params) / double(br.params) : 0.0;
-    model_rows.push_back(row);
-
-    HeatMap hm;
-    hm.title = models[i].first + ": " + std::to_string(ev.eval.correct) + "/" + std::to_string(ev.eval.n) +
-               " correct (" + Fmtd(100 * ev.eval.accuracy) + "%)";
-    hm.row_title = "true label";
-    hm.col_title = "predicted label";
-    hm.row_labels = ev.eval.labels;
-    hm.col_labels = ev.eval.labels;
-    for (const auto& r : ev.eval.confusion) hm.values.push_back(std::vector<double>(r.begin(), r.end()));
-    const std::string cf = "plots/confusion_" + models[i].first + ".svg";
-    WriteSvg((out / cf).string(), HeatMapSvg(hm));
-    pictures["confusion_" + models[i].first] = cf;
-  }
-
-  BarChart size;
-  size.title = "Model size (log scale)";
-  size.y_label = "bytes";
-  size.log_scale = true;
-  size.value_format = ",";
-  size.series = {{".tflite", {}, {}, {}}, {"zipped", {}, {}, {}}};
-  BarChart lat;
-  lat.title = "Latency per 1 s clip, one thread (median, log scale)";
-  lat.y_label = "microseconds";
-  lat.log_scale = true;
-  lat.value_format = ",";
-  lat.series = {{"pre-processing", {}, {}, {}}, {"inference", {}, {}, {}}, {"total", {}, {}, {}}};
-  for (size_t i = 0; i < models.size(); ++i) {
-    size.categories.push_back(models[i].first);
-    lat.categories.push_back(models[i].first);
-    size.series[0].y.push_back(double(bench[i].size_bytes));
-    size.series[1].y.push_back(double(bench[i].zip_bytes));
-    lat.series[0].y.push_back(bench[i].preprocess.median_us);
-    lat.series[1].y.push_back(bench[i].inference.median_us);
-    lat.series[2].y.push_back(bench[i].total.median_us);
-  }
-  WriteSvg((out / "plots" / "size.svg").string(), BarChartSvg(size));
-  WriteSvg((out / "plots" / "latency.svg").string(), BarChartSvg(lat));
-  pictures["size"] = "plots/size.svg";
-  pictures["latency"] = "plots/latency.svg";
-
-  // One log-mel spectrogram per label: the first training clip of each.
-  json spectrograms = json::object();
-  const FeatureSet& fs = data.features;
-  for (size_t l = 0; l < fs.label_names.size(); ++l) {
-    for (int i = 0; i < fs.n; ++i) {
-      if (fs.labels[size_t(i)] != int(l)) continue;
-      Image img = HeatmapImage(fs.item(i), fs.frames, fs.bins, 4, 8, ColormapKind::kMagma);
-      const std::string f = "plots/spectrogram_" + fs.label_names[l] + ".png";
-      WritePng((out / f).string(), img.width, img.height, img.rgb);
-      const int clip = data.task.clip[size_t(i)];
-      spectrograms[fs.label_names[l]] = {
-          {"file", f}, {"clip", clip >= 0 ? data.dataset.clips[size_t(clip)].rel : std::string("(noise slice)")}};
-      break;
-    }
-  }
-  pictures["spectrograms"] = spectrograms;
-
-  json report;
-  report["kws_version"] = KWS_VERSION;
-  report["out_dir"] = o.out_dir;
-  report["data"] = data_info;
-  report["test_set"] = "held-out speakers: " + split.test_dir +
-                       " (never used for training or best-epoch selection; `kws eval --data` on it gives these "
-                       "accuracies)";
-  report["seed"] = TrainJson(cfg, seed_res, seed_run);
-  report["seed"]["exports"] = exports;
-  report["seed"]["c_source"] = "seed_int8.c";
-  if (o.baseline) {
-    report["baseline"] = TrainJson(base_cfg, base_res, (out / "runs" / "baseline").string());
-    report["baseline"]["note"] = baseline_note;
-  } else {
-    report["baseline"] = nullptr;
-  }
-  report["models"] = model_rows;
-  report["bench_options"] = {{"runs", bo.runs}, {"warmup", bo.warmup}, {"threads", bo.threads}};
-  report["pictures"] = pictures;
-  report["threads"] = NumThreads();
-  timings["report"] = Since(t0);
-  timings["total"] = Since(t_start);
-  report["timings_s"] = timings;
-
-  QuickstartResult res;
-  res.report = report;
-  res.report_json = (out / "report.json").string();
-  res.report_md = (out / "report.md").string();
-  AtomicWriteFile(res.report_json, report.dump(2) + "\n");
-  AtomicWriteFile(res.report_md, ReportMarkdown(report));
-  res.summary = ReportSummary(report) + "report: " + res.report_md + "\n";
-  return res;
+QuickstartResult RunQuickstartInto(const QuickstartOptions& o) {
+  o.Validate();
+  QuickstartRun run(o);  // the total time counts from here
+  CheckInputs(o);
+  return run.Run();
 }
 
 }  // namespace kws

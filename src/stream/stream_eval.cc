@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/rng.h"
+#include "util/text.h"
 
 namespace kws {
 
@@ -558,6 +560,187 @@ const ThresholdResult* OperatingPoint(const StreamEvalResult& r, double max_fa_p
   consider(r.main);
   for (const ThresholdResult& t : r.sweep) consider(t);
   return best;
+}
+
+// ---- reports: JSON and table ----
+
+namespace {
+
+// printf into `out`.
+__attribute__((format(printf, 2, 3))) void Appendf(std::string& out, const char* fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  va_list copy;
+  va_copy(copy, args);
+  const int n = std::vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  if (n > 0) {
+    const size_t at = out.size();
+    out.resize(at + size_t(n) + 1);
+    std::vsnprintf(out.data() + at, size_t(n) + 1, fmt, args);
+    out.resize(at + size_t(n));
+  }
+  va_end(args);
+}
+
+nlohmann::json LabelThresholdsJson(const PostProcessOptions& p) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [label, t] : p.label_thresholds) j[label] = t;
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json ThresholdResult::ToJson(const std::vector<std::string>& labels, bool with_clips) const {
+  const ThresholdResult& r = *this;
+  nlohmann::json j = {{"threshold", r.threshold},
+                      {"keyword_events", r.events},
+                      {"hits", r.hits},
+                      {"recall", r.recall()},
+                      {"recall_ci90", {r.recall_low, r.recall_high}},
+                      {"false_rejection_rate", r.events ? 1.0 - r.recall() : 0.0},
+                      {"false_alarms", r.false_alarms},
+                      {"false_alarms_per_hour", r.fa_per_hour},
+                      {"false_alarm_kinds",
+                       {{"wrong_label", r.fa_wrong_label}, {"repeat", r.fa_repeat}, {"other_word", r.fa_other_word},
+                        {"noise", r.fa_noise}}},
+                      {"noise_false_alarms_late", r.fa_noise_late},
+                      {"mean_delay_ms", r.mean_delay_ms},
+                      {"median_delay_ms", r.median_delay_ms},
+                      {"p90_delay_ms", r.p90_delay_ms},
+                      {"max_delay_ms", r.max_delay_ms}};
+  for (const auto& k : r.keywords)
+    j["keywords"][k.label] = {{"events", k.events},
+                              {"hits", k.hits},
+                              {"recall", k.recall()},
+                              {"false_rejection_rate", k.events ? 1.0 - k.recall() : 0.0},
+                              {"clips", k.clips},
+                              {"speakers", k.speakers},
+                              {"clips_never_found", k.clips_never_found}};
+  if (with_clips) {
+    std::vector<const ClipResult*> missed;
+    for (const auto& c : r.clips)
+      if (c.hits < c.events) missed.push_back(&c);
+    std::stable_sort(missed.begin(), missed.end(), [](const ClipResult* a, const ClipResult* b) {
+      return double(a->hits) / a->events < double(b->hits) / b->events;
+    });
+    j["missed_clips"] = nlohmann::json::array();
+    for (const ClipResult* c : missed)
+      j["missed_clips"].push_back({{"clip", c->clip}, {"label", labels[size_t(c->label)]}, {"speaker", c->speaker},
+                                   {"events", c->events}, {"hits", c->hits}});
+  }
+  return j;
+}
+
+nlohmann::json StreamEvalResult::ToJson(const StreamEvalOptions& opts, const std::vector<std::string>& labels,
+                                        const StreamEvalReportOptions& how) const {
+  const StreamEvalResult& r = *this;
+  nlohmann::json j = {{"model", how.model},
+                      {"data", opts.data},
+                      {"minutes", opts.minutes},
+                      {"snr_db", opts.snr_db},
+                      {"noise_dbfs", opts.NoiseDbfs()},
+                      {"seed", opts.seed},
+                      {"tolerance_ms", opts.tolerance_ms},
+                      {"hop_ms", opts.det.hop_ms},
+                      {"smooth_ms", opts.det.post.smooth_ms},
+                      {"suppress_ms", opts.det.post.suppress_ms},
+                      {"vad", opts.det.vad},
+                      {"min_results", opts.det.post.min_results},
+                      {"label_thresholds", LabelThresholdsJson(opts.det.post)},
+                      {"detector_settings", how.model_detector_settings ? "model" : "defaults"},
+                      {"exclude_speakers_of", opts.exclude_speakers_of},
+                      {"excluded_clips", r.excluded_clips},
+                      {"speakers", r.speakers},
+                      {"noise_part", {opts.noise_from, opts.noise_to}},
+                      {"events", {{"keyword", r.keyword_events}, {"other_word", r.other_events}, {"noise", r.noise_events}}},
+                      {"audio_seconds", r.audio_seconds},
+                      {"processing_seconds", r.processing_seconds},
+                      {"real_time_factor", r.real_time_factor},
+                      {"inferences", r.stats.inferences},
+                      {"gated", r.stats.gated},
+                      {"peak_rss_kb", r.peak_rss_kb},
+                      {"result", r.main.ToJson(labels, true)}};
+  for (const auto& t : r.sweep) j["sweep"].push_back(t.ToJson(labels));
+  const ThresholdResult* op = OperatingPoint(r, how.fa_budget);
+  j["operating_point"] = {{"max_false_alarms_per_hour", how.fa_budget},
+                          {"result", op ? op->ToJson(labels, true) : nlohmann::json(nullptr)}};
+  if (!opts.dump_false_alarms.empty())
+    j["dumped_false_alarms"] = {{"folder", opts.dump_false_alarms}, {"silence", r.dumped.silence},
+                                {"unknown", r.dumped.unknown}, {"keyword", r.dumped.keyword},
+                                {"skipped", r.dumped.skipped}};
+  if (how.list_detections)
+    for (const auto& d : r.main.detections)
+      j["result"]["detections"].push_back({{"time_ms", d.time_ms},
+                                           {"label", labels[size_t(d.label)]},
+                                           {"kind", ScoredKindName(d.kind)},
+                                           {"event", d.event}});
+  return j;
+}
+
+std::string StreamEvalResult::Table(const StreamEvalOptions& opts, const StreamEvalReportOptions& how) const {
+  const StreamEvalResult& r = *this;
+  const PostProcessOptions& post = opts.det.post;
+  std::string t;
+  Appendf(t, "stream      %.1f min, %d keyword events, %d other words, %d noise stretches, SNR %g dB, seed %llu\n",
+          r.audio_seconds / 60, r.keyword_events, r.other_events, r.noise_events, opts.snr_db,
+          static_cast<unsigned long long>(opts.seed));
+  if (!opts.exclude_speakers_of.empty())
+    Appendf(t, "speakers    %d (%d clips of speakers in the excluded folders left out)\n", r.speakers,
+            r.excluded_clips);
+  Appendf(t, "threshold   %.3f%s   (smooth %g ms, min %d results, suppress %g ms, hop %g ms, tolerance %g ms, VAD %s%s)\n",
+          r.main.threshold, how.label_thresholds.c_str(), post.smooth_ms, post.min_results, post.suppress_ms,
+          opts.det.hop_ms, opts.tolerance_ms, opts.det.vad ? "on" : "off",
+          how.model_detector_settings ? "; the model's detector settings, flags override" : "");
+  Appendf(t, "%-12s %7s %6s %8s %8s %6s %8s %12s\n", "keyword", "events", "hits", "recall", "FRR", "clips", "speakers",
+          "never found");
+  int clips = 0, never = 0;
+  for (const auto& k : r.main.keywords) {
+    Appendf(t, "%-12s %7d %6d %7.2f%% %7.2f%% %6d %8d %12d\n", Printable(k.label).c_str(), k.events, k.hits,
+            100 * k.recall(), 100 * (k.events ? 1 - k.recall() : 0), k.clips, k.speakers, k.clips_never_found);
+    clips += k.clips;
+    never += k.clips_never_found;
+  }
+  Appendf(t, "%-12s %7d %6d %7.2f%% %7.2f%% %6d %8s %12d\n", "all", r.main.events, r.main.hits, 100 * r.main.recall(),
+          100 * (r.main.events ? 1 - r.main.recall() : 0), clips, "", never);
+  Appendf(t, "recall      90%% interval over speakers (bootstrap) %.1f-%.1f%%", 100 * r.main.recall_low,
+          100 * r.main.recall_high);
+  if (clips > 0 && r.main.events > clips)
+    Appendf(t, "; %d events from %d recordings (each used ~%.1fx): more speakers' clips give a firmer figure",
+            r.main.events, clips, double(r.main.events) / clips);
+  Appendf(t, "\n");
+  Appendf(t, "false alarms %d = %.2f per hour (wrong label %d, repeat %d, on other words %d, on noise %d)\n",
+          r.main.false_alarms, r.main.fa_per_hour, r.main.fa_wrong_label, r.main.fa_repeat, r.main.fa_other_word,
+          r.main.fa_noise);
+  Appendf(t, "delay       mean %.0f ms, median %.0f ms, 90%% %.0f ms, max %.0f ms after the keyword's speech ends"
+          " (%d noise false alarms within 2 x tolerance of a keyword)\n",
+          r.main.mean_delay_ms, r.main.median_delay_ms, r.main.p90_delay_ms, r.main.max_delay_ms, r.main.fa_noise_late);
+  if (!opts.dump_false_alarms.empty())
+    Appendf(t, "dumped      %d to _silence_, %d to _unknown_, %d to keyword folders, %d skipped, in %s\n",
+            r.dumped.silence, r.dumped.unknown, r.dumped.keyword, r.dumped.skipped, opts.dump_false_alarms.c_str());
+  Appendf(t, "speed       %.2f s for %.0f s of audio: real-time factor %.5f (%lld inferences, %lld hops gated)\n",
+          r.processing_seconds, r.audio_seconds, r.real_time_factor, (long long)r.stats.inferences,
+          (long long)r.stats.gated);
+  Appendf(t, "memory      peak RSS %ld KB\n", r.peak_rss_kb);
+  if (!r.sweep.empty()) {
+    Appendf(t, "\n%-10s %8s %10s %10s\n", "threshold", "recall", "FA/hour", "delay ms");
+    for (const auto& s : r.sweep)
+      Appendf(t, "%-10g %7.2f%% %10.2f %10.0f\n", s.threshold, 100 * s.recall(), s.fa_per_hour, s.median_delay_ms);
+  }
+  if (const ThresholdResult* op = OperatingPoint(r, how.fa_budget)) {
+    Appendf(t, "\nat <= %g false alarms/hour: recall %.2f%% (speakers' 90%% interval %.1f-%.1f%%) at threshold %.3f "
+            "(%.2f/hour; chosen on this stream)\n",
+            how.fa_budget, 100 * op->recall(), 100 * op->recall_low, 100 * op->recall_high, op->threshold,
+            op->fa_per_hour);
+    if (!r.sweep.empty())
+      Appendf(t, "(to make it the model's default, for measuring it on other streams: kws export --model RUN ... "
+              "--set detector.threshold=%.3f)\n",
+              op->threshold);
+  } else {
+    Appendf(t, "\nat <= %g false alarms/hour: no threshold tried gets there (add --sweep or higher --thresholds)\n",
+            how.fa_budget);
+  }
+  return t;
 }
 
 }  // namespace kws

@@ -43,6 +43,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -166,6 +167,9 @@ struct ThresholdResult {
   // speakers (with replacement, fixed seed), 5th and 95th percentiles of sum(hits)/sum(events).
   double recall_low = 0, recall_high = 0;
   double recall() const { return events ? double(hits) / events : 0.0; }
+  // As JSON; with_clips: also the keyword clips missed at least once (worst first). `labels` name the
+  // model's classes.
+  nlohmann::json ToJson(const std::vector<std::string>& labels, bool with_clips = false) const;
 };
 
 struct HopResult {
@@ -176,6 +180,15 @@ struct HopResult {
 struct DumpCounts {
   int silence = 0, unknown = 0, keyword = 0;
   int skipped = 0;                // false alarms not written (repeats are not counted)
+};
+
+// What a report of a run shows besides its options and result (`kws stream-eval` fills it in).
+struct StreamEvalReportOptions {
+  std::string model;                     // the model file
+  bool model_detector_settings = false;  // the detector settings came from the model's metadata
+  double fa_budget = 1.0;                // operating point: best recall at <= this many false alarms/hour
+  bool list_detections = false;          // JSON: every detection at the threshold
+  std::string label_thresholds;          // table: the per-label thresholds, described after the threshold
 };
 
 struct StreamEvalResult {
@@ -190,6 +203,11 @@ struct StreamEvalResult {
   ThresholdResult main;           // at det.post.threshold
   std::vector<ThresholdResult> sweep;
   DumpCounts dumped;              // with dump_false_alarms
+
+  // The run as JSON (`kws stream-eval --json`) and as a table; `labels` are the model's classes.
+  nlohmann::json ToJson(const StreamEvalOptions& opts, const std::vector<std::string>& labels,
+                        const StreamEvalReportOptions& how) const;
+  std::string Table(const StreamEvalOptions& opts, const StreamEvalReportOptions& how) const;
 };
 
 // Matches detections against the plan's keyword events.

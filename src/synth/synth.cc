@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "audio/audio.h"
@@ -382,196 +383,266 @@ SynthResult SynthesizeDataset(const SynthOptions& o) {
   }
 }
 
-static SynthResult SynthesizeDatasetInto(const SynthOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
-  o.Validate();
+namespace {
+
+void CheckOutputFolder(const SynthOptions& o) {
   if (o.out_dir.empty()) throw UsageError("--out: give an output folder");
   if (fs::exists(o.out_dir) && !fs::is_directory(o.out_dir))
     throw BadInput(o.out_dir + ": exists and is not a folder");
   if (DirNonEmpty(o.out_dir) && !o.force)
     throw BadInput(o.out_dir + ": exists and is not empty (use --force to write into it)");
+}
 
-  EngineSet es = ResolveEngines(o.engines);
+EngineSet ResolveEnginesAndWarn(const std::vector<std::string>& requested) {
+  EngineSet es = ResolveEngines(requested);
   for (auto& w : es.warnings) LogWarn("%s", w.c_str());
-  NoiseBank bank = NoiseBank::Load(o.background_dir, o.sample_rate);
+  return es;
+}
 
-  const int n_speakers = o.speakers > 0 ? o.speakers : std::max(1, (o.per_word + 1) / 2);
-  std::vector<VoiceConfig> voices = MakeSpeakers(o.seed, n_speakers, es.engines, o.engine_weights);
-  std::vector<std::string> ids;
-  for (auto& v : voices) ids.push_back(v.SpeakerId());
-
-  // ---- the plan: every clip, in a fixed order (its index seeds its randomness)
-  std::vector<ClipJob> jobs;
-  std::map<std::pair<std::string, int>, int> reps;  // (label/word, speaker) -> next repetition
-  for (auto& w : o.words)
-    for (int i = 0; i < o.per_word; ++i) {
-      int s = i % n_speakers;
-      int n = reps[{w, s}]++;
-      jobs.push_back({w, w, s, w + "/" + ids[s] + "_nohash_" + std::to_string(n) + ".wav"});
-    }
-  const int n_unknown = o.unknown_words.empty() ? 0 : (o.unknown_count >= 0 ? o.unknown_count : o.per_word);
-  const int U = int(o.unknown_words.size());
-  // Unknown words: each used equally often, in a seeded random order over the speakers.
-  std::vector<int> unknown_order(size_t(std::max(n_unknown, 0)));
-  for (int j = 0; j < n_unknown; ++j) unknown_order[size_t(j)] = j % std::max(U, 1);
-  Rng order_rng = Rng::Derive(o.seed ^ 0xC0FFEEull, 1);
-  order_rng.Shuffle(unknown_order);
-  for (int j = 0; j < n_unknown; ++j) {
-    int s = j % n_speakers;
-    const std::string& w = o.unknown_words[size_t(unknown_order[size_t(j)])];
-    int n = reps[{"?" + w, s}]++;
-    jobs.push_back({kUnknown, w, s, std::string(kUnknown) + "/" + w + "_" + ids[s] + "_nohash_" + std::to_string(n) + ".wav"});
+// One SynthesizeDataset() call: the engines, noise and speakers it uses, and the steps Run() takes in
+// order (plan every clip, group the work into tasks, render them in parallel, write the manifests).
+class SynthRun {
+ public:
+  explicit SynthRun(const SynthOptions& o)
+      : o_(o),
+        es_(ResolveEnginesAndWarn(o.engines)),
+        bank_(NoiseBank::Load(o.background_dir, o.sample_rate)),
+        n_speakers_(o.speakers > 0 ? o.speakers : std::max(1, (o.per_word + 1) / 2)),
+        voices_(MakeSpeakers(o.seed, n_speakers_, es_.engines, o.engine_weights)) {
+    for (auto& v : voices_) ids_.push_back(v.SpeakerId());
   }
-  const long spoken = long(jobs.size());
-  const long n_silence = o.silence >= 0 ? o.silence : std::max(1L, std::lround(0.1 * double(spoken)));
-  for (long k = 0; k < n_silence; ++k)
-    jobs.push_back({kSilence, "", -1, std::string(kSilence) + "/" + std::to_string(k) + ".wav"});
 
-  // ---- tasks: festival batches first, then one task per
-  // speaker (festival speakers last, they wait for their batch), then silence in chunks.
-  std::vector<std::vector<long>> by_speaker(static_cast<size_t>(n_speakers));
-  for (long k = 0; k < spoken; ++k) by_speaker[size_t(jobs[size_t(k)].speaker)].push_back(k);
-  TempDir tmp;
-  auto raw_path = [&](int s, const std::string& w) { return tmp.path + "/" + ids[size_t(s)] + "_" + w + ".wav"; };
+  SynthResult Run(std::chrono::steady_clock::time_point t0) {
+    PlanClips();
+    PlanTasks();
+    CreateFolders();
+    RenderAll();
+    SynthResult r = Result();
+    AtomicWriteFile(fs::path(o_.out_dir) / "synth_clips.csv", ClipsCsv());
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    nlohmann::json manifest = r.ToJson();
+    manifest.erase("seconds");  // keep the manifest deterministic
+    manifest.erase("out_dir");
+    manifest["options"] = o_.ToJson();
+    AtomicWriteFile(fs::path(o_.out_dir) / "synth.json", manifest.dump(2) + "\n");
+    return r;
+  }
+
+ private:
+  // kind 0 festival batch (voice = its key), 1 one speaker's clips, 2 silence clips [begin, end)
+  struct Task { int kind; std::string voice; int speaker; long begin, end; };
+
+  // The plan: every clip, in a fixed order (its index seeds its randomness).
+  void PlanClips() {
+    std::map<std::pair<std::string, int>, int> reps;  // (label/word, speaker) -> next repetition
+    for (auto& w : o_.words)
+      for (int i = 0; i < o_.per_word; ++i) {
+        int s = i % n_speakers_;
+        int n = reps[{w, s}]++;
+        jobs_.push_back({w, w, s, w + "/" + ids_[s] + "_nohash_" + std::to_string(n) + ".wav"});
+      }
+    const int n_unknown = o_.unknown_words.empty() ? 0 : (o_.unknown_count >= 0 ? o_.unknown_count : o_.per_word);
+    const int U = int(o_.unknown_words.size());
+    // Unknown words: each used equally often, in a seeded random order over the speakers.
+    std::vector<int> unknown_order(size_t(std::max(n_unknown, 0)));
+    for (int j = 0; j < n_unknown; ++j) unknown_order[size_t(j)] = j % std::max(U, 1);
+    Rng order_rng = Rng::Derive(o_.seed ^ 0xC0FFEEull, 1);
+    order_rng.Shuffle(unknown_order);
+    for (int j = 0; j < n_unknown; ++j) {
+      int s = j % n_speakers_;
+      const std::string& w = o_.unknown_words[size_t(unknown_order[size_t(j)])];
+      int n = reps[{"?" + w, s}]++;
+      jobs_.push_back(
+          {kUnknown, w, s, std::string(kUnknown) + "/" + w + "_" + ids_[s] + "_nohash_" + std::to_string(n) + ".wav"});
+    }
+    spoken_ = long(jobs_.size());
+    const long n_silence = o_.silence >= 0 ? o_.silence : std::max(1L, std::lround(0.1 * double(spoken_)));
+    for (long k = 0; k < n_silence; ++k)
+      jobs_.push_back({kSilence, "", -1, std::string(kSilence) + "/" + std::to_string(k) + ".wav"});
+  }
+
+  std::string RawPath(int s, const std::string& w) const {
+    return tmp_->path + "/" + ids_[size_t(s)] + "_" + w + ".wav";
+  }
+
+  // Tasks: festival batches first, then one task per speaker (festival speakers last, they wait for
+  // their batch), then silence in chunks.
+  void PlanTasks() {
+    by_speaker_.resize(static_cast<size_t>(n_speakers_));
+    for (long k = 0; k < spoken_; ++k) by_speaker_[size_t(jobs_[size_t(k)].speaker)].push_back(k);
+    tmp_.emplace();
+    PlanFestivalBatches();
+    for (auto& [key, items] : fest_items_) tasks_.push_back({0, key, -1, 0, 0});
+    for (int pass = 0; pass < 2; ++pass)
+      for (int s = 0; s < n_speakers_; ++s)
+        if (!by_speaker_[size_t(s)].empty() && (voices_[size_t(s)].engine == Engine::kFestival) == (pass == 1))
+          tasks_.push_back({1, "", s, 0, 0});
+    for (long b = spoken_; b < long(jobs_.size()); b += 16)
+      tasks_.push_back({2, "", -1, b, std::min<long>(b + 16, long(jobs_.size()))});
+  }
 
   // Festival starts slowly (~0.3 s), so one process serves up to 24 speakers of a voice.
-  std::map<std::string, std::vector<FestivalItem>> fest_items;  // batch key -> items
-  std::map<std::string, std::string> fest_voice;                  // batch key -> voice
-  std::vector<std::string> speaker_batch(static_cast<size_t>(n_speakers));
-  std::map<std::string, int> fest_count;
-  for (int s = 0; s < n_speakers; ++s) {
-    const VoiceConfig& v = voices[size_t(s)];
-    if (v.engine != Engine::kFestival || by_speaker[size_t(s)].empty()) continue;
-    const std::string key = v.voice + "#" + std::to_string(fest_count[v.voice]++ / 24);
-    speaker_batch[size_t(s)] = key;
-    fest_voice[key] = v.voice;
-    std::set<std::string> words;
-    for (long k : by_speaker[size_t(s)]) words.insert(jobs[size_t(k)].word);
-    for (auto& w : words) fest_items[key].push_back({v.stretch, w, raw_path(s, w)});
-  }
-  std::map<std::string, std::shared_future<void>> fest_done;
-  std::map<std::string, std::promise<void>> fest_promise;
-  for (auto& [key, items] : fest_items) fest_done[key] = fest_promise[key].get_future().share();
-
-  struct Task { int kind; std::string voice; int speaker; long begin, end; };  // kind 0 festival, 1 speaker, 2 silence
-  std::vector<Task> tasks;
-  for (auto& [key, items] : fest_items) tasks.push_back({0, key, -1, 0, 0});
-  for (int pass = 0; pass < 2; ++pass)
-    for (int s = 0; s < n_speakers; ++s)
-      if (!by_speaker[size_t(s)].empty() && (voices[size_t(s)].engine == Engine::kFestival) == (pass == 1))
-        tasks.push_back({1, "", s, 0, 0});
-  for (long b = spoken; b < long(jobs.size()); b += 16) tasks.push_back({2, "", -1, b, std::min<long>(b + 16, long(jobs.size()))});
-
-  fs::create_directories(o.out_dir);
-  std::set<std::string> labels;
-  for (auto& j : jobs) labels.insert(j.label);
-  for (auto& l : labels) fs::create_directories(fs::path(o.out_dir) / l);
-
-  std::vector<ClipInfo> infos(jobs.size());
-  std::atomic<long> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex progress_mu;
-  Progress progress("synth", long(jobs.size()));
-  auto tick = [&]() {
-    std::lock_guard<std::mutex> lock(progress_mu);
-    progress.Tick();
-  };
-  auto write = [&](long k, const std::vector<float>& clip) {
-    WriteWav16((fs::path(o.out_dir) / jobs[size_t(k)].rel_path).string(), clip, o.sample_rate);
-    tick();
-  };
-
-  auto run_task = [&](const Task& t, int worker) {
-    if (t.kind == 0) {
-      try {
-        FestivalBatch(es.programs.at(Engine::kFestival), fest_voice.at(t.voice), fest_items.at(t.voice),
-                      tmp.path + "/festival_" + std::to_string(worker) + ".scm");
-        fest_promise.at(t.voice).set_value();
-      } catch (...) {
-        fest_promise.at(t.voice).set_exception(std::current_exception());
-        throw;
-      }
-      return;
+  void PlanFestivalBatches() {
+    speaker_batch_.resize(static_cast<size_t>(n_speakers_));
+    std::map<std::string, int> fest_count;
+    for (int s = 0; s < n_speakers_; ++s) {
+      const VoiceConfig& v = voices_[size_t(s)];
+      if (v.engine != Engine::kFestival || by_speaker_[size_t(s)].empty()) continue;
+      const std::string key = v.voice + "#" + std::to_string(fest_count[v.voice]++ / 24);
+      speaker_batch_[size_t(s)] = key;
+      fest_voice_[key] = v.voice;
+      std::set<std::string> words;
+      for (long k : by_speaker_[size_t(s)]) words.insert(jobs_[size_t(k)].word);
+      for (auto& w : words) fest_items_[key].push_back({v.stretch, w, RawPath(s, w)});
     }
+    for (auto& [key, items] : fest_items_) fest_done_[key] = fest_promise_[key].get_future().share();
+  }
+
+  void CreateFolders() {
+    fs::create_directories(o_.out_dir);
+    std::set<std::string> labels;
+    for (auto& j : jobs_) labels.insert(j.label);
+    for (auto& l : labels) fs::create_directories(fs::path(o_.out_dir) / l);
+  }
+
+  // Every task on the worker threads; the first failure stops the others.
+  void RenderAll() {
+    infos_.resize(jobs_.size());
+    progress_.emplace("synth", long(jobs_.size()));
+    std::atomic<long> next{0};
+    ParallelFor(NumThreads(), [&](long, long, int worker) {
+      while (!failed_.load()) {
+        long i = next.fetch_add(1);
+        if (i >= long(tasks_.size())) return;
+        try {
+          RunTask(tasks_[size_t(i)], worker);
+        } catch (...) {
+          failed_ = true;
+          throw;
+        }
+      }
+    });
+    progress_->Done();
+  }
+
+  void Write(long k, const std::vector<float>& clip) {
+    WriteWav16((fs::path(o_.out_dir) / jobs_[size_t(k)].rel_path).string(), clip, o_.sample_rate);
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    progress_->Tick();
+  }
+
+  void RunTask(const Task& t, int worker) {
+    if (t.kind == 0) return RunFestivalBatch(t.voice, worker);
     if (t.kind == 2) {
       for (long k = t.begin; k < t.end; ++k) {
-        Rng rng = Rng::Derive(o.seed, uint64_t(k));
-        write(k, RenderSilenceClip(o, bank, rng, &infos[size_t(k)]));
+        Rng rng = Rng::Derive(o_.seed, uint64_t(k));
+        Write(k, RenderSilenceClip(o_, bank_, rng, &infos_[size_t(k)]));
       }
       return;
     }
-    const int s = t.speaker;
-    const VoiceConfig& v = voices[size_t(s)];
-    if (v.engine == Engine::kFestival) fest_done.at(speaker_batch[size_t(s)]).get();  // rethrows a failed batch
+    RenderSpeaker(t.speaker, worker);
+  }
+
+  void RunFestivalBatch(const std::string& key, int worker) {
+    try {
+      FestivalBatch(es_.programs.at(Engine::kFestival), fest_voice_.at(key), fest_items_.at(key),
+                    tmp_->path + "/festival_" + std::to_string(worker) + ".scm");
+      fest_promise_.at(key).set_value();
+    } catch (...) {
+      fest_promise_.at(key).set_exception(std::current_exception());
+      throw;
+    }
+  }
+
+  // Speaker s's clips: each word synthesized once, trimmed, then speed-perturbed and rendered per clip.
+  void RenderSpeaker(int s, int worker) {
+    const VoiceConfig& v = voices_[size_t(s)];
+    if (v.engine == Engine::kFestival) fest_done_.at(speaker_batch_[size_t(s)]).get();  // rethrows a failed batch
     std::map<std::string, std::vector<float>> cache;  // word -> trimmed 16 kHz audio
-    for (long k : by_speaker[size_t(s)]) {
-      if (failed.load()) return;
-      const ClipJob& job = jobs[size_t(k)];
+    for (long k : by_speaker_[size_t(s)]) {
+      if (failed_.load()) return;
+      const ClipJob& job = jobs_[size_t(k)];
       auto it = cache.find(job.word);
       if (it == cache.end()) {
-        std::string path = raw_path(s, job.word);
+        std::string path = RawPath(s, job.word);
         if (v.engine != Engine::kFestival) {
-          path = tmp.path + "/w" + std::to_string(worker) + ".wav";
-          SynthesizeToFile(v, job.word, es.programs.at(v.engine), path);
+          path = tmp_->path + "/w" + std::to_string(worker) + ".wav";
+          SynthesizeToFile(v, job.word, es_.programs.at(v.engine), path);
         }
-        Audio a = ReadAudio(path, o.sample_rate);
-        auto trimmed = TrimSilence(a.samples, size_t(o.sample_rate / 100), 40.0, 2);
-        if (trimmed.empty())
-          throw InternalError(v.Describe() + ": synthesized silence for '" + job.word + "'");
+        Audio a = ReadAudio(path, o_.sample_rate);
+        auto trimmed = TrimSilence(a.samples, size_t(o_.sample_rate / 100), 40.0, 2);
+        if (trimmed.empty()) throw InternalError(v.Describe() + ": synthesized silence for '" + job.word + "'");
         it = cache.emplace(job.word, std::move(trimmed)).first;
       }
-      Rng rng = Rng::Derive(o.seed, uint64_t(k));
-      const double factor = v.warp * (1.0 + rng.Uniform(-o.jitter, o.jitter));
-      auto word = SpeedPerturb(it->second, factor, o.sample_rate);
-      write(k, RenderKeywordClip(word, o, bank, rng, &infos[size_t(k)]));
+      Rng rng = Rng::Derive(o_.seed, uint64_t(k));
+      const double factor = v.warp * (1.0 + rng.Uniform(-o_.jitter, o_.jitter));
+      auto word = SpeedPerturb(it->second, factor, o_.sample_rate);
+      Write(k, RenderKeywordClip(word, o_, bank_, rng, &infos_[size_t(k)]));
     }
-  };
+  }
 
-  ParallelFor(NumThreads(), [&](long, long, int worker) {
-    while (!failed.load()) {
-      long i = next.fetch_add(1);
-      if (i >= long(tasks.size())) return;
-      try {
-        run_task(tasks[size_t(i)], worker);
-      } catch (...) {
-        failed = true;
-        throw;
-      }
+  SynthResult Result() const {
+    SynthResult r;
+    r.out_dir = o_.out_dir;
+    r.warnings = es_.warnings;
+    for (Engine e : es_.engines) r.engines.push_back(EngineName(e));
+    std::vector<int> per_speaker(size_t(n_speakers_), 0);
+    for (auto& j : jobs_) {
+      r.clips_per_label[j.label]++;
+      if (j.speaker >= 0) per_speaker[size_t(j.speaker)]++;
     }
-  });
-  progress.Done();
-
-  // ---- result + manifest
-  SynthResult r;
-  r.out_dir = o.out_dir;
-  r.warnings = es.warnings;
-  for (Engine e : es.engines) r.engines.push_back(EngineName(e));
-  std::vector<int> per_speaker(size_t(n_speakers), 0);
-  for (auto& j : jobs) {
-    r.clips_per_label[j.label]++;
-    if (j.speaker >= 0) per_speaker[size_t(j.speaker)]++;
+    for (int s = 0; s < n_speakers_; ++s)
+      if (per_speaker[size_t(s)] > 0)
+        r.speakers.push_back({ids_[size_t(s)], voices_[size_t(s)], per_speaker[size_t(s)]});
+    r.total_clips = long(jobs_.size());
+    return r;
   }
-  for (int s = 0; s < n_speakers; ++s)
-    if (per_speaker[size_t(s)] > 0) r.speakers.push_back({ids[size_t(s)], voices[size_t(s)], per_speaker[size_t(s)]});
-  r.total_clips = long(jobs.size());
 
-  std::string csv = "file,label,word,speaker,offset,length,rt60_s,noise,snr_db,highpass_hz,lowpass_hz,peak_dbfs\n";
-  for (size_t k = 0; k < jobs.size(); ++k) {
-    const auto& j = jobs[k];
-    const auto& ci = infos[k];
-    csv += j.rel_path + "," + j.label + "," + j.word + "," + (j.speaker >= 0 ? ids[size_t(j.speaker)] : "") + "," +
-           std::to_string(ci.offset) + "," + std::to_string(ci.length) + "," + Fmt("%.3f", ci.rt60) + "," + ci.noise +
-           "," + Fmt("%.2f", ci.snr_db) + "," + Fmt("%.0f", ci.highpass_hz) + "," + Fmt("%.0f", ci.lowpass_hz) + "," +
-           Fmt("%.2f", ci.peak_dbfs) + "\n";
+  // synth_clips.csv: one row per clip with how it was rendered.
+  std::string ClipsCsv() const {
+    std::string csv = "file,label,word,speaker,offset,length,rt60_s,noise,snr_db,highpass_hz,lowpass_hz,peak_dbfs\n";
+    for (size_t k = 0; k < jobs_.size(); ++k) {
+      const auto& j = jobs_[k];
+      const auto& ci = infos_[k];
+      csv += j.rel_path + "," + j.label + "," + j.word + "," + (j.speaker >= 0 ? ids_[size_t(j.speaker)] : "") +
+             "," + std::to_string(ci.offset) + "," + std::to_string(ci.length) + "," + Fmt("%.3f", ci.rt60) + "," +
+             ci.noise + "," + Fmt("%.2f", ci.snr_db) + "," + Fmt("%.0f", ci.highpass_hz) + "," +
+             Fmt("%.0f", ci.lowpass_hz) + "," + Fmt("%.2f", ci.peak_dbfs) + "\n";
+    }
+    return csv;
   }
-  AtomicWriteFile(fs::path(o.out_dir) / "synth_clips.csv", csv);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  nlohmann::json manifest = r.ToJson();
-  manifest.erase("seconds");  // keep the manifest deterministic
-  manifest.erase("out_dir");
-  manifest["options"] = o.ToJson();
-  AtomicWriteFile(fs::path(o.out_dir) / "synth.json", manifest.dump(2) + "\n");
-  return r;
+
+  const SynthOptions& o_;
+  const EngineSet es_;
+  const NoiseBank bank_;
+  const int n_speakers_;
+  const std::vector<VoiceConfig> voices_;
+  std::vector<std::string> ids_;
+
+  std::vector<ClipJob> jobs_;
+  long spoken_ = 0;  // jobs_[0, spoken_) are words, the rest silence
+  std::vector<std::vector<long>> by_speaker_;
+  std::optional<TempDir> tmp_;  // the engines' raw output
+  std::map<std::string, std::vector<FestivalItem>> fest_items_;  // batch key -> items
+  std::map<std::string, std::string> fest_voice_;                  // batch key -> voice
+  std::vector<std::string> speaker_batch_;
+  std::map<std::string, std::shared_future<void>> fest_done_;
+  std::map<std::string, std::promise<void>> fest_promise_;
+  std::vector<Task> tasks_;
+
+  std::vector<ClipInfo> infos_;
+  std::atomic<bool> failed_{false};
+  std::mutex progress_mu_;
+  std::optional<Progress> progress_;
+};
+
+}  // namespace
+
+static SynthResult SynthesizeDatasetInto(const SynthOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  o.Validate();
+  CheckOutputFolder(o);
+  return SynthRun(o).Run(t0);
 }
 
 std::string DefaultSynthCacheRoot() { return WritableCacheDir("synth"); }

@@ -149,7 +149,8 @@ std::string ByteAccount::Table() const {
   return r + line;
 }
 
-std::string ModelBuilder::Finish(ByteAccount* accounting) const {
+// Every tensor index the graph uses names a tensor (-1, an omitted optional input, only in op inputs).
+void ModelBuilder::CheckIndices() const {
   const int nt = int(tensors_.size());
   auto check_index = [&](int t, const std::string& where, bool allow_optional) {
     if ((t == -1 && allow_optional) || (t >= 0 && t < nt)) return;
@@ -162,150 +163,200 @@ std::string ModelBuilder::Finish(ByteAccount* accounting) const {
     for (int t : ops_[i].inputs) check_index(t, "operator " + std::to_string(i), true);
     for (int t : ops_[i].outputs) check_index(t, "operator " + std::to_string(i), false);
   }
+}
 
-  size_t total = 1024;
-  for (const auto& buf : buffers_) total += buf.size() + 32;
-  fb::FlatBufferBuilder b(total);
-  // Byte accounting: charge the builder's growth since the last mark to `part`.
-  std::map<std::string, size_t> charged;
-  std::vector<std::string> order;
-  size_t last = 0;
-  auto mark = [&](const std::string& part) {
-    if (!accounting) return;
-    const size_t now = b.GetSize();
-    if (!charged.count(part)) order.push_back(part);
-    charged[part] += now - last;
-    last = now;
-  };
+// Finish's steps: one FlatBufferBuilder filled back to front (buffers, tensors, operators, subgraph,
+// op codes, metadata, signatures, model), with the byte accounting of each part.
+class ModelBuilder::Writer {
+ public:
+  Writer(const ModelBuilder& m, ByteAccount* accounting)
+      : m_(m), b_(InitialSize(m)), accounting_(accounting) {}
 
-  // Buffers first: large aligned blobs at the end of the file, tables before them.
-  std::vector<fb::Offset<::tflite::Buffer>> buffers;
-  buffers.reserve(buffers_.size());
-  for (size_t bi = 0; bi < buffers_.size(); ++bi) {
-    const std::string& buf = buffers_[bi];
-    if (buf.empty()) {
-      buffers.push_back(::tflite::CreateBuffer(b));
-      continue;
+  std::string Write() {
+    auto buffers = Buffers();
+    auto tensors = Tensors();
+    auto ops = Operators();
+    auto subgraph = ::tflite::CreateSubGraph(b_, b_.CreateVector(tensors), b_.CreateVector(m_.inputs_),
+                                             b_.CreateVector(m_.outputs_), b_.CreateVector(ops),
+                                             b_.CreateString(m_.subgraph_name_));
+    Mark("subgraph (tensor/op lists, inputs, outputs, name)");
+    auto codes = OperatorCodes();
+    auto metadata = Metadata();
+    auto sigs = Signatures();
+    auto model = ::tflite::CreateModel(
+        b_, /*version=*/3, b_.CreateVector(codes),
+        b_.CreateVector(std::vector<fb::Offset<::tflite::SubGraph>>{subgraph}),
+        b_.CreateString(m_.description_), b_.CreateVector(buffers), /*metadata_buffer=*/0,
+        metadata.empty() ? 0 : b_.CreateVector(metadata), sigs);
+    ::tflite::FinishModelBuffer(b_, model);
+    Mark("model table, description, vectors, root");
+    if (accounting_) {
+      accounting_->parts.clear();
+      for (const auto& p : order_)
+        if (charged_[p] > 0) accounting_->parts.emplace_back(p, charged_[p]);
+      accounting_->total = b_.GetSize();
     }
-    b.ForceVectorAlignment(buf.size(), 1, 16);
-    auto data = b.CreateVector(reinterpret_cast<const uint8_t*>(buf.data()), buf.size());
-    if (accounting) {
-      bool is_md = false;
-      for (const auto& md : metadata_) is_md |= size_t(md.second) == bi;
-      const std::string part = is_md ? "metadata payload" : "constant data (payload)";
-      charged[part] += buf.size();
-      if (std::find(order.begin(), order.end(), part) == order.end()) order.push_back(part);
-      last += buf.size();
-      mark("constant data: length prefix + 16-byte alignment");
-    }
-    buffers.push_back(::tflite::CreateBuffer(b, data));
-    mark("Buffer tables");
+    return std::string(reinterpret_cast<const char*>(b_.GetBufferPointer()), b_.GetSize());
   }
-  mark("Buffer tables");
+
+ private:
+  using QKey = std::tuple<std::vector<float>, std::vector<int64_t>, int, std::vector<float>, std::vector<float>>;
+
+  static size_t InitialSize(const ModelBuilder& m) {
+    size_t total = 1024;
+    for (const auto& buf : m.buffers_) total += buf.size() + 32;
+    return total;
+  }
+
+  // Byte accounting: charge the builder's growth since the last mark to `part`.
+  void Mark(const std::string& part) {
+    if (!accounting_) return;
+    const size_t now = b_.GetSize();
+    if (!charged_.count(part)) order_.push_back(part);
+    charged_[part] += now - last_;
+    last_ = now;
+  }
 
   // Identical small vectors (all-zero per-channel zero points, repeated shapes, shared scales) are written
   // once and referenced from every table that uses them: FlatBuffer offsets may be shared, readers just
   // follow them. Saves ~1 KB on a 4-conv per-channel int8 model.
-  std::map<std::vector<int32_t>, fb::Offset<fb::Vector<int32_t>>> ints;
-  std::map<std::vector<int64_t>, fb::Offset<fb::Vector<int64_t>>> longs;
-  std::map<std::vector<float>, fb::Offset<fb::Vector<float>>> floats;
-  auto shared = [&b](auto& cache, const auto& v) {
+  template <class Cache, class V>
+  auto Shared(Cache& cache, const V& v) {
     auto it = cache.find(v);
     if (it != cache.end()) return it->second;
-    auto off = b.CreateVector(v);
+    auto off = b_.CreateVector(v);
     cache.emplace(v, off);
     return off;
-  };
+  }
 
-  std::map<std::tuple<std::vector<float>, std::vector<int64_t>, int, std::vector<float>, std::vector<float>>,
-           fb::Offset<::tflite::QuantizationParameters>> qtables;
-  std::vector<fb::Offset<::tflite::Tensor>> tensors;
-  for (const auto& t : tensors_) {
-    fb::Offset<::tflite::QuantizationParameters> q = 0;
-    // Tensors with identical quantization (e.g. a pool output and its input) share one table.
-    using QKey = std::tuple<std::vector<float>, std::vector<int64_t>, int, std::vector<float>, std::vector<float>>;
-    QKey qkey{t.quant.scale, t.quant.zero_point, t.quant.quantized_dimension, t.quant.min, t.quant.max};
-    if (!t.quant.empty() && qtables.count(qkey)) {
-      q = qtables[qkey];
-    } else if (!t.quant.empty()) {
-      auto vmin = t.quant.min.empty() ? 0 : shared(floats, t.quant.min);
-      auto vmax = t.quant.max.empty() ? 0 : shared(floats, t.quant.max);
-      mark("quantization: min/max");
-      auto vscale = t.quant.scale.empty() ? 0 : shared(floats, t.quant.scale);
-      mark(t.quant.scale.size() > 1 ? "quantization: per-channel scales" : "quantization: per-tensor scales");
-      auto vzp = t.quant.zero_point.empty() ? 0 : shared(longs, t.quant.zero_point);
-      mark("quantization: zero points");
-      q = ::tflite::CreateQuantizationParameters(b, vmin, vmax, vscale, vzp,
-                                                 ::tflite::QuantizationDetails::NONE, 0,
-                                                 t.quant.quantized_dimension);
-      mark("quantization: tables");
-      qtables[qkey] = q;
+  // Buffers first: large aligned blobs at the end of the file, tables before them.
+  std::vector<fb::Offset<::tflite::Buffer>> Buffers() {
+    std::vector<fb::Offset<::tflite::Buffer>> buffers;
+    buffers.reserve(m_.buffers_.size());
+    for (size_t bi = 0; bi < m_.buffers_.size(); ++bi) {
+      const std::string& buf = m_.buffers_[bi];
+      if (buf.empty()) {
+        buffers.push_back(::tflite::CreateBuffer(b_));
+        continue;
+      }
+      b_.ForceVectorAlignment(buf.size(), 1, 16);
+      auto data = b_.CreateVector(reinterpret_cast<const uint8_t*>(buf.data()), buf.size());
+      if (accounting_) {
+        bool is_md = false;
+        for (const auto& md : m_.metadata_) is_md |= size_t(md.second) == bi;
+        const std::string part = is_md ? "metadata payload" : "constant data (payload)";
+        charged_[part] += buf.size();
+        if (std::find(order_.begin(), order_.end(), part) == order_.end()) order_.push_back(part);
+        last_ += buf.size();
+        Mark("constant data: length prefix + 16-byte alignment");
+      }
+      buffers.push_back(::tflite::CreateBuffer(b_, data));
+      Mark("Buffer tables");
     }
-    auto shape = shared(ints, t.shape);
-    mark("tensor shapes");
-    auto name = t.name.empty() ? 0 : b.CreateString(t.name);
-    mark("tensor names");
-    tensors.push_back(::tflite::CreateTensor(b, shape, t.type, uint32_t(t.buffer), name, q));
-    mark("Tensor tables");
+    Mark("Buffer tables");
+    return buffers;
   }
 
-  std::vector<fb::Offset<::tflite::Operator>> ops;
-  for (const auto& op : ops_) {
-    auto [type, value] = BuildOptions(b, op.options);
-    mark("operators: builtin options");
-    ops.push_back(::tflite::CreateOperator(b, uint32_t(op.opcode), b.CreateVector(op.inputs),
-                                           b.CreateVector(op.outputs), type, value));
-    mark("operators: tables + input/output lists");
+  // Tensors with identical quantization (e.g. a pool output and its input) share one table.
+  fb::Offset<::tflite::QuantizationParameters> Quantization(const QuantParams& quant) {
+    if (quant.empty()) return 0;
+    QKey qkey{quant.scale, quant.zero_point, quant.quantized_dimension, quant.min, quant.max};
+    if (qtables_.count(qkey)) return qtables_[qkey];
+    auto vmin = quant.min.empty() ? 0 : Shared(floats_, quant.min);
+    auto vmax = quant.max.empty() ? 0 : Shared(floats_, quant.max);
+    Mark("quantization: min/max");
+    auto vscale = quant.scale.empty() ? 0 : Shared(floats_, quant.scale);
+    Mark(quant.scale.size() > 1 ? "quantization: per-channel scales" : "quantization: per-tensor scales");
+    auto vzp = quant.zero_point.empty() ? 0 : Shared(longs_, quant.zero_point);
+    Mark("quantization: zero points");
+    auto q = ::tflite::CreateQuantizationParameters(b_, vmin, vmax, vscale, vzp, ::tflite::QuantizationDetails::NONE,
+                                                    0, quant.quantized_dimension);
+    Mark("quantization: tables");
+    qtables_[qkey] = q;
+    return q;
   }
 
-  auto subgraph = ::tflite::CreateSubGraph(b, b.CreateVector(tensors), b.CreateVector(inputs_),
-                                           b.CreateVector(outputs_), b.CreateVector(ops),
-                                           b.CreateString(subgraph_name_));
-  mark("subgraph (tensor/op lists, inputs, outputs, name)");
-
-  std::vector<fb::Offset<::tflite::OperatorCode>> codes;
-  for (const auto& [op, version] : opcodes_) {
-    int8_t dep = int8_t(std::min<int>(int(op), int(BuiltinOperator::PLACEHOLDER_FOR_GREATER_OP_CODES)));
-    if (legacy_opcodes_ && int(op) >= int(BuiltinOperator::PLACEHOLDER_FOR_GREATER_OP_CODES))
-      throw InternalError("tflite: op code " + std::to_string(int(op)) + " cannot be written in the legacy field");
-    codes.push_back(::tflite::CreateOperatorCode(b, dep, 0, version, legacy_opcodes_ ? BuiltinOperator::ADD : op));
+  std::vector<fb::Offset<::tflite::Tensor>> Tensors() {
+    std::vector<fb::Offset<::tflite::Tensor>> tensors;
+    for (const auto& t : m_.tensors_) {
+      fb::Offset<::tflite::QuantizationParameters> q = Quantization(t.quant);
+      auto shape = Shared(ints_, t.shape);
+      Mark("tensor shapes");
+      auto name = t.name.empty() ? 0 : b_.CreateString(t.name);
+      Mark("tensor names");
+      tensors.push_back(::tflite::CreateTensor(b_, shape, t.type, uint32_t(t.buffer), name, q));
+      Mark("Tensor tables");
+    }
+    return tensors;
   }
-  mark("operator codes");
 
-  std::vector<fb::Offset<::tflite::Metadata>> metadata;
-  for (const auto& [name, buf] : metadata_)
-    metadata.push_back(::tflite::CreateMetadata(b, b.CreateString(name), uint32_t(buf)));
-  mark("metadata entries (names, tables)");
-
-  fb::Offset<fb::Vector<fb::Offset<::tflite::SignatureDef>>> sigs = 0;
-  if (write_signature_) {
-    auto maps = [&](const std::vector<int>& idx) {
-      std::vector<fb::Offset<::tflite::TensorMap>> m;
-      for (int t : idx) m.push_back(::tflite::CreateTensorMap(b, b.CreateString(tensors_[t].name), uint32_t(t)));
-      return b.CreateVector(m);
-    };
-    auto in = maps(inputs_);
-    auto out = maps(outputs_);
-    std::vector<fb::Offset<::tflite::SignatureDef>> s{
-        ::tflite::CreateSignatureDef(b, in, out, b.CreateString("serving_default"), 0)};
-    sigs = b.CreateVector(s);
+  std::vector<fb::Offset<::tflite::Operator>> Operators() {
+    std::vector<fb::Offset<::tflite::Operator>> ops;
+    for (const auto& op : m_.ops_) {
+      auto [type, value] = BuildOptions(b_, op.options);
+      Mark("operators: builtin options");
+      ops.push_back(::tflite::CreateOperator(b_, uint32_t(op.opcode), b_.CreateVector(op.inputs),
+                                             b_.CreateVector(op.outputs), type, value));
+      Mark("operators: tables + input/output lists");
+    }
+    return ops;
   }
-  mark("signature defs");
 
-  auto model = ::tflite::CreateModel(
-      b, /*version=*/3, b.CreateVector(codes),
-      b.CreateVector(std::vector<fb::Offset<::tflite::SubGraph>>{subgraph}),
-      b.CreateString(description_), b.CreateVector(buffers), /*metadata_buffer=*/0,
-      metadata.empty() ? 0 : b.CreateVector(metadata), sigs);
-  ::tflite::FinishModelBuffer(b, model);
-  mark("model table, description, vectors, root");
-  if (accounting) {
-    accounting->parts.clear();
-    for (const auto& p : order)
-      if (charged[p] > 0) accounting->parts.emplace_back(p, charged[p]);
-    accounting->total = b.GetSize();
+  std::vector<fb::Offset<::tflite::OperatorCode>> OperatorCodes() {
+    std::vector<fb::Offset<::tflite::OperatorCode>> codes;
+    for (const auto& [op, version] : m_.opcodes_) {
+      int8_t dep = int8_t(std::min<int>(int(op), int(BuiltinOperator::PLACEHOLDER_FOR_GREATER_OP_CODES)));
+      if (m_.legacy_opcodes_ && int(op) >= int(BuiltinOperator::PLACEHOLDER_FOR_GREATER_OP_CODES))
+        throw InternalError("tflite: op code " + std::to_string(int(op)) + " cannot be written in the legacy field");
+      codes.push_back(
+          ::tflite::CreateOperatorCode(b_, dep, 0, version, m_.legacy_opcodes_ ? BuiltinOperator::ADD : op));
+    }
+    Mark("operator codes");
+    return codes;
   }
-  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+
+  std::vector<fb::Offset<::tflite::Metadata>> Metadata() {
+    std::vector<fb::Offset<::tflite::Metadata>> metadata;
+    for (const auto& [name, buf] : m_.metadata_)
+      metadata.push_back(::tflite::CreateMetadata(b_, b_.CreateString(name), uint32_t(buf)));
+    Mark("metadata entries (names, tables)");
+    return metadata;
+  }
+
+  fb::Offset<fb::Vector<fb::Offset<::tflite::SignatureDef>>> Signatures() {
+    fb::Offset<fb::Vector<fb::Offset<::tflite::SignatureDef>>> sigs = 0;
+    if (m_.write_signature_) {
+      auto maps = [&](const std::vector<int>& idx) {
+        std::vector<fb::Offset<::tflite::TensorMap>> m;
+        for (int t : idx)
+          m.push_back(::tflite::CreateTensorMap(b_, b_.CreateString(m_.tensors_[t].name), uint32_t(t)));
+        return b_.CreateVector(m);
+      };
+      auto in = maps(m_.inputs_);
+      auto out = maps(m_.outputs_);
+      std::vector<fb::Offset<::tflite::SignatureDef>> s{
+          ::tflite::CreateSignatureDef(b_, in, out, b_.CreateString("serving_default"), 0)};
+      sigs = b_.CreateVector(s);
+    }
+    Mark("signature defs");
+    return sigs;
+  }
+
+  const ModelBuilder& m_;
+  fb::FlatBufferBuilder b_;
+  ByteAccount* accounting_;
+  std::map<std::string, size_t> charged_;
+  std::vector<std::string> order_;
+  size_t last_ = 0;
+  std::map<std::vector<int32_t>, fb::Offset<fb::Vector<int32_t>>> ints_;
+  std::map<std::vector<int64_t>, fb::Offset<fb::Vector<int64_t>>> longs_;
+  std::map<std::vector<float>, fb::Offset<fb::Vector<float>>> floats_;
+  std::map<QKey, fb::Offset<::tflite::QuantizationParameters>> qtables_;
+};
+
+std::string ModelBuilder::Finish(ByteAccount* accounting) const {
+  CheckIndices();
+  return Writer(*this, accounting).Write();
 }
 
 BuiltinOperator EffectiveBuiltinCode(const ::tflite::OperatorCode& code) {

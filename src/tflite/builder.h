@@ -166,6 +166,8 @@ class ModelBuilder {
   };
   void CheckConst(const std::string& name, const std::vector<int>& shape, ::tflite::TensorType type,
                   size_t count, size_t elem_size) const;
+  void CheckIndices() const;
+  class Writer;  // Finish's steps (builder.cc)
 
   std::vector<std::string> buffers_;  // [0] = sentinel
   std::vector<TensorRec> tensors_;

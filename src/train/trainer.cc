@@ -434,74 +434,97 @@ class Teachers {
   std::vector<float> scaled_, p_, soft_;
 };
 
-TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& opts) {
-  const auto t_start = std::chrono::steady_clock::now();
-  cfg.Validate();
-  CheckData(cfg, d);
-  const FeatureSet& fs = *d.features;
-  const Shape input{fs.frames, fs.bins, 1};
-  const std::vector<int>& classes = TrainClasses(fs);
-  const std::vector<int> output_map = OutputMap(fs);
-  const int C = int(output_map.empty() ? fs.label_names.size() : output_map.size());  // the head's classes
-  const auto& tr = cfg.train;
+namespace {
 
-  // A resume is checked before anything is trained or written.
-  std::optional<Checkpoint> resume_from;
-  if (opts.resume) resume_from = CheckResume(cfg, fs.label_names, fs.class_names, opts);
+namespace fsys = std::filesystem;
 
-  Teachers teachers(cfg, d, opts, C);  // none unless train.distill_teachers > 0
+// One Train() call: its state, and the steps Run() takes in order (set up the model and the schedules,
+// resume, write the run's config, then per epoch: train on every batch, validate and keep the best,
+// write last.ckpt; at the end: remove pruned filters, write metrics.json).
+class TrainRun {
+ public:
+  TrainRun(const Config& cfg, const TrainData& d, const TrainerOptions& opts)
+      : cfg_(cfg), tr_(cfg.train), d_(d), opts_(opts), fs_(CheckedFeatures(cfg, d)),
+        classes_(TrainClasses(fs_)), output_map_(OutputMap(fs_)),
+        C_(int(output_map_.empty() ? fs_.label_names.size() : output_map_.size())),
+        write_(!opts.out_dir.empty()),
+        last_path_(write_ ? (fsys::path(opts.out_dir) / "last.ckpt").string() : ""),
+        best_path_(write_ ? (fsys::path(opts.out_dir) / "model.ckpt").string() : "") {}
 
-  Model model = Model::Build(cfg.layers, input, C, Rng::Derive(tr.seed, kTagInit).Next());
-  model.SetOutputMap(output_map);
-  const CrossEntropyOptions loss_opts = MakeLossOptions(tr, d);
-  model.SetLossOptions(loss_opts);
-  if (!loss_opts.class_weights.empty()) {
-    std::string w;
-    for (size_t c = 0; c < loss_opts.class_weights.size(); ++c)
-      w += (c ? ", " : "") + (output_map.empty() ? fs.label_names : fs.class_names)[c] + " " +
-           std::to_string(loss_opts.class_weights[c]);
-    LogVerbose("%strain: class weights %s", opts.log_prefix.c_str(), w.c_str());
+  TrainResult Run() {
+    // A resume is checked before anything is trained or written.
+    std::optional<Checkpoint> resume_from;
+    if (opts_.resume) resume_from = CheckResume(cfg_, fs_.label_names, fs_.class_names, opts_);
+    teachers_.emplace(cfg_, d_, opts_, C_);  // none unless train.distill_teachers > 0
+    BuildModel();
+    MakeSchedules();
+    if (resume_from) Resume(*resume_from);
+    if (tr_.ema_decay > 0 && !ema_) ema_.emplace(tr_.ema_decay, model_);
+    WriteRunFiles();
+    PrecomputeAugmentation();
+    PrepareSteps();
+    for (int epoch = start_epoch_; epoch < stop_epoch_; ++epoch) RunEpoch(epoch);
+    if (progress_) progress_->Done();
+    res_.steps = step_;
+    res_.wall_seconds = Seconds(t_start_);
+    res_.samples_per_second = train_seconds_ > 0 ? double(samples_seen_) / train_seconds_ : 0;
+    res_.params = model_.ParamCount();
+    res_.nonzero = model_.NonZeroCount();
+    const int filters_removed = RemovePrunedFilters();
+    res_.metrics = Metrics(filters_removed);
+    if (write_) AtomicWriteFile(fsys::path(opts_.out_dir) / "metrics.json", res_.metrics.dump(2) + "\n");
+    return std::move(res_);
   }
-  std::vector<Param*> params = model.Params();
-  Optimizer opt(MakeOptimizerOptions(tr));
 
-  const int B = tr.batch_size;
-  const TrainList list = MakeTrainList(tr, d);
-  const long ntrain = long(list.items.size());
-  const long steps_per_epoch = (ntrain + B - 1) / B;
-  const long total_steps = steps_per_epoch * tr.epochs;
-  const LrSchedule lr_sched = MakeLrSchedule(tr.lr, total_steps);
-  PruningSchedule prune_sched;
-  if (cfg.prune.enabled) prune_sched = MakePruningSchedule(cfg.prune, total_steps);
+ private:
+  // The config and data are checked before anything else happens.
+  static const FeatureSet& CheckedFeatures(const Config& cfg, const TrainData& d) {
+    cfg.Validate();
+    CheckData(cfg, d);
+    return *d.features;
+  }
 
-  namespace fsys = std::filesystem;
-  const bool write = !opts.out_dir.empty();
-  const std::string last_path = write ? (fsys::path(opts.out_dir) / "last.ckpt").string() : "";
-  const std::string best_path = write ? (fsys::path(opts.out_dir) / "model.ckpt").string() : "";
+  // The network, its loss (with class weights) and its optimizer.
+  void BuildModel() {
+    const Shape input{fs_.frames, fs_.bins, 1};
+    model_ = Model::Build(cfg_.layers, input, C_, Rng::Derive(tr_.seed, kTagInit).Next());
+    model_.SetOutputMap(output_map_);
+    loss_opts_ = MakeLossOptions(tr_, d_);
+    model_.SetLossOptions(loss_opts_);
+    if (!loss_opts_.class_weights.empty()) {
+      std::string w;
+      for (size_t c = 0; c < loss_opts_.class_weights.size(); ++c)
+        w += (c ? ", " : "") + (output_map_.empty() ? fs_.label_names : fs_.class_names)[c] + " " +
+             std::to_string(loss_opts_.class_weights[c]);
+      LogVerbose("%strain: class weights %s", opts_.log_prefix.c_str(), w.c_str());
+    }
+    params_ = model_.Params();
+    opt_.emplace(MakeOptimizerOptions(tr_));
+  }
 
-  TrainResult res;
-  int start_epoch = 0;
-  long step = 0;
-  auto fill_meta = [&](Checkpoint& c) {
-    c.config = cfg.table;
-    c.labels = fs.label_names;
-    c.classes = fs.class_names;
-    c.features = cfg.features;
-  };
+  // The training list (with repetitions), the learning-rate and pruning schedules over all steps.
+  void MakeSchedules() {
+    list_ = MakeTrainList(tr_, d_);
+    ntrain_ = long(list_.items.size());
+    steps_per_epoch_ = (ntrain_ + tr_.batch_size - 1) / tr_.batch_size;
+    const long total_steps = steps_per_epoch_ * tr_.epochs;
+    lr_sched_ = MakeLrSchedule(tr_.lr, total_steps);
+    if (cfg_.prune.enabled) prune_sched_ = MakePruningSchedule(cfg_.prune, total_steps);
+  }
 
-  std::optional<WeightAverage> ema;  // train.ema_decay; built on the model that trains (after a resume's reload)
-  if (resume_from) {
-    const Checkpoint& c = *resume_from;
-    model = ModelFromCheckpoint(c, last_path);
-    model.SetLossOptions(loss_opts);
-    params = model.Params();
-    RestoreOptimizer(c, opt);
-    if (tr.ema_decay > 0) ema.emplace(tr.ema_decay, model).Load(c, last_path);
-    start_epoch = c.state.value("epoch", 0);
-    step = c.state.value("step", 0L);
-    res.best_epoch = c.state.value("best_epoch", 0);
-    res.best_val_accuracy = c.state.value("best_val_accuracy", 0.0);
-    res.best_val_loss = c.state.value("best_val_loss", 0.0);
+  // --resume: the model, optimizer, weight average and history of last.ckpt.
+  void Resume(const Checkpoint& c) {
+    model_ = ModelFromCheckpoint(c, last_path_);
+    model_.SetLossOptions(loss_opts_);
+    params_ = model_.Params();
+    RestoreOptimizer(c, *opt_);
+    // train.ema_decay; built on the model that trains (after the reload)
+    if (tr_.ema_decay > 0) ema_.emplace(tr_.ema_decay, model_).Load(c, last_path_);
+    start_epoch_ = c.state.value("epoch", 0);
+    step_ = c.state.value("step", 0L);
+    res_.best_epoch = c.state.value("best_epoch", 0);
+    res_.best_val_accuracy = c.state.value("best_val_accuracy", 0.0);
+    res_.best_val_loss = c.state.value("best_val_loss", 0.0);
     for (auto& h : c.state.value("history", json::array())) {
       EpochMetrics m;
       m.epoch = h.at("epoch");
@@ -511,222 +534,301 @@ TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& o
       m.val_accuracy = h.at("val_accuracy");
       m.learning_rate = h.at("learning_rate");
       m.sparsity = h.at("sparsity");
-      res.history.push_back(m);
+      res_.history.push_back(m);
     }
-    if (fsys::exists(best_path)) res.best = LoadCheckpoint(best_path);
-    if (start_epoch >= tr.epochs) LogInfo("%s: already trained %d epochs", last_path.c_str(), start_epoch);
+    if (fsys::exists(best_path_)) res_.best = LoadCheckpoint(best_path_);
+    if (start_epoch_ >= tr_.epochs) LogInfo("%s: already trained %d epochs", last_path_.c_str(), start_epoch_);
   }
-  if (tr.ema_decay > 0 && !ema) ema.emplace(tr.ema_decay, model);
-  if (write && !opts.resume && fsys::exists(last_path))
-    LogWarn("%s: replacing the previous run in this folder (use --resume to continue it)", opts.out_dir.c_str());
-  if (write) AtomicWriteFile(fsys::path(opts.out_dir) / "config.toml", cfg.ToToml());
-  if (write && !opts.split_json.empty()) AtomicWriteFile(fsys::path(opts.out_dir) / "split.json", opts.split_json);
+
+  // config.toml (and split.json) in the run folder.
+  void WriteRunFiles() {
+    if (write_ && !opts_.resume && fsys::exists(last_path_))
+      LogWarn("%s: replacing the previous run in this folder (use --resume to continue it)", opts_.out_dir.c_str());
+    if (write_) AtomicWriteFile(fsys::path(opts_.out_dir) / "config.toml", cfg_.ToToml());
+    if (write_ && !opts_.split_json.empty())
+      AtomicWriteFile(fsys::path(opts_.out_dir) / "split.json", opts_.split_json);
+  }
 
   // Augmentation copies (precomputed when copies > 0).
-  std::vector<std::vector<float>> copies;
-  if (tr.augment && tr.augment_copies > 0) {
-    copies.resize(size_t(tr.augment_copies));
-    for (int k = 0; k < tr.augment_copies; ++k)
-      AugmentedFeatures(cfg, d, list.items, list.reps, uint64_t(k), copies[size_t(k)]);
-  }
-  std::vector<float> fresh;
-
-  const size_t row = size_t(fs.frames) * size_t(fs.bins);
-  std::vector<float> xb(size_t(B) * row);
-  std::vector<int32_t> yb(static_cast<size_t>(B));  // training classes
-  std::vector<int> lb(static_cast<size_t>(B));       // their labels (the same without word classes)
-  // Positions in `list` (= rows of the augmented buffers), shuffled per epoch. (Shuffling positions
-  // gives the same item order as shuffling the items themselves: the shuffle depends only on the size.)
-  std::vector<int> order(list.items.size());
-
-  // The seed network's shape (conv-bn-relu blocks, GAP, dense) trains through one fused,
-  // batch-parallel step; anything else layer by layer.
-  std::unique_ptr<FusedConvStep> fused = opts.fused_step ? FusedConvStep::TryCreate(model) : nullptr;
-  if (fused) LogVerbose("%strain: fused conv-bn-relu step", opts.log_prefix.c_str());
-  const int stop_epoch = opts.stop_after_epochs > 0 ? std::min(tr.epochs, opts.stop_after_epochs) : tr.epochs;
-  std::optional<Progress> progress;
-  if (opts.progress) progress.emplace(opts.log_prefix + "train", long(stop_epoch - start_epoch) * steps_per_epoch);
-  double train_seconds = 0;
-  long samples_seen = 0;
-
-  for (int epoch = start_epoch; epoch < stop_epoch; ++epoch) {
-    const auto t_epoch = std::chrono::steady_clock::now();
-    for (size_t k = 0; k < order.size(); ++k) order[k] = int(k);
-    Rng shuffle = Rng::Derive(Rng::Derive(tr.seed, kTagShuffle).Next(), uint64_t(epoch));
-    shuffle.Shuffle(order);
-    const float* aug = nullptr;
-    if (tr.augment) {
-      if (!copies.empty()) {
-        aug = copies[size_t(epoch % tr.augment_copies)].data();
-      } else {
-        AugmentedFeatures(cfg, d, list.items, list.reps, uint64_t(epoch), fresh);
-        aug = fresh.data();
-      }
+  void PrecomputeAugmentation() {
+    if (tr_.augment && tr_.augment_copies > 0) {
+      copies_.resize(size_t(tr_.augment_copies));
+      for (int k = 0; k < tr_.augment_copies; ++k)
+        AugmentedFeatures(cfg_, d_, list_.items, list_.reps, uint64_t(k), copies_[size_t(k)]);
     }
+  }
+
+  // Batch buffers, the fused step, the epochs to run and the progress bar.
+  void PrepareSteps() {
+    const int B = tr_.batch_size;
+    row_ = size_t(fs_.frames) * size_t(fs_.bins);
+    xb_.resize(size_t(B) * row_);
+    yb_.resize(static_cast<size_t>(B));
+    lb_.resize(static_cast<size_t>(B));
+    order_.resize(list_.items.size());
+    // The seed network's shape (conv-bn-relu blocks, GAP, dense) trains through one fused,
+    // batch-parallel step; anything else layer by layer.
+    fused_ = opts_.fused_step ? FusedConvStep::TryCreate(model_) : nullptr;
+    if (fused_) LogVerbose("%strain: fused conv-bn-relu step", opts_.log_prefix.c_str());
+    stop_epoch_ = opts_.stop_after_epochs > 0 ? std::min(tr_.epochs, opts_.stop_after_epochs) : tr_.epochs;
+    if (opts_.progress)
+      progress_.emplace(opts_.log_prefix + "train", long(stop_epoch_ - start_epoch_) * steps_per_epoch_);
+  }
+
+  // The epoch's item order and its augmented features (nullptr: clean features).
+  const float* ShuffleAndAugment(int epoch) {
+    for (size_t k = 0; k < order_.size(); ++k) order_[k] = int(k);
+    Rng shuffle = Rng::Derive(Rng::Derive(tr_.seed, kTagShuffle).Next(), uint64_t(epoch));
+    shuffle.Shuffle(order_);
+    if (!tr_.augment) return nullptr;
+    if (!copies_.empty()) return copies_[size_t(epoch % tr_.augment_copies)].data();
+    AugmentedFeatures(cfg_, d_, list_.items, list_.reps, uint64_t(epoch), fresh_);
+    return fresh_.data();
+  }
+
+  struct EpochSums {
     double loss_sum = 0;
     long correct = 0;
-    double lr = lr_sched(step);
+    double lr = 0;
+  };
+
+  // One optimizer step on the n items at positions b.. of the epoch's order.
+  void Step(int epoch, const float* aug, long b, int n, EpochSums& sums) {
+    for (int k = 0; k < n; ++k) {
+      const int pos = order_[size_t(b + k)];
+      const int item = list_.items[size_t(pos)];
+      const float* src = aug ? aug + size_t(pos) * row_ : fs_.item(item);
+      std::memcpy(xb_.data() + size_t(k) * row_, src, sizeof(float) * row_);
+      yb_[size_t(k)] = classes_[size_t(item)];
+      lb_[size_t(k)] = fs_.labels[size_t(item)];
+    }
+    if (cfg_.prune.enabled) {
+      if (cfg_.prune.structured) UpdateFilterMasks(model_, prune_sched_, step_);
+      else UpdatePruningMasks(params_, prune_sched_, step_);
+    }
+    model_.SetSeed(Rng::Derive(Rng::Derive(tr_.seed, kTagStep).Next(), uint64_t(step_)).Next());
+    if (fused_) ZeroGrads(params_);  // the fused step accumulates its gradients at once
+    const float* sb = teachers_->Targets(xb_.data(), n);
+    const float loss = fused_ ? fused_->Step(xb_.data(), yb_.data(), n, sb)
+                              : (model_.Forward(xb_.data(), n, true), model_.Loss(yb_.data(), n, sb));
+    if (!std::isfinite(loss))
+      throw BadInput("training diverged at epoch " + std::to_string(epoch + 1) + " step " + std::to_string(step_) +
+                     " (loss " + std::to_string(loss) + "); lower train.learning_rate.initial");
+    sums.loss_sum += double(loss) * n;
+    const float* p = fused_ ? fused_->probs() : model_.probs();
+    for (int k = 0; k < n; ++k) sums.correct += model_.OutputArgmax(p + size_t(k) * C_) == lb_[size_t(k)];
+    if (!fused_) {
+      ZeroGrads(params_);
+      model_.Backward(n);
+    }
+    sums.lr = lr_sched_(step_);
+    opt_->Step(params_, sums.lr);
+    if (ema_) ema_->Update(step_);
+    ++step_;
+    if (progress_) progress_->Tick();
+  }
+
+  void RunEpoch(int epoch) {
+    const auto t_epoch = std::chrono::steady_clock::now();
+    const float* aug = ShuffleAndAugment(epoch);
+    EpochSums sums;
+    sums.lr = lr_sched_(step_);
     std::optional<FlushDenormalsScope> ftz;  // subnormal gradients cost 3x (denormals.h)
     ftz.emplace();
-    for (long b = 0; b < ntrain; b += B) {
-      const int n = int(std::min<long>(B, ntrain - b));
-      for (int k = 0; k < n; ++k) {
-        const int pos = order[size_t(b + k)];
-        const int item = list.items[size_t(pos)];
-        const float* src = aug ? aug + size_t(pos) * row : fs.item(item);
-        std::memcpy(xb.data() + size_t(k) * row, src, sizeof(float) * row);
-        yb[size_t(k)] = classes[size_t(item)];
-        lb[size_t(k)] = fs.labels[size_t(item)];
-      }
-      if (cfg.prune.enabled) {
-        if (cfg.prune.structured) UpdateFilterMasks(model, prune_sched, step);
-        else UpdatePruningMasks(params, prune_sched, step);
-      }
-      model.SetSeed(Rng::Derive(Rng::Derive(tr.seed, kTagStep).Next(), uint64_t(step)).Next());
-      if (fused) ZeroGrads(params);  // the fused step accumulates its gradients at once
-      const float* sb = teachers.Targets(xb.data(), n);
-      const float loss = fused ? fused->Step(xb.data(), yb.data(), n, sb)
-                               : (model.Forward(xb.data(), n, true), model.Loss(yb.data(), n, sb));
-      if (!std::isfinite(loss))
-        throw BadInput("training diverged at epoch " + std::to_string(epoch + 1) + " step " + std::to_string(step) +
-                       " (loss " + std::to_string(loss) + "); lower train.learning_rate.initial");
-      loss_sum += double(loss) * n;
-      const float* p = fused ? fused->probs() : model.probs();
-      for (int k = 0; k < n; ++k) correct += model.OutputArgmax(p + size_t(k) * C) == lb[size_t(k)];
-      if (!fused) {
-        ZeroGrads(params);
-        model.Backward(n);
-      }
-      lr = lr_sched(step);
-      opt.Step(params, lr);
-      if (ema) ema->Update(step);
-      ++step;
-      if (progress) progress->Tick();
-    }
-    samples_seen += ntrain;
+    const int B = tr_.batch_size;
+    for (long b = 0; b < ntrain_; b += B) Step(epoch, aug, b, int(std::min<long>(B, ntrain_ - b)), sums);
+    samples_seen_ += ntrain_;
     ftz.reset();
 
     EpochMetrics m;
     m.epoch = epoch + 1;
-    m.train_loss = loss_sum / double(ntrain);
-    m.train_accuracy = double(correct) / double(ntrain);
-    m.learning_rate = lr;
-    m.sparsity = MeanSparsity(params);
+    m.train_loss = sums.loss_sum / double(ntrain_);
+    m.train_accuracy = double(sums.correct) / double(ntrain_);
+    m.learning_rate = sums.lr;
+    m.sparsity = MeanSparsity(params_);
+    if (ema_) ema_->Apply();  // validation and the kept model use the averaged weights
+    const bool improved = Validate(epoch, m);
+    m.seconds = Seconds(t_epoch);
+    train_seconds_ += m.seconds;
+    res_.history.push_back(m);
+    if (improved) KeepBest(m);
+    if (ema_) ema_->Restore();
+    ReportEpoch(m);
+    const bool last_epoch = epoch + 1 == stop_epoch_;
+    if (write_ && (last_epoch || (epoch + 1) % std::max(1, opts_.checkpoint_every) == 0)) SaveLast(epoch);
+  }
+
+  // Validation metrics into m; whether this epoch is the best so far.
+  bool Validate(int epoch, EpochMetrics& m) {
     bool improved = false;
-    if (ema) ema->Apply();  // validation and the kept model use the averaged weights
-    if (!d.val.empty()) {
-      EvalOutput ev = EvaluateModel(model, fs, d.val);
+    if (!d_.val.empty()) {
+      EvalOutput ev = EvaluateModel(model_, fs_, d_.val);
       m.val_loss = ev.loss;
       m.val_accuracy = ev.accuracy;
-      improved = res.best_epoch == 0 || ev.accuracy > res.best_val_accuracy ||
-                 (ev.accuracy == res.best_val_accuracy && ev.loss < res.best_val_loss);
+      improved = res_.best_epoch == 0 || ev.accuracy > res_.best_val_accuracy ||
+                 (ev.accuracy == res_.best_val_accuracy && ev.loss < res_.best_val_loss);
     } else {
       improved = true;  // no validation split: the last epoch is the best
     }
     // With pruning, only epochs at the final sparsity count as "best" (an early, denser
     // model would otherwise win); the last epoch always qualifies.
-    if (cfg.prune.enabled && step <= prune_sched.end_step && epoch + 1 < tr.epochs) improved = false;
-    if (cfg.prune.enabled && epoch + 1 == tr.epochs && res.best_epoch > 0 &&
-        res.history[size_t(res.best_epoch - 1)].sparsity + 1e-9 < m.sparsity)
+    if (cfg_.prune.enabled && step_ <= prune_sched_.end_step && epoch + 1 < tr_.epochs) improved = false;
+    if (cfg_.prune.enabled && epoch + 1 == tr_.epochs && res_.best_epoch > 0 &&
+        res_.history[size_t(res_.best_epoch - 1)].sparsity + 1e-9 < m.sparsity)
       improved = true;  // the best so far predates the final sparsity
-    m.seconds = Seconds(t_epoch);
-    train_seconds += m.seconds;
-    res.history.push_back(m);
-    if (improved) {
-      res.best_epoch = m.epoch;
-      res.best_val_accuracy = m.val_accuracy;
-      res.best_val_loss = m.val_loss;
-      res.best = CaptureModel(model);
-      fill_meta(res.best);
-      res.best.state = {{"epoch", m.epoch}, {"val_accuracy", m.val_accuracy}, {"val_loss", m.val_loss}};
-      if (write) SaveCheckpoint(best_path, res.best);
-    }
-    if (ema) ema->Restore();
-    if (progress) {
+    return improved;
+  }
+
+  void FillMeta(Checkpoint& c) const {
+    c.config = cfg_.table;
+    c.labels = fs_.label_names;
+    c.classes = fs_.class_names;
+    c.features = cfg_.features;
+  }
+
+  // The best epoch so far: captured, and written to model.ckpt.
+  void KeepBest(const EpochMetrics& m) {
+    res_.best_epoch = m.epoch;
+    res_.best_val_accuracy = m.val_accuracy;
+    res_.best_val_loss = m.val_loss;
+    res_.best = CaptureModel(model_);
+    FillMeta(res_.best);
+    res_.best.state = {{"epoch", m.epoch}, {"val_accuracy", m.val_accuracy}, {"val_loss", m.val_loss}};
+    if (write_) SaveCheckpoint(best_path_, res_.best);
+  }
+
+  void ReportEpoch(const EpochMetrics& m) {
+    if (progress_) {
       char buf[160];
-      std::snprintf(buf, sizeof buf, "epoch %d/%d loss %.4f acc %.1f%% val %.1f%%", m.epoch, tr.epochs, m.train_loss,
+      std::snprintf(buf, sizeof buf, "epoch %d/%d loss %.4f acc %.1f%% val %.1f%%", m.epoch, tr_.epochs, m.train_loss,
                     100 * m.train_accuracy, 100 * m.val_accuracy);
-      progress->Status(buf);
+      progress_->Status(buf);
     }
     LogVerbose("%sepoch %d/%d: loss %.4f acc %.4f val_loss %.4f val_acc %.4f lr %.3g sparsity %.3f (%.2fs)",
-               opts.log_prefix.c_str(), m.epoch, tr.epochs, m.train_loss, m.train_accuracy, m.val_loss,
+               opts_.log_prefix.c_str(), m.epoch, tr_.epochs, m.train_loss, m.train_accuracy, m.val_loss,
                m.val_accuracy, m.learning_rate, m.sparsity, m.seconds);
-    const bool last_epoch = epoch + 1 == stop_epoch;
-    if (write && (last_epoch || (epoch + 1) % std::max(1, opts.checkpoint_every) == 0)) {
-      Checkpoint c = CaptureModel(model);
-      fill_meta(c);
-      CaptureOptimizer(opt, c);
-      if (ema) ema->Save(c);
-      json hist = json::array();
-      for (auto& h : res.history) {
-        json hj = h.ToJson();
-        hj.erase("seconds");  // timings vary: keep checkpoints bit-identical
-        hist.push_back(hj);
-      }
-      c.state["epoch"] = epoch + 1;
-      c.state["step"] = step;
-      c.state["best_epoch"] = res.best_epoch;
-      c.state["best_val_accuracy"] = res.best_val_accuracy;
-      c.state["best_val_loss"] = res.best_val_loss;
-      c.state["history"] = hist;
-      if (!opts.data_record.is_null()) c.state["data"] = opts.data_record;
-      SaveCheckpoint(last_path, c);
+  }
+
+  // last.ckpt: everything --resume needs to continue after this epoch.
+  void SaveLast(int epoch) {
+    Checkpoint c = CaptureModel(model_);
+    FillMeta(c);
+    CaptureOptimizer(*opt_, c);
+    if (ema_) ema_->Save(c);
+    json hist = json::array();
+    for (auto& h : res_.history) {
+      json hj = h.ToJson();
+      hj.erase("seconds");  // timings vary: keep checkpoints bit-identical
+      hist.push_back(hj);
     }
-  }
-  if (progress) progress->Done();
-
-  res.steps = step;
-  res.wall_seconds = Seconds(t_start);
-  res.samples_per_second = train_seconds > 0 ? double(samples_seen) / train_seconds : 0;
-  res.params = model.ParamCount();
-  res.nonzero = model.NonZeroCount();
-
-  int filters_removed = 0;
-  if (cfg.prune.enabled && cfg.prune.structured && res.best_epoch > 0) {
-    // The saved model loses the pruned filters for real (same outputs, smaller and faster).
-    Model small = ModelFromCheckpoint(res.best);
-    filters_removed = RemoveMaskedFilters(small);
-    Checkpoint c = CaptureModel(small);
-    c.config = res.best.config;
-    c.labels = res.best.labels;
-    c.classes = res.best.classes;
-    c.features = res.best.features;
-    c.state = res.best.state;
-    c.state["filters_removed"] = filters_removed;
-    c.state["params"] = small.ParamCount();
-    res.best = std::move(c);
-    if (write) SaveCheckpoint(best_path, res.best);
+    c.state["epoch"] = epoch + 1;
+    c.state["step"] = step_;
+    c.state["best_epoch"] = res_.best_epoch;
+    c.state["best_val_accuracy"] = res_.best_val_accuracy;
+    c.state["best_val_loss"] = res_.best_val_loss;
+    c.state["history"] = hist;
+    if (!opts_.data_record.is_null()) c.state["data"] = opts_.data_record;
+    SaveCheckpoint(last_path_, c);
   }
 
-  json m;
-  m["labels"] = fs.label_names;
-  if (!fs.class_names.empty()) m["classes"] = fs.class_names;
-  if (cfg.prune.enabled && cfg.prune.structured) {
-    m["filters_removed"] = filters_removed;
-    m["params_after_filter_removal"] = res.best.state.value("params", 0L);
+  // Structured pruning: the saved model loses the pruned filters for real (same outputs, smaller and
+  // faster). Returns how many filters went.
+  int RemovePrunedFilters() {
+    int filters_removed = 0;
+    if (cfg_.prune.enabled && cfg_.prune.structured && res_.best_epoch > 0) {
+      Model small = ModelFromCheckpoint(res_.best);
+      filters_removed = RemoveMaskedFilters(small);
+      Checkpoint c = CaptureModel(small);
+      c.config = res_.best.config;
+      c.labels = res_.best.labels;
+      c.classes = res_.best.classes;
+      c.features = res_.best.features;
+      c.state = res_.best.state;
+      c.state["filters_removed"] = filters_removed;
+      c.state["params"] = small.ParamCount();
+      res_.best = std::move(c);
+      if (write_) SaveCheckpoint(best_path_, res_.best);
+    }
+    return filters_removed;
   }
-  m["epochs"] = json::array();
-  for (auto& h : res.history) m["epochs"].push_back(h.ToJson());
-  m["best_epoch"] = res.best_epoch;
-  m["best_val_accuracy"] = res.best_val_accuracy;
-  m["best_val_loss"] = res.best_val_loss;
-  m["steps"] = res.steps;
-  m["train_items"] = d.train.size();
-  m["val_items"] = d.val.size();
-  m["params"] = res.params;
-  m["nonzero"] = res.nonzero;
-  json layers = json::array();
-  for (auto& r : SparsityReport(params))
-    layers.push_back({{"name", r.name}, {"size", r.size}, {"zeros", r.zeros}, {"sparsity", r.sparsity}});
-  m["sparsity_per_tensor"] = layers;
-  m["final_sparsity"] = MeanSparsity(params);
-  m["wall_seconds"] = res.wall_seconds;
-  m["train_seconds"] = train_seconds;
-  m["samples_per_second"] = res.samples_per_second;
-  m["threads"] = NumThreads();
-  res.metrics = m;
-  if (write) AtomicWriteFile(fsys::path(opts.out_dir) / "metrics.json", m.dump(2) + "\n");
-  return res;
+
+  // What metrics.json holds.
+  json Metrics(int filters_removed) const {
+    json m;
+    m["labels"] = fs_.label_names;
+    if (!fs_.class_names.empty()) m["classes"] = fs_.class_names;
+    if (cfg_.prune.enabled && cfg_.prune.structured) {
+      m["filters_removed"] = filters_removed;
+      m["params_after_filter_removal"] = res_.best.state.value("params", 0L);
+    }
+    m["epochs"] = json::array();
+    for (auto& h : res_.history) m["epochs"].push_back(h.ToJson());
+    m["best_epoch"] = res_.best_epoch;
+    m["best_val_accuracy"] = res_.best_val_accuracy;
+    m["best_val_loss"] = res_.best_val_loss;
+    m["steps"] = res_.steps;
+    m["train_items"] = d_.train.size();
+    m["val_items"] = d_.val.size();
+    m["params"] = res_.params;
+    m["nonzero"] = res_.nonzero;
+    json layers = json::array();
+    for (auto& r : SparsityReport(params_))
+      layers.push_back({{"name", r.name}, {"size", r.size}, {"zeros", r.zeros}, {"sparsity", r.sparsity}});
+    m["sparsity_per_tensor"] = layers;
+    m["final_sparsity"] = MeanSparsity(params_);
+    m["wall_seconds"] = res_.wall_seconds;
+    m["train_seconds"] = train_seconds_;
+    m["samples_per_second"] = res_.samples_per_second;
+    m["threads"] = NumThreads();
+    return m;
+  }
+
+  const std::chrono::steady_clock::time_point t_start_ = std::chrono::steady_clock::now();
+  const Config& cfg_;
+  const TrainOptions& tr_;
+  const TrainData& d_;
+  const TrainerOptions& opts_;
+  const FeatureSet& fs_;
+  const std::vector<int>& classes_;
+  const std::vector<int> output_map_;
+  const int C_;  // the head's classes
+  const bool write_;
+  const std::string last_path_, best_path_;
+
+  std::optional<Teachers> teachers_;
+  Model model_;
+  CrossEntropyOptions loss_opts_;
+  std::vector<Param*> params_;
+  std::optional<Optimizer> opt_;
+  std::optional<WeightAverage> ema_;  // train.ema_decay
+  TrainList list_;
+  long ntrain_ = 0, steps_per_epoch_ = 0;
+  LrSchedule lr_sched_;
+  PruningSchedule prune_sched_;
+
+  TrainResult res_;
+  int start_epoch_ = 0, stop_epoch_ = 0;
+  long step_ = 0;
+
+  std::vector<std::vector<float>> copies_;
+  std::vector<float> fresh_;
+  size_t row_ = 0;
+  std::vector<float> xb_;
+  std::vector<int32_t> yb_;  // training classes
+  std::vector<int> lb_;      // their labels (the same without word classes)
+  // Positions in `list_` (= rows of the augmented buffers), shuffled per epoch. (Shuffling positions
+  // gives the same item order as shuffling the items themselves: the shuffle depends only on the size.)
+  std::vector<int> order_;
+  std::unique_ptr<FusedConvStep> fused_;
+  std::optional<Progress> progress_;
+  double train_seconds_ = 0;
+  long samples_seen_ = 0;
+};
+
+}  // namespace
+
+TrainResult Train(const Config& cfg, const TrainData& d, const TrainerOptions& opts) {
+  return TrainRun(cfg, d, opts).Run();
 }
 
 }  // namespace kws

@@ -1,6 +1,6 @@
 // stream-eval end to end on a generated tone dataset with the tone scorer: every keyword
 // found, no false alarms, delays inside the tolerance; scoring rules on hand-made detections;
-// the SVG helper.
+// the SVG helper; the result's JSON and table.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -219,6 +219,65 @@ TEST(StreamEval, OperatingPointIsTheBestRecallWithinTheBudget) {
   r.main = at(0.9, 60, 10, 5);
   EXPECT_EQ(kws::OperatingPoint(r, 1.0), nullptr);
   EXPECT_EQ(kws::OperatingPoint(r, 5.0), &r.main);  // the budget is inclusive
+}
+
+// The result renders its own report: JSON fields and table lines of a hand-made result.
+TEST(StreamEval, ResultRendersJsonAndTable) {
+  kws::StreamEvalOptions opts;
+  opts.minutes = 2;
+  opts.snr_db = 10;
+  opts.seed = 3;
+  kws::StreamEvalResult r;
+  r.audio_seconds = 120;
+  r.keyword_events = 4;
+  r.main.threshold = 0.8;
+  r.main.events = 4;
+  r.main.hits = 3;
+  r.main.false_alarms = 1;
+  r.main.fa_noise = 1;
+  r.main.fa_per_hour = 30;
+  kws::KeywordStats yes;
+  yes.label = "yes";
+  yes.events = 4;
+  yes.hits = 3;
+  yes.clips = 2;
+  yes.speakers = 2;
+  yes.clips_never_found = 0;
+  r.main.keywords = {yes};
+  r.main.clips = {{"yes/a.wav", "a", 2, 2, 2}, {"yes/b.wav", "b", 2, 2, 1}};
+  r.main.detections = {{1500, 2, kws::ScoredDetection::Kind::kHit, 0}};
+  kws::StreamEvalReportOptions how;
+  how.model = "m.tflite";
+  how.fa_budget = 40;
+  how.list_detections = true;
+
+  const nlohmann::json j = r.ToJson(opts, kLabels, how);
+  EXPECT_EQ(j.at("model"), "m.tflite");
+  EXPECT_EQ(j.at("detector_settings"), "defaults");
+  EXPECT_DOUBLE_EQ(j.at("result").at("recall").get<double>(), 0.75);
+  EXPECT_DOUBLE_EQ(j.at("result").at("false_rejection_rate").get<double>(), 0.25);
+  EXPECT_EQ(j.at("result").at("keywords").at("yes").at("hits"), 3);
+  ASSERT_EQ(j.at("result").at("missed_clips").size(), 1u);  // only b.wav was missed (once)
+  EXPECT_EQ(j.at("result").at("missed_clips")[0].at("clip"), "yes/b.wav");
+  EXPECT_EQ(j.at("result").at("missed_clips")[0].at("label"), "yes");
+  EXPECT_EQ(j.at("result").at("detections")[0].at("kind"), "hit");
+  EXPECT_DOUBLE_EQ(j.at("operating_point").at("result").at("threshold").get<double>(), 0.8);  // 30/h <= 40/h
+  EXPECT_FALSE(j.contains("sweep"));
+  EXPECT_FALSE(j.contains("dumped_false_alarms"));
+
+  const std::string t = r.Table(opts, how);
+  EXPECT_EQ(t.rfind("stream      2.0 min, 4 keyword events, 0 other words, 0 noise stretches, SNR 10 dB, seed 3\n", 0),
+            0u)
+      << t;
+  EXPECT_NE(t.find("yes                4      3   75.00%   25.00%      2        2            0\n"), std::string::npos)
+      << t;
+  EXPECT_NE(t.find("; 4 events from 2 recordings (each used ~2.0x)"), std::string::npos) << t;
+  EXPECT_NE(t.find("false alarms 1 = 30.00 per hour (wrong label 0, repeat 0, on other words 0, on noise 1)\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("\nat <= 40 false alarms/hour: recall 75.00%"), std::string::npos) << t;
+  how.fa_budget = 1;
+  EXPECT_NE(r.Table(opts, how).find("\nat <= 1 false alarms/hour: no threshold tried gets there"), std::string::npos);
 }
 
 TEST(StreamEval, MissingDataOrNoiseIsAnError) {
