@@ -161,6 +161,11 @@ SNDFILE* audio_internal::OpenChecked(const std::string& path, SF_INFO* info, std
 void audio_internal::CheckInfo(const std::string& name, const SF_INFO& in) {
   if (in.channels <= 0) throw BadInput(name + ": invalid channel count " + std::to_string(in.channels));
   if (in.samplerate <= 0) throw BadInput(name + ": invalid sample rate " + std::to_string(in.samplerate));
+  // Resampling multiplies the length by target/rate: a header claiming 1 Hz would turn a small file into
+  // billions of samples. Real recordings are 1 kHz or more (and at most a few hundred kHz).
+  if (in.samplerate < kMinSampleRate || in.samplerate > kMaxSampleRate)
+    throw BadInput(name + ": unsupported sample rate " + std::to_string(in.samplerate) + " Hz (kws reads " +
+                   std::to_string(kMinSampleRate) + "-" + std::to_string(kMaxSampleRate) + " Hz)");
   if (in.frames <= 0) throw BadInput(name + ": contains zero samples");
 }
 

@@ -16,6 +16,11 @@
 
 namespace kws {
 
+// Sample rates kws reads (BadInput "unsupported sample rate" outside): resampling multiplies a
+// clip's length by target/rate, so a header claiming a few Hz must not be believed.
+inline constexpr int kMinSampleRate = 1000;
+inline constexpr int kMaxSampleRate = 768000;
+
 struct AudioInfo {
   int sample_rate = 0;
   int channels = 0;

@@ -212,6 +212,16 @@ TEST_F(AudioTest, ErrorsNameTheFileAndTheReason) {
   std::vector<uint8_t> cb(bytes.begin(), bytes.begin() + 44 + 2001);  // odd cut
   ExpectBadInput([&] { DecodeAudio("odd.wav", cb.data(), cb.size(), 0); }, "odd.wav", "truncated");
 
+  // A header claiming a few Hz: resampled to 16 kHz it would be 16,000x longer (a fuzzer's find: 1 Hz).
+  std::string slow = P("one_hz.wav");
+  WriteWav16(slow, Sine(440, 16000, 1200, 0.5), 1);
+  ExpectBadInput([&] { ReadAudio(slow, 16000); }, "one_hz.wav", "unsupported sample rate 1 Hz");
+  ExpectBadInput([&] { ProbeAudio(slow); }, "one_hz.wav", "unsupported sample rate");
+  ExpectBadInput([&] { AudioFileReader r(slow, 16000); }, "one_hz.wav", "unsupported sample rate");
+  std::string fast = P("fast.wav");
+  WriteWav16(fast, Sine(440, 16000, 1200, 0.5), 1000000);
+  ExpectBadInput([&] { ReadAudio(fast, 16000); }, "fast.wav", "unsupported sample rate 1000000 Hz");
+
   // A valid header with zero samples.
   std::string zero = P("zero.wav");
   WriteWav16(zero, {}, 16000);
