@@ -49,7 +49,7 @@ std::vector<float> Noise(size_t n) {
 void BM_DetectorRtf(benchmark::State& st) {
   const auto q = static_cast<kws::QuantMode>(st.range(0));
   const bool vad = st.range(1) != 0;
-  kws::StreamModel m = kws::LoadStreamModelFromBuffer("seed", SeedModel(q));
+  kws::DeployedModel m = kws::DeployedModel::FromBuffer("seed", SeedModel(q));
   kws::InterpreterScorer sc(m);
   kws::DetectorOptions o;
   o.vad = vad;

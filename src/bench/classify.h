@@ -1,6 +1,7 @@
 // The clip -> scores pipeline shared by `kws infer` and `kws bench` (so the latency that bench
-// reports is exactly what infer runs): a .tflite model whose "kws" metadata gives the feature
-// settings and labels, one FeatureExtractor at those settings, and kws's runtime.
+// reports is exactly what infer runs): a DeployedModel (runtime/deployed_model.h: the .tflite, its
+// "kws" metadata with the feature settings and labels, a FeatureExtractor at those settings) and a
+// softmax when the graph has none.
 //
 //   kws::ClipClassifier c("model.tflite");            // BadInput if no kws metadata
 //   std::vector<kws::ClipResult> r = c.ClassifyFile("clip.wav", /*all_windows=*/false);
@@ -11,12 +12,13 @@
 //   c.Run(features.data(), scores.data());               // inference (+ softmax if the model outputs logits)
 #pragma once
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "features/features.h"
+#include "runtime/deployed_model.h"
 #include "runtime/interpreter.h"
-#include "stream/model_input.h"
 #include "tflite/metadata.h"
 
 namespace kws {
@@ -29,24 +31,26 @@ struct ClipResult {
   std::string label;
   float score = 0.0f;
   std::vector<float> scores;  // one per label, sums to 1
+  // One line of `kws infer --json`: {file, [window, start_s,] label, score, scores: {label: p}} in this
+  // key order, scores in label order.
+  nlohmann::ordered_json ToJson(const std::vector<std::string>& labels, bool windows) const;
 };
 
 class ClipClassifier {
  public:
-  // Reads the model; BadInput "<path>: ..." if it is not a loadable .tflite, has no kws metadata
-  // (unless `overrides` name its front end and labels: stream/model_input.h), or its metadata does
-  // not fit its input/output tensors.
+  // Reads the model (DeployedModel::Load: BadInput "<path>: ..." if it is not a loadable .tflite, has
+  // no kws metadata and `overrides` do not stand in for it, or its metadata does not fit its tensors).
   explicit ClipClassifier(const std::string& model_path, const ModelOverrides& overrides = {});
   ~ClipClassifier();
   ClipClassifier(ClipClassifier&&) noexcept;
 
-  const tfl::KwsMetadata& metadata() const { return md_; }
-  const std::vector<std::string>& labels() const { return md_.labels; }
-  const FeatureOptions& features() const { return md_.features; }
-  rt::Interpreter& interpreter() { return *it_; }
-  bool model_has_softmax() const { return softmax_in_model_; }
-  int window_samples() const { return md_.features.window_samples(); }
-  size_t feature_values() const { return feature_values_; }
+  const tfl::KwsMetadata& metadata() const { return m_.meta; }
+  const std::vector<std::string>& labels() const { return m_.meta.labels; }
+  const FeatureOptions& features() const { return m_.meta.features; }
+  rt::Interpreter& interpreter() { return m_.interpreter; }
+  bool model_has_softmax() const { return m_.softmax_in_model; }
+  int window_samples() const { return m_.meta.features.window_samples(); }
+  size_t feature_values() const { return m_.feature_values(); }
 
   // window_samples() samples -> feature_values() floats.
   void Features(const float* window, float* features);
@@ -61,12 +65,7 @@ class ClipClassifier {
                                           bool all_windows = false, double hop_s = 0.0);
 
  private:
-  std::string path_;
-  tfl::KwsMetadata md_;
-  std::unique_ptr<rt::Interpreter> it_;
-  std::unique_ptr<FeatureExtractor> fx_;
-  bool softmax_in_model_ = true;
-  size_t feature_values_ = 0;
+  DeployedModel m_;
 };
 
 // In-place softmax (max-subtracted).

@@ -27,21 +27,6 @@ struct Opts {
   bool json = false;
 };
 
-nlohmann::ordered_json ResultJson(const kws::ClipResult& r, const std::vector<std::string>& labels, bool windows) {
-  nlohmann::ordered_json j;  // keys in a fixed order, scores in label order
-  j["file"] = r.file;
-  if (windows) {
-    j["window"] = r.window;
-    j["start_s"] = r.start_s;
-  }
-  j["label"] = r.label;
-  j["score"] = r.score;
-  nlohmann::ordered_json s = nlohmann::ordered_json::object();
-  for (size_t i = 0; i < labels.size(); ++i) s[labels[i]] = r.scores[i];
-  j["scores"] = s;
-  return j;
-}
-
 // A microWakeWord manifest: each clip streamed from a fresh start; its largest sliding-window mean.
 int RunWakeWord(const Opts& o) {
   if (o.all_windows || !o.overrides.frontend.empty() || !o.labels.empty())
@@ -55,15 +40,7 @@ int RunWakeWord(const Opts& o) {
     const kws::Audio a = kws::ReadAudio(clip, kws::WakeWordModel::kSampleRate);
     const kws::WakeWordClipScore s = kws::ScoreWakeWordClip(det, a.samples.data(), a.samples.size());
     if (o.json) {
-      nlohmann::ordered_json j;
-      j["file"] = clip;
-      j["wake_word"] = m.manifest.wake_word;
-      j["score"] = std::round(double(s.max_mean) * 10000.0) / 10000.0;
-      j["max_probability"] = std::round(double(s.max_probability) * 10000.0) / 10000.0;
-      j["t"] = double(s.max_mean_ms) / 1000.0;
-      j["above_cutoff"] = s.above_cutoff;
-      j["detections"] = s.detections;
-      std::printf("%s\n", j.dump().c_str());
+      std::printf("%s\n", s.ToJson(clip, m.manifest.wake_word).dump().c_str());
     } else {
       std::printf("%-*s %7.4f %7.4f %7.2f  %s\n", width, clip.c_str(), double(s.max_mean), double(s.max_probability),
                   double(s.max_mean_ms) / 1000.0, s.above_cutoff ? "yes" : "no");
@@ -106,7 +83,7 @@ kws::cli::Registrar reg(
         for (const std::string& clip : o->clips) {
           for (const kws::ClipResult& r : c.ClassifyFile(clip, o->all_windows, o->hop_s)) {
             if (o->json) {
-              std::printf("%s\n", ResultJson(r, labels, o->all_windows).dump().c_str());
+              std::printf("%s\n", r.ToJson(labels, o->all_windows).dump().c_str());
             } else {
               std::string name = kws::Printable(r.file);
               if (o->all_windows) {

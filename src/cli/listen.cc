@@ -190,7 +190,7 @@ size_t ReadRaw(std::FILE* f, const std::string& name, Runner& run, size_t chunk,
 
 // The detectors a session may run; the one in use stays here for the whole stream.
 struct Detectors {
-  std::optional<kws::StreamModel> model;
+  std::optional<kws::DeployedModel> model;
   std::optional<kws::InterpreterScorer> scorer;
   std::optional<kws::Detector> det;
   std::optional<kws::WakeWordModel> wake_model;
@@ -205,7 +205,7 @@ Session KwsSession(const Opts& o, Detectors* d) {
   opt.det.Validate();
   kws::ModelOverrides overrides = o.overrides;
   overrides.labels = kws::SplitList(o.labels);
-  kws::StreamModel& model = d->model.emplace(kws::LoadStreamModel(o.model, overrides));
+  kws::DeployedModel& model = d->model.emplace(kws::DeployedModel::Load(o.model, overrides));
   const bool model_settings = kws::cli::ApplyModelDetectorSettings(o.det_flags, model.meta, o.model, &opt.det);
   opt.det.Validate();
   const kws::FeatureOptions& fo = model.meta.features;

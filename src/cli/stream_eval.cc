@@ -89,7 +89,7 @@ int Run(Opts& o) {
   ApplySweepFlags(o);
   ApplyNoisePart(o);
   o.ev.Validate();
-  kws::StreamModel model = kws::LoadStreamModel(o.model);
+  kws::DeployedModel model = kws::DeployedModel::Load(o.model);
   kws::StreamEvalReportOptions how;
   how.model = o.model;
   how.model_detector_settings = kws::cli::ApplyModelDetectorSettings(o.det_flags, model.meta, o.model, &o.ev.det);

@@ -5,49 +5,9 @@
 #include <cstdio>
 
 #include "data/dataset.h"
-#include "util/bounded_read.h"
 #include "util/error.h"
-#include "util/fs.h"
 
 namespace kws {
-
-namespace {
-StreamModel Finish(StreamModel m, const ModelOverrides& o) {
-  const std::string& name = m.path;
-  const std::string raw = m.interpreter.metadata(tfl::kKwsMetadataName);
-  if (raw.empty() && o.frontend.empty() && o.labels.empty())
-    throw BadInput(name + ": no kws metadata (labels and feature settings); export the model with 'kws export', "
-                          "or give --frontend and --labels");
-  m.meta = ModelMetadata(m.interpreter, name, o);
-  m.meta.features.Validate();
-  if (m.meta.labels.empty()) throw BadInput(name + ": kws metadata has no labels");
-  if (m.interpreter.num_inputs() != 1 || m.interpreter.num_outputs() < 1)
-    throw BadInput(name + ": expected one input tensor and at least one output");
-  const rt::TensorInfo in = m.interpreter.input(0), out = m.interpreter.output(0);
-  m.bins = m.meta.features.num_features();
-  const int expect_frames = m.meta.features.num_frames(m.meta.features.window_samples());
-  if (in.elements() % m.bins != 0)
-    throw BadInput(name + ": input has " + std::to_string(in.elements()) + " values, not a multiple of " +
-                   std::to_string(m.bins) + " features");
-  m.frames = int(in.elements() / m.bins);
-  if (m.frames != expect_frames)
-    throw BadInput(name + ": input has " + std::to_string(m.frames) + " frames but the metadata's feature settings give " +
-                   std::to_string(expect_frames));
-  m.classes = int(out.elements());
-  if (m.classes != int(m.meta.labels.size()))
-    throw BadInput(name + ": output has " + std::to_string(m.classes) + " values but the metadata lists " +
-                   std::to_string(m.meta.labels.size()) + " labels");
-  return m;
-}
-}  // namespace
-
-StreamModel LoadStreamModel(const std::string& path, const ModelOverrides& overrides) {
-  return Finish(StreamModel{path, rt::Interpreter::FromBuffer(path, ReadTfliteFile(path)), {}, 0, 0, 0}, overrides);
-}
-
-StreamModel LoadStreamModelFromBuffer(const std::string& name, std::string_view bytes, const ModelOverrides& overrides) {
-  return Finish(StreamModel{name, rt::Interpreter::FromBuffer(name, bytes), {}, 0, 0, 0}, overrides);
-}
 
 Detector::Detector(const FeatureOptions& features, std::vector<std::string> labels, Scorer* scorer,
                    const DetectorOptions& options)

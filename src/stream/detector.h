@@ -1,7 +1,7 @@
 // Streaming keyword detector: StreamingFeatures -> (energy VAD gate) -> Scorer
 // every hop -> ScoreSmoother (micro_speech post-processing).
 //
-//   kws::StreamModel m = kws::LoadStreamModel("model.tflite");  // interpreter + kws metadata
+//   kws::DeployedModel m = kws::DeployedModel::Load("model.tflite");  // runtime/deployed_model.h
 //   kws::InterpreterScorer scorer(m);
 //   kws::Detector det(m.meta.features, m.meta.labels, &scorer, options);
 //   std::vector<kws::Detection> found;
@@ -30,10 +30,10 @@
 #include <vector>
 
 #include "features/features.h"
+#include "runtime/deployed_model.h"
 #include "runtime/interpreter.h"
 #include "tflite/detector_options.h"
 #include "stream/frontend.h"
-#include "stream/model_input.h"
 #include "stream/postprocess.h"
 #include "stream/vad.h"
 #include "tflite/metadata.h"
@@ -50,34 +50,20 @@ class Scorer {
   virtual void Score(const float* features, float* scores) = 0;
 };
 
-// A .tflite model with its kws metadata (labels, feature settings).
-struct StreamModel {
-  std::string path;
-  rt::Interpreter interpreter;
-  tfl::KwsMetadata meta;
-  int frames = 0, bins = 0, classes = 0;
-};
-// BadInput naming the file if it is missing, not a model, has no kws metadata (and `overrides` do
-// not say which front end and labels it takes: stream/model_input.h), or its input/output shapes do
-// not match the metadata.
-StreamModel LoadStreamModel(const std::string& path, const ModelOverrides& overrides = {});
-StreamModel LoadStreamModelFromBuffer(const std::string& name, std::string_view bytes,
-                                      const ModelOverrides& overrides = {});
-
-// Runs the model through RunModel (stream/model_input.h): Interpreter::RunFloat for float, dynamic
+// Runs the model through RunModel (runtime/deployed_model.h): Interpreter::RunFloat for float, dynamic
 // and int8 models, the front end's int8 as is for micro front-end int8 models.
 class InterpreterScorer : public Scorer {
  public:
-  explicit InterpreterScorer(StreamModel& m) : m_(m) {}
+  explicit InterpreterScorer(DeployedModel& m) : m_(m) {}
   int frames() const override { return m_.frames; }
   int bins() const override { return m_.bins; }
   int num_classes() const override { return m_.classes; }
   void Score(const float* features, float* scores) override {
-    RunModel(m_.interpreter, m_.meta.features, features, scores);
+    m_.Run(features, scores);
   }
 
  private:
-  StreamModel& m_;
+  DeployedModel& m_;
 };
 
 struct DetectorStats {

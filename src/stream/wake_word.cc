@@ -212,4 +212,16 @@ WakeWordClipScore ScoreWakeWordClip(WakeWordDetector& det, const float* samples,
   return s;
 }
 
+nlohmann::ordered_json WakeWordClipScore::ToJson(const std::string& file, const std::string& wake_word) const {
+  nlohmann::ordered_json j;  // keys in a fixed order
+  j["file"] = file;
+  j["wake_word"] = wake_word;
+  j["score"] = std::round(double(max_mean) * 10000.0) / 10000.0;
+  j["max_probability"] = std::round(double(max_probability) * 10000.0) / 10000.0;
+  j["t"] = double(max_mean_ms) / 1000.0;
+  j["above_cutoff"] = above_cutoff;
+  j["detections"] = detections;
+  return j;
+}
+
 }  // namespace kws

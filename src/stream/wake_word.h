@@ -20,6 +20,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -133,6 +134,9 @@ struct WakeWordClipScore {
   int64_t max_mean_ms = 0;  // stream time where the largest mean was reached
   bool above_cutoff = false;
   int detections = 0;
+  // One line of `kws infer --json` for a wake-word model: {file, wake_word, score, max_probability, t,
+  // above_cutoff, detections} (scores rounded to 4 decimals, t in seconds).
+  nlohmann::ordered_json ToJson(const std::string& file, const std::string& wake_word) const;
 };
 WakeWordClipScore ScoreWakeWordClip(WakeWordDetector& det, const float* samples, size_t n);
 

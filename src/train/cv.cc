@@ -9,8 +9,6 @@
 
 #include "data/levels.h"
 #include "model/checkpoint.h"
-#include "runtime/interpreter.h"
-#include "tflite/metadata.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"

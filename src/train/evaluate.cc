@@ -13,9 +13,7 @@
 #include "data/task.h"
 #include "model/checkpoint.h"
 #include "model/model.h"
-#include "runtime/interpreter.h"
-#include "tflite/metadata.h"
-#include "util/bounded_read.h"
+#include "runtime/deployed_model.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -33,7 +31,7 @@ struct EvalModel {
   std::vector<std::string> labels;
   FeatureOptions features;
   std::unique_ptr<Model> model;
-  std::unique_ptr<rt::Interpreter> interp;
+  std::optional<DeployedModel> tflite;
 };
 
 EvalModel LoadEvalModel(const std::string& model_arg) {
@@ -44,13 +42,10 @@ EvalModel LoadEvalModel(const std::string& model_arg) {
   if (!fsys::exists(m.path)) throw BadInput(m.path + ": no such model (give a run folder, a .ckpt or a .tflite)");
   const bool is_tflite = m.path.size() > 7 && m.path.substr(m.path.size() - 7) == ".tflite";
   if (is_tflite) {
-    const std::string bytes = ReadTfliteFile(m.path);
-    std::optional<tfl::KwsMetadata> md = tfl::ReadKwsMetadata(bytes, m.path);
-    if (!md) throw BadInput(m.path + ": no kws metadata (labels and feature settings); export it with kws");
-    m.labels = md->labels;
-    m.features = md->features;
-    m.interp = std::make_unique<rt::Interpreter>(rt::Interpreter::FromBuffer(m.path, bytes));
-    m.kind = "tflite:" + m.interp->model_kind();
+    DeployedModel& d = m.tflite.emplace(DeployedModel::Load(m.path));
+    m.labels = d.meta.labels;
+    m.features = d.meta.features;
+    m.kind = "tflite:" + d.interpreter.model_kind();
   } else {
     Checkpoint c = LoadCheckpoint(m.path);
     m.labels = c.labels;
@@ -77,13 +72,10 @@ std::vector<float> Score(EvalModel& m, const FeatureSet& fs) {
     }
     return all;
   }
-  if (m.interp->input(0).elements() != int64_t(fs.frames) * fs.bins)
-    throw BadInput(m.path + ": input has " + std::to_string(m.interp->input(0).elements()) +
-                   " values but the features have " + std::to_string(fs.frames * fs.bins));
-  if (m.interp->output(0).elements() != C)
-    throw BadInput(m.path + ": output has " + std::to_string(m.interp->output(0).elements()) + " values but " +
-                   std::to_string(C) + " labels");
-  for (int i = 0; i < fs.n; ++i) m.interp->RunFloat(fs.item(i), all.data() + size_t(i) * C);
+  // DeployedModel::Load checked the input against the feature settings these features were made with.
+  if (m.tflite->feature_values() != size_t(fs.frames) * size_t(fs.bins))
+    throw InternalError(m.path + ": features do not match the model's input");
+  for (int i = 0; i < fs.n; ++i) m.tflite->interpreter.RunFloat(fs.item(i), all.data() + size_t(i) * C);
   return all;
 }
 

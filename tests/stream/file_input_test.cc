@@ -81,7 +81,7 @@ class ListenFile : public ::testing::Test {
   // Returns detection lines; *score_lines gets what --scores prints per hop.
   std::vector<std::string> WholeFileReference(const std::string& path, double threshold,
                                               std::vector<std::string>* score_lines) {
-    kws::StreamModel m = kws::LoadStreamModel(model_);
+    kws::DeployedModel m = kws::DeployedModel::Load(model_);
     kws::InterpreterScorer scorer(m);
     kws::DetectorOptions o;
     o.post.threshold = threshold;

@@ -1,9 +1,10 @@
-#include "stream/model_input.h"
+#include "runtime/deployed_model.h"
 
 #include <cmath>
 #include <cstring>
 
 #include "features/micro/frontend.h"
+#include "util/bounded_read.h"
 #include "util/error.h"
 
 namespace kws {
@@ -99,6 +100,59 @@ void RunModel(rt::Interpreter& it, const FeatureOptions& f, const float* feature
       default: throw BadInput(it.output(0).name + ": output 0 is int32 (needs float32, int8 or uint8)");
     }
   }
+}
+
+namespace {
+
+// The checks every command relies on: metadata present (or overridden) and valid, one input of
+// frames x bins features, one output score per label.
+void CheckAgainstMetadata(DeployedModel& m, const ModelOverrides& o) {
+  const std::string& name = m.path;
+  if (!m.interpreter.has_metadata(tfl::kKwsMetadataName) && o.frontend.empty() && o.labels.empty())
+    throw BadInput(name + ": no kws metadata (labels and feature settings); export the model with 'kws export' "
+                          "(infer and listen also run a model without it given --frontend and --labels)");
+  m.meta = ModelMetadata(m.interpreter, name, o);
+  try {
+    m.meta.features.Validate();
+  } catch (const Error& e) {
+    throw BadInput(name + ": kws metadata has invalid feature settings: " + e.what());
+  }
+  if (m.meta.labels.empty()) throw BadInput(name + ": kws metadata has no labels");
+  if (m.interpreter.num_inputs() != 1 || m.interpreter.num_outputs() < 1)
+    throw BadInput(name + ": expected one input tensor and at least one output");
+  const rt::TensorInfo in = m.interpreter.input(0), out = m.interpreter.output(0);
+  m.bins = m.meta.features.num_features();
+  const int expect_frames = m.meta.features.num_frames(m.meta.features.window_samples());
+  if (in.elements() % m.bins != 0)
+    throw BadInput(name + ": input has " + std::to_string(in.elements()) + " values, not a multiple of " +
+                   std::to_string(m.bins) + " features");
+  m.frames = int(in.elements() / m.bins);
+  if (m.frames != expect_frames)
+    throw BadInput(name + ": input has " + std::to_string(m.frames) + " frames but the metadata's feature settings give " +
+                   std::to_string(expect_frames));
+  m.classes = int(out.elements());
+  if (m.classes != int(m.meta.labels.size()))
+    throw BadInput(name + ": output has " + std::to_string(m.classes) + " values but the metadata lists " +
+                   std::to_string(m.meta.labels.size()) + " labels");
+  for (const auto& op : m.interpreter.ops())
+    if (op.op == "SOFTMAX") m.softmax_in_model = true;
+}
+
+}  // namespace
+
+DeployedModel DeployedModel::Load(const std::string& path, const ModelOverrides& overrides) {
+  return FromBuffer(path, ReadTfliteFile(path), overrides);
+}
+
+DeployedModel DeployedModel::FromBuffer(const std::string& name, std::string_view bytes, const ModelOverrides& overrides) {
+  DeployedModel m{name, rt::Interpreter::FromBuffer(name, bytes)};
+  CheckAgainstMetadata(m, overrides);
+  return m;
+}
+
+FeatureExtractor& DeployedModel::extractor() {
+  if (!extractor_) extractor_ = std::make_unique<FeatureExtractor>(meta.features);
+  return *extractor_;
 }
 
 }  // namespace kws
