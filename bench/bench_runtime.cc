@@ -1,5 +1,5 @@
 // Batch-1, single-thread inference latency of the seed-shaped synthetic model
-// (runtime/synthetic_model.h: input [1,97,20,1], 4 × conv 3×3 16 filters,
+// (tests/support/synthetic_model.h: input [1,97,20,1], 4 × conv 3×3 16 filters,
 // MEAN, FC 12, softmax) in kws's runtime: float32, full int8, dynamic-range
 // (hybrid); dense and 85% pruned (the sparse conv kernels); optimized,
 // plain-C++ optimized (the fallback without AVX-512/AVX2) and reference kernels.
@@ -20,7 +20,7 @@
 
 #include "runtime/interpreter.h"
 #include "runtime/kernels/optimized/sparse_conv.h"
-#include "runtime/synthetic_model.h"
+#include "support/synthetic_model.h"
 
 namespace {
 

@@ -34,7 +34,7 @@ TEST(FuzzCorpus, EveryFileLoadsOrIsRejectedCleanly) {
   EXPECT_GT(rejected, 0) << "the corpus should contain broken files";
 }
 
-#include "runtime/synthetic_model.h"
+#include "support/synthetic_model.h"
 
 // Regenerates the committed corpus (run with --gtest_also_run_disabled_tests
 // --gtest_filter=FuzzCorpus.DISABLED_Regenerate): small valid models of every

@@ -10,7 +10,7 @@
 
 #include "kws_tflite_generated.h"
 #include "runtime/interpreter.h"
-#include "runtime/synthetic_model.h"
+#include "support/synthetic_model.h"
 #include "tflite/builder.h"
 #include "util/error.h"
 #include "util/rng.h"

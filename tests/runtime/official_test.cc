@@ -12,7 +12,7 @@
 #include <string>
 
 #include "runtime/interpreter.h"
-#include "runtime/synthetic_model.h"
+#include "support/synthetic_model.h"
 #include "tflite/builder.h"
 #include "util/rng.h"
 #include "util/fs.h"

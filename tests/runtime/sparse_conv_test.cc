@@ -16,7 +16,7 @@
 #include "runtime/kernels/optimized/sparse_conv.h"
 #include "runtime/kernels/reference/conv.h"
 #include "runtime/kernels/reference/quantize.h"
-#include "runtime/synthetic_model.h"
+#include "support/synthetic_model.h"
 #include "util/rng.h"
 
 namespace {

@@ -1,5 +1,5 @@
-// Seed-shaped .tflite models with random weights, for the runtime's tests,
-// benchmark, fuzz corpus and the comparison against the official interpreter.
+// Seed-shaped .tflite models with random weights, for the runtime's tests and
+// benchmark and the comparison against the official interpreter (test support: not in libkws).
 // Same topology as the seed recipe (the course recipe: README): 4 × (CONV_2D 3×3, 16 filters,
 // fused ReLU; strides 1,2,2,1) → MEAN over H,W → FULLY_CONNECTED → SOFTMAX,
 // on a [1, frames, bins, 1] input (~2 M MACs at 97×20).

@@ -1,10 +1,11 @@
 // Seed-shaped random models (see synthetic_model.h).
-#include "runtime/synthetic_model.h"
+#include "support/synthetic_model.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "export/tflite_export.h"
 #include "runtime/interpreter.h"
 #include "tflite/builder.h"
 #include "util/error.h"
@@ -115,7 +116,8 @@ std::vector<Layer> MakeLayers(const SyntheticModelOptions& o) {
   return layers;
 }
 
-// Per-channel symmetric int8 along axis 0 (conv) or 3 (depthwise) or per tensor.
+// Per-channel symmetric int8 along axis 0 (conv) or 3 (depthwise) or per tensor: the exporter's
+// quantizer (export/tflite_export.h), so these models quantize weights exactly as `kws export` does.
 struct QWeights {
   std::vector<int8_t> q;
   std::vector<float> scales;
@@ -123,19 +125,8 @@ struct QWeights {
 
 QWeights QuantizeWeights(const Layer& l, bool per_channel) {
   QWeights r;
-  const bool dw = l.type == LType::kDepthwise;
-  const int channels = per_channel ? (dw ? l.wshape[3] : l.wshape[0]) : 1;
-  const size_t n = l.w.size();
-  std::vector<float> mx(size_t(channels), 0.0f);
-  auto chan = [&](size_t i) -> int {
-    if (!per_channel) return 0;
-    return dw ? int(i % size_t(l.wshape[3])) : int(i / (n / size_t(l.wshape[0])));
-  };
-  for (size_t i = 0; i < n; ++i) mx[size_t(chan(i))] = std::max(mx[size_t(chan(i))], std::fabs(l.w[i]));
-  for (float m : mx) r.scales.push_back(m > 0.0f ? m / 127.0f : 1.0f);
-  r.q.resize(n);
-  for (size_t i = 0; i < n; ++i)
-    r.q[i] = int8_t(std::clamp<long>(std::lround(l.w[i] / r.scales[size_t(chan(i))]), -127, 127));
+  const int axis = per_channel ? (l.type == LType::kDepthwise ? 3 : 0) : -1;
+  r.scales = kws::QuantizeSymmetric(l.w, l.wshape, axis, &r.q);
   return r;
 }
 
