@@ -111,12 +111,7 @@ void CheckAgainstMetadata(DeployedModel& m, const ModelOverrides& o) {
   if (!m.interpreter.has_metadata(tfl::kKwsMetadataName) && o.frontend.empty() && o.labels.empty())
     throw BadInput(name + ": no kws metadata (labels and feature settings); export the model with 'kws export' "
                           "(infer and listen also run a model without it given --frontend and --labels)");
-  m.meta = ModelMetadata(m.interpreter, name, o);
-  try {
-    m.meta.features.Validate();
-  } catch (const Error& e) {
-    throw BadInput(name + ": kws metadata has invalid feature settings: " + e.what());
-  }
+  m.meta = ModelMetadata(m.interpreter, name, o);  // feature settings validated (KwsMetadataFromJson, FeaturesForInput)
   if (m.meta.labels.empty()) throw BadInput(name + ": kws metadata has no labels");
   if (m.interpreter.num_inputs() != 1 || m.interpreter.num_outputs() < 1)
     throw BadInput(name + ": expected one input tensor and at least one output");
