@@ -223,3 +223,40 @@ AugmentInfo Augment(const AugmentOptions& opt, const BackgroundNoise* noise, int
 }
 
 }  // namespace kws
+
+namespace kws {
+
+const std::vector<settings::Setting<AugmentOptions>>& AugmentSettings() {
+  using A = AugmentOptions;
+  using settings::InRange;
+  using settings::IntInRange;
+  using settings::Member;
+  // The upper end of a range: in [lower, hi].
+  auto from = [](double A::*lower, double A::*upper, double hi) {
+    return [=](const A& a, const std::string& path) { settings::CheckRange(path, a.*upper, a.*lower, hi); };
+  };
+  static const std::vector<settings::Setting<A>> s = {
+      Member("shift_ms", &A::shift_ms, "max |time shift| (ms)", InRange(0, 1000)),
+      Member("background_prob", &A::background_prob, "probability of mixing background noise in", InRange(0, 1)),
+      Member("background_volume", &A::background_volume, "noise gain ~ U(0, background_volume)", InRange(0, 10)),
+      Member("silence_volume", &A::silence_volume, "noise gain of _silence_ clips ~ U(0, silence_volume)",
+             InRange(0, 10)),
+      Member("speed_min", &A::speed_min, "speed factor range, lower end (1 = off)", InRange(0.5, 2)),
+      Member("speed_max", &A::speed_max, "speed factor range, upper end").Also(from(&A::speed_min, &A::speed_max, 2)),
+      Member("pitch_min", &A::pitch_min, "pitch factor range, lower end (1 = off)", InRange(0.5, 2)),
+      Member("pitch_max", &A::pitch_max, "pitch factor range, upper end").Also(from(&A::pitch_min, &A::pitch_max, 2)),
+      Member("gain_db", &A::gain_db, "speech gain ~ U(-gain_db, gain_db) dB (0 = off)", InRange(0, 40)),
+      Member("background_mode", &A::background_mode, "\"volume\" (TF) or \"snr\"", settings::OneOf({"volume", "snr"})),
+      Member("snr_min_db", &A::snr_min_db, "background_mode = \"snr\": SNR range, lower end (dB)", InRange(-30, 80)),
+      Member("snr_max_db", &A::snr_max_db, "SNR range, upper end (dB)").Also(from(&A::snr_min_db, &A::snr_max_db, 80)),
+      Member("time_masks", &A::time_masks, "SpecAugment time masks per clip", IntInRange(0, 20)),
+      Member("time_mask_frames", &A::time_mask_frames, "max width of one time mask (frames)", IntInRange(1, 1000)),
+      Member("freq_masks", &A::freq_masks, "SpecAugment frequency masks per clip", IntInRange(0, 20)),
+      Member("freq_mask_bins", &A::freq_mask_bins, "max width of one frequency mask (bins)", IntInRange(1, 1000)),
+      Member("quiet_prob", &A::quiet_prob, "probability of a quiet recording (0 = off)", InRange(0, 1)),
+      Member("quiet_max_db", &A::quiet_max_db, "its attenuation ~ U(0, quiet_max_db) dB", InRange(0, 80)),
+  };
+  return s;
+}
+
+}  // namespace kws

@@ -28,6 +28,7 @@
 
 #include "data/dataset.h"
 #include "util/rng.h"
+#include "util/settings.h"
 
 namespace kws {
 
@@ -86,6 +87,10 @@ struct AugmentOptions {
   void Validate() const;            // throws UsageError naming the bad setting
   std::string ToString() const;
 };
+
+// [train.augment]'s settings of AugmentOptions (util/settings.h): key, default, check, help. Messages
+// name the setting as the recipe config does ("train.augment.speed_max: must be in [1.2, 2] (got 1)").
+const std::vector<settings::Setting<AugmentOptions>>& AugmentSettings();
 
 // What one call did (for tests and logs).
 struct AugmentInfo {

@@ -24,72 +24,12 @@ using json = nlohmann::json;
 // (checked by FeatureOptions::Validate / MakeLayer).
 json DefaultTable() {
   const FeatureOptions f;
-  const TrainOptions t;
-  const PruneOptions p;
   const DataOptions d;
-  const AugmentOptions a;
   return json{
       {"features", FeatureOptionsToJsonObject(f)},
       {"model", {{"layers", json::array()}}},
-      {"train",
-       {{"epochs", t.epochs},
-        {"batch_size", t.batch_size},
-        {"optimizer", t.optimizer},
-        {"momentum", t.momentum},
-        {"beta1", t.beta1},
-        {"beta2", t.beta2},
-        {"epsilon", t.epsilon},
-        {"weight_decay", t.weight_decay},
-        {"class_weights", json::array()},
-        {"label_smoothing", t.label_smoothing},
-        {"class_repeats", json::array()},
-        {"ema_decay", t.ema_decay},
-        {"distill_teachers", t.distill_teachers},
-        {"distill_weight", t.distill_weight},
-        {"distill_temperature", t.distill_temperature},
-        {"teacher", {{"layers", json::array()}, {"prune", t.teacher_prune}}},
-        {"seed", int64_t(t.seed)},
-        {"validation", t.validation},
-        {"learning_rate",
-         {{"schedule", t.lr.schedule},
-          {"initial", t.lr.initial},
-          {"end", t.lr.end},
-          {"power", t.lr.power},
-          {"decay_steps", "auto"}}},
-        {"augment",
-         {{"enabled", t.augment},
-          {"copies", t.augment_copies},
-          {"shift_ms", a.shift_ms},
-          {"background_prob", a.background_prob},
-          {"background_volume", a.background_volume},
-          {"silence_volume", a.silence_volume},
-          {"speed_min", a.speed_min},
-          {"speed_max", a.speed_max},
-          {"pitch_min", a.pitch_min},
-          {"pitch_max", a.pitch_max},
-          {"gain_db", a.gain_db},
-          {"background_mode", a.background_mode},
-          {"snr_min_db", a.snr_min_db},
-          {"snr_max_db", a.snr_max_db},
-          {"time_masks", a.time_masks},
-          {"time_mask_frames", a.time_mask_frames},
-          {"freq_masks", a.freq_masks},
-          {"freq_mask_bins", a.freq_mask_bins},
-          {"quiet_prob", a.quiet_prob},
-          {"quiet_max_db", a.quiet_max_db},
-          {"background_dir", t.augment_background_dir}}}}},
-      {"prune",
-       {{"enabled", p.enabled},
-        {"schedule", p.schedule},
-        {"initial_sparsity", p.initial_sparsity},
-        {"final_sparsity", p.final_sparsity},
-        {"power", p.power},
-        {"begin_step", p.begin_step},
-        {"end_step", "end"},
-        {"begin_fraction", p.begin_fraction},
-        {"end_fraction", p.end_fraction},
-        {"frequency", p.frequency},
-        {"structured", p.structured}}},
+      {"train", settings::ToJson(TrainSettings(), TrainOptions{})},
+      {"prune", settings::ToJson(PruneSettings(), PruneOptions{})},
       {"data",
        {{"dirs", json::array()},
         {"labels", json::array()},
@@ -117,9 +57,10 @@ json DefaultTable() {
 
 // Keys whose value may be an integer or one keyword.
 bool IntOrKeyword(const std::string& path, std::string* keyword) {
-  if (path == "train.learning_rate.decay_steps") return *keyword = "auto", true;
-  if (path == "prune.end_step") return *keyword = "end", true;
-  return false;
+  if (path.rfind("train.", 0) == 0) *keyword = settings::KeywordOf(TrainSettings(), path.substr(6));
+  else if (path.rfind("prune.", 0) == 0) *keyword = settings::KeywordOf(PruneSettings(), path.substr(6));
+  else keyword->clear();
+  return !keyword->empty();
 }
 
 const char* TypeName(const json& v) {
@@ -266,30 +207,10 @@ void Merge(json& def, const json& file, const std::string& prefix) {
   }
 }
 
-double Num(const json& t, const char* a, const char* b) { return t.at(a).at(b).get<double>(); }
 
-[[noreturn]] void Bad(const std::string& path, const std::string& what) { throw UsageError(path + ": " + what); }
-
-std::string Fmt(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-
-void CheckFinite(const std::string& path, double v) {
-  if (!std::isfinite(v)) Bad(path, "must be a finite number (got " + Fmt(v) + ")");
-}
-void CheckPositive(const std::string& path, double v) {
-  CheckFinite(path, v);
-  if (!(v > 0)) Bad(path, "must be > 0 (got " + Fmt(v) + ")");
-}
-void CheckRange(const std::string& path, double v, double lo, double hi, bool lo_open = false,
-                bool hi_open = false) {
-  CheckFinite(path, v);
-  if ((lo_open ? v <= lo : v < lo) || (hi_open ? v >= hi : v > hi))
-    Bad(path, "must be in " + std::string(lo_open ? "(" : "[") + Fmt(lo) + ", " + Fmt(hi) + (hi_open ? ")" : "]") +
-                  " (got " + Fmt(v) + ")");
-}
+using settings::Bad;
+using settings::CheckFinite;
+using settings::Fmt;
 
 Config FromTable(const json& tbl, const std::string& source) {
   Config c;
@@ -303,93 +224,8 @@ Config FromTable(const json& tbl, const std::string& source) {
 
   c.layers = ExpandBlocks(tbl.at("model").at("layers"), tbl.at("model").value("blocks", json()));
 
-  const json& t = tbl.at("train");
-  auto& tr = c.train;
-  tr.epochs = t.at("epochs").get<int>();
-  tr.batch_size = t.at("batch_size").get<int>();
-  tr.optimizer = t.at("optimizer").get<std::string>();
-  tr.momentum = t.at("momentum").get<double>();
-  tr.beta1 = t.at("beta1").get<double>();
-  tr.beta2 = t.at("beta2").get<double>();
-  tr.epsilon = t.at("epsilon").get<double>();
-  tr.weight_decay = t.at("weight_decay").get<double>();
-  {
-    const json& cw = t.at("class_weights");
-    tr.class_weights.clear();
-    tr.class_weights_balanced = cw.is_string();
-    if (cw.is_string() && cw.get<std::string>() != "balanced")
-      Bad("train.class_weights", "must be an array of numbers (one per label) or \"balanced\"");
-    if (cw.is_array())
-      for (auto& w : cw) {
-        if (!w.is_number()) Bad("train.class_weights", "must be an array of numbers (got " + w.dump() + ")");
-        tr.class_weights.push_back(w.get<double>());
-      }
-  }
-  tr.label_smoothing = t.at("label_smoothing").get<double>();
-  tr.class_repeats.clear();
-  for (auto& r : t.at("class_repeats")) {
-    if (!r.is_number_integer()) Bad("train.class_repeats", "must be an array of integers (got " + r.dump() + ")");
-    const int64_t v = r.get<int64_t>();
-    if (v < 1 || v > 1000) Bad("train.class_repeats", "every count must be in [1, 1000] (got " + std::to_string(v) + ")");
-    tr.class_repeats.push_back(int(v));
-  }
-  tr.ema_decay = t.at("ema_decay").get<double>();
-  tr.distill_teachers = t.at("distill_teachers").get<int>();
-  tr.distill_weight = t.at("distill_weight").get<double>();
-  tr.distill_temperature = t.at("distill_temperature").get<double>();
-  tr.teacher_layers = t.at("teacher").at("layers");
-  tr.teacher_prune = t.at("teacher").at("prune").get<bool>();
-  const int64_t seed = t.at("seed").get<int64_t>();
-  if (seed < 0) Bad("train.seed", "must be >= 0 (got " + std::to_string(seed) + ")");
-  tr.seed = uint64_t(seed);
-  tr.validation = t.at("validation").get<double>();
-  tr.lr.schedule = t.at("learning_rate").at("schedule").get<std::string>();
-  tr.lr.initial = Num(t, "learning_rate", "initial");
-  tr.lr.end = Num(t, "learning_rate", "end");
-  tr.lr.power = Num(t, "learning_rate", "power");
-  const json& ds = t.at("learning_rate").at("decay_steps");
-  tr.lr.decay_steps = ds.is_string() ? 0 : ds.get<long>();
-  if (ds.is_number_integer() && tr.lr.decay_steps < 1)
-    Bad("train.learning_rate.decay_steps", "must be >= 1 or \"auto\" (got " + std::to_string(tr.lr.decay_steps) + ")");
-  const json& au = t.at("augment");
-  tr.augment = au.at("enabled").get<bool>();
-  tr.augment_copies = au.at("copies").get<int>();
-  tr.augment_options.shift_ms = au.at("shift_ms").get<double>();
-  tr.augment_options.background_prob = au.at("background_prob").get<double>();
-  tr.augment_options.background_volume = au.at("background_volume").get<double>();
-  tr.augment_options.silence_volume = au.at("silence_volume").get<double>();
-  tr.augment_options.speed_min = au.at("speed_min").get<double>();
-  tr.augment_options.speed_max = au.at("speed_max").get<double>();
-  tr.augment_options.pitch_min = au.at("pitch_min").get<double>();
-  tr.augment_options.pitch_max = au.at("pitch_max").get<double>();
-  tr.augment_options.gain_db = au.at("gain_db").get<double>();
-  tr.augment_options.background_mode = au.at("background_mode").get<std::string>();
-  tr.augment_options.snr_min_db = au.at("snr_min_db").get<double>();
-  tr.augment_options.snr_max_db = au.at("snr_max_db").get<double>();
-  tr.augment_options.time_masks = au.at("time_masks").get<int>();
-  tr.augment_options.time_mask_frames = au.at("time_mask_frames").get<int>();
-  tr.augment_options.freq_masks = au.at("freq_masks").get<int>();
-  tr.augment_options.freq_mask_bins = au.at("freq_mask_bins").get<int>();
-  tr.augment_options.quiet_prob = au.at("quiet_prob").get<double>();
-  tr.augment_options.quiet_max_db = au.at("quiet_max_db").get<double>();
-  tr.augment_background_dir = au.at("background_dir").get<std::string>();
-
-  const json& p = tbl.at("prune");
-  auto& pr = c.prune;
-  pr.enabled = p.at("enabled").get<bool>();
-  pr.schedule = p.at("schedule").get<std::string>();
-  pr.initial_sparsity = p.at("initial_sparsity").get<double>();
-  pr.final_sparsity = p.at("final_sparsity").get<double>();
-  pr.power = p.at("power").get<double>();
-  pr.begin_step = p.at("begin_step").get<long>();
-  const json& es = p.at("end_step");
-  pr.end_step = es.is_string() ? -1 : es.get<long>();
-  if (es.is_number_integer() && pr.end_step < 0)
-    Bad("prune.end_step", "must be >= 0 or \"end\" (got " + std::to_string(pr.end_step) + ")");
-  pr.begin_fraction = p.at("begin_fraction").get<double>();
-  pr.end_fraction = p.at("end_fraction").get<double>();
-  pr.frequency = p.at("frequency").get<int>();
-  pr.structured = p.at("structured").get<bool>();
+  c.train = settings::Read(TrainSettings(), tbl.at("train"), "train");
+  c.prune = settings::Read(PruneSettings(), tbl.at("prune"), "prune");
 
   const json& d = tbl.at("data");
   for (auto& l : d.at("labels")) {
@@ -438,24 +274,6 @@ Config FromTable(const json& tbl, const std::string& source) {
 
 }  // namespace
 
-long PruneOptions::BeginStep(long total) const {
-  return begin_fraction >= 0 ? long(std::llround(begin_fraction * double(total))) : begin_step;
-}
-long PruneOptions::EndStep(long total) const {
-  if (end_fraction >= 0) return long(std::llround(end_fraction * double(total)));
-  return end_step < 0 ? total : end_step;
-}
-
-void TrainOptions::CheckPerLabelLists(size_t num_labels) const {
-  auto check = [&](const char* path, size_t n, const char* what) {
-    if (n != 0 && n != num_labels)
-      Bad(path, "has " + std::to_string(n) + " " + what + " for " + std::to_string(num_labels) +
-                    " labels (data.labels order)");
-  };
-  check("train.class_weights", class_weights.size(), "weights");
-  check("train.class_repeats", class_repeats.size(), "counts");
-}
-
 void Config::Validate() const {
   try {
     features.Validate();
@@ -469,84 +287,9 @@ void Config::Validate() const {
     if (!layers[i].is_object() || !layers[i].contains("type"))
       Bad("model.layers." + std::to_string(i), "must be a table with a \"type\"");
 
-  const auto& t = train;
-  if (t.epochs < 1) Bad("train.epochs", "must be >= 1 (got " + std::to_string(t.epochs) + ")");
-  if (t.batch_size < 1) Bad("train.batch_size", "must be >= 1 (got " + std::to_string(t.batch_size) + ")");
-  if (t.optimizer != "adam" && t.optimizer != "sgd")
-    Bad("train.optimizer", "must be \"adam\" or \"sgd\" (got \"" + t.optimizer + "\")");
-  CheckRange("train.momentum", t.momentum, 0, 1, false, true);
-  CheckRange("train.beta1", t.beta1, 0, 1, false, true);
-  CheckRange("train.beta2", t.beta2, 0, 1, false, true);
-  CheckPositive("train.epsilon", t.epsilon);
-  CheckRange("train.weight_decay", t.weight_decay, 0, 1);
-  CheckRange("train.label_smoothing", t.label_smoothing, 0, 1, false, true);
-  CheckRange("train.ema_decay", t.ema_decay, 0, 1, false, true);
-  if (t.distill_teachers < 0 || t.distill_teachers > 16)
-    Bad("train.distill_teachers", "must be in [0, 16] (got " + std::to_string(t.distill_teachers) + ")");
-  CheckRange("train.distill_weight", t.distill_weight, 0, 1);
-  CheckRange("train.distill_temperature", t.distill_temperature, 0, 100, true);
-  for (size_t i = 0; i < t.teacher_layers.size(); ++i)
-    if (!t.teacher_layers[i].is_object() || !t.teacher_layers[i].contains("type"))
-      Bad("train.teacher.layers." + std::to_string(i), "must be a table with a \"type\"");
-  if (!t.teacher_layers.empty() && t.distill_teachers == 0)
-    Bad("train.teacher.layers", "set train.distill_teachers (how many teachers) to use them");
-  for (double w : t.class_weights) {
-    CheckFinite("train.class_weights", w);
-    if (w <= 0) Bad("train.class_weights", "every weight must be > 0 (got " + Fmt(w) + ")");
-  }
-  if (!data.labels.empty()) t.CheckPerLabelLists(data.labels.size());
-  CheckRange("train.validation", t.validation, 0, 1, false, true);
-  const auto& lr = t.lr;
-  if (lr.schedule != "polynomial" && lr.schedule != "cosine" && lr.schedule != "constant")
-    Bad("train.learning_rate.schedule",
-        "must be \"polynomial\", \"cosine\" or \"constant\" (got \"" + lr.schedule + "\")");
-  CheckPositive("train.learning_rate.initial", lr.initial);
-  CheckFinite("train.learning_rate.end", lr.end);
-  if (lr.end < 0) Bad("train.learning_rate.end", "must be >= 0 (got " + Fmt(lr.end) + ")");
-  if (lr.end > lr.initial)
-    Bad("train.learning_rate.end", "must be <= train.learning_rate.initial (" + Fmt(lr.initial) + ")");
-  CheckPositive("train.learning_rate.power", lr.power);
-  if (t.augment_copies < 0)
-    Bad("train.augment.copies", "must be >= 0 (got " + std::to_string(t.augment_copies) + ")");
-  CheckRange("train.augment.shift_ms", t.augment_options.shift_ms, 0, 1000);
-  CheckRange("train.augment.background_prob", t.augment_options.background_prob, 0, 1);
-  CheckRange("train.augment.background_volume", t.augment_options.background_volume, 0, 10);
-  CheckRange("train.augment.silence_volume", t.augment_options.silence_volume, 0, 10);
-  {
-    const AugmentOptions& a = t.augment_options;
-    CheckRange("train.augment.speed_min", a.speed_min, 0.5, 2);
-    CheckRange("train.augment.speed_max", a.speed_max, a.speed_min, 2);
-    CheckRange("train.augment.pitch_min", a.pitch_min, 0.5, 2);
-    CheckRange("train.augment.pitch_max", a.pitch_max, a.pitch_min, 2);
-    CheckRange("train.augment.gain_db", a.gain_db, 0, 40);
-    if (a.background_mode != "volume" && a.background_mode != "snr")
-      Bad("train.augment.background_mode", "must be \"volume\" or \"snr\" (got \"" + a.background_mode + "\")");
-    CheckRange("train.augment.snr_min_db", a.snr_min_db, -30, 80);
-    CheckRange("train.augment.snr_max_db", a.snr_max_db, a.snr_min_db, 80);
-    CheckRange("train.augment.time_masks", a.time_masks, 0, 20);
-    CheckRange("train.augment.time_mask_frames", a.time_mask_frames, 1, 1000);
-    CheckRange("train.augment.freq_masks", a.freq_masks, 0, 20);
-    CheckRange("train.augment.freq_mask_bins", a.freq_mask_bins, 1, 1000);
-    CheckRange("train.augment.quiet_prob", a.quiet_prob, 0, 1);
-    CheckRange("train.augment.quiet_max_db", a.quiet_max_db, 0, 80);
-  }
-
-  const auto& p = prune;
-  if (p.schedule != "polynomial" && p.schedule != "constant")
-    Bad("prune.schedule", "must be \"polynomial\" or \"constant\" (got \"" + p.schedule + "\")");
-  CheckRange("prune.initial_sparsity", p.initial_sparsity, 0, 1, false, true);
-  CheckRange("prune.final_sparsity", p.final_sparsity, 0, 1, false, true);
-  CheckPositive("prune.power", p.power);
-  if (p.begin_step < 0) Bad("prune.begin_step", "must be >= 0 (got " + std::to_string(p.begin_step) + ")");
-  if (p.end_step >= 0 && p.end_step < p.begin_step)
-    Bad("prune.end_step", "must be >= prune.begin_step (" + std::to_string(p.begin_step) + ")");
-  CheckFinite("prune.begin_fraction", p.begin_fraction);
-  CheckFinite("prune.end_fraction", p.end_fraction);
-  if (p.begin_fraction > 1) Bad("prune.begin_fraction", "must be <= 1 (got " + Fmt(p.begin_fraction) + ")");
-  if (p.end_fraction > 1) Bad("prune.end_fraction", "must be <= 1 (got " + Fmt(p.end_fraction) + ")");
-  if (p.begin_fraction >= 0 && p.end_fraction >= 0 && p.end_fraction < p.begin_fraction)
-    Bad("prune.end_fraction", "must be >= prune.begin_fraction");
-  if (p.frequency < 1) Bad("prune.frequency", "must be >= 1 (got " + std::to_string(p.frequency) + ")");
+  settings::Validate(TrainSettings(), train, "train");
+  if (!data.labels.empty()) train.CheckPerLabelLists(data.labels.size());
+  settings::Validate(PruneSettings(), prune, "prune");
 
   for (size_t i = 0; i < data.labels.size(); ++i) {
     if (data.labels[i].empty()) Bad("data.labels", "empty label name");
