@@ -6,10 +6,8 @@
 
 #include <toml++/toml.h>
 
-#include "data/dataset.h"
 #include "features/options_io.h"
 #include "model/blocks.h"
-#include "synth/synth.h"
 #include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -19,38 +17,27 @@ namespace {
 
 using json = nlohmann::json;
 
+// [data] and [data.synth].
+const std::vector<settings::Setting<DataConfig>>& DataConfigSettings() {
+  static const std::vector<settings::Setting<DataConfig>> s = [] {
+    auto all = settings::Derived<DataConfig>(DataSettings());
+    for (auto& x : settings::Nested("synth", &DataConfig::synth, SynthDataSettings())) all.push_back(std::move(x));
+    return all;
+  }();
+  return s;
+}
+
 // Every setting and its default. The file is merged into this tree: a key that is not here is an
 // error, and an override is typed by the value here. [features] and [model] are open tables
 // (checked by FeatureOptions::Validate / MakeLayer).
 json DefaultTable() {
   const FeatureOptions f;
-  const DataOptions d;
   return json{
       {"features", FeatureOptionsToJsonObject(f)},
       {"model", {{"layers", json::array()}}},
       {"train", settings::ToJson(TrainSettings(), TrainOptions{})},
       {"prune", settings::ToJson(PruneSettings(), PruneOptions{})},
-      {"data",
-       {{"dirs", json::array()},
-        {"labels", json::array()},
-        {"silence_count", d.silence_count},
-        {"unknown_ratio", d.unknown_ratio},
-        {"unknown_subclasses", d.unknown_subclasses},
-        {"cache", d.cache},
-        {"skip_bad_files", d.skip_bad_files},
-        {"min_peak_dbfs", d.min_peak_dbfs},
-        {"skip_silent", d.skip_silent},
-        {"synth",
-         {{"enabled", d.synth.enabled},
-          {"words", json::array()},
-          {"per_word", d.synth.per_word},
-          {"seed", int64_t(d.synth.seed)},
-          {"speakers", d.synth.speakers},
-          {"engines", json::array()},
-          {"unknown_words", json::array()},
-          {"silence", d.synth.silence},
-          {"background", d.synth.background},
-          {"dir", d.synth.dir}}}}},
+      {"data", settings::ToJson(DataConfigSettings(), DataConfig{})},
       {"detector", DetectorOptionsToJson(DetectorOptions{})},
   };
 }
@@ -209,8 +196,6 @@ void Merge(json& def, const json& file, const std::string& prefix) {
 
 
 using settings::Bad;
-using settings::CheckFinite;
-using settings::Fmt;
 
 Config FromTable(const json& tbl, const std::string& source) {
   Config c;
@@ -227,46 +212,7 @@ Config FromTable(const json& tbl, const std::string& source) {
   c.train = settings::Read(TrainSettings(), tbl.at("train"), "train");
   c.prune = settings::Read(PruneSettings(), tbl.at("prune"), "prune");
 
-  const json& d = tbl.at("data");
-  for (auto& l : d.at("labels")) {
-    if (!l.is_string()) Bad("data.labels", "must be label names (strings)");
-    c.data.labels.push_back(l.get<std::string>());
-  }
-  c.data.silence_count = d.at("silence_count").get<int>();
-  c.data.unknown_ratio = d.at("unknown_ratio").get<double>();
-  c.data.unknown_subclasses = d.at("unknown_subclasses").get<bool>();
-  c.data.cache = d.at("cache").get<bool>();
-  c.data.skip_bad_files = d.at("skip_bad_files").get<bool>();
-  for (auto& v : d.at("dirs")) {
-    if (!v.is_string() || v.get<std::string>().empty()) Bad("data.dirs", "must be an array of folder names");
-    c.data.dirs.push_back(v.get<std::string>());
-  }
-  c.data.min_peak_dbfs = d.at("min_peak_dbfs").get<double>();
-  c.data.skip_silent = d.at("skip_silent").get<bool>();
-  {
-    const json& sy = d.at("synth");
-    auto& so = c.data.synth;
-    auto strings = [](const json& arr, const char* path) {
-      std::vector<std::string> out;
-      for (auto& v : arr) {
-        if (!v.is_string()) Bad(path, "must be an array of strings");
-        out.push_back(v.get<std::string>());
-      }
-      return out;
-    };
-    so.enabled = sy.at("enabled").get<bool>();
-    so.words = strings(sy.at("words"), "data.synth.words");
-    so.per_word = sy.at("per_word").get<int>();
-    const int64_t sseed = sy.at("seed").get<int64_t>();
-    if (sseed < 0) Bad("data.synth.seed", "must be >= 0 (got " + std::to_string(sseed) + ")");
-    so.seed = uint64_t(sseed);
-    so.speakers = sy.at("speakers").get<int>();
-    so.engines = strings(sy.at("engines"), "data.synth.engines");
-    so.unknown_words = strings(sy.at("unknown_words"), "data.synth.unknown_words");
-    so.silence = sy.at("silence").get<int>();
-    so.background = sy.at("background").get<bool>();
-    so.dir = sy.at("dir").get<std::string>();
-  }
+  c.data = settings::Read(DataConfigSettings(), tbl.at("data"), "data");
   c.detector = DetectorOptionsFromJson(tbl.at("detector"), DetectorOptions{}, source);
   c.Validate();
   return c;
@@ -291,40 +237,11 @@ void Config::Validate() const {
   if (!data.labels.empty()) train.CheckPerLabelLists(data.labels.size());
   settings::Validate(PruneSettings(), prune, "prune");
 
-  for (size_t i = 0; i < data.labels.size(); ++i) {
-    if (data.labels[i].empty()) Bad("data.labels", "empty label name");
-    for (size_t j = 0; j < i; ++j)
-      if (data.labels[j] == data.labels[i]) Bad("data.labels", "label '" + data.labels[i] + "' given twice");
-  }
-  if (data.silence_count < 0) Bad("data.silence_count", "must be >= 0");
-  {
-    const SynthDataOptions& so = data.synth;
-    for (const auto& w : so.words) {
-      if (w == "_silence_" || w == "_unknown_") Bad("data.synth.words", "'" + w + "' is not a word to speak");
-      synth::ValidateWord(w, "data.synth.words");
-      if (so.enabled && !data.labels.empty() &&
-          std::find(data.labels.begin(), data.labels.end(), w) == data.labels.end())
+  settings::Validate(DataConfigSettings(), data, "data");
+  if (data.synth.enabled && !data.labels.empty())
+    for (const auto& w : data.synth.words)
+      if (std::find(data.labels.begin(), data.labels.end(), w) == data.labels.end())
         Bad("data.synth.words", "'" + w + "' is not one of data.labels");
-    }
-    for (const auto& w : so.unknown_words) synth::ValidateWord(w, "data.synth.unknown_words");
-    if (so.per_word < 1 || so.per_word > 100000)
-      Bad("data.synth.per_word", "must be in [1, 100000] (got " + std::to_string(so.per_word) + ")");
-    if (so.speakers < 0) Bad("data.synth.speakers", "must be >= 0 (got " + std::to_string(so.speakers) + ")");
-    if (so.silence < -1) Bad("data.synth.silence", "must be >= 0, or -1 for the default (got " + std::to_string(so.silence) + ")");
-    for (const auto& e : so.engines) {
-      bool known = e == "espeak";
-      for (auto eng : synth::AllEngines()) known = known || synth::EngineName(eng) == e;
-      if (!known) Bad("data.synth.engines", "unknown engine '" + e + "' (espeak-ng, flite, festival)");
-    }
-  }
-  CheckFinite("data.min_peak_dbfs", data.min_peak_dbfs);
-  if (data.min_peak_dbfs > 0 || data.min_peak_dbfs < -200)
-    Bad("data.min_peak_dbfs", "must be in [-200, 0] dBFS (got " + Fmt(data.min_peak_dbfs) + ")");
-  CheckFinite("data.unknown_ratio", data.unknown_ratio);
-  if (data.unknown_ratio < 0) Bad("data.unknown_ratio", "must be >= 0");
-  if (data.unknown_subclasses && !data.labels.empty() &&
-      std::find(data.labels.begin(), data.labels.end(), kUnknownLabel) == data.labels.end())
-    Bad("data.unknown_subclasses", "needs _unknown_ among data.labels");
 }
 
 std::string Config::ToToml() const {
@@ -494,6 +411,23 @@ Config ConfigFromJson(const json& table, const std::string& source) {
   PrepareFeatureDefaults(tbl, table);
   Merge(tbl, table, "");
   return FromTable(tbl, source);
+}
+
+std::vector<settings::Doc> ConfigSettingDocs() {
+  std::vector<settings::Doc> out;
+  auto leaves = [&](const json& j, const std::string& prefix, const std::string& help, auto&& self) -> void {
+    for (auto& [k, v] : j.items()) {
+      if (v.is_object()) self(v, prefix + "." + k, help, self);
+      else out.push_back({prefix + "." + k, settings::ValueText(v), help});
+    }
+  };
+  leaves(FeatureOptionsToJsonObject(FeatureOptions{}), "features", "features/features.h FeatureOptions", leaves);
+  out.push_back({"model.layers", "[]", "[[model.layers]] tables: type + the layer's fields"});
+  for (auto& d : settings::Docs(TrainSettings(), "train")) out.push_back(d);
+  for (auto& d : settings::Docs(PruneSettings(), "prune")) out.push_back(d);
+  for (auto& d : settings::Docs(DataConfigSettings(), "data")) out.push_back(d);
+  leaves(DetectorOptionsToJson(DetectorOptions{}), "detector", "tflite/detector_options.h DetectorOptions", leaves);
+  return out;
 }
 
 json ResolveLayers(const json& layers, int num_classes, bool* softmax_output) {

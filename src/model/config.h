@@ -52,46 +52,16 @@
 #include <nlohmann/json.hpp>
 
 #include "data/augment.h"
+#include "data/data_options.h"
 #include "features/features.h"
 #include "model/train_options.h"
+#include "synth/synth_data_options.h"
 #include "tflite/detector_options.h"
 
 namespace kws {
 
-// [data.synth]: synthetic keyword clips for the training items.
-struct SynthDataOptions {
-  bool enabled = false;
-  std::vector<std::string> words;          // empty = every label except _silence_/_unknown_
-  int per_word = 1500;
-  uint64_t seed = 1;
-  int speakers = 0;                        // 0 = per_word / 2
-  std::vector<std::string> engines;        // empty = every installed engine
-  std::vector<std::string> unknown_words;  // spoken into _unknown_ (used if the task has _unknown_)
-  int silence = -1;                        // _silence_ clips; -1 = synth default (10%)
-  bool background = true;                  // mix the data folder's _background_noise_ into the clips
-  std::string dir;                         // "" = generate (cached); else a ready synth folder
-};
-
-struct DataOptions {
-  // Data folders (relative paths: from the working directory), merged into one dataset; `--data`
-  // on the command line replaces them. Empty = `--data` is required.
-  std::vector<std::string> dirs;
-  std::vector<std::string> labels;      // class names (order = model outputs)
-  int silence_count = 0;
-  double unknown_ratio = 0;
-  // Train _unknown_ as one class per source word folder ("_unknown_/go", ...; the _unknown_ folder's own
-  // clips stay "_unknown_"), merged back into _unknown_ in every output: the model's predictions, its
-  // metrics and the exported .tflite (a FULLY_CONNECTED that sums the classes' probabilities).
-  bool unknown_subclasses = false;
-  bool cache = true;
-  // false: an unreadable or non-audio file in the data folder stops the run with its name and the
-  // problem (exit 2); true: such files are left out (kws data stats lists them).
-  bool skip_bad_files = false;
-  // Failed recordings: clips whose peak is below min_peak_dbfs are near-silent (`kws data stats`
-  // lists them); skip_silent = true leaves them out of the training data (and so out of every
-  // training, validation and cross-validation fold; --test-data folders are evaluated whole).
-  double min_peak_dbfs = -40;
-  bool skip_silent = false;
+// [data] with its [data.synth] table (data/data_options.h, synth/synth_data_options.h).
+struct DataConfig : DataOptions {
   SynthDataOptions synth;
 };
 
@@ -101,7 +71,7 @@ struct Config {
   nlohmann::json layers = nlohmann::json::array();  // [{type:..., ...}, ...] as written, blocks expanded
   TrainOptions train;
   PruneOptions prune;
-  DataOptions data;
+  DataConfig data;
   DetectorOptions detector;
   nlohmann::json table;                 // the resolved settings (defaults + file + overrides)
 
@@ -117,6 +87,11 @@ Config ParseConfig(const std::string& toml_text, const std::string& source,
 Config LoadConfig(const std::string& path, const std::vector<std::string>& overrides = {});
 // Rebuilds a Config from Config::table (e.g. stored in a checkpoint).
 Config ConfigFromJson(const nlohmann::json& table, const std::string& source);
+
+// Every setting of a recipe config with its default and help, section by section (`kws config keys`):
+// [train], [prune], [data] from their stages' tables; [features] and [detector] with their defaults
+// (their help is in features/features.h and tflite/detector_options.h).
+std::vector<settings::Doc> ConfigSettingDocs();
 
 // Applies one "dotted.path=value" override to a settings tree (exposed for tests).
 void ApplyOverride(nlohmann::json& table, const std::string& assignment);
