@@ -14,3 +14,6 @@ add_test(NAME cli.help_nested COMMAND kws help data stats)
 set_tests_properties(cli.help_nested PROPERTIES PASS_REGULAR_EXPRESSION "Usage: kws data stats \\[OPTIONS\\] \\[dir\\.\\.\\.\\]")
 add_test(NAME cli.help_unknown COMMAND kws help nope)
 set_tests_properties(cli.help_unknown PROPERTIES WILL_FAIL TRUE)
+# kws config keys: every recipe setting with its default, from the stages' tables.
+add_test(NAME cli.config_keys COMMAND kws config keys)
+set_tests_properties(cli.config_keys PROPERTIES PASS_REGULAR_EXPRESSION "prune\\.final_sparsity +0\\.85 +sparsity reached")
