@@ -4,42 +4,23 @@
 //   cfg.train.epochs == 10
 //   std::string resolved = cfg.ToToml();   // every setting, defaults filled in (RUN_DIR/config.toml)
 //
-// Sections (every key has a default, see DefaultTable() in config.cc; unknown keys are errors):
-//   [features]        FeatureOptions (sample_rate, frame_length_s, frame_step_s, fft_length, ...)
+// Sections (unknown keys are errors; every key, its default and meaning: `kws config keys`, docs/configs.md):
+//   [features]        FeatureOptions (features/options_io.h)
 //   [model]           [[model.layers]] array of tables: type + layer fields (passed as JSON to MakeLayer).
 //                     The last "dense" may omit "units" (= number of labels); a final {type="softmax"}
 //                     marks the probability output (training always uses softmax cross-entropy on logits).
 //                     A layer may name its "inputs" (model/graph.h: residual sums, branches); optional
 //                     [[model.blocks]] define reusable layer groups with parameters, used as
 //                     {type="block", block=NAME, repeat=N, ...} and expanded here (model/blocks.h).
-//   [train]           epochs, batch_size, optimizer ("adam"/"sgd"), weight_decay, seed, validation,
-//                     class_weights (one number per label, or "balanced" = n / (classes * count) over
-//                     the training items; [] = all 1), label_smoothing (0..1), class_repeats (integers
-//                     >= 1, one per label: each training clip of that label is used that many times per
-//                     epoch, each time with its own augmentation; [] = once), ema_decay (0 = off; else
-//                     the kept model is an exponential moving average of the weights), distill_teachers /
-//                     distill_weight / distill_temperature (knowledge distillation from models trained
-//                     first with the same config), ...
-//   [train.learning_rate]  schedule "polynomial"/"cosine"/"constant", initial, end, power, decay_steps (int or "auto")
-//   [train.augment]   enabled, copies (0 = fresh augmentation every epoch; K = K precomputed copies), shift_ms,
-//                     background_prob/_volume, silence_volume, background_dir ("" = the data's
-//                     _background_noise_), speed_min/max, pitch_min/max, gain_db, background_mode
-//                     ("volume"/"snr"), snr_min_db/max_db, time_masks, time_mask_frames, freq_masks,
-//                     freq_mask_bins (see data/augment.h)
-//   [prune]           enabled, schedule "polynomial"/"constant", initial_sparsity, final_sparsity, power,
-//                     begin_step, end_step (int or "end"), begin_fraction / end_fraction (>= 0 override the
-//                     steps as fractions of all training steps), frequency, structured
-//   [data]            dirs (data folders merged into one dataset; --data replaces them), labels (array or
-//                     "yes,no"), silence_count, unknown_ratio, unknown_subclasses, cache, skip_bad_files,
-//                     min_peak_dbfs, skip_silent (leave near-silent failed recordings out of training)
-//   [data.synth]      synthetic speech added to the TRAINING items only (never validation/test folds):
-//                     enabled, words (empty = the keyword labels), per_word, seed, speakers, engines,
-//                     unknown_words, silence, background (mix the data's _background_noise_ in), dir
-//                     (a ready `kws data synth` folder instead of generating). Generated with
-//                     kws::synth::SynthesizeCached, cached by its settings under the synth cache folder.
-//   [detector]        the streaming detector's defaults, written into every exported model's metadata:
-//                     hop_ms, threshold, smooth_ms, suppress_ms, min_results, vad, vad_dbfs, vad_min_ms
+//   [train], [train.learning_rate], [train.teacher], [train.augment], [prune]
+//                     TrainSettings() / PruneSettings() (model/train_options.h), AugmentSettings() (data/augment.h)
+//   [data], [data.synth]  DataSettings() (data/data_options.h), SynthDataSettings() (synth/synth_data_options.h)
+//   [detector]        the streaming detector's defaults, written into every exported model's metadata
 //                     (tflite/detector_options.h; `kws listen` / `kws stream-eval` flags override them)
+// Each stage's table (util/settings.h) is the one place a setting is written: its key, default (the
+// struct's member initializer), check and help. This file merges a file and --set overrides into
+// the defaults (types checked against them), reads the stages' structs and adds the checks that
+// span sections (per-label lists against data.labels).
 //
 // Overrides: "dotted.path=value", typed by the existing value (int, float, bool, string, array of strings
 // as comma-separated text); array elements by index ("model.layers.0.filters=8"). An unknown key is a
