@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 namespace kws::audio_internal {
 
@@ -11,6 +12,32 @@ bool IsUnknownLengthMarker(uint32_t size) {
   // unsigned size (ffmpeg, libsndfile and others when the output cannot seek).
   return size == 0 || size == 0x7FFFFFFFu || size == 0x80000000u || size == 0xFFFFFFFFu;
 }
+
+namespace {
+
+// A LIST chunk before the data: its sub-chunks must tile it. libsndfile walks them itself and,
+// given a sub-chunk header cut by the LIST's end or a size running past it, can loop for minutes
+// on a 64-byte file (found by fuzz_wav_reader), so such a header is refused here first.
+std::string CheckList(const ReadAt& read_at, int64_t body, uint32_t size, int64_t file_size) {
+  const int64_t end = body + int64_t(size);
+  if (end > file_size)
+    return "truncated WAV header (LIST chunk of " + std::to_string(size) + " bytes, " +
+           std::to_string(file_size - body) + " left in the file)";
+  if (size < 4) return "malformed WAV header (LIST chunk of " + std::to_string(size) + " bytes)";
+  for (int64_t sub = body + 4; sub < end;) {
+    uint8_t h[8];
+    if (end - sub < 8 || read_at(sub, h, 8) < 8)
+      return "malformed WAV header (LIST chunk: sub-chunk header cut at byte " + std::to_string(sub) + ")";
+    const uint32_t n = Le32(h + 4);
+    if (int64_t(n) > end - sub - 8)
+      return "malformed WAV header (LIST chunk: sub-chunk of " + std::to_string(n) + " bytes at byte " +
+             std::to_string(sub) + " runs past the list)";
+    sub += 8 + int64_t(n) + (n & 1);
+  }
+  return "";
+}
+
+}  // namespace
 
 RiffCheck CheckRiff(const ReadAt& read_at, int64_t file_size) {
   RiffCheck r;
@@ -48,6 +75,9 @@ RiffCheck CheckRiff(const ReadAt& read_at, int64_t file_size) {
       }
       block_align = Le16(fmt + 12);
       have_fmt = true;
+    } else if (std::memcmp(ch, "LIST", 4) == 0) {
+      r.problem = CheckList(read_at, body, size, file_size);
+      if (!r.problem.empty()) return r;
     } else if (std::memcmp(ch, "data", 4) == 0) {
       if (!have_fmt) {
         r.problem = "malformed WAV header (data chunk before fmt chunk)";

@@ -222,6 +222,13 @@ TEST_F(AudioTest, ErrorsNameTheFileAndTheReason) {
   WriteWav16(fast, Sine(440, 16000, 1200, 0.5), 1000000);
   ExpectBadInput([&] { ReadAudio(fast, 16000); }, "fast.wav", "unsupported sample rate 1000000 Hz");
 
+  // A LIST chunk whose sub-chunk header is cut by the list's end (64 bytes; libsndfile looped on it
+  // for minutes: a fuzz_wav_reader find) is refused before libsndfile sees it.
+  const std::string list_bytes("\x52\x49\x46\x46\x76\x06\x00\x00\x57\x41\x56\x45\x66\x6d\x74\x20\x10\x00\x00\x00\x01\x00\x01\x00\x80\x3e\x00\x00\x00\x7d\x00\x00\x02\x00\x10\x00\x4c\x49\x53\x54\x0a\x00\x00\x00\x49\xad\x01\x00\xf8\xff\xff\xff\x00\x01\x64\x61\x74\x61\xff\xff\xff\xff\xf0\x6b", 64);
+  auto bad_list = WriteBytes("bad_list.wav", list_bytes);
+  ExpectBadInput([&] { ReadAudio(bad_list, 16000); }, "bad_list.wav", "LIST chunk");
+  ExpectBadInput([&] { ProbeAudio(bad_list); }, "bad_list.wav", "LIST chunk");
+
   // A valid header with zero samples.
   std::string zero = P("zero.wav");
   WriteWav16(zero, {}, 16000);
