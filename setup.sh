@@ -23,6 +23,8 @@ PKGS=(
   libeigen3-dev libsndfile1-dev libsoxr-dev libkissfft-dev libfftw3-dev
   flatbuffers-compiler libflatbuffers-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libzip-dev zlib1g-dev libpng-dev libssl-dev libasound2-dev
+  # kws search --broker / kws worker (Redis client); redis-server only for the distributed-search tests
+  libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   # text-to-speech for `kws data synth` (run as external programs)
   espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts sox
