@@ -209,7 +209,8 @@ Candidates SampleCandidates(const Plan& p) {
     }
     const Verdict v = Judge(p.space.budgets, est.figures, {est.estimated, p.space.estimate_margin, false});
     if (!v.ok()) {
-      for (auto& [k, x] : est.figures.ToJson().items()) line[k] = x;
+      const json figs = est.figures.ToJson();  // (a temporary's items() would dangle in the loop)
+      for (auto& [k, x] : figs.items()) line[k] = x;
       std::string key;
       for (auto& f : v.broken) key += (key.empty() ? "" : "+") + f;
       refuse("rejected", v.reason + " (before training)", key);
@@ -280,7 +281,8 @@ json TrainedRecord(const SearchSpace& s, const Candidate& c, const TrialResult& 
     if (r.val_loss >= 0) j["val_loss"] = r.val_loss;
     if (r.best_epoch > 0) j["best_epoch"] = r.best_epoch;
     if (!r.cv.is_null()) j["cv"] = r.cv;
-    for (auto& [k, x] : f.ToJson().items()) j[k] = x;
+    const json figs = f.ToJson();
+    for (auto& [k, x] : figs.items()) j[k] = x;
     j["budgets"] = v.within;
     json ex = json::object();
     for (auto& [q, fig] : r.exports) ex[q] = fig.ToJson();
