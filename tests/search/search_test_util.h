@@ -1,0 +1,155 @@
+// Shared by the search tests (one binary, test_search): a tiny generated dataset (two tones, 8
+// speakers), a tiny base config, a search space over it, and running the kws binary.
+#pragma once
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "audio/audio.h"
+#include "util/fs.h"
+#include "util/rng.h"
+
+namespace kws::search_test {
+
+namespace fsys = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+// `kws -q -j2 ARGS` (stdout and stderr captured).
+inline Result RunKws(const std::string& args) {
+  static int n = 0;
+  const std::string err_file =
+      (fsys::temp_directory_path() / ("kws_search_err_" + std::to_string(getpid()) + "_" + std::to_string(n++))).string();
+  const std::string cmd = std::string(KWS_BINARY) + " -q -j2 " + args + " 2>" + err_file;
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t k;
+  while ((k = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, k);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = ReadFile(err_file);
+  fsys::remove(err_file);
+  return r;
+}
+
+// "low": a 400 Hz tone, "high": a 2500 Hz tone, each with noise and a random phase and level;
+// 8 speakers x 4 clips per label.
+inline void WriteToneData(const fsys::path& dir) {
+  Rng rng(5);
+  for (const auto& [label, hz] : {std::pair{"low", 400.0}, std::pair{"high", 2500.0}}) {
+    fsys::create_directories(dir / label);
+    for (int spk = 0; spk < 8; ++spk)
+      for (int i = 0; i < 4; ++i) {
+        std::vector<float> s(16000);
+        const double amp = rng.Uniform(0.1, 0.5), ph = rng.Uniform(0, 6.28);
+        for (size_t t = 0; t < s.size(); ++t)
+          s[t] = float(amp * std::sin(2 * M_PI * hz * double(t) / 16000 + ph) + 0.05 * rng.Normal());
+        char name[64];
+        std::snprintf(name, sizeof name, "spk%02d_nohash_%d.wav", spk, i);
+        WriteWav16((dir / label / name).string(), s, 16000);
+      }
+  }
+}
+
+// conv2d(4, 3x3, stride 2) + BN + ReLU + global average pool + Dense + Softmax on 10 mel bins.
+inline constexpr const char* kTinyBase = R"(
+[features]
+num_mel_bins = 10
+frame_step_s = 0.02
+
+[[model.layers]]
+type = "conv2d"
+filters = 4
+kernel = [3, 3]
+strides = [2, 2]
+padding = "same"
+use_bias = false
+[[model.layers]]
+type = "batchnorm"
+momentum = 0.8
+[[model.layers]]
+type = "relu"
+[[model.layers]]
+type = "global_average_pool"
+[[model.layers]]
+type = "dense"
+[[model.layers]]
+type = "softmax"
+
+[train]
+epochs = 6
+batch_size = 8
+validation = 0.25
+[train.learning_rate]
+initial = 0.02
+[prune]
+enabled = true
+frequency = 2
+final_sparsity = 0.5
+[data]
+labels = ["low", "high"]
+cache = false
+)";
+
+// Filters 2..16 (16 breaks the MACs budget: 25 x 5 x 16 x 9 = 18,000 > 12,000), a learning rate and
+// a sparsity; two rungs (1 and 3 epochs), half promoted.
+inline constexpr const char* kTinySpace = R"(
+[search]
+base = "tiny.toml"
+seed = 6     # candidate 2 has 16 filters: refused
+trials = 4
+rungs = [1, 3]
+eta = 2
+quant = "int8"
+bench_runs = 3
+
+[space]
+"model.layers.0.filters" = [2, 4, 8, 16]
+"train.learning_rate.initial" = { min = 0.005, max = 0.05, log = true }
+"prune.final_sparsity" = { min = 0.3, max = 0.6 }
+
+[budget]
+macs = 12000
+)";
+
+// trials.jsonl's lines without what a measurement or the machine decides (time, latency, worker).
+inline std::vector<nlohmann::json> StableLines(const fsys::path& trials_jsonl) {
+  std::vector<nlohmann::json> out;
+  const std::string text = ReadFile(trials_jsonl);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t nl = text.find('\n', pos);
+    nlohmann::json j = nlohmann::json::parse(text.substr(pos, nl - pos));
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    for (const char* k : {"seconds", "worker", "latency_us"}) j.erase(k);
+    if (j.contains("exports"))
+      for (auto& [q, f] : j["exports"].items()) f.erase("latency_us");
+    out.push_back(j);
+  }
+  return out;
+}
+
+inline std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t nl = text.find('\n', pos);
+    out.push_back(text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos));
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  return out;
+}
+
+}  // namespace kws::search_test
