@@ -21,7 +21,10 @@ std::map<std::string, std::string> Fields(const RedisReply& entry) {
   return f;
 }
 
-bool IsNoGroup(const RedisReply& r) { return r.type == RedisReply::kError && r.str.rfind("NOGROUP", 0) == 0; }
+// No group (no search started yet), or the stream deleted under a blocked read (the search finished).
+bool IsNoGroup(const RedisReply& r) {
+  return r.type == RedisReply::kError && (r.str.rfind("NOGROUP", 0) == 0 || r.str.rfind("UNBLOCKED", 0) == 0);
+}
 
 }  // namespace
 
