@@ -173,6 +173,16 @@ TEST_F(SearchTest, ARerunGivesTheSameTrialsAndResults) {
             ReadFile(root_ / "ref" / "best" / "default" / "model_int8.tflite"));
 }
 
+// --parallel 2: trials in two child processes (`kws worker --job`), the same lines as one at a time.
+TEST_F(SearchTest, ParallelChildProcessesGiveTheSameResults) {
+  ASSERT_EQ(ref_.code, 0) << ref_.err;
+  const Result r = RunKws(Args("parallel") + " --parallel 2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ByKey(search_test::StableLines(root_ / "parallel" / "trials.jsonl")),
+            ByKey(search_test::StableLines(root_ / "ref" / "trials.jsonl")));
+  EXPECT_FALSE(fsys::exists(root_ / "parallel" / ".scratch"));
+}
+
 TEST_F(SearchTest, ResumeAfterACutTrialsFileRepeatsNoFinishedTraining) {
   ASSERT_EQ(ref_.code, 0) << ref_.err;
   const fsys::path out = root_ / "cut";
