@@ -2,8 +2,8 @@
 // config's final sparsity, exported like `kws train` exports, and loaded by kws's runtime.
 //
 //   kws::search::Estimate e = kws::search::EstimateFigures(cfg, dataset, "int8");
-//   e.figures.tflite_bytes   // exact: the bytes depend on the shapes, not on the weights' values
-//   e.figures.macs, e.figures.arena_bytes   // exact
+//   e.figures.macs, e.figures.arena_bytes   // exact: they depend on the shapes, not on the weights' values
+//   e.figures.tflite_bytes   // within a few bytes (quantization parameters and padding depend on values)
 //   e.figures.zip_bytes      // an estimate (e.estimated): deflate depends on the trained values
 //
 // The dataset gives the classes (data.labels; data.unknown_subclasses adds one class per word

@@ -165,6 +165,7 @@ void CheckResume(Plan& p, const std::string& out) {
 struct Candidates {
   std::vector<Candidate> all;   // index = candidate number
   std::vector<int> accepted;    // the trials, in order
+  std::map<int, json> estimates;  // trial -> its figures before training (estimate.h)
   std::vector<json> refused;    // rejected and duplicate lines
   std::map<std::string, int> reasons;
 };
@@ -217,6 +218,7 @@ Candidates SampleCandidates(const Plan& p) {
       continue;
     }
     c.accepted.push_back(i);
+    c.estimates[i] = est.figures.ToJson();
   }
   if (c.accepted.empty()) throw UsageError(NoCandidateMessage(p, c));
   if (int(c.accepted.size()) < p.trials)
@@ -266,7 +268,8 @@ bool Eligible(const SearchSpace& s, const json& rec) {
   return Judge(s.budgets, Figures::FromJson(rec), o).ok();
 }
 
-json TrainedRecord(const SearchSpace& s, const Candidate& c, const TrialResult& r, const std::string& dir) {
+json TrainedRecord(const SearchSpace& s, const Candidate& c, const TrialResult& r, const std::string& dir,
+                   const json& estimate) {
   json j = {{"trial", r.trial}, {"rung", r.rung}, {"epochs", r.epochs}, {"config", c.varied}, {"quant", c.quant}};
   if (r.status == "failed") {
     j["status"] = "failed";
@@ -287,6 +290,7 @@ json TrainedRecord(const SearchSpace& s, const Candidate& c, const TrialResult& 
     json ex = json::object();
     for (auto& [q, fig] : r.exports) ex[q] = fig.ToJson();
     j["exports"] = ex;
+    j["estimate"] = estimate;  // what the budget check before training saw (zip_bytes from untrained weights)
   }
   j["seconds"] = std::round(r.seconds * 100) / 100;
   j["worker"] = r.worker;
@@ -352,7 +356,7 @@ void Accept(Run& run, const TrialResult& r) {
   const std::string key = r.Key();
   const std::string dir = "trials/" + key;
   WriteTrialDir((fsys::path(run.st.out) / dir).string(), r);
-  const json rec = TrainedRecord(run.plan.space, run.cands.all[size_t(r.trial)], r, dir);
+  const json rec = TrainedRecord(run.plan.space, run.cands.all[size_t(r.trial)], r, dir, run.cands.estimates.at(r.trial));
   AppendJsonl(TrialsPath(run.st), rec);
   run.st.records.push_back(rec);
   run.st.trained.insert(key);

@@ -112,6 +112,12 @@ TEST_F(SearchTest, WritesTrialsParetoAndBestWithinTheBudget) {
     for (const char* k : {"tflite_bytes", "zip_bytes", "arena_bytes", "macs", "params"}) EXPECT_TRUE(l.contains(k)) << k;
     EXPECT_LE(l["macs"].get<double>(), 12000) << l;  // nothing in the report breaks its budget
     EXPECT_EQ(l["exports"].size(), 3u);
+    // The check before training saw the exact MACs, arena and parameters (shapes decide them), the
+    // .tflite bytes within 1 % and a zipped size.
+    for (const char* k : {"macs", "arena_bytes", "params"}) EXPECT_EQ(l["estimate"][k], l[k]) << k << l;
+    EXPECT_NEAR(l["estimate"]["tflite_bytes"].get<double>(), l["tflite_bytes"].get<double>(),
+                0.01 * l["tflite_bytes"].get<double>()) << l;
+    EXPECT_GT(l["estimate"]["zip_bytes"].get<double>(), 0) << l;
     const fsys::path dir = out / l["dir"].get<std::string>();
     EXPECT_EQ(long(fsys::file_size(dir / "model_int8.tflite")), l["tflite_bytes"].get<long>());
   }
@@ -181,6 +187,25 @@ TEST_F(SearchTest, ParallelChildProcessesGiveTheSameResults) {
   EXPECT_EQ(ByKey(search_test::StableLines(root_ / "parallel" / "trials.jsonl")),
             ByKey(search_test::StableLines(root_ / "ref" / "trials.jsonl")));
   EXPECT_FALSE(fsys::exists(root_ / "parallel" / ".scratch"));
+}
+
+// Several --data folders are merged into one dataset (speakers 0-3 in one, 4-7 in the other).
+TEST_F(SearchTest, SeveralDataFoldersAreOneDataset) {
+  const fsys::path a = root_ / "split_a", b = root_ / "split_b";
+  for (const auto& e : fsys::recursive_directory_iterator(root_ / "data")) {
+    if (!e.is_regular_file()) continue;
+    const std::string name = e.path().filename().string(), label = e.path().parent_path().filename().string();
+    const fsys::path dst = (name < "spk04" ? a : b) / label;
+    fsys::create_directories(dst);
+    fsys::copy_file(e.path(), dst / name);
+  }
+  const Result r = RunKws("search --space " + (root_ / "space.toml").string() + " --data " + a.string() + " --data " +
+                          b.string() + " --out " + (root_ / "two").string() + " --trials 2 --set train.epochs=1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json id = json::parse(ReadFile(root_ / "two" / "search.json"));
+  EXPECT_EQ(id["clips"], 64);
+  EXPECT_EQ(id["data"].size(), 2u);
+  EXPECT_EQ(json::parse(r.out)["trained"], 2);
 }
 
 TEST_F(SearchTest, ResumeAfterACutTrialsFileRepeatsNoFinishedTraining) {
