@@ -1,6 +1,7 @@
 #include "search/search.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -208,6 +209,7 @@ Candidates SampleCandidates(const Plan& p) {
       refuse("rejected", std::string("invalid config: ") + e.what(), "invalid config");
       continue;
     }
+    est.figures.zip_bytes = std::round(est.figures.zip_bytes * p.space.zip_estimate_scale);
     const Verdict v = Judge(p.space.budgets, est.figures, {est.estimated, p.space.estimate_margin, false});
     if (!v.ok()) {
       const json figs = est.figures.ToJson();  // (a temporary's items() would dangle in the loop)

@@ -134,7 +134,8 @@ void FlattenSpace(const json& t, const std::string& prefix, const std::string& w
 }
 
 const std::set<std::string> kSearchKeys = {"seed",  "trials", "base",           "rungs",         "eta",
-                                           "quant", "cv",     "bench_runs",     "estimate_margin", "max_candidates"};
+                                           "quant", "cv",     "bench_runs",     "estimate_margin", "max_candidates",
+                                           "zip_estimate_scale"};
 
 int GetInt(const json& t, const char* key, int def, int lo, const std::string& where) {
   if (!t.contains(key)) return def;
@@ -169,6 +170,12 @@ void ParseSearchTable(const json& t, SearchSpace& s, std::vector<std::string>& b
     if (!t["estimate_margin"].is_number() || t["estimate_margin"].get<double>() < 0)
       throw UsageError(where + ".estimate_margin: must be a number >= 0");
     s.estimate_margin = t["estimate_margin"].get<double>();
+  }
+  if (t.contains("zip_estimate_scale")) {
+    const json& z = t["zip_estimate_scale"];
+    if (!z.is_number() || !(z.get<double>() >= 0.5 && z.get<double>() <= 2))
+      throw UsageError(where + ".zip_estimate_scale: must be a number in 0.5..2");
+    s.zip_estimate_scale = z.get<double>();
   }
   if (t.contains("rungs")) {
     const json& r = t["rungs"];

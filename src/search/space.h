@@ -11,7 +11,8 @@
 //              random search), eta (keep the best 1/eta of a rung for the next), quant ("float" |
 //              "dynamic" | "int8": the export the budget applies to), cv (0 = accuracy on the
 //              config's speaker-disjoint validation split; K = speaker-disjoint K-fold CV mean),
-//              bench_runs (latency runs per trial), estimate_margin (see budget.h), max_candidates
+//              bench_runs (latency runs per trial), estimate_margin (see budget.h), zip_estimate_scale
+//              (trained weights zip larger than the untrained ones the estimate sees), max_candidates
 //   [space]    KEY = [a, b, c]                  a choice (numbers, strings, booleans or arrays)
 //              KEY = { values = [a, b] }        the same
 //              KEY = { min = 0.7, max = 0.9 }   uniform; integers when the setting is an integer;
@@ -80,6 +81,7 @@ struct SearchSpace {
   int cv = 0;
   int bench_runs = 300;
   double estimate_margin = 0.05;
+  double zip_estimate_scale = 1.0;    // the zipped-size estimate before training is multiplied by this
   int max_candidates = 0;            // 0 = 100 + 50 * trials
   std::vector<Family> families;
   std::vector<ParamSpec> params;     // keys for every family

@@ -141,6 +141,9 @@ TEST_F(SpaceTest, BadInputIsAUsageErrorNamingFileAndKey) {
   EXPECT_NE(m.find("unknown figure 'flash_bytes'"), std::string::npos) << m;
   m = UsageMessage(head + "[budget]\nzip_bytes = 0\n");
   EXPECT_NE(m.find("zip_bytes: must be a number > 0"), std::string::npos) << m;
+  m = UsageMessage(head + "zip_estimate_scale = 3\n");
+  EXPECT_NE(m.find("zip_estimate_scale: must be a number in 0.5..2"), std::string::npos) << m;
+  EXPECT_DOUBLE_EQ(Parse(head + "zip_estimate_scale = 1.2\n").zip_estimate_scale, 1.2);
   // rungs must increase; no base config
   m = UsageMessage(head + "rungs = [3, 1]\n");
   EXPECT_NE(m.find("rungs: epochs must increase"), std::string::npos) << m;
