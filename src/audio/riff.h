@@ -3,7 +3,8 @@
 // libsndfile silently shortens a WAV whose data chunk is cut off (it trusts
 // the file size, not the header), so a truncated clip would be read as a
 // shorter one. kws wants such files reported, so the chunk layout is walked
-// here first: "RIFF" <size> "WAVE", then <id><size> chunks up to "data".
+// here first: "RIFF" <size> "WAVE", then <id><size> chunks up to "data" (sizes big-endian in the
+// "RIFX" form); a LIST chunk's sub-chunks must tile it (libsndfile can loop on ones that do not).
 #pragma once
 #include <cstdint>
 #include <functional>

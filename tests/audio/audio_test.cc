@@ -229,6 +229,11 @@ TEST_F(AudioTest, ErrorsNameTheFileAndTheReason) {
   ExpectBadInput([&] { ReadAudio(bad_list, 16000); }, "bad_list.wav", "LIST chunk");
   ExpectBadInput([&] { ProbeAudio(bad_list); }, "bad_list.wav", "LIST chunk");
 
+  // The same in the big-endian form ("RIFX", a LIST claiming 2 GB; libsndfile looped on it too).
+  const std::string rifx_bytes("\x52\x49\x46\x58\x44\x03\x00\x00\x57\x41\x56\x45\x4c\x49\x53\x54\x81\x00\x00\x00\x00\x27\x00\xff\xff\xff\xff\xf8\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x00\x04\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x00\x00\x24", 76);
+  auto bad_rifx = WriteBytes("bad_rifx.wav", rifx_bytes);
+  ExpectBadInput([&] { ReadAudio(bad_rifx, 16000); }, "bad_rifx.wav", "LIST chunk");
+
   // A valid header with zero samples.
   std::string zero = P("zero.wav");
   WriteWav16(zero, {}, 16000);
