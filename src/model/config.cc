@@ -11,6 +11,7 @@
 #include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/toml_json.h"
 
 namespace kws {
 namespace {
@@ -58,24 +59,6 @@ const char* TypeName(const json& v) {
   if (v.is_array()) return "an array";
   if (v.is_object()) return "a table";
   return "a value";
-}
-
-json TomlToJson(const toml::node& n, const std::string& where) {
-  if (auto t = n.as_table()) {
-    json j = json::object();
-    for (auto&& [k, v] : *t) j[std::string(k.str())] = TomlToJson(v, where + "." + std::string(k.str()));
-    return j;
-  }
-  if (auto a = n.as_array()) {
-    json j = json::array();
-    for (auto& v : *a) j.push_back(TomlToJson(v, where));
-    return j;
-  }
-  if (auto v = n.as_integer()) return json(int64_t(v->get()));
-  if (auto v = n.as_floating_point()) return json(double(v->get()));
-  if (auto v = n.as_boolean()) return json(bool(v->get()));
-  if (auto v = n.as_string()) return json(std::string(v->get()));
-  throw UsageError(where + ": dates and times are not settings");
 }
 
 void JsonToToml(const json& j, toml::table& out);

@@ -10,6 +10,7 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/toml_json.h"
 
 namespace kws::search {
 
@@ -17,24 +18,6 @@ using json = nlohmann::json;
 namespace fsys = std::filesystem;
 
 namespace {
-
-json TomlToJson(const toml::node& n, const std::string& where) {
-  if (auto t = n.as_table()) {
-    json j = json::object();
-    for (auto&& [k, v] : *t) j[std::string(k.str())] = TomlToJson(v, where + "." + std::string(k.str()));
-    return j;
-  }
-  if (auto a = n.as_array()) {
-    json j = json::array();
-    for (auto& v : *a) j.push_back(TomlToJson(v, where));
-    return j;
-  }
-  if (auto v = n.as_integer()) return json(int64_t(v->get()));
-  if (auto v = n.as_floating_point()) return json(double(v->get()));
-  if (auto v = n.as_boolean()) return json(bool(v->get()));
-  if (auto v = n.as_string()) return json(std::string(v->get()));
-  throw UsageError(where + ": dates and times are not settings");
-}
 
 // The shortest "%.Ng" text that reads back as exactly `v`.
 std::string ShortestDouble(double v) {
