@@ -65,7 +65,8 @@ void ReadCandidate(Candidate& c, bool probe) {
   c.bytes = int64_t(bytes.size());
   if (bytes.empty()) { c.error = "empty file"; return; }
   c.hash = Sha256Hex(bytes);
-  if (probe) {
+  // Noise recordings are always probed: their length decides whether _silence_ can be cut from them.
+  if (probe || c.noise) {
     try {
       c.info = ProbeAudio(c.path);
       if (c.info.frames <= 0) c.error = "not audio (contains zero samples)";

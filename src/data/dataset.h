@@ -62,7 +62,8 @@ struct NoiseFile {
 };
 
 struct DatasetOptions {
-  bool probe = true;              // read each clip's header (detects non-audio files, gives durations)
+  bool probe = true;              // read each clip's header (detects non-audio files, gives durations);
+                                  // _background_noise_ files are probed either way
   bool remove_duplicates = true;  // drop byte-identical clips (keep the first by sorted path)
   // false: an audio-named file that cannot be read or decoded (empty, truncated, corrupt) throws
   // BadInput naming it; true: it is listed in Dataset::skipped and left out.

@@ -239,6 +239,19 @@ TEST(LoadDataset, Deterministic) {
   }
 }
 
+// kws search and kws worker load without probing clips; the noise files must still be probed, or _silence_
+// (cut from them) has nothing to come from.
+TEST(LoadDataset, NoiseIsProbedWithoutClipProbes) {
+  fs::path r = MakeTree("noprobe");
+  kws::DatasetOptions o;
+  o.probe = false;
+  o.skip_bad_files = true;
+  kws::Dataset ds = kws::LoadDataset(r.string(), o);
+  ASSERT_EQ(ds.noise.size(), 1u);
+  EXPECT_EQ(ds.noise[0].info.frames, 48000);
+  EXPECT_EQ(Find(ds, "yes/aa11_nohash_0.wav")->info.sample_rate, 0);  // clips are not probed
+}
+
 TEST(LoadDataset, BadFolders) {
   fs::path base = TempDir("bad");
   ExpectBadInput((base / "missing").string(), "no such folder");
