@@ -14,7 +14,9 @@ pass every epoch (kws's epoch time includes it too).
 
 Usage:
   torch_zoo.py RUN_DIR [--epochs 3] [--threads 2] [--seed 1]
-Prints one JSON object: seconds per epoch (training + validation), samples/s, final accuracies.
+Prints one JSON object: seconds per epoch (training + validation), samples/s, final accuracies, and the
+learning curve (`curve`: each epoch's training loss/accuracy and validation loss/accuracy, as kws's
+metrics.json `epochs`).
 """
 import argparse
 import json
@@ -215,12 +217,12 @@ def main():
     xv, yv = x[split["val"]], y[split["val"]]
     n = len(xt)
     total = ((n + batch - 1) // batch) * a.epochs
-    step, secs, gen = 0, [], torch.Generator().manual_seed(a.seed)
+    step, secs, curve, gen = 0, [], [], torch.Generator().manual_seed(a.seed)
     for epoch in range(a.epochs):
         t0 = time.perf_counter()
         model.train()
         order = torch.randperm(n, generator=gen)
-        correct = 0
+        correct, loss_sum = 0, 0.0
         for b in range(0, n, batch):
             idx = order[b:b + batch]
             for g in opt.param_groups:
@@ -231,16 +233,20 @@ def main():
             loss.backward()
             opt.step()
             correct += int((logits.argmax(1) == yt[idx]).sum())
+            loss_sum += float(loss) * len(idx)
             step += 1
         model.eval()
         with torch.no_grad():
-            val_acc = float((torch.cat([model(xv[i:i + 256]) for i in range(0, len(xv), 256)]).argmax(1) == yv)
-                            .float().mean()) if len(xv) else 0.0
+            lv = torch.cat([model(xv[i:i + 256]) for i in range(0, len(xv), 256)]) if len(xv) else None
+            val_acc = float((lv.argmax(1) == yv).float().mean()) if len(xv) else 0.0
+            val_loss = float(F.cross_entropy(lv, yv)) if len(xv) else 0.0
         secs.append(time.perf_counter() - t0)
+        curve.append({"epoch": epoch + 1, "train_loss": loss_sum / n, "train_accuracy": correct / n,
+                      "val_loss": val_loss, "val_accuracy": val_acc})
     print(json.dumps({"torch": torch.__version__, "threads": a.threads, "epochs": a.epochs, "train_items": n,
                       "seconds_per_epoch": secs, "median_seconds": float(np.median(secs)),
                       "samples_per_second": n / float(np.median(secs)), "train_accuracy": correct / n,
-                      "val_accuracy": val_acc,
+                      "val_accuracy": val_acc, "curve": curve,
                       "params": sum(p.numel() for p in model.parameters())}, indent=1))
 
 
