@@ -28,20 +28,9 @@ void Prepare(PrepareContext& ctx, bool subtract) {
     fa = opt->fused_activation_function();
   }
   const Activation act = ops::ToActivation(ctx, fa);
+  d.int8 = ops::PrepareBroadcastBinary(ctx, act, &d.bc, &d.fact);
+  if (!d.int8) return;
   const Tensor &a = ctx.tensor(ai), &b = ctx.tensor(bi), &y = ctx.tensor(yi);
-  ctx.Need(ref::MakeBroadcast4(a.shape, b.shape, &d.bc), "input shapes " + ShapeStr(a.shape) + " and " +
-                                                             ShapeStr(b.shape) + " do not broadcast (or rank > 4)");
-  ctx.SetOutputShape(0, std::vector<int>(d.bc.out + 4 - std::max(a.shape.size(), b.shape.size()), d.bc.out + 4));
-  ctx.Need(a.type == y.type && b.type == y.type, "input and output types differ");
-  if (y.type == DType::kFloat32) {
-    ActivationRangeFloat(act, &d.fact.min, &d.fact.max);
-    return;
-  }
-  if (y.type != DType::kInt8) ops::UnsupportedType(ctx, y.type);
-  d.int8 = true;
-  ops::PerTensorQ(ctx, ai, "input 1");
-  ops::PerTensorQ(ctx, bi, "input 2");
-  ops::PerTensorQ(ctx, yi, "output");
   const float s1 = a.scales[0], s2 = b.scales[0], so = y.scales[0];
   const double ratio = 2.0 * std::max(s1, s2) / so;
   ctx.Need(std::isfinite(ratio) && ratio < 65536.0 && std::min(s1, s2) / std::max(s1, s2) > 1e-9,

@@ -26,14 +26,9 @@ struct DepthwiseData : OpData {
 };
 
 void Prepare(PrepareContext& ctx) {
-  ops::Arity(ctx, 2, 3, 1);
   auto& d = ctx.MakeData<DepthwiseData>();
+  ops::ConvOperands(ctx, &d.is, &d.fs);
   const int xi = ctx.input(0), wi = ctx.input(1), bi = ctx.input(2), yi = ctx.output(0);
-  ops::Rank(ctx, xi, 4, "input");
-  ops::Rank(ctx, wi, 4, "filter");
-  ops::Constant(ctx, wi, "filter");
-  d.is = ops::To4(ctx.tensor(xi).shape);
-  d.fs = ops::To4(ctx.tensor(wi).shape);
   const auto* opt = ctx.op()->builtin_options_as_DepthwiseConv2DOptions();
   ctx.Need(opt != nullptr, "missing DepthwiseConv2DOptions");
   ctx.Need(d.fs.n == 1, "depthwise filter must have shape [1,KH,KW,C], got " + ShapeStr(ctx.tensor(wi).shape));

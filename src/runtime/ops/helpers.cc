@@ -189,4 +189,31 @@ void CopyFromSubgraph(EvalContext& ctx, int s, const int* t, int n) {
   }
 }
 
+void ConvOperands(PrepareContext& ctx, Shape4* input, Shape4* filter) {
+  Arity(ctx, 2, 3, 1);
+  Rank(ctx, ctx.input(0), 4, "input");
+  Rank(ctx, ctx.input(1), 4, "filter");
+  Constant(ctx, ctx.input(1), "filter");
+  *input = To4(ctx.tensor(ctx.input(0)).shape);
+  *filter = To4(ctx.tensor(ctx.input(1)).shape);
+}
+
+bool PrepareBroadcastBinary(PrepareContext& ctx, Activation act, ref::Broadcast4* bc, FloatAct* fact) {
+  const int ai = ctx.input(0), bi = ctx.input(1), yi = ctx.output(0);
+  const Tensor &a = ctx.tensor(ai), &b = ctx.tensor(bi), &y = ctx.tensor(yi);
+  ctx.Need(ref::MakeBroadcast4(a.shape, b.shape, bc), "input shapes " + ShapeStr(a.shape) + " and " +
+                                                          ShapeStr(b.shape) + " do not broadcast (or rank > 4)");
+  ctx.SetOutputShape(0, std::vector<int>(bc->out + 4 - std::max(a.shape.size(), b.shape.size()), bc->out + 4));
+  ctx.Need(a.type == y.type && b.type == y.type, "input and output types differ");
+  if (y.type == DType::kFloat32) {
+    ActivationRangeFloat(act, &fact->min, &fact->max);
+    return false;
+  }
+  if (y.type != DType::kInt8) UnsupportedType(ctx, y.type);
+  PerTensorQ(ctx, ai, "input 1");
+  PerTensorQ(ctx, bi, "input 2");
+  PerTensorQ(ctx, yi, "output");
+  return true;
+}
+
 }  // namespace kws::rt::ops

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/kernels/reference/broadcast.h"
 #include "runtime/kernels/types.h"
 #include "runtime/op.h"
 
@@ -24,6 +25,8 @@ void SameType(PrepareContext& ctx, int a, int b);
 [[noreturn]] void UnsupportedType(PrepareContext& ctx, DType t);
 
 Activation ToActivation(PrepareContext& ctx, tflite::ActivationFunctionType a);
+// CONV_2D / DEPTHWISE_CONV_2D operands: input, constant filter (both rank 4), optional bias; one output.
+void ConvOperands(PrepareContext& ctx, Shape4* input, Shape4* filter);
 // Output size and padding for CONV_2D / DEPTHWISE_CONV_2D / pooling (TFLite's
 // SAME / VALID rules, dilation included).
 void Geometry(PrepareContext& ctx, tflite::Padding pad, int stride_h, int stride_w, int dil_h, int dil_w, int kh,
@@ -52,6 +55,11 @@ struct Requant {
 // (per-tensor FULLY_CONNECTED) instead of in double.
 void PrepareRequant(PrepareContext& ctx, int in, const std::vector<float>& wscales, int out, bool float_product,
                     Activation act, Requant* r);
+
+// ADD, SUB, MUL: inputs 0 and 1 broadcast (numpy rules, rank <= 4) into output 0, whose shape is set; all three
+// of one type. float32: the activation's clamp into *fact, returns false. int8: every tensor per-tensor
+// quantized, returns true (the op computes its own rescaling). Other types fail.
+bool PrepareBroadcastBinary(PrepareContext& ctx, Activation act, ref::Broadcast4* bc, FloatAct* fact);
 
 // Constant int32 parameter tensors (shapes, axes, paddings, begin/end/strides).
 std::vector<int32_t> Int32Values(PrepareContext& ctx, int t, const char* role);

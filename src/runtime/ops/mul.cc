@@ -23,20 +23,9 @@ void Prepare(PrepareContext& ctx) {
   tflite::ActivationFunctionType fa = tflite::ActivationFunctionType::NONE;
   if (const auto* opt = ctx.op()->builtin_options_as_MulOptions()) fa = opt->fused_activation_function();
   const Activation act = ops::ToActivation(ctx, fa);
+  d.int8 = ops::PrepareBroadcastBinary(ctx, act, &d.bc, &d.fact);
+  if (!d.int8) return;
   const Tensor &a = ctx.tensor(ai), &b = ctx.tensor(bi), &y = ctx.tensor(yi);
-  ctx.Need(ref::MakeBroadcast4(a.shape, b.shape, &d.bc), "input shapes " + ShapeStr(a.shape) + " and " +
-                                                             ShapeStr(b.shape) + " do not broadcast (or rank > 4)");
-  ctx.SetOutputShape(0, std::vector<int>(d.bc.out + 4 - std::max(a.shape.size(), b.shape.size()), d.bc.out + 4));
-  ctx.Need(a.type == y.type && b.type == y.type, "input and output types differ");
-  if (y.type == DType::kFloat32) {
-    ActivationRangeFloat(act, &d.fact.min, &d.fact.max);
-    return;
-  }
-  if (y.type != DType::kInt8) ops::UnsupportedType(ctx, y.type);
-  d.int8 = true;
-  ops::PerTensorQ(ctx, ai, "input 1");
-  ops::PerTensorQ(ctx, bi, "input 2");
-  ops::PerTensorQ(ctx, yi, "output");
   const double real = double(a.scales[0]) * double(b.scales[0]) / double(y.scales[0]);
   ctx.Need(std::isfinite(real) && real < 65536.0, "input·input/output scale out of range");
   QuantizeMultiplier(real, &d.mul.multiplier, &d.mul.shift);
