@@ -11,6 +11,7 @@
 
 #include "audio/audio.h"
 #include "model/checkpoint.h"
+#include "support/command.h"
 #include "train/cv.h"
 #include "train_test_util.h"
 #include "util/fs.h"
@@ -21,49 +22,17 @@ namespace {
 
 namespace fsys = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
+using Result = kws_test::CommandResult;
 
-Result RunKws(const std::string& args) {
-  static int n = 0;
-  const std::string err_file = (fsys::temp_directory_path() / ("kws_cli_err_" + std::to_string(getpid()) + "_" +
-                                                               std::to_string(n++)))
-                                   .string();
-  const std::string cmd = std::string(KWS_BINARY) + " -q -j2 " + args + " 2>" + err_file;
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t k;
-  while ((k = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, k);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = ReadFile(err_file);
-  fsys::remove(err_file);
-  return r;
-}
+// `kws -q -j2 ARGS`.
+Result RunKws(const std::string& args) { return kws_test::RunCommand(std::string(KWS_BINARY) + " -q -j2 " + args); }
 
 class CliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     root_ = fsys::temp_directory_path() / ("kws_cli_test_" + std::to_string(getpid()));
     fsys::remove_all(root_);
-    // "low": a 400 Hz tone, "high": a 2500 Hz tone; each with noise and a random phase/level.
-    Rng rng(5);
-    for (const auto& [label, hz] : {std::pair{"low", 400.0}, std::pair{"high", 2500.0}}) {
-      fsys::create_directories(root_ / "data" / label);
-      for (int spk = 0; spk < 8; ++spk)
-        for (int i = 0; i < 4; ++i) {
-          std::vector<float> s(16000);
-          const double amp = rng.Uniform(0.1, 0.5), ph = rng.Uniform(0, 6.28);
-          for (size_t t = 0; t < s.size(); ++t)
-            s[t] = float(amp * std::sin(2 * M_PI * hz * double(t) / 16000 + ph) + 0.05 * rng.Normal());
-          char name[64];
-          std::snprintf(name, sizeof name, "spk%02d_nohash_%d.wav", spk, i);
-          WriteWav16((root_ / "data" / label / name).string(), s, 16000);
-        }
-    }
+    kws_test::WriteToneData((root_ / "data").string());
     AtomicWriteFile(root_ / "tiny.toml", R"(
 [features]
 num_mel_bins = 10

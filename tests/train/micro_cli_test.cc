@@ -20,6 +20,7 @@
 #include "features/micro/frontend.h"
 #include "model/checkpoint.h"
 #include "runtime/interpreter.h"
+#include "support/command.h"
 #include "tflite/metadata.h"
 #include "train_test_util.h"
 #include "util/fs.h"
@@ -30,27 +31,10 @@ namespace {
 
 namespace fsys = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
+using Result = kws_test::CommandResult;
 
-Result Kws(const std::string& args) {
-  static int n = 0;
-  const std::string err_file =
-      (fsys::temp_directory_path() / ("kws_micro_err_" + std::to_string(getpid()) + "_" + std::to_string(n++))).string();
-  const std::string cmd = std::string(KWS_BINARY) + " -q -j2 " + args + " 2>" + err_file;
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t k;
-  while ((k = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, k);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = ReadFile(err_file);
-  fsys::remove(err_file);
-  return r;
-}
+// `kws -q -j2 ARGS`.
+Result Kws(const std::string& args) { return kws_test::RunCommand(std::string(KWS_BINARY) + " -q -j2 " + args); }
 
 class MicroCliTest : public ::testing::Test {
  protected:
