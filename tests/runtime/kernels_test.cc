@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "runtime/kernels/optimized/elementwise_int8.h"
 #include "runtime/kernels/optimized/optimized.h"
 #include "runtime/kernels/reference/conv.h"
 #include "runtime/kernels/reference/depthwise_conv.h"
@@ -14,6 +15,7 @@
 #include "runtime/kernels/reference/pooling.h"
 #include "runtime/kernels/reference/quantize.h"
 #include "runtime/kernels/reference/softmax.h"
+#include "util/cpu.h"
 #include "util/rng.h"
 
 using namespace kws::rt;
@@ -504,6 +506,63 @@ TEST(Optimized, DepthwiseAndFullyConnectedFloatMatchReference) {
     opt::FullyConnectedFloat(FloatAct{}, batches, depth, units, x.data(), w.data(), b.data(), o.data());
     for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], o[i], 1e-4f * (1.0f + std::fabs(a[i])));
   }
+}
+
+// int8 ADD/SUB/MUL: the table-and-run kernels against the reference ones, bit for bit, on every broadcast
+// pattern BC-ResNet uses ((T,1,C) + (T,F,C), (1,1,C) · (T,F,C), same shapes) and odd ones, random scales
+// (output multipliers with left and right shifts), offsets and fused activations, under each ISA.
+TEST(Optimized, ElementwiseInt8IdenticalToReference) {
+  kws::Rng rng(17);
+  const std::vector<std::pair<std::vector<int>, std::vector<int>>> shapes = {
+      {{1, 98, 20, 8}, {1, 98, 1, 8}}, {{1, 98, 1, 8}, {1, 98, 20, 8}}, {{1, 1, 1, 12}, {1, 49, 10, 12}},
+      {{1, 49, 10, 12}, {1, 49, 10, 12}}, {{3, 1, 5, 1}, {1, 4, 1, 7}}, {{5}, {2, 3, 5}}, {{1}, {1, 9, 3, 2}}};
+  const kws::cpu::Isa saved = kws::cpu::Max();  // KWS_FORCE_PORTABLE=1 lowers it: then both runs are plain
+  const std::vector<kws::cpu::Isa> isas = {kws::cpu::Isa::kPlain, saved};
+  for (const auto& [sa, sb] : shapes)
+    for (int trial = 0; trial < 6; ++trial) {
+      ref::Broadcast4 b;
+      ASSERT_TRUE(ref::MakeBroadcast4(sa, sb, &b));
+      auto fill = [&](const std::vector<int>& shape) {
+        int64_t n = 1;
+        for (int d : shape) n *= d;
+        std::vector<int8_t> v(static_cast<size_t>(n), 0);
+        for (auto& x : v) x = int8_t(int(rng.Below(256)) - 128);
+        return v;
+      };
+      const std::vector<int8_t> x1 = fill(sa), x2 = fill(sb);
+      const float s1 = float(rng.Uniform(0.002, 0.2)), s2 = float(rng.Uniform(0.002, 0.2));
+      const float so = float(rng.Uniform(0.0005, 0.5));  // output multipliers above and below 1
+      const int32_t z1 = int32_t(rng.Below(256)) - 128, z2 = int32_t(rng.Below(256)) - 128;
+      const int32_t zo = int32_t(rng.Below(256)) - 128;
+      const Activation act = trial % 3 == 0 ? Activation::kRelu : trial % 3 == 1 ? Activation::kRelu6 : Activation::kNone;
+      ref::AddInt8Params ap;
+      ref::PrepareAddInt8(s1, s2, so, /*subtract=*/trial % 2 == 1, &ap);
+      ap.input1_offset = -z1;
+      ap.input2_offset = -z2;
+      ap.output_offset = zo;
+      ActivationRangeInt8(act, so, zo, &ap.act_min, &ap.act_max);
+      ref::MulInt8Params mp;
+      QuantizeMultiplier(double(s1) * double(s2) / double(so) * (trial < 3 ? 1.0 : 300.0), &mp.multiplier, &mp.shift);
+      mp.input1_offset = -z1;
+      mp.input2_offset = -z2;
+      mp.output_offset = zo;
+      ActivationRangeInt8(act, so, zo, &mp.act_min, &mp.act_max);
+      opt::AddInt8Tables tables;
+      opt::PrepareAddInt8Tables(ap, &tables);
+      std::vector<int8_t> want_add(size_t(b.size())), want_mul(size_t(b.size()));
+      ref::AddInt8(b, ap, x1.data(), x2.data(), want_add.data());
+      ref::MulInt8(b, mp, x1.data(), x2.data(), want_mul.data());
+      for (kws::cpu::Isa isa : isas) {
+        kws::cpu::SetMax(isa);
+        std::vector<int8_t> got_add(want_add.size(), 0), got_mul(want_mul.size(), 0);
+        opt::AddInt8(b, ap, tables, x1.data(), x2.data(), got_add.data());
+        opt::MulInt8(b, mp, x1.data(), x2.data(), got_mul.data());
+        EXPECT_EQ(got_add, want_add) << "ADD shapes " << sa.size() << "/" << sb.size() << " trial " << trial << " isa "
+                                     << kws::cpu::IsaName(isa);
+        EXPECT_EQ(got_mul, want_mul) << "MUL trial " << trial << " isa " << kws::cpu::IsaName(isa);
+      }
+      kws::cpu::SetMax(saved);
+    }
 }
 
 }  // namespace

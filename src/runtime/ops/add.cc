@@ -1,8 +1,9 @@
 // ADD and SUB with numpy-style broadcasting (rank <= 4) and a fused
-// activation, float32 and int8 (kernels/reference/add.h).
+// activation, float32 and int8 (kernels/reference/add.h; int8 also optimized/elementwise_int8.h).
 #include <algorithm>
 #include <cmath>
 
+#include "runtime/kernels/optimized/elementwise_int8.h"
 #include "runtime/kernels/reference/add.h"
 #include "runtime/ops/helpers.h"
 
@@ -14,6 +15,7 @@ struct AddData : OpData {
   ref::Broadcast4 bc;
   FloatAct fact;
   ref::AddInt8Params add;
+  opt::AddInt8Tables tables;  // the optimized kernel's input rescaling
 };
 
 void Prepare(PrepareContext& ctx, bool subtract) {
@@ -40,12 +42,15 @@ void Prepare(PrepareContext& ctx, bool subtract) {
   d.add.input2_offset = -int32_t(b.zero_points[0]);
   d.add.output_offset = int32_t(y.zero_points[0]);
   ActivationRangeInt8(act, so, int32_t(y.zero_points[0]), &d.add.act_min, &d.add.act_max);
+  opt::PrepareAddInt8Tables(d.add, &d.tables);
   ctx.SetKernel("int8");
 }
 
 void Eval(EvalContext& ctx) {
   const auto& d = ctx.data<AddData>();
-  if (d.int8)
+  if (d.int8 && ctx.optimized())
+    opt::AddInt8(d.bc, d.add, d.tables, ctx.in<int8_t>(0), ctx.in<int8_t>(1), ctx.out<int8_t>(0));
+  else if (d.int8)
     ref::AddInt8(d.bc, d.add, ctx.in<int8_t>(0), ctx.in<int8_t>(1), ctx.out<int8_t>(0));
   else
     ref::AddFloat(d.bc, d.fact, d.subtract, ctx.in<float>(0), ctx.in<float>(1), ctx.out<float>(0));

@@ -1,8 +1,9 @@
 // MUL with numpy-style broadcasting (rank <= 4) and a fused activation,
-// float32 and int8 (kernels/reference/mul.h).
+// float32 and int8 (kernels/reference/mul.h; int8 also optimized/elementwise_int8.h).
 #include <algorithm>
 #include <cmath>
 
+#include "runtime/kernels/optimized/elementwise_int8.h"
 #include "runtime/kernels/reference/mul.h"
 #include "runtime/ops/helpers.h"
 
@@ -38,7 +39,9 @@ void Prepare(PrepareContext& ctx) {
 
 void Eval(EvalContext& ctx) {
   const auto& d = ctx.data<MulData>();
-  if (d.int8)
+  if (d.int8 && ctx.optimized())
+    opt::MulInt8(d.bc, d.mul, ctx.in<int8_t>(0), ctx.in<int8_t>(1), ctx.out<int8_t>(0));
+  else if (d.int8)
     ref::MulInt8(d.bc, d.mul, ctx.in<int8_t>(0), ctx.in<int8_t>(1), ctx.out<int8_t>(0));
   else
     ref::MulFloat(d.bc, d.fact, ctx.in<float>(0), ctx.in<float>(1), ctx.out<float>(0));
