@@ -133,6 +133,8 @@ std::vector<settings::Setting<TrainOptions>> MakeTrainSettings() {
       Member("seed", &T::seed, "seed of initialization, split, shuffling and augmentation"),
       Member("validation", &T::validation, "speaker-disjoint validation fraction of the training items",
              InRange(0, 1, false, true)),
+      Member("validation_data", &T::validation_data,
+             "one of the --data folders: its clips are the validation set (\"\" = the fraction above)"),
   };
   for (auto& x : settings::Nested("learning_rate", &T::lr, LearningRateSettings())) s.push_back(std::move(x));
   s.push_back(Member("augment.enabled", &T::augment, "augment the training clips"));

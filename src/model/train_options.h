@@ -57,6 +57,9 @@ struct TrainOptions {
   bool teacher_prune = true;
   uint64_t seed = 1;
   double validation = 0.1;              // speaker-disjoint validation fraction of the training items
+  // One of the --data folders whose clips are the validation set instead (train.validation is then not
+  // used): validation on the recordings a model is for, e.g. a speaker part of the target dataset.
+  std::string validation_data;
   LearningRateOptions lr;
   bool augment = false;
   // 0 = fresh augmentation every epoch; K = K augmented copies computed once, epoch e uses copy e % K.

@@ -90,7 +90,7 @@ void CheckPerFamily(const Plan& p) {
     c.family = int(f);
     c.quant = p.space.quant;
     const Config cfg = ResolveConfig(p.space, c, p.sets, p.rungs[0]);
-    if (p.space.cv == 0 && cfg.train.validation <= 0)
+    if (p.space.cv == 0 && cfg.train.validation <= 0 && cfg.train.validation_data.empty())
       throw UsageError(p.space.families[f].path + ": train.validation = 0: the objective needs a speaker-disjoint "
                        "validation split (train.validation > 0) or cross-validation ([search] cv = K)");
     EstimateFigures(cfg, p.dataset, p.space.quant);  // labels the data lacks, impossible shapes: now

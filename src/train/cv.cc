@@ -229,7 +229,31 @@ PreparedData PrepareData(const Config& cfg, const std::vector<std::string>& data
 }
 
 namespace {
+// train.validation_data: the items whose clip comes from that --data folder validate, the others train
+// (synthesized _silence_ and [data.synth] items train).
+IndexSplit HoldoutFolder(const std::string& folder, const PreparedData& data, const std::vector<int>& items) {
+  namespace fsys = std::filesystem;
+  std::error_code ec;
+  const fsys::path want = fsys::weakly_canonical(folder, ec);
+  int root = -1;
+  std::string roots;
+  for (size_t r = 0; r < data.dataset.roots.size(); ++r) {
+    roots += (roots.empty() ? "" : ", ") + data.dataset.roots[r];
+    if (fsys::weakly_canonical(data.dataset.roots[r], ec) == want) root = int(r);
+  }
+  if (root < 0)
+    throw UsageError("train.validation_data: " + folder + " is not one of the data folders (" + roots + ")");
+  IndexSplit s;
+  for (int i : items) {
+    const int c = i < data.task.size() ? data.task.clip[size_t(i)] : -1;
+    (c >= 0 && data.dataset.clips[size_t(c)].root == root ? s.test : s.train).push_back(i);
+  }
+  if (s.train.empty()) throw UsageError("train.validation_data: " + folder + " holds every clip: nothing is left to train on");
+  return s;
+}
+
 IndexSplit Holdout(const Config& cfg, const PreparedData& data, const std::vector<int>& items, uint64_t seed) {
+  if (!cfg.train.validation_data.empty()) return HoldoutFolder(cfg.train.validation_data, data, items);
   if (cfg.train.validation <= 0) return IndexSplit{items, {}};
   try {
     return SpeakerHoldout(data.task.speakers, items, cfg.train.validation, seed);

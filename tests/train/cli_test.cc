@@ -224,6 +224,35 @@ TEST_F(CliTest, SeveralFoldersAndTestData) {
   EXPECT_NE(none.err.find("--data"), std::string::npos) << none.err;
 }
 
+// train.validation_data: one --data folder is the validation set (its clips, none of the others'); a folder
+// that is not among --data is one line, exit 1, before training.
+TEST_F(CliTest, ValidationDataFolder) {
+  const fsys::path base = root_ / "valdata";
+  const fsys::path a = base / "a", b = base / "b";
+  for (const char* label : {"low", "high"})
+    for (int spk = 0; spk < 8; ++spk)
+      for (int i = 0; i < 4; ++i) {
+        char name[64];
+        std::snprintf(name, sizeof name, "spk%02d_nohash_%d.wav", spk, i);
+        const fsys::path dir = spk < 6 ? a : b;
+        fsys::create_directories(dir / label);
+        fsys::copy_file(fsys::path(Data()) / label / name, dir / label / name);
+      }
+  const std::string run = (base / "run").string();
+  Result t = RunKws("train --config " + Config() + " --data " + a.string() + " --data " + b.string() + " --out " + run +
+                    " --no-export --json --set train.validation_data=" + b.string());
+  ASSERT_EQ(t.code, 0) << t.err;
+  const auto metrics = nlohmann::json::parse(ReadFile(fsys::path(run) / "metrics.json"));
+  EXPECT_EQ(metrics["val_items"].get<int>(), 16);    // b: 2 speakers x 2 labels x 4
+  EXPECT_EQ(metrics["train_items"].get<int>(), 48);  // a: all of it (no speaker fraction taken)
+  Result bad = RunKws("train --config " + Config() + " --data " + a.string() + " --out " + run + "_bad --set " +
+                      "train.validation_data=" + b.string());
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("train.validation_data: " + b.string() + " is not one of the data folders"), std::string::npos)
+      << bad.err;
+  EXPECT_FALSE(fsys::exists(run + "_bad"));
+}
+
 TEST_F(CliTest, CrossValidationWritesFolds) {
   const std::string run = (root_ / "cv").string();
   Result t = RunKws("train --config " + Config() + " --data " + Data() + " --out " + run +
