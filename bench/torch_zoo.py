@@ -75,7 +75,11 @@ class Conv(nn.Module):
         self.conv = nn.Conv2d(cin, cout, self.k, stride=self.s, dilation=self.d, groups=groups,
                               bias=cfg.get("use_bias", True))
         kk = self.k[0] * self.k[1]
-        glorot(self.conv.weight, kk * (1 if depthwise else cin), kk * (cfg.get("depth_multiplier", 1) if depthwise else cout))
+        # Keras's (and kws's) fans: a depthwise kernel [kh, kw, cin, multiplier] counts fan_in = kh*kw*cin, so its
+        # initial weights are ~sqrt(cin) smaller than PyTorch's own fan would give; with BatchNorm after it the
+        # training is the same, but the moving variance starts far above the real one and takes several epochs
+        # to come down, which shows in the first epochs' validation accuracy.
+        glorot(self.conv.weight, kk * cin, kk * (cfg.get("depth_multiplier", 1) if depthwise else cout))
         if self.conv.bias is not None:
             nn.init.zeros_(self.conv.bias)
         self.cout = cout
