@@ -10,7 +10,8 @@
 #   bench/zoo_curve_vs_pytorch.sh                        # ds_cnn_s, 80 epochs, seeds 1 2 3
 #   MODEL=bc_resnet1 EPOCHS=20 SEEDS="1 2" bench/zoo_curve_vs_pytorch.sh
 # Env: KWS (default build/kws), DATA (default ../shared/data/speech_commands, 12 words), OUT (work
-# folder, default a temp dir), THREADS (default 1). Takes long (80 epochs x seeds x 2 sides).
+# folder, default a temp dir), THREADS (default 1), REUSE_KWS=1 (keep kws runs already in OUT: rerun PyTorch
+# only). Takes long (80 epochs x seeds x 2 sides).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 KWS=${KWS:-$here/build/kws}
@@ -27,6 +28,7 @@ mkdir -p "$OUT"
 echo "work folder: $OUT  ($MODEL, $EPOCHS epochs, seeds $SEEDS, threads $THREADS)" >&2
 for s in $SEEDS; do
   run="$OUT/${MODEL}_s$s"
+  [ "${REUSE_KWS:-0}" = 1 ] && [ -f "$run/metrics.json" ] ||
   "$KWS" -q -j "$THREADS" train --config "$here/configs/zoo/$MODEL.toml" --data "$DATA" --labels "$LABELS" \
     --out "$run" --set train.epochs="$EPOCHS" --set train.seed="$s" --set train.augment.enabled=false \
     --no-export --export-features --json > "$run.kws.json"
