@@ -31,56 +31,26 @@ struct Requant {
         offset(output_offset) {}
 };
 
-[[gnu::always_inline]] inline int8_t Apply(const Requant& r, int32_t x) {
+[[gnu::always_inline]] inline int8_t Apply(const Requant r, int32_t x) {
   const int32_t shifted = int32_t(uint32_t(x) << r.left);
-  const int32_t h = int32_t((int64_t(shifted) * r.q + (int64_t(1) << 30)) >> 31);
+  // The low 32 bits of an arithmetic and of a logical shift are the same: the logical one vectorizes (AVX2
+  // has no 64-bit arithmetic shift).
+  const int32_t h = int32_t(uint64_t(int64_t(shifted) * r.q + (int64_t(1) << 30)) >> 31);
   const int32_t threshold = r.half - (h >> 31);  // + 1 when h < 0
   const int32_t v = (h >> r.right) + ((h & r.mask) > threshold ? 1 : 0);
   return int8_t(std::clamp(v, r.lo, r.hi) + r.offset);
 }
 
-// One run of n outputs; input i advances by s_i (0: broadcast, 1: contiguous).
-KWS_VARIANT_BODY void AddRunBody(int n, const int32_t* t1, const int8_t* x1, int s1, const int32_t* t2,
-                                 const int8_t* x2, int s2, const Requant* r, int8_t* y) {
-  if (s1 == 1 && s2 == 1) {
-    for (int i = 0; i < n; ++i) y[i] = Apply(*r, t1[x1[i] + 128] + t2[x2[i] + 128]);
-  } else if (s1 == 1 && s2 == 0) {
-    const int32_t c = t2[x2[0] + 128];
-    for (int i = 0; i < n; ++i) y[i] = Apply(*r, t1[x1[i] + 128] + c);
-  } else if (s1 == 0 && s2 == 1) {
-    const int32_t c = t1[x1[0] + 128];
-    for (int i = 0; i < n; ++i) y[i] = Apply(*r, c + t2[x2[i] + 128]);
-  } else {
-    for (int i = 0; i < n; ++i) y[i] = Apply(*r, t1[x1[i * s1] + 128] + t2[x2[i * s2] + 128]);
-  }
-}
-KWS_AVX2_VARIANTS(void, AddRun,
-                  (int n, const int32_t* t1, const int8_t* x1, int s1, const int32_t* t2, const int8_t* x2, int s2,
-                   const Requant* r, int8_t* y),
-                  (n, t1, x1, s1, t2, x2, s2, r, y))
-
-KWS_VARIANT_BODY void MulRunBody(int n, int32_t o1, const int8_t* x1, int s1, int32_t o2, const int8_t* x2, int s2,
-                                 const Requant* r, int8_t* y) {
-  if (s1 == 1 && s2 == 1) {
-    for (int i = 0; i < n; ++i) y[i] = Apply(*r, (o1 + x1[i]) * (o2 + x2[i]));
-  } else if (s1 == 1 && s2 == 0) {
-    const int32_t c = o2 + x2[0];
-    for (int i = 0; i < n; ++i) y[i] = Apply(*r, (o1 + x1[i]) * c);
-  } else if (s1 == 0 && s2 == 1) {
-    const int32_t c = o1 + x1[0];
-    for (int i = 0; i < n; ++i) y[i] = Apply(*r, c * (o2 + x2[i]));
-  } else {
-    for (int i = 0; i < n; ++i) y[i] = Apply(*r, (o1 + x1[i * s1]) * (o2 + x2[i * s2]));
-  }
-}
-KWS_AVX2_VARIANTS(void, MulRun,
-                  (int n, int32_t o1, const int8_t* x1, int s1, int32_t o2, const int8_t* x2, int s2, const Requant* r,
-                   int8_t* y),
-                  (n, o1, x1, s1, o2, x2, s2, r, y))
-
-// Calls run(n, x1 offset, s1, x2 offset, s2, y offset) for each run of the innermost dimension.
+// Calls run(n, x1 offset, s1, x2 offset, s2, y offset) for each run of the innermost dimension; when both
+// inputs are whole (no broadcast) the tensor is one run.
 template <typename Run>
-void ForEachRun(const ref::Broadcast4& b, Run&& run) {
+[[gnu::always_inline]] inline void ForEachRun(const ref::Broadcast4& b, Run&& run) {
+  bool whole = true;
+  for (int d = 0; d < 4; ++d) whole = whole && (b.out[d] == 1 || (b.stride1[d] != 0 && b.stride2[d] != 0));
+  if (whole) {
+    run(int(b.size()), int64_t(0), 1, int64_t(0), 1, int64_t(0));
+    return;
+  }
   int64_t o = 0;
   for (int i0 = 0; i0 < b.out[0]; ++i0)
     for (int i1 = 0; i1 < b.out[1]; ++i1)
@@ -91,6 +61,57 @@ void ForEachRun(const ref::Broadcast4& b, Run&& run) {
         o += b.out[3];
       }
 }
+
+// Whole ops in two passes over chunks of the output: the int32 values before requantization (table lookups,
+// products) run by run, then the requantization over the contiguous chunk, which the compiler vectorizes.
+// Runs are short (BC-ResNet's innermost dimension is 8-20 channels), so requantizing run by run would leave
+// the vector unit idle; each ISA's copy holds the whole loop (no dispatch per run).
+constexpr int kChunk = 1024;
+
+template <typename Value>
+[[gnu::always_inline]] inline void TwoPass(const ref::Broadcast4& b, const Requant& r, int8_t* __restrict__ y,
+                                           Value&& value) {
+  int32_t buf[kChunk];
+  int fill = 0;
+  int64_t done = 0;
+  auto flush = [&] {
+    for (int j = 0; j < fill; ++j) y[done + j] = Apply(r, buf[j]);
+    done += fill;
+    fill = 0;
+  };
+  ForEachRun(b, [&](int n, int64_t i1, int s1, int64_t i2, int s2, int64_t) {
+    for (int k = 0; k < n;) {
+      const int m = std::min(n - k, kChunk - fill);
+      value(buf + fill, m, i1 + int64_t(k) * s1, s1, i2 + int64_t(k) * s2, s2);
+      fill += m;
+      k += m;
+      if (fill == kChunk) flush();
+    }
+  });
+  flush();
+}
+
+KWS_VARIANT_BODY void AddAllBody(const ref::Broadcast4* b, const AddInt8Tables* t, const int8_t* x1, const int8_t* x2,
+                                 const Requant* r, int8_t* y) {
+  TwoPass(*b, *r, y, [&](int32_t* __restrict__ out, int m, int64_t i1, int s1, int64_t i2, int s2) {
+    for (int i = 0; i < m; ++i) out[i] = t->in1[x1[i1 + i * s1] + 128] + t->in2[x2[i2 + i * s2] + 128];
+  });
+}
+KWS_AVX2_VARIANTS(void, AddAll,
+                  (const ref::Broadcast4* b, const AddInt8Tables* t, const int8_t* x1, const int8_t* x2,
+                   const Requant* r, int8_t* y),
+                  (b, t, x1, x2, r, y))
+
+KWS_VARIANT_BODY void MulAllBody(const ref::Broadcast4* b, int32_t o1, int32_t o2, const int8_t* x1, const int8_t* x2,
+                                 const Requant* r, int8_t* y) {
+  TwoPass(*b, *r, y, [&](int32_t* __restrict__ out, int m, int64_t i1, int s1, int64_t i2, int s2) {
+    for (int i = 0; i < m; ++i) out[i] = (o1 + x1[i1 + i * s1]) * (o2 + x2[i2 + i * s2]);
+  });
+}
+KWS_AVX2_VARIANTS(void, MulAll,
+                  (const ref::Broadcast4* b, int32_t o1, int32_t o2, const int8_t* x1, const int8_t* x2,
+                   const Requant* r, int8_t* y),
+                  (b, o1, o2, x1, x2, r, y))
 
 }  // namespace
 
@@ -107,16 +128,12 @@ void PrepareAddInt8Tables(const ref::AddInt8Params& p, AddInt8Tables* t) {
 void AddInt8(const ref::Broadcast4& b, const ref::AddInt8Params& p, const AddInt8Tables& t, const int8_t* x1,
              const int8_t* x2, int8_t* y) {
   const Requant r(p.output_multiplier, p.output_shift, p.output_offset, p.act_min, p.act_max);
-  ForEachRun(b, [&](int n, int64_t i1, int s1, int64_t i2, int s2, int64_t o) {
-    AddRun(n, t.in1, x1 + i1, s1, t.in2, x2 + i2, s2, &r, y + o);
-  });
+  AddAll(&b, &t, x1, x2, &r, y);
 }
 
 void MulInt8(const ref::Broadcast4& b, const ref::MulInt8Params& p, const int8_t* x1, const int8_t* x2, int8_t* y) {
   const Requant r(p.multiplier, p.shift, p.output_offset, p.act_min, p.act_max);
-  ForEachRun(b, [&](int n, int64_t i1, int s1, int64_t i2, int s2, int64_t o) {
-    MulRun(n, p.input1_offset, x1 + i1, s1, p.input2_offset, x2 + i2, s2, &r, y + o);
-  });
+  MulAll(&b, p.input1_offset, p.input2_offset, x1, x2, &r, y);
 }
 
 }  // namespace kws::rt::opt
