@@ -359,14 +359,7 @@ static void BlameOverride(const json& file_only, const std::vector<std::string>&
 }
 
 Config ParseConfig(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
-  toml::table parsed;
-  try {
-    parsed = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    throw UsageError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) + ": " +
-                     std::string(e.description()));
-  }
+  const toml::table parsed = ParseToml(text, source);
   json file = TomlToJson(parsed, source);
   json tbl = DefaultTable();
   try {

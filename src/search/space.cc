@@ -344,14 +344,7 @@ SearchSpace ParseSpace(const std::string& text, const std::string& source, const
   SearchSpace s;
   s.source = source;
   s.text = text;
-  toml::table parsed;
-  try {
-    parsed = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    throw UsageError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) + ": " +
-                     std::string(e.description()));
-  }
+  const toml::table parsed = ParseToml(text, source);
   const json root = TomlToJson(parsed, source);
   for (auto& [k, _] : root.items())
     if (k != "search" && k != "space" && k != "family" && k != "budget")

@@ -23,4 +23,14 @@ nlohmann::json TomlToJson(const toml::node& n, const std::string& where) {
   throw UsageError(where + ": dates and times are not settings");
 }
 
+toml::table ParseToml(const std::string& text, const std::string& source) {
+  try {
+    return toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw UsageError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) + ": " +
+                     std::string(e.description()));
+  }
+}
+
 }  // namespace kws

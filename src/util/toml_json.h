@@ -10,4 +10,7 @@ namespace kws {
 
 nlohmann::json TomlToJson(const toml::node& n, const std::string& where);
 
+// Parses a TOML document; a syntax error is UsageError("<source>:<line>:<column>: <description>").
+toml::table ParseToml(const std::string& text, const std::string& source);
+
 }  // namespace kws
