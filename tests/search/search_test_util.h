@@ -15,6 +15,7 @@
 
 #include "audio/audio.h"
 #include "support/command.h"
+#include "support/tiny_model.h"
 #include "util/fs.h"
 #include "util/rng.h"
 
@@ -33,31 +34,12 @@ inline Result RunKws(const std::string& args) {
 // 8 speakers x 4 clips per label.
 inline void WriteToneData(const fsys::path& dir) { kws_test::WriteToneData(dir.string()); }
 
-// conv2d(4, 3x3, stride 2) + BN + ReLU + global average pool + Dense + Softmax on 10 mel bins.
-inline constexpr const char* kTinyBase = R"(
+// The tiny model (tests/support/tiny_model.h) on 10 mel bins.
+inline const std::string kTinyBase = std::string(R"(
 [features]
 num_mel_bins = 10
 frame_step_s = 0.02
-
-[[model.layers]]
-type = "conv2d"
-filters = 4
-kernel = [3, 3]
-strides = [2, 2]
-padding = "same"
-use_bias = false
-[[model.layers]]
-type = "batchnorm"
-momentum = 0.8
-[[model.layers]]
-type = "relu"
-[[model.layers]]
-type = "global_average_pool"
-[[model.layers]]
-type = "dense"
-[[model.layers]]
-type = "softmax"
-
+)") + kws_test::kTinyLayers + R"(
 [train]
 epochs = 6
 batch_size = 8

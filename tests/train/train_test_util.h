@@ -8,33 +8,15 @@
 
 #include "features/features.h"
 #include "model/checkpoint.h"
+#include "support/tiny_model.h"
 #include "train/trainer.h"
 #include "util/rng.h"
 
 namespace kws::train_test {
 
-// conv2d(4, 3x3, stride 2) + BN + ReLU + global average pool + Dense + Softmax: the model of every
-// config in test_train (kTiny below, the CLI tests' tiny.toml).
-inline constexpr const char* kTinyLayers = R"(
-[[model.layers]]
-type = "conv2d"
-filters = 4
-kernel = [3, 3]
-strides = [2, 2]
-padding = "same"
-use_bias = false
-[[model.layers]]
-type = "batchnorm"
-momentum = 0.8     # few steps in these tests: let the moving statistics settle
-[[model.layers]]
-type = "relu"
-[[model.layers]]
-type = "global_average_pool"
-[[model.layers]]
-type = "dense"
-[[model.layers]]
-type = "softmax"
-)";
+// The tiny model (tests/support/tiny_model.h) is the model of every config in test_train (kTiny below,
+// the CLI tests' tiny.toml).
+using kws_test::kTinyLayers;
 
 inline const std::string kTiny = std::string(kTinyLayers) + R"(
 [train]
