@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -358,6 +359,23 @@ static void BlameOverride(const json& file_only, const std::vector<std::string>&
   }
 }
 
+// Paths a config file gives (train.teacher.config / .checkpoint) are relative to the file, so a recipe
+// can name another beside it (made absolute, so the run's config.toml means the same); --set values
+// stay relative to the current directory.
+namespace {
+void ResolveFilePaths(json& tbl, const json& file, const std::string& source) {
+  const std::filesystem::path dir = std::filesystem::path(source).parent_path();
+  if (dir.empty()) return;
+  for (const char* key : {"/train/teacher/config", "/train/teacher/checkpoint"}) {
+    const json::json_pointer p(key);
+    if (!file.contains(p) || !file.at(p).is_string()) continue;
+    const std::string v = file.at(p).get<std::string>();
+    if (!v.empty() && std::filesystem::path(v).is_relative())
+      tbl[p] = std::filesystem::absolute(dir / v).lexically_normal().string();
+  }
+}
+}  // namespace
+
 Config ParseConfig(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
   const toml::table parsed = ParseToml(text, source);
   json file = TomlToJson(parsed, source);
@@ -368,6 +386,7 @@ Config ParseConfig(const std::string& text, const std::string& source, const std
   } catch (const Error& e) {
     throw UsageError(source + ": " + e.what());
   }
+  ResolveFilePaths(tbl, file, source);
   const json file_only = tbl;
   for (auto& o : overrides) ApplyOverride(tbl, o);
   try {

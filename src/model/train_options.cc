@@ -72,6 +72,26 @@ settings::Setting<TrainOptions> TeacherLayers() {
       });
 }
 
+// teacher.config, and the combinations of teacher settings that mean nothing.
+settings::Setting<TrainOptions> TeacherSource() {
+  return settings::Custom<TrainOptions>(
+      "teacher.config", "a recipe whose features, model, [train] and [prune] the teachers are trained with",
+      [](const TrainOptions& t) { return json(t.teacher_config); },
+      [](TrainOptions& t, const json& j, const std::string& path) {
+        if (!j.is_string()) Bad(path, "must be a path (a string)");
+        t.teacher_config = j.get<std::string>();
+      },
+      [](const TrainOptions& t, const std::string& path) {
+        if (!t.teacher_config.empty() && t.distill_teachers == 0)
+          Bad(path, "set train.distill_teachers (how many teachers) to use it");
+        if (!t.teacher_config.empty() && !t.teacher_layers.empty())
+          Bad(path, "give train.teacher.config or [[train.teacher.layers]], not both");
+        if (!t.teacher_checkpoint.empty() && (t.distill_teachers > 0 || !t.teacher_layers.empty()))
+          Bad("train.teacher.checkpoint", "is the one teacher: leave train.distill_teachers at 0 and "
+              "[[train.teacher.layers]] empty");
+      });
+}
+
 // An integer >= `lo` or a keyword (stored as `keyword_value`): decay_steps = "auto", end_step = "end".
 template <class T>
 settings::Setting<T> IntOrWord(const std::string& key, long T::*member, const std::string& word, long keyword_value,
@@ -128,6 +148,9 @@ std::vector<settings::Setting<TrainOptions>> MakeTrainSettings() {
              InRange(0, 100, true)),
       TeacherLayers(),
       Member("teacher.prune", &T::teacher_prune, "prune the teachers like the model"),
+      TeacherSource(),
+      Member("teacher.checkpoint", &T::teacher_checkpoint,
+             "one teacher trained before (a kws checkpoint, same labels) instead of training any"),
       ClassWeights(),
       ClassRepeats(),
       Member("seed", &T::seed, "seed of initialization, split, shuffling and augmentation"),

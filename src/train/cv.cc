@@ -109,7 +109,8 @@ void AddSynth(const Config& cfg, PreparedData& p) {
     p.windows->labels.insert(p.windows->labels.end(), p.features.labels.begin() + base, p.features.labels.end());
     p.windows->n += sw.n;
     const int silence = p.task.LabelIndex(kSilenceLabel);
-    for (int i = 0; i < sf.n; ++i) p.is_silence.push_back(p.features.labels[size_t(base + i)] == silence);
+    if (!p.is_silence.empty())  // augmentation on
+      for (int i = 0; i < sf.n; ++i) p.is_silence.push_back(p.features.labels[size_t(base + i)] == silence);
   }
   LogInfo("synth: %d synthetic training items from %s", sf.n, p.synth_dir.c_str());
 }
@@ -205,9 +206,11 @@ PreparedData PrepareData(const Config& cfg, const std::vector<std::string>& data
     LogInfo("data: _unknown_ trained as %zu classes (one per word folder), merged in every output",
             p.features.class_names.size() - p.features.label_names.size() + 1);
   }
-  if (cfg.train.augment) {
+  // Audio windows: for augmentation, and for teachers that may read them with their own features.
+  if (cfg.train.augment || cfg.train.Distills())
     p.windows = std::make_unique<WindowSet>(
         LoadWindows(p.dataset, p.task, cfg.features.sample_rate, cfg.features.window_samples()));
+  if (cfg.train.augment) {
     const std::string& bg = cfg.train.augment_background_dir;
     if (!bg.empty()) {
       try {

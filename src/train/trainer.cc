@@ -16,6 +16,7 @@
 #include "train/optimizer.h"
 #include "train/pruning.h"
 #include "train/schedule.h"
+#include "train/teachers.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -30,7 +31,7 @@ namespace {
 
 // Tags separating the random streams derived from the run seed.
 constexpr uint64_t kTagInit = 0x1A1700, kTagShuffle = 0x5B0FF1E, kTagAugment = 0xA06, kTagStep = 0x57E9,
-                   kTagRepeat = 0x4E9EA7, kTagTeacher = 0x7EAC4E;
+                   kTagRepeat = 0x4E9EA7;
 
 double Seconds(std::chrono::steady_clock::time_point a) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
@@ -92,7 +93,7 @@ const std::vector<int>& TrainClasses(const FeatureSet& fs) { return fs.classes.e
 CrossEntropyOptions MakeLossOptions(const TrainOptions& t, const TrainData& d) {
   CrossEntropyOptions o;
   o.label_smoothing = float(t.label_smoothing);
-  if (t.distill_teachers > 0) o.soft_weight = float(t.distill_weight);
+  if (t.Distills()) o.soft_weight = float(t.distill_weight);
   const FeatureSet& fs = *d.features;
   const size_t C = fs.label_names.size();
   if (t.class_weights_balanced) {
@@ -141,16 +142,23 @@ double MeanSparsity(const std::vector<Param*>& params) {
 // augmented with its own random stream (seeded by copy and item), then featurised.
 // `reps` (same length as items, or empty) numbers the repeats of an item (train.class_repeats):
 // repeat 0 uses the item's own stream, repeat r > 0 one derived from it, so every repeat differs.
+// With `second` (a teacher's own front end), second_out gets its features of the same audio (before
+// the feature-space augmentation, which is the model's).
 void AugmentedFeatures(const Config& cfg, const TrainData& d, const std::vector<int>& items,
-                       const std::vector<int>& reps, uint64_t copy, std::vector<float>& out) {
+                       const std::vector<int>& reps, uint64_t copy, std::vector<float>& out,
+                       const FeatureOptions* second = nullptr, std::vector<float>* second_out = nullptr,
+                       size_t second_row = 0) {
   const auto t0 = std::chrono::steady_clock::now();
   const FeatureSet& fs = *d.features;
   const size_t row = size_t(fs.frames) * size_t(fs.bins);
   out.resize(items.size() * row);
+  if (second) second_out->resize(items.size() * second_row);
   const WindowSet& w = *d.windows;
   const uint64_t base = Rng::Derive(cfg.train.seed, kTagAugment).Next();
   ParallelFor(long(items.size()), [&](long b, long e, int) {
     FeatureExtractor fx(cfg.features);
+    std::optional<FeatureExtractor> fx2;
+    if (second) fx2.emplace(*second);
     std::vector<float> audio(size_t(w.window));
     for (long k = b; k < e; ++k) {
       const int item = items[size_t(k)];
@@ -159,6 +167,11 @@ void AugmentedFeatures(const Config& cfg, const TrainData& d, const std::vector<
       if (!reps.empty() && reps[size_t(k)] > 0) rng = Rng::Derive(rng.Next() ^ kTagRepeat, uint64_t(reps[size_t(k)]));
       const bool silence = !d.is_silence.empty() && d.is_silence[size_t(item)];
       const AugmentInfo info = Augment(cfg.train.augment_options, d.noise, w.sample_rate, rng, audio, silence);
+      if (fx2) {
+        const FeatureMatrix t = fx2->Compute(audio.data(), int(audio.size()));
+        if (t.data.size() != second_row) throw InternalError("augmented features: the teacher's shape differs");
+        std::memcpy(second_out->data() + size_t(k) * second_row, t.data.data(), sizeof(float) * second_row);
+      }
       FeatureMatrix m = fx.Compute(audio.data(), int(audio.size()));
       if (size_t(m.frames) * size_t(m.bins) != row)
         throw InternalError("augmented features: shape differs from the feature set");
@@ -379,61 +392,6 @@ EvalOutput EvaluateModel(Model& model, const FeatureSet& fs, const std::vector<i
   return out;
 }
 
-// train.distill_teachers: the teachers, trained first with the same config and data (no distillation,
-// nothing written, seeds derived from train.seed), kept as inference models; Targets() gives their
-// mean probabilities at train.distill_temperature for a batch (scratch buffers reused across batches).
-class Teachers {
- public:
-  Teachers(const Config& cfg, const TrainData& d, const TrainerOptions& opts, int classes)
-      : inv_t_(float(1.0 / cfg.train.distill_temperature)), classes_(classes) {
-    const int K = cfg.train.distill_teachers;
-    if (K > 0 && opts.resume)
-      LogInfo("%sdistill: training the %d teachers again (they are not saved)", opts.log_prefix.c_str(), K);
-    for (int k = 0; k < K; ++k) {
-      Config tc = cfg;
-      tc.train.distill_teachers = 0;
-      if (!cfg.train.teacher_layers.empty()) tc.layers = cfg.train.teacher_layers;
-      tc.train.teacher_layers = nlohmann::json::array();  // a teacher is trained plainly
-      tc.prune.enabled = cfg.prune.enabled && cfg.train.teacher_prune;
-      tc.train.seed = Rng::Derive(cfg.train.seed, kTagTeacher + uint64_t(k)).Next() >> 1;
-      TrainerOptions to;
-      to.progress = opts.progress;
-      to.fused_step = opts.fused_step;
-      to.log_prefix = opts.log_prefix + "teacher " + std::to_string(k + 1) + "/" + std::to_string(K) + " ";
-      TrainResult r = Train(tc, d, to);
-      LogVerbose("%sdistill: teacher %d/%d best validation accuracy %.4f (epoch %d)", opts.log_prefix.c_str(), k + 1,
-                 K, r.best_val_accuracy, r.best_epoch);
-      models_.push_back(ModelFromCheckpoint(r.best, "teacher"));
-      if (models_.back().num_classes() != classes)
-        throw InternalError("distill: a teacher has " + std::to_string(models_.back().num_classes()) +
-                            " classes, the model " + std::to_string(classes));
-    }
-  }
-
-  // (n, classes) soft targets for inputs x; nullptr without teachers. Valid until the next call.
-  const float* Targets(const float* x, int n) {
-    if (models_.empty()) return nullptr;
-    const size_t m = size_t(n) * size_t(classes_);
-    scaled_.resize(m);
-    p_.resize(m);
-    soft_.assign(m, 0.0f);
-    const float share = 1.0f / float(models_.size());
-    for (Model& t : models_) {
-      const float* logits = t.Forward(x, n, false);
-      for (size_t i = 0; i < m; ++i) scaled_[i] = logits[i] * inv_t_;
-      softmax_forward(p_.data(), scaled_.data(), n, classes_);
-      for (size_t i = 0; i < m; ++i) soft_[i] += share * p_[i];
-    }
-    return soft_.data();
-  }
-
- private:
-  std::vector<Model> models_;
-  float inv_t_;
-  int classes_;
-  std::vector<float> scaled_, p_, soft_;
-};
-
 namespace {
 
 namespace fsys = std::filesystem;
@@ -455,7 +413,7 @@ class TrainRun {
     // A resume is checked before anything is trained or written.
     std::optional<Checkpoint> resume_from;
     if (opts_.resume) resume_from = CheckResume(cfg_, fs_.label_names, fs_.class_names, opts_);
-    teachers_.emplace(cfg_, d_, opts_, C_);  // none unless train.distill_teachers > 0
+    teachers_.emplace(cfg_, d_, opts_, C_);  // none unless distillation is on (train/teachers.h)
     BuildModel();
     MakeSchedules();
     if (resume_from) Resume(*resume_from);
@@ -549,13 +507,42 @@ class TrainRun {
       AtomicWriteFile(fsys::path(opts_.out_dir) / "split.json", opts_.split_json);
   }
 
-  // Augmentation copies (precomputed when copies > 0).
+  // Augmentation copies (precomputed when copies > 0), with the targets of teachers that have their
+  // own front end; without augmentation, those teachers' targets of the clean clips.
   void PrecomputeAugmentation() {
     if (tr_.augment && tr_.augment_copies > 0) {
       copies_.resize(size_t(tr_.augment_copies));
+      copy_targets_.resize(size_t(tr_.augment_copies));
       for (int k = 0; k < tr_.augment_copies; ++k)
-        AugmentedFeatures(cfg_, d_, list_.items, list_.reps, uint64_t(k), copies_[size_t(k)]);
+        Augmented(uint64_t(k), copies_[size_t(k)], copy_targets_[size_t(k)]);
+    } else if (!tr_.augment && teachers_->FrontEnd()) {
+      const FeatureSet own = FeaturesFromWindows(fs_, *d_.windows, *teachers_->FrontEnd(), "train.teacher");
+      const size_t row = size_t(own.frames) * size_t(own.bins);
+      std::vector<float> x(list_.items.size() * row);
+      for (size_t k = 0; k < list_.items.size(); ++k)
+        std::memcpy(x.data() + k * row, own.item(list_.items[k]), sizeof(float) * row);
+      copy_targets_.resize(1);
+      teachers_->TargetsOf(x.data(), list_.items.size(), row, copy_targets_[0]);
     }
+  }
+
+  // One augmentation of the training list into x, and (teachers with their own front end) their
+  // targets of the same audio into targets.
+  void Augmented(uint64_t copy, std::vector<float>& x, std::vector<float>& targets) {
+    const std::optional<FeatureOptions>& fe = teachers_->FrontEnd();
+    if (!fe) return AugmentedFeatures(cfg_, d_, list_.items, list_.reps, copy, x);
+    const FeatureMatrix probe = FeatureExtractor(*fe).Compute(d_.windows->item(0), d_.windows->window);
+    const size_t row = probe.data.size();
+    std::vector<float> own;
+    AugmentedFeatures(cfg_, d_, list_.items, list_.reps, copy, x, &*fe, &own, row);
+    teachers_->TargetsOf(own.data(), list_.items.size(), row, targets);
+    long agree = 0;
+    for (size_t k = 0; k < list_.items.size(); ++k) {
+      const float* t = targets.data() + k * size_t(C_);
+      agree += std::max_element(t, t + C_) - t == classes_[size_t(list_.items[k])];
+    }
+    LogVerbose("%sdistill: the teachers' top class is the label on %.2f%% of augmentation %llu", opts_.log_prefix.c_str(),
+               100.0 * double(agree) / double(std::max<size_t>(1, list_.items.size())), (unsigned long long)copy);
   }
 
   // Batch buffers, the fused step, the epochs to run and the progress bar.
@@ -564,6 +551,7 @@ class TrainRun {
     row_ = size_t(fs_.frames) * size_t(fs_.bins);
     xb_.resize(size_t(B) * row_);
     yb_.resize(static_cast<size_t>(B));
+    tb_.resize(size_t(B) * size_t(C_));
     lb_.resize(static_cast<size_t>(B));
     order_.resize(list_.items.size());
     // The seed network's shape (conv-bn-relu blocks, GAP, dense) trains through one fused,
@@ -575,15 +563,26 @@ class TrainRun {
       progress_.emplace(opts_.log_prefix + "train", long(stop_epoch_ - start_epoch_) * steps_per_epoch_);
   }
 
-  // The epoch's item order and its augmented features (nullptr: clean features).
-  const float* ShuffleAndAugment(int epoch) {
+  // The epoch's inputs by position in the training list: augmented features (nullptr: the clean
+  // ones) and the targets of teachers with their own front end (nullptr: none).
+  struct EpochInputs {
+    const float* x = nullptr;
+    const float* targets = nullptr;
+  };
+
+  // The epoch's item order and its inputs.
+  EpochInputs ShuffleAndAugment(int epoch) {
     for (size_t k = 0; k < order_.size(); ++k) order_[k] = int(k);
     Rng shuffle = Rng::Derive(Rng::Derive(tr_.seed, kTagShuffle).Next(), uint64_t(epoch));
     shuffle.Shuffle(order_);
-    if (!tr_.augment) return nullptr;
-    if (!copies_.empty()) return copies_[size_t(epoch % tr_.augment_copies)].data();
-    AugmentedFeatures(cfg_, d_, list_.items, list_.reps, uint64_t(epoch), fresh_);
-    return fresh_.data();
+    auto targets = [](const std::vector<float>& t) { return t.empty() ? nullptr : t.data(); };
+    if (!tr_.augment) return {nullptr, copy_targets_.empty() ? nullptr : targets(copy_targets_[0])};
+    if (!copies_.empty()) {
+      const size_t k = size_t(epoch % tr_.augment_copies);
+      return {copies_[k].data(), targets(copy_targets_[k])};
+    }
+    Augmented(uint64_t(epoch), fresh_, fresh_targets_);
+    return {fresh_.data(), targets(fresh_targets_)};
   }
 
   struct EpochSums {
@@ -593,12 +592,14 @@ class TrainRun {
   };
 
   // One optimizer step on the n items at positions b.. of the epoch's order.
-  void Step(int epoch, const float* aug, long b, int n, EpochSums& sums) {
+  void Step(int epoch, const EpochInputs& in, long b, int n, EpochSums& sums) {
     for (int k = 0; k < n; ++k) {
       const int pos = order_[size_t(b + k)];
       const int item = list_.items[size_t(pos)];
-      const float* src = aug ? aug + size_t(pos) * row_ : fs_.item(item);
+      const float* src = in.x ? in.x + size_t(pos) * row_ : fs_.item(item);
       std::memcpy(xb_.data() + size_t(k) * row_, src, sizeof(float) * row_);
+      if (in.targets)
+        std::memcpy(tb_.data() + size_t(k) * size_t(C_), in.targets + size_t(pos) * size_t(C_), sizeof(float) * size_t(C_));
       yb_[size_t(k)] = classes_[size_t(item)];
       lb_[size_t(k)] = fs_.labels[size_t(item)];
     }
@@ -608,7 +609,7 @@ class TrainRun {
     }
     model_.SetSeed(Rng::Derive(Rng::Derive(tr_.seed, kTagStep).Next(), uint64_t(step_)).Next());
     if (fused_) ZeroGrads(params_);  // the fused step accumulates its gradients at once
-    const float* sb = teachers_->Targets(xb_.data(), n);
+    const float* sb = in.targets ? tb_.data() : teachers_->Targets(xb_.data(), n);
     const float loss = fused_ ? fused_->Step(xb_.data(), yb_.data(), n, sb)
                               : (model_.Forward(xb_.data(), n, true), model_.Loss(yb_.data(), n, sb));
     if (!std::isfinite(loss))
@@ -630,13 +631,13 @@ class TrainRun {
 
   void RunEpoch(int epoch) {
     const auto t_epoch = std::chrono::steady_clock::now();
-    const float* aug = ShuffleAndAugment(epoch);
+    const EpochInputs in = ShuffleAndAugment(epoch);
     EpochSums sums;
     sums.lr = lr_sched_(step_);
     std::optional<FlushDenormalsScope> ftz;  // subnormal gradients cost 3x (denormals.h)
     ftz.emplace();
     const int B = tr_.batch_size;
-    for (long b = 0; b < ntrain_; b += B) Step(epoch, aug, b, int(std::min<long>(B, ntrain_ - b)), sums);
+    for (long b = 0; b < ntrain_; b += B) Step(epoch, in, b, int(std::min<long>(B, ntrain_ - b)), sums);
     samples_seen_ += ntrain_;
     ftz.reset();
 
@@ -810,8 +811,8 @@ class TrainRun {
   int start_epoch_ = 0, stop_epoch_ = 0;
   long step_ = 0;
 
-  std::vector<std::vector<float>> copies_;
-  std::vector<float> fresh_;
+  std::vector<std::vector<float>> copies_, copy_targets_;  // per copy (targets: own-front-end teachers)
+  std::vector<float> fresh_, fresh_targets_, tb_;
   size_t row_ = 0;
   std::vector<float> xb_;
   std::vector<int32_t> yb_;  // training classes

@@ -3,9 +3,12 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "data/augment.h"
 #include "features/features.h"
 #include "model/checkpoint.h"
 #include "support/tiny_model.h"
@@ -59,6 +62,40 @@ inline TrainData Split(const FeatureSet& fs) {
   d.features = &fs;
   for (int i = 0; i < fs.n; ++i) (i % 4 == 3 ? d.val : d.train).push_back(i);
   return d;
+}
+
+// Audio for augmentation: tones (low/high), features computed by kws's extractor.
+struct AudioSet {
+  WindowSet windows;
+  FeatureSet features;
+  BackgroundNoise noise{8000};
+};
+inline AudioSet MakeAudio(const Config& cfg, int n) {
+  AudioSet a;
+  a.windows.n = n;
+  a.windows.window = cfg.features.window_samples();
+  a.windows.sample_rate = cfg.features.sample_rate;
+  Rng rng(9);
+  FeatureExtractor fx(cfg.features);
+  a.features.n = n;
+  a.features.label_names = {"low", "high"};
+  for (int i = 0; i < n; ++i) {
+    const int y = i % 2;
+    std::vector<float> s(size_t(a.windows.window));
+    for (size_t t = 0; t < s.size(); ++t)
+      s[t] = float(0.3 * std::sin(2 * M_PI * (y ? 2500.0 : 400.0) * double(t) / 8000) + 0.02 * rng.Normal());
+    a.windows.data.insert(a.windows.data.end(), s.begin(), s.end());
+    a.windows.labels.push_back(y);
+    FeatureMatrix m = fx.Compute(s.data(), int(s.size()));
+    a.features.frames = m.frames;
+    a.features.bins = m.bins;
+    a.features.data.insert(a.features.data.end(), m.data.begin(), m.data.end());
+    a.features.labels.push_back(y);
+  }
+  std::vector<float> noise(20000);
+  for (auto& v : noise) v = float(rng.Normal());
+  a.noise.Add("white", noise);
+  return a;
 }
 
 // The kept checkpoint scores on the validation items what the trainer reported for it.

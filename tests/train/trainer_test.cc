@@ -22,6 +22,8 @@ namespace fsys = std::filesystem;
 using train_test::kTiny;
 using train_test::Split;
 using train_test::Synthetic;
+using train_test::AudioSet;
+using train_test::MakeAudio;
 
 fsys::path TempDir(const std::string& name) {
   auto p = fsys::temp_directory_path() / ("kws_trainer_test_" + name + "_" + std::to_string(getpid()));
@@ -310,40 +312,6 @@ TEST(Trainer, DataErrorsAreNamed) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no training items for label 'high'"), std::string::npos) << e.what();
   }
-}
-
-// Audio for augmentation: tones (low/high), features computed by kws's extractor.
-struct AudioSet {
-  WindowSet windows;
-  FeatureSet features;
-  BackgroundNoise noise{8000};
-};
-AudioSet MakeAudio(const Config& cfg, int n) {
-  AudioSet a;
-  a.windows.n = n;
-  a.windows.window = cfg.features.window_samples();
-  a.windows.sample_rate = cfg.features.sample_rate;
-  Rng rng(9);
-  FeatureExtractor fx(cfg.features);
-  a.features.n = n;
-  a.features.label_names = {"low", "high"};
-  for (int i = 0; i < n; ++i) {
-    const int y = i % 2;
-    std::vector<float> s(size_t(a.windows.window));
-    for (size_t t = 0; t < s.size(); ++t)
-      s[t] = float(0.3 * std::sin(2 * M_PI * (y ? 2500.0 : 400.0) * double(t) / 8000) + 0.02 * rng.Normal());
-    a.windows.data.insert(a.windows.data.end(), s.begin(), s.end());
-    a.windows.labels.push_back(y);
-    FeatureMatrix m = fx.Compute(s.data(), int(s.size()));
-    a.features.frames = m.frames;
-    a.features.bins = m.bins;
-    a.features.data.insert(a.features.data.end(), m.data.begin(), m.data.end());
-    a.features.labels.push_back(y);
-  }
-  std::vector<float> noise(20000);
-  for (auto& v : noise) v = float(rng.Normal());
-  a.noise.Add("white", noise);
-  return a;
 }
 
 // train.class_repeats lists each clip of a label that many times per epoch (side by side), each
