@@ -50,15 +50,11 @@ std::string GroupThousands(long long v) {
   return (v < 0 ? "-" : "") + out;
 }
 
-std::string ReportMarkdown(const json& r) {
-  const json& data = r.at("data");
-  const json& models = r.at("models");
-  const json& pics = r.at("pictures");
-  const bool has_base = r.contains("baseline") && r["baseline"].is_object();
-  std::string md = "# kws quickstart report\n\n";
+// The report's sections, each a step of ReportMarkdown (the section headers say which is which).
+namespace {
 
-  // ---- data ----
-  md += "## Data\n\n";
+std::string DataSection(const json& data) {
+  std::string md = "## Data\n\n";
   if (Str(data, "kind") == "synthetic" && data["synth"].is_object()) {
     const json& s = data["synth"];
     md += F("Synthetic speech: %d clips per word, text-to-speech voices", int(Num(s, "per_word")));
@@ -90,9 +86,13 @@ std::string ReportMarkdown(const json& r) {
   md += "\n\n| label | training items | test items |\n|---|---:|---:|\n";
   for (auto& [label, c] : data["per_label"].items())
     md += F("| %s | %d | %d |\n", label.c_str(), int(Num(c, "train")), int(Num(c, "test")));
+  return md;
+}
 
-  // ---- results ----
-  md += "\n## Results\n\n";
+std::string ResultsSection(const json& r, bool has_base) {
+  const json& data = r.at("data");
+  const json& models = r.at("models");
+  std::string md = "\n## Results\n\n";
   md += "| model | file | accuracy | .tflite bytes | zipped bytes | parameters (non-zero) | sparsity | MACs | "
         "pre-processing µs | inference µs | total µs | size savings | zipped savings | latency savings |\n"
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
@@ -110,8 +110,9 @@ std::string ReportMarkdown(const json& r) {
   const json& bo = r.at("bench_options");
   md += F("\nLatency: median of %d runs per model after %d warm-up runs, one thread, the models interleaved "
           "(p90 values are in report.json). Pre-processing = log-mel features of one 1 s clip; inference = "
-          "the kws runtime on the .tflite; total = the median of the per-run sums (so not always the sum of the two medians). Parameters = weights and biases of conv/dense "
-          "layers; sparsity = their share of zeros; zipped = a deflate .zip of the file.",
+          "the kws runtime on the .tflite; total = the median of the per-run sums (so not always the sum of the "
+          "two medians). Parameters = weights and biases of conv/dense layers; sparsity = their share of zeros; "
+          "zipped = a deflate .zip of the file.",
           int(Num(bo, "runs")), int(Num(bo, "warmup")));
   if (has_base)
     md += " Savings = 100·(1 − model/baseline) against the baseline (`" + Str(r["baseline"], "config") +
@@ -128,8 +129,12 @@ std::string ReportMarkdown(const json& r) {
   }
   md += "```\n";
 
-  // ---- training ----
-  md += "\n## Training\n\n";
+  return md;
+}
+
+std::string TrainingSection(const json& r, bool has_base) {
+  const json& pics = r.at("pictures");
+  std::string md = "\n## Training\n\n";
   auto train_section = [&](const char* name, const json& t) {
     md += F("**%s** (`%s`): %d epoch(s), best epoch %d (validation accuracy %s), %.1f s, %s parameters (%s non-zero)",
             name, Str(t, "config").c_str(), int(Num(t, "epochs")), int(Num(t, "best_epoch")),
@@ -146,14 +151,23 @@ std::string ReportMarkdown(const json& r) {
   };
   train_section("seed", r.at("seed"));
   if (has_base) train_section("baseline", r["baseline"]);
+  return md;
+}
 
-  // ---- pictures ----
-  md += "## Confusion matrices (test set)\n\nRows: true label, columns: predicted label; colour = share of the row.\n\n";
-  for (const auto& m : models) {
+std::string ConfusionSection(const json& r) {
+  const json& pics = r.at("pictures");
+  std::string md =
+      "## Confusion matrices (test set)\n\nRows: true label, columns: predicted label; colour = share of the row.\n\n";
+  for (const auto& m : r.at("models")) {
     const std::string key = "confusion_" + Str(m, "name");
     if (pics.contains(key)) md += "![" + key + "](" + pics[key].get<std::string>() + ") ";
   }
-  // The first model's misclassified test clips (all of them are in report.json).
+  return md;
+}
+
+// The first model's misclassified test clips (all of them are in report.json).
+std::string ErrorsSection(const json& models) {
+  std::string md;
   if (!models.empty() && models[0].contains("eval") && models[0]["eval"].contains("errors") &&
       !models[0]["eval"]["errors"].empty()) {
     const json& errs = models[0]["eval"]["errors"];
@@ -166,7 +180,11 @@ std::string ReportMarkdown(const json& r) {
       md += F("| %s | %s | %.3f | %.3f | `%s` |\n", Str(errs[i], "truth").c_str(), Str(errs[i], "predicted").c_str(),
               Num(errs[i], "score"), Num(errs[i], "truth_score"), Str(errs[i], "item").c_str());
   }
-  md += "\n\n## Size and latency\n\n";
+  return md;
+}
+
+std::string PicturesSection(const json& pics) {
+  std::string md = "\n\n## Size and latency\n\n";
   if (pics.contains("size")) md += "![size](" + pics["size"].get<std::string>() + ")\n\n";
   if (pics.contains("latency")) md += "![latency](" + pics["latency"].get<std::string>() + ")\n\n";
   if (pics.contains("spectrograms") && !pics["spectrograms"].empty()) {
@@ -180,9 +198,11 @@ std::string ReportMarkdown(const json& r) {
     }
     md += head + "\n" + sep + "\n" + row + "\n\n";
   }
+  return md;
+}
 
-  // ---- files + timings ----
-  md += "## Files\n\n"
+std::string FilesSection(const json& r, bool has_base) {
+  std::string md = "## Files\n\n"
         "- `seed_float.tflite`, `seed_dynamic.tflite` (dynamic-range: int8 weights, float activations — the TFLite "
         "converter's default), `seed_int8.tflite` (full integer, calibrated on training clips)\n"
         "- `seed_int8.c`: the int8 model as a C array (with its tensor-arena size) for microcontrollers\n";
@@ -194,6 +214,15 @@ std::string ReportMarkdown(const json& r) {
   for (auto& [stage, s] : r.at("timings_s").items()) md += F("| %s | %.1f |\n", stage.c_str(), s.get<double>());
   md += F("\nThreads: %d. kws %s.\n", int(Num(r, "threads")), Str(r, "kws_version").c_str());
   return md;
+}
+
+}  // namespace
+
+std::string ReportMarkdown(const json& r) {
+  const bool has_base = r.contains("baseline") && r["baseline"].is_object();
+  return "# kws quickstart report\n\n" + DataSection(r.at("data")) + ResultsSection(r, has_base) +
+         TrainingSection(r, has_base) + ConfusionSection(r) + ErrorsSection(r.at("models")) +
+         PicturesSection(r.at("pictures")) + FilesSection(r, has_base);
 }
 
 std::string ReportSummary(const json& r) {
