@@ -169,119 +169,143 @@ WindowSet LoadWindows(const Dataset& ds, const TaskView& task, int sample_rate, 
   return w;
 }
 
-FeatureSet ExtractFeatures(const Dataset& ds, const TaskView& task, const FeatureOptions& options,
-                           const CacheOptions& cache, ExtractStats* stats_out) {
-  const auto t0 = std::chrono::steady_clock::now();
-  options.Validate();
-  ExtractStats st;
-  const int rate = options.sample_rate, window = options.window_samples();
-  FeatureSet fs;
-  fs.n = task.size();
-  fs.frames = options.num_frames(window);
-  fs.bins = options.num_features();
-  fs.labels = task.label;
-  fs.label_names = task.labels;
-  const size_t row = size_t(fs.frames) * size_t(fs.bins);
-  fs.data.assign(size_t(fs.n) * row, 0.0f);
+namespace {
 
-  // Look up the cache.
-  const std::string key = options.Key() + "|window=first|v" + std::to_string(kFeatureCacheVersion);
-  Blob old;
-  bool have_old = false;
-  fs::path file;
-  if (cache.enabled) {
-    const std::string dir = WritableCacheDir("features", cache.dir);  // "" (and a warning) when it cannot be written
-    if (!dir.empty()) {
-      std::error_code ec;
-      // One file per feature settings, rows keyed by content: any folder, moved or not, and any
-      // mix of folders finds the rows of clips it has seen before.
-      file = fs::path(dir) / (Sha256Hex(key).substr(0, 32) + ".kwsfeat");
-      st.cache_file = file.string();
-      if (fs::exists(file, ec)) {
-        std::string bytes;
-        try { bytes = ReadFile(file); } catch (const Error& e) { st.cache_note = e.what(); }
-        if (!bytes.empty()) {
-          have_old = Parse(bytes, key, old, st.cache_note);
-          if (have_old && (old.frames != fs.frames || old.bins != fs.bins)) {
-            have_old = false;
-            st.cache_note = "shape mismatch";
-          }
-          if (!have_old) LogWarn("%s: ignoring feature cache (%s), recomputing", file.c_str(), st.cache_note.c_str());
-        }
-      }
-    }
+// The feature cache file of these settings and the rows it holds (have = false when there is none, it cannot
+// be read, or it was made for another shape).
+struct CachedRows {
+  fs::path file;  // empty when caching is off or the cache folder cannot be written
+  Blob blob;
+  bool have = false;
+};
+
+CachedRows ReadCachedRows(const std::string& key, const CacheOptions& cache, int frames, int bins, ExtractStats& st) {
+  CachedRows c;
+  if (!cache.enabled) return c;
+  const std::string dir = WritableCacheDir("features", cache.dir);  // "" (and a warning) when it cannot be written
+  if (dir.empty()) return c;
+  // One file per feature settings, rows keyed by content: any folder, moved or not, and any
+  // mix of folders finds the rows of clips it has seen before.
+  c.file = fs::path(dir) / (Sha256Hex(key).substr(0, 32) + ".kwsfeat");
+  st.cache_file = c.file.string();
+  std::error_code ec;
+  if (!fs::exists(c.file, ec)) return c;
+  std::string bytes;
+  try { bytes = ReadFile(c.file); } catch (const Error& e) { st.cache_note = e.what(); }
+  if (bytes.empty()) return c;
+  c.have = Parse(bytes, key, c.blob, st.cache_note);
+  if (c.have && (c.blob.frames != frames || c.blob.bins != bins)) {
+    c.have = false;
+    st.cache_note = "shape mismatch";
   }
-  std::unordered_map<std::string, size_t> old_row;
-  if (have_old)
-    for (size_t i = 0; i < old.keys.size(); ++i) old_row.emplace(old.keys[i], i);
+  if (!c.have) LogWarn("%s: ignoring feature cache (%s), recomputing", c.file.c_str(), st.cache_note.c_str());
+  return c;
+}
 
+// Copies the rows the cache has into fs; returns the items still to compute.
+std::vector<int> FillFromCache(const CachedRows& c, const TaskView& task, FeatureSet& fs, ExtractStats& st) {
+  const size_t row = size_t(fs.frames) * size_t(fs.bins);
+  std::unordered_map<std::string, size_t> old_row;
+  if (c.have)
+    for (size_t i = 0; i < c.blob.keys.size(); ++i) old_row.emplace(c.blob.keys[i], i);
   std::vector<int> todo;
   for (int i = 0; i < fs.n; ++i) {
     auto it = old_row.find(task.keys[size_t(i)]);
     if (it != old_row.end()) {
-      std::memcpy(fs.data.data() + size_t(i) * row, old.data.data() + it->second * row, row * sizeof(float));
+      std::memcpy(fs.data.data() + size_t(i) * row, c.blob.data.data() + it->second * row, row * sizeof(float));
       ++st.cached;
     } else {
       todo.push_back(i);
     }
   }
+  return todo;
+}
 
-  // Extract what is missing, one FeatureExtractor per chunk.
-  if (!todo.empty()) {
-    std::unique_ptr<BackgroundNoise> noise = NoiseIfNeeded(ds, task, todo, rate);
-    Progress p("features", long(todo.size()));
-    std::atomic<long> done{0};
-    ParallelFor(long(todo.size()), [&](long b, long e, int chunk) {
-      FeatureExtractor fx(options);
-      std::vector<float> w(static_cast<size_t>(window));
-      for (long j = b; j < e; ++j) {
-        const int i = todo[size_t(j)];
-        ItemWindow(ds, task, i, rate, window, noise.get(), w.data());
-        FeatureMatrix m = fx.Compute(w.data(), window);
-        if (m.frames != fs.frames || m.bins != fs.bins)
-          throw InternalError("features: extractor gave " + std::to_string(m.frames) + "x" + std::to_string(m.bins) +
-                              ", expected " + std::to_string(fs.frames) + "x" + std::to_string(fs.bins));
-        std::memcpy(fs.data.data() + size_t(i) * row, m.data.data(), row * sizeof(float));
-        ++done;
-        if (chunk == 0) p.Set(done.load());
+// Extracts the features of the todo items into fs, one FeatureExtractor per chunk.
+void ComputeRows(const Dataset& ds, const TaskView& task, const FeatureOptions& options, const std::vector<int>& todo,
+                 FeatureSet& fs) {
+  const int rate = options.sample_rate, window = options.window_samples();
+  const size_t row = size_t(fs.frames) * size_t(fs.bins);
+  std::unique_ptr<BackgroundNoise> noise = NoiseIfNeeded(ds, task, todo, rate);
+  Progress p("features", long(todo.size()));
+  std::atomic<long> done{0};
+  ParallelFor(long(todo.size()), [&](long b, long e, int chunk) {
+    FeatureExtractor fx(options);
+    std::vector<float> w(static_cast<size_t>(window));
+    for (long j = b; j < e; ++j) {
+      const int i = todo[size_t(j)];
+      ItemWindow(ds, task, i, rate, window, noise.get(), w.data());
+      FeatureMatrix m = fx.Compute(w.data(), window);
+      if (m.frames != fs.frames || m.bins != fs.bins)
+        throw InternalError("features: extractor gave " + std::to_string(m.frames) + "x" + std::to_string(m.bins) +
+                            ", expected " + std::to_string(fs.frames) + "x" + std::to_string(fs.bins));
+      std::memcpy(fs.data.data() + size_t(i) * row, m.data.data(), row * sizeof(float));
+      ++done;
+      if (chunk == 0) p.Set(done.load());
+    }
+  });
+  p.Set(done.load());  // chunk 0 may finish before the others
+  p.Done();
+}
+
+// Writes this task's rows plus every old row (other datasets share the file) back, atomically.
+void WriteCachedRows(const CachedRows& c, const std::string& key, const TaskView& task, const FeatureSet& fs,
+                     ExtractStats& st) {
+  const size_t row = size_t(fs.frames) * size_t(fs.bins);
+  Blob nb;
+  nb.frames = fs.frames;
+  nb.bins = fs.bins;
+  std::unordered_map<std::string, int> seen;
+  std::vector<const float*> src;
+  for (int i = 0; i < fs.n; ++i)
+    if (seen.emplace(task.keys[size_t(i)], 1).second) {
+      nb.keys.push_back(task.keys[size_t(i)]);
+      src.push_back(fs.item(i));
+    }
+  if (c.have) {
+    for (size_t r = 0; r < c.blob.keys.size(); ++r)
+      if (seen.emplace(c.blob.keys[r], 1).second) {
+        nb.keys.push_back(c.blob.keys[r]);
+        src.push_back(c.blob.data.data() + r * row);
       }
-    });
-    p.Set(done.load());  // chunk 0 may finish before the others
-    p.Done();
+  }
+  nb.data.resize(nb.keys.size() * row);
+  for (size_t r = 0; r < src.size(); ++r) std::memcpy(nb.data.data() + r * row, src[r], row * sizeof(float));
+  try {
+    AtomicWriteFile(c.file, Serialize(nb, key));
+    st.cache_written = true;
+    EnforceCacheLimit(c.file.parent_path().parent_path().string(), CacheLimitBytes(), c.file.string());
+  } catch (const Error& e) {
+    LogWarn("feature cache not written: %s", e.what());
+  }
+}
+
+}  // namespace
+
+FeatureSet ExtractFeatures(const Dataset& ds, const TaskView& task, const FeatureOptions& options,
+                           const CacheOptions& cache, ExtractStats* stats_out) {
+  const auto t0 = std::chrono::steady_clock::now();
+  options.Validate();
+  ExtractStats st;
+  FeatureSet fs;
+  fs.n = task.size();
+  fs.frames = options.num_frames(options.window_samples());
+  fs.bins = options.num_features();
+  fs.labels = task.label;
+  fs.label_names = task.labels;
+  fs.data.assign(size_t(fs.n) * size_t(fs.frames) * size_t(fs.bins), 0.0f);
+
+  const std::string key = options.Key() + "|window=first|v" + std::to_string(kFeatureCacheVersion);
+  const CachedRows cached = ReadCachedRows(key, cache, fs.frames, fs.bins, st);
+  const std::vector<int> todo = FillFromCache(cached, task, fs, st);
+  if (!todo.empty()) {
+    ComputeRows(ds, task, options, todo, fs);
     st.computed = int(todo.size());
   }
-
-  // Write back: this task's rows plus every old row (other datasets share the file).
-  if (!file.empty() && (st.computed > 0 || !have_old)) {
-    Blob nb;
-    nb.frames = fs.frames;
-    nb.bins = fs.bins;
-    std::unordered_map<std::string, int> seen;
-    std::vector<const float*> src;
-    for (int i = 0; i < fs.n; ++i)
-      if (seen.emplace(task.keys[size_t(i)], 1).second) {
-        nb.keys.push_back(task.keys[size_t(i)]);
-        src.push_back(fs.item(i));
-      }
-    if (have_old) {
-      for (size_t r = 0; r < old.keys.size(); ++r)
-        if (seen.emplace(old.keys[r], 1).second) {
-          nb.keys.push_back(old.keys[r]);
-          src.push_back(old.data.data() + r * row);
-        }
-    }
-    nb.data.resize(nb.keys.size() * row);
-    for (size_t r = 0; r < src.size(); ++r) std::memcpy(nb.data.data() + r * row, src[r], row * sizeof(float));
-    try {
-      AtomicWriteFile(file, Serialize(nb, key));
-      st.cache_written = true;
-      EnforceCacheLimit(file.parent_path().parent_path().string(), CacheLimitBytes(), file.string());
-    } catch (const Error& e) {
-      LogWarn("feature cache not written: %s", e.what());
-    }
-  } else if (have_old) {
-    TouchCacheEntry(file.string());  // least-recently-used order of the size cap
-  }
+  if (!cached.file.empty() && (st.computed > 0 || !cached.have))
+    WriteCachedRows(cached, key, task, fs, st);
+  else if (cached.have)
+    TouchCacheEntry(cached.file.string());  // least-recently-used order of the size cap
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   LogVerbose("features: %d computed, %d from cache (%.2f s)%s%s", st.computed, st.cached, st.seconds,
              st.cache_file.empty() ? "" : ", cache ", st.cache_file.c_str());
