@@ -287,68 +287,67 @@ void FusedConvStep::Reserve(int batch) {
   loss_part_.assign(shares, 0.0);
 }
 
-float FusedConvStep::Step(const float* x, const int32_t* labels, int batch, const float* soft) {
-  if (batch < 1) throw InternalError("FusedConvStep: batch < 1");
-  for (int n = 0; n < batch; ++n)
-    if (labels[n] < 0 || labels[n] >= classes_)
-      throw UsageError("softmax_cross_entropy: label " + std::to_string(labels[n]) + " of sample " +
-                       std::to_string(n) + " outside [0, " + std::to_string(classes_) + ")");
-  Reserve(batch);
-  const size_t shares = size_t(NumThreads());
-  std::vector<char> used(shares, 0);
-  const int L = int(blocks_.size());
-
-  // ---- forward: phase l applies BN+ReLU of block l-1, runs conv l and its share statistics ----
-  for (int l = 0; l < L; ++l) {
-    Block& b = blocks_[size_t(l)];
-    Block* prev = l > 0 ? &blocks_[size_t(l - 1)] : nullptr;
-    const float* kern = b.conv->kernel.value.data();
-    const float* bias = b.conv->use_bias ? b.conv->bias.value.data() : nullptr;
-    ParallelFor(batch, [&](long s0, long s1, int c) {
-      used[size_t(c)] = 1;
-      const float* in = x + size_t(s0) * b.in_sz;
-      if (prev) {
-        float* a = prev->a.data() + size_t(s0) * prev->out_sz;
-        BnReluAny(a, prev->z.data() + size_t(s0) * prev->out_sz, prev->scale.data(), prev->shift.data(),
-               (s1 - s0) * prev->hw, prev->C);
-        in = a;
-      }
-      float* z = b.z.data() + size_t(s0) * b.out_sz;
-      conv2d_forward(z, in, kern, bias, b.conv->Geometry(int(s1 - s0)), b.scratch[size_t(c)]);
-      b.rows[size_t(c)] = (s1 - s0) * b.hw;
-      ShareStatsAny(b.sum[size_t(c)].data(), b.m2[size_t(c)].data(), z, b.rows[size_t(c)], b.C);
-    });
-    // Merge the shares in order (Chan et al.): M2 = sum M2_s + n_s (mean_s - mean)^2.
-    const long M = long(batch) * b.hw;
-    BatchNormLayer& bn = *b.bn;
-    const float eps = float(bn.epsilon), mom = float(bn.momentum);
-    for (int ch = 0; ch < b.C; ++ch) {
-      double sum = 0;
-      for (size_t s = 0; s < shares; ++s)
-        if (used[s]) sum += b.sum[s][size_t(ch)];
-      const double mean = sum / double(M);
-      double m2 = 0;
-      for (size_t s = 0; s < shares; ++s) {
-        if (!used[s] || b.rows[s] == 0) continue;
-        const double d = b.sum[s][size_t(ch)] / double(b.rows[s]) - mean;
-        m2 += b.m2[s][size_t(ch)] + double(b.rows[s]) * d * d;
-      }
-      m2 = std::max(m2, 0.0);
-      const double var = m2 / double(M);
-      b.mean[size_t(ch)] = float(mean);
-      b.invstd[size_t(ch)] = float(1.0 / std::sqrt(var + eps));
-      b.var_unbiased[size_t(ch)] = float(M > 1 ? m2 / double(M - 1) : var);
-      b.scale[size_t(ch)] = bn.gamma.value[size_t(ch)] * b.invstd[size_t(ch)];
-      b.shift[size_t(ch)] = bn.beta.value[size_t(ch)] - b.mean[size_t(ch)] * b.scale[size_t(ch)];
-      // Moving statistics exactly as BatchNormLayer::Forward(training = true).
-      float v = b.var_unbiased[size_t(ch)];
-      if (!bn.unbiased_moving_variance && M > 1) v = float(double(v) * double(M - 1) / double(M));
-      bn.moving_mean.value[size_t(ch)] = bn.moving_mean.value[size_t(ch)] * mom + b.mean[size_t(ch)] * (1.0f - mom);
-      bn.moving_variance.value[size_t(ch)] = bn.moving_variance.value[size_t(ch)] * mom + v * (1.0f - mom);
+// Phase l of the forward pass: BN+ReLU of block l-1 (its statistics are known), conv l, and the per-share
+// statistics of conv l's output.
+void FusedConvStep::ForwardBlock(int l, const float* x, int batch, std::vector<char>& used) {
+  Block& b = blocks_[size_t(l)];
+  Block* prev = l > 0 ? &blocks_[size_t(l - 1)] : nullptr;
+  const float* kern = b.conv->kernel.value.data();
+  const float* bias = b.conv->use_bias ? b.conv->bias.value.data() : nullptr;
+  ParallelFor(batch, [&](long s0, long s1, int c) {
+    used[size_t(c)] = 1;
+    const float* in = x + size_t(s0) * b.in_sz;
+    if (prev) {
+      float* a = prev->a.data() + size_t(s0) * prev->out_sz;
+      BnReluAny(a, prev->z.data() + size_t(s0) * prev->out_sz, prev->scale.data(), prev->shift.data(),
+             (s1 - s0) * prev->hw, prev->C);
+      in = a;
     }
-  }
+    float* z = b.z.data() + size_t(s0) * b.out_sz;
+    conv2d_forward(z, in, kern, bias, b.conv->Geometry(int(s1 - s0)), b.scratch[size_t(c)]);
+    b.rows[size_t(c)] = (s1 - s0) * b.hw;
+    ShareStatsAny(b.sum[size_t(c)].data(), b.m2[size_t(c)].data(), z, b.rows[size_t(c)], b.C);
+  });
+  MergeBatchStatistics(b, batch, used);
+}
 
-  // ---- head: BN+ReLU of the last block, GAP, Dense, softmax cross-entropy and their backward ----
+// Batch mean and variance of block b from its shares, BN's scale and shift, and the moving statistics.
+void FusedConvStep::MergeBatchStatistics(Block& b, int batch, const std::vector<char>& used) {
+  const size_t shares = used.size();
+  // Merge the shares in order (Chan et al.): M2 = sum M2_s + n_s (mean_s - mean)^2.
+  const long M = long(batch) * b.hw;
+  BatchNormLayer& bn = *b.bn;
+  const float eps = float(bn.epsilon), mom = float(bn.momentum);
+  for (int ch = 0; ch < b.C; ++ch) {
+    double sum = 0;
+    for (size_t s = 0; s < shares; ++s)
+      if (used[s]) sum += b.sum[s][size_t(ch)];
+    const double mean = sum / double(M);
+    double m2 = 0;
+    for (size_t s = 0; s < shares; ++s) {
+      if (!used[s] || b.rows[s] == 0) continue;
+      const double d = b.sum[s][size_t(ch)] / double(b.rows[s]) - mean;
+      m2 += b.m2[s][size_t(ch)] + double(b.rows[s]) * d * d;
+    }
+    m2 = std::max(m2, 0.0);
+    const double var = m2 / double(M);
+    b.mean[size_t(ch)] = float(mean);
+    b.invstd[size_t(ch)] = float(1.0 / std::sqrt(var + eps));
+    b.var_unbiased[size_t(ch)] = float(M > 1 ? m2 / double(M - 1) : var);
+    b.scale[size_t(ch)] = bn.gamma.value[size_t(ch)] * b.invstd[size_t(ch)];
+    b.shift[size_t(ch)] = bn.beta.value[size_t(ch)] - b.mean[size_t(ch)] * b.scale[size_t(ch)];
+    // Moving statistics exactly as BatchNormLayer::Forward(training = true).
+    float v = b.var_unbiased[size_t(ch)];
+    if (!bn.unbiased_moving_variance && M > 1) v = float(double(v) * double(M - 1) / double(M));
+    bn.moving_mean.value[size_t(ch)] = bn.moving_mean.value[size_t(ch)] * mom + b.mean[size_t(ch)] * (1.0f - mom);
+    bn.moving_variance.value[size_t(ch)] = bn.moving_variance.value[size_t(ch)] * mom + v * (1.0f - mom);
+  }
+}
+
+// BN+ReLU of the last block, GAP, Dense, softmax cross-entropy and their backward; returns the summed loss.
+double FusedConvStep::HeadForwardBackward(const int32_t* labels, int batch, const float* soft,
+                                          const std::vector<char>& used) {
+  const size_t shares = used.size();
   Block& last = blocks_.back();
   const int K = last.C, U = classes_;
   const float* wd = dense_->kernel.value.data();
@@ -387,52 +386,69 @@ float FusedConvStep::Step(const float* x, const int32_t* labels, int batch, cons
     if (bd)
       for (int u = 0; u < U; ++u) dense_->bias.grad[size_t(u)] += ddense_b_[s][size_t(u)];
   }
+  return loss;
+}
 
-  // ---- backward: phase l forms dz of block l, runs conv l backward, masks and sums block l-1 ----
-  for (int l = L - 1; l >= 0; --l) {
-    Block& b = blocks_[size_t(l)];
-    Block* prev = l > 0 ? &blocks_[size_t(l - 1)] : nullptr;
-    const long M = long(batch) * b.hw;
-    BatchNormLayer& bn = *b.bn;
-    for (int ch = 0; ch < b.C; ++ch) {  // BN backward coefficients, as batchnorm_backward
-      double sd = 0, sdx = 0;
-      for (size_t s = 0; s < shares; ++s)
-        if (used[s]) sd += b.sum_d[s][size_t(ch)], sdx += b.sum_dx[s][size_t(ch)];
-      bn.gamma.grad[size_t(ch)] += float(sdx);
-      bn.beta.grad[size_t(ch)] += float(sd);
-      const float kc = bn.gamma.value[size_t(ch)] * b.invstd[size_t(ch)];
-      const float av = float(sd / double(M)), bv = float(sdx / double(M));
-      b.k[size_t(ch)] = kc;
-      b.kx[size_t(ch)] = -kc * bv * b.invstd[size_t(ch)];
-      b.k0[size_t(ch)] = kc * (bv * b.invstd[size_t(ch)] * b.mean[size_t(ch)] - av);
-    }
-    const float* kern = b.conv->kernel.value.data();
-    const bool has_bias = b.conv->use_bias;
-    ParallelFor(batch, [&](long s0, long s1, int c) {
-      const long rows = (s1 - s0) * b.hw;
-      float* dz = b.dy.data() + size_t(s0) * b.out_sz;
-      BnBackwardApply(dz, b.z.data() + size_t(s0) * b.out_sz, b.k.data(), b.kx.data(), b.k0.data(), rows, b.C);
-      auto& dw = b.dw[size_t(c)];
-      auto& db = b.db[size_t(c)];
-      std::fill(dw.begin(), dw.end(), 0.0f);
-      std::fill(db.begin(), db.end(), 0.0f);
-      const float* in = prev ? prev->a.data() + size_t(s0) * b.in_sz : x + size_t(s0) * b.in_sz;
-      float* din = prev ? prev->dy.data() + size_t(s0) * b.in_sz : nullptr;
-      conv2d_backward(din, dw.data(), has_bias ? db.data() : nullptr, dz, in, kern, b.conv->Geometry(int(s1 - s0)),
-                      b.scratch[size_t(c)]);
-      if (prev)
-        MaskAndSumsAny(din, prev->a.data() + size_t(s0) * prev->out_sz, prev->z.data() + size_t(s0) * prev->out_sz,
-                    prev->mean.data(), prev->invstd.data(), prev->sum_d[size_t(c)].data(),
-                    prev->sum_dx[size_t(c)].data(), (s1 - s0) * prev->hw, prev->C);
-    });
-    for (size_t s = 0; s < shares; ++s) {  // share order: deterministic sums
-      if (!used[s]) continue;
-      float* g = b.conv->kernel.grad.data();
-      for (size_t i = 0; i < b.dw[s].size(); ++i) g[i] += b.dw[s][i];
-      if (has_bias)
-        for (int ch = 0; ch < b.C; ++ch) b.conv->bias.grad[size_t(ch)] += b.db[s][size_t(ch)];
-    }
+// Phase l of the backward pass: dz of block l from its BN coefficients, conv l backward, and the masked sums
+// of block l-1 for its own BN backward.
+void FusedConvStep::BackwardBlock(int l, const float* x, int batch, const std::vector<char>& used) {
+  const size_t shares = used.size();
+  Block& b = blocks_[size_t(l)];
+  Block* prev = l > 0 ? &blocks_[size_t(l - 1)] : nullptr;
+  const long M = long(batch) * b.hw;
+  BatchNormLayer& bn = *b.bn;
+  for (int ch = 0; ch < b.C; ++ch) {  // BN backward coefficients, as batchnorm_backward
+    double sd = 0, sdx = 0;
+    for (size_t s = 0; s < shares; ++s)
+      if (used[s]) sd += b.sum_d[s][size_t(ch)], sdx += b.sum_dx[s][size_t(ch)];
+    bn.gamma.grad[size_t(ch)] += float(sdx);
+    bn.beta.grad[size_t(ch)] += float(sd);
+    const float kc = bn.gamma.value[size_t(ch)] * b.invstd[size_t(ch)];
+    const float av = float(sd / double(M)), bv = float(sdx / double(M));
+    b.k[size_t(ch)] = kc;
+    b.kx[size_t(ch)] = -kc * bv * b.invstd[size_t(ch)];
+    b.k0[size_t(ch)] = kc * (bv * b.invstd[size_t(ch)] * b.mean[size_t(ch)] - av);
   }
+  const float* kern = b.conv->kernel.value.data();
+  const bool has_bias = b.conv->use_bias;
+  ParallelFor(batch, [&](long s0, long s1, int c) {
+    const long rows = (s1 - s0) * b.hw;
+    float* dz = b.dy.data() + size_t(s0) * b.out_sz;
+    BnBackwardApply(dz, b.z.data() + size_t(s0) * b.out_sz, b.k.data(), b.kx.data(), b.k0.data(), rows, b.C);
+    auto& dw = b.dw[size_t(c)];
+    auto& db = b.db[size_t(c)];
+    std::fill(dw.begin(), dw.end(), 0.0f);
+    std::fill(db.begin(), db.end(), 0.0f);
+    const float* in = prev ? prev->a.data() + size_t(s0) * b.in_sz : x + size_t(s0) * b.in_sz;
+    float* din = prev ? prev->dy.data() + size_t(s0) * b.in_sz : nullptr;
+    conv2d_backward(din, dw.data(), has_bias ? db.data() : nullptr, dz, in, kern, b.conv->Geometry(int(s1 - s0)),
+                    b.scratch[size_t(c)]);
+    if (prev)
+      MaskAndSumsAny(din, prev->a.data() + size_t(s0) * prev->out_sz, prev->z.data() + size_t(s0) * prev->out_sz,
+                  prev->mean.data(), prev->invstd.data(), prev->sum_d[size_t(c)].data(),
+                  prev->sum_dx[size_t(c)].data(), (s1 - s0) * prev->hw, prev->C);
+  });
+  for (size_t s = 0; s < shares; ++s) {  // share order: deterministic sums
+    if (!used[s]) continue;
+    float* g = b.conv->kernel.grad.data();
+    for (size_t i = 0; i < b.dw[s].size(); ++i) g[i] += b.dw[s][i];
+    if (has_bias)
+      for (int ch = 0; ch < b.C; ++ch) b.conv->bias.grad[size_t(ch)] += b.db[s][size_t(ch)];
+  }
+}
+
+float FusedConvStep::Step(const float* x, const int32_t* labels, int batch, const float* soft) {
+  if (batch < 1) throw InternalError("FusedConvStep: batch < 1");
+  for (int n = 0; n < batch; ++n)
+    if (labels[n] < 0 || labels[n] >= classes_)
+      throw UsageError("softmax_cross_entropy: label " + std::to_string(labels[n]) + " of sample " +
+                       std::to_string(n) + " outside [0, " + std::to_string(classes_) + ")");
+  Reserve(batch);
+  std::vector<char> used(size_t(NumThreads()), 0);
+  const int L = int(blocks_.size());
+  for (int l = 0; l < L; ++l) ForwardBlock(l, x, batch, used);
+  const double loss = HeadForwardBackward(labels, batch, soft, used);
+  for (int l = L - 1; l >= 0; --l) BackwardBlock(l, x, batch, used);
   return float(loss / double(batch));
 }
 

@@ -46,6 +46,11 @@ class FusedConvStep {
   struct Block;
   FusedConvStep() = default;
   void Reserve(int batch);
+  // Step's phases; `used[s]` marks the thread shares that ran (their partial sums are merged in share order).
+  void ForwardBlock(int l, const float* x, int batch, std::vector<char>& used);
+  void MergeBatchStatistics(Block& b, int batch, const std::vector<char>& used);
+  double HeadForwardBackward(const int32_t* labels, int batch, const float* soft, const std::vector<char>& used);
+  void BackwardBlock(int l, const float* x, int batch, const std::vector<char>& used);
 
   std::vector<Block> blocks_;
   class DenseLayer* dense_ = nullptr;
