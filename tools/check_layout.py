@@ -2,7 +2,7 @@
 """Checks the checkout's layout rules (issue 22): README length, function length in src/,
 the module dependency order of #includes, and the module libraries CMake builds.
 
-  tools/check_layout.py [--root DIR] [--max-function 150] [--max-readme 250] [--list N]
+  tools/check_layout.py [--root DIR] [--max-function 110] [--max-readme 250] [--list N]
 
 Exit 0 when every rule holds, 1 otherwise (each violation printed on its own line).
 The module order (lowest first) is MODULES below; a file of module M may include its own
@@ -91,7 +91,7 @@ def module_of(rel):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", default=os.path.join(os.path.dirname(__file__), ".."))
-    ap.add_argument("--max-function", type=int, default=150)
+    ap.add_argument("--max-function", type=int, default=110)
     ap.add_argument("--max-readme", type=int, default=250)
     ap.add_argument("--min-modules", type=int, default=10)
     ap.add_argument("--list", type=int, default=0, help="also print the N longest functions")
