@@ -82,8 +82,6 @@ settings::Setting<TrainOptions> TeacherSource() {
         t.teacher_config = j.get<std::string>();
       },
       [](const TrainOptions& t, const std::string& path) {
-        if (!t.teacher_config.empty() && t.distill_teachers == 0)
-          Bad(path, "set train.distill_teachers (how many teachers) to use it");
         if (!t.teacher_config.empty() && !t.teacher_layers.empty())
           Bad(path, "give train.teacher.config or [[train.teacher.layers]], not both");
         if (!t.teacher_checkpoint.empty() && (t.distill_teachers > 0 || !t.teacher_layers.empty()))

@@ -55,12 +55,14 @@ struct TrainOptions {
   // its size does not change.
   nlohmann::json teacher_layers = nlohmann::json::array();
   bool teacher_prune = true;
-  // teacher.config: another recipe whose [features], model, [train] and [prune] the distill_teachers
-  // teachers are trained with (features of their own read the same augmented audio).
+  // teacher.config: another recipe whose [features], model, [train] and [prune] the teachers are trained
+  // with (features of their own read the same augmented audio); distill_teachers of them, or one when
+  // distill_teachers is 0.
   // teacher.checkpoint: one teacher trained before (a kws checkpoint on the same labels) instead of
   // training any. Relative paths in a config file are relative to that file. "" = none.
   std::string teacher_config, teacher_checkpoint;
-  bool Distills() const { return distill_teachers > 0 || !teacher_checkpoint.empty(); }
+  int TeachersToTrain() const { return distill_teachers > 0 ? distill_teachers : teacher_config.empty() ? 0 : 1; }
+  bool Distills() const { return TeachersToTrain() > 0 || !teacher_checkpoint.empty(); }
   uint64_t seed = 1;
   double validation = 0.1;              // speaker-disjoint validation fraction of the training items
   // One of the --data folders whose clips are the validation set instead (train.validation is then not

@@ -69,7 +69,7 @@ FeatureSet FeaturesFromWindows(const FeatureSet& fs, const WindowSet& w, const F
 Teachers::Teachers(const Config& cfg, const TrainData& d, const TrainerOptions& opts, int classes)
     : inv_t_(float(1.0 / cfg.train.distill_temperature)), classes_(classes) {
   if (!cfg.train.teacher_checkpoint.empty()) Load(cfg, ClassNames(*d.features));
-  else if (cfg.train.distill_teachers > 0) TrainThem(cfg, d, opts, classes);
+  else if (cfg.train.TeachersToTrain() > 0) TrainThem(cfg, d, opts, classes);
   if (front_end_ && !d.windows) throw InternalError("distill: a teacher with its own features needs the audio windows");
 }
 
@@ -92,9 +92,10 @@ void Teachers::Load(const Config& cfg, const std::vector<std::string>& classes) 
 }
 
 // train.distill_teachers: K teachers trained here on the same data (no distillation, nothing written
-// but teacher_k.ckpt in the run folder), with this config or train.teacher.config's recipe.
+// but teacher_k.ckpt in the run folder), with this config or train.teacher.config's recipe (one teacher
+// when only that is given).
 void Teachers::TrainThem(const Config& cfg, const TrainData& d, const TrainerOptions& opts, int classes) {
-  const int K = cfg.train.distill_teachers;
+  const int K = cfg.train.TeachersToTrain();
   if (opts.resume)
     LogInfo("%sdistill: training the %d teachers again (they are not resumed)", opts.log_prefix.c_str(), K);
   Config base = cfg;

@@ -128,7 +128,7 @@ TEST(Teachers, TeacherFromAnotherRecipe) {
   const std::string student_toml = kTiny + "\n[train.teacher]\nconfig = \"teacher.toml\"\n";
   AtomicWriteFile(dir / "student.toml", student_toml);
   const Config cfg = LoadConfig((dir / "student.toml").string(),
-                                With(kStudent, {"train.distill_teachers=1", "train.distill_weight=0.7"}));
+                                With(kStudent, {"train.distill_weight=0.7"}));  // one teacher: the recipe's
   EXPECT_EQ(cfg.train.teacher_config, (dir / "teacher.toml").string());  // relative to the config file
   AudioSet a = MakeAudio(cfg, 32);
   TrainData d = Split(a.features);
@@ -158,8 +158,20 @@ TEST(Teachers, TeacherSettingsThatConflict) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message({"train.teacher.config=t.toml"}).find("train.teacher.config: set train.distill_teachers"),
-            std::string::npos);
+  try {
+    ParseConfig(kTiny + "\n[train.teacher]\nconfig = \"t.toml\"\n[[train.teacher.layers]]\ntype = \"relu\"\n",
+                "tiny.toml", {"train.distill_teachers=1"});
+    ADD_FAILURE() << "a teacher recipe and teacher layers together were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not both"), std::string::npos) << e.what();
+  }
+  // A teacher recipe alone means one teacher; distill_teachers says how many.
+  EXPECT_EQ(message({"train.teacher.config=t.toml"}), "no error");
+  EXPECT_EQ(ParseConfig(kTiny, "tiny.toml", {"train.teacher.config=t.toml"}).train.TeachersToTrain(), 1);
+  EXPECT_EQ(ParseConfig(kTiny, "tiny.toml", {"train.teacher.config=t.toml", "train.distill_teachers=2"})
+                .train.TeachersToTrain(),
+            2);
+  EXPECT_FALSE(ParseConfig(kTiny, "tiny.toml", {}).train.Distills());
   EXPECT_NE(message({"train.teacher.checkpoint=t.ckpt", "train.distill_teachers=1"}).find("train.teacher.checkpoint"),
             std::string::npos);
   EXPECT_EQ(message({"train.teacher.checkpoint=t.ckpt"}), "no error");
