@@ -59,9 +59,6 @@ int64_t NoiseLength(const NoiseFile& n, int rate) {
   if (n.info.sample_rate <= 0 || n.info.frames <= 0) return 0;
   return int64_t(std::floor(double(n.info.frames) * rate / n.info.sample_rate));
 }
-}  // namespace
-
-namespace {
 
 // Class index of each label; refuses the noise folder and repeats.
 std::map<std::string, int> ClassIndex(const std::vector<std::string>& labels) {
@@ -91,8 +88,8 @@ void AddItem(TaskView& t, int clip, int label, const std::string& speaker, const
 
 // Every clip whose label (or, in _unknown_/WORD_..., word) is a class; other words go to _unknown_ if it is
 // one. Returns the dataset indices of the clips that went to _unknown_.
-std::vector<int> AssignClips(const Dataset& ds, const std::map<std::string, int>& cls, TaskView& t) {
-  const int silence_cls = ClassOr(cls, kSilenceLabel), unknown_cls = ClassOr(cls, kUnknownLabel);
+std::vector<int> AssignClips(const Dataset& ds, const std::map<std::string, int>& cls, int silence_cls,
+                             int unknown_cls, TaskView& t) {
   std::vector<int> unknown_items;
   for (size_t i = 0; i < ds.clips.size(); ++i) {
     const Clip& c = ds.clips[i];
@@ -200,7 +197,7 @@ TaskView MakeTask(const Dataset& ds, const std::vector<std::string>& labels, con
   const int silence_cls = ClassOr(cls, kSilenceLabel), unknown_cls = ClassOr(cls, kUnknownLabel);
   TaskView t;
   t.labels = labels;
-  const std::vector<int> unknown_items = AssignClips(ds, cls, t);
+  const std::vector<int> unknown_items = AssignClips(ds, cls, silence_cls, unknown_cls, t);
   CapUnknown(ds, unknown_items, silence_cls, unknown_cls, options, t);
   AddSynthesizedSilence(ds, silence_cls, unknown_cls, options, t);
   CheckEveryLabelHasItems(ds, t, options);

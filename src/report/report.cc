@@ -128,7 +128,6 @@ std::string ResultsSection(const json& r, bool has_base) {
     md += " --json\n";
   }
   md += "```\n";
-
   return md;
 }
 
