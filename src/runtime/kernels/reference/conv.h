@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 
+#include "runtime/kernels/reference/window.h"
 #include "runtime/kernels/types.h"
 
 namespace kws::rt::ref {
@@ -15,19 +16,12 @@ inline void ConvFloat(const ConvGeometry& g, const FloatAct& act, const Shape4& 
     for (int oy = 0; oy < os.h; ++oy)
       for (int ox = 0; ox < os.w; ++ox)
         for (int oc = 0; oc < os.c; ++oc) {
-          const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
           float acc = 0.0f;
-          for (int ky = 0; ky < fs.h; ++ky) {
-            const int y = y0 + ky * g.dilation_h;
-            if (y < 0 || y >= is.h) continue;
-            for (int kx = 0; kx < fs.w; ++kx) {
-              const int x = x0 + kx * g.dilation_w;
-              if (x < 0 || x >= is.w) continue;
-              const float* in = input + Offset(is, b, y, x, 0);
-              const float* f = filter + Offset(fs, oc, ky, kx, 0);
-              for (int ic = 0; ic < is.c; ++ic) acc += in[ic] * f[ic];
-            }
-          }
+          ForEachTap(g, is, fs, oy, ox, [&](int y, int x, int ky, int kx) {
+            const float* in = input + Offset(is, b, y, x, 0);
+            const float* f = filter + Offset(fs, oc, ky, kx, 0);
+            for (int ic = 0; ic < is.c; ++ic) acc += in[ic] * f[ic];
+          });
           if (bias) acc += bias[oc];
           output[Offset(os, b, oy, ox, oc)] = std::clamp(acc, act.min, act.max);
         }
@@ -42,20 +36,13 @@ inline void ConvInt8(const ConvGeometry& g, const QuantParams& q, const int32_t*
     for (int oy = 0; oy < os.h; ++oy)
       for (int ox = 0; ox < os.w; ++ox)
         for (int oc = 0; oc < os.c; ++oc) {
-          const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
           int32_t acc = 0;
-          for (int ky = 0; ky < fs.h; ++ky) {
-            const int y = y0 + ky * g.dilation_h;
-            if (y < 0 || y >= is.h) continue;
-            for (int kx = 0; kx < fs.w; ++kx) {
-              const int x = x0 + kx * g.dilation_w;
-              if (x < 0 || x >= is.w) continue;
-              const int8_t* in = input + Offset(is, b, y, x, 0);
-              const int8_t* f = filter + Offset(fs, oc, ky, kx, 0);
-              for (int ic = 0; ic < is.c; ++ic)
-                acc += (int32_t(f[ic]) + q.weight_offset) * (int32_t(in[ic]) + q.input_offset);
-            }
-          }
+          ForEachTap(g, is, fs, oy, ox, [&](int y, int x, int ky, int kx) {
+            const int8_t* in = input + Offset(is, b, y, x, 0);
+            const int8_t* f = filter + Offset(fs, oc, ky, kx, 0);
+            for (int ic = 0; ic < is.c; ++ic)
+              acc += (int32_t(f[ic]) + q.weight_offset) * (int32_t(in[ic]) + q.input_offset);
+          });
           if (bias) acc += bias[oc];
           output[Offset(os, b, oy, ox, oc)] = static_cast<int8_t>(Requantize(acc, q, multiplier, shift, oc));
         }
@@ -71,19 +58,12 @@ inline void ConvHybrid(const ConvGeometry& g, const FloatAct& act, const Shape4&
     for (int oy = 0; oy < os.h; ++oy)
       for (int ox = 0; ox < os.w; ++ox)
         for (int oc = 0; oc < os.c; ++oc) {
-          const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
           int32_t acc = 0;
-          for (int ky = 0; ky < fs.h; ++ky) {
-            const int y = y0 + ky * g.dilation_h;
-            if (y < 0 || y >= is.h) continue;
-            for (int kx = 0; kx < fs.w; ++kx) {
-              const int x = x0 + kx * g.dilation_w;
-              if (x < 0 || x >= is.w) continue;
-              const int8_t* in = input + Offset(is, b, y, x, 0);
-              const int8_t* f = filter + Offset(fs, oc, ky, kx, 0);
-              for (int ic = 0; ic < is.c; ++ic) acc += int32_t(f[ic]) * (int32_t(in[ic]) - input_zero_point[b]);
-            }
-          }
+          ForEachTap(g, is, fs, oy, ox, [&](int y, int x, int ky, int kx) {
+            const int8_t* in = input + Offset(is, b, y, x, 0);
+            const int8_t* f = filter + Offset(fs, oc, ky, kx, 0);
+            for (int ic = 0; ic < is.c; ++ic) acc += int32_t(f[ic]) * (int32_t(in[ic]) - input_zero_point[b]);
+          });
           float v = float(acc) * input_scale[b] * filter_scale[oc];
           if (bias) v += bias[oc];
           output[Offset(os, b, oy, ox, oc)] = std::clamp(v, act.min, act.max);

@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 
+#include "runtime/kernels/reference/window.h"
 #include "runtime/kernels/types.h"
 
 namespace kws::rt::ref {
@@ -18,17 +19,10 @@ inline void DepthwiseFloat(const ConvGeometry& g, const FloatAct& act, const Sha
         for (int ic = 0; ic < is.c; ++ic)
           for (int j = 0; j < m; ++j) {
             const int oc = ic * m + j;
-            const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
             float acc = 0.0f;
-            for (int ky = 0; ky < fs.h; ++ky) {
-              const int y = y0 + ky * g.dilation_h;
-              if (y < 0 || y >= is.h) continue;
-              for (int kx = 0; kx < fs.w; ++kx) {
-                const int x = x0 + kx * g.dilation_w;
-                if (x < 0 || x >= is.w) continue;
-                acc += input[Offset(is, b, y, x, ic)] * filter[Offset(fs, 0, ky, kx, oc)];
-              }
-            }
+            ForEachTap(g, is, fs, oy, ox, [&](int y, int x, int ky, int kx) {
+              acc += input[Offset(is, b, y, x, ic)] * filter[Offset(fs, 0, ky, kx, oc)];
+            });
             if (bias) acc += bias[oc];
             output[Offset(os, b, oy, ox, oc)] = std::clamp(acc, act.min, act.max);
           }
@@ -44,18 +38,11 @@ inline void DepthwiseInt8(const ConvGeometry& g, const QuantParams& q, const int
         for (int ic = 0; ic < is.c; ++ic)
           for (int j = 0; j < m; ++j) {
             const int oc = ic * m + j;
-            const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
             int32_t acc = 0;
-            for (int ky = 0; ky < fs.h; ++ky) {
-              const int y = y0 + ky * g.dilation_h;
-              if (y < 0 || y >= is.h) continue;
-              for (int kx = 0; kx < fs.w; ++kx) {
-                const int x = x0 + kx * g.dilation_w;
-                if (x < 0 || x >= is.w) continue;
-                acc += (int32_t(filter[Offset(fs, 0, ky, kx, oc)]) + q.weight_offset) *
-                       (int32_t(input[Offset(is, b, y, x, ic)]) + q.input_offset);
-              }
-            }
+            ForEachTap(g, is, fs, oy, ox, [&](int y, int x, int ky, int kx) {
+              acc += (int32_t(filter[Offset(fs, 0, ky, kx, oc)]) + q.weight_offset) *
+                     (int32_t(input[Offset(is, b, y, x, ic)]) + q.input_offset);
+            });
             if (bias) acc += bias[oc];
             output[Offset(os, b, oy, ox, oc)] = static_cast<int8_t>(Requantize(acc, q, multiplier, shift, oc));
           }
@@ -72,18 +59,11 @@ inline void DepthwiseHybrid(const ConvGeometry& g, const FloatAct& act, const Sh
         for (int ic = 0; ic < is.c; ++ic)
           for (int j = 0; j < m; ++j) {
             const int oc = ic * m + j;
-            const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
             int32_t acc = 0;
-            for (int ky = 0; ky < fs.h; ++ky) {
-              const int y = y0 + ky * g.dilation_h;
-              if (y < 0 || y >= is.h) continue;
-              for (int kx = 0; kx < fs.w; ++kx) {
-                const int x = x0 + kx * g.dilation_w;
-                if (x < 0 || x >= is.w) continue;
-                acc += int32_t(filter[Offset(fs, 0, ky, kx, oc)]) *
-                       (int32_t(input[Offset(is, b, y, x, ic)]) - input_zero_point[b]);
-              }
-            }
+            ForEachTap(g, is, fs, oy, ox, [&](int y, int x, int ky, int kx) {
+              acc += int32_t(filter[Offset(fs, 0, ky, kx, oc)]) *
+                     (int32_t(input[Offset(is, b, y, x, ic)]) - input_zero_point[b]);
+            });
             float v = float(acc) * input_scale[b] * filter_scale[oc];
             if (bias) v += bias[oc];
             output[Offset(os, b, oy, ox, oc)] = std::clamp(v, act.min, act.max);
