@@ -3,6 +3,7 @@
 #include "runtime/kernels/optimized/optimized.h"
 
 #include "runtime/kernels/optimized/sparse_conv.h"
+#include "runtime/kernels/reference/window.h"
 #include "util/cpu.h"
 
 #include <Eigen/Core>
@@ -290,23 +291,16 @@ void DepthwiseFloat(const ConvGeometry& g, const FloatAct& act, const Shape4& is
       for (int ox = 0; ox < os.w; ++ox) {
         float* out = output + Offset(os, b, oy, ox, 0);
         for (int c = 0; c < os.c; ++c) out[c] = bias ? bias[c] : 0.0f;
-        const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
-        for (int ky = 0; ky < fs.h; ++ky) {
-          const int y = y0 + ky * g.dilation_h;
-          if (y < 0 || y >= is.h) continue;
-          for (int kx = 0; kx < fs.w; ++kx) {
-            const int x = x0 + kx * g.dilation_w;
-            if (x < 0 || x >= is.w) continue;
-            const float* in = input + Offset(is, b, y, x, 0);
-            const float* f = filter + Offset(fs, 0, ky, kx, 0);
-            if (m == 1) {
-              for (int c = 0; c < os.c; ++c) out[c] += in[c] * f[c];
-            } else {
-              for (int ic = 0; ic < is.c; ++ic)
-                for (int j = 0; j < m; ++j) out[ic * m + j] += in[ic] * f[ic * m + j];
-            }
+        ref::ForEachTap(g, is, fs, oy, ox, [&](int y, int x, int ky, int kx) {
+          const float* in = input + Offset(is, b, y, x, 0);
+          const float* f = filter + Offset(fs, 0, ky, kx, 0);
+          if (m == 1) {
+            for (int c = 0; c < os.c; ++c) out[c] += in[c] * f[c];
+          } else {
+            for (int ic = 0; ic < is.c; ++ic)
+              for (int j = 0; j < m; ++j) out[ic * m + j] += in[ic] * f[ic * m + j];
           }
-        }
+        });
         for (int c = 0; c < os.c; ++c) out[c] = std::clamp(out[c], act.min, act.max);
       }
 }

@@ -1,5 +1,7 @@
 // The filter taps of one output position of CONV_2D / DEPTHWISE_CONV_2D, shared by the reference
-// kernels: taps that fall outside the input read as real zero, so they are skipped.
+// kernels and the optimized float depthwise kernel: taps that fall outside the input read as real zero,
+// so they are skipped. (The optimized int8 depthwise body keeps its own loop: it is compiled into an AVX2
+// copy, and a lambda called from here would not share that target.)
 #pragma once
 
 #include "runtime/kernels/types.h"
