@@ -9,6 +9,7 @@
 #include "export/micro_header.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/train_options.h"
 #include "runtime/interpreter.h"
 #include "tflite/detector_options.h"
 #include "tflite/metadata.h"
@@ -28,7 +29,8 @@ void ModelExportOptions::Validate() const {
   if (format != "tflite" && format != "c") throw UsageError("--format: '" + format + "' (expected tflite or c)");
   if (quant == QuantMode::kInt8 && calibration_data.empty() && !calibration_dataset)
     throw UsageError("--calibration-data: required for --quant int8 (a folder of clips, e.g. the training data)");
-  if (calibration_count < 1) throw UsageError("--calibration-count: must be >= 1");
+  if (calibration_count && *calibration_count < 1) throw UsageError("--calibration-count: must be >= 1");
+  if (max_bytes && *max_bytes < 1) throw UsageError("--max-bytes: must be >= 1");
 }
 
 std::string ResolveCheckpointPath(const std::string& model) {
@@ -98,6 +100,56 @@ nlohmann::json DetectorSettingsWithOverrides(const nlohmann::json& detector, con
   return table["detector"];
 }
 
+namespace {
+
+// The recipe's [export] settings stored in the checkpoint (the defaults for older checkpoints).
+ExportConfigOptions RecipeExportSettings(const Checkpoint& ck, const std::string& path) {
+  nlohmann::json table = settings::ToJson(ExportSettings(), ExportConfigOptions{});
+  if (ck.config.is_object() && ck.config.contains("export") && ck.config["export"].is_object())
+    for (const auto& [key, value] : ck.config["export"].items()) table[key] = value;
+  try {
+    ExportConfigOptions e = settings::Read(ExportSettings(), table, "export");
+    settings::Validate(ExportSettings(), e, "export");
+    return e;
+  } catch (const Error& e) {
+    throw BadInput(path + ": its stored [export] settings: " + e.what());
+  }
+}
+
+std::string Int8WeightsSummary(const ir::Graph& g, Int8Weights w, const std::vector<int>& per_tensor_ops) {
+  if (w != Int8Weights::kFit) return Int8WeightsName(w);
+  const size_t n = PerChannelCandidates(g).size();
+  return "fit: per-channel on " + std::to_string(n - per_tensor_ops.size()) + " of " + std::to_string(n) + " layers";
+}
+
+}  // namespace
+
+std::vector<int> FitPerChannel(const ir::Graph& g, const ExportOptions& eo, const Calibration& cal, long max_bytes) {
+  // Candidates in the order they give up per-channel scales: least noise cut per byte first.
+  std::vector<std::pair<int, int>> ops = PerChannelCandidates(g);
+  std::vector<double> value(g.ops.size(), 0.0);
+  for (const auto& [i, channels] : ops) value[size_t(i)] = PerChannelGain(g.ops[size_t(i)]) / double(channels);
+  std::stable_sort(ops.begin(), ops.end(), [&](const auto& a, const auto& b) { return value[size_t(a.first)] < value[size_t(b.first)]; });
+  auto bytes_with_first = [&](size_t k) {  // file size when the first k candidates are per-tensor
+    ExportOptions trial = eo;
+    trial.int8_weights = Int8Weights::kPerChannel;
+    trial.per_tensor_ops.clear();
+    for (size_t j = 0; j < k; ++j) trial.per_tensor_ops.push_back(ops[j].first);
+    return long(ExportTflite(g, trial, &cal).size());
+  };
+  // The size only shrinks as more ops go per-tensor: the fewest that fit, by bisection.
+  size_t lo = 0, hi = ops.size();
+  if (bytes_with_first(hi) > max_bytes) lo = hi;
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if (bytes_with_first(mid) <= max_bytes) hi = mid;
+    else lo = mid + 1;
+  }
+  std::vector<int> out;
+  for (size_t j = 0; j < lo; ++j) out.push_back(ops[j].first);
+  return out;
+}
+
 ModelExportResult ExportModel(const ModelExportOptions& o) {
   o.Validate();
   if (o.write) CheckOutputPath(o.out, OutputKind::kFile, "--out");
@@ -112,7 +164,12 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
   ExportOptions eo;
   eo.quant = o.quant;
   eo.int8_io = o.int8_io;
-  eo.int8_weights = o.int8_weights;
+  const ExportConfigOptions recipe = RecipeExportSettings(ck, r.checkpoint);
+  const Int8Weights weights = o.int8_weights.value_or(ParseInt8Weights(recipe.int8_weights));
+  const long max_bytes = o.max_bytes.value_or(recipe.max_bytes);
+  if (weights == Int8Weights::kFit && max_bytes <= 0 && o.quant == QuantMode::kInt8)
+    throw UsageError("--int8-weights fit: needs --max-bytes (the int8 file's budget)");
+  eo.int8_weights = weights == Int8Weights::kFit ? Int8Weights::kPerChannel : weights;
   eo.global_pool = o.global_pool;
   eo.description = "kws " KWS_VERSION;
   tfl::KwsMetadata md;
@@ -130,15 +187,20 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
   Calibration cal;
   if (o.quant == QuantMode::kInt8) {
     auto samples = o.calibration_dataset
-                       ? LoadCalibrationFeatures(*o.calibration_dataset, ck.features, o.calibration_count, o.seed,
+                       ? LoadCalibrationFeatures(*o.calibration_dataset, ck.features, o.calibration_count.value_or(recipe.calibration_count), o.seed,
                                                  g.NumElements(g.input))
-                       : LoadCalibrationFeatures(o.calibration_data, ck.features, o.calibration_count, o.seed,
+                       : LoadCalibrationFeatures(o.calibration_data, ck.features, o.calibration_count.value_or(recipe.calibration_count), o.seed,
                                                  g.NumElements(g.input));
     r.calibration_samples = int(samples.size());
     cal = Calibrate(g, samples);
   }
+  if (o.quant == QuantMode::kInt8 && weights == Int8Weights::kFit) eo.per_tensor_ops = FitPerChannel(g, eo, cal, max_bytes);
+  if (o.quant == QuantMode::kInt8) r.int8_weights = Int8WeightsSummary(g, weights, eo.per_tensor_ops);
   std::string bytes = ExportTflite(g, eo, o.quant == QuantMode::kInt8 ? &cal : nullptr, &r.info);
   r.bytes = bytes.size();
+  if (o.quant == QuantMode::kInt8 && weights == Int8Weights::kFit && long(r.bytes) > max_bytes)
+    LogWarn("%s: %zu bytes with one weight scale per tensor everywhere, over the %ld-byte budget (export.max_bytes)",
+            o.out.c_str(), r.bytes, max_bytes);
   r.zip_bytes = ZipSize(bytes, fs::path(o.out).stem().string() + ".tflite");
   // Self-check: the file must load in kws's own runtime (its exact arena size goes into the report).
   try {

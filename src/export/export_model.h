@@ -14,6 +14,7 @@
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,14 +32,19 @@ struct ModelExportOptions {
   std::string c_name;              // C array name (default: from the output file name)
   std::vector<std::string> calibration_data;  // int8: dataset folders (merged as kws::LoadDataset does)
   const Dataset* calibration_dataset = nullptr;  // int8: or a dataset already listed (what the trainer used)
-  int calibration_count = 200;     // clips used (shuffled with `seed`)
+  // int8 settings left unset take the checkpoint's [export] (model/train_options.h ExportConfigOptions:
+  // per-tensor weights, no budget, 200 clips unless the recipe says otherwise).
+  std::optional<int> calibration_count;  // clips used (shuffled with `seed`)
   uint64_t seed = 1;
   bool int8_io = true;             // int8: int8 input/output tensors (false: float I/O + QUANTIZE/DEQUANTIZE)
   bool softmax = true;             // probabilities out (false: logits)
   // int8 weight scale granularity. Per-tensor by default: on the seed models it matched per-channel
   // accuracy on held-out speakers (yes/no: identical over 3 seeds; 6 words: 0 and -0.3 points) and
   // makes the int8 file ~620 B smaller (10,032 B vs 10,656 B; the dynamic-range file is 10,464 B).
-  Int8Weights int8_weights = Int8Weights::kPerTensor;
+  // kws12's DS-CNN lost 0.5-0.9 points less with per-channel scales (docs/results.md), which cost it
+  // 5 KB; kFit spends at most max_bytes on them (FitPerChannel).
+  std::optional<Int8Weights> int8_weights;
+  std::optional<long> max_bytes;   // kFit: the int8 file's budget
   GlobalPool global_pool = GlobalPool::kMean;            // MEAN, or a whole-extent AVERAGE_POOL_2D
   // "detector.KEY=VALUE" items (kws export --set): change the streaming detector settings written into
   // the metadata (the checkpoint's [detector], else the defaults), e.g. a threshold chosen on a tuning
@@ -55,7 +61,8 @@ struct ModelExportResult {
   size_t bytes = 0;                // .tflite size (also when writing C)
   size_t zip_bytes = 0;            // deflated .zip of the .tflite
   int calibration_samples = 0;
-  size_t runtime_arena_bytes = 0;  // arena of kws's runtime for this file (the file is loaded as a self-check)
+  size_t runtime_arena_bytes = 0;
+  std::string int8_weights;        // int8: "per-tensor" | "per-channel" | "fit: per-channel on K of N layers"  // arena of kws's runtime for this file (the file is loaded as a self-check)
   std::vector<std::string> labels;
   nlohmann::json detector;         // the detector settings written into the metadata (null: none)
   ExportInfo info;
@@ -83,5 +90,11 @@ std::vector<std::vector<float>> LoadCalibrationFeatures(const std::vector<std::s
 nlohmann::json DetectorSettingsWithOverrides(const nlohmann::json& detector, const std::vector<std::string>& overrides);
 
 ModelExportResult ExportModel(const ModelExportOptions& o);
+
+// int8_weights = "fit": the conv/depthwise ops (indices into g.ops) that keep one weight scale per tensor
+// so the file stays within max_bytes: every op starts per-channel, and the ones whose per-channel scales
+// cut quantization noise least per byte (PerChannelGain / channels) give theirs up first. If even
+// all per-tensor does not fit, all are returned (the caller reports the size).
+std::vector<int> FitPerChannel(const ir::Graph& g, const ExportOptions& eo, const Calibration& cal, long max_bytes);
 
 }  // namespace kws

@@ -37,13 +37,19 @@ QuantMode ParseQuantMode(const std::string& s) {
 }
 
 const char* Int8WeightsName(Int8Weights w) {
-  return w == Int8Weights::kPerTensor ? "per-tensor" : "per-channel";
+  switch (w) {
+    case Int8Weights::kPerTensor: return "per-tensor";
+    case Int8Weights::kFit: return "fit";
+    case Int8Weights::kPerChannel: break;
+  }
+  return "per-channel";
 }
 
 Int8Weights ParseInt8Weights(const std::string& s) {
   if (s == "per-channel") return Int8Weights::kPerChannel;
   if (s == "per-tensor") return Int8Weights::kPerTensor;
-  throw UsageError("--int8-weights: unknown granularity '" + s + "' (expected per-channel or per-tensor)");
+  if (s == "fit") return Int8Weights::kFit;
+  throw UsageError("--int8-weights: unknown granularity '" + s + "' (expected per-channel, per-tensor or fit)");
 }
 
 const char* GlobalPoolName(GlobalPool p) { return p == GlobalPool::kAveragePool ? "avg-pool" : "mean"; }
@@ -59,6 +65,8 @@ void ExportOptions::Validate() const {
   if (input_quant && (!(input_quant->scale > 0) || !std::isfinite(input_quant->scale) ||
                       input_quant->zero_point < -128 || input_quant->zero_point > 127))
     throw UsageError("export: the fixed int8 input quantization needs scale > 0 and a zero point in -128..127");
+  if (int8_weights == Int8Weights::kFit)
+    throw InternalError("export: int8_weights 'fit' is resolved by ExportModel into per_tensor_ops");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -119,6 +127,49 @@ std::vector<float> QuantizeSymmetric(const std::vector<float>& w, const std::vec
     (*q)[i] = int8_t(std::clamp(v, -127.0f, 127.0f));
   }
   return scale;
+}
+
+namespace {
+// The axis of an op's per-channel weight scales (CONV_2D: 0, DEPTHWISE_CONV_2D: 3), -1 for none.
+int PerChannelAxis(const ir::Op& op) {
+  if (op.kind == OpKind::kConv2D) return 0;
+  if (op.kind == OpKind::kDepthwiseConv2D) return 3;
+  return -1;
+}
+}  // namespace
+
+double PerChannelGain(const ir::Op& op) {
+  const int axis = PerChannelAxis(op);
+  if (axis < 0 || op.weights.empty()) return 0.0;
+  std::vector<int8_t> q;
+  const std::vector<float> per_channel = QuantizeSymmetric(op.weights, op.weight_dims, axis, &q);
+  const double whole = double(*std::max_element(per_channel.begin(), per_channel.end()));
+  const size_t channels = per_channel.size();
+  size_t inner = 1;
+  for (size_t d = size_t(axis) + 1; d < op.weight_dims.size(); ++d) inner *= size_t(op.weight_dims[d]);
+  std::vector<double> power(channels, 0.0);
+  std::vector<size_t> count(channels, 0);
+  for (size_t i = 0; i < op.weights.size(); ++i) {
+    const size_t c = (i / inner) % channels;
+    power[c] += double(op.weights[i]) * double(op.weights[i]);
+    ++count[c];
+  }
+  double gain = 0.0;
+  for (size_t c = 0; c < channels; ++c) {
+    if (power[c] <= 0.0) continue;
+    const double s = double(per_channel[c]);
+    gain += (whole * whole - s * s) * double(count[c]) / (12.0 * power[c]);
+  }
+  return gain / double(channels);
+}
+
+std::vector<std::pair<int, int>> PerChannelCandidates(const ir::Graph& g) {
+  std::vector<std::pair<int, int>> out;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const int axis = PerChannelAxis(g.ops[i]);
+    if (axis >= 0 && !g.ops[i].weights.empty()) out.emplace_back(int(i), g.ops[i].weight_dims.at(size_t(axis)));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -302,6 +353,12 @@ class Exporter {
     return used;
   }
 
+  // ExportOptions::per_tensor_ops lists op (by index into g_.ops).
+  bool PerTensorOp(const ir::Op& op) const {
+    const int index = int(&op - g_.ops.data());
+    return std::find(o_.per_tensor_ops.begin(), o_.per_tensor_ops.end(), index) != o_.per_tensor_ops.end();
+  }
+
   // Adds the weight (+ bias) tensors of a conv/depthwise/fc op; returns {weights, bias, hybrid?}.
   struct Weights { int w, b; bool quantized; };
   Weights AddWeights(const ir::Op& op, int axis) {
@@ -318,7 +375,7 @@ class Exporter {
     }
     ++info_->quantized_weight_tensors;
     std::vector<int8_t> q;
-    if (int8 && o_.int8_weights == Int8Weights::kPerTensor) axis = -1;
+    if (int8 && (o_.int8_weights == Int8Weights::kPerTensor || PerTensorOp(op))) axis = -1;
     std::vector<float> scales = QuantizeSymmetric(op.weights, op.weight_dims, axis, &q);
     tfl::QuantParams wq;
     wq.scale = scales;

@@ -18,8 +18,10 @@
 //    average/max pool and reshape outputs keep their input's scale and zero point; MEAN gets its own
 //    calibrated range (TFLite's int8 MEAN requantizes). All-zero weight channels (pruned) get scale 1/127.
 //    int8_weights = kPerTensor: conv/depthwise/FC weights get one scale (max|w|/127 over the whole
-//    tensor) and the bias one scale input_scale * weight_scale; saves the per-channel scale/zero-point
-//    vectors (~16 B per channel per tensor) at some accuracy risk for channels with small weights.
+//    tensor) and the bias one scale input_scale * weight_scale; saves the per-channel scale vectors of
+//    weights and bias (8 B per output channel per layer; all-zero zero-point vectors are shared) at some
+//    accuracy risk for channels with small weights. kPerChannel with `per_tensor_ops` mixes the two per
+//    op (export/export_model.h's "fit" picks them under a byte budget).
 //  * global_pool = kAveragePool: a MEAN over H,W whose result feeds only FULLY_CONNECTED ops is written as
 //    AVERAGE_POOL_2D with the whole spatial extent as window (VALID, output [1,1,1,C]; FC flattens it), so
 //    no axes constant; in int8 its output keeps the input's scale and zero point (no requantization, so
@@ -38,11 +40,11 @@
 namespace kws {
 
 enum class QuantMode { kFloat, kDynamic, kInt8 };
-enum class Int8Weights { kPerChannel, kPerTensor };
+enum class Int8Weights { kPerChannel, kPerTensor, kFit };
 enum class GlobalPool { kMean, kAveragePool };
 const char* QuantModeName(QuantMode m);                 // "float" | "dynamic" | "int8"
 QuantMode ParseQuantMode(const std::string& s);         // throws UsageError naming --quant
-const char* Int8WeightsName(Int8Weights w);             // "per-channel" | "per-tensor"
+const char* Int8WeightsName(Int8Weights w);             // "per-channel" | "per-tensor" | "fit"
 Int8Weights ParseInt8Weights(const std::string& s);     // throws UsageError naming --int8-weights
 const char* GlobalPoolName(GlobalPool p);               // "mean" | "avg-pool"
 GlobalPool ParseGlobalPool(const std::string& s);       // throws UsageError naming --global-pool
@@ -55,7 +57,9 @@ struct ExportOptions {
   int dynamic_min_elements = 1024;         // converter default: smaller weight tensors stay float
   bool dynamic_fc_asymmetric_inputs = true;
   bool int8_io = true;                     // int8 model: int8 input/output tensors (micro-style)
-  Int8Weights int8_weights = Int8Weights::kPerChannel;  // int8 model: weight scale granularity
+  Int8Weights int8_weights = Int8Weights::kPerChannel;  // int8 model: weight scale granularity (not kFit)
+  // int8, kPerChannel: indices into g.ops of conv/depthwise ops whose weights get one scale anyway.
+  std::vector<int> per_tensor_ops;
   GlobalPool global_pool = GlobalPool::kMean;            // how a global average pool (MEAN over H,W) is written
   std::string description = "kws";
   bool write_signature = false;            // "serving_default" SignatureDef
@@ -88,6 +92,15 @@ AffineQuant ChooseInt8Params(float min, float max);
 // [-127,127], zero point 0; returns the per-channel (or single) scales.
 std::vector<float> QuantizeSymmetric(const std::vector<float>& w, const std::vector<int>& dims, int axis,
                                      std::vector<int8_t>* q);
+
+// How much int8 per-channel weight scales help op `op` of the graph over one scale per tensor: the mean
+// over output channels of the drop in quantization noise-to-signal power, (S^2 - s_c^2) n_c / (12 |w_c|^2)
+// (S = max|w|/127, s_c = max|w_c|/127, n_c weights of channel c). 0 for ops without per-channel weights
+// (FULLY_CONNECTED stays per tensor) and for all-zero channels.
+double PerChannelGain(const ir::Op& op);
+// The ops that can take per-channel weight scales (CONV_2D, DEPTHWISE_CONV_2D), by index into g.ops,
+// and each one's output channels.
+std::vector<std::pair<int, int>> PerChannelCandidates(const ir::Graph& g);
 
 struct ExportInfo {
   std::vector<std::string> ops_used;     // TFLite op names in order of first use

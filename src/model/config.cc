@@ -39,6 +39,7 @@ json DefaultTable() {
       {"model", {{"layers", json::array()}}},
       {"train", settings::ToJson(TrainSettings(), TrainOptions{})},
       {"prune", settings::ToJson(PruneSettings(), PruneOptions{})},
+      {"export", settings::ToJson(ExportSettings(), ExportConfigOptions{})},
       {"data", settings::ToJson(DataConfigSettings(), DataConfig{})},
       {"detector", DetectorOptionsToJson(DetectorOptions{})},
   };
@@ -195,6 +196,7 @@ Config FromTable(const json& tbl, const std::string& source) {
 
   c.train = settings::Read(TrainSettings(), tbl.at("train"), "train");
   c.prune = settings::Read(PruneSettings(), tbl.at("prune"), "prune");
+  c.export_options = settings::Read(ExportSettings(), tbl.at("export"), "export");
 
   c.data = settings::Read(DataConfigSettings(), tbl.at("data"), "data");
   c.detector = DetectorOptionsFromJson(tbl.at("detector"), DetectorOptions{}, source);
@@ -220,6 +222,7 @@ void Config::Validate() const {
   settings::Validate(TrainSettings(), train, "train");
   if (!data.labels.empty()) train.CheckPerLabelLists(data.labels.size());
   settings::Validate(PruneSettings(), prune, "prune");
+  settings::Validate(ExportSettings(), export_options, "export");
 
   settings::Validate(DataConfigSettings(), data, "data");
   if (data.synth.enabled && !data.labels.empty())
@@ -420,6 +423,7 @@ std::vector<settings::Doc> ConfigSettingDocs() {
   out.push_back({"model.layers", "[]", "[[model.layers]] tables: type + the layer's fields"});
   for (auto& d : settings::Docs(TrainSettings(), "train")) out.push_back(d);
   for (auto& d : settings::Docs(PruneSettings(), "prune")) out.push_back(d);
+  for (auto& d : settings::Docs(ExportSettings(), "export")) out.push_back(d);
   for (auto& d : settings::Docs(DataConfigSettings(), "data")) out.push_back(d);
   leaves(DetectorOptionsToJson(DetectorOptions{}), "detector", "tflite/detector_options.h DetectorOptions", leaves);
   return out;

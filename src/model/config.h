@@ -15,6 +15,7 @@
 //   [train], [train.learning_rate], [train.teacher], [train.augment], [prune]
 //                     TrainSettings() / PruneSettings() (model/train_options.h), AugmentSettings() (data/augment.h)
 //   [data], [data.synth]  DataSettings() (data/data_options.h), SynthDataSettings() (synth/synth_data_options.h)
+//   [export]          ExportSettings() (model/train_options.h): the int8 export's weight scales and budget
 //   [detector]        the streaming detector's defaults, written into every exported model's metadata
 //                     (tflite/detector_options.h; `kws listen` / `kws stream-eval` flags override them)
 // Each stage's table (util/settings.h) is the one place a setting is written: its key, default (the
@@ -52,6 +53,7 @@ struct Config {
   nlohmann::json layers = nlohmann::json::array();  // [{type:..., ...}, ...] as written, blocks expanded
   TrainOptions train;
   PruneOptions prune;
+  ExportConfigOptions export_options;   // [export]
   DataConfig data;
   DetectorOptions detector;
   nlohmann::json table;                 // the resolved settings (defaults + file + overrides)

@@ -214,6 +214,25 @@ const std::vector<settings::Setting<PruneOptions>>& PruneSettings() {
   return s;
 }
 
+const std::vector<settings::Setting<ExportConfigOptions>>& ExportSettings() {
+  using E = ExportConfigOptions;
+  static const std::vector<settings::Setting<E>> s = {
+      Member("int8_weights", &E::int8_weights,
+             "int8 weight scales: \"per-tensor\", \"per-channel\" or \"fit\" (per-channel where it helps most, "
+             "within max_bytes)",
+             settings::OneOf({"per-tensor", "per-channel", "fit"})),
+      Member("max_bytes", &E::max_bytes, "int8_weights = \"fit\": the int8 file's budget in bytes (0 = none)")
+          .Also([](const E& e, const std::string& path) {
+            if (e.max_bytes < 0) Bad(path, "must be >= 0 (got " + std::to_string(e.max_bytes) + ")");
+            if (e.int8_weights == "fit" && e.max_bytes == 0)
+              Bad(path, "required (> 0) with export.int8_weights = \"fit\"");
+          }),
+      Member("calibration_count", &E::calibration_count, "int8: training clips that calibrate activation ranges",
+             settings::AtLeast(1)),
+  };
+  return s;
+}
+
 long PruneOptions::BeginStep(long total) const {
   return begin_fraction >= 0 ? long(std::llround(begin_fraction * double(total))) : begin_step;
 }

@@ -1,4 +1,4 @@
-// The [train] and [prune] settings of a recipe config: the options structs and their one table each
+// The [train], [prune] and [export] settings of a recipe config: the options structs and their one table each
 // (util/settings.h), which give every setting's key, default, check and help in one line.
 // (They sit in model/ beside the recipe config that reads them; the trainer in train/ uses them.)
 #pragma once
@@ -98,10 +98,22 @@ struct PruneOptions {
   long EndStep(long total_steps) const;
 };
 
+// [export]: how `kws train` writes its int8 model, and `kws export`'s defaults for the run's checkpoint.
+struct ExportConfigOptions {
+  // int8 weight scales: "per-tensor" (one per weight tensor: smallest file), "per-channel" (one per
+  // output channel of each conv/depthwise: less quantization loss, 8 B per channel per layer), or "fit":
+  // per-channel on the layers where it cuts the weights' quantization noise most per byte, as many as
+  // keep the file within max_bytes (per-tensor elsewhere).
+  std::string int8_weights = "per-tensor";
+  long max_bytes = 0;                   // "fit": the int8 file's budget (bytes); required then
+  int calibration_count = 200;          // int8: training clips whose activation ranges set the scales
+};
+
 // [train] (with [train.learning_rate], [train.teacher] and [train.augment]) and [prune], in the
 // order their checks run. The checks are those of one section alone; Config::Validate adds the
 // ones that need other sections (class_weights against data.labels).
 const std::vector<settings::Setting<TrainOptions>>& TrainSettings();
 const std::vector<settings::Setting<PruneOptions>>& PruneSettings();
+const std::vector<settings::Setting<ExportConfigOptions>>& ExportSettings();
 
 }  // namespace kws

@@ -78,7 +78,7 @@ std::vector<ModelExportResult> ExportAll(const std::string& out, const Dataset& 
     eo.model = (fsys::path(out) / "model.ckpt").string();
     eo.quant = q;
     eo.out = (fsys::path(out) / (std::string("model_") + QuantModeName(q) + ".tflite")).string();
-    if (q == QuantMode::kInt8) eo.calibration_dataset = &calibration;
+    if (q == QuantMode::kInt8) eo.calibration_dataset = &calibration;  // weights and count: the recipe's [export]
     eo.write = false;
     exported.push_back(ExportModel(eo));
   }

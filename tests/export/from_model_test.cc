@@ -186,6 +186,44 @@ TEST_F(ExportCli, SetDetectorSettings) {
   }
 }
 
+// int8 weight scales: the checkpoint's [export] settings are the defaults (kws train writes its int8 file
+// with them), flags override them, and "fit" without a budget is a usage error naming the flag.
+TEST_F(ExportCli, Int8WeightsFromTheRecipeOrFlags) {
+  if (!fs::exists(KWS_BINARY)) GTEST_SKIP() << "kws binary not built at " << KWS_BINARY;
+  const std::string run = (dir_ / "run").string(), clips = (dir_ / "clips").string();
+  auto export_int8 = [&](const std::string& model, const std::string& flags) {
+    const int rc = Run("export --model " + model + " --quant int8 --calibration-data " + clips + " --out " +
+                       (dir_ / "q.tflite").string() + " --json " + flags);
+    return rc == 0 ? nlohmann::json::parse(ReadFile(dir_ / "stdout.txt")) : nlohmann::json{{"rc", rc}};
+  };
+  const auto per_tensor = export_int8(run, "");  // no [export] stored: one scale per tensor
+  ASSERT_EQ(per_tensor["int8_weights"], "per-tensor") << ReadFile(dir_ / "stderr.txt");
+  const auto per_channel = export_int8(run, "--int8-weights per-channel");
+  ASSERT_EQ(per_channel["int8_weights"], "per-channel") << ReadFile(dir_ / "stderr.txt");
+  const int small = per_tensor["tflite_bytes"], large = per_channel["tflite_bytes"];
+  ASSERT_LT(small, large);
+  const int budget = (small + large) / 2;
+  const auto fit = export_int8(run, "--int8-weights fit --max-bytes " + std::to_string(budget));
+  ASSERT_FALSE(fit.contains("rc")) << ReadFile(dir_ / "stderr.txt");
+  EXPECT_NE(fit["int8_weights"].get<std::string>().find("fit: per-channel on "), std::string::npos) << fit.dump();
+  EXPECT_LE(fit["tflite_bytes"].get<int>(), budget);
+  EXPECT_GT(fit["tflite_bytes"].get<int>(), small);
+
+  // The same from a checkpoint whose recipe says so.
+  Checkpoint c = LoadCheckpoint(run + "/model.ckpt");
+  c.config["export"] = {{"int8_weights", "fit"}, {"max_bytes", budget}};
+  SaveCheckpoint((dir_ / "fit.ckpt").string(), c);
+  const auto from_recipe = export_int8((dir_ / "fit.ckpt").string(), "");
+  EXPECT_EQ(from_recipe["int8_weights"], fit["int8_weights"]) << ReadFile(dir_ / "stderr.txt");
+  EXPECT_EQ(from_recipe["tflite_bytes"], fit["tflite_bytes"]);
+  EXPECT_EQ(export_int8((dir_ / "fit.ckpt").string(), "--int8-weights per-tensor")["tflite_bytes"], small);
+
+  fs::remove(dir_ / "q.tflite");
+  EXPECT_EQ(export_int8(run, "--int8-weights fit")["rc"], 1);
+  EXPECT_NE(ReadFile(dir_ / "stderr.txt").find("--max-bytes"), std::string::npos) << ReadFile(dir_ / "stderr.txt");
+  EXPECT_FALSE(fs::exists(dir_ / "q.tflite"));
+}
+
 TEST_F(ExportCli, DynamicInt8AndCSource) {
   if (!fs::exists(KWS_BINARY)) GTEST_SKIP() << "kws binary not built at " << KWS_BINARY;
   const std::string run = (dir_ / "run").string();

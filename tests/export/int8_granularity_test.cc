@@ -1,5 +1,6 @@
 // Exporter options for issue 4 (int8 file size): per-tensor int8 weights and MEAN written as a
-// whole-extent AVERAGE_POOL_2D; plus the CLI's validation of both flags.
+// whole-extent AVERAGE_POOL_2D; per-channel scales only where they pay within a byte budget ("fit");
+// plus the CLI's validation of the flags.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "export/export_model.h"
 #include "export/graph.h"
 #include "export/reference_eval.h"
 #include "export/synthetic.h"
@@ -107,9 +109,97 @@ TEST(GlobalPool, AvgPoolReplacesMeanAndDropsAxes) {
   }
 }
 
+ir::Graph DepthwiseGraph() {
+  ir::SyntheticOptions so;
+  so.kind = "depthwise";
+  so.classes = 4;
+  so.filters = 16;
+  so.seed = 5;
+  return ir::MakeSyntheticGraph(so);
+}
+
+// Multiplies output channel c of op i's weights (and bias) by f.
+void ScaleChannel(ir::Graph& g, int i, int c, float f) {
+  ir::Op& op = g.ops[size_t(i)];
+  const int axis = op.kind == ir::OpKind::kConv2D ? 0 : 3;
+  size_t inner = 1;
+  for (size_t d = size_t(axis) + 1; d < op.weight_dims.size(); ++d) inner *= size_t(op.weight_dims[d]);
+  const size_t channels = size_t(op.weight_dims[size_t(axis)]);
+  for (size_t k = 0; k < op.weights.size(); ++k)
+    if ((k / inner) % channels == size_t(c)) op.weights[k] *= f;
+  op.bias[size_t(c)] *= f;
+}
+
+TEST(Int8Weights, PerChannelGainGrowsWithTheSpreadOfChannelScales) {
+  ir::Graph g = DepthwiseGraph();
+  const auto candidates = PerChannelCandidates(g);
+  ASSERT_EQ(candidates.size(), 5u);  // 3 conv + 2 depthwise; the dense layer stays per tensor
+  for (size_t i = 0; i < g.ops.size(); ++i)
+    if (g.ops[i].kind == ir::OpKind::kFullyConnected) EXPECT_EQ(PerChannelGain(g.ops[i]), 0.0);
+  const int conv = candidates[2].first;
+  // Every channel with the same largest |w|: one scale loses nothing.
+  ir::Op& op = g.ops[size_t(conv)];
+  const size_t channels = size_t(op.weight_dims[0]), inner = op.weights.size() / channels;
+  for (size_t c = 0; c < channels; ++c) {
+    op.weights[c * inner] = 1.0f;
+    for (size_t k = 1; k < inner; ++k) op.weights[c * inner + k] = 0.5f * (float(k % 5) - 2.0f) / 2.0f;
+  }
+  EXPECT_NEAR(PerChannelGain(op), 0.0, 1e-12);
+  ScaleChannel(g, conv, 3, 0.1f);
+  const double one_small = PerChannelGain(g.ops[size_t(conv)]);
+  EXPECT_GT(one_small, 0.0);
+  ScaleChannel(g, conv, 3, 0.1f);
+  EXPECT_GT(PerChannelGain(g.ops[size_t(conv)]), 50.0 * one_small);  // ~100x: noise/signal grows as 1/f^2
+}
+
+TEST(Int8Weights, FitSpendsTheBudgetOnTheLayersThatGainMost) {
+  ir::Graph g = DepthwiseGraph();
+  const auto candidates = PerChannelCandidates(g);
+  const int favoured = candidates[1].first;  // the first depthwise: one channel 1/30 of the others
+  ScaleChannel(g, favoured, 0, 1.0f / 30.0f);
+  auto cal = Calibrate(g, ir::SyntheticInputs(g, 16, 7));
+  ExportOptions eo;
+  eo.quant = QuantMode::kInt8;
+  const long per_channel = long(ExportTflite(g, eo, &cal).size());
+  eo.int8_weights = Int8Weights::kPerTensor;
+  const long per_tensor = long(ExportTflite(g, eo, &cal).size());
+  eo.int8_weights = Int8Weights::kPerChannel;
+  ASSERT_LT(per_tensor, per_channel);
+  auto size_with = [&](const std::vector<int>& per_tensor_ops) {
+    ExportOptions t = eo;
+    t.per_tensor_ops = per_tensor_ops;
+    return long(ExportTflite(g, t, &cal).size());
+  };
+  // A budget above the all-per-channel size changes nothing; one below the all-per-tensor size gives up all.
+  EXPECT_TRUE(FitPerChannel(g, eo, cal, per_channel).empty());
+  EXPECT_EQ(FitPerChannel(g, eo, cal, per_tensor - 1).size(), candidates.size());
+  // Just room for the favoured layer's scales: it keeps them, every other layer gives them up.
+  std::vector<int> all_but_favoured;
+  for (const auto& [i, channels] : candidates)
+    if (i != favoured) all_but_favoured.push_back(i);
+  const long budget = size_with(all_but_favoured);
+  ASSERT_LT(budget, per_channel);
+  std::vector<int> fit = FitPerChannel(g, eo, cal, budget);
+  EXPECT_EQ(fit.size(), all_but_favoured.size());
+  EXPECT_EQ(std::count(fit.begin(), fit.end(), favoured), 0);
+  // In between: within the budget, and one layer fewer per-tensor would not be.
+  const long middle = (per_tensor + per_channel) / 2;
+  fit = FitPerChannel(g, eo, cal, middle);
+  ASSERT_FALSE(fit.empty());
+  ASSERT_LT(fit.size(), candidates.size());
+  EXPECT_LE(size_with(fit), middle);
+  std::vector<int> fewer(fit.begin(), fit.end() - 1);
+  EXPECT_GT(size_with(fewer), middle);
+  // The mixed file loads and runs in kws's runtime.
+  eo.per_tensor_ops = fit;
+  auto rt = rt::Interpreter::FromBuffer("fit.tflite", ExportTflite(g, eo, &cal));
+  EXPECT_EQ(rt.model_kind(), "int8");
+}
+
 TEST(Int8Weights, ParseNamesTheFlag) {
   EXPECT_EQ(ParseInt8Weights("per-tensor"), Int8Weights::kPerTensor);
   EXPECT_EQ(ParseInt8Weights("per-channel"), Int8Weights::kPerChannel);
+  EXPECT_EQ(ParseInt8Weights("fit"), Int8Weights::kFit);
   EXPECT_EQ(ParseGlobalPool("avg-pool"), GlobalPool::kAveragePool);
   EXPECT_EQ(ParseGlobalPool("mean"), GlobalPool::kMean);
   try {

@@ -170,6 +170,10 @@ TEST(Config, BadValuesNameTheSetting) {
       {"detector.vad_dbfs=3", "detector.vad_dbfs must be in [-200, 0]"},
       {"detector.min_results=2.5", "must be an integer"},
       {"detector.labels=yes", "unknown setting 'detector.labels'"},
+      {"export.int8_weights=per-row", "export.int8_weights: must be \"per-tensor\""},
+      {"export.int8_weights=fit", "export.max_bytes: required (> 0) with export.int8_weights = \"fit\""},
+      {"export.max_bytes=-1", "export.max_bytes: must be >= 0 (got -1)"},
+      {"export.calibration_count=0", "export.calibration_count: must be >= 1 (got 0)"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.set);
