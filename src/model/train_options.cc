@@ -146,6 +146,8 @@ std::vector<settings::Setting<TrainOptions>> MakeTrainSettings() {
              InRange(0, 100, true)),
       TeacherLayers(),
       Member("teacher.prune", &T::teacher_prune, "prune the teachers like the model"),
+      Member("teacher.synth", &T::teacher_synth,
+             "teachers trained in the run also learn from the [data.synth] clips (false: real speech only)"),
       TeacherSource(),
       Member("teacher.checkpoint", &T::teacher_checkpoint,
              "one teacher trained before (a kws checkpoint, same labels) instead of training any"),

@@ -55,6 +55,9 @@ struct TrainOptions {
   // its size does not change.
   nlohmann::json teacher_layers = nlohmann::json::array();
   bool teacher_prune = true;
+  // teacher.synth: whether teachers trained in the run also learn from the [data.synth] clips (false: real
+  // speech only; they still label the synthetic clips for the model).
+  bool teacher_synth = true;
   // teacher.config: another recipe whose [features], model, [train] and [prune] the teachers are trained
   // with (features of their own read the same augmented audio); distill_teachers of them, or one when
   // distill_teachers is 0.

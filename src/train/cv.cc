@@ -21,6 +21,7 @@ TrainData PreparedData::Data(std::vector<int> train, std::vector<int> val) const
   TrainData d;
   d.features = &features;
   train.insert(train.end(), synth_items.begin(), synth_items.end());
+  d.synthetic = int(synth_items.size());
   d.train = std::move(train);
   d.val = std::move(val);
   d.windows = windows.get();

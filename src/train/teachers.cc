@@ -109,6 +109,12 @@ void Teachers::TrainThem(const Config& cfg, const TrainData& d, const TrainerOpt
   }
   std::optional<FeatureSet> own;
   TrainData td = d;
+  if (!cfg.train.teacher_synth && d.synthetic > 0) {  // train.teacher.synth = false: real speech only
+    td.train.resize(td.train.size() - size_t(d.synthetic));
+    td.synthetic = 0;
+    LogInfo("%sdistill: the teachers train on the %zu real clips, not the %d synthetic ones", opts.log_prefix.c_str(),
+            td.train.size(), d.synthetic);
+  }
   if (front_end_) {
     if (!d.windows) throw InternalError("distill: a teacher with its own features needs the audio windows");
     own = FeaturesFromWindows(*d.features, *d.windows, *front_end_, "train.teacher.config");

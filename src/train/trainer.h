@@ -35,6 +35,7 @@ struct TrainData {
   const WindowSet* windows = nullptr;
   const BackgroundNoise* noise = nullptr;
   std::vector<bool> is_silence;          // per item (TF's silence treatment); empty = none
+  int synthetic = 0;                     // the last `synthetic` items of train are [data.synth] clips
 };
 
 struct TrainerOptions {

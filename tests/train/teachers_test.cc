@@ -8,6 +8,7 @@
 
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/model.h"
 #include "train/teachers.h"
 #include "train/trainer.h"
 #include "util/error.h"
@@ -145,6 +146,48 @@ TEST(Teachers, TeacherFromAnotherRecipe) {
   EXPECT_EQ(LoadConfig((dir / "student.toml").string(), {"train.distill_teachers=1", "train.teacher.config=t.toml"})
                 .train.teacher_config,
             "t.toml");
+  fsys::remove_all(dir);
+}
+
+// train.teacher.synth = false: teachers trained in the run learn from the real clips only. Here the
+// last two thirds of the training items stand in for [data.synth] clips and carry swapped labels: a
+// teacher that learns from them learns the opposite of the truth (its best epoch on the validation clips
+// is then no better than chance), one that leaves them out is right.
+TEST(Teachers, TeachersCanLeaveTheSyntheticClipsOut) {
+  auto dir = TempDir("synth");
+  std::string teacher = kTiny;
+  teacher.replace(teacher.find("epochs = 4"), 10, "epochs = 30");
+  teacher.replace(teacher.find("[prune]\nenabled = true"), 22, "[prune]\nenabled = false");
+  AtomicWriteFile(dir / "teacher.toml", teacher);
+  AtomicWriteFile(dir / "student.toml", kTiny + "\n[train.teacher]\nconfig = \"teacher.toml\"\n");
+  auto teacher_accuracy = [&](bool synth) {
+    const Config cfg = LoadConfig((dir / "student.toml").string(),
+                                  {"prune.enabled=false", "train.epochs=12", "train.augment.enabled=false",
+                                   std::string("train.teacher.synth=") + (synth ? "true" : "false")});
+    AudioSet a = MakeAudio(cfg, 96);
+    TrainData d = Split(a.features);
+    d.windows = &a.windows;
+    d.synthetic = int(d.train.size()) * 2 / 3;
+    for (size_t k = d.train.size() - size_t(d.synthetic); k < d.train.size(); ++k) {
+      int& y = a.features.labels[size_t(d.train[k])];
+      y = 1 - y;
+    }
+    TrainerOptions o;
+    o.out_dir = (dir / (synth ? "with" : "without")).string();
+    o.progress = false;
+    Train(cfg, d, o);
+    Model t = ModelFromCheckpoint(LoadCheckpoint(o.out_dir + "/teacher_1.ckpt"));
+    int right = 0;
+    std::vector<float> p(2);
+    for (int i : d.val) {
+      t.Predict(a.features.item(i), 1, p.data());
+      right += (p[1] > p[0]) == (a.features.labels[size_t(i)] == 1);
+    }
+    return double(right) / double(d.val.size());
+  };
+  const double real_only = teacher_accuracy(false), with_synth = teacher_accuracy(true);
+  EXPECT_GT(real_only, 0.9);
+  EXPECT_LT(with_synth, 0.6);  // the kept teacher is its best epoch on the (honest) validation clips
   fsys::remove_all(dir);
 }
 
