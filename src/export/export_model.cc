@@ -186,16 +186,15 @@ ModelExportResult ExportModel(const ModelExportOptions& o) {
 
   Calibration cal;
   if (o.quant == QuantMode::kInt8) {
+    const int count = o.calibration_count.value_or(recipe.calibration_count);
     auto samples = o.calibration_dataset
-                       ? LoadCalibrationFeatures(*o.calibration_dataset, ck.features, o.calibration_count.value_or(recipe.calibration_count), o.seed,
-                                                 g.NumElements(g.input))
-                       : LoadCalibrationFeatures(o.calibration_data, ck.features, o.calibration_count.value_or(recipe.calibration_count), o.seed,
-                                                 g.NumElements(g.input));
+                       ? LoadCalibrationFeatures(*o.calibration_dataset, ck.features, count, o.seed, g.NumElements(g.input))
+                       : LoadCalibrationFeatures(o.calibration_data, ck.features, count, o.seed, g.NumElements(g.input));
     r.calibration_samples = int(samples.size());
     cal = Calibrate(g, samples);
+    if (weights == Int8Weights::kFit) eo.per_tensor_ops = FitPerChannel(g, eo, cal, max_bytes);
+    r.int8_weights = Int8WeightsSummary(g, weights, eo.per_tensor_ops);
   }
-  if (o.quant == QuantMode::kInt8 && weights == Int8Weights::kFit) eo.per_tensor_ops = FitPerChannel(g, eo, cal, max_bytes);
-  if (o.quant == QuantMode::kInt8) r.int8_weights = Int8WeightsSummary(g, weights, eo.per_tensor_ops);
   std::string bytes = ExportTflite(g, eo, o.quant == QuantMode::kInt8 ? &cal : nullptr, &r.info);
   r.bytes = bytes.size();
   if (o.quant == QuantMode::kInt8 && weights == Int8Weights::kFit && long(r.bytes) > max_bytes)

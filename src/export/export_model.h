@@ -61,8 +61,8 @@ struct ModelExportResult {
   size_t bytes = 0;                // .tflite size (also when writing C)
   size_t zip_bytes = 0;            // deflated .zip of the .tflite
   int calibration_samples = 0;
-  size_t runtime_arena_bytes = 0;
-  std::string int8_weights;        // int8: "per-tensor" | "per-channel" | "fit: per-channel on K of N layers"  // arena of kws's runtime for this file (the file is loaded as a self-check)
+  size_t runtime_arena_bytes = 0;  // arena of kws's runtime for this file (the file is loaded as a self-check)
+  std::string int8_weights;        // int8: "per-tensor" | "per-channel" | "fit: per-channel on K of N layers"
   std::vector<std::string> labels;
   nlohmann::json detector;         // the detector settings written into the metadata (null: none)
   ExportInfo info;

@@ -108,13 +108,24 @@ AffineQuant ChooseInt8Params(float min, float max) {
   return {float(scale), zp};
 }
 
+namespace {
+// Which channel along `axis` (-1: one for the whole tensor) each element of a row-major tensor is in.
+struct ChannelLayout {
+  size_t channels = 1, inner = 1;  // channels along the axis; elements after it
+  ChannelLayout(const std::vector<int>& dims, int axis) {
+    if (axis < 0) return;
+    channels = size_t(dims.at(size_t(axis)));
+    for (size_t d = size_t(axis) + 1; d < dims.size(); ++d) inner *= size_t(dims[d]);
+  }
+  size_t Of(size_t i) const { return (i / inner) % channels; }
+};
+}  // namespace
+
 std::vector<float> QuantizeSymmetric(const std::vector<float>& w, const std::vector<int>& dims, int axis,
                                      std::vector<int8_t>* q) {
-  size_t channels = axis < 0 ? 1 : size_t(dims.at(axis));
-  size_t inner = 1;  // elements after the axis
-  if (axis >= 0)
-    for (size_t d = size_t(axis) + 1; d < dims.size(); ++d) inner *= size_t(dims[d]);
-  auto channel_of = [&](size_t i) { return axis < 0 ? size_t(0) : (i / inner) % channels; };
+  const ChannelLayout layout(dims, axis);
+  const size_t channels = layout.channels;
+  auto channel_of = [&](size_t i) { return layout.Of(i); };
   std::vector<float> maxabs(channels, 0.0f);
   for (size_t i = 0; i < w.size(); ++i) maxabs[channel_of(i)] = std::max(maxabs[channel_of(i)], std::fabs(w[i]));
   std::vector<float> scale(channels);
@@ -144,23 +155,17 @@ double PerChannelGain(const ir::Op& op) {
   std::vector<int8_t> q;
   const std::vector<float> per_channel = QuantizeSymmetric(op.weights, op.weight_dims, axis, &q);
   const double whole = double(*std::max_element(per_channel.begin(), per_channel.end()));
-  const size_t channels = per_channel.size();
-  size_t inner = 1;
-  for (size_t d = size_t(axis) + 1; d < op.weight_dims.size(); ++d) inner *= size_t(op.weight_dims[d]);
-  std::vector<double> power(channels, 0.0);
-  std::vector<size_t> count(channels, 0);
-  for (size_t i = 0; i < op.weights.size(); ++i) {
-    const size_t c = (i / inner) % channels;
-    power[c] += double(op.weights[i]) * double(op.weights[i]);
-    ++count[c];
-  }
+  const ChannelLayout layout(op.weight_dims, axis);
+  const double per_channel_weights = double(op.weights.size()) / double(layout.channels);
+  std::vector<double> power(layout.channels, 0.0);
+  for (size_t i = 0; i < op.weights.size(); ++i) power[layout.Of(i)] += double(op.weights[i]) * double(op.weights[i]);
   double gain = 0.0;
-  for (size_t c = 0; c < channels; ++c) {
+  for (size_t c = 0; c < layout.channels; ++c) {
     if (power[c] <= 0.0) continue;
     const double s = double(per_channel[c]);
-    gain += (whole * whole - s * s) * double(count[c]) / (12.0 * power[c]);
+    gain += (whole * whole - s * s) * per_channel_weights / (12.0 * power[c]);
   }
-  return gain / double(channels);
+  return gain / double(layout.channels);
 }
 
 std::vector<std::pair<int, int>> PerChannelCandidates(const ir::Graph& g) {

@@ -26,14 +26,17 @@ namespace {
 
 using ::tflite::BuiltinOperator;
 
-ir::Graph SeedGraph() {
+ir::Graph Synthetic(const std::string& kind, int filters, uint64_t seed, double sparsity) {
   ir::SyntheticOptions so;
-  so.kind = "seed";
+  so.kind = kind;
   so.classes = 4;
-  so.seed = 3;
-  so.sparsity = 0.5;
+  so.filters = filters;
+  so.seed = seed;
+  so.sparsity = sparsity;
   return ir::MakeSyntheticGraph(so);
 }
+
+ir::Graph SeedGraph() { return Synthetic("seed", 16, 3, 0.5); }
 
 TEST(Int8Weights, PerTensorHasOneScaleAndIsSmaller) {
   ir::Graph g = SeedGraph();
@@ -109,14 +112,7 @@ TEST(GlobalPool, AvgPoolReplacesMeanAndDropsAxes) {
   }
 }
 
-ir::Graph DepthwiseGraph() {
-  ir::SyntheticOptions so;
-  so.kind = "depthwise";
-  so.classes = 4;
-  so.filters = 16;
-  so.seed = 5;
-  return ir::MakeSyntheticGraph(so);
-}
+ir::Graph DepthwiseGraph() { return Synthetic("depthwise", 16, 5, 0.0); }
 
 // Multiplies output channel c of op i's weights (and bias) by f.
 void ScaleChannel(ir::Graph& g, int i, int c, float f) {
