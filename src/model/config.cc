@@ -172,6 +172,8 @@ void Merge(json& def, const json& file, const std::string& prefix) {
     } else if (path == "train.class_weights") {
       if (!(v.is_array() || (v.is_string() && v.get<std::string>() == "balanced")))
         throw UsageError(path + ": must be an array of numbers (one per label) or \"balanced\"");
+    } else if (path == "train.teacher.checkpoint") {
+      if (!(v.is_array() || v.is_string())) throw UsageError(path + ": must be a path or an array of paths");
     } else if (std::string(TypeName(d)) != TypeName(v)) {
       throw UsageError(path + ": must be " + TypeName(d) + " (got " + TypeName(v) + ")");
     }
@@ -280,6 +282,8 @@ void ApplyOverride(json& tbl, const std::string& assignment) {
     cur = json::array({0.0});  // typed as numbers for the list parser below
   }
   if (path == "train.class_repeats") cur = json::array({int64_t(1)});  // typed as integers (default [])
+  if (path == "train.teacher.checkpoint" && (value.find(',') != std::string::npos || value.rfind('[', 0) == 0))
+    cur = json::array();  // several teachers: "a.ckpt,b.ckpt" or "[a.ckpt, b.ckpt]"
   auto parse_int = [&](int64_t* out) {
     char* e = nullptr;
     errno = 0;
@@ -369,12 +373,20 @@ namespace {
 void ResolveFilePaths(json& tbl, const json& file, const std::string& source) {
   const std::filesystem::path dir = std::filesystem::path(source).parent_path();
   if (dir.empty()) return;
-  for (const char* key : {"/train/teacher/config", "/train/teacher/checkpoint"}) {
+  auto resolve = [&](const json& v) {
+    if (!v.is_string() || v.get<std::string>().empty() || std::filesystem::path(v.get<std::string>()).is_absolute())
+      return v;
+    return json(std::filesystem::absolute(dir / v.get<std::string>()).lexically_normal().string());
+  };
+  for (const char* key : {"/train/teacher/config", "/train/teacher/checkpoint"}) {  // a path, or an array of them
     const json::json_pointer p(key);
-    if (!file.contains(p) || !file.at(p).is_string()) continue;
-    const std::string v = file.at(p).get<std::string>();
-    if (!v.empty() && std::filesystem::path(v).is_relative())
-      tbl[p] = std::filesystem::absolute(dir / v).lexically_normal().string();
+    if (!file.contains(p)) continue;
+    const json& v = file.at(p);
+    if (v.is_string()) tbl[p] = resolve(v);
+    if (!v.is_array()) continue;
+    json a = json::array();
+    for (const json& x : v) a.push_back(resolve(x));
+    tbl[p] = a;
   }
 }
 }  // namespace

@@ -84,9 +84,34 @@ settings::Setting<TrainOptions> TeacherSource() {
       [](const TrainOptions& t, const std::string& path) {
         if (!t.teacher_config.empty() && !t.teacher_layers.empty())
           Bad(path, "give train.teacher.config or [[train.teacher.layers]], not both");
-        if (!t.teacher_checkpoint.empty() && (t.distill_teachers > 0 || !t.teacher_layers.empty()))
-          Bad("train.teacher.checkpoint", "is the one teacher: leave train.distill_teachers at 0 and "
+        if (!t.teacher_checkpoints.empty() && (t.distill_teachers > 0 || !t.teacher_layers.empty()))
+          Bad("train.teacher.checkpoint", "names the teachers: leave train.distill_teachers at 0 and "
               "[[train.teacher.layers]] empty");
+      });
+}
+
+// teacher.checkpoint: "" (none), one path, or an array of paths (written back as it came: a string for one).
+settings::Setting<TrainOptions> TeacherCheckpoints() {
+  return settings::Custom<TrainOptions>(
+      "teacher.checkpoint",
+      "teachers trained before (a kws checkpoint, same labels; or an array of them, averaged) instead of training any",
+      [](const TrainOptions& t) {
+        if (t.teacher_checkpoints.size() <= 1)
+          return json(t.teacher_checkpoints.empty() ? std::string() : t.teacher_checkpoints[0]);
+        return json(t.teacher_checkpoints);
+      },
+      [](TrainOptions& t, const json& j, const std::string& path) {
+        t.teacher_checkpoints.clear();
+        if (j.is_string()) {
+          if (!j.get<std::string>().empty()) t.teacher_checkpoints.push_back(j.get<std::string>());
+          return;
+        }
+        if (!j.is_array()) Bad(path, "must be a path or an array of paths");
+        for (const json& x : j) {
+          if (!x.is_string() || x.get<std::string>().empty())
+            Bad(path, "must be an array of paths (got " + x.dump() + ")");
+          t.teacher_checkpoints.push_back(x.get<std::string>());
+        }
       });
 }
 
@@ -149,8 +174,7 @@ std::vector<settings::Setting<TrainOptions>> MakeTrainSettings() {
       Member("teacher.synth", &T::teacher_synth,
              "teachers trained in the run also learn from the [data.synth] clips (false: real speech only)"),
       TeacherSource(),
-      Member("teacher.checkpoint", &T::teacher_checkpoint,
-             "one teacher trained before (a kws checkpoint, same labels) instead of training any"),
+      TeacherCheckpoints(),
       ClassWeights(),
       ClassRepeats(),
       Member("seed", &T::seed, "seed of initialization, split, shuffling and augmentation"),

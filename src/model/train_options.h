@@ -61,11 +61,13 @@ struct TrainOptions {
   // teacher.config: another recipe whose [features], model, [train] and [prune] the teachers are trained
   // with (features of their own read the same augmented audio); distill_teachers of them, or one when
   // distill_teachers is 0.
-  // teacher.checkpoint: one teacher trained before (a kws checkpoint on the same labels) instead of
-  // training any. Relative paths in a config file are relative to that file. "" = none.
-  std::string teacher_config, teacher_checkpoint;
+  // teacher.checkpoint: teachers trained before (kws checkpoints on the same labels) instead of training
+  // any: one path, or an array of paths whose probabilities are averaged. Relative paths in a config file
+  // are relative to that file. "" / [] = none.
+  std::string teacher_config;
+  std::vector<std::string> teacher_checkpoints;
   int TeachersToTrain() const { return distill_teachers > 0 ? distill_teachers : teacher_config.empty() ? 0 : 1; }
-  bool Distills() const { return TeachersToTrain() > 0 || !teacher_checkpoint.empty(); }
+  bool Distills() const { return TeachersToTrain() > 0 || !teacher_checkpoints.empty(); }
   uint64_t seed = 1;
   double validation = 0.1;              // speaker-disjoint validation fraction of the training items
   // One of the --data folders whose clips are the validation set instead (train.validation is then not

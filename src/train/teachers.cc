@@ -68,27 +68,38 @@ FeatureSet FeaturesFromWindows(const FeatureSet& fs, const WindowSet& w, const F
 
 Teachers::Teachers(const Config& cfg, const TrainData& d, const TrainerOptions& opts, int classes)
     : inv_t_(float(1.0 / cfg.train.distill_temperature)), classes_(classes) {
-  if (!cfg.train.teacher_checkpoint.empty()) Load(cfg, ClassNames(*d.features));
+  if (!cfg.train.teacher_checkpoints.empty()) Load(cfg, ClassNames(*d.features));
   else if (cfg.train.TeachersToTrain() > 0) TrainThem(cfg, d, opts, classes);
   if (front_end_ && !d.windows) throw InternalError("distill: a teacher with its own features needs the audio windows");
 }
 
-// train.teacher.checkpoint: one teacher trained before; its classes must be the run's.
+// train.teacher.checkpoint: teachers trained before; their classes must be the run's, and they must read
+// one input (the model's features, or one front end of their own), since Targets() gets one batch.
 void Teachers::Load(const Config& cfg, const std::vector<std::string>& classes) {
-  const std::string& path = cfg.train.teacher_checkpoint;
-  Checkpoint c;
-  try {
-    c = LoadCheckpoint(path);
-  } catch (const Error& e) {
-    throw BadInput("train.teacher.checkpoint: " + std::string(e.what()));
+  std::optional<FeatureOptions> first;
+  std::string first_path;
+  for (const std::string& path : cfg.train.teacher_checkpoints) {
+    Checkpoint c;
+    try {
+      c = LoadCheckpoint(path);
+    } catch (const Error& e) {
+      throw BadInput("train.teacher.checkpoint: " + std::string(e.what()));
+    }
+    const std::vector<std::string>& names = c.classes.empty() ? c.labels : c.classes;
+    if (names != classes)
+      throw UsageError("train.teacher.checkpoint: " + path + " was trained on the classes " + JoinNames(names) +
+                       ", this run has " + JoinNames(classes) + " (train the teacher with the same --labels)");
+    if (!first) {
+      first = c.features;
+      first_path = path;
+      if (!SameFeatures(c.features, cfg.features)) front_end_ = c.features;
+    } else if (!SameFeatures(c.features, *first)) {
+      throw UsageError("train.teacher.checkpoint: " + path + " reads other features than " + first_path +
+                       " (teachers given together must share one front end)");
+    }
+    Keep(ModelFromCheckpoint(c, path), path, int(classes.size()));
+    LogInfo("distill: teacher %s (%s features)", path.c_str(), front_end_ ? "its own" : "the model's");
   }
-  const std::vector<std::string>& names = c.classes.empty() ? c.labels : c.classes;
-  if (names != classes)
-    throw UsageError("train.teacher.checkpoint: " + path + " was trained on the classes " + JoinNames(names) +
-                     ", this run has " + JoinNames(classes) + " (train the teacher with the same --labels)");
-  if (!SameFeatures(c.features, cfg.features)) front_end_ = c.features;
-  Keep(ModelFromCheckpoint(c, path), path, int(classes.size()));
-  LogInfo("distill: teacher %s (%s features)", path.c_str(), front_end_ ? "its own" : "the model's");
 }
 
 // train.distill_teachers: K teachers trained here on the same data (no distillation, nothing written
@@ -125,7 +136,7 @@ void Teachers::TrainThem(const Config& cfg, const TrainData& d, const TrainerOpt
     tc.train.distill_teachers = 0;
     tc.train.teacher_layers = nlohmann::json::array();  // a teacher is trained plainly
     tc.train.teacher_config.clear();
-    tc.train.teacher_checkpoint.clear();
+    tc.train.teacher_checkpoints.clear();
     tc.train.seed = Rng::Derive(cfg.train.seed, kTagTeacher + uint64_t(k)).Next() >> 1;
     TrainerOptions to;
     to.progress = opts.progress;

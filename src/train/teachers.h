@@ -5,7 +5,8 @@
 //   teacher.config = "other.toml"     K teachers trained first with another recipe: its own [features],
 //                                     model, [train] and [prune] (e.g. BC-ResNet-3 on log-mel for a
 //                                     DS-CNN student on MFCCs)
-//   teacher.checkpoint = "m.ckpt"     one teacher trained before (by `kws train`), loaded
+//   teacher.checkpoint = "m.ckpt"     one teacher trained before (by `kws train`), loaded; or an array
+//                                     ["a.ckpt", "b.ckpt"] of them (probabilities averaged)
 // A teacher whose features differ from the model's reads the same (augmented) audio through its own
 // front end: the trainer asks for FrontEnd() and passes those features to Targets().
 //

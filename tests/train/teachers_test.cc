@@ -119,6 +119,76 @@ TEST(Teachers, BadTeacherCheckpoints) {
   fsys::remove_all(dir);
 }
 
+// Soft targets of the teachers given as train.teacher.checkpoint on `x` (rows of their own features).
+std::vector<float> TargetsOf(const std::vector<std::string>& teachers, AudioSet& a, const FeatureSet& own) {
+  std::string list;
+  for (const std::string& t : teachers) list += (list.empty() ? "" : ",") + t;
+  const Config cfg = ParseConfig(kTiny, "student.toml", With(kStudent, {"train.teacher.checkpoint=" + list}));
+  TrainData d = Split(a.features);
+  d.windows = &a.windows;
+  Teachers t(cfg, d, TrainerOptions{.progress = false}, 2);
+  const float* p = t.Targets(own.data.data(), own.n);
+  return std::vector<float>(p, p + size_t(own.n) * 2);
+}
+
+// Several checkpoints (train.teacher.checkpoint = [a, b]): their probabilities are averaged, row for row;
+// checkpoints reading different front ends are refused together, naming both.
+TEST(Teachers, SeveralCheckpointsAverage) {
+  auto dir = TempDir("several");
+  const std::string honest = TrainTeacher(dir, "honest", false), liar = TrainTeacher(dir, "liar", true);
+  const Config student = ParseConfig(kTiny, "student.toml", kStudent);
+  AudioSet a = MakeAudio(student, 16);
+  const Config teacher = ParseConfig(kTiny, "teacher.toml", kTeacher);
+  const FeatureSet own = FeaturesFromWindows(a.features, a.windows, teacher.features, "teacher");
+  const std::vector<float> h = TargetsOf({honest}, a, own), l = TargetsOf({liar}, a, own),
+                           both = TargetsOf({honest, liar}, a, own);
+  ASSERT_EQ(both.size(), h.size());
+  double apart = 0;
+  for (size_t i = 0; i < both.size(); ++i) {
+    EXPECT_NEAR(both[i], 0.5f * (h[i] + l[i]), 1e-6) << i;
+    apart = std::max(apart, double(std::abs(h[i] - l[i])));
+  }
+  EXPECT_GT(apart, 0.2);  // the two teachers disagree, so an average of one with itself would fail above
+
+  Checkpoint c = LoadCheckpoint(honest);
+  c.features.upper_hz = 3000;
+  const std::string other = (dir / "other_front_end.ckpt").string();
+  SaveCheckpoint(other, c);
+  try {
+    TargetsOf({honest, other}, a, own);
+    ADD_FAILURE() << "teachers with two front ends were accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("other_front_end.ckpt reads other features than " + honest), std::string::npos) << m;
+  }
+  fsys::remove_all(dir);
+}
+
+// The forms train.teacher.checkpoint takes: a path, an array in a file (relative to the file), a list
+// on the command line; a resolved config reads back the same.
+TEST(Teachers, CheckpointListForms) {
+  auto dir = TempDir("forms");
+  AtomicWriteFile(dir / "s.toml", kTiny + "\n[train.teacher]\ncheckpoint = [\"a.ckpt\", \"/abs/b.ckpt\"]\n");
+  const Config f = LoadConfig((dir / "s.toml").string());
+  EXPECT_EQ(f.train.teacher_checkpoints,
+            (std::vector<std::string>{(dir / "a.ckpt").string(), "/abs/b.ckpt"}));
+  EXPECT_EQ(ParseConfig(f.ToToml(), "resolved.toml").train.teacher_checkpoints, f.train.teacher_checkpoints);
+  EXPECT_EQ(ParseConfig(kTiny, "t.toml", {"train.teacher.checkpoint=a.ckpt"}).train.teacher_checkpoints,
+            std::vector<std::string>{"a.ckpt"});
+  EXPECT_EQ(ParseConfig(kTiny, "t.toml", {"train.teacher.checkpoint=a.ckpt,b.ckpt"}).train.teacher_checkpoints,
+            (std::vector<std::string>{"a.ckpt", "b.ckpt"}));
+  EXPECT_EQ(ParseConfig(kTiny, "t.toml", {"train.teacher.checkpoint=[a.ckpt, b.ckpt]"}).train.teacher_checkpoints,
+            (std::vector<std::string>{"a.ckpt", "b.ckpt"}));
+  EXPECT_TRUE(ParseConfig(kTiny, "t.toml", {}).train.teacher_checkpoints.empty());
+  try {
+    ParseConfig(kTiny + "\n[train.teacher]\ncheckpoint = [\"a.ckpt\", 3]\n", "bad.toml");
+    ADD_FAILURE() << "a number among the teacher checkpoints was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train.teacher.checkpoint"), std::string::npos) << e.what();
+  }
+  fsys::remove_all(dir);
+}
+
 // train.teacher.config: the teacher is trained here with the other recipe's features (kept in the run
 // folder as teacher_1.ckpt); the student keeps its own features and size.
 TEST(Teachers, TeacherFromAnotherRecipe) {
