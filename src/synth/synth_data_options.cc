@@ -24,6 +24,11 @@ const std::vector<settings::Setting<SynthDataOptions>>& SynthDataSettings() {
                          for (const auto& w : words) synth::ValidateWord(w, path);
                        }),
       Member("per_word", &S::per_word, "clips per keyword", settings::IntInRange(1, 100000)),
+      Member<S, int>("unknown", &S::unknown, "_unknown_ clips in all (spread over unknown_words); -1 = per_word",
+                     [](const int& v, const std::string& path) {
+                       if (v < -1 || v == 0 || v > 1000000)
+                         Bad(path, "must be in [1, 1000000], or -1 for per_word (got " + std::to_string(v) + ")");
+                     }),
       Member("seed", &S::seed, "seed of the voices and their augmentation"),
       Member<S, int>("speakers", &S::speakers, "voice settings; 0 = per_word / 2", settings::AtLeast(0)),
       Member<S, int>("silence", &S::silence, "_silence_ clips; -1 = 10% of the clips",

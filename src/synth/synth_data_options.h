@@ -14,6 +14,7 @@ struct SynthDataOptions {
   bool enabled = false;
   std::vector<std::string> words;          // empty = every label except _silence_/_unknown_
   int per_word = 1500;
+  int unknown = -1;                        // _unknown_ clips in all (of every unknown word); -1 = per_word
   uint64_t seed = 1;
   int speakers = 0;                        // 0 = per_word / 2
   std::vector<std::string> engines;        // empty = every installed engine

@@ -45,6 +45,7 @@ synth::SynthOptions SynthOptionsFor(const Config& cfg, const Dataset& data) {
   const bool want_unknown =
       std::find(cfg.data.labels.begin(), cfg.data.labels.end(), kUnknownLabel) != cfg.data.labels.end();
   if (want_unknown) o.unknown_words = sd.unknown_words;
+  if (!o.unknown_words.empty()) o.unknown_count = sd.unknown;
   o.silence = sd.silence;
   o.sample_rate = cfg.features.sample_rate;
   o.clip_samples = cfg.features.window_samples();

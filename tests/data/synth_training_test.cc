@@ -152,7 +152,19 @@ TEST(SynthTraining, OptionsForTheConfig) {
   EXPECT_EQ(o.per_word, 12);
   EXPECT_EQ(o.seed, 4u);
   EXPECT_EQ(o.unknown_words, std::vector<std::string>({"bed", "bird"}));
+  EXPECT_EQ(o.unknown_count, -1);  // as many _unknown_ clips as per_word
   EXPECT_EQ(fs::path(o.background_dir).filename(), "_background_noise_");
+  cfg = kws::ParseConfig(kCfg, "t.toml", {"data.labels=yes,no,_unknown_", "data.synth.unknown_words=bed",
+                                          "data.synth.unknown=40"});
+  EXPECT_EQ(kws::SynthOptionsFor(cfg, ds).unknown_count, 40);
+  for (const char* bad : {"data.synth.unknown=0", "data.synth.unknown=-2"}) {
+    try {
+      kws::ParseConfig(kCfg, "t.toml", {bad});
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const kws::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("data.synth.unknown"), std::string::npos) << e.what();
+    }
+  }
   // No _unknown_ label: no unknown words; background off: no folder.
   cfg = kws::ParseConfig(kCfg, "t.toml", {"data.labels=yes,no", "data.synth.unknown_words=bed",
                                           "data.synth.background=false"});
