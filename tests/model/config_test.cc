@@ -1,6 +1,7 @@
 // Config parsing, --set overrides and every bad-input message.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "model/config.h"
@@ -319,6 +320,32 @@ TEST(Config, ShippedConfigsParseAndBuild) {
   EXPECT_TRUE(seed.prune.enabled);
   EXPECT_DOUBLE_EQ(seed.prune.final_sparsity, 0.85);
   EXPECT_EQ(seed.features.num_mel_bins, 20);
+}
+
+// Every recipe in configs/ and configs/zoo/ parses and its network builds for its labels (a typo in a shipped
+// recipe would otherwise surface only after hours of training in someone's run); kws12's teachers resolve
+// beside it.
+TEST(Config, EveryShippedConfigParses) {
+  const std::filesystem::path root = std::filesystem::path(KWS_SOURCE_DIR) / "configs";
+  int n = 0;
+  for (const std::filesystem::path dir : {root, root / "zoo"})
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      if (e.path().extension() != ".toml") continue;
+      SCOPED_TRACE(e.path().string());
+      const Config c = LoadConfig(e.path().string());
+      const int classes = c.data.labels.empty() ? 2 : int(c.data.labels.size());
+      EXPECT_NO_THROW(Model::Build(c.layers, {c.features.num_frames(c.features.window_samples()),
+                                              c.features.num_features(), 1},
+                                   classes, 1));
+      ++n;
+    }
+  EXPECT_GE(n, 10);
+  const Config k = LoadConfig((root / "kws12.toml").string());
+  EXPECT_EQ(k.train.TeachersToTrain(), 2);
+  EXPECT_EQ(k.train.teacher_config, (root / "zoo" / "bc_resnet3.toml").lexically_normal().string());
+  EXPECT_FALSE(k.train.teacher_synth);
+  EXPECT_TRUE(k.data.synth.enabled);
+  EXPECT_EQ(k.data.synth.unknown, 1000);
 }
 
 }  // namespace
