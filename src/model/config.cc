@@ -382,11 +382,13 @@ void ResolveFilePaths(json& tbl, const json& file, const std::string& source) {
     const json::json_pointer p(key);
     if (!file.contains(p)) continue;
     const json& v = file.at(p);
-    if (v.is_string()) tbl[p] = resolve(v);
-    if (!v.is_array()) continue;
-    json a = json::array();
-    for (const json& x : v) a.push_back(resolve(x));
-    tbl[p] = a;
+    if (v.is_string()) {
+      tbl[p] = resolve(v);
+    } else if (v.is_array()) {
+      json a = json::array();
+      for (const json& x : v) a.push_back(resolve(x));
+      tbl[p] = a;
+    }
   }
 }
 }  // namespace

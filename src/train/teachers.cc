@@ -76,8 +76,6 @@ Teachers::Teachers(const Config& cfg, const TrainData& d, const TrainerOptions& 
 // train.teacher.checkpoint: teachers trained before; their classes must be the run's, and they must read
 // one input (the model's features, or one front end of their own), since Targets() gets one batch.
 void Teachers::Load(const Config& cfg, const std::vector<std::string>& classes) {
-  std::optional<FeatureOptions> first;
-  std::string first_path;
   for (const std::string& path : cfg.train.teacher_checkpoints) {
     Checkpoint c;
     try {
@@ -89,14 +87,10 @@ void Teachers::Load(const Config& cfg, const std::vector<std::string>& classes) 
     if (names != classes)
       throw UsageError("train.teacher.checkpoint: " + path + " was trained on the classes " + JoinNames(names) +
                        ", this run has " + JoinNames(classes) + " (train the teacher with the same --labels)");
-    if (!first) {
-      first = c.features;
-      first_path = path;
-      if (!SameFeatures(c.features, cfg.features)) front_end_ = c.features;
-    } else if (!SameFeatures(c.features, *first)) {
-      throw UsageError("train.teacher.checkpoint: " + path + " reads other features than " + first_path +
-                       " (teachers given together must share one front end)");
-    }
+    if (models_.empty() && !SameFeatures(c.features, cfg.features)) front_end_ = c.features;  // the first sets the input
+    if (!SameFeatures(c.features, front_end_.value_or(cfg.features)))
+      throw UsageError("train.teacher.checkpoint: " + path + " reads other features than " +
+                       cfg.train.teacher_checkpoints.front() + " (teachers given together must share one front end)");
     Keep(ModelFromCheckpoint(c, path), path, int(classes.size()));
     LogInfo("distill: teacher %s (%s features)", path.c_str(), front_end_ ? "its own" : "the model's");
   }
