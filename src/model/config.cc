@@ -53,6 +53,54 @@ bool IntOrKeyword(const std::string& path, std::string* keyword) {
   return !keyword->empty();
 }
 
+// Settings whose default does not show their type: lists that start empty, and values given either as one
+// item or as a list. Merge and ApplyOverride type them from this table, not from the default value.
+struct ListSetting {
+  const char* path;
+  enum Item { kString, kNumber, kInteger } item;
+  enum StringForm { kNoString, kSplitOnCommas, kOneItem } string_form;  // what a lone string means
+  const char* keyword;  // a string allowed in place of the list, or nullptr
+  const char* want;     // the error message's "must be ..."
+};
+constexpr ListSetting kListSettings[] = {
+    {"data.labels", ListSetting::kString, ListSetting::kSplitOnCommas, nullptr, "an array of names or \"yes,no\""},
+    {"train.class_weights", ListSetting::kNumber, ListSetting::kNoString, "balanced",
+     "an array of numbers (one per label) or \"balanced\""},
+    {"train.class_repeats", ListSetting::kInteger, ListSetting::kNoString, nullptr,
+     "an array of integers (one per label)"},
+    {"train.teacher.checkpoint", ListSetting::kString, ListSetting::kOneItem, nullptr, "a path or an array of paths"},
+};
+
+const ListSetting* FindListSetting(const std::string& path) {
+  for (const ListSetting& s : kListSettings)
+    if (path == s.path) return &s;
+  return nullptr;
+}
+
+// "a,b" -> ["a", "b"] (blanks around each item dropped, empty items skipped).
+json SplitOnCommas(const std::string& text) {
+  json arr = json::array();
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) arr.push_back(item.substr(b, e - b + 1));
+  }
+  return arr;
+}
+
+// A file's value for a ListSetting, in the form the defaults tree keeps.
+json MergeListSetting(const ListSetting& s, const json& v) {
+  if (v.is_array()) return v;
+  if (v.is_string()) {
+    const std::string text = v.get<std::string>();
+    if (s.keyword && text == s.keyword) return v;
+    if (s.string_form == ListSetting::kSplitOnCommas) return SplitOnCommas(text);
+    if (s.string_form == ListSetting::kOneItem) return v;
+  }
+  throw UsageError(std::string(s.path) + ": must be " + s.want);
+}
+
 const char* TypeName(const json& v) {
   if (v.is_boolean()) return "a boolean";
   if (v.is_number_integer()) return "an integer";
@@ -152,28 +200,13 @@ void Merge(json& def, const json& file, const std::string& prefix) {
       if (!v.is_number()) throw UsageError(path + ": must be a number (got " + TypeName(v) + ")");
       d = v.get<double>();
       continue;
-    } else if (path == "data.labels") {
-      if (v.is_string()) {
-        json arr = json::array();
-        std::stringstream ss(v.get<std::string>());
-        std::string item;
-        while (std::getline(ss, item, ',')) {
-          auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-          if (b != std::string::npos) arr.push_back(item.substr(b, e - b + 1));
-        }
-        d = arr;
-        continue;
-      }
-      if (!v.is_array()) throw UsageError(path + ": must be an array of names or \"yes,no\"");
+    } else if (const ListSetting* list = FindListSetting(path)) {
+      d = MergeListSetting(*list, v);
+      continue;
     } else if (path == "model.layers") {
       if (!v.is_array()) throw UsageError(path + ": must be an array of tables ([[model.layers]])");
     } else if (path == "train.teacher.layers") {
       if (!v.is_array()) throw UsageError(path + ": must be an array of tables ([[train.teacher.layers]])");
-    } else if (path == "train.class_weights") {
-      if (!(v.is_array() || (v.is_string() && v.get<std::string>() == "balanced")))
-        throw UsageError(path + ": must be an array of numbers (one per label) or \"balanced\"");
-    } else if (path == "train.teacher.checkpoint") {
-      if (!(v.is_array() || v.is_string())) throw UsageError(path + ": must be a path or an array of paths");
     } else if (std::string(TypeName(d)) != TypeName(v)) {
       throw UsageError(path + ": must be " + TypeName(d) + " (got " + TypeName(v) + ")");
     }
@@ -274,16 +307,17 @@ void ApplyOverride(json& tbl, const std::string& assignment) {
     throw UsageError("--set " + path + "=" + value + ": must be " + want);
   };
   std::string kw;
-  if (path == "train.class_weights") {  // "balanced" or numbers (the default [] has no element type)
-    if (value == "balanced") {
+  if (const ListSetting* list = FindListSetting(path)) {
+    const bool list_form = value.find(',') != std::string::npos || value.rfind('[', 0) == 0;
+    if ((list->keyword && value == list->keyword) || (list->string_form == ListSetting::kOneItem && !list_form)) {
       cur = value;
       return;
     }
-    cur = json::array({0.0});  // typed as numbers for the list parser below
+    // Typed by a first element for the list parser below (an empty list reads as strings).
+    if (list->item == ListSetting::kNumber) cur = json::array({0.0});
+    else if (list->item == ListSetting::kInteger) cur = json::array({int64_t(1)});
+    else cur = json::array();
   }
-  if (path == "train.class_repeats") cur = json::array({int64_t(1)});  // typed as integers (default [])
-  if (path == "train.teacher.checkpoint" && (value.find(',') != std::string::npos || value.rfind('[', 0) == 0))
-    cur = json::array();  // several teachers: "a.ckpt,b.ckpt" or "[a.ckpt, b.ckpt]"
   auto parse_int = [&](int64_t* out) {
     char* e = nullptr;
     errno = 0;
