@@ -12,6 +12,7 @@
 #include "util/bounded_read.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 #include "util/toml_json.h"
 
 namespace kws {
@@ -77,25 +78,13 @@ const ListSetting* FindListSetting(const std::string& path) {
   return nullptr;
 }
 
-// "a,b" -> ["a", "b"] (blanks around each item dropped, empty items skipped).
-json SplitOnCommas(const std::string& text) {
-  json arr = json::array();
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-    if (b != std::string::npos) arr.push_back(item.substr(b, e - b + 1));
-  }
-  return arr;
-}
-
 // A file's value for a ListSetting, in the form the defaults tree keeps.
 json MergeListSetting(const ListSetting& s, const json& v) {
   if (v.is_array()) return v;
   if (v.is_string()) {
     const std::string text = v.get<std::string>();
     if (s.keyword && text == s.keyword) return v;
-    if (s.string_form == ListSetting::kSplitOnCommas) return SplitOnCommas(text);
+    if (s.string_form == ListSetting::kSplitOnCommas) return json(SplitList(text));
     if (s.string_form == ListSetting::kOneItem) return v;
   }
   throw UsageError(std::string(s.path) + ": must be " + s.want);

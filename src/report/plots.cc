@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdarg>
 #include <cstdio>
 #include <limits>
 
 #include "report/png.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 namespace kws {
 namespace {
@@ -18,29 +18,17 @@ const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 const char* Color(size_t i) { return kPalette[i % (sizeof(kPalette) / sizeof(kPalette[0]))]; }
 
-std::string Fmt(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string Fmt(const char* fmt, ...) {
-  va_list ap, ap2;
-  va_start(ap, fmt);
-  va_copy(ap2, ap);
-  const int n = std::vsnprintf(nullptr, 0, fmt, ap);
-  va_end(ap);
-  std::string out(size_t(n > 0 ? n : 0), '\0');
-  if (n > 0) std::vsnprintf(out.data(), size_t(n) + 1, fmt, ap2);
-  va_end(ap2);
-  return out;
-}
 
 // A tick label with as many decimals as the tick step needs.
 std::string TickLabel(double v, double step) {
   int decimals = step > 0 ? std::max(0, int(-std::floor(std::log10(step) + 1e-9))) : 0;
   if (std::fabs(v) < step * 1e-6) v = 0;  // no "-0"
-  return Fmt("%.*f", std::min(decimals, 6), v);
+  return StrFormat("%.*f", std::min(decimals, 6), v);
 }
 
 // A bar's value: printf with value_format, or "12,345" for value_format ",".
 std::string ValueLabel(const std::string& format, double v) {
-  if (format != ",") return Fmt(format.c_str(), v);
+  if (format != ",") return StrFormat(format.c_str(), v);
   const long long n = std::llround(v);
   std::string d = std::to_string(n < 0 ? -n : n), out;
   for (size_t i = 0; i < d.size(); ++i) {
@@ -53,13 +41,13 @@ std::string ValueLabel(const std::string& format, double v) {
 // 1, 10, 100, 1k, 10k, 100k, 1M ...
 std::string PowerLabel(int e) {
   static const char* units[] = {"", "k", "M", "G"};
-  if (e < 0) return Fmt("%g", std::pow(10.0, e));
+  if (e < 0) return StrFormat("%g", std::pow(10.0, e));
   const int u = std::min(3, e / 3);
-  return Fmt("%.0f%s", std::pow(10.0, e - 3 * u), units[u]);
+  return StrFormat("%.0f%s", std::pow(10.0, e - 3 * u), units[u]);
 }
 
 std::string Header(int w, int h) {
-  return Fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+  return StrFormat("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
              "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
              "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
              w, h, w, h);
@@ -67,7 +55,7 @@ std::string Header(int w, int h) {
 
 std::string Text(double x, double y, const std::string& s, const char* anchor = "middle", int size = 12,
                  const char* extra = "") {
-  return Fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\"%s>", x, y, anchor, size, extra) +
+  return StrFormat("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\"%s>", x, y, anchor, size, extra) +
          XmlEscape(s) + "</text>\n";
 }
 
@@ -82,11 +70,11 @@ std::string Axes(const Frame& f, int width, int height, const std::string& title
                  const std::string& y_label) {
   std::string s;
   if (!title.empty()) s += Text(width / 2.0, 22, title, "middle", 15, " font-weight=\"bold\"");
-  s += Fmt("<path d=\"M%.1f %.1f V%.1f H%.1f\" fill=\"none\" stroke=\"#333\"/>\n", f.left, f.top, f.bottom, f.right);
+  s += StrFormat("<path d=\"M%.1f %.1f V%.1f H%.1f\" fill=\"none\" stroke=\"#333\"/>\n", f.left, f.top, f.bottom, f.right);
   if (!x_label.empty()) s += Text((f.left + f.right) / 2, height - 8, x_label);
   if (!y_label.empty())
     s += Text(16, (f.top + f.bottom) / 2, y_label, "middle", 12,
-              Fmt(" transform=\"rotate(-90 16 %.1f)\"", (f.top + f.bottom) / 2).c_str());
+              StrFormat(" transform=\"rotate(-90 16 %.1f)\"", (f.top + f.bottom) / 2).c_str());
   return s;
 }
 
@@ -98,9 +86,9 @@ std::string Legend(const Frame& f, const std::vector<Series>& series, bool bar) 
   const double cy = f.top - 14;
   for (size_t i = 0; i < series.size(); ++i) {
     if (bar)
-      s += Fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"10\" fill=\"%s\"/>\n", x, cy - 5, Color(i));
+      s += StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"10\" fill=\"%s\"/>\n", x, cy - 5, Color(i));
     else
-      s += Fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"/>\n", x,
+      s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"/>\n", x,
                cy, x + 16, cy, Color(i));
     s += Text(x + 20, cy + 4, series[i].name, "start");
     x += 20 + 7.2 * double(series[i].name.size()) + 18;
@@ -188,20 +176,20 @@ std::string LineChartSvg(const LineChart& c) {
   std::string s = Header(c.width, c.height);
   for (double v : yt) {
     if (v < ymin - ystep * 1e-6 || v > ymax + ystep * 1e-6) continue;
-    s += Fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", f.left, Y(v), f.right,
+    s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", f.left, Y(v), f.right,
              Y(v));
     s += Text(f.left - 6, Y(v) + 4, TickLabel(v, ystep), "end", 11);
   }
   for (double v : xt) {
     if (v < xmin - xstep * 1e-6 || v > xmax + xstep * 1e-6) continue;
-    s += Fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", X(v), f.bottom, X(v),
+    s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", X(v), f.bottom, X(v),
              f.bottom + 4);
     s += Text(X(v), f.bottom + 17, TickLabel(v, xstep), "middle", 11);
   }
   s += Axes(f, c.width, c.height, c.title, c.x_label, c.y_label);
   for (const RefLine& l : c.x_lines) {
     if (!std::isfinite(l.value)) continue;
-    s += Fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n",
+    s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n",
              X(l.value), f.bottom, X(l.value), f.top);
     if (!l.label.empty()) s += Text(X(l.value) + 4, f.top + 12, l.label, "start", 10, " fill=\"#555\"");
   }
@@ -211,9 +199,9 @@ std::string LineChartSvg(const LineChart& c) {
     std::string pts;
     for (size_t i = 0; i < std::min(se.x.size(), se.y.size()); ++i) {
       if (!std::isfinite(se.x[i]) || !std::isfinite(se.y[i])) continue;
-      pts += Fmt("%s%.1f,%.1f", pts.empty() ? "" : " ", X(se.x[i]), Y(std::clamp(se.y[i], ymin, ymax)));
+      pts += StrFormat("%s%.1f,%.1f", pts.empty() ? "" : " ", X(se.x[i]), Y(std::clamp(se.y[i], ymin, ymax)));
       if (c.markers)
-        s += Fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n", X(se.x[i]),
+        s += StrFormat("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n", X(se.x[i]),
                  Y(std::clamp(se.y[i], ymin, ymax)), Color(k));
       if (!se.point_labels.empty()) {
         const double px = X(se.x[i]), py = Y(std::clamp(se.y[i], ymin, ymax));
@@ -225,7 +213,7 @@ std::string LineChartSvg(const LineChart& c) {
           s += Text(px + 5, py - 5, se.point_labels[i], "start", 10);
       }
     }
-    s += Fmt("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+    s += StrFormat("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
              "stroke-linejoin=\"round\"/>\n",
              pts.c_str(), Color(k));
   }
@@ -264,7 +252,7 @@ std::string BarChartSvg(const BarChart& c) {
   std::string s = Header(c.width, c.height);
   for (double t : ticks) {
     const double y = f.bottom - (t - lo) / (hi - lo) * f.h();
-    s += Fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", f.left, y, f.right, y);
+    s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", f.left, y, f.right, y);
     s += Text(f.left - 6, y + 4, c.log_scale ? PowerLabel(int(t)) : TickLabel(t, step), "end", 11);
   }
   const size_t groups = c.categories.size(), ns = std::max<size_t>(1, c.series.size());
@@ -276,7 +264,7 @@ std::string BarChartSvg(const BarChart& c) {
       const double v = c.series[k].y[g];
       if (!std::isfinite(v) || (c.log_scale && v <= 0)) continue;
       const double x = gx + bw * double(k), y = Y(v);
-      s += Fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s: %s</title></rect>\n",
+      s += StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s: %s</title></rect>\n",
                x + 1, y, bw - 2, f.bottom - y, Color(k), XmlEscape(c.series[k].name).c_str(),
                XmlEscape(ValueLabel(c.value_format, v)).c_str());
       s += Text(x + bw / 2, y - 4, ValueLabel(c.value_format, v), "middle", bw < 40 ? 9 : 10);
@@ -304,7 +292,7 @@ std::string HeatMapSvg(const HeatMap& h) {
   if (!h.col_title.empty()) s += Text(left + cols * cs / 2.0, 44, h.col_title, "middle", 12, " fill=\"#555\"");
   if (!h.row_title.empty())
     s += Text(16, top + rows * cs / 2.0, h.row_title, "middle", 12,
-              Fmt(" fill=\"#555\" transform=\"rotate(-90 16 %.1f)\"", top + rows * cs / 2.0).c_str());
+              StrFormat(" fill=\"#555\" transform=\"rotate(-90 16 %.1f)\"", top + rows * cs / 2.0).c_str());
   for (int c = 0; c < cols; ++c) s += Text(left + (c + 0.5) * cs, top - 8, h.col_labels[size_t(c)]);
   for (int r = 0; r < rows; ++r) {
     s += Text(left - 8, top + (r + 0.5) * cs + 4, h.row_labels[size_t(r)], "end");
@@ -318,9 +306,9 @@ std::string HeatMapSvg(const HeatMap& h) {
       const auto rgb = Colormap(t, ColormapKind::kViridis);
       const double lum = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
       const double x = left + c * cs, y = top + r * cs;
-      s += Fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"#%02x%02x%02x\" stroke=\"white\"/>\n", x,
+      s += StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"#%02x%02x%02x\" stroke=\"white\"/>\n", x,
                y, cs, cs, rgb[0], rgb[1], rgb[2]);
-      s += Text(x + cs / 2.0, y + cs / 2.0 + 5, Fmt(h.value_format.c_str(), v), "middle", cs >= 48 ? 14 : 11,
+      s += Text(x + cs / 2.0, y + cs / 2.0 + 5, StrFormat(h.value_format.c_str(), v), "middle", cs >= 48 ? 14 : 11,
                 lum > 140 ? " fill=\"#111\"" : " fill=\"white\"");
     }
   }

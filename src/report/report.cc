@@ -1,26 +1,12 @@
 #include "report/report.h"
 
-#include <cstdarg>
-#include <cstdio>
 #include <string>
 
+#include "util/text.h"
 namespace kws {
 namespace {
 
 using json = nlohmann::json;
-
-std::string F(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string F(const char* fmt, ...) {
-  va_list ap, ap2;
-  va_start(ap, fmt);
-  va_copy(ap2, ap);
-  const int n = std::vsnprintf(nullptr, 0, fmt, ap);
-  va_end(ap);
-  std::string out(size_t(n > 0 ? n : 0), '\0');
-  if (n > 0) std::vsnprintf(out.data(), size_t(n) + 1, fmt, ap2);
-  va_end(ap2);
-  return out;
-}
 
 double Num(const json& j, const char* key, double def = 0) {
   auto it = j.find(key);
@@ -30,13 +16,13 @@ std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
-std::string Pct(double fraction) { return F("%.2f%%", 100 * fraction); }
+std::string Pct(double fraction) { return StrFormat("%.2f%%", 100 * fraction); }
 std::string Savings(const json& b, const char* key) {
   auto it = b.find(key);
   if (it == b.end() || !it->is_number()) return "—";
-  return F("%.1f%%", it->get<double>());
+  return StrFormat("%.1f%%", it->get<double>());
 }
-std::string Us(double v) { return F("%.1f", v); }
+std::string Us(double v) { return StrFormat("%.1f", v); }
 std::string Count(const json& j, const char* key) { return GroupThousands((long long)Num(j, key)); }
 
 }  // namespace
@@ -57,13 +43,13 @@ std::string DataSection(const json& data) {
   std::string md = "## Data\n\n";
   if (Str(data, "kind") == "synthetic" && data["synth"].is_object()) {
     const json& s = data["synth"];
-    md += F("Synthetic speech: %d clips per word, text-to-speech voices", int(Num(s, "per_word")));
+    md += StrFormat("Synthetic speech: %d clips per word, text-to-speech voices", int(Num(s, "per_word")));
     if (s.contains("engines")) {
       md += " (";
       for (size_t i = 0; i < s["engines"].size(); ++i) md += (i ? ", " : "") + s["engines"][i].get<std::string>();
       md += ")";
     }
-    md += F(", seed %d, cached in `%s`.\n", int(Num(s, "seed")), Str(s, "cache_dir").c_str());
+    md += StrFormat(", seed %d, cached in `%s`.\n", int(Num(s, "seed")), Str(s, "cache_dir").c_str());
   } else {
     md += "Clips from `" + Str(data, "source") + "`.\n";
   }
@@ -73,7 +59,7 @@ std::string DataSection(const json& data) {
     md += data["labels"][i].get<std::string>();
     md += "`";
   }
-  md += F(".\n\nSplit by speaker: **%d training items** (%d speakers) in `%s`, **%d test items** (%d speakers) in "
+  md += StrFormat(".\n\nSplit by speaker: **%d training items** (%d speakers) in `%s`, **%d test items** (%d speakers) in "
           "`%s`.\n",
           int(Num(data, "train_items")), int(Num(data, "train_speakers")), Str(data, "train_dir").c_str(),
           int(Num(data, "test_items")), int(Num(data, "test_speakers")), Str(data, "test_dir").c_str());
@@ -85,7 +71,7 @@ std::string DataSection(const json& data) {
           "`kws quickstart --data ../shared/data/speech_commands` or `kws eval` on real clips).";
   md += "\n\n| label | training items | test items |\n|---|---:|---:|\n";
   for (auto& [label, c] : data["per_label"].items())
-    md += F("| %s | %d | %d |\n", label.c_str(), int(Num(c, "train")), int(Num(c, "test")));
+    md += StrFormat("| %s | %d | %d |\n", label.c_str(), int(Num(c, "train")), int(Num(c, "test")));
   return md;
 }
 
@@ -99,7 +85,7 @@ std::string ResultsSection(const json& r, bool has_base) {
   for (const auto& m : models) {
     const json& b = m.at("bench");
     const json& e = m.at("eval");
-    md += F("| %s | `%s` | %s (%d/%d) | %s | %s | %s (%s) | %.1f%% | %s | %s | %s | %s | %s | %s | %s |\n",
+    md += StrFormat("| %s | `%s` | %s (%d/%d) | %s | %s | %s (%s) | %.1f%% | %s | %s | %s | %s | %s | %s | %s |\n",
             Str(m, "name").c_str(), Str(m, "file").c_str(), Pct(Num(m, "accuracy")).c_str(), int(Num(e, "correct", 0)),
             int(Num(e, "n")), Count(b, "size_bytes").c_str(), Count(b, "zip_bytes").c_str(),
             Count(b, "params").c_str(), Count(b, "nonzero_params").c_str(), 100 * Num(m, "sparsity"),
@@ -108,7 +94,7 @@ std::string ResultsSection(const json& r, bool has_base) {
             Savings(b, "zip_savings_pct").c_str(), Savings(b, "latency_savings_pct").c_str());
   }
   const json& bo = r.at("bench_options");
-  md += F("\nLatency: median of %d runs per model after %d warm-up runs, one thread, the models interleaved "
+  md += StrFormat("\nLatency: median of %d runs per model after %d warm-up runs, one thread, the models interleaved "
           "(p90 values are in report.json). Pre-processing = log-mel features of one 1 s clip; inference = "
           "the kws runtime on the .tflite; total = the median of the per-run sums (so not always the sum of the "
           "two medians). Parameters = weights and biases of conv/dense layers; sparsity = their share of zeros; "
@@ -135,11 +121,11 @@ std::string TrainingSection(const json& r, bool has_base) {
   const json& pics = r.at("pictures");
   std::string md = "\n## Training\n\n";
   auto train_section = [&](const char* name, const json& t) {
-    md += F("**%s** (`%s`): %d epoch(s), best epoch %d (validation accuracy %s), %.1f s, %s parameters (%s non-zero)",
+    md += StrFormat("**%s** (`%s`): %d epoch(s), best epoch %d (validation accuracy %s), %.1f s, %s parameters (%s non-zero)",
             name, Str(t, "config").c_str(), int(Num(t, "epochs")), int(Num(t, "best_epoch")),
             Pct(Num(t, "best_val_accuracy")).c_str(), Num(t, "train_seconds"),
             GroupThousands((long long)Num(t, "params")).c_str(), GroupThousands((long long)Num(t, "nonzero")).c_str());
-    if (t.value("pruning", false)) md += F(", magnitude pruning to %.0f%% sparsity", 100 * Num(t, "final_sparsity"));
+    if (t.value("pruning", false)) md += StrFormat(", magnitude pruning to %.0f%% sparsity", 100 * Num(t, "final_sparsity"));
     md += ". Run folder: `" + Str(t, "run_dir") + "`.";
     if (!Str(t, "note").empty()) md += " **Note: " + Str(t, "note") + ".**";
     md += "\n\n";
@@ -171,12 +157,12 @@ std::string ErrorsSection(const json& models) {
       !models[0]["eval"]["errors"].empty()) {
     const json& errs = models[0]["eval"]["errors"];
     constexpr size_t kShown = 20;
-    md += F("\n\n## Misclassified test clips (%s)\n\n", Str(models[0], "name").c_str());
-    md += F("%zu of %d test items; %s. `kws eval --errors` on the same files lists them too.\n\n", errs.size(),
+    md += StrFormat("\n\n## Misclassified test clips (%s)\n\n", Str(models[0], "name").c_str());
+    md += StrFormat("%zu of %d test items; %s. `kws eval --errors` on the same files lists them too.\n\n", errs.size(),
             int(Num(models[0]["eval"], "n")), errs.size() > kShown ? "the first 20 (report.json has all)" : "all");
     md += "| true label | predicted | p(predicted) | p(true) | clip |\n|---|---|---:|---:|---|\n";
     for (size_t i = 0; i < errs.size() && i < kShown; ++i)
-      md += F("| %s | %s | %.3f | %.3f | `%s` |\n", Str(errs[i], "truth").c_str(), Str(errs[i], "predicted").c_str(),
+      md += StrFormat("| %s | %s | %.3f | %.3f | `%s` |\n", Str(errs[i], "truth").c_str(), Str(errs[i], "predicted").c_str(),
               Num(errs[i], "score"), Num(errs[i], "truth_score"), Str(errs[i], "item").c_str());
   }
   return md;
@@ -210,8 +196,8 @@ std::string FilesSection(const json& r, bool has_base) {
         "- `data/train`, `data/test`: the speaker-disjoint split (links to the clips)\n"
         "- `plots/`: the pictures above; `report.json`: every number of this report\n\n";
   md += "## Wall time\n\n| stage | seconds |\n|---|---:|\n";
-  for (auto& [stage, s] : r.at("timings_s").items()) md += F("| %s | %.1f |\n", stage.c_str(), s.get<double>());
-  md += F("\nThreads: %d. kws %s.\n", int(Num(r, "threads")), Str(r, "kws_version").c_str());
+  for (auto& [stage, s] : r.at("timings_s").items()) md += StrFormat("| %s | %.1f |\n", stage.c_str(), s.get<double>());
+  md += StrFormat("\nThreads: %d. kws %s.\n", int(Num(r, "threads")), Str(r, "kws_version").c_str());
   return md;
 }
 
@@ -225,16 +211,16 @@ std::string ReportMarkdown(const json& r) {
 }
 
 std::string ReportSummary(const json& r) {
-  std::string s = F("%-9s %9s %11s %9s %14s %10s %9s %9s\n", "model", "accuracy", ".tflite B", "zipped B",
+  std::string s = StrFormat("%-9s %9s %11s %9s %14s %10s %9s %9s\n", "model", "accuracy", ".tflite B", "zipped B",
                     "params (nz)", "total µs", "size sav", "lat sav");
   for (const auto& m : r.at("models")) {
     const json& b = m.at("bench");
-    s += F("%-9s %9s %11s %9s %14s %9s %9s %9s\n", Str(m, "name").c_str(), Pct(Num(m, "accuracy")).c_str(),
+    s += StrFormat("%-9s %9s %11s %9s %14s %9s %9s %9s\n", Str(m, "name").c_str(), Pct(Num(m, "accuracy")).c_str(),
            Count(b, "size_bytes").c_str(), Count(b, "zip_bytes").c_str(),
            (Count(b, "params") + " (" + Count(b, "nonzero_params") + ")").c_str(), Us(Num(b, "total_us")).c_str(),
            Savings(b, "size_savings_pct").c_str(), Savings(b, "latency_savings_pct").c_str());
   }
-  s += F("accuracy on %d held-out test items (%s)\n", int(Num(r.at("data"), "test_items")),
+  s += StrFormat("accuracy on %d held-out test items (%s)\n", int(Num(r.at("data"), "test_items")),
          Str(r.at("data"), "test_dir").c_str());
   return s;
 }

@@ -570,16 +570,7 @@ namespace {
 __attribute__((format(printf, 2, 3))) void Appendf(std::string& out, const char* fmt, ...) {
   va_list args;
   va_start(args, fmt);
-  va_list copy;
-  va_copy(copy, args);
-  const int n = std::vsnprintf(nullptr, 0, fmt, copy);
-  va_end(copy);
-  if (n > 0) {
-    const size_t at = out.size();
-    out.resize(at + size_t(n) + 1);
-    std::vsnprintf(out.data() + at, size_t(n) + 1, fmt, args);
-    out.resize(at + size_t(n));
-  }
+  out += VStrFormat(fmt, args);
   va_end(args);
 }
 

@@ -14,19 +14,7 @@ Verbosity g_verbosity = Verbosity::kNormal;
 
 // One line: what is formatted in comes from files too (labels, paths), so it is escaped.
 void VLog(const char* prefix, const char* fmt, va_list ap) {
-  char small[1024];
-  va_list copy;
-  va_copy(copy, ap);
-  const int n = std::vsnprintf(small, sizeof small, fmt, copy);
-  va_end(copy);
-  std::string text;
-  if (n >= int(sizeof small)) {
-    text.resize(size_t(n) + 1);
-    std::vsnprintf(text.data(), text.size(), fmt, ap);
-    text.resize(size_t(n));
-  } else {
-    text = n > 0 ? std::string(small, size_t(n)) : std::string();
-  }
+  const std::string text = VStrFormat(fmt, ap);
   std::fprintf(stderr, "%s%s\n", prefix, Printable(text).c_str());
 }
 

@@ -1,6 +1,8 @@
 // Small text helpers: parsing shared by command-line flags, and safe printing of text from files.
 #pragma once
+#include <cstdarg>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -9,6 +11,24 @@
 #include <vector>
 
 namespace kws {
+
+// printf into a std::string, of any length ("%.2f%%" -> "93.75%").
+inline std::string VStrFormat(const char* fmt, va_list ap) {
+  va_list copy;
+  va_copy(copy, ap);
+  const int n = std::vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  std::string out(size_t(n > 0 ? n : 0), '\0');
+  if (n > 0) std::vsnprintf(out.data(), size_t(n) + 1, fmt, ap);
+  return out;
+}
+__attribute__((format(printf, 1, 2))) inline std::string StrFormat(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  std::string out = VStrFormat(fmt, ap);
+  va_end(ap);
+  return out;
+}
 
 // "NAME=NUMBER" (e.g. "no=0.7", "espeak-ng=2"): the name (possibly empty) and the number, or
 // nullopt when there is no '=' or what follows it is not exactly one number (std::stod syntax).
