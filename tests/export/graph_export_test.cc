@@ -21,6 +21,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/rng.h"
+#include "support/command.h"
 
 namespace kws {
 namespace {
@@ -28,16 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-std::string RunCmd(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return *status = -1, out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
+using kws_test::RunForOutput;
 
 // Random (non-trivial) BN/SSN statistics and affine parameters, small biases.
 void Randomize(Model& m, uint64_t seed) {
@@ -64,7 +56,7 @@ class GraphExport : public ::testing::Test {
     if (!fs::exists(js_ / "node_modules/@tensorflow/tfjs-tflite"))
       GTEST_SKIP() << "tools/js/node_modules missing: official interpreter unavailable";
     int st = 0;
-    RunCmd("node --version", &st);
+    RunForOutput("node --version", &st);
     if (st != 0) GTEST_SKIP() << "node not found";
     dir_ = fs::temp_directory_path() / ("kws_graph_export_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
@@ -81,7 +73,7 @@ class GraphExport : public ::testing::Test {
     for (const auto& r : raw) all += r;
     AtomicWriteFile(ip, all);
     int st = 0;
-    const std::string js = RunCmd("node " + (js_ / "tflite_run.js").string() + " " + mp.string() + " " + ip.string() +
+    const std::string js = RunForOutput("node " + (js_ / "tflite_run.js").string() + " " + mp.string() + " " + ip.string() +
                                       " 2>&1", &st);
     EXPECT_EQ(st, 0) << name << ": " << js;
     if (st != 0) return {};

@@ -25,6 +25,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/rng.h"
+#include "support/command.h"
 
 namespace {
 
@@ -32,19 +33,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using kws::rt::Interpreter;
 
-std::string Shell(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    *status = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
+using kws_test::RunForOutput;
 
 // A model under construction in the official JSON form.
 struct JsonModel {
@@ -176,7 +165,7 @@ class ForeignModels : public ::testing::Test {
     const fs::path official = fs::path(KWS_SOURCE_DIR) / "../shared/reference/tflite_schema.fbs";
     if (!fs::exists(official)) GTEST_SKIP() << official << " not present (shared/ reference missing)";
     int st = 0;
-    Shell("flatc --version 2>&1", &st);
+    RunForOutput("flatc --version 2>&1", &st);
     if (st != 0) GTEST_SKIP() << "flatc not installed";
     dir_ = fs::temp_directory_path() / ("kws_foreign_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
@@ -184,7 +173,7 @@ class ForeignModels : public ::testing::Test {
     text = std::regex_replace(text, std::regex(R"(\s*\(deprecated\))"), "");  // flatc 2.0.8 limitation
     kws::AtomicWriteFile((dir_ / "official.fbs").string(), text);
     js_ = fs::path(KWS_SOURCE_DIR) / "tools/js/tflite_run.js";
-    Shell("node --version 2>&1", &st);
+    RunForOutput("node --version 2>&1", &st);
     have_official_ = st == 0 && fs::exists(fs::path(KWS_SOURCE_DIR) / "tools/js/node_modules/@tensorflow/tfjs-tflite");
     have_litert_ = st == 0 && fs::exists(fs::path(KWS_SOURCE_DIR) / "tools/js/node_modules/@litertjs/core");
   }
@@ -198,7 +187,7 @@ class ForeignModels : public ::testing::Test {
   std::string Compile(const std::string& name, const json& model) {
     kws::AtomicWriteFile((dir_ / (name + ".json")).string(), model.dump());
     int st = 0;
-    std::string log = Shell("cd " + dir_.string() + " && flatc --binary official.fbs " + name + ".json 2>&1", &st);
+    std::string log = RunForOutput("cd " + dir_.string() + " && flatc --binary official.fbs " + name + ".json 2>&1", &st);
     EXPECT_EQ(st, 0) << log;
     return kws::ReadFile((dir_ / (name + ".tflite")).string());
   }
@@ -246,7 +235,7 @@ class ForeignModels : public ::testing::Test {
     kws::AtomicWriteFile(mp.string(), official_bytes);
     kws::AtomicWriteFile(ip.string(), batch);
     int st = 0;
-    const std::string js = Shell("node " + js_.string() + " " + mp.string() + " " + ip.string() + " 2>&1", &st);
+    const std::string js = RunForOutput("node " + js_.string() + " " + mp.string() + " " + ip.string() + " 2>&1", &st);
     ASSERT_EQ(st, 0) << js;
     const json j = json::parse(js.substr(js.find('{')));
     const auto& vals = j["values"];
@@ -303,7 +292,7 @@ class ForeignModels : public ::testing::Test {
     kws::AtomicWriteFile(mp.string(), bytes);
     kws::AtomicWriteFile(ip.string(), batch);
     int st = 0;
-    const std::string js = Shell("node " + (js_.parent_path() / "litert_run.js").string() + " " + mp.string() + " " +
+    const std::string js = RunForOutput("node " + (js_.parent_path() / "litert_run.js").string() + " " + mp.string() + " " +
                                      ip.string() + " 2>&1", &st);
     EXPECT_EQ(st, 0) << js;
     if (st != 0) return mine[0];
@@ -605,7 +594,7 @@ TEST_F(ForeignModels, Uint8InputOutputThroughQuantize) {
     for (int i = 0; i < 5; ++i) want.push_back(int(static_cast<const uint8_t*>(it.output_data(0))[i]));
     int st = 0;
     const std::string cli =
-        Shell(std::string(KWS_BINARY) + " invoke --model " + mp.string() + " --input-raw " + ip.string(), &st);
+        RunForOutput(std::string(KWS_BINARY) + " invoke --model " + mp.string() + " --input-raw " + ip.string(), &st);
     ASSERT_EQ(st, 0) << cli;
     EXPECT_EQ(json::parse(cli), want) << cli;
   }

@@ -16,6 +16,7 @@
 #include "tflite/builder.h"
 #include "util/rng.h"
 #include "util/fs.h"
+#include "support/command.h"
 
 namespace fs = std::filesystem;
 using kws::rt::Interpreter;
@@ -24,19 +25,7 @@ using Kind = SyntheticModelOptions::Kind;
 
 namespace {
 
-std::string RunCmd(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    *status = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
+using kws_test::RunForOutput;
 
 class Official : public ::testing::Test {
  protected:
@@ -45,7 +34,7 @@ class Official : public ::testing::Test {
     if (!fs::exists(js_ / "node_modules/@tensorflow/tfjs-tflite"))
       GTEST_SKIP() << "tools/js/node_modules missing (run npm ci in tools/js): official interpreter unavailable";
     int st = 0;
-    RunCmd("node --version", &st);
+    RunForOutput("node --version", &st);
     if (st != 0) GTEST_SKIP() << "node not found";
     dir_ = fs::temp_directory_path() / ("kws_official_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
@@ -100,7 +89,7 @@ class Official : public ::testing::Test {
       kws::AtomicWriteFile(ip, raw);
       int st = 0;
       const std::string js =
-          RunCmd("node " + (js_ / "tflite_run.js").string() + " " + mp.string() + " " + ip.string() + " 2>&1", &st);
+          RunForOutput("node " + (js_ / "tflite_run.js").string() + " " + mp.string() + " " + ip.string() + " 2>&1", &st);
       EXPECT_EQ(st, 0) << js;
       if (st != 0) return res;
       const auto j = nlohmann::json::parse(js.substr(js.find('{')));
@@ -177,11 +166,11 @@ TEST_F(Official, CliInvokeMatchesOfficial) {
   for (auto& c : raw) c = char(int(rng.Below(256)) - 128);
   kws::AtomicWriteFile(ip, raw);
   int st = 0;
-  const std::string ours = RunCmd(std::string(KWS_BINARY) + " invoke --model " + mp.string() + " --input-raw " +
+  const std::string ours = RunForOutput(std::string(KWS_BINARY) + " invoke --model " + mp.string() + " --input-raw " +
                                       ip.string(), &st);
   ASSERT_EQ(st, 0) << ours;
   const std::string js =
-      RunCmd("node " + (js_ / "tflite_run.js").string() + " " + mp.string() + " " + ip.string() + " 2>/dev/null", &st);
+      RunForOutput("node " + (js_ / "tflite_run.js").string() + " " + mp.string() + " " + ip.string() + " 2>/dev/null", &st);
   ASSERT_EQ(st, 0) << js;
   const auto a = nlohmann::json::parse(ours);
   const auto b = nlohmann::json::parse(js)["values"];

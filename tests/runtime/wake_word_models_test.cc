@@ -25,6 +25,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/rng.h"
+#include "support/command.h"
 
 namespace {
 
@@ -32,26 +33,14 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using kws::rt::Interpreter;
 
-std::string Shell(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    *status = -1;
-    return out;
-  }
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
+using kws_test::RunForOutput;
 
 class WakeWordModels : public ::testing::Test {
  protected:
   void SetUp() override {
     js_ = fs::path(KWS_SOURCE_DIR) / "tools/js";
     int st = 0;
-    Shell("node --version 2>&1", &st);
+    RunForOutput("node --version 2>&1", &st);
     have_node_ = st == 0;
     dir_ = fs::temp_directory_path() / ("kws_wake_words_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
@@ -66,7 +55,7 @@ class WakeWordModels : public ::testing::Test {
     const fs::path ip = dir_ / "inputs.raw";
     kws::AtomicWriteFile(ip.string(), inputs);
     int st = 0;
-    const std::string out = Shell("node " + (js_ / runner).string() + " " + model.string() + " " + ip.string() + " 2>&1", &st);
+    const std::string out = RunForOutput("node " + (js_ / runner).string() + " " + model.string() + " " + ip.string() + " 2>&1", &st);
     EXPECT_EQ(st, 0) << out;
     std::vector<double> v;
     if (st != 0) return v;
@@ -98,13 +87,13 @@ class WakeWordModels : public ::testing::Test {
   fs::path Resized(const fs::path& model, const std::vector<int>& shape) {
     const fs::path official = fs::path(KWS_SOURCE_DIR) / "../shared/reference/tflite_schema.fbs";
     int st = 0;
-    Shell("flatc --version 2>&1", &st);
+    RunForOutput("flatc --version 2>&1", &st);
     if (!fs::exists(official) || st != 0) return {};
     std::string schema = kws::ReadFile(official.string());
     schema = std::regex_replace(schema, std::regex(R"(\s*\(deprecated\))"), "");  // flatc 2.0.8 limitation
     kws::AtomicWriteFile((dir_ / "official.fbs").string(), schema);
     const std::string stem = model.stem().string();
-    std::string log = Shell("cd " + dir_.string() + " && flatc --json --strict-json --raw-binary official.fbs -- " +
+    std::string log = RunForOutput("cd " + dir_.string() + " && flatc --json --strict-json --raw-binary official.fbs -- " +
                                 model.string() + " 2>&1",
                             &st);
     EXPECT_EQ(st, 0) << log;
@@ -112,7 +101,7 @@ class WakeWordModels : public ::testing::Test {
     auto& sg = m["subgraphs"][0];
     sg["tensors"][sg["inputs"][0].get<size_t>()]["shape"] = shape;
     kws::AtomicWriteFile((dir_ / (stem + ".json")).string(), m.dump());
-    log = Shell("cd " + dir_.string() + " && flatc --binary official.fbs " + stem + ".json 2>&1", &st);
+    log = RunForOutput("cd " + dir_.string() + " && flatc --binary official.fbs " + stem + ".json 2>&1", &st);
     EXPECT_EQ(st, 0) << log;
     return dir_ / (stem + ".tflite");
   }
@@ -202,7 +191,7 @@ TEST_F(WakeWordModels, MelspectrogramTakesAnyLength) {
     const fs::path ap = dir_ / "audio.f32";
     kws::AtomicWriteFile(ap.string(), audio);
     int st = 0;
-    const std::string cli = Shell(std::string(KWS_BINARY) + " invoke --model " + path.string() + " --input-raw " +
+    const std::string cli = RunForOutput(std::string(KWS_BINARY) + " invoke --model " + path.string() + " --input-raw " +
                                       ap.string() + " 2>&1",
                                   &st);
     ASSERT_EQ(st, 0) << cli;
@@ -264,7 +253,7 @@ TEST_F(WakeWordModels, MicroWakeWordStepByStepMatchesLiteRt) {
   kws::AtomicWriteFile(fp.string(), frames);
   int st = 0;
   const std::string cli =
-      Shell(std::string(KWS_BINARY) + " invoke --model " + path.string() + " --input-raw " + fp.string() + " --steps", &st);
+      RunForOutput(std::string(KWS_BINARY) + " invoke --model " + path.string() + " --input-raw " + fp.string() + " --steps", &st);
   ASSERT_EQ(st, 0) << cli;
   const json j = json::parse(cli);
   ASSERT_EQ(j.size(), steps);

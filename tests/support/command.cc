@@ -15,19 +15,26 @@
 
 namespace kws_test {
 
+std::string RunForOutput(const std::string& command, int* code) {
+  std::string out;
+  *code = -1;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[65536];
+  size_t k;
+  while ((k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
+  const int status = pclose(p);
+  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
 CommandResult RunCommand(const std::string& command) {
   static std::atomic<int> n{0};
   const std::string err_file = (std::filesystem::temp_directory_path() /
                                 ("kws_test_err_" + std::to_string(getpid()) + "_" + std::to_string(n++)))
                                    .string();
   CommandResult r;
-  FILE* p = popen(("(" + command + ") 2>" + err_file).c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t k;
-  while ((k = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, k);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = RunForOutput("(" + command + ") 2>" + err_file, &r.code);
   std::error_code ec;
   if (std::filesystem::exists(err_file, ec)) r.err = kws::ReadFile(err_file);
   std::filesystem::remove(err_file, ec);

@@ -10,6 +10,10 @@ struct CommandResult {
   std::string out, err;  // everything it wrote on stdout and on stderr
 };
 
+// `sh -c COMMAND`: its stdout, and its exit code in *code (-1 when it did not exit normally); its stderr
+// passes through to the test's own (where a failing reference tool's message is seen).
+std::string RunForOutput(const std::string& command, int* code);
+
 // `sh -c COMMAND`, stdout and stderr captured (stderr through a temporary file, removed after).
 CommandResult RunCommand(const std::string& command);
 
