@@ -139,16 +139,21 @@ class Pool {
 };
 
 thread_local bool t_inside_parallel = false;
+thread_local int t_threads = 0;  // ThisThreadThreads: 0 = the global count
 
 }  // namespace
 
 int NumThreads() {
+  if (t_threads > 0) return t_threads;
   if (g_threads > 0) return g_threads;
   unsigned hc = std::thread::hardware_concurrency();
   return hc > 0 ? int(hc) : 1;
 }
 
 void SetNumThreads(int n) { g_threads = n > 0 ? n : 0; }
+
+ThisThreadThreads::ThisThreadThreads(int n) : saved_(t_threads) { t_threads = n > 0 ? n : 0; }
+ThisThreadThreads::~ThisThreadThreads() { t_threads = saved_; }
 
 void ParallelFor(long n, const std::function<void(long, long, int)>& fn) {
   if (n <= 0) return;

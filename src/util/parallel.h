@@ -11,6 +11,19 @@ namespace kws {
 int NumThreads();            // defaults to the number of cores
 void SetNumThreads(int n);   // n <= 0 restores the default
 
+// For its lifetime, NumThreads() on the calling thread only is `n` (e.g. 1 for each of several models
+// trained side by side on their own std::threads); the global count and other threads are unaffected.
+class ThisThreadThreads {
+ public:
+  explicit ThisThreadThreads(int n);
+  ~ThisThreadThreads();
+  ThisThreadThreads(const ThisThreadThreads&) = delete;
+  ThisThreadThreads& operator=(const ThisThreadThreads&) = delete;
+
+ private:
+  int saved_;
+};
+
 // fn(begin, end, chunk_index) for chunk_index in [0, chunks); chunks <= NumThreads().
 void ParallelFor(long n, const std::function<void(long begin, long end, int chunk)>& fn);
 

@@ -13,6 +13,7 @@
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/parallel.h"
 #include "train_test_util.h"
 
 namespace kws {
@@ -216,6 +217,41 @@ TEST(Teachers, TeacherFromAnotherRecipe) {
   EXPECT_EQ(LoadConfig((dir / "student.toml").string(), {"train.distill_teachers=1", "train.teacher.config=t.toml"})
                 .train.teacher_config,
             "t.toml");
+  fsys::remove_all(dir);
+}
+
+// With two threads the run's two teachers train side by side, one thread each: each is the same bits as
+// when they train one after the other on one thread (nothing shared between them), and the two differ
+// (their own seeds).
+TEST(Teachers, SideBySideTeachersAreTheSameBitsAsOneAtATime) {
+  auto dir = TempDir("side_by_side");
+  std::string teacher = kTiny;
+  teacher.replace(teacher.find("[prune]\nenabled = true"), 22, "[prune]\nenabled = false");
+  AtomicWriteFile(dir / "teacher.toml", teacher);
+  AtomicWriteFile(dir / "student.toml", kTiny + "\n[train.teacher]\nconfig = \"teacher.toml\"\n");
+  const Config cfg = LoadConfig((dir / "student.toml").string(),
+                                {"prune.enabled=false", "train.epochs=2", "train.distill_teachers=2"});
+  AudioSet a = MakeAudio(cfg, 48);
+  TrainData d = Split(a.features);
+  d.windows = &a.windows;
+  auto outputs = [&](int threads, const std::string& name, int teacher) {
+    const int saved = NumThreads();
+    SetNumThreads(threads);
+    TrainerOptions o;
+    o.out_dir = (dir / name).string();
+    o.progress = false;
+    if (teacher == 1) Train(cfg, d, o);
+    SetNumThreads(saved);
+    Model t = ModelFromCheckpoint(LoadCheckpoint(o.out_dir + "/teacher_" + std::to_string(teacher) + ".ckpt"));
+    std::vector<float> p(size_t(a.features.n) * 2);
+    t.Predict(a.features.item(0), a.features.n, p.data());
+    return p;
+  };
+  const std::vector<float> one1 = outputs(1, "one", 1), one2 = outputs(1, "one", 2);
+  const std::vector<float> two1 = outputs(2, "two", 1), two2 = outputs(2, "two", 2);
+  EXPECT_EQ(one1, two1);
+  EXPECT_EQ(one2, two2);
+  EXPECT_NE(one1, one2);
   fsys::remove_all(dir);
 }
 
