@@ -18,7 +18,6 @@ const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 const char* Color(size_t i) { return kPalette[i % (sizeof(kPalette) / sizeof(kPalette[0]))]; }
 
-
 // A tick label with as many decimals as the tick step needs.
 std::string TickLabel(double v, double step) {
   int decimals = step > 0 ? std::max(0, int(-std::floor(std::log10(step) + 1e-9))) : 0;
@@ -47,10 +46,11 @@ std::string PowerLabel(int e) {
 }
 
 std::string Header(int w, int h) {
-  return StrFormat("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-             "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
-             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-             w, h, w, h);
+  return StrFormat(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+      "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
+      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+      w, h, w, h);
 }
 
 std::string Text(double x, double y, const std::string& s, const char* anchor = "middle", int size = 12,
@@ -70,7 +70,8 @@ std::string Axes(const Frame& f, int width, int height, const std::string& title
                  const std::string& y_label) {
   std::string s;
   if (!title.empty()) s += Text(width / 2.0, 22, title, "middle", 15, " font-weight=\"bold\"");
-  s += StrFormat("<path d=\"M%.1f %.1f V%.1f H%.1f\" fill=\"none\" stroke=\"#333\"/>\n", f.left, f.top, f.bottom, f.right);
+  s += StrFormat("<path d=\"M%.1f %.1f V%.1f H%.1f\" fill=\"none\" stroke=\"#333\"/>\n", f.left, f.top, f.bottom,
+                 f.right);
   if (!x_label.empty()) s += Text((f.left + f.right) / 2, height - 8, x_label);
   if (!y_label.empty())
     s += Text(16, (f.top + f.bottom) / 2, y_label, "middle", 12,
@@ -89,7 +90,7 @@ std::string Legend(const Frame& f, const std::vector<Series>& series, bool bar) 
       s += StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"10\" fill=\"%s\"/>\n", x, cy - 5, Color(i));
     else
       s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"/>\n", x,
-               cy, x + 16, cy, Color(i));
+                     cy, x + 16, cy, Color(i));
     s += Text(x + 20, cy + 4, series[i].name, "start");
     x += 20 + 7.2 * double(series[i].name.size()) + 18;
   }
@@ -176,21 +177,21 @@ std::string LineChartSvg(const LineChart& c) {
   std::string s = Header(c.width, c.height);
   for (double v : yt) {
     if (v < ymin - ystep * 1e-6 || v > ymax + ystep * 1e-6) continue;
-    s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", f.left, Y(v), f.right,
-             Y(v));
+    s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", f.left, Y(v),
+                   f.right, Y(v));
     s += Text(f.left - 6, Y(v) + 4, TickLabel(v, ystep), "end", 11);
   }
   for (double v : xt) {
     if (v < xmin - xstep * 1e-6 || v > xmax + xstep * 1e-6) continue;
     s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", X(v), f.bottom, X(v),
-             f.bottom + 4);
+                   f.bottom + 4);
     s += Text(X(v), f.bottom + 17, TickLabel(v, xstep), "middle", 11);
   }
   s += Axes(f, c.width, c.height, c.title, c.x_label, c.y_label);
   for (const RefLine& l : c.x_lines) {
     if (!std::isfinite(l.value)) continue;
     s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n",
-             X(l.value), f.bottom, X(l.value), f.top);
+                   X(l.value), f.bottom, X(l.value), f.top);
     if (!l.label.empty()) s += Text(X(l.value) + 4, f.top + 12, l.label, "start", 10, " fill=\"#555\"");
   }
   for (size_t k = 0; k < c.series.size(); ++k) {
@@ -202,7 +203,7 @@ std::string LineChartSvg(const LineChart& c) {
       pts += StrFormat("%s%.1f,%.1f", pts.empty() ? "" : " ", X(se.x[i]), Y(std::clamp(se.y[i], ymin, ymax)));
       if (c.markers)
         s += StrFormat("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n", X(se.x[i]),
-                 Y(std::clamp(se.y[i], ymin, ymax)), Color(k));
+                       Y(std::clamp(se.y[i], ymin, ymax)), Color(k));
       if (!se.point_labels.empty()) {
         const double px = X(se.x[i]), py = Y(std::clamp(se.y[i], ymin, ymax));
         if (std::abs(px - last_lx) < 24 && std::abs(py - last_ly) < 11) continue;  // would overlap
@@ -213,9 +214,10 @@ std::string LineChartSvg(const LineChart& c) {
           s += Text(px + 5, py - 5, se.point_labels[i], "start", 10);
       }
     }
-    s += StrFormat("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
-             "stroke-linejoin=\"round\"/>\n",
-             pts.c_str(), Color(k));
+    s += StrFormat(
+        "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+        "stroke-linejoin=\"round\"/>\n",
+        pts.c_str(), Color(k));
   }
   s += Legend(f, c.series, false);
   return s + "</svg>\n";
@@ -252,7 +254,8 @@ std::string BarChartSvg(const BarChart& c) {
   std::string s = Header(c.width, c.height);
   for (double t : ticks) {
     const double y = f.bottom - (t - lo) / (hi - lo) * f.h();
-    s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", f.left, y, f.right, y);
+    s += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", f.left, y, f.right,
+                   y);
     s += Text(f.left - 6, y + 4, c.log_scale ? PowerLabel(int(t)) : TickLabel(t, step), "end", 11);
   }
   const size_t groups = c.categories.size(), ns = std::max<size_t>(1, c.series.size());
@@ -264,9 +267,10 @@ std::string BarChartSvg(const BarChart& c) {
       const double v = c.series[k].y[g];
       if (!std::isfinite(v) || (c.log_scale && v <= 0)) continue;
       const double x = gx + bw * double(k), y = Y(v);
-      s += StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s: %s</title></rect>\n",
-               x + 1, y, bw - 2, f.bottom - y, Color(k), XmlEscape(c.series[k].name).c_str(),
-               XmlEscape(ValueLabel(c.value_format, v)).c_str());
+      s += StrFormat(
+          "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s: %s</title></rect>\n",
+          x + 1, y, bw - 2, f.bottom - y, Color(k), XmlEscape(c.series[k].name).c_str(),
+          XmlEscape(ValueLabel(c.value_format, v)).c_str());
       s += Text(x + bw / 2, y - 4, ValueLabel(c.value_format, v), "middle", bw < 40 ? 9 : 10);
     }
     s += Text(f.left + gw * (double(g) + 0.5), f.bottom + 17, c.categories[g], "middle", 12);
@@ -306,8 +310,9 @@ std::string HeatMapSvg(const HeatMap& h) {
       const auto rgb = Colormap(t, ColormapKind::kViridis);
       const double lum = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
       const double x = left + c * cs, y = top + r * cs;
-      s += StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"#%02x%02x%02x\" stroke=\"white\"/>\n", x,
-               y, cs, cs, rgb[0], rgb[1], rgb[2]);
+      s += StrFormat(
+          "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"#%02x%02x%02x\" stroke=\"white\"/>\n", x, y,
+          cs, cs, rgb[0], rgb[1], rgb[2]);
       s += Text(x + cs / 2.0, y + cs / 2.0 + 5, StrFormat(h.value_format.c_str(), v), "middle", cs >= 48 ? 14 : 11,
                 lum > 140 ? " fill=\"#111\"" : " fill=\"white\"");
     }

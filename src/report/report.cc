@@ -59,10 +59,11 @@ std::string DataSection(const json& data) {
     md += data["labels"][i].get<std::string>();
     md += "`";
   }
-  md += StrFormat(".\n\nSplit by speaker: **%d training items** (%d speakers) in `%s`, **%d test items** (%d speakers) in "
-          "`%s`.\n",
-          int(Num(data, "train_items")), int(Num(data, "train_speakers")), Str(data, "train_dir").c_str(),
-          int(Num(data, "test_items")), int(Num(data, "test_speakers")), Str(data, "test_dir").c_str());
+  md += StrFormat(
+      ".\n\nSplit by speaker: **%d training items** (%d speakers) in `%s`, **%d test items** (%d speakers) in "
+      "`%s`.\n",
+      int(Num(data, "train_items")), int(Num(data, "train_speakers")), Str(data, "train_dir").c_str(),
+      int(Num(data, "test_items")), int(Num(data, "test_speakers")), Str(data, "test_dir").c_str());
   md += "Training carves its own speaker-disjoint validation set out of the training items (best-epoch "
         "selection). **Every accuracy below is on the test items: speakers that no model saw in training or "
         "model selection.**";
@@ -86,20 +87,22 @@ std::string ResultsSection(const json& r, bool has_base) {
     const json& b = m.at("bench");
     const json& e = m.at("eval");
     md += StrFormat("| %s | `%s` | %s (%d/%d) | %s | %s | %s (%s) | %.1f%% | %s | %s | %s | %s | %s | %s | %s |\n",
-            Str(m, "name").c_str(), Str(m, "file").c_str(), Pct(Num(m, "accuracy")).c_str(), int(Num(e, "correct", 0)),
-            int(Num(e, "n")), Count(b, "size_bytes").c_str(), Count(b, "zip_bytes").c_str(),
-            Count(b, "params").c_str(), Count(b, "nonzero_params").c_str(), 100 * Num(m, "sparsity"),
-            Count(b, "macs").c_str(), Us(Num(b, "preprocess_us")).c_str(), Us(Num(b, "inference_us")).c_str(),
-            Us(Num(b, "total_us")).c_str(), Savings(b, "size_savings_pct").c_str(),
-            Savings(b, "zip_savings_pct").c_str(), Savings(b, "latency_savings_pct").c_str());
+                    Str(m, "name").c_str(), Str(m, "file").c_str(), Pct(Num(m, "accuracy")).c_str(),
+                    int(Num(e, "correct", 0)), int(Num(e, "n")), Count(b, "size_bytes").c_str(),
+                    Count(b, "zip_bytes").c_str(), Count(b, "params").c_str(), Count(b, "nonzero_params").c_str(),
+                    100 * Num(m, "sparsity"), Count(b, "macs").c_str(), Us(Num(b, "preprocess_us")).c_str(),
+                    Us(Num(b, "inference_us")).c_str(), Us(Num(b, "total_us")).c_str(),
+                    Savings(b, "size_savings_pct").c_str(), Savings(b, "zip_savings_pct").c_str(),
+                    Savings(b, "latency_savings_pct").c_str());
   }
   const json& bo = r.at("bench_options");
-  md += StrFormat("\nLatency: median of %d runs per model after %d warm-up runs, one thread, the models interleaved "
-          "(p90 values are in report.json). Pre-processing = log-mel features of one 1 s clip; inference = "
-          "the kws runtime on the .tflite; total = the median of the per-run sums (so not always the sum of the "
-          "two medians). Parameters = weights and biases of conv/dense layers; sparsity = their share of zeros; "
-          "zipped = a deflate .zip of the file.",
-          int(Num(bo, "runs")), int(Num(bo, "warmup")));
+  md += StrFormat(
+      "\nLatency: median of %d runs per model after %d warm-up runs, one thread, the models interleaved "
+      "(p90 values are in report.json). Pre-processing = log-mel features of one 1 s clip; inference = "
+      "the kws runtime on the .tflite; total = the median of the per-run sums (so not always the sum of the "
+      "two medians). Parameters = weights and biases of conv/dense layers; sparsity = their share of zeros; "
+      "zipped = a deflate .zip of the file.",
+      int(Num(bo, "runs")), int(Num(bo, "warmup")));
   if (has_base)
     md += " Savings = 100·(1 − model/baseline) against the baseline (`" + Str(r["baseline"], "config") +
           "`, float .tflite).";
@@ -121,11 +124,13 @@ std::string TrainingSection(const json& r, bool has_base) {
   const json& pics = r.at("pictures");
   std::string md = "\n## Training\n\n";
   auto train_section = [&](const char* name, const json& t) {
-    md += StrFormat("**%s** (`%s`): %d epoch(s), best epoch %d (validation accuracy %s), %.1f s, %s parameters (%s non-zero)",
-            name, Str(t, "config").c_str(), int(Num(t, "epochs")), int(Num(t, "best_epoch")),
-            Pct(Num(t, "best_val_accuracy")).c_str(), Num(t, "train_seconds"),
-            GroupThousands((long long)Num(t, "params")).c_str(), GroupThousands((long long)Num(t, "nonzero")).c_str());
-    if (t.value("pruning", false)) md += StrFormat(", magnitude pruning to %.0f%% sparsity", 100 * Num(t, "final_sparsity"));
+    md += StrFormat(
+        "**%s** (`%s`): %d epoch(s), best epoch %d (validation accuracy %s), %.1f s, %s parameters (%s non-zero)", name,
+        Str(t, "config").c_str(), int(Num(t, "epochs")), int(Num(t, "best_epoch")),
+        Pct(Num(t, "best_val_accuracy")).c_str(), Num(t, "train_seconds"),
+        GroupThousands((long long)Num(t, "params")).c_str(), GroupThousands((long long)Num(t, "nonzero")).c_str());
+    if (t.value("pruning", false))
+      md += StrFormat(", magnitude pruning to %.0f%% sparsity", 100 * Num(t, "final_sparsity"));
     md += ". Run folder: `" + Str(t, "run_dir") + "`.";
     if (!Str(t, "note").empty()) md += " **Note: " + Str(t, "note") + ".**";
     md += "\n\n";
@@ -159,11 +164,13 @@ std::string ErrorsSection(const json& models) {
     constexpr size_t kShown = 20;
     md += StrFormat("\n\n## Misclassified test clips (%s)\n\n", Str(models[0], "name").c_str());
     md += StrFormat("%zu of %d test items; %s. `kws eval --errors` on the same files lists them too.\n\n", errs.size(),
-            int(Num(models[0]["eval"], "n")), errs.size() > kShown ? "the first 20 (report.json has all)" : "all");
+                    int(Num(models[0]["eval"], "n")),
+                    errs.size() > kShown ? "the first 20 (report.json has all)" : "all");
     md += "| true label | predicted | p(predicted) | p(true) | clip |\n|---|---|---:|---:|---|\n";
     for (size_t i = 0; i < errs.size() && i < kShown; ++i)
-      md += StrFormat("| %s | %s | %.3f | %.3f | `%s` |\n", Str(errs[i], "truth").c_str(), Str(errs[i], "predicted").c_str(),
-              Num(errs[i], "score"), Num(errs[i], "truth_score"), Str(errs[i], "item").c_str());
+      md += StrFormat("| %s | %s | %.3f | %.3f | `%s` |\n", Str(errs[i], "truth").c_str(),
+                      Str(errs[i], "predicted").c_str(), Num(errs[i], "score"), Num(errs[i], "truth_score"),
+                      Str(errs[i], "item").c_str());
   }
   return md;
 }
@@ -212,16 +219,17 @@ std::string ReportMarkdown(const json& r) {
 
 std::string ReportSummary(const json& r) {
   std::string s = StrFormat("%-9s %9s %11s %9s %14s %10s %9s %9s\n", "model", "accuracy", ".tflite B", "zipped B",
-                    "params (nz)", "total µs", "size sav", "lat sav");
+                            "params (nz)", "total µs", "size sav", "lat sav");
   for (const auto& m : r.at("models")) {
     const json& b = m.at("bench");
     s += StrFormat("%-9s %9s %11s %9s %14s %9s %9s %9s\n", Str(m, "name").c_str(), Pct(Num(m, "accuracy")).c_str(),
-           Count(b, "size_bytes").c_str(), Count(b, "zip_bytes").c_str(),
-           (Count(b, "params") + " (" + Count(b, "nonzero_params") + ")").c_str(), Us(Num(b, "total_us")).c_str(),
-           Savings(b, "size_savings_pct").c_str(), Savings(b, "latency_savings_pct").c_str());
+                   Count(b, "size_bytes").c_str(), Count(b, "zip_bytes").c_str(),
+                   (Count(b, "params") + " (" + Count(b, "nonzero_params") + ")").c_str(),
+                   Us(Num(b, "total_us")).c_str(), Savings(b, "size_savings_pct").c_str(),
+                   Savings(b, "latency_savings_pct").c_str());
   }
   s += StrFormat("accuracy on %d held-out test items (%s)\n", int(Num(r.at("data"), "test_items")),
-         Str(r.at("data"), "test_dir").c_str());
+                 Str(r.at("data"), "test_dir").c_str());
   return s;
 }
 

@@ -146,11 +146,14 @@ std::string Axis(const Panel& p, double lo, double hi, bool x, const std::string
     const std::string label = std::fabs(t) >= 1000 ? Thousands(t) : StrFormat("%g", t);
     if (x) {
       const double px = p.left + f * p.w;
-      o += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", px, p.top, px, p.top + p.h);
-      o += StrFormat("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", px, p.top + p.h + 16, label.c_str());
+      o += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", px, p.top, px,
+                     p.top + p.h);
+      o += StrFormat("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", px, p.top + p.h + 16,
+                     label.c_str());
     } else {
       const double py = p.top + p.h - f * p.h;
-      o += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", p.left, py, p.left + p.w, py);
+      o += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", p.left, py,
+                     p.left + p.w, py);
       o += StrFormat("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", p.left - 6, py + 4, label.c_str());
     }
   }
@@ -159,7 +162,7 @@ std::string Axis(const Panel& p, double lo, double hi, bool x, const std::string
          XmlEscape(title) + "</text>\n";
   else
     o += StrFormat("<text transform=\"translate(%.1f,%.1f) rotate(-90)\" text-anchor=\"middle\">", p.left - 48,
-             p.top + p.h / 2) +
+                   p.top + p.h / 2) +
          XmlEscape(title) + "</text>\n";
   return o;
 }
@@ -175,14 +178,14 @@ std::string ScatterPanel(const Panel& p, const std::vector<json>& finals, const 
       pts.push_back({Num(r, fig), 100 * Num(r, "accuracy")});
       recs.push_back(&r);
     }
-  std::string o = StrFormat("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"14\">", p.left + p.w / 2,
-                      p.top - 12) +
-                  XmlEscape(title) + "</text>\n";
-  o += StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", p.left, p.top,
-           p.w, p.h);
+  std::string o =
+      StrFormat("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"14\">", p.left + p.w / 2, p.top - 12) +
+      XmlEscape(title) + "</text>\n";
+  o += StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", p.left,
+                 p.top, p.w, p.h);
   if (pts.empty())
     return o + StrFormat("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no trials</text>\n", p.left + p.w / 2,
-                   p.top + p.h / 2);
+                         p.top + p.h / 2);
   double x0 = pts[0].first, x1 = x0, y0 = pts[0].second, y1 = y0;
   for (auto& [x, y] : pts) {
     x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
@@ -197,13 +200,15 @@ std::string ScatterPanel(const Panel& p, const std::vector<json>& finals, const 
   o += Axis(p, x0, x1, true, fig + (s.Varies("export.quant") ? " (each trial's export)" : " (" + s.quant + ")"));
   o += Axis(p, y0, y1, false, "validation accuracy (%)");
   for (double l : limits)
-    o += StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" stroke-dasharray=\"6,4\"/>\n",
+    o += StrFormat(
+             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" stroke-dasharray=\"6,4\"/>\n",
              X(l), p.top, X(l), p.top + p.h) +
-         StrFormat("<text x=\"%.1f\" y=\"%.1f\" fill=\"#d62728\" font-size=\"10\">budget</text>\n", X(l) + 3, p.top + 12);
+         StrFormat("<text x=\"%.1f\" y=\"%.1f\" fill=\"#d62728\" font-size=\"10\">budget</text>\n", X(l) + 3,
+                   p.top + 12);
   for (size_t i = 0; i < pts.size(); ++i) {
     const bool ok = recs[i]->value("status", "") == "ok";
     o += StrFormat("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\" fill-opacity=\"0.7\"/>\n", X(pts[i].first),
-             Y(pts[i].second), ok ? "#1f77b4" : "#999999");
+                   Y(pts[i].second), ok ? "#1f77b4" : "#999999");
   }
   const std::vector<size_t> front = ParetoFront(pts);
   std::string path;
@@ -214,9 +219,9 @@ std::string ScatterPanel(const Panel& p, const std::vector<json>& finals, const 
   o += "<path d=\"" + path + "\" fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"1.5\"/>\n";
   for (size_t i : front) {
     o += StrFormat("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"2\"/>\n",
-             X(pts[i].first), Y(pts[i].second));
-    o += StrFormat("<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">t%d</text>\n", X(pts[i].first) + 6, Y(pts[i].second) - 6,
-             (*recs[i])["trial"].get<int>());
+                   X(pts[i].first), Y(pts[i].second));
+    o += StrFormat("<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">t%d</text>\n", X(pts[i].first) + 6,
+                   Y(pts[i].second) - 6, (*recs[i])["trial"].get<int>());
   }
   return o;
 }
@@ -226,23 +231,26 @@ std::string ScatterPanel(const Panel& p, const std::vector<json>& finals, const 
 std::string ParetoSvg(const std::vector<json>& records, const SearchSpace& s) {
   const std::vector<json> finals = FinalRecords(records);
   const int W = 1040, H = 420;
-  std::string o = StrFormat("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                      "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"11\">\n"
-                      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-                      W, H, W, H);
+  std::string o = StrFormat(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+      "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"11\">\n"
+      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+      W, H, W, H);
   const std::string size = SizeFigure(s);
   o += ScatterPanel({80, 40, 400, 300}, finals, size, "accuracy vs " + size, s);
   o += ScatterPanel({600, 40, 400, 300}, finals, "latency_us", "accuracy vs latency (µs, this machine)", s);
   o += StrFormat("<text x=\"80\" y=\"%d\" font-size=\"11\">", H - 12) +
-       XmlEscape("blue: within a budget; grey: over; orange: the Pareto front (trial numbers); each trial at its "
-                 "longest training") +
+       XmlEscape(
+           "blue: within a budget; grey: over; orange: the Pareto front (trial numbers); each trial at its "
+           "longest training") +
        "</text>\n</svg>\n";
   return o;
 }
 
 std::string TableHeader(const SearchSpace& s) {
-  return StrFormat("%6s %6s %9s %10s %10s %11s %8s  %-12s %s\n", "trial", "epochs", "accuracy", SizeFigure(s) == "zip_bytes" ? "zip B" : "tflite B",
-             "arena B", "MACs", "lat µs", "status", "settings");
+  return StrFormat("%6s %6s %9s %10s %10s %11s %8s  %-12s %s\n", "trial", "epochs", "accuracy",
+                   SizeFigure(s) == "zip_bytes" ? "zip B" : "tflite B", "arena B", "MACs", "lat µs", "status",
+                   "settings");
 }
 
 std::string TableRow(const json& r, const SearchSpace& s) {
@@ -258,8 +266,8 @@ std::string TableRow(const json& r, const SearchSpace& s) {
   std::string tail = settings;
   if (status != "ok") tail += "  (" + r.value("reason", r.value("error", "")) + ")";
   return StrFormat("%6d %6d %9s %10s %10s %11s %8s  %-12s ", trial, r.value("epochs", 0), acc.c_str(),
-             fig(SizeFigure(s).c_str()).c_str(), fig("arena_bytes").c_str(), fig("macs").c_str(), lat.c_str(),
-             status.c_str()) +
+                   fig(SizeFigure(s).c_str()).c_str(), fig("arena_bytes").c_str(), fig("macs").c_str(), lat.c_str(),
+                   status.c_str()) +
          tail + "\n";
 }
 
